@@ -158,7 +158,7 @@ static bool gc_313(const struct inv_battery *b, struct gw_can_frame *f)
 		 inv_scale(b->current, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
 	gc_put16(f->data + 4, mm || inv_has(b, INV_HAS_TEMP, b->temp_c) ? inv_scale(t, 10, INV_NEAR, -0x7FFF, 0x7FFF) : 0);
 	f->data[6] = (uint8_t)inv_cf_soc(b, 1, 0);
-	f->data[7] = (uint8_t)inv_cf_soh(b, 0);
+	f->data[7] = (uint8_t)inv_cf_soh(b, 100); /* 100 without one, as the other dialects */
 	return true;
 }
 

@@ -40,6 +40,11 @@ static void test_set(void)
 	CHECK(inv_codec_of(CONF_INV_GROWATT_CAN) == G);
 	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_GROWATT_CAN), 0);
 	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_GROWATT_CAN), 0);
+	/* a BMS without a SOH (JBD, Daly, JK ...): 100, as the other dialects
+	 * send, never 0 % health */
+	b.present &= ~(uint32_t)INV_HAS_SOH;
+	FRAME_IS(G, 0x313, &b, "14 C1 FF 85 00 F6 51 64");
+	b.present |= INV_HAS_SOH;
 	/* a bank's cells are not sent (0x315-0x318 "not reported in parallel") */
 	CHECK_EQ_INT(inv_can_frame(G, 0x315, &b, 0, f), -1);
 }
