@@ -60,7 +60,7 @@ static void print_gateway(const struct conf *c, FILE *out)
 		fprintf(out, "  listen        off (no Modbus TCP server on 502%s)\n",
 		        c->mbtls.enabled ? "; [modbus_tls] serves the map" : "");
 	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
-	        g->base + 124, conf__key_word(K_FLOAT_ORDER, (int)g->float_order),
+	        g->base + REG_MAP_SIZE - 1, conf__key_word(K_FLOAT_ORDER, (int)g->float_order),
 	        g->float_order == REG_FLOAT_CDAB ? "low word first" : "high word first");
 	fprintf(out, "  stale after   %g s: %s\n", g->stale_after,
 	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"

@@ -696,7 +696,7 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"  exception 0x02 (illegal data address).\n"
 		"- Quantity 0 or more than %u: exception 0x03 (illegal data value).\n"
 		"\n",
-		base, base + size, size);
+		base, base + size, REG_READ_MAX);
 	fprintf(out,
 		"## Charge and discharge limits\n"
 		"\n"

@@ -31,9 +31,8 @@
 #include "request.h"
 
 _Static_assert(GW_PDU_MAX == MBID_PDU_MAX, "one PDU size");
-_Static_assert(GW_PDU_MAX >= 2 + 2 * 125, "a read of 125 registers fits");
+_Static_assert(GW_PDU_MAX >= 2 + 2 * REG_READ_MAX, "a read of 125 registers fits");
 
-#define READ_MAX 125 /* registers in one FC03 / FC04 (section 6.3) */
 
 static void refuse(struct gw_screen *out, int exception)
 {
@@ -221,7 +220,7 @@ static void screen_read(struct gw *gw, const uint8_t *pdu, size_t plen, double n
 	}
 	out->addr = (unsigned)(pdu[1] << 8 | pdu[2]);
 	out->count = (unsigned)(pdu[3] << 8 | pdu[4]);
-	if (out->count < 1 || out->count > READ_MAX) {
+	if (out->count < 1 || out->count > REG_READ_MAX) {
 		refuse(out, GW_MB_ILLEGAL_VALUE);
 		return;
 	}

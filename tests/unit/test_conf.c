@@ -184,6 +184,8 @@ static void test_full(void)
 		/* 3.5 characters at 19200 baud = 1.8 ms */
 		CHECK(strstr(buf, "(shared by 2 packs, polled in turn); gap 1.8 ms (3.5 characters)") != NULL);
 		CHECK(strstr(buf, "4 packs on 3 wires") != NULL);
+		/* base 100: the whole map, its charge settings (offset 160) too */
+		CHECK(strstr(buf, "base 100 (holding registers 100..260)") != NULL);
 		free(buf);
 	}
 }
