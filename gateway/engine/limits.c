@@ -598,7 +598,7 @@ static void bms_voltages(const struct bms_snapshot *s, double *cvl, double *dvl)
  * because the CVL was held up at the floor (GW_LR_NONE: it need not).
  * Returns the GW_LIM_EVENT_BULK_TIME bit when max_bulk_time fired. */
 static unsigned fresh_voltages(const struct conf_limits *cfg, const struct bms_snapshot *s, const struct cells *c,
-			       double now, double prev, struct gw_lim_state *st, struct gw_limits *o,
+			       int cells_cfg, double now, double prev, struct gw_lim_state *st, struct gw_limits *o,
 			       enum gw_lim_reason *block)
 {
 	double bcvl, bdvl;
@@ -609,6 +609,9 @@ static unsigned fresh_voltages(const struct conf_limits *cfg, const struct bms_s
 		o->mode = GW_LIM_OFF;
 		o->volt_valid = bcvl > 0;
 		o->cvl_v = o->bulk_cvl_v = o->volt_valid ? bcvl + cfg->voltage_drop : 0;
+		/* no DVL from the BMS: its configured cells' (gw_lim_rating) */
+		if (!(bdvl > 0) && cells_cfg > 0)
+			bdvl = cells_cfg * cfg->min_cell_voltage;
 		o->dvl_v = o->volt_valid ? bdvl : 0;
 		if (o->volt_valid && isfinite(v) && o->cvl_v < gw_limits_floor(v, 0)) {
 			o->cvl_v = gw_limits_floor(v, 0); /* the BMS's own CVL under its battery */
@@ -708,7 +711,7 @@ static unsigned fresh_step(const struct conf_limits *cfg, const struct gw_lim_ra
 	double prev = st->seen && st->t_prev <= now ? st->t_prev : now;
 	enum gw_lim_reason block;
 
-	unsigned ev = fresh_voltages(cfg, s, c, now, prev, st, o, &block);
+	unsigned ev = fresh_voltages(cfg, s, c, r->cells, now, prev, st, o, &block);
 	struct pick tc = current_target(cfg, r->charge_a, s, rules, true, st);
 	struct pick td = current_target(cfg, r->discharge_a, s, rules, false, st);
 	if (block != GW_LR_NONE)
@@ -804,7 +807,7 @@ unsigned gw_limits_step_set(const struct conf_limits *cfg, const struct gw_lim_r
 			    const struct gw_settings *set, const struct bms_snapshot *s, double now, int64_t wall,
 			    struct gw_lim_state *st, struct gw_limits *out)
 {
-	struct gw_lim_rating own = { cfg->max_charge_current, cfg->max_discharge_current };
+	struct gw_lim_rating own = { cfg->max_charge_current, cfg->max_discharge_current, 0 };
 	struct gw_limits o = { 0 };
 	unsigned ev = 0;
 	o.enabled = cfg->enabled;

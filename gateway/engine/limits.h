@@ -159,9 +159,12 @@ enum {
 #define GW_LIM_CHANGED_WORDS (GW_LIM_CHANGED_MODE | GW_LIM_CHANGED_CCL_REASON | GW_LIM_CHANGED_DCL_REASON)
 
 /* A pack's own current ratings, A: [pack.NAME] max_charge_current and
- * max_discharge_current, else [limits]'. */
+ * max_discharge_current, else [limits]'; cells: its [pack.NAME] cells (0:
+ * the BMS's), for the DVL of a pack whose BMS sends a CVL but neither a
+ * DVL nor its cells (cells x min_cell_voltage; none known: 0). */
 struct gw_lim_rating {
 	double charge_a, discharge_a;
+	int cells;
 };
 
 /* Which pack binds each bank value: an index into packs[], -1 = none. */

@@ -106,7 +106,8 @@ static struct gw_lim_rating rating(const struct conf_limits *cfg, const struct c
 {
 	return (struct gw_lim_rating){ c->max_charge_current > 0 ? c->max_charge_current : cfg->max_charge_current,
 				       c->max_discharge_current > 0 ? c->max_discharge_current
-								    : cfg->max_discharge_current };
+								    : cfg->max_discharge_current,
+				       c->cells };
 }
 
 /* What ended of a unit's settings (a lease, a force charge's end): logged
@@ -210,7 +211,7 @@ static struct gw_lim_member step_string(struct gw *gw, int s, double now)
 	const struct conf_bank *b = &gw->conf->bank;
 	const struct conf_limits *cfg = &gw->conf->limits;
 	const struct gw_limits *lim[CONF_MAX_PACKS];
-	struct gw_lim_member sm = { NULL, false, { 0, 0 }, 0 };
+	struct gw_lim_member sm = { NULL, false, { 0, 0, 0 }, 0 };
 	bool fresh = true;
 	for (int m = 0; m < b->string_len[s]; m++) {
 		const struct gw_pack *p = gw->packs[gw_string_member(gw, s, m)];
@@ -249,7 +250,7 @@ static int bank_members(struct gw *gw, double now, struct gw_lim_member *m)
 		 * share of its limits, and its going stale is no pack leaving
 		 * the DC bus */
 		if (gw_pack_is_balancer(p)) {
-			m[k] = (struct gw_lim_member){ NULL, false, { 0, 0 }, 0 };
+			m[k] = (struct gw_lim_member){ NULL, false, { 0, 0, 0 }, 0 };
 			continue;
 		}
 		m[k] = (struct gw_lim_member){ online ? &p->lim : NULL, gw_pack_stale_at(gw, p, now), rating(cfg, p->cfg),

@@ -1104,6 +1104,19 @@ static void test_no_cells(void)
 	CHECK(out.volt_valid);
 	CHECK_NEAR(out.cvl_v, 56, 1e-9);
 	CHECK_NEAR(out.dvl_v, 44, 1e-9);
+	/* a CVL but no DVL (pylon-can's 0x351 without bytes 6-7, rvc): the
+	 * DVL of its configured cells, else none (0) */
+	s.bms_dvl_v = NAN;
+	struct gw_lim_rating r16 = { cfg.max_charge_current, cfg.max_discharge_current, 16 };
+	gw_limits_step(&cfg, &r16, &s, 40 * 86400 + 2.5, WALL0 + 40 * 86400 + 2, &st, &out);
+	CHECK(out.volt_valid);
+	CHECK_NEAR(out.dvl_v, 16 * 2.90, 1e-9);
+	run(40 * 86400 + 2.6, &s);
+	CHECK(out.volt_valid);
+	CHECK_NEAR(out.dvl_v, 0, 1e-12);
+	s.bms_dvl_v = 44;
+	gw_limits_step(&cfg, &r16, &s, 40 * 86400 + 2.7, WALL0 + 40 * 86400 + 2, &st, &out);
+	CHECK_NEAR(out.dvl_v, 44, 1e-9); /* the BMS's own wins */
 	/* ... never under the battery: the CVL stays at it, charging stops */
 	s.bms_cvl_v = 52;
 	for (int t = 3; t < 6; t++)
@@ -1447,7 +1460,7 @@ static void test_sensor_faults(void)
 static void test_rating(void)
 {
 	struct bms_snapshot s;
-	struct gw_lim_rating r = { 100, 30 };
+	struct gw_lim_rating r = { 100, 30, 0 };
 	fresh();
 	pack16(&s, 3300);
 	gw_limits_step(&cfg, &r, &s, 0, WALL0, &st, &out);
@@ -1564,7 +1577,7 @@ static void bank(const struct gw_limits *const p[], int n, struct gw_limits *o, 
 {
 	struct gw_lim_member m[8];
 	for (int i = 0; i < n && i < 8; i++)
-		m[i] = (struct gw_lim_member){ p[i], false, { cfg.max_charge_current, cfg.max_discharge_current }, 0 };
+		m[i] = (struct gw_lim_member){ p[i], false, { cfg.max_charge_current, cfg.max_discharge_current, 0 }, 0 };
 	struct gw_lim_bank_in in = { m, n < 8 ? n : 8, false, false, false, 0, 0, 0 };
 	gw_limits_bank(&cfg, &in, o, b);
 }
@@ -1572,7 +1585,7 @@ static void bank(const struct gw_limits *const p[], int n, struct gw_limits *o, 
 /* The bank's follow step for two packs of [limits]' ratings, no measurement. */
 static void follow(struct gw_lim_bank_state *bst, double now, struct gw_limits *o)
 {
-	struct gw_lim_rating r = { cfg.max_charge_current, cfg.max_discharge_current };
+	struct gw_lim_rating r = { cfg.max_charge_current, cfg.max_discharge_current, 0 };
 	struct gw_lim_member m[2] = { { NULL, false, r, 0 }, { NULL, false, r, 0 } };
 	struct gw_lim_bank_in in = { m, 2, false, false, false, 0, 0, 0 };
 	gw_limits_bank_follow(&cfg, bst, &in, now, o);
@@ -1810,7 +1823,7 @@ static void two_init(struct two *b)
 	memset(b, 0, sizeof(*b));
 	for (int k = 0; k < 2; k++) {
 		gw_limits_init(&b->st[k]);
-		b->m[k] = (struct gw_lim_member){ &b->lim[k], false, { cfg.max_charge_current, cfg.max_discharge_current },
+		b->m[k] = (struct gw_lim_member){ &b->lim[k], false, { cfg.max_charge_current, cfg.max_discharge_current, 0 },
 						  0 };
 	}
 	gw_limits_bank_init(&b->bst);
@@ -1900,7 +1913,7 @@ static void test_bank_stale(void)
 {
 	lfp(&cfg);
 	struct gw_limits a = mk(55.2, 50, 60, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
-	struct gw_lim_rating r = { 50, 60 };
+	struct gw_lim_rating r = { 50, 60, 0 };
 	struct gw_lim_member m[2] = { { &a, false, r, 0 }, { NULL, false, r, 0 } };
 	struct gw_lim_bank_in in = { m, 2, true, false, false, 53.0, 0, 0 };
 	struct gw_limits o;
@@ -1939,7 +1952,7 @@ static void test_bank_weighted(void)
 	cfg.bank_rule = CONF_BANK_WEIGHTED;
 	struct gw_limits a = mk(55.2, 50, 60, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
 	struct gw_limits c = mk(55.2, 140, 168, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
-	struct gw_lim_member m[2] = { { &a, false, { 50, 60 }, 100 }, { &c, false, { 140, 168 }, 280 } };
+	struct gw_lim_member m[2] = { { &a, false, { 50, 60, 0 }, 100 }, { &c, false, { 140, 168, 0 }, 280 } };
 	struct gw_lim_bank_in in = { m, 2, false, false, false, 0, 0, 0 };
 	struct gw_limits o;
 	struct gw_lim_binding bind;
@@ -1991,7 +2004,7 @@ static void test_bank_levels(void)
 	 * the battery, charging stopped */
 	struct gw_limits a = mk(54.0, 50, 60, 46.4, GW_LIM_BULK, GW_LR_NONE, GW_LR_NONE);
 	a.force_charge = true;
-	struct gw_lim_member m[1] = { { &a, false, { 50, 60 }, 0 } };
+	struct gw_lim_member m[1] = { { &a, false, { 50, 60, 0 }, 0 } };
 	struct gw_lim_bank_in in = { m, 1, true, false, false, 55.0, 0, 0 };
 	struct gw_limits o;
 	gw_limits_bank(&cfg, &in, &o, NULL);

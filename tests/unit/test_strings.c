@@ -273,7 +273,7 @@ static void test_bank_of_strings(void)
 	cfg.bank_stale = CONF_BANK_STALE_DEGRADE;
 	cfg.float_cell_voltage = 3.375;
 	struct gw_limits s1 = lim(220.8, 100, 100, 179.2, 64), s2 = lim(219.0, 80, 100, 179.2, 64);
-	struct gw_lim_member m[2] = { { &s1, false, { 100, 100 }, 100 }, { &s2, false, { 100, 100 }, 100 } };
+	struct gw_lim_member m[2] = { { &s1, false, { 100, 100, 0 }, 100 }, { &s2, false, { 100, 100, 0 }, 100 } };
 	struct gw_lim_bank_in in = { m, 2, true, true, true, 215.0, 0, 50 };
 	struct gw_limits o;
 	gw_limits_bank(&cfg, &in, &o, NULL);
@@ -302,13 +302,13 @@ static void test_bank_recovering(void)
 	struct gw_limits s1 = lim(220.8, 0, 0, 179.2, 64), s2 = lim(220.8, 80, 100, 179.2, 64);
 	s1.ccl_reason = s1.dcl_reason = GW_LR_STALE;
 	s1.charge_allowed = s1.discharge_allowed = false;
-	struct gw_lim_member m[2] = { { &s1, false, { 100, 100 }, 100 }, { &s2, false, { 100, 100 }, 100 } };
+	struct gw_lim_member m[2] = { { &s1, false, { 100, 100, 0 }, 100 }, { &s2, false, { 100, 100, 0 }, 100 } };
 	struct gw_lim_bank_in in = { m, 1, true, true, true, 215.0, 0, 50 };
 	struct gw_lim_bank_state st;
 	struct gw_limits o;
 	gw_limits_bank_init(&st);
 	/* the bank was fail-safe while the member was away */
-	struct gw_lim_member gone = { NULL, true, { 100, 100 }, 0 };
+	struct gw_lim_member gone = { NULL, true, { 100, 100, 0 }, 0 };
 	struct gw_lim_bank_in away = { &gone, 1, true, true, true, 215.0, 0, 50 };
 	gw_limits_bank(&cfg, &away, &o, NULL);
 	CHECK(o.failsafe);
