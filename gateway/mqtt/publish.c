@@ -219,22 +219,33 @@ static void publish_gateway(struct gw_mqtt *m, bool force)
 		memcpy(m->gw_state, js, sizeof(js));
 }
 
-/* Availability follows freshness: flip it the moment it changes. */
+/* Availability follows freshness: flip it the moment it changes.  A unit
+ * back gets its state published first (a retained one from before the
+ * outage is never shown available), and a member of the bank that comes
+ * or goes republishes the bank's state at once (its figures, its Victron
+ * message), not at the next publish_interval. */
 static void update_availability(struct gw_mqtt *m)
 {
 	struct gw *gw = m->gw;
+	bool members = false;
 	for (int i = 0; i < gw->npacks; i++) {
 		struct gw_pack *p = gw->packs[i];
 		int on = gw_pack_online(gw, p);
-		if (on != m->packs[i].avail) {
-			mq_publish_avail(m, p->cfg->name, on);
-			if (mq_up(m))
-				m->packs[i].avail = on;
+		if (on == m->packs[i].avail)
+			continue;
+		if (on && m->packs[i].state_pending && mq_up(m))
+			publish_state(m, p);
+		mq_publish_avail(m, p->cfg->name, on);
+		if (mq_up(m)) {
+			members = members || (m->packs[i].avail >= 0 && gw_pack_feeds_bank(gw, p));
+			m->packs[i].avail = on;
 		}
 	}
 	if (gw->conf->bank.enabled) {
 		struct gw_unit u = { NULL, true };
 		int on = gw_unit_online(gw, &u);
+		if (on && mq_up(m) && (members || (on != m->bank_avail && m->bank_pending)))
+			publish_state(m, NULL);
 		if (on != m->bank_avail) {
 			mq_publish_avail(m, "bank", on);
 			if (mq_up(m))

@@ -15,8 +15,10 @@
  * driver drops a message without Dc.Voltage, Dc.Power and Soc
  * (dbus-mqtt-battery.py on_message): a unit without them publishes
  * nothing.  Info carries the limit engine's values for the unit, the same
- * the inverter outputs send, and is left out while they are not valid
- * (no [limits], no CVL yet, failsafe).
+ * the inverter outputs send, and is left out without them (no [limits],
+ * no CVL yet); while they are fail-safe (the engine's, or the bank's not
+ * fresh at once: gw_bank_limits_fresh_at) it says 0 A both ways with the
+ * CVL kept, since the driver would keep the last limits it had.
  *
  * A stale unit publishes nothing: the driver stops when no message came
  * for its `timeout` (config.ini [DEFAULT], 60 s by default) and the GX
@@ -131,16 +133,17 @@ static void alarms(struct jw *w, const struct bms_snapshot *s)
 	close_obj(&a);
 }
 
-static void info(struct jw *w, const struct gw_limits *l)
+/* Fail-safe: no current either way, no request, the CVL kept (never 0). */
+static void info(struct jw *w, const struct gw_limits *l, bool failsafe)
 {
 	if (!l)
 		return;
 	struct jw in;
 	open_obj(w, "Info", &in);
-	intv(&in, "ChargeRequest", l->force_charge || l->full_charge_request);
-	num(&in, "MaxChargeVoltage", l->cvl_v, 2);
-	num(&in, "MaxChargeCurrent", l->ccl_a, 1);
-	num(&in, "MaxDischargeCurrent", l->dcl_a, 1);
+	intv(&in, "ChargeRequest", !failsafe && (l->force_charge || l->full_charge_request));
+	num(&in, "MaxChargeVoltage", l->cvl_v > 0 ? l->cvl_v : NAN, 2);
+	num(&in, "MaxChargeCurrent", failsafe ? 0 : l->ccl_a, 1);
+	num(&in, "MaxDischargeCurrent", failsafe ? 0 : l->dcl_a, 1);
 	close_obj(&in);
 }
 
@@ -246,7 +249,7 @@ bool mq_victron_json(FILE *o, const struct mq_victron_unit *u)
 	fputc('{', o);
 	dc_and_capacity(&w, s, power, tmax);
 	alarms(&w, s);
-	info(&w, u->lim);
+	info(&w, u->lim, u->failsafe);
 	if (h & BMS_HAS_CYCLES) {
 		struct jw hi;
 		open_obj(&w, "History", &hi);
@@ -266,11 +269,13 @@ bool mq_victron_json(FILE *o, const struct mq_victron_unit *u)
 	return true;
 }
 
-/* The limits a unit's Info carries: those the inverter outputs send, while
- * they hold a CVL and the engine is not in failsafe. */
-static const struct gw_limits *valid_limits(const struct gw *gw, const struct gw_limits *l)
+/* The limits a unit's Info carries (mq_victron_unit): those the inverter
+ * outputs send, once they hold a CVL or are fail-safe; fresh false: the
+ * bank's are not fresh at now (fail-safe before the engine's step). */
+static void unit_limits(const struct gw *gw, const struct gw_limits *l, bool fresh, struct mq_victron_unit *u)
 {
-	return gw->conf->limits.enabled && l->enabled && l->volt_valid && !l->failsafe ? l : NULL;
+	u->failsafe = l->failsafe || !fresh;
+	u->lim = gw->conf->limits.enabled && l->enabled && (l->volt_valid || u->failsafe) ? l : NULL;
 }
 
 /* The bank's unit: its aggregate and its members. */
@@ -279,7 +284,7 @@ static void bank_unit(const struct gw *gw, struct mq_victron_unit *u)
 	double now = gw_mono();
 	const struct gw_bank_state *bs = &gw_bank_at(gw, now)->bank;
 	u->s = &bs->snap;
-	u->lim = gw_bank_limits_fresh_at(gw, now) ? valid_limits(gw, &gw->bank_lim) : NULL;
+	unit_limits(gw, &gw->bank_lim, gw_bank_limits_fresh_at(gw, now), u);
 	u->bank = true;
 	u->offline = bs->missing;
 	u->no_charge = u->lim ? 0 : -1;
@@ -316,7 +321,7 @@ char *mq_victron_message(const struct gw_mqtt *m, const struct gw_pack *p, char 
 	memset(&u, 0, sizeof(u));
 	if (p) {
 		u.s = &p->snap;
-		u.lim = valid_limits(gw, &p->lim);
+		unit_limits(gw, &p->lim, true, &u);
 	} else {
 		bank_unit(gw, &u);
 	}

@@ -11,11 +11,13 @@
 #include "../engine/limits.h"
 
 /* What the JSON of one unit is made of: the snapshot /api/state shows,
- * the limits the inverter outputs use (NULL when they are not valid), and
+ * the limits the inverter outputs use (NULL: none, no [limits] or no CVL
+ * yet; failsafe: they are fail-safe, 0 A both ways with the CVL kept), and
  * for the bank its members and the cells' extremes across its packs. */
 struct mq_victron_unit {
 	const struct bms_snapshot *s;
-	const struct gw_limits *lim;   /* valid limits, or NULL */
+	const struct gw_limits *lim;   /* the unit's limits, or NULL */
+	bool failsafe;                 /* Info: no current either way */
 	bool bank;
 	int online, offline;           /* the bank: packs fresh, packs missing */
 	int no_charge, no_discharge;   /* the bank: fresh packs whose limits forbid it (-1 = unknown) */

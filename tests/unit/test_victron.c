@@ -2,7 +2,7 @@
 /* tests/unit/test_victron.c - [mqtt] victron: a unit as
  * mr-manuel/venus-os_dbus-mqtt-battery's JSON (gateway/mqtt/victron.c):
  * only the values the unit has, nothing without what the driver needs,
- * limits only when valid, cells up to the driver's 24, the bank's members.
+ * limits once they hold a CVL (fail-safe: 0 A), cells up to the driver's 24, the bank's members.
  * The key list against that project's README is checked end to end by
  * tests/integration/test_site.py. */
 #include <math.h>
@@ -122,6 +122,21 @@ static void test_full(void)
 	CHECK(strstr(j, "\"LowCellVoltage\":2") != NULL);
 	CHECK(strstr(j, "\"Info\"") == NULL);
 	free(j);
+	/* fail-safe limits (a stale member with bank_stale = block, cells that
+	 * do not fit the chemistry): 0 A both ways and no request, the CVL kept,
+	 * since the driver keeps the last Info it had */
+	u.lim = &l;
+	u.failsafe = true;
+	j = json(&u);
+	CHECK(strstr(j, "\"Info\":{\"ChargeRequest\":0,\"MaxChargeVoltage\":55.20,\"MaxChargeCurrent\":0.0,"
+			"\"MaxDischargeCurrent\":0.0}") != NULL);
+	free(j);
+	l.cvl_v = 0; /* none kept: no CVL, never 0 V */
+	j = json(&u);
+	CHECK(strstr(j, "\"Info\":{\"ChargeRequest\":0,\"MaxChargeCurrent\":0.0,\"MaxDischargeCurrent\":0.0}") != NULL);
+	free(j);
+	u.lim = NULL;
+	u.failsafe = false;
 	/* 32 cells: the driver's 24 */
 	s.ncells = 32;
 	for (int i = 0; i < 32; i++)
