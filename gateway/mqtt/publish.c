@@ -219,11 +219,12 @@ static void publish_gateway(struct gw_mqtt *m, bool force)
 		memcpy(m->gw_state, js, sizeof(js));
 }
 
-/* Availability follows freshness: flip it the moment it changes.  A unit
- * back gets its state published first (a retained one from before the
- * outage is never shown available), and a member of the bank that comes
- * or goes republishes the bank's state at once (its figures, its Victron
- * message), not at the next publish_interval. */
+/* Availability follows freshness: flip it the moment it changes.  The
+ * retained state says it first: a unit back, its new values (a state from
+ * before the outage is never shown available); a unit gone, "online":
+ * false.  A member of the bank that comes or goes republishes the bank's
+ * state at once (its figures, its Victron message), not at the next
+ * publish_interval. */
 static void update_availability(struct gw_mqtt *m)
 {
 	struct gw *gw = m->gw;
@@ -233,7 +234,7 @@ static void update_availability(struct gw_mqtt *m)
 		int on = gw_pack_online(gw, p);
 		if (on == m->packs[i].avail)
 			continue;
-		if (on && m->packs[i].state_pending && mq_up(m))
+		if (mq_up(m) && p->have_data && (on ? m->packs[i].state_pending : m->packs[i].avail == 1))
 			publish_state(m, p);
 		mq_publish_avail(m, p->cfg->name, on);
 		if (mq_up(m)) {
@@ -244,7 +245,7 @@ static void update_availability(struct gw_mqtt *m)
 	if (gw->conf->bank.enabled) {
 		struct gw_unit u = { NULL, true };
 		int on = gw_unit_online(gw, &u);
-		if (on && mq_up(m) && (members || (on != m->bank_avail && m->bank_pending)))
+		if (mq_up(m) && (on ? members || (on != m->bank_avail && m->bank_pending) : m->bank_avail == 1))
 			publish_state(m, NULL);
 		if (on != m->bank_avail) {
 			mq_publish_avail(m, "bank", on);

@@ -6,8 +6,8 @@ packs a and b, a bank, [limits] bank_stale = block, [mqtt] victron) and a
 real Mosquitto; publish_interval = 60 s, far longer than stale_after, so
 that nothing here can come from the periodic publish:
 
-- b silent: its availability goes offline, and the bank's state is
-  published again with b left out (packs_online 1, a's current alone), not
+- b silent: its availability goes offline, its retained state says
+  "online": false, and the bank's state is published again with b left out (packs_online 1, a's current alone), not
   at the next publish_interval;
 - the bank's Victron message then says 0 A both ways (its Info: the bank is
   fail-safe with bank_stale = block), with the CVL kept: the driver keeps
@@ -77,6 +77,8 @@ def check_member_gone(sub, sim, http):
     c.ok(off, "b's availability goes offline")
     if not off:
         return
+    gone = sub.wait_for(P + "/b/state", lambda m: (m.json() or {}).get("online") is False, since=t0, timeout=20)
+    c.ok(gone, "b's retained state is published again with \"online\": false")
     # the same turn of the loop publishes the bank's state again: well
     # before publish_interval (60 s) would
     st = sub.wait_for(P + "/bank/state", lambda m: (m.json() or {}).get("packs_online") == 1, since=off.t - 1,
