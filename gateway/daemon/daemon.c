@@ -232,6 +232,7 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen)
 	gw->link_env->ble_connect_timeout = nc->ble.connect_timeout;
 	gw->link_env->ble_max_connections = nc->ble.max_connections;
 	gw_plan_apply(gw, pl);
+	gw_control_reloaded(gw);
 	gw_bank_reset(gw, gw_mono());
 	gw_charge_reset(gw);
 	if (!gw->verbose)

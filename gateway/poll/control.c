@@ -253,8 +253,9 @@ static void ctl_timed_out(struct gw_bus *w)
 	ctl_retry(w, "timed out");
 }
 
-/* The wire went down or was lent: the command on it ends (0x0B); lent,
- * those waiting for it end too. */
+/* The wire went down or was lent: the command on it ends (0x0B), and so
+ * do those waiting for it (lent: whatever their phase), so that nothing
+ * queued before a link went down is sent once it is back. */
 static void ctl_stop(struct gw_bus *w, enum gw_bus_stop why)
 {
 	struct gw_ctl *c = w->ctl;
@@ -262,8 +263,12 @@ static void ctl_stop(struct gw_bus *w, enum gw_bus_stop why)
 	const char *lent = "the wire was lent to a maintenance tool";
 	if (c && why != GW_BUS_GONE)
 		wire_done(c, GW_MB_GATEWAY_TARGET, why == GW_BUS_LENT ? lent : "the wire went down");
-	for (int i = 0; i < w->npacks && why == GW_BUS_LENT; i++)
-		gw_control_end(w->packs[i], GW_MB_GATEWAY_TARGET, lent);
+	for (int i = 0; i < w->npacks && why != GW_BUS_GONE; i++) {
+		const struct gw_ctl *q = w->packs[i]->ctl->cur;
+		if (q && (why == GW_BUS_LENT || q->phase == CTL_QUEUED))
+			gw_control_end(w->packs[i], GW_MB_GATEWAY_TARGET,
+				       why == GW_BUS_LENT ? lent : "the wire went down before it was sent; nothing was sent");
+	}
 }
 
 const struct gw_bus_client gw_control_client = {
@@ -463,6 +468,19 @@ void gw_control_end(struct gw_pack *p, int exception, const char *why)
 void gw_control_drop(struct gw_pack *p)
 {
 	gw_control_end(p, GW_MB_GATEWAY_TARGET, "the pack was removed or the gateway stops");
+}
+
+void gw_control_reloaded(struct gw *gw)
+{
+	for (int i = 0; i < gw->npacks; i++) {
+		struct gw_pack *p = gw->packs[i];
+		const struct gw_ctl *c = p->ctl->cur;
+		if (c && c->phase == CTL_QUEUED)
+			gw_control_end(p, GW_MB_GATEWAY_TARGET,
+				       "the configuration was reloaded before it was sent; nothing was sent");
+		else if (c && c->phase == CTL_WIRE && (!p->cfg->control || !p->drv->control_request))
+			gw_control_end(p, GW_MB_GATEWAY_TARGET, "control was turned off by a reload");
+	}
 }
 
 /* The state file's record "intent NAME CHARGE DISCHARGE" (0 / 1) of every

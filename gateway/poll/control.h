@@ -69,6 +69,11 @@ extern const struct gw_bus_client gw_control_client;
 void gw_control_polled(struct gw *gw, struct gw_pack *p, bool ok, double started);
 /* A pack is going away (reload, stop): end its command (0x0B). */
 void gw_control_drop(struct gw_pack *p);
+/* A reload was applied (gw->conf the new one): a command not sent yet ends
+ * (0x0B; the allowed clients, control itself may have changed: it is asked
+ * again under the new configuration), and one on the wire of a pack whose
+ * control is now off ends too; nothing is sent after a reload. */
+void gw_control_reloaded(struct gw *gw);
 /* poller.c: a command of p was acknowledged and waits for its read-back. */
 bool gw_control_verifying(const struct gw_pack *p);
 /* poller.c: a command of p waits for its read-back poll, due at *at (it
