@@ -76,7 +76,8 @@ int gw_plan_make(struct gw *gw, const struct conf *nc, struct gw_plan *pl)
 			k++;
 		if (k == pl->nbuses) {
 			for (int j = 0; j < gw->nbuses && !pl->buses[k]; j++)
-				if (!pl->old_link_kept[j] && gw_link_same_wire(gw_link_cfg(gw->buses[j]->link), c)) {
+				if (!pl->old_link_kept[j] && gw_link_same_wire(gw_link_cfg(gw->buses[j]->link), c) &&
+				    gw_bus_listens_as(gw->buses[j], c)) {
 					pl->old_link_kept[j] = true;
 					pl->buses[k] = gw->buses[j];
 				}

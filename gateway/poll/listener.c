@@ -270,6 +270,11 @@ struct gw_listener *gw_listener_new(struct gw_bus *w, const struct conf_pack *cf
 	return li;
 }
 
+bool gw_listener_same(const struct gw_listener *li, const struct conf_pack *cfg)
+{
+	return li->ls == cfg->driver->listen && li->takeover_after == cfg->takeover_after;
+}
+
 void gw_listener_free(struct gw_listener *li)
 {
 	if (!li)

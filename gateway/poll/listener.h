@@ -35,6 +35,9 @@ struct gw_listener_ops {
 /* A listener for bus w (cfg: its first pack); NULL when out of memory. */
 struct gw_listener *gw_listener_new(struct gw_bus *w, const struct conf_pack *cfg, const struct gw_listener_ops *ops);
 void gw_listener_free(struct gw_listener *li);
+/* Does li listen as a bus whose first pack is cfg would (its protocol's
+ * listening, takeover_after)?  A reload keeps a wire only then. */
+bool gw_listener_same(const struct gw_listener *li, const struct conf_pack *cfg);
 /* The link is up: listening starts (the takeover clock with it). */
 void gw_listener_up(struct gw_listener *li);
 /* Bytes heard.  True when the listener took them (listening); false when

@@ -91,6 +91,10 @@ bool gw_poll_attempted(const struct gw_pack *p);
 /* poller.c: a bus for the port of cfg, its link closed, its engine's two
  * clients and its listener (listen mode) installed; NULL when out of memory. */
 struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg);
+/* poller.c: would w listen (or poll) as gw_bus_new(cfg) does?  A reload
+ * keeps a wire for new packs only then: a pack turned listening never
+ * polls on a wire kept from when it polled. */
+bool gw_bus_listens_as(const struct gw_bus *w, const struct conf_pack *cfg);
 /* bus.c: stop polling, free the link (its borrower hears "gone") and the bus; NULL is fine. */
 void gw_bus_free(struct gw_bus *w);
 /* bus.c: open the bus's link; the poller starts once it is up. */

@@ -546,6 +546,11 @@ struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg)
 	return w;
 }
 
+bool gw_bus_listens_as(const struct gw_bus *w, const struct conf_pack *cfg)
+{
+	return w->li ? cfg->listen && gw_listener_same(w->li, cfg) : !cfg->listen;
+}
+
 void gw_poll_abort(struct gw_bus *w)
 {
 	if (!w->cur)
