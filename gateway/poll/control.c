@@ -60,6 +60,7 @@ struct gw_ctl {
 	double started, acked_at;
 	double poll_at;                /* VERIFY: when the read-back poll is due */
 	bool disagreed;                /* a read-back did not show what was asked */
+	bool prev_intent[2];           /* the pack's intents before this command */
 	ev_timer deadline;
 	gw_ctl_done done;
 	void *ctx;
@@ -120,6 +121,12 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 	ev_timer_stop(c->gw->loop, &c->deadline);
 	if (p->ctl->cur == c)
 		p->ctl->cur = NULL;
+	/* never sent: what bmsgw was told before it is still what holds (a
+	 * JBD write of the other MOSFET must not carry this one's lock) */
+	if (exception && c->phase == CTL_QUEUED && memcmp(p->ctl->intent, c->prev_intent, sizeof(c->prev_intent))) {
+		memcpy(p->ctl->intent, c->prev_intent, sizeof(c->prev_intent));
+		gw_statefile_changed(c->gw);
+	}
 	double took = gw_mono() - c->started;
 	if (exception == 0) {
 		p->ctl->done++;
@@ -357,6 +364,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	const struct bms_poll *session = gw_bus_session(p->bus, p);
 	c->bc.persist = session ? session->persist : 0;
 	c->bc.link = (uint8_t)gw_link_bms_link(p->link);
+	memcpy(c->prev_intent, p->ctl->intent, sizeof(c->prev_intent));
 	for (int f = 0; f < 2; f++) {
 		c->bc.set[f] = set[f];
 		c->bc.on[f] = on[f];

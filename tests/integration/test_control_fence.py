@@ -10,7 +10,8 @@ waits behind a poll step's gap (gap = 6 s), and then
 - the TCP link to the BMS dropping (a relay the test cuts): the command
   ends with 0x0B ("the wire went down before it was sent") and is not sent
   once the link is back: nothing queued before a link went down is sent on
-  the new connection.
+  the new connection, nor left in what bmsgw was told (a discharge-off
+  then leaves the charge MOSFET on: JBD writes both lock bits).
 bmsgw(8) "MOSFET CONTROL": nothing is ever sent on reconnect or after a
 reload.  And a reload that turns a polled pack (seplos3) to listen = true
 on the same wire: nothing more is written to that wire (the kept wire had
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Checks, Gateway, Sim, free_port, mbap_request, raw_request, recv_adu, wait_until  # noqa: E402
 
 BASE = 290
-CHG = BASE + 18
+DSG, CHG = BASE + 17, BASE + 18
 c = Checks()
 
 
@@ -212,6 +213,13 @@ def link_drops():
              "logged: the wire went down before it was sent")
         c.ok(wait_until(lambda: stats(sim)["connections"] > conns, 20), "the gateway connects again")
         nothing_written(sim, "link")
+        # the command that was never sent left no trace: JBD writes both
+        # lock bits from what bmsgw was told, and the charge MOSFET's is
+        # still "on" when the discharge MOSFET is switched off
+        Write(gw_port, DSG, 0).start()
+        c.ok(wait_until(lambda: stats(sim)["writes"] == 1, 30), "then discharge off: its frame reaches the BMS")
+        p = sim.state()["packs"][0]
+        c.eq((p["chg_mos"], p["dsg_mos"]), (1, 0), "... the charge MOSFET still on, the discharge one off")
     finally:
         gw.stop()
         relay.stop()
