@@ -126,9 +126,9 @@ def first_admin(d, http_port, code):
 
 def detect_and_add(d, pty):
     c.ok(wait_until(lambda: visible(d, "#setup-ports") and js(d, "return document.querySelectorAll('#ports tbody tr')"
-                                                               ".length") >= 0, 20), "over HTTPS: the ports are listed")
+                                                               ".length") >= 0, 60), "over HTTPS: the ports are listed")
     c.ok(wait_until(lambda: "Logged in as ada (admin)" in js(d, "return document.querySelector('#setup-who')"
-                                                               ".textContent"), 10), "... logged in as the admin")
+                                                               ".textContent"), 30), "... logged in as the admin")
     type_into(d, "#det-port", pty)
     d.find_element("css selector", "#det-go").click()
     found = wait_until(lambda: js(d, "return document.querySelectorAll('#det-found li').length") > 0, 40)
