@@ -141,7 +141,9 @@ void gw_plan_apply(struct gw *gw, struct gw_plan *pl)
 		gw->packs[i] = p;
 	}
 	gw->npacks = nc->npacks;
-	for (int k = 0; k < pl->nbuses; k++)
+	for (int k = 0; k < pl->nbuses; k++) {
 		gw->buses[k] = pl->buses[k];
+		gw_bus_packs_moved(pl->buses[k]);
+	}
 	gw->nbuses = pl->nbuses;
 }

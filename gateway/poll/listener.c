@@ -31,7 +31,9 @@ struct li_pack {
 	double started;           /* its first answer (monotonic) */
 	double heard_at;          /* the last answer taken (0: none yet) */
 	uint32_t got, want;       /* keys heard in this poll; of the master's last round */
+	bool damaged;             /* an answer of this round was damaged on the wire */
 	bool unheard_said;        /* failed for silence since it was last heard */
+	const struct gw_pack *of; /* the pack it is of (a reload moves the packs) */
 };
 
 struct gw_listener {
@@ -65,6 +67,7 @@ static void li_begin(struct li_pack *l, const struct gw_pack *p, double now)
 	l->poll.refresh = true; /* whatever the master asks may be decoded */
 	l->poll.link = BMS_LINK_WIRE;
 	l->got = 0;
+	l->damaged = false;
 	l->begun = true;
 	l->started = now;
 }
@@ -91,6 +94,24 @@ static void li_took(struct gw_listener *li, struct gw_pack *p, struct li_pack *l
 	}
 }
 
+/* A frame damaged on the wire, most likely the answer of the pack at addr:
+ * its round misses that answer unless the master asks again. */
+static void li_damaged(struct gw_listener *li, uint8_t addr, double now)
+{
+	struct gw_bus *w = li->w;
+	for (int i = 0; i < w->npacks; i++) {
+		struct gw_pack *p = w->packs[i];
+		struct li_pack *l = &li->lp[i];
+		if ((uint8_t)p->cfg->address != addr && !p->cfg->address_any)
+			continue;
+		if (!l->begun || now - l->started > li_stale_after(li) / 2)
+			li_begin(l, p, now);
+		l->of = p;
+		l->damaged = true;
+		return;
+	}
+}
+
 /* The answer ans of the pack p: decoded into its poll, which may complete. */
 static void li_hear(struct gw_listener *li, struct gw_pack *p, struct li_pack *l, const uint8_t *req, size_t rn,
 		    const uint8_t *ans, size_t an, double now)
@@ -109,12 +130,23 @@ static void li_hear(struct gw_listener *li, struct gw_pack *p, struct li_pack *l
 		else
 			li->w->stats.short_frames++;
 		gw_debug("pack %s: an answer heard that its driver refuses: %s", p->cfg->name, bms_strerror(key));
+		/* an answer damaged on the wire (its checksum; not an answer the
+		 * driver refuses every round): unless the master asks again, its
+		 * round misses a key */
+		l->damaged = l->damaged || key == BMS_E_CHECKSUM;
 		return;
 	}
 	if (key < BMS_LISTEN_EXTRA && (l->got & (1u << key))) {
-		/* the master came round: its last round for this pack is complete */
-		l->want = l->got;
-		li_commit(li, p, l);
+		/* the master came round: its last round for this pack is
+		 * complete, unless it misses a key of the round before for an
+		 * answer damaged on the wire: never committed half, nor taken
+		 * as the master's round (a round it asks less is taken) */
+		if (l->damaged && (!l->want || (l->got & l->want) != l->want)) {
+			gw_debug("pack %s: a round with a damaged answer dropped", p->cfg->name);
+		} else {
+			l->want = l->got;
+			li_commit(li, p, l);
+		}
 		li_begin(l, p, now);
 		c = l->poll;
 		if ((key = li->ls->hear(&c, req, rn, ans, an)) < 0)
@@ -133,6 +165,7 @@ static void li_answer(struct gw_listener *li, uint8_t addr, const uint8_t *req, 
 	for (int i = 0; i < w->npacks; i++) {
 		struct gw_pack *p = w->packs[i];
 		if ((uint8_t)p->cfg->address == addr || p->cfg->address_any) {
+			li->lp[i].of = p;
 			li_hear(li, p, &li->lp[i], req, rn, ans, an, now);
 			li->taken_answers++;
 			return;
@@ -190,8 +223,11 @@ static void li_scan(struct gw_listener *li, double now, bool silent)
 			k = 1;
 		if (r != BMS_SCAN_FRAME)
 			li->noise += k;
-		if (r == BMS_SCAN_BADSUM && !li->taken)
+		if (r == BMS_SCAN_BADSUM && !li->taken) {
 			li->w->stats.checksum_errors++; /* (taken over, the poller counts its own) */
+			if (li->pair.reqlen)
+				li_damaged(li, li->pair.req_addr, now); /* the answer to the request before it */
+		}
 		if (r == BMS_SCAN_FRAME) {
 			li->frames++;
 			if (li->taken)
@@ -268,6 +304,19 @@ struct gw_listener *gw_listener_new(struct gw_bus *w, const struct conf_pack *cf
 	ev_timer_init(&li->tick, li_tick, LI_TICK, LI_TICK);
 	li->tick.data = li;
 	return li;
+}
+
+void gw_listener_packs_moved(struct gw_listener *li)
+{
+	static struct li_pack old[CONF_MAX_PACKS];
+	memcpy(old, li->lp, sizeof(old));
+	memset(li->lp, 0, sizeof(li->lp));
+	for (int i = 0; i < li->w->npacks; i++)
+		for (int j = 0; j < CONF_MAX_PACKS; j++)
+			if (old[j].of && old[j].of == li->w->packs[i]) {
+				li->lp[i] = old[j];
+				break;
+			}
 }
 
 bool gw_listener_same(const struct gw_listener *li, const struct conf_pack *cfg)

@@ -38,6 +38,10 @@ void gw_listener_free(struct gw_listener *li);
 /* Does li listen as a bus whose first pack is cfg would (its protocol's
  * listening, takeover_after)?  A reload keeps a wire only then. */
 bool gw_listener_same(const struct gw_listener *li, const struct conf_pack *cfg);
+/* A reload attached the bus's packs again: each kept pack keeps what was
+ * heard of it (whatever its place now), a new one starts from nothing,
+ * never from what was heard of the pack that had its place. */
+void gw_listener_packs_moved(struct gw_listener *li);
 /* The link is up: listening starts (the takeover clock with it). */
 void gw_listener_up(struct gw_listener *li);
 /* Bytes heard.  True when the listener took them (listening); false when

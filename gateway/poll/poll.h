@@ -95,6 +95,8 @@ struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg);
  * keeps a wire for new packs only then: a pack turned listening never
  * polls on a wire kept from when it polled. */
 bool gw_bus_listens_as(const struct gw_bus *w, const struct conf_pack *cfg);
+/* poller.c: a reload attached w's packs again (gw_listener_packs_moved). */
+void gw_bus_packs_moved(struct gw_bus *w);
 /* bus.c: stop polling, free the link (its borrower hears "gone") and the bus; NULL is fine. */
 void gw_bus_free(struct gw_bus *w);
 /* bus.c: open the bus's link; the poller starts once it is up. */

@@ -546,6 +546,12 @@ struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg)
 	return w;
 }
 
+void gw_bus_packs_moved(struct gw_bus *w)
+{
+	if (w->li)
+		gw_listener_packs_moved(w->li);
+}
+
 bool gw_bus_listens_as(const struct gw_bus *w, const struct conf_pack *cfg)
 {
 	return w->li ? cfg->listen && gw_listener_same(w->li, cfg) : !cfg->listen;

@@ -14,6 +14,12 @@ that came from bmsgw's side of the pty:
 - a master that stops: without takeover_after the packs go stale and
   nothing is written; with it bmsgw polls them, and stops writing at the
   master's first request again;
+- an answer damaged on the bus (a bad checksum) drops its pack's round:
+  never a half round committed (pace: the alarms and MOSFETs of 0x44 lost
+  for good, as the master's round shrank to its 0x42);
+- a reload that moves the listened packs (their sections swapped) keeps
+  what was heard of each with its pack, never another's (jk-pb: each
+  pack's BMS current limits, kept from the settings record);
 - `bmsgw --detect` on those buses (a JK-PB master, a Seplos V3 master, an
   inverter polling renogy packs) names the master and prints a
   `listen = true` section for each pack heard, writing nothing.
@@ -21,6 +27,7 @@ that came from bmsgw's side of the pty:
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -181,6 +188,63 @@ def test_jk_master():
         bus.stop()
 
 
+def test_damaged_answer():
+    print("== pace: answers damaged on the bus never commit a half round")
+    bus = Bus("pace", (1, 2, 3))
+    try:
+        for cmd in ("set 1 chg_mos 0", "set 1 alarm 0 0x01", "set 1 alarm 3 0x01"):
+            bus.sim.ctl(cmd)
+        whole = lambda p: "cell_ov" in (p.get("alarms") or []) and p.get("charge_mos") is False  # noqa: E731
+        if not c.ok(wait_until(lambda: whole(packs(bus.http).get("p1", {})), 20),
+                    "p1 is heard with its protection (cell_ov) and its charge MOSFET off"):
+            return
+        link = lambda: api_state(bus.http)["links"][0]  # noqa: E731
+        seen = []
+        for k in range(6):  # both of its answers (0x42, 0x44) get damaged, one after another
+            errs = link()["checksum_errors"]
+            bus.sim.ctl("fault 1 badsum 1")
+            wait_until(lambda: seen.append(packs(bus.http)["p1"]) or link()["checksum_errors"] > errs, 10)
+        good = packs(bus.http)["p1"]["good_polls"]
+        c.ok(wait_until(lambda: seen.append(packs(bus.http)["p1"]) or seen[-1]["good_polls"] >= good + 3, 20),
+             "p1 is read on after six damaged answers")
+        half = [p for p in seen if p.get("online") and not whole(p)]
+        c.eq(len(half), 0, "never served without its alarms or MOSFETs (%d samples)" % len(seen))
+    finally:
+        bus.stop()
+
+
+def test_reload_moves():
+    print("== jk-pb: a reload that swaps two listened packs")
+    limits = {1: (10, 11), 2: (150, 151)}
+    bus = Bus("jk-pb", (0, 1, 2))
+    try:
+        for a, (ccl, dcl) in limits.items():
+            bus.sim.ctl("set %d ccl %d" % (a, ccl))
+            bus.sim.ctl("set %d dcl %d" % (a, dcl))
+        own = lambda p, a: p.get("bms_ccl_a") == limits[a][0] and p.get("bms_dcl_a") == limits[a][1]  # noqa: E731
+        if not c.ok(wait_until(lambda: own(packs(bus.http).get("p1", {}), 1) and own(packs(bus.http).get("p2", {}), 2),
+                               40), "p1 and p2 are heard with their own BMS current limits"):
+            return
+        text = open(bus.gw.conf).read()
+        sects = re.split(r"(?=\[pack\.)", text)
+        head, body = sects[0], sects[1:]
+        with open(bus.gw.conf, "w") as f:
+            f.write(head + body[0] + body[2] + body[1])
+        bus.gw.p.send_signal(signal.SIGHUP)
+        c.ok(wait_until(lambda: "reload #1: applied" in bus.gw.text(), 15), "the reload (p1 and p2 swapped) is applied")
+        good = {n: packs(bus.http)[n]["good_polls"] for n in ("p1", "p2")}
+        seen = []
+        c.ok(wait_until(lambda: seen.append(packs(bus.http)) or all(seen[-1][n]["good_polls"] >= good[n] + 2
+                                                                    for n in good), 30),
+             "both are read on")
+        wrong = [(n, s[n].get("bms_ccl_a")) for s in seen for n, a in (("p1", 1), ("p2", 2))
+                 if s[n].get("bms_ccl_a") is not None and s[n].get("bms_ccl_a") != limits[a][0]]
+        c.eq(wrong, [], "neither is ever served the other's BMS current limit (%d samples)" % len(seen))
+        c.eq(bus.written(), 0, "bmsgw wrote nothing to the bus")
+    finally:
+        bus.stop()
+
+
 def test_detect(proto, addrs, says):
     print("== --detect on a %s bus with a master" % proto)
     tmp = tempfile.mkdtemp(prefix="bmsgw-listen-")
@@ -213,6 +277,8 @@ def main():
         test_dropout_noise()
         test_takeover()
         test_jk_master()
+        test_damaged_answer()
+        test_reload_moves()
         test_detect("jk-pb", (0, 1, 2), "a JK-PB master (address 0, its own data heard) polls packs 1, 2")
         test_detect("seplos3", (1, 2, 3), "a Seplos V3 master (address 1, its own data heard) polls packs 2, 3")
         test_detect("renogy", (48, 49, 50), "master polls renogy packs 48, 49, 50")

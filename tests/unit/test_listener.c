@@ -11,7 +11,8 @@
  * the frames given other addresses and their CRCs computed again, written
  * in random chunks:
  *   - each pack's registers appear when the master's round for it is
- *     complete, not before, and match the capture;
+ *     complete, not before, and match the capture; a round with an answer
+ *     damaged and not asked again is dropped, never committed half;
  *   - a pack whose answers stop fails after stale_after and goes offline
  *     while the others stay fresh, and comes back;
  *   - garbage and answers with a broken CRC in between: counted
@@ -430,6 +431,43 @@ static void test_round_whole(void)
 	ma.on = true;
 }
 
+/* An answer damaged on the wire that the master does not ask again: its
+ * round is never committed half, and the master's round is not taken to
+ * be shorter (the next round commits when whole, not at its second
+ * answer: a decoder that builds its snapshot anew from one block would
+ * then lose the others' values for good). */
+static void test_round_damaged(void)
+{
+	ma.on = false;
+	RUN_UNTIL(drained(&a));
+	marker_then_wait();
+	uint32_t g = pa[2]->good_polls;
+	put_mb(&a, BUS_SEPLOS3_REQ_01, 2, 0, false);
+	put_mb(&a, BUS_SEPLOS3_01, 2, 710, false);
+	put_mb(&a, BUS_SEPLOS3_REQ_02, 2, 0, false);
+	put_mb(&a, BUS_SEPLOS3_02, 2, 0, false);
+	put_mb(&a, BUS_SEPLOS3_REQ_03, 2, 0, false);
+	put_mb(&a, BUS_SEPLOS3_03, 2, 0, true); /* damaged, not asked again */
+	marker_then_wait();
+	CHECK_EQ_INT(pa[2]->good_polls, g);
+	/* the next round: its first answer comes round; the damaged round is dropped */
+	put_mb(&a, BUS_SEPLOS3_REQ_01, 2, 0, false);
+	put_mb(&a, BUS_SEPLOS3_01, 2, 720, false);
+	marker_then_wait();
+	CHECK_EQ_INT(pa[2]->good_polls, g);
+	put_mb(&a, BUS_SEPLOS3_REQ_02, 2, 0, false);
+	put_mb(&a, BUS_SEPLOS3_02, 2, 0, false);
+	marker_then_wait();
+	CHECK_EQ_INT(pa[2]->good_polls, g);
+	CHECK_EQ_INT(reg(pa[2], REG_SRC_SOC), 70);
+	put_mb(&a, BUS_SEPLOS3_REQ_03, 2, 0, false);
+	put_mb(&a, BUS_SEPLOS3_03, 2, 0, false);
+	RUN_UNTIL(pa[2]->good_polls > g);
+	CHECK_EQ_INT(pa[2]->good_polls, g + 1);
+	CHECK_NEAR(pa[2]->snap.soc, 72.0, 1e-4);
+	ma.on = true;
+}
+
 /* Pack 3 no longer answers: it fails after stale_after and goes offline;
  * the others stay fresh; it answers again and is back. */
 static void test_stale(void)
@@ -531,6 +569,7 @@ int main(void)
 	test_heard();
 	test_jkpb();
 	test_round_whole();
+	test_round_damaged();
 	test_stale();
 	test_garbage();
 	CHECK_EQ_INT(a.heard, 0); /* bmsgw never wrote to the listened bus */
