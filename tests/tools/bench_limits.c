@@ -125,7 +125,7 @@ static void bench_strings(const struct conf_limits *cfg, struct bms_snapshot tra
 				gw_string_aggregate(f, LEN, false, 2.0, 0.1, &st);
 				gw_limits_string(l, LEN, true, &slim[s], NULL, NULL);
 				m[s] = (struct gw_lim_member){ &slim[s], false, { cfg->max_charge_current,
-										  cfg->max_discharge_current }, 100 };
+										  cfg->max_discharge_current, 0 }, 100 };
 				v = st.snap.voltage;
 			}
 			struct gw_lim_bank_in in = { m, NS, true, true, true, v, 20.0, 60.0 };
@@ -174,7 +174,7 @@ int main(void)
 	gw_limits_bank_init(&bank_st);
 	for (int k = 0; k < PACKS; k++) {
 		gw_limits_init(&bst[k]);
-		m[k] = (struct gw_lim_member){ &bout[k], false, { cfg.max_charge_current, cfg.max_discharge_current },
+		m[k] = (struct gw_lim_member){ &bout[k], false, { cfg.max_charge_current, cfg.max_discharge_current, 0 },
 					       100 + 20 * k };
 	}
 	struct gw_lim_bank_in in = { m, PACKS, true, true, true, 53.0, 20.0, 60.0 };
