@@ -145,13 +145,16 @@ int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size
 	if (at && !take_userinfo(u, auth, (size_t)(at - auth), why, wl))
 		return -1;
 	fmt(u->bare, sizeof(u->bare), "%.*s%s", (int)pl, v, host);
-	/* shown: the user as written, a password as *** */
+	/* shown: the user as written, a password as ***, and nothing of the
+	 * path and query but that there is one (a webhook's token is there:
+	 * ?token=..., or Slack's and Discord's /services/T.../B.../...) */
 	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	const char *more = !auth[alen] ? "" : strcmp(auth + alen, "/") == 0 ? "/" : "/...";
 	if (!at)
-		fmt(u->text, sizeof(u->text), "%s", v);
+		fmt(u->text, sizeof(u->text), "%.*s%.*s%s", (int)pl, v, (int)hl, host, more);
 	else
-		fmt(u->text, sizeof(u->text), "%.*s%.*s%s@%s", (int)pl, v,
-			   (int)((colon ? colon : at) - auth), auth, colon ? ":***" : "", host);
+		fmt(u->text, sizeof(u->text), "%.*s%.*s%s@%.*s%s", (int)pl, v, (int)((colon ? colon : at) - auth), auth,
+		    colon ? ":***" : "", (int)hl, host, more);
 	return 0;
 }
 

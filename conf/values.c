@@ -346,8 +346,9 @@ static int set_key(SETTER_ARGS)
 	for (size_t i = 0; ok && i < n; i++)
 		ok = isxdigit((unsigned char)v[i]);
 	if (!ok) {
-		conf__bfmt(why, wl, "\"%s\" is not a key (expected %s, as the vendor's app shows it%s)", v, exp,
-		     n == 32 ? "" : n < 32 ? ": too short" : ": too long");
+		/* a secret: never the value (a typo'd key is nearly the key) */
+		conf__bfmt(why, wl, "the value (%zu characters) is not a key (expected %s, as the vendor's app shows it%s)",
+			   n, exp, n == 32 ? ": not all hex digits" : n < 32 ? ": too short" : ": too long");
 		return -1;
 	}
 	for (size_t i = 0; i < 16; i++) {

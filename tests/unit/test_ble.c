@@ -95,12 +95,15 @@ static void test_conf(void)
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble:/A4:C1:38:0F:1E:2D\n", "t.ini:5: [pack.a] port");
 	/* a key: only 32 hex digits, refused by protocols that have none */
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 0011\n",
-		   "t.ini:6: [pack.a] key: \"0011\" is not a key (expected 32 hex digits (16 bytes), as the vendor's app "
-		   "shows it: too short)");
+		   "t.ini:6: [pack.a] key: the value (4 characters) is not a key (expected 32 hex digits (16 bytes), as "
+		   "the vendor's app shows it: too short)");
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 00112233445566778899aabbccddeeffX\n",
 		   "too long");
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 00112233445566778899aabbccddeefg\n",
-		   "is not a key");
+		   "the value (32 characters) is not a key");
+	/* a secret: never repeated, not even a typo'd one (nearly the key) */
+	CHECK(load(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 5EC2E7AAAAAAAAAAAAAAAAAAAAAAAABC1\n") == -1);
+	CHECK(strstr(err, "5EC2E7") == NULL && strstr(err, "AAAA") == NULL && strstr(err, "too long") != NULL);
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 00112233445566778899aabbccddeeff\n",
 		   "t.ini:6: [pack.a] key: protocol jbd takes no key");
 

@@ -70,7 +70,7 @@ static void test_defaults(void)
 	CHECK_STR(a->name, "phone");
 	CHECK_EQ_INT(a->url.scheme, CONF_URL_HTTPS);
 	CHECK_STR(a->url.bare, "https://ntfy.sh/my-battery");
-	CHECK_STR(a->url.text, "https://ntfy.sh/my-battery");
+	CHECK_STR(a->url.text, "https://ntfy.sh/..."); /* a topic is its secret */
 	CHECK_EQ_INT(a->on.bits, 1u << CONF_AL_ALARM | 1u << CONF_AL_STALE);
 	CHECK_STR(a->on.text, "alarm, stale");
 	CHECK_NEAR(a->repeat, 3600, 0);
@@ -126,8 +126,8 @@ static void test_url(void)
 	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = https://al%40ice:p%3Ass@w@ntfy.example:8443/topic\n"), 0);
 	const struct conf_alerts *a = &c.alerts[0];
 	CHECK_STR(a->url.bare, "https://ntfy.example:8443/topic");
-	CHECK_STR(a->url.text, "https://al%40ice:***@ntfy.example:8443/topic");
-	CHECK_STR(shown(a, "url"), "https://al%40ice:***@ntfy.example:8443/topic");
+	CHECK_STR(a->url.text, "https://al%40ice:***@ntfy.example:8443/...");
+	CHECK_STR(shown(a, "url"), "https://al%40ice:***@ntfy.example:8443/...");
 	CHECK_STR(a->username, "al@ice");
 	CHECK_STR(a->password, "p:ss@w");
 	CHECK(strstr(shown(a, "url"), "p%3Ass") == NULL);
@@ -143,8 +143,20 @@ static void test_url(void)
 	FILE *f = open_memstream(&out, &len);
 	conf_print_summary(&c, f);
 	fclose(f);
-	CHECK(strstr(out, "https://u:***@h/t") != NULL);
+	CHECK(strstr(out, "https://u:***@h/...") != NULL);
 	CHECK(strstr(out, "hunter2") == NULL);
+	free(out);
+	/* a webhook's token in its path or query: never shown (the log, the
+	 * summary, /api/config, /api/state all show url.text) */
+	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = https://h:8443/hooks/SEKRET1?token=SEKRET2&a=b\n"), 0);
+	CHECK_STR(c.alerts[0].url.bare, "https://h:8443/hooks/SEKRET1?token=SEKRET2&a=b");
+	CHECK_STR(c.alerts[0].url.text, "https://h:8443/...");
+	CHECK(strstr(shown(&c.alerts[0], "url"), "SEKRET") == NULL);
+	out = NULL;
+	f = open_memstream(&out, &len);
+	conf_print_summary(&c, f);
+	fclose(f);
+	CHECK(strstr(out, "https://h:8443/...") != NULL && strstr(out, "SEKRET") == NULL);
 	free(out);
 }
 

@@ -26,6 +26,16 @@ static bool url_with_login(const char *v)
 	return at && (!slash || at < slash);
 }
 
+/* A URL with a path or a query after its host. */
+static bool url_with_path(const char *v)
+{
+	const char *s = strstr(v, "://");
+	if (!s)
+		return false;
+	s += 3 + strcspn(s + 3, "/?#");
+	return *s && strcmp(s, "/") != 0;
+}
+
 bool setup_value_hidden(const char *sect, const char *key, const char *value)
 {
 	int k = conf_key_find(conf_section_kind(sect, NULL), key);
@@ -33,7 +43,10 @@ bool setup_value_hidden(const char *sect, const char *key, const char *value)
 		return false;
 	struct conf_key_about a;
 	conf_key_about(k, &a);
-	return a.secret || (strcmp(a.type, "url") == 0 && url_with_login(value));
+	/* a URL: its login, and an alert's path and query (a webhook's token) */
+	return a.secret || (strcmp(a.type, "url") == 0 &&
+			    (url_with_login(value) || (conf_section_kind(sect, NULL) == CONF_SEC_ALERTS &&
+						       url_with_path(value))));
 }
 
 /* The secret a *_file key of sect holds ("password" for password_file),
