@@ -30,7 +30,12 @@ static void check_url(const char *v)
 	const char *auth = u.bare + strlen(pre[u.scheme]);
 	size_t alen = strcspn(auth, "/?#");
 	REQUIRE(alen > 0 && !memchr(auth, '@', alen)); /* no credentials fetched in the URL */
-	REQUIRE(strlen(u.bare) <= strlen(v) && strlen(u.text) <= strlen(v) + 3);
+	/* shown: a password as *** (3 more than an empty one), the path and
+	 * query as /... (3 more than a path of one "/") */
+	REQUIRE(strlen(u.bare) <= strlen(v) && strlen(u.text) <= strlen(v) + 3 + 3);
+	const char *ta = u.text + strlen(pre[u.scheme]);
+	const char *rest = ta + strcspn(ta, "/?#");
+	REQUIRE(!*rest || strcmp(rest, "/") == 0 || strcmp(rest, "/...") == 0); /* nothing of them shown */
 	if (u.pass[0])
 		REQUIRE(strstr(u.text, ":***@") != NULL);
 	for (const char *p = u.user; *p; p++)
