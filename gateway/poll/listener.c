@@ -94,30 +94,41 @@ static void li_took(struct gw_listener *li, struct gw_pack *p, struct li_pack *l
 	}
 }
 
-/* A frame damaged on the wire, most likely the answer of the pack at addr:
- * its round misses that answer unless the master asks again. */
-static void li_damaged(struct gw_listener *li, uint8_t addr, double now)
+/* What is heard of the pack at addr (*pp: the pack), its round begun now
+ * if it had none or what it had is too old to go with new data; NULL: no
+ * pack of the bus is at addr. */
+static struct li_pack *li_at(struct gw_listener *li, uint8_t addr, double now, struct gw_pack **pp)
 {
 	struct gw_bus *w = li->w;
 	for (int i = 0; i < w->npacks; i++) {
 		struct gw_pack *p = w->packs[i];
-		struct li_pack *l = &li->lp[i];
 		if ((uint8_t)p->cfg->address != addr && !p->cfg->address_any)
 			continue;
+		struct li_pack *l = &li->lp[i];
+		l->of = p;
 		if (!l->begun || now - l->started > li_stale_after(li) / 2)
 			li_begin(l, p, now);
-		l->of = p;
-		l->damaged = true;
-		return;
+		*pp = p;
+		return l;
 	}
+	return NULL;
 }
 
-/* The answer ans of the pack p: decoded into its poll, which may complete. */
+/* A frame damaged on the wire, most likely the answer of the pack at addr:
+ * its round misses that answer unless the master asks again. */
+static void li_damaged(struct gw_listener *li, uint8_t addr, double now)
+{
+	struct gw_pack *p;
+	struct li_pack *l = li_at(li, addr, now, &p);
+	if (l)
+		l->damaged = true;
+}
+
+/* The answer ans of the pack p (its round begun: li_at): decoded into its
+ * poll, which may complete. */
 static void li_hear(struct gw_listener *li, struct gw_pack *p, struct li_pack *l, const uint8_t *req, size_t rn,
 		    const uint8_t *ans, size_t an, double now)
 {
-	if (!l->begun || now - l->started > li_stale_after(li) / 2)
-		li_begin(l, p, now); /* none yet, or what it had is too old to go with new data */
 	struct bms_poll c = l->poll;
 	int key = li->ls->hear(&c, req, rn, ans, an);
 	if (key == BMS_E_UNEXPECTED)
@@ -161,16 +172,12 @@ static void li_hear(struct gw_listener *li, struct gw_pack *p, struct li_pack *l
 static void li_answer(struct gw_listener *li, uint8_t addr, const uint8_t *req, size_t rn, const uint8_t *ans,
 		      size_t an, double now)
 {
-	struct gw_bus *w = li->w;
-	for (int i = 0; i < w->npacks; i++) {
-		struct gw_pack *p = w->packs[i];
-		if ((uint8_t)p->cfg->address == addr || p->cfg->address_any) {
-			li->lp[i].of = p;
-			li_hear(li, p, &li->lp[i], req, rn, ans, an, now);
-			li->taken_answers++;
-			return;
-		}
-	}
+	struct gw_pack *p;
+	struct li_pack *l = li_at(li, addr, now, &p);
+	if (!l)
+		return;
+	li_hear(li, p, l, req, rn, ans, an, now);
+	li->taken_answers++;
 }
 
 /* A frame of the bus, while listening. */
