@@ -250,18 +250,41 @@ const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now)
 	return &k->v;
 }
 
-/* A member of the bank stale at now: a pack of it but a balancer (with
- * [bank] strings, every pack is a string's member and none a balancer:
- * conf/check.c). */
+/* Member k of the bank as the limit engine counts them: its pack, NULL for
+ * a balancer (with [bank] strings, every pack is a string's member and
+ * none a balancer: conf/check.c). */
+static const struct gw_pack *member(const struct gw *gw, int k)
+{
+	const struct gw_pack *p = gw->packs[gw->conf->bank.pack_idx[k]];
+	return gw_pack_is_balancer(p) ? NULL : p;
+}
+
+/* A member of the bank stale at now. */
 static bool member_stale_at(const struct gw *gw, double now)
 {
-	const struct conf_bank *b = &gw->conf->bank;
-	for (int k = 0; k < b->npacks; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		if (!gw_pack_is_balancer(p) && gw_pack_stale_at(gw, p, now))
+	for (int k = 0; k < gw->conf->bank.npacks; k++) {
+		const struct gw_pack *p = member(gw, k);
+		if (p && gw_pack_stale_at(gw, p, now))
 			return true;
 	}
 	return false;
+}
+
+double gw_bank_next_stale(const struct gw *gw, double now)
+{
+	const struct conf_bank *b = &gw->conf->bank;
+	double next = INFINITY;
+	for (int k = 0; b->enabled && k < b->npacks; k++) {
+		const struct gw_pack *p = member(gw, k);
+		if (!p || gw_pack_stale_at(gw, p, now))
+			continue;
+		/* fresh until last_good + stale_after; not read yet: stale
+		 * from created + stale_after (gw_pack_stale_at) */
+		double at = (p->have_data ? p->last_good : p->created) +
+			    conf_pack_stale_after(p->cfg, gw->conf->gw.stale_after);
+		next = fmin(next, at);
+	}
+	return next;
 }
 
 bool gw_bank_limits_fresh_at(const struct gw *gw, double now)

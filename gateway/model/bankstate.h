@@ -62,6 +62,10 @@ const struct gw_bank_view *gw_bank_at(const struct gw *gw, double now);
  * fall at once).  The members as the step counts them (model/charge.c):
  * the bank's packs but a balancer (a string's members are all packs). */
 bool gw_bank_limits_fresh_at(const struct gw *gw, double now);
+/* The moment after now the first member of the bank fresh (or not read
+ * yet) at now goes stale, the members as above; INFINITY if none (the
+ * charge engine's step then: model/charge.c). */
+double gw_bank_next_stale(const struct gw *gw, double now);
 /* The counted SOC's figures of the bank (banksoc.h) at now: v's, with the
  * time since its last full point at now. */
 void gw_bank_counted(const struct gw_bank_view *v, double now, struct gw_soc_out *o);

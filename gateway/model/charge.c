@@ -333,23 +333,6 @@ void gw_charge_tick(struct gw *gw, double now)
 	watch_stale(gw, now);
 }
 
-double gw_charge_next_stale(const struct gw *gw, double now)
-{
-	const struct conf_bank *b = &gw->conf->bank;
-	double next = INFINITY;
-	for (int k = 0; b->enabled && k < b->npacks; k++) {
-		const struct gw_pack *p = gw->packs[b->pack_idx[k]];
-		if (gw_pack_is_balancer(p) || gw_pack_stale_at(gw, p, now))
-			continue;
-		/* fresh until last_good + stale_after; not read yet: stale
-		 * from created + stale_after (gw_pack_stale_at) */
-		double at = (p->have_data ? p->last_good : p->created) +
-			    conf_pack_stale_after(p->cfg, gw->conf->gw.stale_after);
-		next = fmin(next, at);
-	}
-	return next;
-}
-
 /* The bank's step at the moment the first of its members goes stale: its
  * limits then leave that member out (bank_stale = degrade: its share of
  * the currents, the CVL at float; block: fail-safe) before any output
@@ -360,7 +343,7 @@ static void watch_stale(struct gw *gw, double now)
 	if (!gw->loop || !m)
 		return;
 	ev_timer_stop(gw->loop, &m->stale);
-	double at = gw->conf->limits.enabled ? gw_charge_next_stale(gw, now) : INFINITY;
+	double at = gw->conf->limits.enabled ? gw_bank_next_stale(gw, now) : INFINITY;
 	if (!isfinite(at))
 		return;
 	/* stale once past stale_after (gw_pack_online_at): just after it */

@@ -235,13 +235,11 @@ void gw_charge_tick(struct gw *gw, double now);
 void gw_charge_reset(struct gw *gw);
 /* The bank is stepped again the moment one of its members goes stale (a
  * timer on gw->loop, armed at each poll of a bank pack and each tick, at
- * GW_CHARGE_STALE_SLACK after gw_charge_next_stale()), so that its limits
- * never count a member gone until the next tick.  gw_charge_next_stale():
- * the moment after now the first member fresh (or not read yet) at now
- * goes stale, balancers aside; INFINITY if none.  gw_charge_stale_step():
- * what the timer does at now (the bank's step, the timer armed again). */
+ * GW_CHARGE_STALE_SLACK after gw_bank_next_stale(), model/bankstate.h), so
+ * that its limits never count a member gone until the next tick.
+ * gw_charge_stale_step(): what the timer does at now (the bank's step, the
+ * timer armed again). */
 #define GW_CHARGE_STALE_SLACK 0.001
-double gw_charge_next_stale(const struct gw *gw, double now);
 void gw_charge_stale_step(struct gw *gw, double now);
 /* The engine's memory of a pack (gw_pack_new) and of the bank (gw_init):
  * NULL when out of memory; free: NULL is fine. */

@@ -22,6 +22,7 @@
 #include "../../gateway/core/log.h"
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/inverter/invout.h"
+#include "../../gateway/model/bankstate.h"
 #include "../../gateway/model/gw.h"
 #include "../../gateway/modbus/image.h"
 #include "check.h"
@@ -277,7 +278,7 @@ static void between_steps(const char *packs_and_bank)
 /* The same with bank_stale = degrade (the default), a bank of four packs:
  * d stale between two ticks is left out of the bank's currents, and its
  * CVL capped at float, from the moment it is stale: the charge engine's
- * timer (at gw_charge_next_stale(), doing gw_charge_stale_step()), not the
+ * timer (at gw_bank_next_stale(), doing gw_charge_stale_step()), not the
  * next tick.  (Without it the bank counted d for up to a second.) */
 static void between_steps_degrade(const char *packs_and_bank)
 {
@@ -299,7 +300,7 @@ static void between_steps_degrade(const char *packs_and_bank)
 		step(gw, &o, t, true, sc.mute, &b, &fresh);
 	/* the last tick: d still fresh, its share in the bank's limits */
 	CHECK(!gw->bank_lim.member_stale && b.ccl_a == ccl4);
-	CHECK(fabs(gw_charge_next_stale(gw, t - DT) - at) < 1e-9);
+	CHECK(fabs(gw_bank_next_stale(gw, t - DT) - at) < 1e-9);
 	double mid = at + GW_CHARGE_STALE_SLACK;
 	CHECK(gw_pack_stale_at(gw, d, mid) && !gw_pack_stale_at(gw, d, at));
 	gw_charge_stale_step(gw, mid);
@@ -313,7 +314,7 @@ static void between_steps_degrade(const char *packs_and_bank)
 	gw_charge_tick(gw, mid);
 	CHECK(gw->bank_lim.ccl_a == was.ccl_a && gw->bank_lim.dcl_a == was.dcl_a && gw->bank_lim.cvl_v == was.cvl_v);
 	/* nothing left to watch but the three fresh packs */
-	CHECK(gw_charge_next_stale(gw, mid) > mid && isfinite(gw_charge_next_stale(gw, mid)));
+	CHECK(gw_bank_next_stale(gw, mid) > mid && isfinite(gw_bank_next_stale(gw, mid)));
 }
 
 /* The timer itself, on a real loop and the real clock: a bank of two
