@@ -161,8 +161,9 @@ static bool pace_states(const uint8_t *info, size_t len)
 	return true;
 }
 
-/* One 0x42 record into s (zeroed by the caller).  The pack's own `cells`
- * and current sign apply to its own record only (mine). */
+/* One 0x42 record into s (what the poll has of it: the values of its 0x44
+ * are kept).  The pack's own `cells` and current sign apply to its own
+ * record only (mine). */
 static int pace_analog_rec(struct bms_pylonframe_rd *r, size_t tail, struct bms_snapshot *s,
 			   const struct bms_poll *poll, bool mine)
 {
@@ -277,9 +278,12 @@ static int pace_records(struct bms_poll *poll, const uint8_t *info, size_t ninfo
 	bms_pylonframe_rd_init(&r, info, ninfo);
 	bms_pylonframe_skip(&r, 2);
 	for (unsigned k = 0; k < count; k++) {
-		if (!analog && k == idx)
+		/* a record adds to what this poll has of it: a 0x42 heard after
+		 * the 0x44 (a master that asks 0x44 first, or a listened round
+		 * that begins there) keeps the alarms and MOSFETs */
+		if (k == idx)
 			recs[k] = poll->snap;
-		else if (!analog && poll->group && k < poll->group_cap && (poll->group_have & (1u << k)))
+		else if (poll->group && k < poll->group_cap && (poll->group_have & (1u << k)))
 			recs[k] = poll->group[k];
 		else
 			memset(&recs[k], 0, sizeof(recs[k]));

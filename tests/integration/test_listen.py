@@ -14,6 +14,10 @@ that came from bmsgw's side of the pty:
 - a master that stops: without takeover_after the packs go stale and
   nothing is written; with it bmsgw polls them, and stops writing at the
   master's first request again;
+- answers damaged on the bus (bad checksums, the 0x42 and the 0x44 of a
+  pace pack one after another): never a half round committed, and the
+  rounds heard from the 0x44 on (a damaged 0x42 shifts them) keep its
+  alarms and MOSFETs;
 - a reload that moves the listened packs (their sections swapped) keeps
   what was heard of each with its pack, never another's (jk-pb: each
   pack's BMS current limits, kept from the settings record);
@@ -185,6 +189,31 @@ def test_jk_master():
         bus.stop()
 
 
+def test_damaged_answer():
+    print("== pace: answers damaged on the bus never commit a half round")
+    bus = Bus("pace", (1, 2, 3))
+    try:
+        for cmd in ("set 1 chg_mos 0", "set 1 alarm 0 0x01", "set 1 alarm 3 0x01"):
+            bus.sim.ctl(cmd)
+        whole = lambda p: "cell_ov" in (p.get("alarms") or []) and p.get("charge_mos") is False  # noqa: E731
+        if not c.ok(wait_until(lambda: whole(packs(bus.http).get("p1", {})), 20),
+                    "p1 is heard with its protection (cell_ov) and its charge MOSFET off"):
+            return
+        link = lambda: api_state(bus.http)["links"][0]  # noqa: E731
+        seen = []
+        for k in range(6):  # both of its answers (0x42, 0x44) get damaged, one after another
+            errs = link()["checksum_errors"]
+            bus.sim.ctl("fault 1 badsum 1")
+            wait_until(lambda: seen.append(packs(bus.http)["p1"]) or link()["checksum_errors"] > errs, 10)
+        good = packs(bus.http)["p1"]["good_polls"]
+        c.ok(wait_until(lambda: seen.append(packs(bus.http)["p1"]) or seen[-1]["good_polls"] >= good + 3, 20),
+             "p1 is read on after six damaged answers")
+        half = [p for p in seen if p.get("online") and not whole(p)]
+        c.eq(len(half), 0, "never served without its alarms or MOSFETs (%d samples)" % len(seen))
+    finally:
+        bus.stop()
+
+
 def test_reload_moves():
     print("== jk-pb: a reload that swaps two listened packs")
     limits = {1: (10, 11), 2: (150, 151)}
@@ -249,6 +278,7 @@ def main():
         test_dropout_noise()
         test_takeover()
         test_jk_master()
+        test_damaged_answer()
         test_reload_moves()
         test_detect("jk-pb", (0, 1, 2), "a JK-PB master (address 0, its own data heard) polls packs 1, 2")
         test_detect("seplos3", (1, 2, 3), "a Seplos V3 master (address 1, its own data heard) polls packs 2, 3")

@@ -56,6 +56,8 @@
 	"9fe9ff0f00000000000000f6000310161c0001c5a5"
 #define PACE25_01 "~25014600F07A0001100CC70CC80CC70CC70CC70CC50CC60CC70CC70CC60CC70CC60CC60CC70CC60CC7060B9B0B" \
 	"990B990B990BB30BBCFF1FCCCD12D303286A008C2710E1E4\r"
+/* its 0x44: quiet, both MOSFETs on, discharging */
+#define PACE25_02 "~25014600004C000110000000000000000000000000000000000600000000000000000000000E000000000000EF3A\r"
 #define PYL_02 "~20024600A04210020F000000000000000000000000000000050000000000000000000E00000000F108\r"
 #define PYL_06 "~20024600B014026EF05AA0022BFDD5C0F915\r"
 #define RENOGY_REQ_01 "300313880022455c"
@@ -847,6 +849,24 @@ static void test_hear_pace(void)
 	/* another pack's poll (ADR 2) does not send it */
 	begin(&poll, 2);
 	CHECK_EQ_INT(hear_text(d, &poll, q, (size_t)n, PACE25_01), BMS_E_UNEXPECTED);
+	/* a round heard from its 0x44 on (the master's order, or a round
+	 * whose 0x42 was damaged on the wire): the 0x42 after it keeps the
+	 * alarms and MOSFETs */
+	uint8_t q44[128];
+	int n44 = 0, s44 = -1;
+	begin(&poll, 1);
+	s44 = paceic_step(d, &poll, 0x44, q44, sizeof(q44), &n44);
+	CHECK(s44 >= 0 && s44 != s);
+	if (s44 >= 0) {
+		CHECK_EQ_INT(hear_text(d, &poll, q44, (size_t)n44, PACE25_02), s44);
+		CHECK_EQ_INT(hear_text(d, &poll, q, (size_t)n, PACE25_01), s);
+		CHECK((poll.snap.present & (BMS_HAS_ALARMS | BMS_HAS_MOSFETS | BMS_HAS_VOLTAGE)) ==
+		      (BMS_HAS_ALARMS | BMS_HAS_MOSFETS | BMS_HAS_VOLTAGE));
+		CHECK(poll.snap.chg_mos && poll.snap.dsg_mos);
+		CHECK_EQ_INT(poll.snap.raw_alarms[2], 0x000E);
+		CHECK_NEAR(poll.snap.voltage, 52.429, 1e-4);
+		finished_ok(d, &poll);
+	}
 	/* a broken checksum in the answer */
 	char bad[256];
 	snprintf(bad, sizeof(bad), "%s", PACE25_01);
