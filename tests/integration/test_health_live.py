@@ -10,7 +10,7 @@ charger off).
 The pack is small (0.1 Ah, 16 top-balanced cells, cell 9 2 % under the
 least of the others, cell 5 of 15 mOhm beside about 10) so that its knees
 come in seconds: a few current steps first at 97 % (the resistances, which
-the knees' voltages are corrected by), a fast charge to 99.3 % and a slow
+the knees' voltages are corrected by), a charge to 98.8 % and a slow
 one over the full knee (all cells full at once: a tie, no lead), a fast
 discharge to near empty, then
 three times down through the empty knee until the median cell is past it
@@ -99,9 +99,10 @@ def run(env):
     p = pack(http)
     c.ok((p.get("ir_samples") or 0) >= 5, "resistance samples taken (%r)" % p.get("ir_samples"))
     # the full knee, slowly (0.5 A: 0.14 mAh a second of the model, under the 0.25 mAh of a tie): every cell
-    # full at once
-    sim.ctl("set 1 current 10")
-    c.ok(wait_until(lambda: true_soc(sim) >= 99.3, 20, 0.02), "up to near full (10 A, the true SOC 99.3 %)")
+    # full at once.  The way there at 2 A stops 0.8 % under the knee (1.4 s at 2 A; at 10 A a test slowed
+    # down by a loaded machine went on into it, 36 mV a 0.1 %, where the cells' order is the I x R's error)
+    sim.ctl("set 1 current 2")
+    c.ok(wait_until(lambda: true_soc(sim) >= 98.8, 20, 0.02), "up to near full (2 A, the true SOC 98.8 %)")
     c.ok(drive(env, 0.5, lambda v: med(v) >= 3480, 30), "the full knee: the median cell over 3.48 V")
     sim.ctl("set 1 current -40")
     c.ok(wait_until(lambda: true_soc(sim) <= 12, 40, 0.02), "down to near empty (40 A, the true SOC 12 %)")
