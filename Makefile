@@ -309,33 +309,25 @@ $(ESPCHECK)/node_modules/.package-lock.json: $(ESPCHECK)/package.json $(ESPCHECK
 	cd $(ESPCHECK) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The whole suite runs on the ASan+UBSan build.  Only its daemon, simulator
-# and tools are built before the run; the other builds are the run's first
-# steps, beside the steps that need only those (their CPU goes where the
-# steps wait): the normal build and the one without libsystemd (which reuses
-# the normal objects; NORMAL_BUILD, and the scripts that run them say
-# build=normal), the unit tests (UNIT_BUILD: each starts once they are
-# built) and the clang fuzz targets (FUZZ_BUILD: each smoke run starts once
-# they are built; their objects and www.c are their own, in build/fuzz/).
+# The whole suite runs on the ASan+UBSan build.  The sanitizer build and the
+# clang fuzz objects share one jobserver; the normal build and the one
+# without libsystemd (which reuses the normal objects) are the suite's first
+# step (NORMAL_BUILD), beside the steps that need only the first two: the
+# scripts that run the normal builds say so (tests/run.sh, build=normal).
 # T=PATTERN runs only the matching steps (tests/run.sh PATTERN) after the
 # same builds.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) -j$(NPROC) -Otarget test-san-bin
+	$(MAKE) -j$(NPROC) -Otarget test-san test-fuzz
 	BIN=build/san FUZZ=build/fuzz NORMAL_BUILD='make -j$(NPROC) -Otarget test-normal' \
-		UNIT_BUILD='make -j$(NPROC) -Otarget test-san-unit' FUZZ_BUILD='make -j$(NPROC) -Otarget test-fuzz' \
 		bash tests/run.sh $(foreach p,$(T),'$(p)')
 
 BENCH_TOOLS = $(B)/mbbound $(B)/rtubench $(B)/bench_decode $(B)/bench_limits $(B)/bench_soc $(B)/bench_history \
 	$(B)/bench_health $(B)/bench_influx $(B)/slowdisk.so $(B)/timeshift.so
-.PHONY: test-builds test-san test-san-bin test-san-unit test-fuzz test-normal bench-tools fuzz-list
+.PHONY: test-builds test-san test-fuzz test-normal bench-tools
 test-builds: test-san test-fuzz test-normal
 test-san:
 	$(MAKE) SANITIZE=1 all unit build/san/slowdisk.so build/san/nothread.so
-test-san-bin:
-	$(MAKE) SANITIZE=1 all build/san/slowdisk.so build/san/nothread.so
-test-san-unit:
-	$(MAKE) SANITIZE=1 unit
 test-fuzz:
 	$(MAKE) fuzz
 test-normal:
@@ -375,9 +367,6 @@ GEN_FUZZ_BIN := $(GEN_FUZZ:%=build/fuzz/fuzz_%)
 # and ubprobe, built as they are, with undefined behaviour on purpose: the
 # suite's proof that undefined behaviour ends a run (tests/run.sh)
 fuzz: $(FUZZ_BIN) $(GEN_FUZZ_BIN) build/fuzz/ubprobe
-# their names, one a line (tests/run.sh, before they are built)
-fuzz-list:
-	@printf '%s\n' $(notdir $(FUZZ_BIN) $(GEN_FUZZ_BIN))
 # the code under test is compiled once, with coverage (fuzzer-no-link),
 # into an archive: each target links the objects it uses.  Their headers come
 # from -MMD as in the other builds, and they are kept (.SECONDARY: make
@@ -397,7 +386,7 @@ FUZZ_MAIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/obj/tests/fuzz/%.o) build/fuzz
 .SECONDARY: $(FUZZ_OBJ) $(FUZZ_MAIN) build/fuzz/gen/esphome_api.pb-c.c build/fuzz/gen/esphome_api.pb-c.h \
 	$(B)/gen/esphome_api.pb-c.c $(B)/gen/esphome_api.pb-c.h
 $(eval $(call build_flags,build/fuzz/build.flags,$(strip clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) / $(PKG_LIBS) $(TEST_LD)),))
-build/fuzz/obj/gen/www.o: build/fuzz/gen/www.c build/fuzz/build.flags
+build/fuzz/obj/gen/www.o: build/gen/www.c build/fuzz/build.flags
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 build/fuzz/obj/gen/esphome_api.pb-c.o: build/fuzz/gen/esphome_api.pb-c.c build/fuzz/build.flags

@@ -17,15 +17,6 @@
 #                     by the run's first step (`make test` sets it: the
 #                     steps of the sanitizer build start beside it); the
 #                     scripts marked build=normal start once it has passed
-#   UNIT_BUILD=CMD    the unit tests' build, a step too: each unit test
-#                     (one per tests/unit/test_*.c) starts once it has
-#                     passed, as do the scripts marked build=units
-#   FUZZ_BUILD=CMD    the fuzz targets' build, a step too: the targets are
-#                     those `make fuzz-list` names, each run once it has
-#                     passed (`make test` sets all three: only the
-#                     sanitized daemon, simulator and tools are built before
-#                     the run, and the builds' CPU goes where the steps
-#                     wait)
 #
 # The steps run side by side, JOBS at a time, the longest first (their times
 # of the last run are kept in $BIN/test-times, those of a whole run in
@@ -42,8 +33,7 @@
 # script that shares something else with another names it (uses=NAME[,NAME]:
 # two steps that use one NAME never run at once), one that only computes
 # says nice=5 (the fuzz targets run at 10), one that runs build/bmsgw or
-# build/nosystemd/bmsgw (the normal builds) says build=normal (one that
-# looks at the unit tests' binaries build=normal,units), and a slow
+# build/nosystemd/bmsgw (the normal builds) says build=normal, and a slow
 # one is split in N steps with parts=N, each run with PART=i/N
 # (harness.my_part() says which work is whose).
 #
@@ -157,42 +147,20 @@ fuzz_ub_ends_run() { # ubprobe
 # the normal builds, beside the steps that need only $BIN (always, whatever
 # the patterns: `make test T=...` makes every build), not niced: the steps
 # that wait for it are not to wait for every other step's CPU
-NORMAL_STEP= UNIT_STEP= FUZZ_STEP= BUILD_STEPS=()
-build_step() { # name command: a build of the run (whatever the patterns); its index in BUILD_STEP
+NORMAL_STEP=
+if [ -n "${NORMAL_BUILD:-}" ]; then
 	PATTERNS_ALL=("${PATTERNS[@]}") PATTERNS=()
 	SRC=Makefile
-	add "the builds" "$1" "" 0 1000 bash -c "$2"
-	BUILD_STEP=$((${#S_NAME[@]} - 1))
-	BUILD_STEPS+=("$BUILD_STEP")
+	add "the builds" "the normal build and the one without libsystemd" "" 0 1000 bash -c "$NORMAL_BUILD"
+	NORMAL_STEP=$((${#S_NAME[@]} - 1))
 	PATTERNS=("${PATTERNS_ALL[@]}")
-}
-if [ -n "${NORMAL_BUILD:-}" ]; then
-	build_step "the normal build and the one without libsystemd" "$NORMAL_BUILD"
-	NORMAL_STEP=$BUILD_STEP
-fi
-if [ -n "${UNIT_BUILD:-}" ]; then
-	build_step "the unit tests' build ($BIN)" "$UNIT_BUILD"
-	UNIT_STEP=$BUILD_STEP
-fi
-if [ -n "${FUZZ_BUILD:-}" ] && [ -n "$FUZZ" ]; then
-	build_step "the fuzz targets' build ($FUZZ)" "$FUZZ_BUILD"
-	FUZZ_STEP=$BUILD_STEP
 fi
 
-# the unit tests: those built, or with UNIT_BUILD those it builds
-if [ -n "$UNIT_STEP" ]; then
-	UNITS=()
-	for f in tests/unit/test_*.c; do UNITS+=("$BIN/tests/$(basename "$f" .c)"); done
-else
-	UNITS=("$BIN"/tests/test_*)
-fi
-AFTER=$UNIT_STEP
-for t in "${UNITS[@]}"; do
-	[ -n "$UNIT_STEP" ] || [ -x "$t" ] || continue
+for t in "$BIN"/tests/test_*; do
+	[ -x "$t" ] || continue
 	SRC=tests/unit/$(basename "$t").c
 	add "unit tests ($BIN)" "unit $(basename "$t")" "" 0 2 "$t"
 done
-AFTER=
 SRC=registers/regmap.c
 add "register map" "register-map.md up to date" "" 0 1 \
 	bash -c "'$BIN/bmsgw' --register-map | diff -u register-map.md -"
@@ -203,17 +171,9 @@ SRC=tests/tools/funclen.py
 add "the rooms of gateway/" "functions fit a screen (gateway/, conf/)" "" 5 1 "$PY" tests/tools/funclen.py
 SRC=tests/tools/links.py
 add "the documents" "links and man page references lead somewhere" "" 5 1 "$PY" tests/tools/links.py
-if [ -n "$FUZZ_STEP" ] || { [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; }; then
-	# the targets: those built, or with FUZZ_BUILD those it builds
-	if [ -n "$FUZZ_STEP" ]; then
-		FUZZERS=()
-		while read -r f; do FUZZERS+=("$FUZZ/$f"); done < <(make -s --no-print-directory fuzz-list)
-	else
-		FUZZERS=("$FUZZ"/fuzz_*)
-	fi
-	AFTER=$FUZZ_STEP
-	for f in "${FUZZERS[@]}"; do
-		[ -n "$FUZZ_STEP" ] || [ -x "$f" ] || continue
+if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
+	for f in "$FUZZ"/fuzz_*; do
+		[ -x "$f" ] || continue
 		SRC=tests/fuzz/$(basename "$f").c
 		[ -f "$SRC" ] || SRC=tests/fuzz/generic_driver.c
 		add "fuzz smoke runs (${FUZZ_SECONDS}s each, $FUZZ_LANES at a time)" "fuzz $(basename "$f")" \
@@ -222,7 +182,6 @@ if [ -n "$FUZZ_STEP" ] || { [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; }; then
 	SRC=tests/fuzz/ubprobe.c
 	add "fuzz smoke runs (${FUZZ_SECONDS}s each, $FUZZ_LANES at a time)" "fuzz: undefined behaviour ends the run" \
 		"" 10 5 fuzz_ub_ends_run "$FUZZ/ubprobe"
-	AFTER=
 fi
 
 # a script, or its N parts
@@ -236,9 +195,7 @@ add_script() { # section name-prefix file command...
 	marker "$line" nice && nice=$M_KEY
 	marker "$line" build && build=$M_KEY
 	AFTER=
-	case ",$build," in *,normal,*) AFTER=$NORMAL_STEP ;; esac
-	case ",$build," in *,units,*) AFTER=${AFTER:+$AFTER,}$UNIT_STEP ;; esac
-	AFTER=${AFTER%,}
+	if [ "$build" = normal ]; then AFTER=$NORMAL_STEP; fi
 	if [ -z "$parts" ] || [ "$parts" -le 1 ]; then
 		add "$sect" "$name" "$uses" "$nice" 20 env BIN="$BIN" "$@"
 		return
@@ -292,15 +249,15 @@ while read -r _ i; do ORDER+=("$i"); done < <(
 	for ((i = 0; i < N; i++)); do
 		w=${LAST[${S_NAME[i]}]:-}
 		[ -n "$w" ] || w=${S_RANK[i]}
-		[[ " ${BUILD_STEPS[*]} " != *" $i "* ]] || w=100000 # others wait for them: first
+		[ "$i" != "$NORMAL_STEP" ] || w=100000 # others wait for it: first
 		printf '%s %s\n' "$w" "$i"
 	done | sort -s -k1,1nr)
 
 # ------------------------------------------------------------------ running
 declare -A HELD=()
-fits() { # step: the steps it waits for have ended, its resources are free
-	local u name cap a
-	for a in ${S_AFTER[$1]//,/ }; do [ -e "$work/$a.rc" ] || return 1; done
+fits() { # step: the step it waits for has ended, its resources are free
+	local u name cap
+	[ -z "${S_AFTER[$1]}" ] || [ -e "$work/${S_AFTER[$1]}.rc" ] || return 1
 	for u in ${S_USES[$1]//,/ }; do
 		name=${u%\**} cap=1
 		[ "$name" != "$u" ] && cap=${u#*\*}
@@ -319,13 +276,10 @@ start() { # step
 	(
 		[ "${S_NICE[$1]}" = 0 ] || renice -n "${S_NICE[$1]}" -p "$BASHPID" >/dev/null
 		t0=$EPOCHREALTIME
-		rc=
-		for a in ${S_AFTER[$1]//,/ }; do
-			[ "$(cut -d' ' -f1 "$work/$a.rc")" = 0 ] && continue
-			echo "FAIL: not run: the step it needs failed (${S_NAME[a]})" >"$work/$1.log"
+		if [ -n "${S_AFTER[$1]}" ] && [ "$(cut -d' ' -f1 "$work/${S_AFTER[$1]}.rc")" != 0 ]; then
+			echo "FAIL: not run: the step it needs failed (${S_NAME[${S_AFTER[$1]}]})" >"$work/$1.log"
 			rc=1
-		done
-		if [ -z "$rc" ]; then
+		else
 			eval "${S_CMD[$1]}" >"$work/$1.log" 2>&1 </dev/null
 			rc=$?
 		fi

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# run.sh: nice=5 build=normal,units
+# run.sh: nice=5 build=normal
 """Adding a brand is a checklist (bms/README.md "Adding a protocol"): every
 protocol registered in bms/drivers.h must have its driver file, be listed
 by `bmsgw --help`, have a simulator responder the simulator lists (so
