@@ -14,9 +14,10 @@
 #   JOBS=N            steps at a time (default 8 per core)
 #   FUZZ_LANES=N      fuzz targets at a time (default one per core and one)
 #   NORMAL_BUILD=CMD  the normal build and the one without libsystemd, made
-#                     by the run's first step (`make test` sets it: the
-#                     steps of the sanitizer build start beside it); the
-#                     scripts marked build=normal start once it has passed
+#                     by the run's first step (the steps of the sanitizer
+#                     build start beside it); the scripts marked
+#                     build=normal start once it has passed (`make test`
+#                     makes it before the run: beside 15 steps it was slow)
 #
 # The steps run side by side, JOBS at a time, the longest first (their times
 # of the last run are kept in $BIN/test-times, those of a whole run in
