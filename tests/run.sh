@@ -26,15 +26,14 @@
 # (fuzzing, the checks of the sources, the package) run under nice, so that
 # they do not take the CPU from the gateways whose answers other steps time,
 # beside the JOBS others: the steps at 5 one per core at a time, the fuzz
-# targets at 19 (the idle CPU only: at 10 three of them took a tenth of a
-# busy machine) FUZZ_LANES at a time (two lanes, so that neither waits for
+# targets at 10 FUZZ_LANES at a time (two lanes, so that neither waits for
 # the other while a core is idle; a fuzz target runs for FUZZ_SECONDS of
 # wall time whatever CPU it gets, so that the fuzz lane takes as long on a
 # busy machine: one more than the cores ends it with the other steps).  Every integration script takes
 # its own free ports and temporary directories; in a line "# run.sh: ..." a
 # script that shares something else with another names it (uses=NAME[,NAME]:
 # two steps that use one NAME never run at once), one that only computes
-# says nice=5 (the fuzz targets run at 19), one that runs build/bmsgw or
+# says nice=5 (the fuzz targets run at 10), one that runs build/bmsgw or
 # build/nosystemd/bmsgw (the normal builds) says build=normal, and a slow
 # one is split in N steps with parts=N, each run with PART=i/N
 # (harness.my_part() says which work is whose).
@@ -82,8 +81,8 @@ add() { # section name uses nice rank command...
 	shift 5
 	selected "$name" || return 0
 	# a niced step runs beside JOBS others, among the steps of its
-	# niceness: FUZZ_LANES fuzz targets (at 19), one other per core (at 5)
-	if [ "${nice:-0}" = 19 ]; then uses=${uses:+$uses,}nice19*$FUZZ_LANES
+	# niceness: FUZZ_LANES fuzz targets (at 10), one other per core (at 5)
+	if [ "${nice:-0}" = 10 ]; then uses=${uses:+$uses,}nice10*$FUZZ_LANES
 	elif [ "${nice:-0}" != 0 ]; then uses=${uses:+$uses,}nice$nice*$CORES; fi
 	S_SECT+=("$sect") S_NAME+=("$name") S_USES+=("$uses") S_NICE+=("${nice:-0}") S_RANK+=("$rank")
 	S_FILE+=("$SRC") S_AFTER+=("$AFTER")
@@ -179,11 +178,11 @@ if [ -n "$FUZZ" ] && [ -d "$FUZZ" ]; then
 		SRC=tests/fuzz/$(basename "$f").c
 		[ -f "$SRC" ] || SRC=tests/fuzz/generic_driver.c
 		add "fuzz smoke runs (${FUZZ_SECONDS}s each, $FUZZ_LANES at a time)" "fuzz $(basename "$f")" \
-			"" 19 5 fuzz_one "$f"
+			"" 10 5 fuzz_one "$f"
 	done
 	SRC=tests/fuzz/ubprobe.c
 	add "fuzz smoke runs (${FUZZ_SECONDS}s each, $FUZZ_LANES at a time)" "fuzz: undefined behaviour ends the run" \
-		"" 19 5 fuzz_ub_ends_run "$FUZZ/ubprobe"
+		"" 10 5 fuzz_ub_ends_run "$FUZZ/ubprobe"
 fi
 
 # a script, or its N parts
