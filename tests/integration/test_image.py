@@ -529,8 +529,9 @@ def main():
                 % r.stderr.strip()[-500:]):
         return c.report()
     try:
-        # compiled at -O0 without the hardening flags (MAKE_ARGS): a third of the CPU of the -O2 build (90 s
-        # of a fresh machine's suite); the image is the same but for its binary's code
+        # compiled at -O0 without the hardening flags (MAKE_ARGS), a quicker compile (uncached, this test took
+        # 77 s of CPU so, 93.5 s at -O2 in a fresh clone's loaded run); the image is the same but for its
+        # binary's code
         ok, secs = build(IMAGE, ROOT, "-f", os.path.join(ROOT, "Containerfile"), "--build-arg", "BUILD_FROM=" + base,
                          "--build-arg", "MAKE_ARGS=OPT=-O0 HARDEN=")
         print("   the image built in %.0f s" % secs)
