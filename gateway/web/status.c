@@ -454,6 +454,8 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 		  GW_SOC_F_COUNTING },
 		{ "bmsgw_soc_synced", "1 while the counted SOC is synced (a full or empty point since the start or a "
 		  "lost gap).", GW_SOC_F_COUNTING },
+		{ "bmsgw_soc_resumed", "1 when this run's count went on from the one in the state file (saved at "
+		  "the last exit or save, at most 24 h before), 0 when it began anew.", GW_SOC_F_COUNTING },
 		{ "bmsgw_capacity_measured_ah", "Usable capacity measured between full and empty points (the median "
 		  "of the last five samples).", GW_SOC_F_MEASURED },
 	};
@@ -461,7 +463,8 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 		gw_prom_family(o, g[k].name, "gauge", g[k].help);
 		for (int i = 0; i < n; i++) {
 			double v = k == 0 ? so[i].soc_counted
-				 : k == 1 ? (double)((so[i].flags & GW_SOC_F_SYNCED) != 0) : so[i].capacity_ah;
+				 : k == 1 ? (double)((so[i].flags & GW_SOC_F_SYNCED) != 0)
+				 : k == 2 ? (double)((so[i].flags & GW_SOC_F_RESUMED) != 0) : so[i].capacity_ah;
 			if (so[i].flags & g[k].flag)
 				gw_prom_sample(o, g[k].name, name[i], NULL, v);
 		}

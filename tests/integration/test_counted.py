@@ -22,7 +22,7 @@ inverter output read by Debian's python3-can over slcan.
   capacity configured anew) are dropped at the first poll, logged once,
   the configured capacity in use;
 - Home Assistant gets "SOC (BMS)", "SOC (counted)", "Capacity (measured)",
-  "SOH (measured)"; Prometheus bmsgw_soc_counted_percent;
+  "SOH (measured)"; Prometheus bmsgw_soc_counted_percent, bmsgw_soc_resumed;
 - [soc] count = false: nothing counted, nothing in the second block.
 Prints "N passed, N failed".
 """
@@ -180,7 +180,8 @@ def check_full(env, gw):
     logged = gw.text().count("full point: the counted SOC is 100")
     c.eq(logged, 1, "the full point is logged once")
     m = fetch(http, "/metrics")
-    c.ok('bmsgw_soc_counted_percent{pack="p1"} 100' in m, "Prometheus bmsgw_soc_counted_percent")
+    c.ok('bmsgw_soc_counted_percent{pack="p1"} 100' in m and 'bmsgw_soc_resumed{pack="p1"} 0' in m,
+         "Prometheus bmsgw_soc_counted_percent, not resumed (bmsgw_soc_resumed 0)")
 
 
 def check_discharge(env):
@@ -212,6 +213,9 @@ def check_restart(env, gw):
     c.ok(e is not None and e["synced"] and abs(e["counted"] - before) < 0.5 and e["source"] == "counted",
          "a restart resumes the count, synced (%r, before %.1f)" % (e, before))
     c.ok("resumed from the state file" in gw.text(), "the resume is logged")
+    m = wait_until(lambda: (lambda t: t if 'bmsgw_soc_resumed{pack="p1"} 1' in t else None)(
+        fetch(http, "/metrics")), 10)
+    c.ok(m is not None, "Prometheus marks the count resumed (bmsgw_soc_resumed 1)")
     return gw
 
 
