@@ -107,6 +107,15 @@ static struct gw_conn *idlest(const struct gw_conns *t, const struct gw_conn *no
 	return v;
 }
 
+/* The most connections one address holds (not going). */
+static int most_held(const struct gw_conns *t)
+{
+	int most = 0;
+	for (const struct gw_conn *o = t->head; o; o = o->next)
+		most = !o->going && o->same > most ? o->same : most;
+	return most;
+}
+
 struct gw_conn *gw_conns_over(struct gw_conns *t, struct gw_conn *newcomer, double now, double *again)
 {
 	int most;
@@ -121,6 +130,12 @@ struct gw_conn *gw_conns_over(struct gw_conns *t, struct gw_conn *newcomer, doub
 		double own_again;
 		struct gw_conn *own = idlest(t, newcomer, true, now, &own_most, &own_again);
 		v = own ? own : newcomer;
+	}
+	if (!v && newcomer && newcomer->same > 1 && newcomer->same >= most_held(t) && !newcomer->proxy) {
+		/* none may go yet: the one place beyond the limit is not for an
+		 * address that holds as many as any already */
+		v = newcomer;
+		*again = 0;
 	}
 	if (v) {
 		recount(t, v, -1);

@@ -874,6 +874,12 @@ static bool ask_login(struct gw_http *h, struct req *r, enum MHD_Result *rc)
 	return true;
 }
 
+/* The length of the client's address libmicrohttpd gives (0: none). */
+static socklen_t peer_len(const struct sockaddr *peer)
+{
+	return !peer ? 0 : peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
 /* Home Assistant's ingress: r comes from its proxy (r->ingress), or from
  * elsewhere with its header, refused (false, *rc), or is any request. */
 static bool ingress_gate(struct gw_http *h, struct req *r, bool json, enum MHD_Result *rc)
@@ -881,9 +887,7 @@ static bool ingress_gate(struct gw_http *h, struct req *r, bool json, enum MHD_R
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *peer = ci ? ci->client_addr : NULL;
 	const char *hdr = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "X-Ingress-Path");
-	socklen_t len = !peer ? 0 : peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-		: sizeof(struct sockaddr_in);
-	switch (gw_ingress_judge(h->cfg.ingress, peer, len, hdr)) {
+	switch (gw_ingress_judge(h->cfg.ingress, peer, peer_len(peer), hdr)) {
 	case GW_INGRESS_PROXY: /* Home Assistant's user, logged in there: an admin */
 		r->ingress = true;
 		r->auth = AU_DONE;
@@ -1216,6 +1220,7 @@ static void on_connection(void *cls, struct MHD_Connection *con, void **socket_c
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		c->con = con;
 		gw_conns_add(&h->conns, c, ci ? ci->client_addr : NULL, gw_mono());
+		c->proxy = h->cfg.ingress && ci && gw_ingress_proxy_peer(ci->client_addr, peer_len(ci->client_addr));
 		idle_timeout(h, con);
 		if (h->tls)
 			gw_tls_conn_started(h->tls, &c->tls);

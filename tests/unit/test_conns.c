@@ -7,6 +7,8 @@
  * as many as any takes the place of an idle one of its own, else goes
  * itself (a proxy holding every connection keeps its new ones); a request in progress and a connection in
  * its first GW_CONN_GRACE s are never chosen (then: when to ask again);
+ * when none may go, a newcomer whose address holds as many as any goes at
+ * once (but the ingress proxy's), the others stay beyond the limit;
  * connections going or gone are counted no more; IPv6 addresses whole. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -186,6 +188,61 @@ static void busy_and_grace(void)
 	CHECK_EQ_INT(a->same, 1);
 }
 
+/* Four addresses whose idle connections all opened again less than
+ * GW_CONN_GRACE s ago (each closed one reopens at once): none may go, so a
+ * newcomer of theirs (its address holding as many as any) goes at once and
+ * keeps no place beyond the limit from a sixth address's first connection,
+ * which stays, as does the second of an address holding fewer; the ingress
+ * proxy's newcomer stays too (its users share its address). */
+static void young_holders(void)
+{
+	struct gw_conns t;
+	reset(&t);
+	for (int a = 2; a <= 5; a++)
+		for (int k = 0; k < 8; k++) {
+			char ip[24];
+			snprintf(ip, sizeof(ip), "127.0.0.%d", a);
+			open4(&t, ip, 500.5 + 0.05 * k);
+		}
+	double again = -1;
+	struct gw_conn *n = open4(&t, "127.0.0.4", 500.9); /* its ninth, as libmicrohttpd lets one more in */
+	struct gw_conn *v = gw_conns_over(&t, n, 501, &again);
+	CHECK(v == n);
+	CHECK(n->going);
+	CHECK_NEAR(again, 0, 1e-9);
+	gw_conns_remove(&t, n);
+	/* a holder that lost one (7): its newcomer makes 8, as many as the others */
+	gw_conns_remove(&t, &pool[31]); /* 127.0.0.5's last */
+	n = open4(&t, "127.0.0.5", 501);
+	CHECK_EQ_INT(n->same, 8);
+	CHECK(gw_conns_over(&t, n, 501, &again) == n);
+	gw_conns_remove(&t, n);
+	/* a user holding fewer than the most (its first busy): its second stays */
+	struct gw_conn *first6 = open4(&t, "127.0.0.6", 501);
+	gw_conns_busy(first6, true, 501);
+	n = open4(&t, "127.0.0.6", 501);
+	CHECK(gw_conns_over(&t, n, 501, &again) == NULL);
+	CHECK(!n->going);
+	gw_conns_remove(&t, n);
+	gw_conns_remove(&t, first6);
+	struct gw_conn *me = open4(&t, "127.0.0.9", 501);
+	CHECK(gw_conns_over(&t, me, 501, &again) == NULL); /* its address's first: it stays */
+	CHECK_NEAR(again, 500.5 + GW_CONN_GRACE, 1e-9); /* when the first of the others may go */
+	CHECK(!me->going);
+	gw_conns_remove(&t, me);
+	/* the ingress proxy holding 8, all live pages: its ninth stays */
+	for (int k = 0; k < 8; k++) {
+		struct gw_conn *p = open4(&t, "172.30.32.2", 501);
+		p->proxy = true;
+		gw_conns_busy(p, true, 501);
+	}
+	n = open4(&t, "172.30.32.2", 501.2);
+	n->proxy = true;
+	CHECK_EQ_INT(n->same, 9);
+	CHECK(gw_conns_over(&t, n, 501.2, &again) == NULL);
+	CHECK(!n->going);
+}
+
 /* IPv6: the whole address, not a prefix; v4 and v6 never the same. */
 static void ipv6(void)
 {
@@ -214,6 +271,7 @@ int main(void)
 	fair_share();
 	one_proxy();
 	busy_and_grace();
+	young_holders();
 	ipv6();
 	return check_report();
 }
