@@ -376,7 +376,9 @@ enum conf_alert_scheme { CONF_URL_HTTP = 0, CONF_URL_HTTPS, CONF_URL_SMTP, CONF_
 /* `url =` as parsed: what is shown first (a key's text), the user and
  * password of the URL taken out of it. */
 struct conf_alert_url {
-	char text[CONF_PORT_MAX];        /* as written, a password in it as *** (/api/config, logs) */
+	/* as written, a password in it as *** (3 more than an empty one) and a
+	 * path or query as /... (3 more than "?"): /api/config, logs */
+	char text[CONF_PORT_MAX + 6];
 	char bare[CONF_PORT_MAX];        /* without user and password: what is fetched */
 	char user[CONF_ID_MAX];          /* the URL's user, percent-decoded ("" = none) */
 	char pass[CONF_HOST_MAX];        /* the URL's password, percent-decoded ("" = none) */

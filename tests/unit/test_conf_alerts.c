@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../conf/conf.h"
+#include "../../conf/conf_int.h"
 #include "check.h"
 
 static struct conf c;
@@ -158,6 +158,21 @@ static void test_url(void)
 	fclose(f);
 	CHECK(strstr(out, "https://h:8443/...") != NULL && strstr(out, "SEKRET") == NULL);
 	free(out);
+	/* the longest URL the parser takes (255 characters; a line of the file
+	 * holds at most 199, a caller of its own more), an empty password and a
+	 * path of one "?": shown whole, 6 longer (fuzz_alerts_conf found it cut
+	 * to "/..") */
+	char url[257], why[CONF_WHY_MAX];
+	struct conf_alert_url u;
+	snprintf(url, sizeof(url), "smtps://u:@%0*d?", 255 - 12, 0);
+	CHECK_EQ_INT((int)strlen(url), 255);
+	CHECK_EQ_INT(conf__set_alert_url(&u, url, why, sizeof(why)), 0);
+	CHECK_EQ_INT((int)strlen(u.text), 261);
+	CHECK(strncmp(u.text, "smtps://u:***@000", 17) == 0);
+	CHECK_STR(u.text + 257, "/...");
+	strcat(url, "x");
+	CHECK_EQ_INT(conf__set_alert_url(&u, url, why, sizeof(why)), -1);
+	CHECK(strstr(why, "too long") != NULL);
 }
 
 static void test_mail(void)
