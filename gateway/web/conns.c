@@ -131,9 +131,9 @@ struct gw_conn *gw_conns_over(struct gw_conns *t, struct gw_conn *newcomer, doub
 		struct gw_conn *own = idlest(t, newcomer, true, now, &own_most, &own_again);
 		v = own ? own : newcomer;
 	}
-	if (!v && newcomer && newcomer->same > 1 && newcomer->same >= most_held(t) && !newcomer->proxy) {
+	if (!v && newcomer && newcomer->same > 1 && 2 * newcomer->same > most_held(t) && !newcomer->proxy) {
 		/* none may go yet: the one place beyond the limit is not for an
-		 * address that holds as many as any already */
+		 * address that holds over half as many as the one holding the most */
 		v = newcomer;
 		*again = 0;
 	}

@@ -21,10 +21,11 @@
  * ago: a client in the middle of its handshake and request (a flood of short connections from many addresses
  * would otherwise cut each other's, and a real client's among them).
  * When none may go yet, a newcomer whose address holds more than one and
- * as many as any other goes at once (but the ingress proxy's): five
- * addresses holding idle connections that reopen as soon as one goes kept
- * the one place beyond the limit, and everyone else waited in the accept
- * queue for a grace to end (a page load 0.9 s at p90, where now 0.05 s).
+ * over half as many as the address holding the most goes at once (but the
+ * ingress proxy's): five addresses holding idle connections that reopen as
+ * soon as one goes kept the one place beyond the limit, and everyone else
+ * waited in the accept queue for a grace to end (a page load 0.9 s at p90
+ * and at worst, where now 0.05 s at p90, 0.08 s at worst).
  * Another newcomer stays beyond the limit, nothing more is accepted, and
  * the server asks again when the first grace ends.
  *

@@ -7,8 +7,9 @@
  * as many as any takes the place of an idle one of its own, else goes
  * itself (a proxy holding every connection keeps its new ones); a request in progress and a connection in
  * its first GW_CONN_GRACE s are never chosen (then: when to ask again);
- * when none may go, a newcomer whose address holds as many as any goes at
- * once (but the ingress proxy's), the others stay beyond the limit;
+ * when none may go, a newcomer whose address holds over half as many as
+ * the address holding the most goes at once (but the ingress proxy's), the
+ * others stay beyond the limit;
  * connections going or gone are counted no more; IPv6 addresses whole. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -190,10 +191,11 @@ static void busy_and_grace(void)
 
 /* Four addresses whose idle connections all opened again less than
  * GW_CONN_GRACE s ago (each closed one reopens at once): none may go, so a
- * newcomer of theirs (its address holding as many as any) goes at once and
- * keeps no place beyond the limit from a sixth address's first connection,
- * which stays, as does the second of an address holding fewer; the ingress
- * proxy's newcomer stays too (its users share its address). */
+ * newcomer of theirs (its address holding over half as many as the most)
+ * goes at once and keeps no place beyond the limit from a sixth address's
+ * first connection, which stays, as does the second of an address holding
+ * fewer; the ingress proxy's newcomer stays too (its users share its
+ * address). */
 static void young_holders(void)
 {
 	struct gw_conns t;
@@ -216,6 +218,20 @@ static void young_holders(void)
 	n = open4(&t, "127.0.0.5", 501);
 	CHECK_EQ_INT(n->same, 8);
 	CHECK(gw_conns_over(&t, n, 501, &again) == n);
+	gw_conns_remove(&t, n);
+	/* 127.0.0.2 down to 4 of its 8: its fifth goes (5 > 8 / 2) */
+	for (int k = 0; k < 4; k++)
+		gw_conns_remove(&t, &pool[k]);
+	n = open4(&t, "127.0.0.2", 501);
+	CHECK_EQ_INT(n->same, 5);
+	CHECK(gw_conns_over(&t, n, 501, &again) == n);
+	gw_conns_remove(&t, n);
+	/* down to 3: its fourth, half the most, stays */
+	gw_conns_remove(&t, &pool[4]);
+	n = open4(&t, "127.0.0.2", 501);
+	CHECK_EQ_INT(n->same, 4);
+	CHECK(gw_conns_over(&t, n, 501, &again) == NULL);
+	CHECK(!n->going);
 	gw_conns_remove(&t, n);
 	/* a user holding fewer than the most (its first busy): its second stays */
 	struct gw_conn *first6 = open4(&t, "127.0.0.6", 501);
