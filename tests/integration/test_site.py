@@ -14,7 +14,8 @@ simulator and a real Mosquitto broker.
 - [mqtt] victron: P/house/victron and P/bank/victron hold the JSON of
   mr-manuel/venus-os_dbus-mqtt-battery's README (keys and types below),
   the values the simulator's, Info the limit engine's; a stale pack
-  publishes none."""
+  publishes none (watched from its "offline", which follows its last
+  message on bmsgw's connection)."""
 import json
 import os
 import re
@@ -176,7 +177,7 @@ def check_site_mqtt(broker, sim):
 
 def check_victron(broker, sim, http):
     print("== [mqtt] victron")
-    with Subscriber(broker, ("bmsgw/cabin/+/victron",)) as sub:
+    with Subscriber(broker, ("bmsgw/cabin/+/victron", "bmsgw/cabin/house/availability")) as sub:
         m = sub.wait_for("bmsgw/cabin/house/victron", timeout=10)
         b = sub.wait_for("bmsgw/cabin/bank/victron", timeout=10)
         c.ok(m and b, "P/house/victron and P/bank/victron published")
@@ -202,9 +203,14 @@ def check_victron(broker, sim, http):
         c.near(info.get("MaxDischargeCurrent"), lim.get("dcl_a"), 5, "Info.MaxDischargeCurrent the limits' DCL")
         c.eq(bank.get("System", {}).get("NrOfModulesOnline"), 1, "bank: System.NrOfModulesOnline")
         # stale: nothing published as current
+        t_fault = time.monotonic()
         sim.ctl("fault 1 silent")
         c.ok(wait_until(lambda: not api_state(http)["packs"][0].get("online"), 10), "the pack goes stale")
-        time.sleep(0.5)  # a message already on its way
+        # the pack's and its bank's last victron JSON went before the pack's
+        # "offline", on the same connection (the bank stays online: bank_stale)
+        off = sub.wait_for("bmsgw/cabin/house/availability", lambda m: m.text() == "offline", timeout=10,
+                           since=t_fault)
+        c.ok(off is not None, "... said offline over MQTT")
         t0 = time.monotonic()
         wait_until(lambda: False, 2.5)
         c.eq(sub.count("bmsgw/cabin/house/victron", since=t0), 0, "a stale pack publishes no victron JSON")
