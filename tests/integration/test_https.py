@@ -386,6 +386,13 @@ def users_reload(gw, port, ca, users, lines, tmp):
         f.write("\n".join(lines) + "\n")
 
 
+def requests_seen(base, ca):
+    """bmsgw's count of the HTTP requests it was sent, this one included, as
+    ada sees it from an address of her own (None: not answered)."""
+    st, body, _, _ = curl(base + "/api/state", ca, ("ada", PW["ada"]), interface="127.0.5.20")
+    return json.loads(body)["http"]["requests"] if st == 200 else None
+
+
 def drop_users(gw, port, ca, conf_path, text):
     """users_file removed by SIGHUP while a login waits for its check (its
     name's wait after three failures, 4 s): the request goes on without
@@ -397,8 +404,20 @@ def drop_users(gw, port, ca, conf_path, text):
     out = {}
     t = threading.Thread(target=lambda: out.update(r=curl(base + "/api/state", ca, ("rita", "wrong"),
                                                           interface="127.0.5.9")))
+    # the request is in when bmsgw's request count has one more than ada's own reads of it: it
+    # then waits for its check, up to 4 s (the name's wait)
+    n0, reads, bad = requests_seen(base, ca), [0], []
+
+    def arrived():
+        reads[0] += 1
+        n = requests_seen(base, ca)
+        if n is None or n0 is None:
+            bad.append(reads[0])  # ada not answered: the count cannot tell
+            return True
+        return n - n0 - reads[0] >= 1
     t.start()
-    time.sleep(0.3)  # the request is in: it waits for its check, up to 4 s (the name's wait)
+    c.ok(wait_until(arrived, 3, step=0.05) and not bad, "the login that waits for its check is in (%d reads)" %
+         reads[0])
     with open(conf_path, "w") as f:
         f.write(re.sub(r"(?m)^users_file = .*\n", "", text))
     c.ok("applied" in sighup(gw, "no users"), "users_file removed by SIGHUP: applied")
