@@ -206,7 +206,9 @@ def test_unasked(env):
     t4 = time.monotonic()
     inv.poll(2)
     inv.poll(0)
-    time.sleep(1.0)
+    both = sorted(ENSEMBLE + EQUIPMENT)
+    wait_until(lambda: sorted(set(m.arbitration_id for _, m in inv.since(t4))) == both, 5)
+    time.sleep(0.3)  # (then none more: a group sent twice would follow within this)
     ids = [m.arbitration_id for _, m in inv.since(t4)]
     c.ok(sorted(ids) == sorted(ENSEMBLE + EQUIPMENT), "02 and 00 back to back: both groups, each once (%s)"
          % [hex(i) for i in ids])
