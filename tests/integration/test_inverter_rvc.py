@@ -210,7 +210,7 @@ def test_claim_first(env):
     for da, answered in ((0xFF, True), (0x8F, True), (0x90, False)):
         t0 = time.monotonic()
         request(bus, da)
-        got = wait_until(lambda: claims(bus.since(t0)), 1.0 if answered else 0.6)
+        got = wait_until(lambda: claims(bus.since(t0)), 3.0 if answered else 0.6)
         c.ok(bool(got) == answered and (not got or (got[0][1], got[0][2]) == (0x8F, env["name"])),
              "a request for the claim to 0x%02X: %s" % (da, "its claim again" if answered else "nothing"))
     o = inverter_output(port, "rv") or {}
@@ -323,11 +323,11 @@ def test_competing_claim(env):
                         r"\(0x8F\): bmsgw gives it up and claims 144 \(0x90\)", log)), 1, "said once in the log")
     t2 = time.monotonic()
     request(bus, 0xFF)
-    cl = wait_until(lambda: claims(bus.since(t2)), 1)
+    cl = wait_until(lambda: claims(bus.since(t2)), 3)
     c.ok(cl and cl[0][1] == 0x90, "a request for the claim: from 0x90 now")
     t3 = time.monotonic()
     claim(bus, 0x90, HIGH_NAME)
-    cl = wait_until(lambda: claims(bus.since(t3)), 1)
+    cl = wait_until(lambda: claims(bus.since(t3)), 3)
     c.ok(cl and (cl[0][1], cl[0][2]) == (0x90, env["name"]), "a higher NAME claiming 0x90: bmsgw's claim again")
     time.sleep(1.0)
     c.ok(len(dc_frames(bus.since(t3 + 0.3), 0x90)) >= 2, "and it keeps speaking from 0x90")
@@ -386,7 +386,7 @@ def test_stale(env):
     c.eq(len(dc_frames(bus.since(t_si))), 0, "silent: no DC source frame in 2 s")
     t2 = time.monotonic()
     request(bus)
-    cl = wait_until(lambda: claims(bus.since(t2)), 1)
+    cl = wait_until(lambda: claims(bus.since(t2)), 3)
     c.ok(cl and cl[0][1] == 0x90, "the claim still answered while silent")
     t_back = time.monotonic()
     sim.ctl("fault 1 none")
@@ -454,8 +454,9 @@ def test_cannot_claim(env):
     c.eq(len(dc_frames(bus.since(t1))), 0, "nothing else on the bus")
     t2 = time.monotonic()
     request(bus, 0xFF)
-    cl = wait_until(lambda: claims(bus.since(t2)), 1)
-    c.ok(cl and cl[0][1] == 0xFE and cl[0][0] - t2 < 0.6, "a request: answered with the cannot-claim")
+    cl = wait_until(lambda: claims(bus.since(t2)), 3)
+    c.ok(cl and cl[0][1] == 0xFE, "a request: answered with the cannot-claim (its delay of at most 153 ms: "
+         "test_inv_rvc)")
     o = inverter_output(port, "rv") or {}
     c.eq((o.get("address_claim"), o.get("address")), ("cannot_claim", 254), "/api/state: cannot_claim")
     c.eq(len(re.findall(r"inverter rv: .*no address of 128-247 is free: bmsgw cannot claim an address", gw.text())),
