@@ -202,9 +202,12 @@ def check_stale(sim, ix, http):
     c.ok(wait_until(lambda: not next(p for p in api_state(http)["packs"] if p["pack"] == "p2")["online"], 15),
          "stale: p2 off the bus goes stale")
     t0 = int(time.time()) + 1
-    time.sleep(3)  # three intervals of points of p1 without p2
+    # three intervals of points of p1 (waited for in the database), none of p2 meanwhile
+    wait_until(lambda: len({p["time"] for p in epoch_points(ix, "WHERE time >= %ds" % t0) if p["unit"] == "p1"})
+               >= 3, 15, step=0.5)
     pts = epoch_points(ix, "WHERE time >= %ds" % t0)
-    c.ok(any(p["unit"] == "p1" for p in pts) and not any(p["unit"] in ("p2", "string1") for p in pts),
+    c.ok(len({p["time"] for p in pts if p["unit"] == "p1"}) >= 3 and
+         not any(p["unit"] in ("p2", "string1") for p in pts),
          "stale: p1 goes on, p2 and its string send no point while p2 is stale")
     sim.ctl("pack 2 present")
 
