@@ -26,9 +26,9 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -53,6 +53,21 @@ def browser():
         o.add_argument(a)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+def history_samples(db, unit, since=0):
+    """How many raw samples of unit online the history holds from `since`
+    on (Unix s)."""
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+        try:
+            return con.execute("SELECT count(*) FROM samples s JOIN units u ON u.id = s.unit "
+                               "WHERE u.name = ? AND s.span = 0 AND s.online = 1 AND s.ts >= ?",
+                               (unit, since)).fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.OperationalError:  # not written yet, or busy
+        return 0
 
 
 def api(port):
@@ -153,7 +168,8 @@ def main():
         sim.ctl("set 1 alarm 0 0x01")     # a cell over-voltage alarm
         c.ok(wait_until(lambda: all(p["online"] for p in api(http_port)["packs"]) and
                         api(http_port)["packs"][0]["balancing"] == [1, 3], 10), "both packs online")
-        time.sleep(2.2)  # a few history samples
+        c.ok(wait_until(lambda: history_samples(os.path.join(tmp, "history.db"), "bank") >= 2, 15),
+             "a few history samples of the bank")
         d = browser()
         run(d, sim, gw, gw_port, http_port, broker.port, inverter)
     finally:

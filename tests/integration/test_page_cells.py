@@ -26,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, wait_until  # noqa: E402
-from test_page import browser, api  # noqa: E402
+from test_page import browser, api, history_samples  # noqa: E402
 
 c = Checks()
 ART = os.path.join(ROOT, "build", "test-artifacts")
@@ -119,6 +119,7 @@ def main():
     sim.ctl("set 1 cell 9 3240")
     sim.ctl("set 1 balance 0x5")
     gw_port, http_port = free_port(), free_port()
+    t_live = int(time.time())
     gw = Gateway(conf(gw_port, http_port, sim.port, hist), gw_port)
     d = None
     try:
@@ -127,7 +128,7 @@ def main():
         d.get("http://127.0.0.1:%d/" % http_port)
         c.ok(wait_until(lambda: js(d, "return document.querySelector('#h-unit').options.length") == 2, 10),
              "the history's units")
-        time.sleep(3.2)  # three live samples a second apart
+        c.ok(wait_until(lambda: history_samples(hist, "house", t_live) >= 3, 15), "three live samples a second apart")
         c.ok(show(d, "house", "24h"), "the 24 h cells chart of house is drawn")
         # live: the last columns are the simulator's pins
         h = check_heat(d, "24 h", 50)
