@@ -140,7 +140,12 @@ def live(tmp):
         c.ok(wait_until(lambda: any(not r["online"] for r in rows(hist, "house")[-3:]), 10), "offline rows")
         sim.ctl("fault 1 none")
         c.ok(wait_until(lambda: rows(hist, "house")[-1]["online"] == 1, 10), "online rows again")
-        time.sleep(1.2)
+
+        def online_after_outage():
+            rs = rows(hist, "house")
+            k = max(i for i, r in enumerate(rs) if not r["online"])
+            return len(rs) - 1 - k
+        c.ok(wait_until(lambda: online_after_outage() >= 2, 10), "two online rows after the outage")
         want = sim.state()["packs"][0]
         rs = rows(hist, "house")
         last = [r for r in rs if r["online"]][-1]
