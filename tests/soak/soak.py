@@ -195,11 +195,16 @@ def rs_master(path):
     os.close(fd)
 
 
-def mosfet_writes(gw_port):
+def mosfet_writes(gw_port, t0):
+    """A write every 30 s from t0 + 15 s: half way between the reloads
+    (t0 + 30 s + 60 s k), which fail a command still queued (0x0B: it is
+    screened again under the new configuration)."""
     cl = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=8)
     cl.connect()
     on = False
-    while not stop.wait(30):
+    k = 0
+    while not stop.wait(max(0.0, t0 + 15 + 30 * k - time.monotonic())):
+        k += 1
         try:
             rr = cl.write_register(290 + 17, 1 if on else 0, slave=1)  # discharge MOSFET of p1
             bump("writes_bad" if rr.isError() else "writes_ok")
@@ -268,21 +273,21 @@ def main():
     args = (gw_port, http_port, sim.port, broker.port, tmp, can_a, rs_a, up_port)
     gw = Gateway(conf(*args, 0), gw_port)
     sub = Subscriber(broker.port, topics=("soak/#",))
+    wait_until(lambda: json.loads(urllib.request.urlopen("http://127.0.0.1:%d/api/state" % http_port).read())
+               ["gateway"]["packs_online"] == 2, 15)
+    t0 = time.monotonic()  # the reloads' and the MOSFET writes' clock
     threads = [threading.Thread(target=modbus_load, args=(gw_port, u), daemon=True) for u in (1, 2, 100, 1)]
     threads += [threading.Thread(target=event_stream, args=(http_port,), daemon=True) for _ in range(2)]
     threads += [threading.Thread(target=http_poll, args=(http_port,), daemon=True),
                 threading.Thread(target=can_reader, args=(can_b,), daemon=True),
                 threading.Thread(target=rs_master, args=(rs_b,), daemon=True),
-                threading.Thread(target=mosfet_writes, args=(gw_port,), daemon=True)]
-    wait_until(lambda: json.loads(urllib.request.urlopen("http://127.0.0.1:%d/api/state" % http_port).read())
-               ["gateway"]["packs_online"] == 2, 15)
+                threading.Thread(target=mosfet_writes, args=(gw_port, t0), daemon=True)]
     for t in threads:
         t.start()
     print("soak: %d s, bmsgw pid %d (%s)" % (seconds, gw.p.pid, os.environ["BIN"]), flush=True)
     print("%4s %8s %4s %5s %5s | %7s %4s %6s %6s %5s %6s %6s %5s %4s %4s %4s %s" % (
         "min", "rss_kB", "fds", "warn", "err", "modbus", "exc", "mqtt", "events", "hist", "can_tx", "can_rx",
         "rs485", "mos", "rld", "up", "pack 2"), flush=True)
-    t0 = time.monotonic()
     minute, reload_n, log_at = 0, 0, 0
     silenced = False
     prev = dict(counts)
