@@ -327,7 +327,8 @@ def minute(tmp):
         t_off = time.time()
         toggle(gw, http_port)
         t_on = time.time()
-        wait_until(lambda: False, 2.5)
+        # a sample taken after it is on: one owed for the time it was off would have gone before it
+        wait_until(lambda: all(max(backfilled(sub, u)) > t_on for u in UNITS), 10)
         off = [t for u in UNITS for t in backfilled(sub, u) if t_off + 1.5 < t < t_on - 1.5]
         c.ok(not off, "nothing on the history topics for the time backfill was off (%s)" % off[:5])
         after = [t for t in backfilled(sub, "house") if t > t_on]
