@@ -384,7 +384,7 @@ class PrefixProxy:
                             break
                         self.wfile.write(chunk)
                         self.wfile.flush()
-                except OSError:
+                except (OSError, http.client.HTTPException):  # a stream cut as either end goes
                     pass
                 conn.close()
 
