@@ -130,10 +130,18 @@ def detect_and_add(d, pty):
     c.ok(wait_until(lambda: "Logged in as ada (admin)" in js(d, "return document.querySelector('#setup-who')"
                                                                ".textContent"), 30), "... logged in as the admin")
     type_into(d, "#det-port", pty)
-    d.find_element("css selector", "#det-go").click()
-    found = wait_until(lambda: js(d, "return document.querySelectorAll('#det-found li').length") > 0, 40)
-    c.ok(found, "Detect on the simulator's pty: a pack found (%s)" % js(d, "return document.querySelector("
-                                                                          "'#det-state').textContent"))
+    n_found = "return document.querySelectorAll('#det-found li').length"
+    state = "return document.querySelector('#det-state').textContent"
+    # up to three detections, as test_detect runs --detect: a simulator the
+    # loaded machine ran late answers after the probe's wait, which only
+    # spoils a run (nothing found), never makes a wrong one
+    for tries in range(1, 4):
+        d.find_element("css selector", "#det-go").click()
+        found = wait_until(lambda: js(d, n_found) > 0 or js(d, state) == "nothing answered as a BMS", 40)
+        if js(d, n_found) > 0:
+            break
+    c.ok(found and js(d, n_found) > 0, "Detect on the simulator's pty: a pack found (%s%s)" %
+         (js(d, state), "; try %d" % tries if tries > 1 else ""))
     c.ok("daly" in js(d, "return document.querySelector('#det-found').textContent"), "... a Daly")
     c.ok(js(d, "return Number(document.querySelector('#det-progress').value)") == 1, "... its progress at the end")
     shot(d, "3-detect")
