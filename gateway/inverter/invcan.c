@@ -116,14 +116,15 @@ static void send_frame(struct inv_out *o, int i)
 	if (i < o->can.nset && gw_can_send(o->can.port, &o->can.set[i]) == 0)
 		o->sent++;
 	/* the clock at the write, which every gap rule measures from (a step's
-	 * own time is earlier: a gap kept from it could come out short) */
-	double t = gw_mono();
+	 * own time is earlier: a gap kept from it could come out short); the
+	 * least gap is between sets' first frames, a frame-by-frame codec's
+	 * between frames */
+	double t = gw_mono(), prev = o->codec->can.one_by_one ? o->can.last_frame_at : o->can.last_set_at;
+	if ((i == 0 || o->codec->can.one_by_one) && prev > 0 && (o->can.min_set_gap == 0 || t - prev < o->can.min_set_gap))
+		o->can.min_set_gap = t - prev;
 	o->can.last_frame_at = t;
-	if (i == 0) { /* a set begins */
-		if (o->can.last_set_at > 0 && (o->can.min_set_gap == 0 || t - o->can.last_set_at < o->can.min_set_gap))
-			o->can.min_set_gap = t - o->can.last_set_at;
+	if (i == 0) /* a set begins */
 		o->can.last_set_at = t;
-	}
 }
 
 /* What the timer does: the whole set, or the next frame of it. */

@@ -52,7 +52,8 @@ struct inv_can_out {
 	int next_frame;                /* one by one: the frame of the set to send next */
 	double last_frame_at;          /* monotonic time of the last frame sent */
 	double last_set_at;            /* ... and of the last set's first frame, at its write */
-	double min_set_gap;            /* the least time between two sets' first frames so far (0 = none) */
+	double min_set_gap;            /* the least time between two sets' first frames so far, a
+					* frame-by-frame codec's between two frames (0 = none) */
 	struct gw_can_frame set[INV_CAN_MAX_FRAMES];
 	int nset;
 	struct inv_encoded set_limits; /* the limits the set carries */
