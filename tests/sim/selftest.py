@@ -52,14 +52,19 @@ def check(cond, what):
         failures += 1
 
 
-def measured(attempt, good, tries=8):
+def measured(attempt, good, tries=20, pause=0.1):
     """The first of up to `tries` results of attempt() that is good(): for a
     measurement of when bytes arrive, which a reader the machine did not run
-    in time can only spoil (pieces read together, read late), never fake."""
-    for _ in range(tries):
+    in time can only spoil (pieces read together, read late), never fake.
+    A spoiled try is followed by `pause` s, so that the tries span a burst
+    of load (all 8 back to back were spoiled once, under the suite beside a
+    soak)."""
+    for k in range(tries):
         r = attempt()
         if good(r):
             break
+        if k + 1 < tries:
+            time.sleep(pause)
     return r
 
 
