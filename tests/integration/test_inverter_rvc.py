@@ -376,7 +376,8 @@ def test_stale(env):
     c.ok(o.get("early_sets", 0) >= 1 and z and z[0] <= t_fs + 1.2, "sent at once, out of turn (early_sets %s)"
          % o.get("early_sets"))
     t1 = time.monotonic()
-    wait_until(lambda: newest(bus.since(t1), DC2, 0x90), 2)
+    # each of the three (every 500 ms, in turn): one sent after t1
+    wait_until(lambda: all(newest(bus.since(t1), g, 0x90) for g in (DC1, DC2, DC3)), 3)
     v1, v2, v3 = (newest(bus.since(t1), g, 0x90) for g in (DC1, DC2, DC3))
     c.ok(v1 and v2 and v3 and v1["voltage"] is None and v1["discharge"] is None and v2["soc"] is None and
          v2["temp"] is None and v3["remain"] is None, "the measurements: not available, never the last values")
