@@ -111,6 +111,14 @@ static void make_answer(struct inv_out *o, const struct inv_battery *b)
 	o->can.inv.asked = 0; /* answered now, or never */
 }
 
+/* The least time between two sets (a frame-by-frame codec: between two
+ * frames) and the time the last one began. */
+static double gap_of(const struct inv_out *o, double *last)
+{
+	*last = o->codec->can.one_by_one ? o->can.last_frame_at : o->can.last_set_at;
+	return o->codec->can.one_by_one ? o->codec->can.gap_ms / 1000.0 : INV_SET_GAP;
+}
+
 static void send_frame(struct inv_out *o, int i)
 {
 	if (i < o->can.nset && gw_can_send(o->can.port, &o->can.set[i]) == 0)
@@ -119,7 +127,8 @@ static void send_frame(struct inv_out *o, int i)
 	 * own time is earlier: a gap kept from it could come out short); the
 	 * least gap is between sets' first frames, a frame-by-frame codec's
 	 * between frames */
-	double t = gw_mono(), prev = o->codec->can.one_by_one ? o->can.last_frame_at : o->can.last_set_at;
+	double t = gw_mono(), prev;
+	(void)gap_of(o, &prev);
 	if ((i == 0 || o->codec->can.one_by_one) && prev > 0 && (o->can.min_set_gap == 0 || t - prev < o->can.min_set_gap))
 		o->can.min_set_gap = t - prev;
 	o->can.last_frame_at = t;
@@ -152,14 +161,6 @@ static void send_due(struct inv_out *o, double now)
 		return;
 	}
 	send_frame(o, o->can.next_frame++);
-}
-
-/* The least time between two sets (a frame-by-frame codec: between two
- * frames) and the time the last one began. */
-static double gap_of(const struct inv_out *o, double *last)
-{
-	*last = o->codec->can.one_by_one ? o->can.last_frame_at : o->can.last_set_at;
-	return o->codec->can.one_by_one ? o->codec->can.gap_ms / 1000.0 : INV_SET_GAP;
 }
 
 /* The send timer, once, at monotonic time `at`: libev counts from the
