@@ -383,8 +383,18 @@ def detections(sim):
     c.ok(wait_until(finished, 30), "the job ends")
     j = finished()
     packs = (j or {}).get("result", {}).get("packs", [])
+    # up to three detections, as test_detect runs --detect: a simulator the
+    # loaded machine ran late answers after the probe's wait, which only
+    # spoils a run (nothing found), never makes a wrong one
+    tries = 1
+    while tries < 3 and j and j["state"] == "done" and not packs:
+        tries += 1
+        st, a = api.post("detect", {"port": pty})
+        job = a.get("job")
+        j = wait_until(finished, 30)
+        packs = (j or {}).get("result", {}).get("packs", [])
     c.ok(j and j["state"] == "done" and packs and packs[0]["protocol"] == "daly" and packs[0]["port"] == pty,
-         "it found daly on the pty (%s)" % packs)
+         "it found daly on the pty (%s%s)" % (packs, "; try %d" % tries if tries > 1 else ""))
     c.ok("listening first, sending nothing" in (j or {}).get("log", ""), "its log says what it tried")
     c.ok(all(isinstance(p, (int, float)) and 0 <= p <= 1 for p in prog), "progress 0..1 (%s)" % prog[:5])
     # a CAN bus: listened to through the detection's own port, the adapter opened listen only
