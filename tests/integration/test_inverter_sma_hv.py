@@ -235,11 +235,16 @@ def test_hvs(hvs, port, sim):
     c.ok(o.get("min_set_gap_ms", 0) >= 249.9 and o.get("schedule") is True,
          "the output's least gap between two frames >= 250 ms (%s ms)" % o.get("min_set_gap_ms"))
     t1 = time.monotonic()
-    got = wait_until(lambda: (lambda f: f if ids(f).count(0x358) >= 4 else None)(hvs.since(t1)), 15)
-    ts = [t for t, m in (got or []) if m.arbitration_id == 0x358]
-    gaps = [b - a for a, b in zip(ts, ts[1:])]
-    c.ok(gaps and statistics.median(gaps) >= 1.8, "then 0x358 every 2 s (the median gap %.2f s)"
-         % (statistics.median(gaps) if gaps else -1))
+    got = wait_until(lambda: (lambda f: f if ids(f).count(0x358) >= 6 else None)(hvs.since(t1)), 20)
+    ts = [t for t, m in (got or []) if m.arbitration_id == 0x358][1:]
+    # from the second on: the first, due while the pairing's frames still
+    # went a 250 ms apart, goes late and the next on its time.  The mean gap
+    # over the span: a reader the loaded machine ran late stamps a frame late
+    # and its neighbour's gap short, which a median of few gaps takes for the
+    # period; the span shortens by the first stamp's lateness over four
+    # periods at most
+    period = (ts[-1] - ts[0]) / (len(ts) - 1) if len(ts) >= 2 else -1
+    c.ok(period >= 1.8, "then 0x358 every 2 s (%.2f s on average over %d frames)" % (period, len(ts)))
     c.ok(ids(got or []).count(0x4D8) <= 1 and 0x558 not in ids(got or []),
          "0x4D8 not within them (10 s), no identification unasked")
     print("== byd-hvs: stale, then silent, then back")
