@@ -63,8 +63,14 @@ def pin(sim, cells):
 
 
 def detect(sim):
-    r = subprocess.run([EXE, "--detect", "tcp://127.0.0.1:%d" % sim.port], capture_output=True, text=True,
-                       timeout=120)
+    """--detect, up to three times while it finds nothing (exit 1), as
+    test_detect runs it: a simulator the loaded machine ran late answers
+    after the probe's wait, which only spoils a run, never makes a wrong one."""
+    for _ in range(3):
+        r = subprocess.run([EXE, "--detect", "tcp://127.0.0.1:%d" % sim.port], capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 1:
+            break
     return r.returncode, r.stdout, r.stderr
 
 
