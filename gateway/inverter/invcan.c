@@ -111,11 +111,18 @@ static void make_answer(struct inv_out *o, const struct inv_battery *b)
 	o->can.inv.asked = 0; /* answered now, or never */
 }
 
+/* The time the least gap runs from: a frame-by-frame codec's last frame,
+ * else the last set's first frame (0: none yet). */
+static double gap_start(const struct inv_out *o)
+{
+	return o->codec->can.one_by_one ? o->can.last_frame_at : o->can.last_set_at;
+}
+
 /* The least time between two sets (a frame-by-frame codec: between two
- * frames) and the time the last one began. */
+ * frames) and the time it runs from (gap_start()). */
 static double gap_of(const struct inv_out *o, double *last)
 {
-	*last = o->codec->can.one_by_one ? o->can.last_frame_at : o->can.last_set_at;
+	*last = gap_start(o);
 	return o->codec->can.one_by_one ? o->codec->can.gap_ms / 1000.0 : INV_SET_GAP;
 }
 
@@ -127,8 +134,7 @@ static void send_frame(struct inv_out *o, int i)
 	 * own time is earlier: a gap kept from it could come out short); the
 	 * least gap is between sets' first frames, a frame-by-frame codec's
 	 * between frames */
-	double t = gw_mono(), prev;
-	(void)gap_of(o, &prev);
+	double t = gw_mono(), prev = gap_start(o);
 	if ((i == 0 || o->codec->can.one_by_one) && prev > 0 && (o->can.min_set_gap == 0 || t - prev < o->can.min_set_gap))
 		o->can.min_set_gap = t - prev;
 	o->can.last_frame_at = t;
