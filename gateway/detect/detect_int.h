@@ -2,7 +2,8 @@
 /* gateway/detect/detect_int.h - the detector's state, shared by its files:
  * detect.c (the port, the loop, the link's owner), listen.c (listening
  * before sending), master.c (a bus with another master: who polls whom),
- * probe.c (the probes), report.c (what it says). */
+ * probing.c (the probes), late.c (an answer after its wait), report.c (what
+ * it says). */
 #ifndef GATEWAY_DETECT_INT_H
 #define GATEWAY_DETECT_INT_H
 
@@ -31,6 +32,8 @@
 #define GW_BUS_PACKS 32         /* addresses with answers kept of one bus */
 #define GW_QUIET_MAX 1.0        /* s a probe waits for its quiet gap before it gives up */
 #define GW_ANSWER_MAX 2.0       /* s an answer may go on once it started */
+#define GW_LATE_MAX 3           /* probes asked again after a late answer, a run (late.c) */
+#define GW_LATE_KEEP 8          /* unanswered probes whose answer may still come */
 
 /* What answered, confirmed. */
 struct gw_found {
@@ -67,6 +70,19 @@ struct gw_bus_tally {
 	uint8_t visits[256];        /* times each address came up, something else between */
 	int npacks;
 	struct gw_bus_pack packs[GW_BUS_PACKS];
+};
+
+/* A probe that ended unanswered (late.c): where it stands in the plan, and
+ * what it got and what came after it so far. */
+struct gw_late {
+	bool on;
+	size_t pi;
+	int attempt;
+	bool confirming;
+	int baud;
+	ev_tstamp sent_at;
+	uint8_t rx[BMS_RX_CAP];
+	size_t rxlen;
 };
 
 enum det_phase { DET_OPEN, DET_LISTEN, DET_GAP, DET_SEND, DET_WAIT, DET_CAN, DET_DONE };
@@ -126,6 +142,13 @@ struct det {
 	struct bms_poll poll;
 	uint8_t req[256];
 	size_t reqlen;
+	ev_tstamp sent_at;              /* when the request was written */
+	/* the last probes that ended unanswered: their answers may still come,
+	 * late (late.c) */
+	struct gw_late late[GW_LATE_KEEP], back_to;
+	unsigned late_next;
+	unsigned late_tries;            /* probes asked again after a late answer */
+	double stretch;                 /* s: the wait of a probe asked again (0: its own) */
 	/* the requests sent lately (this one among them): their echo may come
 	 * late, in a later probe's gap or wait, on a slow adapter or a loaded
 	 * machine (GW_DET_ECHO_LATE) */
@@ -180,6 +203,14 @@ int gw_det_master(struct det *d, int baud);
 /* The verdict: 0 packs named (listen sections), 2 a master without answers,
  * -1 no master of a listening protocol (say what was heard instead). */
 int gw_det_master_end(struct det *d, int baud);
+/* late.c: gw_det_late_keep() keeps the probe that ended unanswered;
+ * gw_det_late_answer() judges bytes that came after the kept ones (added to
+ * what each kept when keep): true when they complete a valid answer to one,
+ * said, d->back_to that probe and d->stretch set; the caller then goes back
+ * to it. */
+void gw_det_late_keep(struct det *d);
+void gw_det_late_forget(struct det *d);
+bool gw_det_late_answer(struct det *d, const uint8_t *p, size_t n, bool keep);
 /* probing.c */
 void gw_det_probe_start(struct det *d);
 void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n);

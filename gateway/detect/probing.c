@@ -16,7 +16,9 @@
  * and plausible answer is asked for a second time, and counts when that
  * one is valid too.  Silence after the answer began, or its wait, ends a
  * try; a probe has as many tries as it says (Daly's two host addresses,
- * Daren's two start characters, JK-PB's retry).  A request of another
+ * Daren's two start characters, JK-PB's retry).  An answer that comes
+ * after its wait, in a later probe's gap or wait, sends the probing back to
+ * its probe, with a longer wait (late.c).  A request of another
  * master heard while probing (one that began after the listening) stops
  * it: nothing more is sent, and the line is listened to again (listen.c:
  * the master named, or exit 2 where it is not heard again).
@@ -62,7 +64,27 @@ static void advance(struct det *d)
 	d->pi++;
 	d->attempt = 0;
 	d->confirming = false;
+	d->stretch = 0;
 	next(d);
+}
+
+/* The kept probe was answered after its wait (late.c): back to it, and on
+ * from there, with the longer wait d->stretch. */
+static void back(struct det *d)
+{
+	ev_idle_stop(d->loop, &d->settle);
+	d->pi = d->back_to.pi;
+	d->attempt = d->back_to.attempt;
+	d->confirming = d->back_to.confirming;
+	next(d);
+}
+
+/* A try's wait for the first byte: its probe's, or longer once it was
+ * answered late. */
+static double wait_of(const struct det *d)
+{
+	double own = gw_plan_timeout(cur(d));
+	return d->stretch > own ? d->stretch : own;
 }
 
 void gw_det_probe_start(struct det *d)
@@ -80,6 +102,9 @@ void gw_det_probe_start(struct det *d)
 	d->pi = 0;
 	d->attempt = 0;
 	d->confirming = false;
+	d->stretch = 0;
+	d->late_tries = 0;
+	gw_det_late_forget(d);
 	next(d);
 }
 
@@ -102,12 +127,12 @@ static void send_probe(struct det *d)
 	unsigned k = d->sent_next++ % GW_DET_SENT;
 	memcpy(d->sent_ring[k].req, d->req, d->reqlen);
 	d->sent_ring[k].len = d->reqlen;
-	d->sent_ring[k].at = ev_now(d->loop);
+	d->sent_ring[k].at = d->sent_at = ev_now(d->loop);
 	if (d->o->verbose)
 		gw_det_hex(d, "->", d->req, d->reqlen);
 	d->phase = DET_WAIT;
 	d->quiet_from = ev_now(d->loop) + gw_plan_wire(t, d->reqlen); /* the request's end on the wire */
-	double wait = gw_plan_wire(t, d->reqlen) + gw_plan_timeout(t);
+	double wait = gw_plan_wire(t, d->reqlen) + wait_of(d);
 	d->hard_end = ev_now(d->loop) + wait + GW_ANSWER_MAX;
 	gw_det_timer(d, wait);
 	if (gw_link_send(d->link, d->req, d->reqlen) < 0 && d->phase != DET_DONE) {
@@ -121,7 +146,7 @@ void gw_det_probe_drained(struct det *d)
 	/* the request left the kernel only now: its wait starts now */
 	if (d->phase == DET_WAIT && d->rxlen == 0) {
 		d->quiet_from = ev_now(d->loop) + gw_plan_wire(cur(d), d->reqlen);
-		gw_det_timer(d, gw_plan_wire(cur(d), d->reqlen) + gw_plan_timeout(cur(d)));
+		gw_det_timer(d, gw_plan_wire(cur(d), d->reqlen) + wait_of(d));
 	}
 }
 
@@ -218,6 +243,11 @@ static void no_answer(struct det *d)
 	char w[96], what[192];
 	if (stop_if_foreign(d, d->rx, d->rxlen))
 		return;
+	if (gw_det_late_answer(d, d->rx, d->rxlen, true)) {
+		back(d); /* what came was the answer to a probe before */
+		return;
+	}
+	gw_det_late_keep(d); /* its answer may come yet */
 	if (d->o->verbose && d->rxlen)
 		gw_det_hex(d, "<-", d->rx, d->rxlen);
 	describe_rx(d, what, sizeof(what));
@@ -241,6 +271,11 @@ static void verdict(struct det *d, const struct bms_probe_result *r)
 {
 	const struct gw_detect_try *t = cur(d);
 	char w[96];
+	if (r->verdict != BMS_PROBE_MATCH && gw_det_late_answer(d, d->rx, d->rxlen, false)) {
+		back(d); /* the answer to a probe before, late */
+		return;
+	}
+	gw_det_late_forget(d);
 	if (d->o->verbose)
 		gw_det_hex(d, "<-", d->rx, d->rxlen);
 	if (r->verdict == BMS_PROBE_MATCH && !d->confirming) {
@@ -332,9 +367,15 @@ static void take(struct det *d)
 		verdict(d, &r);
 		return;
 	}
+	if (d->rxlen && gw_det_late_answer(d, d->rx, d->rxlen, false)) {
+		back(d); /* the answer to a probe before, late */
+		return;
+	}
 	if (d->rxlen) {
 		/* an answer under way: wait while its bytes keep coming */
 		double ib = cur(d)->drv->interbyte > BMS_PROBE_MIN_GAP ? cur(d)->drv->interbyte : BMS_PROBE_MIN_GAP;
+		if (ib < d->stretch)
+			ib = d->stretch; /* a slow line may pause within an answer too */
 		double left = d->hard_end - ev_now(d->loop);
 		gw_det_timer(d, ib < left ? ib : left);
 	}
@@ -347,6 +388,10 @@ void gw_det_probe_bytes(struct det *d, const uint8_t *p, size_t n)
 		/* the line is not quiet: the gap starts again, for a while */
 		if (stop_if_foreign(d, p, n))
 			return;
+		if (gw_det_late_answer(d, p, n, true)) {
+			back(d); /* the answer to a probe before, late */
+			return;
+		}
 		d->stray += n;
 		if (ev_now(d->loop) - d->gap_from > GW_QUIET_MAX) {
 			char w[96];

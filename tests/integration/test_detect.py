@@ -16,7 +16,9 @@ the real binary against the real simulator on ptys:
 - an energy meter (Debian's python3-pymodbus serial server on a socat pty,
   with ordinary holding and input registers) and a device that echoes
   everything are not taken for a BMS; a BMS behind an echoing adapter
-  (Daly, EG4-LL) is found, its echo ignored;
+  (Daly, EG4-LL) is found, its echo ignored; one on a slow line (answers
+  0.6 to 0.7 s late, after the probe's wait: a pty and a TCP serial server)
+  is found, its probe asked again with a longer wait;
 - a line with another master (the test writes valid Modbus, or paceic,
   requests) is not written to at all (the line is recorded); random noise
   is reported and the probing goes on;
@@ -534,6 +536,7 @@ def echo_case():
         n = err.count("only the echo of the request")
         res.append((rc == 1 and sections(out) == {} and n >= 10,
                     "an echoing line is no BMS: exit %d, %d probes saw only their echo (%.1f s)" % (rc, n, secs)))
+        res.append(("asked again" not in err, "an echoing line: no echo is taken for a late answer"))
     finally:
         pair.stop()
     return res
@@ -585,6 +588,7 @@ def late_echo_case():
         res.append((rc == 1 and sections(out) == {} and "another master" not in err,
                     "an echo 0.35 s late is no other master: exit %d, %s (%.1f s)"
                     % (rc, "no master named" if "another master" not in err else "a master named", secs)))
+        res.append(("asked again" not in err, "an echo 0.35 s late is no late answer either"))
     finally:
         line.stop()
         pair.stop()
@@ -606,6 +610,35 @@ def echo_bms_case(proto):
         data, lost = sim.received()
         ok, summary = reads_only(data)
         res.append((ok, "%s behind an echoing adapter: only reads sent: %s" % (proto, summary)))
+    finally:
+        sim.stop()
+    return res
+
+
+def slow_line_case(proto, tcp=False):
+    """A slow line (a serial server behind Wi-Fi, a loaded host's kernel):
+    the pack answers 0.6 to 0.7 s after each request, after its probe's wait
+    and within a later probe's; the detector tells the late answer for the
+    earlier probe's, asks it again with a longer wait, and finds the pack
+    (bmsgw(8): a late answer)."""
+    res = []
+    sim = Sim(proto, "slow-" + proto, tcp=tcp)
+    what = "%s on a slow line%s" % (proto, " (TCP)" if tcp else "")
+    try:
+        sim.ctl("latency 600-700")
+        rc, out, err, secs, tries = detect_tries(sim.path)
+        sec = sections(out)
+        res.append((rc == 0 and [v.get("protocol") for v in sec.values()] == [proto],
+                    "%s: found (exit %d, %s, %.1f s%s)" % (what, rc, sorted(sec), secs,
+                                                           ", try %d" % tries if tries > 1 else "")))
+        m = re.search(r"  %s[^\n]*: its answer came whole ([0-9.]+) s after the request, after its wait "
+                      r"\(a slow line\): asked again, waiting up to ([0-9.]+) s" % re.escape(proto), err)
+        res.append((m is not None and 0.6 <= float(m.group(1)) <= 3.0 and float(m.group(2)) <= 2.0,
+                    "%s: the late answer named, its probe asked again with a longer wait (%s)"
+                    % (what, m.group(0).strip() if m else "not said")))
+        data, lost = sim.received()
+        ok, summary = reads_only(data)
+        res.append((ok and lost == 0, "%s: only reads sent: %s" % (what, summary)))
     finally:
         sim.stop()
     return res
@@ -1073,6 +1106,7 @@ def main():
     jobs = [(lambda p=p: usual_case(p)) for p in protos] + [(lambda p=p: unusual_case(p)) for p in protos]
     jobs += [sweep_case, all_case, meter_case, echo_case, late_echo_case, lambda: echo_bms_case("daly"),
              lambda: echo_bms_case("eg4-ll"), lambda: echo_bms_case("lifepower"), capture_case,
+             lambda: slow_line_case("eg4-ll"), lambda: slow_line_case("pace-modbus", tcp=True),
              lambda: master_case("modbus"),
              lambda: master_case("paceic"), late_master_case, lambda: bus_master_case("jk-pb"),
              lambda: bus_master_case("jk-pb", garbage=True), lambda: bus_master_case("seplos3"),
