@@ -96,6 +96,7 @@ bool gw_det_late_answer(struct det *d, const uint8_t *p, size_t n, bool keep)
 		if (keep) {
 			memcpy(k->rx, buf, len);
 			k->rxlen = len;
+			k->on = len < BMS_RX_CAP; /* so much came since that it holds no answer of its */
 		}
 	}
 	return false;
