@@ -82,6 +82,8 @@ static void late_hit(struct det *d, const struct gw_late *k, const uint8_t *buf,
 bool gw_det_late_answer(struct det *d, const uint8_t *p, size_t n, bool keep)
 {
 	uint8_t buf[BMS_RX_CAP];
+	if (d->late_tries >= GW_LATE_MAX)
+		return false; /* the run's tries after a late answer are spent */
 	for (unsigned i = 1; i <= GW_LATE_KEEP; i++) {
 		struct gw_late *k = &d->late[(d->late_next - i) % GW_LATE_KEEP];
 		if (!k->on || k->baud != d->baud || ev_now(d->loop) - k->sent_at > GW_DET_ECHO_LATE) {
@@ -89,7 +91,7 @@ bool gw_det_late_answer(struct det *d, const uint8_t *p, size_t n, bool keep)
 			continue;
 		}
 		size_t len = 0;
-		if (answers(d, k, p, n, buf, &len) && d->late_tries < GW_LATE_MAX) {
+		if (answers(d, k, p, n, buf, &len)) {
 			late_hit(d, k, buf, len);
 			return true;
 		}
