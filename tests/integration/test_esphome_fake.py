@@ -197,7 +197,7 @@ def control(sims):
         rc, lines, res = run_check(bare("2colors", fake, password="wrong", expect_fail=True, fail_match="Invalid password"))
         c.ok(rc == 0 and fake.state()["api"]["auth_failures"] == 1, "a wrong password: invalid_password, counted")
         hold = tempfile.mktemp(prefix="bmsgw-hold-")
-        path = write_conf(json.dumps(bare("2colors", fake, password="secret", hold_file=hold, gatt=[
+        path = write_conf(json.dumps(bare("2colors", fake, password="secret", hold_file=hold, hold_events=3, gatt=[
             {"address": MAC_JBD, "write": "ff02", "notify": "ff01", "keep": True},
             {"address": MAC_JK, "write": "ffe1", "notify": "ffe1", "expect_connected": False}])))
         node = subprocess.Popen(["node", "check.js", path], cwd=CHECK_DIR, stdout=subprocess.PIPE, text=True)

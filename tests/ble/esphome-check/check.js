@@ -17,7 +17,10 @@
 //           "min_len": N or "len_byte": N, "len_add": N (complete()),
 //           "cache": true, "keep": false (stay connected, skip
 //           the rest), "expect_connected": true}],
-// "hold_file": a path (2colors: the connection stays until it exists)}
+// "hold_file": a path (2colors: the connection stays until it exists),
+// "hold_events": N (and until N BluetoothDeviceConnectionResponse came:
+//           the proxy has sent the last one when the test makes the file,
+//           but it may still be on its way)}
 //
 // Per device of "gatt": connect, services, notifications on, the request
 // written, the answer notified, a read of the notifying characteristic (its
@@ -199,7 +202,8 @@ async function run2colors() {
     }
     if (job.hold_file) { // hold the connection until the test says (pings, drops meanwhile)
         console.log("holding");
-        try { await until(() => fs.existsSync(job.hold_file), T, job.hold_file); ok("held"); }
+        const done = () => fs.existsSync(job.hold_file) && result.events.length >= (job.hold_events || 0);
+        try { await until(done, T, job.hold_file + " and " + (job.hold_events || 0) + " connection events"); ok("held"); }
         catch (e) { fail("hold", e.message); }
     }
     conn.disconnect();
