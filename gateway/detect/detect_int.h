@@ -142,7 +142,6 @@ struct det {
 	struct bms_poll poll;
 	uint8_t req[256];
 	size_t reqlen;
-	ev_tstamp sent_at;              /* when the request was written */
 	/* the last probes that ended unanswered: their answers may still come,
 	 * late (late.c) */
 	struct gw_late late[GW_LATE_KEEP], back_to;

@@ -29,7 +29,7 @@ void gw_det_late_keep(struct det *d)
 	k->attempt = d->attempt;
 	k->confirming = d->confirming;
 	k->baud = d->baud;
-	k->sent_at = d->sent_at;
+	k->sent_at = d->sent_ring[(d->sent_next - 1) % GW_DET_SENT].at; /* its request, the newest sent */
 	k->rxlen = d->rxlen < sizeof(k->rx) ? d->rxlen : sizeof(k->rx);
 	memcpy(k->rx, d->rx, k->rxlen);
 }

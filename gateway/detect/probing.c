@@ -127,7 +127,7 @@ static void send_probe(struct det *d)
 	unsigned k = d->sent_next++ % GW_DET_SENT;
 	memcpy(d->sent_ring[k].req, d->req, d->reqlen);
 	d->sent_ring[k].len = d->reqlen;
-	d->sent_ring[k].at = d->sent_at = ev_now(d->loop);
+	d->sent_ring[k].at = ev_now(d->loop);
 	if (d->o->verbose)
 		gw_det_hex(d, "->", d->req, d->reqlen);
 	d->phase = DET_WAIT;
