@@ -238,15 +238,6 @@ static void ss_fill_ni(uint16_t *m, const struct ss_point *t, size_t n)
 
 /* ---- what the unit's data say */
 
-/* Cell voltages over the unit: a pack's own, or across the bank's fresh
- * strings with their positions (string = bank position; module 1 for a
- * pack, the member of a string of packs in series). */
-struct ss_cells {
-	bool have;
-	uint16_t max_mv, min_mv, avg_mv;
-	uint16_t max_str, min_str, max_mod, min_mod;
-};
-
 static bool ss_has(const struct bms_snapshot *s, uint32_t what)
 {
 	return s && (s->present & what) == what;
@@ -324,32 +315,82 @@ static void ss_view(const struct ss_pack *p, struct ss_view *v)
 }
 
 
-static void ss_unit_cells(const struct ss_unit *u, struct ss_cells *c)
+/* Extremes of one quantity across the fresh strings (or of one string):
+ * the mean is weighted, by each string's cells for the cell voltages. */
+struct ss_ext {
+	int n;
+	double max, min, sum, w;
+	uint16_t max_str, min_str, max_mod, min_mod;
+};
+
+/* Add string k's highest, lowest and mean value (the highest in module
+ * hi_mod, the lowest in lo_mod), its mean weighing w. */
+static void ss_ext_add(struct ss_ext *e, double hi, double lo, double mean, double w, int k, uint16_t hi_mod,
+		       uint16_t lo_mod)
+{
+	if (!e->n || hi > e->max) {
+		e->max = hi;
+		e->max_str = (uint16_t)(k + 1);
+		e->max_mod = hi_mod;
+	}
+	if (!e->n || lo < e->min) {
+		e->min = lo;
+		e->min_str = (uint16_t)(k + 1);
+		e->min_mod = lo_mod;
+	}
+	e->sum += mean * w;
+	e->w += w;
+	e->n++;
+}
+
+/* Where a model keeps one set of extremes: the highest, its string and
+ * its module (1 for a pack, the member of a string of packs in series;
+ * -1 where the model has none), the lowest likewise, the mean; their
+ * scale factor and signedness. */
+struct ss_ext_at {
+	int max, max_str, max_mod, min, min_str, min_mod, avg;
+	int sf;
+	bool is_signed;
+};
+
+static uint16_t ss_ext_val(double v, const struct ss_ext_at *at)
+{
+	return at->is_signed ? ss_s16(v, at->sf) : ss_u16(v, at->sf);
+}
+
+/* A set of extremes into its model, if any string gave one. */
+static void ss_ext_put(uint16_t *m, const struct ss_ext *e, const struct ss_ext_at *at)
+{
+	if (!e->n)
+		return;
+	m[at->max] = ss_ext_val(e->max, at);
+	m[at->min] = ss_ext_val(e->min, at);
+	m[at->avg] = ss_ext_val(e->sum / e->w, at);
+	if (at->max_str >= 0)
+		m[at->max_str] = e->max_str;
+	if (at->min_str >= 0)
+		m[at->min_str] = e->min_str;
+	if (at->max_mod >= 0)
+		m[at->max_mod] = e->max_mod;
+	if (at->min_mod >= 0)
+		m[at->min_mod] = e->min_mod;
+}
+
+/* Cell voltages over the unit: a pack's own, or across the bank's fresh
+ * strings with their positions (string = bank position; module 1 for a
+ * pack, the member of a string of packs in series), the mean over all
+ * their cells. */
+static void ss_unit_cells(const struct ss_unit *u, struct ss_ext *c)
 {
 	memset(c, 0, sizeof(*c));
 	int n = u->bank ? u->npacks : 1;
-	uint64_t sum = 0, cells = 0;
 	for (int k = 0; k < n; k++) {
 		struct ss_view v;
 		ss_view(u->bank ? &u->packs[k] : &(struct ss_pack){ .snap = u->snap }, &v);
 		if ((u->bank && !u->packs[k].fresh) || !v.cells)
 			continue;
-		if (!c->have || v.max_mv > c->max_mv) {
-			c->max_mv = v.max_mv;
-			c->max_str = (uint16_t)(k + 1);
-			c->max_mod = v.max_mod;
-		}
-		if (!c->have || v.min_mv < c->min_mv) {
-			c->min_mv = v.min_mv;
-			c->min_str = (uint16_t)(k + 1);
-			c->min_mod = v.min_mod;
-		}
-		c->have = true;
-		sum += (uint64_t)v.avg_mv * (v.ncells ? v.ncells : 1);
-		cells += v.ncells ? v.ncells : 1;
+		ss_ext_add(c, v.max_mv, v.min_mv, v.avg_mv, v.ncells ? v.ncells : 1, k, v.max_mod, v.min_mod);
 	}
-	if (cells)
-		c->avg_mv = (uint16_t)((sum + cells / 2) / cells);
 }
 
 /* Nominal voltage of the unit (V), 0 if unknown: cells x cell_nominal_v;
@@ -509,17 +550,13 @@ static void ss_802_data(const struct ss_unit *u, uint16_t *m)
 	m[SS802_ReqInvState] = REQINV_NO_REQUEST;
 	m[SS802_SetOp] = SETOP_CONNECT;
 	m[SS802_SetInvState] = SETINVSTATE_STARTED;
-	struct ss_cells c;
+	/* the cells in mV, the unit of CellV_SF's -3 */
+	static const struct ss_ext_at cells_at = { SS802_CellVMax,    SS802_CellVMaxStr, SS802_CellVMaxMod,
+						   SS802_CellVMin,    SS802_CellVMinStr, SS802_CellVMinMod,
+						   SS802_CellVAvg,    0,		 false };
+	struct ss_ext c;
 	ss_unit_cells(u, &c);
-	if (c.have) {
-		m[SS802_CellVMax] = c.max_mv;
-		m[SS802_CellVMaxStr] = c.max_str;
-		m[SS802_CellVMaxMod] = c.max_mod;
-		m[SS802_CellVMin] = c.min_mv;
-		m[SS802_CellVMinStr] = c.min_str;
-		m[SS802_CellVMinMod] = c.min_mod;
-		m[SS802_CellVAvg] = c.avg_mv;
-	}
+	ss_ext_put(m, &c, &cells_at);
 }
 
 static void ss_model_802(const struct ss_unit *u, uint16_t *m)
@@ -554,22 +591,22 @@ static void ss_803_string(const struct ss_pack *p, uint16_t *g)
 	g[SS803S_StrSoC] = ss_u16(ss_val(s, BMS_HAS_SOC, s->soc), SF_SOC);
 	g[SS803S_StrSoH] = ss_u16(ss_val(s, BMS_HAS_SOH, s->soh), SF_SOH);
 	g[SS803S_StrA] = ss_s16(ss_val(s, BMS_HAS_CURRENT, -(double)s->current), SF_A);
+	/* one string's extremes: by module, none by string */
+	static const struct ss_ext_at cells_at = { SS803S_StrCellVMax, -1, SS803S_StrCellVMaxMod,
+						   SS803S_StrCellVMin, -1, SS803S_StrCellVMinMod,
+						   SS803S_StrCellVAvg, 0,  false };
+	static const struct ss_ext_at temps_at = { SS803S_StrModTmpMax, -1,	    SS803S_StrModTmpMaxMod,
+						   SS803S_StrModTmpMin, -1,	    SS803S_StrModTmpMinMod,
+						   SS803S_StrModTmpAvg, SF_MODTMP, true };
 	struct ss_view v;
 	ss_view(p, &v);
-	if (v.cells) {
-		g[SS803S_StrCellVMax] = v.max_mv;
-		g[SS803S_StrCellVMaxMod] = v.max_mod;
-		g[SS803S_StrCellVMin] = v.min_mv;
-		g[SS803S_StrCellVMinMod] = v.min_mod;
-		g[SS803S_StrCellVAvg] = v.avg_mv;
-	}
-	if (v.temps) {
-		g[SS803S_StrModTmpMax] = ss_s16(v.tmax, SF_MODTMP);
-		g[SS803S_StrModTmpMaxMod] = v.tmax_mod;
-		g[SS803S_StrModTmpMin] = ss_s16(v.tmin, SF_MODTMP);
-		g[SS803S_StrModTmpMinMod] = v.tmin_mod;
-		g[SS803S_StrModTmpAvg] = ss_s16(v.tavg, SF_MODTMP);
-	}
+	struct ss_ext c = { 0 }, t = { 0 };
+	if (v.cells)
+		ss_ext_add(&c, v.max_mv, v.min_mv, v.avg_mv, 1, 0, v.max_mod, v.min_mod);
+	if (v.temps)
+		ss_ext_add(&t, v.tmax, v.tmin, v.tavg, 1, 0, v.tmax_mod, v.tmin_mod);
+	ss_ext_put(g, &c, &cells_at);
+	ss_ext_put(g, &t, &temps_at);
 	/* contactor 0 = the charge MOSFET, 1 = the discharge MOSFET, closed = on
 	 * (a string's: on only if on in every member) */
 	if (ss_has(s, BMS_HAS_MOSFETS))
@@ -577,62 +614,6 @@ static void ss_803_string(const struct ss_pack *p, uint16_t *g)
 	bool al = ss_has(s, BMS_HAS_ALARMS);
 	ss_put32(g + SS803S_StrEvt1, al ? ss_evt1(p->protect, p->warn) : 0);
 	ss_put32(g + SS803S_StrEvtVnd1, al ? s->alarms : SS_NI32);
-}
-
-/* Extremes of one quantity across the fresh strings. */
-struct ss_ext {
-	int n;
-	double max, min, sum;
-	uint16_t max_str, min_str, max_mod, min_mod;
-};
-
-/* Add one string's highest, lowest and mean value (the highest in module
- * hi_mod, the lowest in lo_mod). */
-static void ss_ext_add(struct ss_ext *e, double hi, double lo, double mean, int k, uint16_t hi_mod, uint16_t lo_mod)
-{
-	if (!e->n || hi > e->max) {
-		e->max = hi;
-		e->max_str = (uint16_t)(k + 1);
-		e->max_mod = hi_mod;
-	}
-	if (!e->n || lo < e->min) {
-		e->min = lo;
-		e->min_str = (uint16_t)(k + 1);
-		e->min_mod = lo_mod;
-	}
-	e->sum += mean;
-	e->n++;
-}
-
-/* Where 803 keeps one set of extremes: the highest, its string (and its
- * module: 1 for a pack, the member of a string of packs in series; -1
- * where the model has none), the
- * lowest likewise, the mean; their scale factor and signedness. */
-struct ss_ext_at {
-	int max, max_str, max_mod, min, min_str, min_mod, avg;
-	int sf;
-	bool is_signed;
-};
-
-static uint16_t ss_ext_val(double v, const struct ss_ext_at *at)
-{
-	return at->is_signed ? ss_s16(v, at->sf) : ss_u16(v, at->sf);
-}
-
-/* A set of extremes into 803, if any string gave one. */
-static void ss_ext_put(uint16_t *m, const struct ss_ext *e, const struct ss_ext_at *at)
-{
-	if (!e->n)
-		return;
-	m[at->max] = ss_ext_val(e->max, at);
-	m[at->max_str] = e->max_str;
-	m[at->min] = ss_ext_val(e->min, at);
-	m[at->min_str] = e->min_str;
-	m[at->avg] = ss_ext_val(e->sum / e->n, at);
-	if (at->max_mod >= 0)
-		m[at->max_mod] = e->max_mod;
-	if (at->min_mod >= 0)
-		m[at->min_mod] = e->min_mod;
 }
 
 /* 803's bank-wide points over the fresh strings (packs). */
@@ -650,11 +631,11 @@ static void ss_803_bank(const struct ss_unit *u, uint16_t *m)
 		struct ss_view w;
 		ss_view(&u->packs[k], &w);
 		if (w.temps)
-			ss_ext_add(&t, w.tmax, w.tmin, w.tavg, k, w.tmax_mod, w.tmin_mod);
+			ss_ext_add(&t, w.tmax, w.tmin, w.tavg, 1, k, w.tmax_mod, w.tmin_mod);
 		if (ss_has(s, BMS_HAS_VOLTAGE))
-			ss_ext_add(&v, s->voltage, s->voltage, s->voltage, k, 1, 1);
+			ss_ext_add(&v, s->voltage, s->voltage, s->voltage, 1, k, 1, 1);
 		if (ss_has(s, BMS_HAS_CURRENT))
-			ss_ext_add(&a, -(double)s->current, -(double)s->current, -(double)s->current, k, 1, 1);
+			ss_ext_add(&a, -(double)s->current, -(double)s->current, -(double)s->current, 1, k, 1, 1);
 		if (ss_has(s, BMS_HAS_BALANCE)) {
 			uint32_t b = s->balance;
 			if (s->ncells < 32)
