@@ -124,12 +124,6 @@ static int cl_write(struct gw_link *l)
 	return 0;
 }
 
-static size_t cl_drain(struct gw_link *l)
-{
-	(void)l;
-	return 0;
-}
-
 static void cl_release(struct gw_link *l)
 {
 	gw_can_free(l->tr_data);
@@ -139,12 +133,12 @@ static void cl_release(struct gw_link *l)
 const struct gw_transport gw_transport_can = {
 	.name = "can",
 	.bms_link = BMS_LINK_WIRE,
+	.messages = true,
 	.fds = 2, /* the socket or the adapter's serial device, the poll timerfd */
 	/* a quiet bus is a silent battery: stale by age, nothing to reopen */
 	.silent_reopen = 0,
 	.open = cl_open,
 	.close = cl_close,
 	.write = cl_write,
-	.drain = cl_drain,
 	.release = cl_release,
 };

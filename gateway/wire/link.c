@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ void gw_link_free_data(struct gw_link *l)
 	l->tr_data = NULL;
 }
 
-size_t gw_link_fd_drain(struct gw_link *l)
+static size_t fd_drain(struct gw_link *l)
 {
 	uint8_t buf[512];
 	ssize_t n;
@@ -330,9 +331,18 @@ const char *gw_link_peer_name(const struct gw_link *l)
 	return name ? name : "";
 }
 
+size_t gw_link_ble_piece(const struct gw_link *l, bool write_cmd, unsigned mtu, size_t left)
+{
+	size_t piece = write_cmd && mtu > 3 ? mtu - 3 : left;
+	unsigned most = l->cfg->driver->ble_write_piece;
+	if (most && most < piece)
+		piece = most;
+	return left < piece ? left : piece;
+}
+
 int gw_link_ble_layout(const struct gw_link *l)
 {
-	return l->tr->ble_layout ? l->tr->ble_layout(l) : 0;
+	return l->ble_layout;
 }
 
 int gw_link_fds(const struct gw_link *l)
@@ -409,6 +419,16 @@ void gw_link_close(struct gw_link *l, const char *why)
 	close_link(l, why, false);
 }
 
+void gw_link_closef(struct gw_link *l, const char *fmt, ...)
+{
+	char why[320];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	close_link(l, why, false);
+}
+
 void gw_link_close_covered(struct gw_link *l, const char *why)
 {
 	close_link(l, why, true);
@@ -436,7 +456,7 @@ static int tr_write(struct gw_link *l)
 
 size_t gw_link_drain(struct gw_link *l)
 {
-	return l->state == GW_LINK_UP ? (l->tr->drain ? l->tr->drain : gw_link_fd_drain)(l) : 0;
+	return l->state == GW_LINK_UP && !l->tr->messages ? fd_drain(l) : 0;
 }
 
 size_t gw_link_room(const struct gw_link *l)

@@ -154,12 +154,6 @@ static int ml_write(struct gw_link *l)
 	return 0;
 }
 
-static size_t ml_drain(struct gw_link *l)
-{
-	(void)l;
-	return 0;
-}
-
 static void ml_release(struct gw_link *l)
 {
 	struct ml *m = l->tr_data;
@@ -174,6 +168,7 @@ static void ml_release(struct gw_link *l)
 const struct gw_transport gw_transport_mqtt = {
 	.name = "mqtt",
 	.bms_link = BMS_LINK_WIRE,
+	.messages = true,
 	.fds = 2, /* the broker's socket, the poll timerfd */
 	/* a node that publishes nothing is a silent battery: stale by age */
 	.silent_reopen = 0,
@@ -181,6 +176,5 @@ const struct gw_transport gw_transport_mqtt = {
 	.open = ml_open,
 	.close = ml_close,
 	.write = ml_write,
-	.drain = ml_drain,
 	.release = ml_release,
 };

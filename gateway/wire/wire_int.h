@@ -45,6 +45,10 @@ struct gw_transport {
 	 * that took exactly a buffer) is no end of file.  The tty hung up only
 	 * when poll() also says POLLHUP or POLLERR (link.c: zero_read()) */
 	bool zero_read_may_be_empty;
+	/* whole messages (CAN frames, an MQTT topic's payloads, Bluetooth
+	 * notifications), no byte stream: nothing is pending to drain.
+	 * false: gw_link_drain() reads and drops what l->fd holds */
+	bool messages;
 	/* optional: make l->tr_data for the wire of a pack (transports.c);
 	 * 0, or -1 when out of memory */
 	int (*setup)(struct gw_link *l, const struct conf_pack *cfg);
@@ -57,9 +61,6 @@ struct gw_transport {
 	 * 0, or -1 after closing the link with the reason (NULL: a byte
 	 * stream on l->fd, gw_link_fd_write) */
 	int (*write)(struct gw_link *l);
-	/* read and throw away what is pending; returns the bytes dropped
-	 * (NULL: gw_link_fd_drain) */
-	size_t (*drain)(struct gw_link *l);
 	/* the link is freed (after a quiet close): free l->tr_data (NULL:
 	 * gw_link_free_data) */
 	void (*release)(struct gw_link *l);
@@ -71,9 +72,6 @@ struct gw_transport {
 	/* optional: the name the device at the other end advertises ("" when
 	 * not known; NULL: none, a wire) */
 	const char *(*peer_name)(const struct gw_link *l);
-	/* optional: the index of the driver's GATT layout the link found
-	 * (struct bms_poll.ble_layout); NULL: 0 */
-	int (*ble_layout)(const struct gw_link *l);
 };
 extern const struct gw_transport gw_transport_serial, gw_transport_tcp, gw_transport_can;
 /* mqttlink.c: an mqtt-json pack's subscription to its topic */
@@ -107,7 +105,20 @@ struct gw_link {
 	unsigned long parks;           /* turns it lent its slot (gw_link_park) */
 	double turn_at;                /* monotonic start of its last turn (up, or back from parked) */
 	double round_s;                /* the last time between two turns */
+	/* Bluetooth LE: the index of the driver's GATT layout in use (struct
+	 * bms_poll.ble_layout), set by the transport (ble/, esphome/); 0 else */
+	int ble_layout;
 };
+
+/* link.c: gw_link_close() with a reason made as printf() makes it (its
+ * first 319 characters) */
+void gw_link_closef(struct gw_link *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* link.c: the largest write of a Bluetooth LE link (ble/, esphome/) with
+ * left bytes to go: the ATT MTU less 3 for a write without response (one
+ * with a response is split by the stack), at most the driver's
+ * ble_write_piece (0: no limit of its own). */
+size_t gw_link_ble_piece(const struct gw_link *l, bool write_cmd, unsigned mtu, size_t left);
 
 /* link.c: a closed link of transport tr, logging under port (kept as a
  * pointer: the configuration's string, or copied with gw_link_copy_port);
@@ -150,7 +161,6 @@ void gw_link_failed(struct gw_link *l, const char *what, int err);
 /* close l->fd (the transport released what it keeps around it first) */
 void gw_link_fd_close(struct gw_link *l);
 int gw_link_fd_write(struct gw_link *l);
-size_t gw_link_fd_drain(struct gw_link *l);
 /* free l->tr_data (a release of a transport with plain state) */
 void gw_link_free_data(struct gw_link *l);
 

@@ -31,7 +31,6 @@
  */
 #ifdef HAVE_SYSTEMD
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,27 +49,16 @@
 
 static void ble_link_advance(struct gw_ble_link *b);
 
-/* Close the link with the reason (link.c logs it and retries). */
-static void __attribute__((format(printf, 2, 3))) ble_link_fail(struct gw_ble_link *b, const char *fmt, ...)
-{
-	char why[320];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	gw_link_close(b->l, why); /* calls ble_close() */
-}
-
 static void timer_link_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
 	struct gw_ble_link *b = container_of(w, struct gw_ble_link, timer);
 	if (b->st == BL_FIND)
-		ble_link_fail(b, "device %s not found within %.0f s of discovery (out of range, switched off, or "
+		gw_link_closef(b->l, "device %s not found within %.0f s of discovery (out of range, switched off, or "
 			      "connected to another device such as a phone)", b->l->cfg->ble_addr, FIND_TIMEOUT);
 	else if (b->st == BL_RESOLVING)
-		ble_link_fail(b, "connected, but BlueZ did not resolve the GATT services within %g s",
+		gw_link_closef(b->l, "connected, but BlueZ did not resolve the GATT services within %g s",
 			      b->l->env->ble_connect_timeout);
 }
 
@@ -104,12 +92,12 @@ static struct ble_obj *find_char(struct gw_ble_link *b, const char *svc, const c
 	return NULL;
 }
 
-/* The characteristics of the first of the driver's layouts from b->layout
- * on that the device has (b->layout set to it), or false. */
+/* The characteristics of the first of the driver's layouts from b->l->ble_layout
+ * on that the device has (b->l->ble_layout set to it), or false. */
 static bool pick_chars(struct gw_ble_link *b)
 {
 	const struct bms_gatt *g0 = b->l->cfg->driver->ble_gatt, *g = g0;
-	for (int k = 0; g && g->service && k < b->layout; k++)
+	for (int k = 0; g && g->service && k < b->l->ble_layout; k++)
 		g++;
 	for (; g && g->service; g++) {
 		struct ble_obj *notify = find_char(b, g->service, g->notify, CF_NOTIFY | CF_INDICATE, NULL);
@@ -126,7 +114,7 @@ static bool pick_chars(struct gw_ble_link *b)
 			b->write_cmd = write && (write->flags & CF_WWR) != 0 &&
 				       !(b->l->cfg->driver->ble_write_request && (write->flags & CF_WRITE));
 			b->mtu = write ? write->mtu : notify->mtu;
-			b->layout = (int)(g - g0);
+			b->l->ble_layout = (int)(g - g0);
 			gw_debug("link %s: GATT service %s: notify %s%s%s, write %s (%s)", b->l->port, g->service,
 				 notify->path, notify2 ? " and " : "", notify2 ? notify2->path : "",
 				 write ? write->path : "none", b->write_cmd ? "command" : "request");
@@ -169,7 +157,7 @@ static int on_notify2(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	const sd_bus_error *e = call_done(b, msg);
 	if (e) {
 		char t[200];
-		ble_link_fail(b, "StartNotify on %s: %s", b->notify2, ble_err_text(e, t, sizeof(t)));
+		gw_link_closef(b->l, "StartNotify on %s: %s", b->notify2, ble_err_text(e, t, sizeof(t)));
 		return 0;
 	}
 	link_is_up(b);
@@ -185,22 +173,22 @@ static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		char t[200];
 		const struct bms_gatt *g = b->l->cfg->driver->ble_gatt;
 		if ((sd_bus_error_has_name(e, "org.bluez.Error.NotPermitted") ||
-		     sd_bus_error_has_name(e, "org.bluez.Error.NotSupported")) && g[b->layout + 1].service) {
+		     sd_bus_error_has_name(e, "org.bluez.Error.NotSupported")) && g[b->l->ble_layout + 1].service) {
 			/* newer firmware refuses the old layout's notifier (Daly FFF1): the next layout */
 			gw_debug("link %s: StartNotify on %s: %s; trying the next GATT layout", b->l->port, b->notify,
 				 ble_err_text(e, t, sizeof(t)));
-			b->layout++;
+			b->l->ble_layout++;
 			start_notify(b);
 			return 0;
 		}
-		ble_link_fail(b, "StartNotify on %s: %s", b->notify, ble_err_text(e, t, sizeof(t)));
+		gw_link_closef(b->l, "StartNotify on %s: %s", b->notify, ble_err_text(e, t, sizeof(t)));
 		return 0;
 	}
 	if (b->notify2[0]) {
 		/* the layout's second notifier: up when it notifies too */
 		int r = ble_call(b->m, &b->call, b->notify2, IF_CHAR, "StartNotify", on_notify2, b, CALL_TIMEOUT, NULL);
 		if (r < 0)
-			ble_link_fail(b, "StartNotify: %s", strerror(-r));
+			gw_link_closef(b->l, "StartNotify: %s", strerror(-r));
 		return 0;
 	}
 	link_is_up(b);
@@ -213,7 +201,7 @@ static void notify_call(struct gw_ble_link *b)
 	b->st = BL_NOTIFY;
 	int r = ble_call(b->m, &b->call, b->notify, IF_CHAR, "StartNotify", on_notify, b, CALL_TIMEOUT, NULL);
 	if (r < 0)
-		ble_link_fail(b, "StartNotify: %s", strerror(-r));
+		gw_link_closef(b->l, "StartNotify: %s", strerror(-r));
 }
 
 /* The unlock read back: its first byte must be the driver's ok byte. */
@@ -225,14 +213,14 @@ static int on_auth_read(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	const sd_bus_error *e = call_done(b, msg);
 	char t[200];
 	if (e) {
-		ble_link_fail(b, "reading the unlock back from %s: %s", b->auth, ble_err_text(e, t, sizeof(t)));
+		gw_link_closef(b->l, "reading the unlock back from %s: %s", b->auth, ble_err_text(e, t, sizeof(t)));
 		return 0;
 	}
 	const void *p = NULL;
 	size_t n = 0;
 	int r = sd_bus_message_read_array(msg, 'y', &p, &n);
 	if (r < 0 || n < 1 || ((const uint8_t *)p)[0] != a->ok) {
-		ble_link_fail(b, "the BMS did not take the unlock: %s reads %s%02x, not %02x", b->auth,
+		gw_link_closef(b->l, "the BMS did not take the unlock: %s reads %s%02x, not %02x", b->auth,
 			      r < 0 || n < 1 ? "nothing " : "", r < 0 || n < 1 ? 0 : ((const uint8_t *)p)[0], a->ok);
 		return 0;
 	}
@@ -248,12 +236,12 @@ static int on_auth_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	const sd_bus_error *e = call_done(b, msg);
 	if (e) {
 		char t[200];
-		ble_link_fail(b, "writing the unlock to %s: %s", b->auth, ble_err_text(e, t, sizeof(t)));
+		gw_link_closef(b->l, "writing the unlock to %s: %s", b->auth, ble_err_text(e, t, sizeof(t)));
 		return 0;
 	}
 	int r = ble_call(b->m, &b->call, b->auth, IF_CHAR, "ReadValue", on_auth_read, b, CALL_TIMEOUT, "a{sv}", 0);
 	if (r < 0)
-		ble_link_fail(b, "ReadValue: %s", strerror(-r));
+		gw_link_closef(b->l, "ReadValue: %s", strerror(-r));
 	return 0;
 }
 
@@ -264,7 +252,7 @@ static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const str
 {
 	struct ble_obj *c = find_char(b, g->service, a->chr, CF_WRITE, NULL);
 	if (!c) {
-		ble_link_fail(b, "no unlock characteristic %s (written with response) under service %s", a->chr,
+		gw_link_closef(b->l, "no unlock characteristic %s (written with response) under service %s", a->chr,
 			      g->service);
 		return;
 	}
@@ -280,7 +268,7 @@ static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const str
 		r = sd_bus_call_async(b->m->bus, &b->call, msg, on_auth_write, b, WRITE_TIMEOUT);
 	sd_bus_message_unref(msg);
 	if (r < 0)
-		ble_link_fail(b, "WriteValue (unlock): %s", strerror(-r));
+		gw_link_closef(b->l, "WriteValue (unlock): %s", strerror(-r));
 }
 
 /* Connected and resolved: the characteristics, the unlock where the layout
@@ -289,7 +277,7 @@ static void start_notify(struct gw_ble_link *b)
 {
 	if (!pick_chars(b)) {
 		const struct bms_gatt *g = b->l->cfg->driver->ble_gatt;
-		ble_link_fail(b, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s); "
+		gw_link_closef(b->l, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s); "
 			      "a stale GATT cache is cleared with bluetoothctl remove %s", b->l->cfg->driver->name,
 			      g ? g->service : "?", g ? g->notify : "?", g ? (g->write ? g->write : "none") : "?",
 			      g && g[1].service ? ", or the other layouts" : "", b->l->cfg->ble_addr);
@@ -297,7 +285,7 @@ static void start_notify(struct gw_ble_link *b)
 	}
 	const struct bms_driver *d = b->l->cfg->driver;
 	if (d->ble_auth)
-		auth_call(b, &d->ble_gatt[b->layout], d->ble_auth);
+		auth_call(b, &d->ble_gatt[b->l->ble_layout], d->ble_auth);
 	else
 		notify_call(b);
 }
@@ -316,16 +304,16 @@ static int on_connect(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		char t[200];
 		ble_err_text(e, t, sizeof(t));
 		if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))
-			ble_link_fail(b, "no connection within %g s (connect_timeout)", b->l->env->ble_connect_timeout);
+			gw_link_closef(b->l, "no connection within %g s (connect_timeout)", b->l->env->ble_connect_timeout);
 		else if (sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
 			 sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD) ||
 			 sd_bus_error_has_name(e, "org.bluez.Error.DoesNotExist")) {
 			b->dev[0] = '\0';
-			ble_link_fail(b, "BlueZ no longer knows device %s (%s)", b->l->cfg->ble_addr, t);
+			gw_link_closef(b->l, "BlueZ no longer knows device %s (%s)", b->l->cfg->ble_addr, t);
 		} else if (sd_bus_error_has_name(e, "org.bluez.Error.InProgress"))
-			ble_link_fail(b, "connect: BlueZ says a connection attempt is already in progress (%s)", t);
+			gw_link_closef(b->l, "connect: BlueZ says a connection attempt is already in progress (%s)", t);
 		else
-			ble_link_fail(b, "connect: %s", t);
+			gw_link_closef(b->l, "connect: %s", t);
 	} else {
 		b->st = BL_RESOLVING;
 		struct ble_obj *dev = ble_obj_find(m, b->dev);
@@ -373,7 +361,7 @@ static void lend(struct gw_ble_link *b)
 	gw_link_park(b->l);
 	gw_debug("link %s: its connection lent until its turn", b->l->port);
 	if (ble_call(b->m, &b->call, b->dev, IF_DEVICE, "Disconnect", on_released, b, CALL_TIMEOUT, NULL) < 0)
-		ble_link_fail(b, "Disconnect: cannot send it");
+		gw_link_closef(b->l, "Disconnect: cannot send it");
 }
 
 /* With [ble] max_connections held on the adapter, the first link waiting
@@ -420,7 +408,7 @@ static void queue_kick(struct gw_ble *m, struct ble_obj *ad)
 		int r = ble_call(m, &next->call, next->dev, IF_DEVICE, "Connect", on_connect, next, usec, NULL);
 		if (r < 0) {
 			ad->connecting = NULL;
-			ble_link_fail(next, "Connect: %s", strerror(-r));
+			gw_link_closef(next->l, "Connect: %s", strerror(-r));
 		}
 	}
 }
@@ -438,14 +426,14 @@ static void ble_link_advance(struct gw_ble_link *b)
 	struct ble_obj *ad = ble_adapter_find(m, cfg->ble_adapter);
 	if (!ad) {
 		if (cfg->ble_adapter[0])
-			ble_link_fail(b, "no Bluetooth adapter %s (bluetoothctl list shows the adapters)", cfg->ble_adapter);
+			gw_link_closef(b->l, "no Bluetooth adapter %s (bluetoothctl list shows the adapters)", cfg->ble_adapter);
 		else
-			ble_link_fail(b, "no Bluetooth adapter (bluetoothctl list shows none)");
+			gw_link_closef(b->l, "no Bluetooth adapter (bluetoothctl list shows none)");
 		return;
 	}
 	snprintf(b->adapter, sizeof(b->adapter), "%s", ad->path);
 	if (!ad->powered) {
-		ble_link_fail(b, "adapter %s is powered off (bluetoothctl power on)", strrchr(ad->path, '/') + 1);
+		gw_link_closef(b->l, "adapter %s is powered off (bluetoothctl power on)", strrchr(ad->path, '/') + 1);
 		return;
 	}
 	if (b->adv) {
@@ -489,7 +477,7 @@ static void ble_link_advance(struct gw_ble_link *b)
 
 static void link_fail_why(struct gw_ble_link *b, const char *why)
 {
-	ble_link_fail(b, "%s", why);
+	gw_link_closef(b->l, "%s", why);
 }
 
 /* what the mirror and discovery tell the links */
@@ -525,7 +513,7 @@ static void ble_open(struct gw_link *l)
 	l->state = GW_LINK_CONNECTING;
 	struct gw_ble_link *b = l->tr_data;
 	b->st = BL_WAIT;
-	b->layout = 0;
+	b->l->ble_layout = 0;
 	b->dev[0] = b->notify[0] = b->notify2[0] = b->write[0] = b->auth[0] = '\0';
 	ble_link_advance(b);
 }
@@ -624,17 +612,6 @@ static int ble_write_failed(struct gw_link *l, int r)
 	return -1;
 }
 
-/* The largest write of this link: the ATT MTU less 3 for a Write Command,
- * at most the driver's ble_write_piece (0: no limit of its own). */
-static size_t ble_piece_max(const struct gw_ble_link *b, size_t left)
-{
-	size_t piece = b->write_cmd && b->mtu > 3 ? b->mtu - 3 : left;
-	unsigned most = b->l->cfg->driver->ble_write_piece;
-	if (most && most < piece)
-		piece = most;
-	return left < piece ? left : piece;
-}
-
 static int on_piece_written(sd_bus_message *msg, void *ud, sd_bus_error *ret_error);
 
 /* A driver with ble_write_piece: the next piece of l->tx[txoff..txlen),
@@ -648,7 +625,7 @@ static int ble_next_piece(struct gw_ble_link *b)
 		l->txlen = l->txoff = 0;
 		return 0;
 	}
-	size_t n = ble_piece_max(b, l->txlen - l->txoff);
+	size_t n = gw_link_ble_piece(l, b->write_cmd, b->mtu, l->txlen - l->txoff);
 	int r = ble_write_value(b, l->tx + l->txoff, n, on_piece_written);
 	if (r < 0)
 		return ble_write_failed(l, r);
@@ -691,7 +668,7 @@ static int ble_write(struct gw_link *l)
 	size_t off = l->txoff, end = l->txlen;
 	int r = 0;
 	while (off < end && r >= 0) {
-		size_t n = ble_piece_max(b, end - off);
+		size_t n = gw_link_ble_piece(l, b->write_cmd, b->mtu, end - off);
 		r = ble_write_value(b, l->tx + off, n, NULL);
 		off += n;
 	}
@@ -707,23 +684,11 @@ static const char *ble_peer_name(const struct gw_link *l)
 	return d ? d->name : NULL;
 }
 
-/* The index of the driver's GATT layout the link found (0 before). */
-static int ble_layout(const struct gw_link *l)
-{
-	const struct gw_ble_link *b = l->tr_data;
-	return b ? b->layout : 0;
-}
-
-/* Notifications come as signals, never pile up in a descriptor: nothing to drain. */
-static size_t ble_drain(struct gw_link *l)
-{
-	(void)l;
-	return 0;
-}
-
+/* Notifications come as D-Bus signals. */
 const struct gw_transport gw_transport_ble = {
 	.name = "ble",
 	.bms_link = BMS_LINK_BLE,
+	.messages = true,
 	.fds = 1, /* the poll timerfd; the one D-Bus socket is counted once (daemon.c) */
 	.silent_reopen = 3,
 	.silent_why = "no notification from the BMS for 3 polls; reconnecting",
@@ -731,10 +696,8 @@ const struct gw_transport gw_transport_ble = {
 	.close = ble_close,
 	.release = unlink_ble,
 	.write = ble_write,
-	.drain = ble_drain,
 	.idle = ble_idle,
 	.peer_name = ble_peer_name,
-	.ble_layout = ble_layout,
 };
 
 #endif /* HAVE_SYSTEMD */

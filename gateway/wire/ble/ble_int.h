@@ -129,7 +129,6 @@ struct gw_ble_link {
 	char notify2[192];              /* the layout's second notifier ("": none) */
 	char auth[192];                 /* the unlock's characteristic ("": none) */
 	bool write_cmd;                 /* WriteValue type "command" */
-	int layout;                     /* index of the driver's GATT layout in use */
 	unsigned mtu;
 	sd_bus_slot *call;              /* Connect / the unlock / StartNotify / Disconnect in flight */
 	sd_bus_slot *wcall;             /* the WriteValue of a request piece in flight (ble_write_piece) */

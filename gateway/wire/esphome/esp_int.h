@@ -166,7 +166,6 @@ struct gw_esp_link {
 	bool write_cmd;
 	bool wpending;                 /* a request piece written, its answer awaited (ble_write_piece) */
 	unsigned mtu;
-	int layout;
 	struct esp_char *chars;
 	int nchars, capchars;
 	ev_timer timer;                /* find / connect deadline */

@@ -27,7 +27,6 @@
  * error, the device disconnecting -- closes the link with the reason
  * (link.c logs the outage once and reopens with its backoff).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,17 +39,6 @@
 
 #define FIND_TIMEOUT 20.0   /* s waiting for the device's advertisement */
 #define WRITE_TIMEOUT 5.0   /* s waiting for the proxy's answer to a request piece */
-
-static void link_fail(struct gw_esp_link *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void link_fail(struct gw_esp_link *k, const char *fmt, ...)
-{
-	char why[320];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	gw_link_close(k->l, why); /* calls esp_close() */
-}
 
 static void set_deadline(struct gw_esp_link *k, double s)
 {
@@ -161,7 +149,7 @@ static void auth_write(struct gw_esp_link *k, const struct bms_gatt *g, const st
 {
 	const struct esp_char *c = find_char(k, g->service, a->chr, P_WRITE, NULL);
 	if (!c) {
-		link_fail(k, "no unlock characteristic %s (written with response) under service %s", a->chr, g->service);
+		gw_link_closef(k->l, "no unlock characteristic %s (written with response) under service %s", a->chr, g->service);
 		return;
 	}
 	k->auth_h = c->handle;
@@ -181,7 +169,7 @@ static void pick_layout(struct gw_esp_link *k)
 {
 	const struct bms_driver *d = k->l->cfg->driver;
 	const struct bms_gatt *g0 = d->ble_gatt, *g = g0;
-	for (int i = 0; g && g->service && i < k->layout; i++)
+	for (int i = 0; g && g->service && i < k->l->ble_layout; i++)
 		g++;
 	for (; g && g->service; g++) {
 		const struct esp_char *n = find_char(k, g->service, g->notify, P_NOTIFY | P_INDICATE, NULL);
@@ -199,7 +187,7 @@ static void pick_layout(struct gw_esp_link *k)
 		k->indicate2 = n2 && !(n2->props & P_NOTIFY);
 		k->write_h = w ? w->handle : 0;
 		k->write_cmd = w && (w->props & P_WWR) && !(d->ble_write_request && (w->props & P_WRITE));
-		k->layout = (int)(g - g0);
+		k->l->ble_layout = (int)(g - g0);
 		gw_debug("link %s: GATT service %s: notify handle %u, write handle %u (%s)", k->l->port, g->service,
 			 k->notify_h, k->write_h, k->write_cmd ? "command" : "request");
 		if (d->ble_auth)
@@ -208,7 +196,7 @@ static void pick_layout(struct gw_esp_link *k)
 			notify_enable(k, EL_NOTIFY);
 		return;
 	}
-	link_fail(k, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s)", d->name,
+	gw_link_closef(k->l, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s)", d->name,
 		  g0 ? g0->service : "?", g0 ? g0->notify : "?", g0 && g0->write ? g0->write : "none",
 		  g0 && g0[1].service ? ", or the other layouts" : "");
 }
@@ -320,7 +308,7 @@ static void on_ready(struct gw_esp_link *k)
 	if (!(k->p->features & ESP_FEAT_RAW_ADV)) {
 		/* a device's address type comes from its advertisements, as do a
 		 * listening driver's values */
-		link_fail(k, "proxy %s relays no raw advertisements (an ESPHome older than mid 2023: update it)",
+		gw_link_closef(k->l, "proxy %s relays no raw advertisements (an ESPHome older than mid 2023: update it)",
 			  k->p->cfg.name);
 		return;
 	}
@@ -330,7 +318,7 @@ static void on_ready(struct gw_esp_link *k)
 		return;
 	}
 	if (!(k->p->features & ESP_FEAT_ACTIVE)) {
-		link_fail(k, "proxy %s makes no connections (expected bluetooth_proxy: active: true in its YAML)",
+		gw_link_closef(k->l, "proxy %s makes no connections (expected bluetooth_proxy: active: true in its YAML)",
 			  k->p->cfg.name);
 		return;
 	}
@@ -397,7 +385,7 @@ static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMes
 	} else if (k->st == EL_AUTH_READ && type == ESP_READ_RESP) {
 		const Esphome__BluetoothGATTReadResponse *r = (const void *)m;
 		if (r->data.len < 1 || r->data.data[0] != a->ok) {
-			link_fail(k, "the BMS did not take the unlock: handle %u reads %s%02x, not %02x", k->auth_h,
+			gw_link_closef(k->l, "the BMS did not take the unlock: handle %u reads %s%02x, not %02x", k->auth_h,
 				  r->data.len < 1 ? "nothing " : "", r->data.len < 1 ? 0 : r->data.data[0], a->ok);
 			return;
 		}
@@ -417,10 +405,10 @@ static void connection_answer(struct gw_esp_link *k, const Esphome__BluetoothDev
 	}
 	if (!c->connected) {
 		if (k->st == EL_CONNECTING)
-			link_fail(k, "proxy %s could not connect (error %d%s)", k->p->cfg.name, (int)c->error,
+			gw_link_closef(k->l, "proxy %s could not connect (error %d%s)", k->p->cfg.name, (int)c->error,
 				  k->p->free_slots == 0 ? "; no free connection slot" : "");
 		else
-			link_fail(k, "the device disconnected (proxy %s, error %d)", k->p->cfg.name, (int)c->error);
+			gw_link_closef(k->l, "the device disconnected (proxy %s, error %d)", k->p->cfg.name, (int)c->error);
 		return;
 	}
 	if (k->st != EL_CONNECTING)
@@ -476,11 +464,11 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 	case ESP_GATT_ERROR: {
 		const Esphome__BluetoothGATTErrorResponse *e = (const void *)m;
 		const struct bms_gatt *g = k->l->cfg->driver->ble_gatt;
-		if (k->st == EL_NOTIFY && e->handle == k->notify_h && g[k->layout + 1].service) {
+		if (k->st == EL_NOTIFY && e->handle == k->notify_h && g[k->l->ble_layout + 1].service) {
 			/* newer firmware refuses the old layout's notifier (Daly FFF1): the next layout */
 			gw_debug("link %s: notify on handle %u refused (GATT error %d); trying the next GATT layout",
 				 k->l->port, e->handle, (int)e->error);
-			k->layout++;
+			k->l->ble_layout++;
 			pick_layout(k);
 			return;
 		}
@@ -493,7 +481,7 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 		if (k->st == EL_UP)
 			gw_debug("link %s: GATT error %d on handle %u", k->l->port, (int)e->error, e->handle);
 		else
-			link_fail(k, "GATT error %d on handle %u (proxy %s)", (int)e->error, e->handle, k->p->cfg.name);
+			gw_link_closef(k->l, "GATT error %d on handle %u (proxy %s)", (int)e->error, e->handle, k->p->cfg.name);
 		return;
 	}
 	default:
@@ -544,17 +532,17 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (k->st == EL_FIND && !k->p->adverts)
 		/* ESPHome relays advertisements, and answers BLE requests, to one API
 		 * connection: its first subscriber (bluetooth_proxy.cpp) */
-		link_fail(k, "proxy %s relayed no advertisement within %.0f s: another client (Home Assistant?) "
+		gw_link_closef(k->l, "proxy %s relayed no advertisement within %.0f s: another client (Home Assistant?) "
 			  "may hold its one subscription (a proxy serves one client's Bluetooth)", k->p->cfg.name,
 			  FIND_TIMEOUT);
 	else if (k->st == EL_FIND)
-		link_fail(k, "device %s not seen by proxy %s within %.0f s (out of its range, switched off, or "
+		gw_link_closef(k->l, "device %s not seen by proxy %s within %.0f s (out of its range, switched off, or "
 			  "connected to another device such as a phone)", k->l->cfg->ble_addr, k->p->cfg.name, FIND_TIMEOUT);
 	else if (k->st == EL_CONNECTING || k->st == EL_SERVICES)
-		link_fail(k, "no connection with its GATT services within %g s through proxy %s (connect_timeout)",
+		gw_link_closef(k->l, "no connection with its GATT services within %g s through proxy %s (connect_timeout)",
 			  k->l->env->ble_connect_timeout, k->p->cfg.name);
 	else if (k->st == EL_UP && k->wpending)
-		link_fail(k, "proxy %s did not answer the write of a request piece within %.0f s", k->p->cfg.name,
+		gw_link_closef(k->l, "proxy %s did not answer the write of a request piece within %.0f s", k->p->cfg.name,
 			  WRITE_TIMEOUT);
 }
 
@@ -577,7 +565,7 @@ static void esp_open(struct gw_link *l)
 	}
 	l->state = GW_LINK_CONNECTING;
 	k->st = EL_WAIT;
-	k->layout = 0;
+	k->l->ble_layout = 0;
 	k->notify_h = k->write_h = k->auth_h = k->notify2_h = 0;
 	if (k->p->st == ES_READY)
 		on_ready(k);
@@ -626,17 +614,6 @@ static void esp_release(struct gw_link *l)
 	l->tr_data = NULL;
 }
 
-/* The largest write of this link: the MTU less 3 for a write without
- * response, at most the driver's ble_write_piece (0: no limit of its own). */
-static size_t piece_max(const struct gw_esp_link *k, size_t left)
-{
-	size_t piece = k->write_cmd && k->mtu > 3 ? k->mtu - 3 : left;
-	unsigned most = k->l->cfg->driver->ble_write_piece;
-	if (most && most < piece)
-		piece = most;
-	return left < piece ? left : piece;
-}
-
 /* One BluetoothGATTWriteRequest of p[0..n); -1 when the session failed
  * (the link is closed). */
 static int write_gatt(struct gw_esp_link *k, const uint8_t *p, size_t n)
@@ -661,7 +638,7 @@ static void next_piece(struct gw_esp_link *k)
 		l->txlen = l->txoff = 0;
 		return;
 	}
-	size_t n = piece_max(k, l->txlen - l->txoff);
+	size_t n = gw_link_ble_piece(l, k->write_cmd, k->mtu, l->txlen - l->txoff);
 	if (write_gatt(k, l->tx + l->txoff, n) < 0)
 		return;
 	l->txoff += n;
@@ -685,7 +662,7 @@ static int esp_write(struct gw_link *l)
 	}
 	size_t off = l->txoff, end = l->txlen;
 	while (off < end && k->st == EL_UP) {
-		size_t n = piece_max(k, end - off);
+		size_t n = gw_link_ble_piece(l, k->write_cmd, k->mtu, end - off);
 		if (write_gatt(k, l->tx + off, n) < 0)
 			break; /* the session failed: the link is closed */
 		off += n;
@@ -702,23 +679,11 @@ static const char *esp_peer_name(const struct gw_link *l)
 	return s ? s->name : NULL;
 }
 
-/* The driver's GATT layout the link found (struct bms_poll.ble_layout). */
-static int esp_ble_layout(const struct gw_link *l)
-{
-	const struct gw_esp_link *k = l->tr_data;
-	return k ? k->layout : 0;
-}
-
-/* Notifications come in the session's stream: nothing to drain. */
-static size_t esp_drain(struct gw_link *l)
-{
-	(void)l;
-	return 0;
-}
-
+/* Notifications come in the proxy's session, as its messages. */
 const struct gw_transport gw_transport_esphome = {
 	.name = "ble",
 	.bms_link = BMS_LINK_BLE,
+	.messages = true,
 	.fds = 1, /* the poll timerfd; the proxy's socket is shared by its links */
 	.silent_reopen = 3,
 	.silent_why = "no notification from the BMS for 3 polls; reconnecting",
@@ -726,8 +691,6 @@ const struct gw_transport gw_transport_esphome = {
 	.close = esp_close,
 	.release = esp_release,
 	.write = esp_write,
-	.drain = esp_drain,
 	.idle = esp_idle,
-	.ble_layout = esp_ble_layout,
 	.peer_name = esp_peer_name,
 };
