@@ -56,10 +56,10 @@ static void timer_link_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct gw_ble_link *b = container_of(w, struct gw_ble_link, timer);
 	if (b->st == BL_FIND)
 		gw_link_closef(b->l, "device %s not found within %.0f s of discovery (out of range, switched off, or "
-			      "connected to another device such as a phone)", b->l->cfg->ble_addr, FIND_TIMEOUT);
+			       "connected to another device such as a phone)", b->l->cfg->ble_addr, FIND_TIMEOUT);
 	else if (b->st == BL_RESOLVING)
 		gw_link_closef(b->l, "connected, but BlueZ did not resolve the GATT services within %g s",
-			      b->l->env->ble_connect_timeout);
+			       b->l->env->ble_connect_timeout);
 }
 
 /* The device's characteristic uuid with one of the flags under a service
@@ -221,7 +221,7 @@ static int on_auth_read(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	int r = sd_bus_message_read_array(msg, 'y', &p, &n);
 	if (r < 0 || n < 1 || ((const uint8_t *)p)[0] != a->ok) {
 		gw_link_closef(b->l, "the BMS did not take the unlock: %s reads %s%02x, not %02x", b->auth,
-			      r < 0 || n < 1 ? "nothing " : "", r < 0 || n < 1 ? 0 : ((const uint8_t *)p)[0], a->ok);
+			       r < 0 || n < 1 ? "nothing " : "", r < 0 || n < 1 ? 0 : ((const uint8_t *)p)[0], a->ok);
 		return 0;
 	}
 	gw_debug("link %s: unlocked (%s reads %02x)", b->l->port, b->auth, a->ok);
@@ -253,7 +253,7 @@ static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const str
 	struct ble_obj *c = find_char(b, g->service, a->chr, CF_WRITE, NULL);
 	if (!c) {
 		gw_link_closef(b->l, "no unlock characteristic %s (written with response) under service %s", a->chr,
-			      g->service);
+			       g->service);
 		return;
 	}
 	snprintf(b->auth, sizeof(b->auth), "%s", c->path);
@@ -277,10 +277,11 @@ static void start_notify(struct gw_ble_link *b)
 {
 	if (!pick_chars(b)) {
 		const struct bms_gatt *g = b->l->cfg->driver->ble_gatt;
-		gw_link_closef(b->l, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s); "
-			      "a stale GATT cache is cleared with bluetoothctl remove %s", b->l->cfg->driver->name,
-			      g ? g->service : "?", g ? g->notify : "?", g ? (g->write ? g->write : "none") : "?",
-			      g && g[1].service ? ", or the other layouts" : "", b->l->cfg->ble_addr);
+		gw_link_closef(b->l, "no GATT layout of protocol %s on the device (service %s with notify %s and "
+			       "write %s%s); a stale GATT cache is cleared with bluetoothctl remove %s",
+			       b->l->cfg->driver->name,
+			       g ? g->service : "?", g ? g->notify : "?", g ? (g->write ? g->write : "none") : "?",
+			       g && g[1].service ? ", or the other layouts" : "", b->l->cfg->ble_addr);
 		return;
 	}
 	const struct bms_driver *d = b->l->cfg->driver;
@@ -304,7 +305,8 @@ static int on_connect(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		char t[200];
 		ble_err_text(e, t, sizeof(t));
 		if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))
-			gw_link_closef(b->l, "no connection within %g s (connect_timeout)", b->l->env->ble_connect_timeout);
+			gw_link_closef(b->l, "no connection within %g s (connect_timeout)",
+				       b->l->env->ble_connect_timeout);
 		else if (sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
 			 sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD) ||
 			 sd_bus_error_has_name(e, "org.bluez.Error.DoesNotExist")) {
@@ -426,7 +428,8 @@ static void ble_link_advance(struct gw_ble_link *b)
 	struct ble_obj *ad = ble_adapter_find(m, cfg->ble_adapter);
 	if (!ad) {
 		if (cfg->ble_adapter[0])
-			gw_link_closef(b->l, "no Bluetooth adapter %s (bluetoothctl list shows the adapters)", cfg->ble_adapter);
+			gw_link_closef(b->l, "no Bluetooth adapter %s (bluetoothctl list shows the adapters)",
+				       cfg->ble_adapter);
 		else
 			gw_link_closef(b->l, "no Bluetooth adapter (bluetoothctl list shows none)");
 		return;
@@ -477,7 +480,7 @@ static void ble_link_advance(struct gw_ble_link *b)
 
 static void link_fail_why(struct gw_ble_link *b, const char *why)
 {
-	gw_link_closef(b->l, "%s", why);
+	gw_link_close(b->l, why);
 }
 
 /* what the mirror and discovery tell the links */

@@ -149,7 +149,8 @@ static void auth_write(struct gw_esp_link *k, const struct bms_gatt *g, const st
 {
 	const struct esp_char *c = find_char(k, g->service, a->chr, P_WRITE, NULL);
 	if (!c) {
-		gw_link_closef(k->l, "no unlock characteristic %s (written with response) under service %s", a->chr, g->service);
+		gw_link_closef(k->l, "no unlock characteristic %s (written with response) under service %s", a->chr,
+			       g->service);
 		return;
 	}
 	k->auth_h = c->handle;
@@ -196,9 +197,9 @@ static void pick_layout(struct gw_esp_link *k)
 			notify_enable(k, EL_NOTIFY);
 		return;
 	}
-	gw_link_closef(k->l, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s)", d->name,
-		  g0 ? g0->service : "?", g0 ? g0->notify : "?", g0 && g0->write ? g0->write : "none",
-		  g0 && g0[1].service ? ", or the other layouts" : "");
+	gw_link_closef(k->l, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s)",
+		       d->name, g0 ? g0->service : "?", g0 ? g0->notify : "?", g0 && g0->write ? g0->write : "none",
+		       g0 && g0[1].service ? ", or the other layouts" : "");
 }
 
 /* The connection request, the link's turn come. */
@@ -308,8 +309,9 @@ static void on_ready(struct gw_esp_link *k)
 	if (!(k->p->features & ESP_FEAT_RAW_ADV)) {
 		/* a device's address type comes from its advertisements, as do a
 		 * listening driver's values */
-		gw_link_closef(k->l, "proxy %s relays no raw advertisements (an ESPHome older than mid 2023: update it)",
-			  k->p->cfg.name);
+		gw_link_closef(k->l,
+			       "proxy %s relays no raw advertisements (an ESPHome older than mid 2023: update it)",
+			       k->p->cfg.name);
 		return;
 	}
 	if (k->adv) {
@@ -318,8 +320,9 @@ static void on_ready(struct gw_esp_link *k)
 		return;
 	}
 	if (!(k->p->features & ESP_FEAT_ACTIVE)) {
-		gw_link_closef(k->l, "proxy %s makes no connections (expected bluetooth_proxy: active: true in its YAML)",
-			  k->p->cfg.name);
+		gw_link_closef(k->l,
+			       "proxy %s makes no connections (expected bluetooth_proxy: active: true in its YAML)",
+			       k->p->cfg.name);
 		return;
 	}
 	connect_device(k);
@@ -385,8 +388,8 @@ static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMes
 	} else if (k->st == EL_AUTH_READ && type == ESP_READ_RESP) {
 		const Esphome__BluetoothGATTReadResponse *r = (const void *)m;
 		if (r->data.len < 1 || r->data.data[0] != a->ok) {
-			gw_link_closef(k->l, "the BMS did not take the unlock: handle %u reads %s%02x, not %02x", k->auth_h,
-				  r->data.len < 1 ? "nothing " : "", r->data.len < 1 ? 0 : r->data.data[0], a->ok);
+			gw_link_closef(k->l, "the BMS did not take the unlock: handle %u reads %s%02x, not %02x",
+				       k->auth_h, r->data.len < 1 ? "nothing " : "", r->data.len < 1 ? 0 : r->data.data[0], a->ok);
 			return;
 		}
 		gw_debug("link %s: unlocked", k->l->port);
@@ -406,9 +409,10 @@ static void connection_answer(struct gw_esp_link *k, const Esphome__BluetoothDev
 	if (!c->connected) {
 		if (k->st == EL_CONNECTING)
 			gw_link_closef(k->l, "proxy %s could not connect (error %d%s)", k->p->cfg.name, (int)c->error,
-				  k->p->free_slots == 0 ? "; no free connection slot" : "");
+				       k->p->free_slots == 0 ? "; no free connection slot" : "");
 		else
-			gw_link_closef(k->l, "the device disconnected (proxy %s, error %d)", k->p->cfg.name, (int)c->error);
+			gw_link_closef(k->l, "the device disconnected (proxy %s, error %d)", k->p->cfg.name,
+				       (int)c->error);
 		return;
 	}
 	if (k->st != EL_CONNECTING)
@@ -481,7 +485,8 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 		if (k->st == EL_UP)
 			gw_debug("link %s: GATT error %d on handle %u", k->l->port, (int)e->error, e->handle);
 		else
-			gw_link_closef(k->l, "GATT error %d on handle %u (proxy %s)", (int)e->error, e->handle, k->p->cfg.name);
+			gw_link_closef(k->l, "GATT error %d on handle %u (proxy %s)", (int)e->error, e->handle,
+				       k->p->cfg.name);
 		return;
 	}
 	default:
@@ -532,18 +537,21 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (k->st == EL_FIND && !k->p->adverts)
 		/* ESPHome relays advertisements, and answers BLE requests, to one API
 		 * connection: its first subscriber (bluetooth_proxy.cpp) */
-		gw_link_closef(k->l, "proxy %s relayed no advertisement within %.0f s: another client (Home Assistant?) "
-			  "may hold its one subscription (a proxy serves one client's Bluetooth)", k->p->cfg.name,
-			  FIND_TIMEOUT);
+		gw_link_closef(k->l,
+			       "proxy %s relayed no advertisement within %.0f s: another client (Home Assistant?) "
+			       "may hold its one subscription (a proxy serves one client's Bluetooth)", k->p->cfg.name,
+			       FIND_TIMEOUT);
 	else if (k->st == EL_FIND)
 		gw_link_closef(k->l, "device %s not seen by proxy %s within %.0f s (out of its range, switched off, or "
-			  "connected to another device such as a phone)", k->l->cfg->ble_addr, k->p->cfg.name, FIND_TIMEOUT);
+			       "connected to another device such as a phone)", k->l->cfg->ble_addr, k->p->cfg.name,
+			       FIND_TIMEOUT);
 	else if (k->st == EL_CONNECTING || k->st == EL_SERVICES)
-		gw_link_closef(k->l, "no connection with its GATT services within %g s through proxy %s (connect_timeout)",
-			  k->l->env->ble_connect_timeout, k->p->cfg.name);
+		gw_link_closef(k->l,
+			       "no connection with its GATT services within %g s through proxy %s (connect_timeout)",
+			       k->l->env->ble_connect_timeout, k->p->cfg.name);
 	else if (k->st == EL_UP && k->wpending)
-		gw_link_closef(k->l, "proxy %s did not answer the write of a request piece within %.0f s", k->p->cfg.name,
-			  WRITE_TIMEOUT);
+		gw_link_closef(k->l, "proxy %s did not answer the write of a request piece within %.0f s",
+			       k->p->cfg.name, WRITE_TIMEOUT);
 }
 
 static void esp_open(struct gw_link *l)
