@@ -11,7 +11,9 @@
  * expired timers before the descriptors).  `bmsgw --detect` then gave up
  * with exit 2 on a line with noise (test_detect's noise case, once on a
  * loaded machine), and a busy line knocked its pack offline.  A real
- * hang-up (the far end of the pty closed) is still one.
+ * hang-up (the far end of the pty closed) is still one.  A byte stream's
+ * pending input is drained by gw_link_drain() (a transport of whole
+ * messages, gw_transport.messages, has none to drain).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +132,18 @@ int main(void)
 	CHECK(gw_link_is_up(l));
 	CHECK(write(master, "more", 4) == 4);
 	CHECK(run_until(NULL, 0, &s.bytes, sizeof(block) + 4));
+	CHECK(gw_link_is_up(l));
+
+	/* a byte stream's pending input is drained: read and dropped (counted),
+	 * never handed to the owner */
+	size_t before = s.bytes, drained = 0;
+	CHECK(write(master, "junk", 4) == 4);
+	for (int i = 0; i < 50 && drained < 4; i++) {
+		wait_readable(path);
+		drained += gw_link_drain(l);
+	}
+	CHECK_EQ_INT(drained, 4);
+	CHECK_EQ_INT(s.bytes, before);
 	CHECK(gw_link_is_up(l));
 
 	/* a real hang-up: the far end closes */
