@@ -202,7 +202,8 @@ int gw_det_master(struct det *d, int baud);
 /* The verdict: 0 packs named (listen sections), 2 a master without answers,
  * -1 no master of a listening protocol (say what was heard instead). */
 int gw_det_master_end(struct det *d, int baud);
-/* late.c: gw_det_late_keep() keeps the probe that ended unanswered;
+/* late.c: gw_det_late_keep() keeps the probe that ended unanswered,
+ * gw_det_late_forget() drops every kept one (a new run, a verdict);
  * gw_det_late_answer() judges bytes that came after the kept ones (added to
  * what each kept when keep): true when they complete a valid answer to one,
  * said, d->back_to that probe and d->stretch set; the caller then goes back

@@ -92,8 +92,8 @@ static struct ble_obj *find_char(struct gw_ble_link *b, const char *svc, const c
 	return NULL;
 }
 
-/* The characteristics of the first of the driver's layouts from b->l->ble_layout
- * on that the device has (b->l->ble_layout set to it), or false. */
+/* The characteristics of the first of the driver's layouts from the link's
+ * ble_layout on that the device has (ble_layout set to it), or false. */
 static bool pick_chars(struct gw_ble_link *b)
 {
 	const struct bms_gatt *g0 = b->l->cfg->driver->ble_gatt, *g = g0;
@@ -279,8 +279,8 @@ static void start_notify(struct gw_ble_link *b)
 		const struct bms_gatt *g = b->l->cfg->driver->ble_gatt;
 		gw_link_closef(b->l, "no GATT layout of protocol %s on the device (service %s with notify %s and "
 			       "write %s%s); a stale GATT cache is cleared with bluetoothctl remove %s",
-			       b->l->cfg->driver->name,
-			       g ? g->service : "?", g ? g->notify : "?", g ? (g->write ? g->write : "none") : "?",
+			       b->l->cfg->driver->name, g ? g->service : "?", g ? g->notify : "?",
+			       g ? (g->write ? g->write : "none") : "?",
 			       g && g[1].service ? ", or the other layouts" : "", b->l->cfg->ble_addr);
 		return;
 	}
