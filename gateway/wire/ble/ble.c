@@ -516,7 +516,7 @@ static void ble_open(struct gw_link *l)
 	l->state = GW_LINK_CONNECTING;
 	struct gw_ble_link *b = l->tr_data;
 	b->st = BL_WAIT;
-	b->l->ble_layout = 0;
+	l->ble_layout = 0;
 	b->dev[0] = b->notify[0] = b->notify2[0] = b->write[0] = b->auth[0] = '\0';
 	ble_link_advance(b);
 }

@@ -389,7 +389,8 @@ static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMes
 		const Esphome__BluetoothGATTReadResponse *r = (const void *)m;
 		if (r->data.len < 1 || r->data.data[0] != a->ok) {
 			gw_link_closef(k->l, "the BMS did not take the unlock: handle %u reads %s%02x, not %02x",
-				       k->auth_h, r->data.len < 1 ? "nothing " : "", r->data.len < 1 ? 0 : r->data.data[0], a->ok);
+				       k->auth_h, r->data.len < 1 ? "nothing " : "", r->data.len < 1 ? 0 : r->data.data[0],
+				       a->ok);
 			return;
 		}
 		gw_debug("link %s: unlocked", k->l->port);
@@ -573,7 +574,7 @@ static void esp_open(struct gw_link *l)
 	}
 	l->state = GW_LINK_CONNECTING;
 	k->st = EL_WAIT;
-	k->l->ble_layout = 0;
+	l->ble_layout = 0;
 	k->notify_h = k->write_h = k->auth_h = k->notify2_h = 0;
 	if (k->p->st == ES_READY)
 		on_ready(k);
