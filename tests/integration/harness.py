@@ -384,15 +384,11 @@ def restore_priority(pid, how):
         pass
 
 
-def pty_pair(tmp, name, realtime=False):
+def pty_pair(tmp, name):
     """Two linked ptys made by socat (raw, no echo): (one end, the other),
-    as links named tmp/NAME-gw and tmp/NAME-test; socat ends with the test.
-    realtime: socat runs at raise_priority() (a pair whose timing is
-    measured: socat copies the bytes as soon as they come)."""
+    as links named tmp/NAME-gw and tmp/NAME-test; socat ends with the test."""
     a, b = os.path.join(tmp, name + "-gw"), os.path.join(tmp, name + "-test")
-    proc = Proc(["socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b], "socat-" + name)
-    if realtime:
-        raise_priority(proc.p.pid)
+    Proc(["socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b], "socat-" + name)
     if not (wait_file(a) and wait_file(b)):
         raise RuntimeError("socat did not make the pty pair " + name)
     return a, b

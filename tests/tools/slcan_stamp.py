@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Stamp every slcan data frame that arrives on the test's end of a CAN pty:
-one line "MONOTONIC_TIME ID READ" per frame into OUT (ID in hex, READ the
+"""Stamp every slcan data frame that the daemon writes to a CAN pty: one
+line "MONOTONIC_TIME ID READ" per frame into OUT (ID in hex, READ the
 number of the read() that brought its end: frames of one read arrived
 together, whatever their sender's timing), at real-time priority
 (SCHED_FIFO) when the system allows it, else at nice -20, else as it is; the
-first line says which ("# SCHED_FIFO").  A process of its own, so that the
+first line says which ("# SCHED_FIFO").  The pty is its own (openpty, raw;
+LINK, made here, names its other end for the daemon): the daemon's bytes
+come to it through the kernel's pty alone, with no copier (socat) between
+them whose scheduling would move the arrival times.  It keeps that other end
+open itself, so that its end never reads EIO while the daemon has it closed
+(before it opens it, across a reload).  A process of its own, so that the
 arrival times do not wait for the test's own threads; its select() wakes as
-the daemon's bytes arrive.  Usage: slcan_stamp.py PTY OUT; ends at EOF or
+the daemon's bytes arrive.  Usage: slcan_stamp.py LINK OUT; ends at
 SIGTERM."""
 import os
 import select
@@ -30,10 +35,14 @@ def priority():
 
 
 def main():
-    path, out = sys.argv[1], sys.argv[2]
+    link, out = sys.argv[1], sys.argv[2]
     how = priority()
-    fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+    fd, other = os.openpty()
     tty.setraw(fd)
+    tty.setraw(other)
+    tmp = link + ".new"
+    os.symlink(os.ttyname(other), tmp)
+    os.rename(tmp, link)
     with open(out, "w", buffering=1) as f:
         f.write("# %s\n" % how)
         buf = b""
