@@ -1142,15 +1142,20 @@ def dialect_gaps(env, t_cap, seconds=60):
         for k in (1, 2):
             sim.ctl("fault %d none" % k)
         wait_until(lambda: (output(port, "gap") or {}).get("state") == "sending", 8)
-        # the currents back (recovery_hold) and sent, then a limit that
-        # falls: a set out of turn, at any phase of the period
-        wait_until(lambda: (api(port).get("bank") or {}).get("limits", {}).get("ccl_a", 0) > 0, 8)
-        sets = (output(port, "gap") or {}).get("frame_sets", 0)
-        wait_until(lambda: (output(port, "gap") or {}).get("frame_sets", 0) >= sets + 2, 5)
-        e = (output(port, "gap") or {}).get("early_sets", 0)
-        sim.ctl("set 1 cell 3 3600")
-        wait_until(lambda: (output(port, "gap") or {}).get("early_sets", 0) > e, 5)
-        sim.ctl("set 1 cell 3 auto")
+        # twice: the currents back (recovery_hold) and sent, then a limit
+        # that falls: a set out of turn, at any phase of the period (one in
+        # about six comes within 50 ms of a periodic set: the capture's ten
+        # or more make a missing gap show in most runs)
+        for k in range(2):
+            if k and time.monotonic() - t_cap > seconds - 6:
+                break
+            wait_until(lambda: (api(port).get("bank") or {}).get("limits", {}).get("ccl_a", 0) > 0, 8)
+            sets = (output(port, "gap") or {}).get("frame_sets", 0)
+            wait_until(lambda: (output(port, "gap") or {}).get("frame_sets", 0) >= sets + 2, 5)
+            e = (output(port, "gap") or {}).get("early_sets", 0)
+            sim.ctl("set 1 cell 3 3600")
+            wait_until(lambda: (output(port, "gap") or {}).get("early_sets", 0) > e, 5)
+            sim.ctl("set 1 cell 3 auto")
         flips += 1
     wait_until(lambda: time.monotonic() - t_cap > seconds, seconds)
     early = (output(port, "gap") or {}).get("early_sets", 0) - early0
