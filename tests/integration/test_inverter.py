@@ -1146,8 +1146,8 @@ def dialect_gaps(env, t_cap, seconds=60):
         # that falls: a set out of turn, at any phase of the period (one in
         # about six comes within 50 ms of a periodic set: the capture's ten
         # or more make a missing gap show in most runs)
-        for k in range(2):
-            if k and time.monotonic() - t_cap > seconds - 6:
+        for turn in range(2):
+            if turn and time.monotonic() - t_cap > seconds - 6:
                 break
             wait_until(lambda: (api(port).get("bank") or {}).get("limits", {}).get("ccl_a", 0) > 0, 8)
             sets = (output(port, "gap") or {}).get("frame_sets", 0)
