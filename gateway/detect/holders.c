@@ -10,7 +10,14 @@
  * pty (its fdinfo's tty-index, Linux 4.14 and later, is the slave's
  * number) does not count for the slave either: it is the port's own far
  * end, e.g. `socat pty,link=/dev/ttyBMS tcp:host:port`, which keeps the
- * slave open beside the master (issue 36), not a competitor.
+ * slave open beside the master (issue 36), not a competitor.  A pty slave
+ * is that device only in its own devpts instance: a container mounts one
+ * of its own (podman, `mount -t devpts -o newinstance`) whose /dev/pts/0 has
+ * the same device number as the host's, so a pty slave counts only where
+ * its file system (st_dev) is the port's too (a `podman build` running
+ * apt-get beside a detection was once named as the holder of the
+ * detection's pty).  A real device keeps its number across file systems
+ * (a container's /dev node of the same ttyUSB0 is a holder).
  *
  * UUCP lock files (Filesystem Hierarchy Standard 3.0, /var/lock: "LCK.."
  * followed by the device's base name, holding the owner's PID as ten ASCII
@@ -90,11 +97,12 @@ static bool master_of(pid_t pid, const char *fd, long idx)
 	return t && strtol(t + strlen("tty-index:"), NULL, 10) == idx;
 }
 
-/* Does process pid have the device rdev open (1), without its pty's master
- * (a process with both is the pty's far end: 0 then), or not (0)?  -1: its
- * descriptors cannot be read (gone, or another user's). */
-static int holds(pid_t pid, dev_t rdev)
+/* Does process pid have the device `port` open (1), without its pty's
+ * master (a process with both is the pty's far end: 0 then), or not (0)?
+ * -1: its descriptors cannot be read (gone, or another user's). */
+static int holds(pid_t pid, const struct stat *port)
 {
+	dev_t rdev = port->st_rdev;
 	char dir[64];
 	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
 	DIR *d = opendir(dir);
@@ -111,7 +119,7 @@ static int holds(pid_t pid, dev_t rdev)
 		snprintf(p, sizeof(p), "%s/%.12s", dir, e->d_name);
 		if (stat(p, &st) != 0 || !S_ISCHR(st.st_mode))
 			continue;
-		if (st.st_rdev == rdev)
+		if (st.st_rdev == rdev && (idx < 0 || st.st_dev == port->st_dev))
 			slave = true;
 		else if (idx >= 0 && st.st_rdev == makedev(PTMX_MAJOR, PTMX_MINOR))
 			master = master_of(pid, e->d_name, idx);
@@ -120,7 +128,7 @@ static int holds(pid_t pid, dev_t rdev)
 	return slave && !master;
 }
 
-static int by_descriptor(dev_t rdev, struct gw_holder *out, int n, int max)
+static int by_descriptor(const struct stat *port, struct gw_holder *out, int n, int max)
 {
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -130,7 +138,7 @@ static int by_descriptor(dev_t rdev, struct gw_holder *out, int n, int max)
 	while (n < max && (e = readdir(d)) != NULL) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == self || holds((pid_t)pid, rdev) != 1)
+		if (*end || pid <= 0 || pid == self || holds((pid_t)pid, port) != 1)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].pid = (pid_t)pid;
@@ -178,7 +186,7 @@ static pid_t lock_pid(const char *path)
 	return v > 0 && v <= INT_MAX ? (pid_t)v : 0;
 }
 
-static int by_lock(const char *devpath, dev_t rdev, struct gw_holder *out, int n, int max)
+static int by_lock(const char *devpath, const struct stat *port, struct gw_holder *out, int n, int max)
 {
 	static const char *const dirs[] = { "/run/lock", "/var/lock" };
 	char name[64];
@@ -190,7 +198,7 @@ static int by_lock(const char *devpath, dev_t rdev, struct gw_holder *out, int n
 		pid_t pid = lock_pid(path);
 		/* by_descriptor() saw every holder whose descriptors it can read */
 		if (pid <= 0 || pid == getpid() || seen(out, n, pid) || (kill(pid, 0) < 0 && errno == ESRCH) ||
-		    holds(pid, rdev) != -1)
+		    holds(pid, port) != -1)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].pid = pid;
@@ -212,11 +220,11 @@ int gw_holders_find(const char *path, struct gw_holder *out, int max)
 		errno = ENOTTY;
 		return -1;
 	}
-	int n = by_descriptor(st.st_rdev, out, 0, max);
+	int n = by_descriptor(&st, out, 0, max);
 	if (!realpath(path, real))
 		snprintf(real, sizeof(real), "%s", path);
-	n = by_lock(real, st.st_rdev, out, n, max);
+	n = by_lock(real, &st, out, n, max);
 	if (strcmp(real, path) != 0)
-		n = by_lock(path, st.st_rdev, out, n, max);
+		n = by_lock(path, &st, out, n, max);
 	return n;
 }
