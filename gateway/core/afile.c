@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/core/afile.c - a small file rewritten atomically by a thread of
- * its own (see afile.h). */
+ * its own (see afile.h), through a temporary file that only this call can
+ * have made. */
 #include "afile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define TMP_TRIES 16    /* random names tried before giving up (each taken: planted, or astronomically unlucky) */
 
 struct gw_afile {
 	pthread_mutex_t mu;
@@ -25,16 +31,42 @@ struct gw_afile {
 	char why[1400];
 };
 
+int gw_afile_open_tmp(const char *path, const char *tag, unsigned mode, char *tmp, size_t tcap, char *why, size_t cap)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz234567";
+	int e = EEXIST;
+	for (int t = 0; t < TMP_TRIES && e == EEXIST; t++) {
+		uint8_t r[10];
+		char sfx[sizeof(r) + 1];
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+			e = errno ? errno : EIO;
+			break;
+		}
+		for (size_t i = 0; i < sizeof(r); i++)
+			sfx[i] = abc[r[i] & 31];
+		sfx[sizeof(r)] = '\0';
+		if (snprintf(tmp, tcap, "%s.%s-%s", path, tag, sfx) >= (int)tcap) {
+			snprintf(why, cap, "cannot write %s: the name is too long", path);
+			return -1;
+		}
+		/* O_EXCL: a name that is there (a file, a symlink, even a dangling
+		 * one, a directory) is never opened, followed or truncated */
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+		if (fd >= 0)
+			return fd;
+		e = errno;
+	}
+	snprintf(why, cap, "cannot make a temporary file beside %s: %s", path, strerror(e));
+	return -1;
+}
+
 /* The write itself: temporary file, fsync, rename.  0 or -1 with why. */
 static int write_atomic(const char *path, const char *data, size_t len, char *why, size_t cap)
 {
 	char tmp[600];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(errno));
+	int fd = gw_afile_open_tmp(path, "tmp", 0644, tmp, sizeof(tmp), why, cap);
+	if (fd < 0)
 		return -1;
-	}
 	return gw_afile_commit(fd, gw_afile_write_all(fd, data, len) != 0 || fsync(fd) != 0, tmp, path, why, cap);
 }
 
@@ -52,21 +84,33 @@ int gw_afile_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* tmp removed if it is still the file of st (never one put in its place). */
+static void unlink_ours(const char *tmp, const struct stat *st)
+{
+	struct stat now;
+	if (lstat(tmp, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+		unlink(tmp);
+}
+
 int gw_afile_commit(int fd, int bad, const char *tmp, const char *path, char *why, size_t cap)
 {
 	int e = errno;
+	struct stat st;
+	bool known = fstat(fd, &st) == 0;
 	if (close(fd) != 0 && !bad) {
 		bad = 1;
 		e = errno;
 	}
 	if (bad) {
 		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(e ? e : EIO));
-		unlink(tmp);
+		if (known)
+			unlink_ours(tmp, &st);
 		return -1;
 	}
 	if (rename(tmp, path) != 0) {
 		snprintf(why, cap, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
+		if (known)
+			unlink_ours(tmp, &st);
 		return -1;
 	}
 	return 0;
