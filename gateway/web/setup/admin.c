@@ -57,10 +57,12 @@ static void admin_free(struct admin_task *a)
 	free(a);
 }
 
-/* A file that must not be there yet: 0, or -1 with a->status. */
+/* A file that must not be there yet (nothing at its name, not even a
+ * symlink to nowhere): 0, or -1 with a->status. */
 static int not_there(struct admin_task *a, const char *path)
 {
-	if (access(path, F_OK) != 0 && errno == ENOENT)
+	struct stat st;
+	if (lstat(path, &st) != 0 && errno == ENOENT)
 		return 0;
 	a->status = 409;
 	snprintf(a->why, sizeof(a->why), "%s is there already, and the configuration does not name it: move it away "

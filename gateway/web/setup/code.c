@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../core/clock.h"
@@ -38,7 +39,9 @@ static void code_work(struct setup_task *t)
 {
 	struct code_file *f = (struct code_file *)t;
 	if (f->remove) {
-		f->rc = unlink(f->path) == 0 ? 0 : -1;
+		struct stat st; /* bmsgw's own file: never one another user put in its place */
+		f->rc = lstat(f->path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && unlink(f->path) == 0
+			? 0 : -1;
 		return;
 	}
 	char text[SETUP_CODE_LEN + 2];

@@ -23,8 +23,9 @@
  * csrf.c      the tokens (HMAC-SHA256 of a nonce and the login or code)
  * code.c      the setup code: drawn, logged, its file, its tries
  * worker.c    the thread that does the file work, its queue
- * sfiles.c    the file work: read with its hash, write atomically with
- *             backups, secrets, undo
+ * sfiles.c    the file work: read with its hash, write atomically (through
+ *             a temporary file none but bmsgw made) with backups, secrets,
+ *             undo
  * apply.c     /api/setup/config, check and apply, the change log
  * admin.c     the first admin: users file, certificate, HTTPS
  * cert.c      a self-signed ECDSA P-256 certificate (OpenSSL)

@@ -149,7 +149,9 @@ void setup_code_void(struct gw_setup *s, const char *why);
 /* sfiles.c (on the worker thread) */
 char *setup_file_read(const char *path, size_t *len, char *why, size_t cap);
 void setup_hash_hex(const char *data, size_t len, char out[65]);
-/* Write data to path atomically (temporary file, fsync, rename) with mode. */
+/* Write data to path atomically with mode: a new temporary file of a
+ * random name beside it (core/afile.h: never one that was there), fsync,
+ * rename; the group of the file it replaces kept when that file is ours. */
 int setup_file_write(const char *path, const char *data, size_t len, unsigned mode, char *why, size_t cap);
 /* FILE.4 to the fifth ... FILE.1 -> FILE.2, then old as FILE.1 (mode). */
 int setup_backups_push(const char *path, const char *old, size_t len, unsigned mode, char *why, size_t cap);

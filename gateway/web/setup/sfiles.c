@@ -2,9 +2,10 @@
 /* gateway/web/setup/sfiles.c - the setup API's file work, on its thread
  * (worker.c): a file read whole with its SHA-256, a file written
  * atomically (a temporary file in the same directory, fsync, rename, the
- * directory fsync'ed: a power cut leaves the old file or the new one), the
- * backups FILE.1 up to the fifth, and a secret's file (0600) whose old content
- * is kept until the change is in force. */
+ * directory fsync'ed: a power cut leaves the old file or the new one; the
+ * temporary file is a new one of a random name, never one another user put
+ * there), the backups FILE.1 up to the fifth, and a secret's file (0600)
+ * whose old content is kept until the change is in force. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -80,18 +81,13 @@ static void sync_dir(const char *path)
 int setup_file_write(const char *path, const char *data, size_t len, unsigned mode, char *why, size_t cap)
 {
 	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s.setup-new", path) >= (int)sizeof(tmp)) {
-		snprintf(why, cap, "%s: the name is too long", path);
-		return -1;
-	}
 	struct stat old;
-	bool had = stat(path, &old) == 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(errno));
+	/* the group of the file it replaces, when that is ours (never a planted file's) */
+	bool had = lstat(path, &old) == 0 && S_ISREG(old.st_mode) && old.st_uid == geteuid();
+	int fd = gw_afile_open_tmp(path, "setup", 0600, tmp, sizeof(tmp), why, cap);
+	if (fd < 0)
 		return -1;
-	}
-	if (had && fchown(fd, (uid_t)-1, old.st_gid) < 0) {
+	if (had && old.st_gid != getegid() && fchown(fd, (uid_t)-1, old.st_gid) < 0) {
 		/* not in its group: the file keeps ours */
 	}
 	int bad = fchmod(fd, (mode_t)mode) != 0 || gw_afile_write_all(fd, data, len) != 0 || fsync(fd) != 0;
