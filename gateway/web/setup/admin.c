@@ -35,6 +35,7 @@ struct admin_task {
 	char host[256], addr[64], url[300];
 	char users[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
 	bool own_cert;                  /* a certificate to make (none was set) */
+	struct setup_backups bk;
 	/* results */
 	int status;
 	char why[CONF_ERR_MAX];
@@ -54,6 +55,7 @@ static void admin_free(struct admin_task *a)
 	}
 	free(a->nc);
 	free(a->old);
+	setup_backups_forget(&a->bk);
 	free(a);
 }
 
@@ -144,8 +146,9 @@ static void admin_work(struct setup_task *t)
 		if (a->nerrs != 0) {
 			a->status = 422;
 			snprintf(a->why, sizeof(a->why), "the configuration with the first admin is refused");
-		} else if (setup_backups_push(a->path, a->old, a->oldlen, mode, why, sizeof(why)) < 0 ||
+		} else if (setup_backups_push(a->path, a->old, a->oldlen, mode, &a->bk, why, sizeof(why)) < 0 ||
 			   setup_file_write(a->path, text, strlen(text), mode, why, sizeof(why)) < 0) {
+			setup_backups_pop(a->path, &a->bk);
 			a->status = 409;
 			snprintf(a->why, sizeof(a->why), "%s", why);
 		} else {

@@ -46,6 +46,7 @@ struct apply_task {
 	char *old;                      /* the file before, for the undo */
 	size_t oldlen;
 	unsigned mode;
+	struct setup_backups bk;        /* what the push did, for the undo */
 	char hash[65];
 	struct setup_secret_file sf[SETUP_SECRETS_MAX];
 	int nsf;
@@ -59,6 +60,7 @@ static void task_free(struct apply_task *a)
 	json_decref(a->changed);
 	free(a->nc);
 	free(a->old);
+	setup_backups_forget(&a->bk);
 	for (int i = 0; i < a->nsf; i++)
 		setup_secret_forget(&a->sf[i]);
 	free(a);
@@ -262,8 +264,9 @@ static void work_apply(struct apply_task *a)
 	if (check_text(a, text) < 0)
 		goto undo;
 	size_t len = strlen(text);
-	if (setup_backups_push(a->path, a->old, a->oldlen, a->mode, why, sizeof(why)) < 0 ||
+	if (setup_backups_push(a->path, a->old, a->oldlen, a->mode, &a->bk, why, sizeof(why)) < 0 ||
 	    setup_file_write(a->path, text, len, a->mode, why, sizeof(why)) < 0) {
+		setup_backups_pop(a->path, &a->bk); /* nothing when the push failed: it put back what it moved */
 		a->status = 409;
 		snprintf(a->why, sizeof(a->why), "%s", why);
 		goto undo;
@@ -285,7 +288,7 @@ static void work_undo(struct apply_task *a)
 {
 	char why[600];
 	if (setup_file_write(a->path, a->old, a->oldlen, a->mode, why, sizeof(why)) == 0)
-		setup_backups_pop(a->path);
+		setup_backups_pop(a->path, &a->bk);
 	else
 		snprintf(a->why + strlen(a->why), sizeof(a->why) - strlen(a->why), "; and the file could not be put back: %s",
 			 why);

@@ -153,10 +153,24 @@ void setup_hash_hex(const char *data, size_t len, char out[65]);
  * random name beside it (core/afile.h: never one that was there), fsync,
  * rename; the group of the file it replaces kept when that file is ours. */
 int setup_file_write(const char *path, const char *data, size_t len, unsigned mode, char *why, size_t cap);
-/* FILE.4 to the fifth ... FILE.1 -> FILE.2, then old as FILE.1 (mode). */
-int setup_backups_push(const char *path, const char *old, size_t len, unsigned mode, char *why, size_t cap);
-/* The reverse of a push (a refused reload): FILE.2 -> FILE.1 ... */
-void setup_backups_pop(const char *path);
+/* What a push of the backups did, for its put-back. */
+struct setup_backups {
+	unsigned moved;                 /* bit i: FILE.i went to FILE.i+1 */
+	bool pushed;                    /* FILE.1 is the one the push wrote */
+	char *last;                     /* the FILE.5 the push dropped (NULL: none) */
+	size_t lastlen;
+	unsigned lastmode;
+};
+/* FILE.1 ... FILE.4 made no wider than mode (a kept one that is wider and
+ * not bmsgw's: refused, said), FILE.4 to the fifth ... FILE.1 -> FILE.2,
+ * then old as FILE.1 (mode).  On a failure nothing moved.  0, or -1 with why. */
+int setup_backups_push(const char *path, const char *old, size_t len, unsigned mode, struct setup_backups *bk,
+		       char *why, size_t cap);
+/* The reverse of a push (a refused reload): FILE.2 -> FILE.1 ..., and the
+ * fifth as it was; bk forgotten. */
+void setup_backups_pop(const char *path, struct setup_backups *bk);
+/* A push kept (the change in force): the dropped fifth forgotten. */
+void setup_backups_forget(struct setup_backups *bk);
 /* A secret file written, what it held kept to put back. */
 struct setup_secret_file {
 	char path[PATH_MAX];

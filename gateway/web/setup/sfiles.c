@@ -4,7 +4,8 @@
  * atomically (a temporary file in the same directory, fsync, rename, the
  * directory fsync'ed: a power cut leaves the old file or the new one; the
  * temporary file is a new one of a random name, never one another user put
- * there), the backups FILE.1 up to the fifth, and a secret's file (0600)
+ * there), the backups FILE.1 up to the fifth (never wider than their file,
+ * the fifth kept until the change is in force), and a secret's file (0600)
  * whose old content is kept until the change is in force. */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,33 +98,97 @@ int setup_file_write(const char *path, const char *data, size_t len, unsigned mo
 	return 0;
 }
 
-int setup_backups_push(const char *path, const char *old, size_t len, unsigned mode, char *why, size_t cap)
+/* A kept backup made no wider than its file's mode: 0, or -1 with why
+ * when it is wider and not bmsgw's own (never changed nor removed: said). */
+static int backup_narrow(const char *b, unsigned mode, char *why, size_t cap)
+{
+	int fd = open(b, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return 0; /* none (a symlink: its rename moves the link, nothing is read through it) */
+	int rc = 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777 & ~mode) != 0) {
+		unsigned now = (unsigned)(st.st_mode & 07777);
+		if (st.st_uid != geteuid())
+			errno = EPERM; /* another user's file at a backup's name: never changed */
+		if (st.st_uid != geteuid() || fchmod(fd, (mode_t)(now & mode)) != 0) {
+			snprintf(why, cap, "%s is %o, wider than its configuration file (%o), and not bmsgw's to "
+				 "narrow (%s): chmod or remove it", b, now, mode, strerror(errno));
+			rc = -1;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+int setup_backups_push(const char *path, const char *old, size_t len, unsigned mode, struct setup_backups *bk,
+		       char *why, size_t cap)
 {
 	char a[PATH_MAX], b[PATH_MAX];
+	*bk = (struct setup_backups){ 0 };
+	for (int i = 1; i < SETUP_BACKUPS; i++) {
+		snprintf(a, sizeof(a), "%s.%d", path, i);
+		if (backup_narrow(a, mode, why, cap) < 0)
+			return -1;
+	}
+	/* the last one, which the push drops, kept for a put-back */
+	snprintf(a, sizeof(a), "%s.%d", path, SETUP_BACKUPS);
+	struct stat st;
+	if (lstat(a, &st) == 0 && S_ISREG(st.st_mode)) {
+		size_t n;
+		if (!(bk->last = setup_file_read(a, &n, why, cap)))
+			return -1;
+		bk->lastlen = n;
+		bk->lastmode = (unsigned)(st.st_mode & 07777) & mode;
+	}
 	for (int i = SETUP_BACKUPS - 1; i >= 1; i--) {
 		snprintf(a, sizeof(a), "%s.%d", path, i);
 		snprintf(b, sizeof(b), "%s.%d", path, i + 1);
-		if (rename(a, b) != 0 && errno != ENOENT) {
+		if (rename(a, b) == 0) {
+			bk->moved |= 1u << i;
+		} else if (errno != ENOENT) {
 			snprintf(why, cap, "cannot rename %s to %s: %s", a, b, strerror(errno));
+			setup_backups_pop(path, bk);
 			return -1;
 		}
 	}
 	snprintf(a, sizeof(a), "%s.1", path);
-	return setup_file_write(a, old, len, mode, why, cap);
+	if (setup_file_write(a, old, len, mode, why, cap) < 0) {
+		setup_backups_pop(path, bk);
+		return -1;
+	}
+	bk->pushed = true;
+	return 0;
 }
 
-void setup_backups_pop(const char *path)
+void setup_backups_pop(const char *path, struct setup_backups *bk)
 {
-	char a[PATH_MAX], b[PATH_MAX];
+	char a[PATH_MAX], b[PATH_MAX], why[300];
+	snprintf(a, sizeof(a), "%s.1", path);
+	if (bk->pushed && !(bk->moved & 2u))
+		unlink(a); /* there was no FILE.1: the pushed one goes */
 	for (int i = 1; i < SETUP_BACKUPS; i++) {
+		if (!(bk->moved & (1u << i)))
+			continue;
 		snprintf(a, sizeof(a), "%s.%d", path, i);
 		snprintf(b, sizeof(b), "%s.%d", path, i + 1);
-		if (rename(b, a) != 0 && errno == ENOENT) {
-			unlink(a);
-			break;
-		}
+		rename(b, a);
 	}
+	if (bk->last && (bk->moved & (1u << (SETUP_BACKUPS - 1)))) {
+		snprintf(a, sizeof(a), "%s.%d", path, SETUP_BACKUPS);
+		setup_file_write(a, bk->last, bk->lastlen, bk->lastmode, why, sizeof(why));
+	}
+	setup_backups_forget(bk);
 	sync_dir(path);
+}
+
+void setup_backups_forget(struct setup_backups *bk)
+{
+	if (bk->last) {
+		explicit_bzero(bk->last, bk->lastlen);
+		free(bk->last);
+	}
+	*bk = (struct setup_backups){ 0 };
 }
 
 int setup_secret_write(struct setup_secret_file *f, const char *value, char *why, size_t cap)
