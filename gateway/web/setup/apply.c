@@ -45,7 +45,7 @@ struct apply_task {
 	struct conf *nc;
 	char *old;                      /* the file before, for the undo */
 	size_t oldlen;
-	unsigned mode;
+	unsigned mode, oldmode;         /* the new file's (0600 with a secret in it), the old one's */
 	struct setup_backups bk;        /* what the push did, for the undo */
 	char hash[65];
 	struct setup_secret_file sf[SETUP_SECRETS_MAX];
@@ -248,13 +248,15 @@ static void work_apply(struct apply_task *a)
 	struct conf_ini ini;
 	char *text = make_text(a, &ini), why[600];
 	struct stat st;
-	a->mode = stat(a->path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0640;
+	a->mode = a->oldmode = stat(a->path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0640;
 	if (!text)
 		goto out;
 	if (json_array_size(a->changed) == 0) {
 		a->status = 200; /* nothing to change: nothing written, nothing reloaded */
 		goto out;
 	}
+	if (setup_ini_holds_secret(&ini))
+		a->mode &= 0600; /* a key kept in the file itself: the file is its owner's alone, and its backups */
 	for (a->nsf = 0; a->nsf < a->nsecrets; a->nsf++)
 		if (setup_secret_write(&a->sf[a->nsf], a->secrets[a->nsf].value, why, sizeof(why)) < 0) {
 			a->status = 409;
@@ -287,7 +289,7 @@ out:
 static void work_undo(struct apply_task *a)
 {
 	char why[600];
-	if (setup_file_write(a->path, a->old, a->oldlen, a->mode, why, sizeof(why)) == 0)
+	if (setup_file_write(a->path, a->old, a->oldlen, a->oldmode & a->mode, why, sizeof(why)) == 0)
 		setup_backups_pop(a->path, &a->bk);
 	else
 		snprintf(a->why + strlen(a->why), sizeof(a->why) - strlen(a->why), "; and the file could not be put back: %s",

@@ -95,6 +95,19 @@ json_t *setup_config_json(const char *text, size_t len, const char *hash)
 	return json_pack("{s:s, s:o, s:o}", "hash", hash, "sections", secs, "secrets", secrets);
 }
 
+bool setup_ini_holds_secret(const struct conf_ini *ini)
+{
+	char v[4096];
+	for (size_t i = 0; i < ini->n; i++) {
+		const struct conf_ini_line *l = &ini->lines[i];
+		if (l->kind == CONF_INI_KEY && l->sect >= 0 &&
+		    conf_ini_get(ini, ini->lines[l->sect].name, l->name, v, sizeof(v)) &&
+		    setup_value_hidden(ini->lines[l->sect].name, l->name, v))
+			return true;
+	}
+	return false;
+}
+
 /* Room for more keys in section i of w: a new array of all of them. */
 static int grow_keys(struct setup_want *w, size_t extra)
 {

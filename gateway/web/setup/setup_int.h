@@ -171,7 +171,9 @@ int setup_backups_push(const char *path, const char *old, size_t len, unsigned m
 void setup_backups_pop(const char *path, struct setup_backups *bk);
 /* A push kept (the change in force): the dropped fifth forgotten. */
 void setup_backups_forget(struct setup_backups *bk);
-/* A secret file written, what it held kept to put back. */
+/* A secret file written, what it held kept to put back.  A secret kept in
+ * the configuration itself (no *_file) has no path: nothing is written for
+ * it (the file is then 0600, apply.c). */
 struct setup_secret_file {
 	char path[PATH_MAX];
 	char *old;                      /* NULL: there was none */
@@ -211,6 +213,8 @@ int setup_parse_detect(json_t *root, struct setup_detect_req *d, char *why, size
 bool setup_value_hidden(const char *sect, const char *key, const char *value);
 const char *setup_secret_of_file(const char *sect, const char *key, char *out, size_t cap);
 json_t *setup_config_json(const char *text, size_t len, const char *hash);
+/* Does the file hold a secret's value itself (a key, a URL's password)? */
+bool setup_ini_holds_secret(const struct conf_ini *ini);
 int setup_keep_hidden(const struct conf_ini *ini, struct setup_want *w, size_t more);
 /* secret sec into w: its *_file (path: DIR/SECTION.KEY) or, for a key that
  * is its own secret, the key.  0, or -1 with why. */

@@ -195,6 +195,8 @@ int setup_secret_write(struct setup_secret_file *f, const char *value, char *why
 {
 	char e[200];
 	size_t n;
+	if (!f->path[0])
+		return 0; /* kept in the configuration itself */
 	f->old = setup_file_read(f->path, &n, e, sizeof(e));
 	f->oldlen = f->old ? n : 0;
 	size_t vl = strlen(value);
@@ -216,7 +218,7 @@ void setup_secret_undo(struct setup_secret_file *f)
 	char why[200];
 	if (f->old)
 		setup_file_write(f->path, f->old, f->oldlen, 0600, why, sizeof(why));
-	else
+	else if (f->path[0])
 		unlink(f->path);
 	setup_secret_forget(f);
 }
