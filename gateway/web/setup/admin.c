@@ -13,6 +13,8 @@
  * is void; a moment later the reload restarts the page as HTTPS with
  * logins.  A file in the way (a users file or key the configuration does
  * not name yet) is never overwritten. */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ struct admin_task {
 	char host[256], addr[64], url[300];
 	char users[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
 	bool own_cert;                  /* a certificate to make (none was set) */
+	bool wrote_users, wrote_cert, wrote_key; /* the files this request made (removed on a failure) */
 	struct setup_backups bk;
 	/* results */
 	int status;
@@ -72,29 +75,24 @@ static int not_there(struct admin_task *a, const char *path)
 	return -1;
 }
 
-/* The users file, the certificate and its key. */
+/* The key and the certificate (made first, in memory: a certificate that
+ * cannot be made writes nothing), then the users file. */
 static int write_files(struct admin_task *a)
 {
 	char line[512], why[400];
+	char *cert = NULL, *key = NULL;
 	if (not_there(a, a->users) < 0 || (a->own_cert && (not_there(a, a->cert) < 0 || not_there(a, a->key) < 0)))
 		return -1;
 	a->status = 500;
-	if (gw_user_hash_line(a->user, "admin", a->pw, a->pwlen, line, sizeof(line) - 1, why, sizeof(why)) < 0) {
-		snprintf(a->why, sizeof(a->why), "%s", why);
-		return -1;
-	}
-	strcat(line, "\n");
-	int rc = setup_file_write(a->users, line, strlen(line), 0600, why, sizeof(why));
-	explicit_bzero(line, sizeof(line));
-	if (rc == 0 && a->own_cert) {
-		char *cert, *key;
+	int rc = gw_user_hash_line(a->user, "admin", a->pw, a->pwlen, line, sizeof(line) - 1, why, sizeof(why));
+	if (rc == 0 && a->own_cert)
 		rc = setup_cert_make(a->host, &cert, &key, a->fpr, sizeof(a->fpr), why, sizeof(why));
-		if (rc == 0 && (rc = setup_file_write(a->key, key, strlen(key), 0600, why, sizeof(why))) == 0)
+	if (rc == 0 && a->own_cert) {
+		rc = setup_file_write(a->key, key, strlen(key), 0600, why, sizeof(why));
+		a->wrote_key = rc == 0;
+		if (rc == 0)
 			rc = setup_file_write(a->cert, cert, strlen(cert), 0644, why, sizeof(why));
-		if (key)
-			explicit_bzero(key, strlen(key));
-		free(key);
-		free(cert);
+		a->wrote_cert = rc == 0;
 	} else if (rc == 0) {
 		size_t n;
 		char *pem = setup_file_read(a->cert, &n, why, sizeof(why));
@@ -102,18 +100,31 @@ static int write_files(struct admin_task *a)
 			setup_cert_fingerprint(pem, n, a->fpr, sizeof(a->fpr));
 		free(pem);
 	}
+	if (key)
+		explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	if (rc == 0) {
+		strcat(line, "\n");
+		rc = setup_file_write(a->users, line, strlen(line), 0600, why, sizeof(why));
+		a->wrote_users = rc == 0;
+	}
+	explicit_bzero(line, sizeof(line));
 	if (rc < 0)
 		snprintf(a->why, sizeof(a->why), "%s", why);
 	return rc;
 }
 
+/* A failed first admin leaves nothing behind: the files it made go. */
 static void remove_files(struct admin_task *a)
 {
-	unlink(a->users);
-	if (a->own_cert) {
+	if (a->wrote_users)
+		unlink(a->users);
+	if (a->wrote_cert)
 		unlink(a->cert);
+	if (a->wrote_key)
 		unlink(a->key);
-	}
+	a->wrote_users = a->wrote_cert = a->wrote_key = false;
 }
 
 /* [http] users_file (and tls_cert, tls_key) into the file, checked, written. */
@@ -128,6 +139,7 @@ static void admin_work(struct setup_task *t)
 		return;
 	}
 	if (write_files(a) < 0) {
+		remove_files(a);
 		conf_ini_free(&ini);
 		return;
 	}
@@ -200,18 +212,58 @@ static void admin_done(struct gw_setup *s, struct setup_task *t)
 	admin_free(a);
 }
 
-/* The host the browser asked for, without its port. */
-static void host_of(const struct gw_setup_req *q, const struct conf_http *c, char *out, size_t cap, int *port)
+/* A Host header's ":PORT" (or nothing) after its name or address. */
+static bool port_ok(const char *p)
+{
+	if (!*p)
+		return true;
+	size_t n = strspn(p + 1, "0123456789");
+	return p[0] == ':' && n >= 1 && n <= 5 && !p[1 + n];
+}
+
+/* A host name the certificate can name: letters, digits, '-', '_', dots
+ * between labels of 1 to 63. */
+static bool name_ok(const char *h, size_t n)
+{
+	if (n == 0 || n > 253 || h[0] == '.' || h[0] == '-' || h[n - 1] == '.')
+		return false;
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = h[i];
+		if (ch == '.' ? label == 0 : !(isalnum((unsigned char)ch) || ch == '-' || ch == '_'))
+			return false;
+		label = ch == '.' ? 0 : label + 1;
+		if (label > 63)
+			return false;
+	}
+	return true;
+}
+
+/* The host the browser asked for, without its port: NULL, or why it is
+ * none that the page's certificate could be made for (a ',' or a second
+ * ':' would make another name of its subjectAltName, or none). */
+static const char *host_of(const struct gw_setup_req *q, const struct conf_http *c, char *out, size_t cap, int *port)
 {
 	const char *h = q->host ? q->host : c->listen_host;
+	unsigned char addr[16];
 	*port = c->listen_port;
+	out[0] = '\0';
 	if (h[0] == '[') {
 		const char *e = strchr(h, ']');
-		snprintf(out, cap, "%.*s", e ? (int)(e - h - 1) : 0, h + 1);
-	} else {
-		const char *colon = strchr(h, ':');
-		snprintf(out, cap, "%.*s", colon ? (int)(colon - h) : (int)strlen(h), h);
+		int n = e ? (int)(e - h - 1) : 0;
+		snprintf(out, cap, "%.*s", n, h + 1);
+		if (!e || (size_t)n >= cap || inet_pton(AF_INET6, out, addr) != 1 || !port_ok(e + 1))
+			return "an IPv6 address in [] with an optional :PORT";
+		return NULL;
 	}
+	const char *colon = strchr(h, ':');
+	size_t n = colon ? (size_t)(colon - h) : strlen(h);
+	snprintf(out, cap, "%.*s", (int)n, h);
+	if (!q->host)
+		return NULL; /* the address it listens on */
+	if (n >= cap || !name_ok(h, n) || !port_ok(h + n))
+		return "a host name or an IPv4 address with an optional :PORT";
+	return NULL;
 }
 
 /* Everything asked of the request before the worker: 0, or answered. */
@@ -272,7 +324,13 @@ int setup_admin(struct setup_ctx *x)
 {
 	if (admin_checks(x) >= 0)
 		return 0;
-	char why[300];
+	char why[300], host[256];
+	int port;
+	const char *bad = host_of(x->q, &x->s->http, host, sizeof(host), &port);
+	if (bad) /* before the code is tried and anything written */
+		return setup_error(x, 400, "the Host header \"%.100s\" is not %s: the page's certificate is made "
+				   "for the name the browser asked for (open the page by a name or address of this "
+				   "machine)", x->q->host, bad);
 	json_t *b = setup_parse_body(x->q->body, x->q->len, why, sizeof(why));
 	if (!b)
 		return setup_error(x, 400, "%s", why);
@@ -285,8 +343,7 @@ int setup_admin(struct setup_ctx *x)
 		return 0;
 	}
 	const struct conf_http *c = &x->s->http;
-	int port;
-	host_of(x->q, c, a->host, sizeof(a->host), &port);
+	snprintf(a->host, sizeof(a->host), "%s", host);
 	snprintf(a->url, sizeof(a->url), "https://%s%s%s:%d/", strchr(a->host, ':') ? "[" : "", a->host,
 		 strchr(a->host, ':') ? "]" : "", port);
 	snprintf(a->path, sizeof(a->path), "%s", x->s->gw->conf->file);
