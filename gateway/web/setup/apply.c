@@ -82,6 +82,9 @@ static int want_errors(const struct setup_want *w, struct conf_error *e, int max
 		const char *bad = conf_ini_name_bad(w->sects[i].sect, false);
 		if (!bad && conf_section_kind(w->sects[i].sect, NULL) == CONF_SEC_NONE)
 			bad = "unknown section";
+		for (size_t j = 0; !bad && j < i; j++)
+			if (strcmp(w->sects[j].sect, w->sects[i].sect) == 0)
+				bad = "a section given twice (one entry of sections per section)";
 		if (bad) {
 			e[n] = (struct conf_error){ 0 };
 			snprintf(e[n].section, sizeof(e[n].section), "%s", w->sects[i].sect);
@@ -125,6 +128,7 @@ static char *make_text(struct apply_task *a, struct conf_ini *ini)
 		char path[PATH_MAX];
 		if (setup_want_secret(&a->want, &a->secrets[i], a->dir, path, sizeof(path), why, sizeof(why)) < 0) {
 			a->status = 422;
+			snprintf(a->why, sizeof(a->why), "the configuration is refused");
 			a->errs[0] = (struct conf_error){ 0 };
 			snprintf(a->errs[0].section, sizeof(a->errs[0].section), "%s", a->secrets[i].section);
 			snprintf(a->errs[0].key, sizeof(a->errs[0].key), "%s", a->secrets[i].key);
@@ -136,12 +140,19 @@ static char *make_text(struct apply_task *a, struct conf_ini *ini)
 	}
 	if ((a->nerrs = want_errors(&a->want, a->errs, SETUP_ERRORS_MAX)) > 0) {
 		a->status = 422;
+		snprintf(a->why, sizeof(a->why), "the configuration is refused");
 		return NULL;
 	}
 	a->changed = json_array();
-	if (!a->changed || conf_ini_make(ini, a->want.sects, a->want.n, on_changed, a->changed, why, sizeof(why)) < 0)
+	if (!a->changed || conf_ini_make(ini, a->want.sects, a->want.n, on_changed, a->changed, why, sizeof(why)) < 0) {
+		bool oom = !a->changed || strcmp(why, "out of memory") == 0;
+		if (!oom) /* what want_errors() did not see: said as it is */
+			snprintf(a->why, sizeof(a->why), "the configuration is refused: %s", why);
+		a->status = oom ? 500 : 422;
 		return NULL;
+	}
 	a->status = 0;
+	a->why[0] = '\0';
 	return conf_ini_text(ini, NULL);
 }
 
