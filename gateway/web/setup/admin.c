@@ -203,7 +203,7 @@ static void admin_done(struct gw_setup *s, struct setup_task *t)
 		json_array_append_new(changed, json_pack("{s:s, s:s}", "section", "http", "key", "tls_cert"));
 		json_array_append_new(changed, json_pack("{s:s, s:s}", "section", "http", "key", "tls_key"));
 	}
-	setup_log_change(s, "setup code", a->addr, changed);
+	setup_log_change(s, "setup code", a->addr, changed, NULL);
 	struct conf *nc = a->nc;
 	a->nc = NULL;
 	char who[120];

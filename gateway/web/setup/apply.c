@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../core/log.h"
 #include "../../model/gw.h"
 #include "setup_int.h"
 
@@ -300,11 +299,13 @@ out:
 static void work_undo(struct apply_task *a)
 {
 	char why[600];
-	if (setup_file_write(a->path, a->old, a->oldlen, a->oldmode & a->mode, why, sizeof(why)) == 0)
+	size_t n = strlen(a->why);
+	if (setup_file_write(a->path, a->old, a->oldlen, a->oldmode & a->mode, why, sizeof(why)) == 0) {
 		setup_backups_pop(a->path, &a->bk);
-	else
-		snprintf(a->why + strlen(a->why), sizeof(a->why) - strlen(a->why), "; and the file could not be put back: %s",
-			 why);
+		snprintf(a->why + n, sizeof(a->why) - n, " (the file, its backups and secrets are put back)");
+	} else {
+		snprintf(a->why + n, sizeof(a->why) - n, "; and the file could not be put back: %s", why);
+	}
 	for (int i = 0; i < a->nsf; i++)
 		setup_secret_undo(&a->sf[i]);
 	a->nsf = 0;
@@ -345,18 +346,27 @@ static void answer_status(struct apply_task *a)
 	a->w = NULL;
 }
 
-static json_t *applied_json(struct apply_task *a, bool restart)
+static json_t *applied_json(struct apply_task *a)
 {
 	return json_pack("{s:b, s:s, s:O, s:b}", "applied", json_array_size(a->changed) > 0, "hash", a->hash, "changed",
-			 a->changed, "restart", restart);
+			 a->changed, "restart", 0);
+}
+
+/* The answer to a change that restarts the page's server: written, not in
+ * force yet (the reload comes after the answer, and may refuse it). */
+static json_t *pending_json(struct apply_task *a)
+{
+	return json_pack("{s:b, s:b, s:s, s:O, s:b, s:s}", "applied", 0, "pending", 1, "hash", a->hash, "changed",
+			 a->changed, "restart", 1, "note", "the page's server restarts with it in a moment; "
+			 "GET /api/setup/changes says whether the reload took it");
 }
 
 static void after_reload(struct gw_setup *s, struct apply_task *a, int rc, const char *err)
 {
 	if (rc == 0) {
-		setup_log_change(s, a->user, a->addr, json_incref(a->changed));
+		setup_log_change(s, a->user, a->addr, json_incref(a->changed), NULL);
 		if (a->w)
-			setup_send(a->w, 200, applied_json(a, false));
+			setup_send(a->w, 200, applied_json(a));
 		a->w = NULL;
 		s->busy = false;
 		task_free(a);
@@ -367,7 +377,7 @@ static void after_reload(struct gw_setup *s, struct apply_task *a, int rc, const
 	a->nerrs = 1;
 	a->errs[0] = (struct conf_error){ 0 };
 	snprintf(a->errs[0].message, sizeof(a->errs[0].message), "the reload refused it: %s", err);
-	snprintf(a->why, sizeof(a->why), "the reload refused it (the file was put back): %s", err);
+	snprintf(a->why, sizeof(a->why), "the reload refused it: %.2000s", err);
 	setup_worker_post(s, &a->t);
 }
 
@@ -380,6 +390,7 @@ static void later_done(struct gw_setup *s, void *arg, int rc, const char *err)
 		return;
 	}
 	if (rc == 0) {
+		setup_log_change(s, a->user, a->addr, json_incref(a->changed), NULL);
 		s->busy = false;
 		task_free(a);
 	} else {
@@ -398,8 +409,7 @@ static void reload(struct gw_setup *s, struct apply_task *a)
 	bool restart = gw->conf->http.enabled != nc->http.enabled ||
 		       !conf_section_same(CONF_SEC_HTTP, CONF_RESTART, &gw->conf->http, &nc->http);
 	if (restart) {
-		setup_log_change(s, a->user, a->addr, json_incref(a->changed));
-		setup_send(a->w, 200, applied_json(a, true));
+		setup_send(a->w, 202, pending_json(a));
 		a->w = NULL;
 		setup_reload_later(s, nc, who, later_done, a);
 		return;
@@ -428,13 +438,13 @@ static void done(struct gw_setup *s, struct setup_task *t)
 		return;
 	}
 	if (a->op == OP_APPLY && a->status == 200) /* nothing changed */
-		setup_send(a->w, 200, applied_json(a, false));
+		setup_send(a->w, 200, applied_json(a));
 	else if (a->status == 200)
 		setup_send(a->w, 200, json_incref(a->result));
 	else
 		answer_status(a);
-	if (a->op == OP_UNDO)
-		gw_warn("setup: %s", a->why);
+	if (a->op == OP_UNDO) /* listed, and logged, as refused */
+		setup_log_change(s, a->user, a->addr, json_incref(a->changed), a->why);
 	if (a->op == OP_APPLY || a->op == OP_UNDO)
 		s->busy = false;
 	task_free(a);

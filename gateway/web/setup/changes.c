@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/web/setup/changes.c - what every change shares: who may make it,
  * where the configuration's directory is, the change log (the last 100,
- * each logged once: who, from where, which keys, never a value), and the
+ * each logged once: who, from where, which keys, never a value, and
+ * whether it is in force or the reload refused it), and the
  * reload a moment after an answer that the reload would cut off (a change
  * that restarts the page's own server). */
 #include <limits.h>
@@ -35,7 +36,7 @@ const char *setup_may_change(const struct gw_setup *s, const struct gw_setup_req
 }
 
 
-void setup_log_change(struct gw_setup *s, const char *user, const char *addr, json_t *changed)
+void setup_log_change(struct gw_setup *s, const char *user, const char *addr, json_t *changed, const char *refused)
 {
 	char list[600] = "";
 	size_t i, n = 0;
@@ -51,10 +52,16 @@ void setup_log_change(struct gw_setup *s, const char *user, const char *addr, js
 		}
 		n += (size_t)r;
 	}
-	gw_info("setup: %s from %s changed the configuration: %s", user, addr, list[0] ? list : "nothing");
+	if (refused)
+		gw_warn("setup: %s from %s: the change of %s is not in force: %s", user, addr,
+			list[0] ? list : "nothing", refused);
+	else
+		gw_info("setup: %s from %s changed the configuration: %s", user, addr, list[0] ? list : "nothing");
 	struct setup_change *e = &s->log[s->log_head];
 	json_decref(e->changed);
-	*e = (struct setup_change){ .time = time(NULL), .changed = changed };
+	free(e->refused);
+	*e = (struct setup_change){ .time = time(NULL), .changed = changed, .refused = refused ? strdup(refused) : NULL,
+				    .applied = !refused };
 	snprintf(e->user, sizeof(e->user), "%s", user);
 	snprintf(e->addr, sizeof(e->addr), "%s", addr);
 	s->log_head = (s->log_head + 1) % SETUP_LOG_MAX;
@@ -71,8 +78,11 @@ json_t *setup_changes_json(const struct gw_setup *s)
 		struct tm tm;
 		gmtime_r(&e->time, &tm);
 		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:O}", "time", t, "user", e->user, "address", e->addr,
-						   "changed", e->changed));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:O, s:b}", "time", t, "user", e->user, "address", e->addr,
+				      "changed", e->changed, "applied", e->applied);
+		if (o && !e->applied)
+			json_object_set_new(o, "error", json_string(e->refused ? e->refused : "the reload refused it"));
+		json_array_append_new(a, o);
 	}
 	return a;
 }

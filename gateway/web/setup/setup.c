@@ -138,8 +138,10 @@ void gw_setup_free(struct gw_setup *s)
 	if (pending && s->later_after) /* its task goes */
 		s->later_after(s, s->later_arg, 1, "bmsgw is stopping");
 	setup_worker_stop(s);
-	for (int i = 0; i < SETUP_LOG_MAX; i++)
+	for (int i = 0; i < SETUP_LOG_MAX; i++) {
 		json_decref(s->log[i].changed);
+		free(s->log[i].refused);
+	}
 	explicit_bzero(s->key, sizeof(s->key));
 	explicit_bzero(s->code, sizeof(s->code));
 	free(s);

@@ -47,12 +47,15 @@ struct gw_setup_wait {
 	void *arg;
 };
 
-/* One change of the configuration (/api/setup/changes). */
+/* One change of the configuration (/api/setup/changes): in force, or
+ * written and then refused by the reload (and put back). */
 struct setup_change {
 	time_t time;
 	char user[40];
 	char addr[64];
 	json_t *changed;                /* [{section, key}] */
+	bool applied;
+	char *refused;                  /* why not (malloc'd), when not */
 };
 
 struct setup_job;
@@ -121,8 +124,9 @@ json_t *setup_errors_json(const struct conf_error *e, int n);
 const char *setup_may_change(const struct gw_setup *s, const struct gw_setup_req *q);
 /* The directory of the configuration file (out: "." for a bare name). */
 void setup_conf_dir(const struct gw_setup *s, char *out, size_t cap);
-/* A change applied: logged once, kept for /api/setup/changes (changed taken). */
-void setup_log_change(struct gw_setup *s, const char *user, const char *addr, json_t *changed);
+/* A change applied (refused NULL), or refused by the reload and put back
+ * (refused: why): logged once, kept for /api/setup/changes (changed taken). */
+void setup_log_change(struct gw_setup *s, const char *user, const char *addr, json_t *changed, const char *refused);
 json_t *setup_changes_json(const struct gw_setup *s);
 /* After the answer: apply nc (taken) through the daemon's reload, in a
  * moment; then after(s, arg, rc, err) (rc 1: the daemon stops instead),

@@ -394,7 +394,7 @@
       const now = (S.sections.find(x => x.name === ch.section) || { keys: {} }).keys[ch.key];
       const was = oldValue(ch.section, ch.key);
       let t = '[' + ch.section + '] ' + (ch.key || '(the section)') + ': ';
-      if (ch.secret) t += 'a new secret (written to its own file)';
+      if (ch.secret) t += 'a new secret (never shown again: in its own 0600 file, or in this file, which is then 0600)';
       else if (was === undefined) t += 'set to ' + now;
       else if (now === undefined) t += 'removed (was ' + was + ')';
       else t += was + ' → ' + now;
@@ -409,10 +409,12 @@
     api('POST', 'apply', { base_hash: S.config.hash, sections: S.sections, secrets: secretList() }).then(({ status, js }) => {
       $('#cfg-confirm').disabled = false;
       $('#cfg-review').hidden = true;
-      if (status === 200) {
+      if (status === 200 || status === 202) {
         S.secrets = {};
-        $('#cfg-msg').textContent = js.applied ? (js.restart ? 'Applied: the page\u2019s server restarts with it; reload the page in a moment.' : 'Applied and in force (' + js.changed.length + ' change(s)).') : 'Nothing changed.';
-        $('#cfg-msg').setAttribute('data-applied', String(js.applied));
+        $('#cfg-msg').textContent = js.pending
+          ? 'Written: the page\u2019s server restarts with it in a moment; reload the page then, and the list of changes says whether the reload took it.'
+          : js.applied ? 'Applied and in force (' + js.changed.length + ' change(s)).' : 'Nothing changed.';
+        $('#cfg-msg').setAttribute('data-applied', js.pending ? 'pending' : String(js.applied));
         loadConfig(true);
         loadChanges();
         return;
@@ -444,7 +446,9 @@
       if (status !== 200) return;
       const ul = $('#changes');
       ul.replaceChildren();
-      js.changes.forEach(c => ul.appendChild(el('li', {}, c.time + ' ' + c.user + ' from ' + c.address + ': ' + c.changed.map(x => '[' + x.section + '] ' + x.key).join(', '))));
+      js.changes.forEach(c => ul.appendChild(el('li', c.applied === false ? { class: 'err' } : {},
+        c.time + ' ' + c.user + ' from ' + c.address + ': ' + c.changed.map(x => '[' + x.section + '] ' + x.key).join(', ') +
+        (c.applied === false ? ' \u2014 not in force: ' + c.error : ''))));
       if (!js.changes.length) ul.appendChild(el('li', { class: 'muted' }, 'No change since bmsgw started.'));
     });
   }
