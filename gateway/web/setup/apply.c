@@ -6,13 +6,18 @@
  * loop.  Apply goes: the file on disk must still be the one whose hash the
  * page had (else 409); the new file made from it (ini.c: comments, blank
  * lines and untouched sections kept) and checked whole, every error on its
- * field (422, nothing written); new secrets to their 0600 files; the file
- * pushed to FILE.1 (the older ones one number up, five kept) and the new one
- * written atomically; then the daemon's reload, as SIGHUP's.  A reload the
- * daemon refuses (a listen address taken) puts the file, the backups and
- * the secrets back and answers 422 with its error.  A change that restarts
- * the page's own server ([http] listen, clients, HTTPS) is answered first
- * and reloaded a moment later, so that the answer gets out.
+ * field (422, nothing written; a file it names only inside the
+ * configuration's or the state directory, paths.c); new secrets to their
+ * 0600 files, or, a key that is its own secret, into the file, which is
+ * then 0600; the file pushed to FILE.1 (the older ones one number up, five
+ * kept, none wider than the file) and the new one written atomically; then
+ * the daemon's reload, as SIGHUP's.  A reload the daemon refuses (a listen
+ * address taken) puts the file, the five backups and the secrets back and
+ * answers 422 with its error.  A change that restarts the page's own
+ * server ([http] listen, clients, HTTPS) is answered first, 202 and
+ * pending, and reloaded a moment later, so that the answer gets out; the
+ * change log (/api/setup/changes) then says whether the reload took it or
+ * refused it (and put everything back).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +51,7 @@ struct apply_task {
 	size_t oldlen;
 	unsigned mode, oldmode;         /* the new file's (0600 with a secret in it), the old one's */
 	struct setup_backups bk;        /* what the push did, for the undo */
+	struct setup_dirs dirs;         /* where a file it names may be (paths.c) */
 	char hash[65];
 	struct setup_secret_file sf[SETUP_SECRETS_MAX];
 	int nsf;
@@ -203,6 +209,9 @@ static int check_text(struct apply_task *a, const char *text)
 	a->nerrs = conf_check_all(text, a->path, a->nc, a->errs, SETUP_ERRORS_MAX);
 	if (a->nerrs >= 0)
 		a->nerrs += port_errors(a, a->errs + a->nerrs, SETUP_ERRORS_MAX - a->nerrs);
+	if (a->nerrs >= 0)
+		a->nerrs += setup_path_errors(a->changed, &a->want, &a->dirs, a->errs + a->nerrs,
+					      SETUP_ERRORS_MAX - a->nerrs);
 	if (a->nerrs != 0) {
 		a->status = a->nerrs < 0 ? 500 : 422;
 		snprintf(a->why, sizeof(a->why), "%s", a->nerrs < 0 ? "out of memory" : "the configuration is refused");
@@ -463,6 +472,7 @@ static struct apply_task *task_new(struct setup_ctx *x, enum apply_op op)
 	a->op = op;
 	snprintf(a->path, sizeof(a->path), "%s", x->s->gw->conf->file);
 	setup_conf_dir(x->s, a->dir, sizeof(a->dir));
+	setup_dirs_of(x->s, &a->dirs);
 	snprintf(a->user, sizeof(a->user), "%s", x->q->user ? x->q->user : "-");
 	snprintf(a->addr, sizeof(a->addr), "%s", x->q->addr ? x->q->addr : "-");
 	if (op == OP_GET)

@@ -27,6 +27,8 @@
  *             a temporary file none but bmsgw made) with backups, secrets,
  *             undo
  * apply.c     /api/setup/config, check and apply, the change log
+ * paths.c     a file named from the setup: inside the configuration's
+ *             or the state directory only
  * admin.c     the first admin: users file, certificate, HTTPS
  * cert.c      a self-signed ECDSA P-256 certificate (OpenSSL)
  * sjson.c     the bodies of the POSTs read (jansson; pure, fuzzed)

@@ -225,6 +225,19 @@ int setup_keep_hidden(const struct conf_ini *ini, struct setup_want *w, size_t m
 int setup_want_secret(struct setup_want *w, const struct setup_secret *sec, const char *dir, char *path, size_t pcap,
 		      char *why, size_t cap);
 
+/* paths.c: a file named from the setup is inside one of these (the
+ * configuration's directory, the state file's, the automatic state one) */
+#define SETUP_DIRS 3
+struct setup_dirs {
+	char d[SETUP_DIRS][PATH_MAX];
+	int n;
+};
+void setup_dirs_of(const struct gw_setup *s, struct setup_dirs *d); /* on the loop */
+/* The file keys of changed ([{section, key}]) whose new value in w names
+ * a file outside d, each an error on its field (on the worker): how many. */
+int setup_path_errors(const json_t *changed, const struct setup_want *w, const struct setup_dirs *d,
+		      struct conf_error *e, int max);
+
 /* apply.c */
 int setup_config_get(struct setup_ctx *x);
 int setup_check(struct setup_ctx *x);
