@@ -10,13 +10,18 @@
  *
  * Fronius writes its control block (400-418: the operating mode, the
  * watchdog it toggles, the time) and may write the droop-law block
- * (500-506).  Those writes are answered as a BYD answers them and kept
- * nowhere: nothing the inverter writes changes bmsgw or reaches a BMS, a
- * read of them gives the image's (0, the watchdog 0xFF00).  A write
- * anywhere else is refused with exception 02.
+ * (500-506).  Those writes are answered as a BYD answers them and kept in
+ * those registers alone (the output's struct inv_485_kept), as a BYD and
+ * Battery-Emulator's register map keep them: a read gives back what was
+ * written (the watchdog at 401 the last of 0x00FF / 0xFF00 the Fronius
+ * toggles), 0 before any write (Battery-Emulator's map starts empty; the
+ * registers a real HVM gave a Fronius read 400-419 as 0: PROTOCOLS.md §23,
+ * BYDB).  Nothing the inverter writes reaches the image (200-212, 300-323:
+ * the limits), bmsgw or a BMS.  A write anywhere else is refused with
+ * exception 02.
  *
  * The framer is the Modbus RTU one the slaves share (mbrtu.c).  Pure: no
- * I/O, no globals. */
+ * I/O, no globals; what it keeps is the output's, handed to each answer. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +38,11 @@
 #define HVM_CVL_MAX 4500        /* 0.1 V: a Primo GEN24 warns above 450 V */
 #define HVM_ACTIVE 3            /* register 300: standby 0, inactive 1, darkstart 2, active 3 */
 #define HVM_IDLE 128            /* register 302: bit 7 normal, bit 0 charging, bit 1 discharging */
-#define HVM_WATCHDOG 0xFF00     /* register 401 as read: a BYD's before the inverter writes it */
 
-/* The registers the inverter may write: [lo, hi] each. */
+/* The registers the inverter may write: [lo, hi] each, kept in this order
+ * in struct inv_485_kept (19 + 7 registers). */
 static const unsigned writable[][2] = { { 400, 418 }, { 500, 506 } };
+_Static_assert(418 - 400 + 1 + 506 - 500 + 1 <= INV_485_KEPT_MAX, "the writable registers fit inv_485_kept");
 
 /* The dynamic registers 200-212 and 300-323. */
 struct hvm_image {
@@ -153,15 +159,32 @@ static void hvm_image(const struct inv_battery *b, struct hvm_image *m, struct i
 	e->ccl_a = dv ? (float)(s[7] / volts) : 0;
 }
 
-static uint16_t hvm_reg(const struct inv_battery *b, const struct hvm_image *m, unsigned reg)
+/* Where register reg is kept (struct inv_485_kept), -1 when it is not
+ * one the inverter may write. */
+static int kept_at(unsigned reg)
 {
+	int at = 0;
+	for (size_t i = 0; i < sizeof(writable) / sizeof(writable[0]); i++) {
+		if (reg >= writable[i][0] && reg <= writable[i][1])
+			return at + (int)(reg - writable[i][0]);
+		at += (int)(writable[i][1] - writable[i][0] + 1);
+	}
+	return -1;
+}
+
+static uint16_t hvm_reg(const struct inv_battery *b, const struct hvm_image *m, const struct inv_485_kept *k,
+			unsigned reg)
+{
+	int at = kept_at(reg);
+	if (at >= 0)
+		return k->reg[at];
 	if (reg >= 100 && reg < 168)
 		return ident_reg(b, reg);
 	if (reg >= 200 && reg < 213)
 		return m->r200[reg - 200];
 	if (reg >= 300 && reg < 324)
 		return m->r300[reg - 300];
-	return reg == 401 ? HVM_WATCHDOG : 0;
+	return 0;
 }
 
 /* ---- the requests ---- */
@@ -174,33 +197,61 @@ static bool may_write(unsigned start, unsigned qty)
 	return false;
 }
 
-/* The registers start..start+qty of b; *e the limits when 306 and 307 are among them. */
-static int hvm_read(const struct inv_battery *b, const uint8_t *req, unsigned start, unsigned qty, uint8_t *out,
-		    size_t cap, struct inv_encoded *e)
+/* The registers start..start+qty of b (those the inverter writes from k);
+ * *e the limits when 306 and 307 are among them. */
+static int hvm_read(const struct inv_battery *b, const struct inv_485_kept *k, const uint8_t *req, unsigned start,
+		    unsigned qty, uint8_t *out, size_t cap, struct inv_encoded *e)
 {
 	uint16_t r[INV_MB_READ_MAX];
 	struct hvm_image m;
 	struct inv_encoded got = { 0 };
 	hvm_image(b, &m, &got);
 	for (unsigned i = 0; i < qty; i++)
-		r[i] = hvm_reg(b, &m, start + i);
+		r[i] = hvm_reg(b, &m, k, start + i);
 	int len = inv_mb_registers(req, r, qty, out, cap);
 	if (len > 0 && start <= 306 && start + qty > 307)
 		*e = got;
 	return len;
 }
 
-/* A write the inverter may make (FC 06, 16): its echo, nothing kept. */
-static int hvm_written(const uint8_t *req, uint8_t *out, size_t cap)
+/* The values v (big-endian, qty of them) written from register start into
+ * k (may_write() said they are all the inverter's). */
+static void keep(struct inv_485_kept *k, unsigned start, unsigned qty, const uint8_t *v)
+{
+	for (unsigned i = 0; i < qty; i++)
+		k->reg[kept_at(start + i)] = (uint16_t)inv_mb_u16(v + 2 * i);
+}
+
+/* A write the inverter may make (FC 06, 16): kept, and its answer (FC 06
+ * echoes the request, FC 16 gives the address and count). */
+static int hvm_written(struct inv_485_kept *k, const uint8_t *req, uint8_t *out, size_t cap)
 {
 	if (cap < INV_MB_REQ_LEN)
 		return -1;
+	if (req[1] == 6)
+		keep(k, inv_mb_u16(req + 2), 1, req + 4);
+	else
+		keep(k, inv_mb_u16(req + 2), inv_mb_u16(req + 4), req + 7);
 	memcpy(out, req, 6);
 	return inv_mb_crc_end(out, 6);
 }
 
-static int hvm_answer(const struct conf_inverter *c, const struct inv_battery *b, const uint8_t *req, size_t n,
-		      uint8_t *out, size_t cap, struct inv_encoded *e)
+/* FC 23: the write first, then the read (which sees it), as
+ * Battery-Emulator and the Modbus specification order them; nothing kept
+ * when the answer does not fit. */
+static int hvm_read_write(struct inv_485_kept *k, const struct inv_battery *b, const uint8_t *req, uint8_t *out,
+			  size_t cap, struct inv_encoded *e)
+{
+	struct inv_485_kept next = *k;
+	keep(&next, inv_mb_u16(req + 6), inv_mb_u16(req + 8), req + 11);
+	int len = hvm_read(b, &next, req, inv_mb_u16(req + 2), inv_mb_u16(req + 4), out, cap, e);
+	if (len > 0)
+		*k = next;
+	return len;
+}
+
+static int hvm_answer(const struct conf_inverter *c, struct inv_485_kept *kept, const struct inv_battery *b,
+		      const uint8_t *req, size_t n, uint8_t *out, size_t cap, struct inv_encoded *e)
 {
 	memset(e, 0, sizeof(*e));
 	/* not ours; or no data (nothing is answered before the source's
@@ -226,8 +277,10 @@ static int hvm_answer(const struct conf_inverter *c, const struct inv_battery *b
 	if (bad)
 		return inv_mb_exception(req, bad, out, cap);
 	if (fc == 6 || fc == 16)
-		return hvm_written(req, out, cap);
-	return hvm_read(b, req, a, q, out, cap, e);
+		return hvm_written(kept, req, out, cap);
+	if (fc == 23)
+		return hvm_read_write(kept, b, req, out, cap, e);
+	return hvm_read(b, kept, req, a, q, out, cap, e);
 }
 
 const struct inv_codec inv_codec_byd_hvm_modbus = {

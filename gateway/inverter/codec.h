@@ -200,6 +200,16 @@ enum inv_scan {
 #define INV_485_RX_MAX 256
 #define INV_485_ANSWER_MAX 2304
 
+/* What an RS485 inverter wrote that its dialect keeps across requests
+ * (byd-hvm-modbus: the control blocks a Fronius writes, read back as
+ * written, as a BYD battery and Battery-Emulator keep them): the output's,
+ * all 0 at its start; only the codec's `answer` writes and reads it, and
+ * nothing else reads it (it never reaches the source, a BMS or the limits). */
+#define INV_485_KEPT_MAX 32
+struct inv_485_kept {
+	uint16_t reg[INV_485_KEPT_MAX];
+};
+
 /* An RS485 codec. */
 struct inv_485_codec {
 	/* The framer: what buf[0..len) begins with, and in *n how many bytes
@@ -212,9 +222,12 @@ struct inv_485_codec {
 	bool (*ours)(const struct conf_inverter *c, const uint8_t *req, size_t n);
 	/* The answer to req[0..n) from b into out[0..cap): its length, 0 when
 	 * it gets none (not ours), -1 when cap is too small; *e the limits it
-	 * carried (e->limits false for an answer without them). */
-	int (*answer)(const struct conf_inverter *c, const struct inv_battery *b, const uint8_t *req, size_t n,
-		      uint8_t *out, size_t cap, struct inv_encoded *e);
+	 * carried (e->limits false for an answer without them).  A write it
+	 * answers may be kept in *kept (the output's, read by later answers);
+	 * nothing is kept by a request that gets no answer or -1.  Pure
+	 * otherwise (a dialect that keeps nothing ignores kept, may be NULL). */
+	int (*answer)(const struct conf_inverter *c, struct inv_485_kept *kept, const struct inv_battery *b,
+		      const uint8_t *req, size_t n, uint8_t *out, size_t cap, struct inv_encoded *e);
 };
 
 struct inv_codec {

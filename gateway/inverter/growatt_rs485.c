@@ -42,9 +42,10 @@ static void gw485_image(const struct inv_battery *b, uint16_t *r, struct inv_enc
 	e->dcl_a = r[GW485_REG_DCL] / 100.0f;
 }
 
-static int gw485_answer(const struct conf_inverter *c, const struct inv_battery *b, const uint8_t *req, size_t n,
-			uint8_t *out, size_t cap, struct inv_encoded *e)
+static int gw485_answer(const struct conf_inverter *c, struct inv_485_kept *kept, const struct inv_battery *b,
+			const uint8_t *req, size_t n, uint8_t *out, size_t cap, struct inv_encoded *e)
 {
+	(void)kept; /* it keeps nothing the inverter writes */
 	uint16_t r[GW485_REGS];
 
 	memset(e, 0, sizeof(*e));

@@ -39,7 +39,7 @@ static void answer(void *arg, const uint8_t *req, size_t n)
 	}
 	static uint8_t out[INV_485_ANSWER_MAX]; /* the loop's one thread: not on its stack */
 	struct inv_encoded e = { 0 }; /* a codec sets what it carries: ccl_only stays false */
-	int len = k->answer(&o->cfg, &b, req, n, out, sizeof(out), &e);
+	int len = k->answer(&o->cfg, &o->rs485.kept, &b, req, n, out, sizeof(out), &e);
 	if (len > 0 && gw_link_append(o->rs485.link, out, (size_t)len) == len) {
 		inv_485_rx_sent(&o->rs485.rx, out, (size_t)len); /* an adapter may echo it */
 		o->sent++;

@@ -78,6 +78,7 @@ struct inv_485_out {
 	struct gw_link *link;
 	struct inv_485_rx rx;          /* the requests being assembled, the framer's counters */
 	unsigned long unanswered;      /* requests for us not answered (silent) */
+	struct inv_485_kept kept;      /* what the inverter wrote that its dialect keeps (codec.h) */
 };
 
 struct inv_out;

@@ -207,9 +207,10 @@ static int ko_cyclic(const struct inv_battery *b, uint8_t *out, size_t cap, stru
 	return finish(u, sizeof(u), KO_ANSWER, out, cap);
 }
 
-static int ko_answer(const struct conf_inverter *c, const struct inv_battery *b, const uint8_t *req, size_t n,
-		     uint8_t *out, size_t cap, struct inv_encoded *e)
+static int ko_answer(const struct conf_inverter *c, struct inv_485_kept *kept, const struct inv_battery *b,
+		     const uint8_t *req, size_t n, uint8_t *out, size_t cap, struct inv_encoded *e)
 {
+	(void)kept; /* it keeps nothing the inverter writes */
 	uint8_t u[KO_MAX], f[KO_CYCLIC_LEN];
 	memset(e, 0, sizeof(*e));
 	/* not a request; or no data (nothing is answered before the source's

@@ -588,9 +588,10 @@ static bool p485_ours(const struct conf_inverter *c, const uint8_t *f, size_t n)
 	return pylon485_parse(f, n, &req) && p485_wants(&pc, &req);
 }
 
-static int p485_answer(const struct conf_inverter *c, const struct inv_battery *b, const uint8_t *f, size_t n,
-		       uint8_t *out, size_t cap, struct inv_encoded *e)
+static int p485_answer(const struct conf_inverter *c, struct inv_485_kept *kept, const struct inv_battery *b,
+		       const uint8_t *f, size_t n, uint8_t *out, size_t cap, struct inv_encoded *e)
 {
+	(void)kept; /* it keeps nothing the inverter writes */
 	struct pylon485_cfg pc;
 	struct pylon485_req req;
 

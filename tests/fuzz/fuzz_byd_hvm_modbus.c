@@ -20,11 +20,12 @@
  * register 30000, and carries the state 3 or 0 (stale), a SOC of at least
  * 1 %, energies of at most 57960 Wh, power limits of at most 30000 W and 0
  * for a direction not allowed or a stale source, a CVL of at most 450.0 V,
- * the written control block as 0 (the watchdog 0xFF00), and the limits the
- * codec reports exactly when it carries both power limits; a write is
- * answered only inside 400-418 and 500-506, with the request's first six
- * bytes; heard back after it went out the answer is dropped (an adapter's
- * echo); a buffer one byte short is refused. */
+ * 400-418 and 500-506 as the answered writes before left them (0 before
+ * any; FC 23's own write first), and the limits the codec reports exactly
+ * when it carries both power limits; a write is answered only inside
+ * 400-418 and 500-506, with the request's first six bytes; heard back
+ * after it went out the answer is dropped (an adapter's echo); a buffer one
+ * byte short is refused, and keeps nothing. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +45,8 @@ static const struct inv_485_codec *K(void)
 struct ctx {
 	struct conf_inverter cfg;
 	struct inv_battery b;
+	struct inv_485_kept kept;  /* the codec's, as the output holds it */
+	uint16_t wrote[512];       /* this target's own account of 400-418 and 500-506 */
 };
 
 static bool crc_ok(const uint8_t *f, size_t n)
@@ -60,6 +63,14 @@ static unsigned u16(const uint8_t *p)
 static bool writable(unsigned a, unsigned q)
 {
 	return q >= 1 && ((a >= 400 && a + q - 1 <= 418) || (a >= 500 && a + q - 1 <= 506));
+}
+
+/* An answered write of qty values v (big-endian) from register a, in the
+ * target's account. */
+static void wrote(struct ctx *x, unsigned a, unsigned qty, const uint8_t *v)
+{
+	for (unsigned i = 0; i < qty; i++)
+		x->wrote[a + i] = (uint16_t)u16(v + 2 * i);
 }
 
 /* The registers a read answer carries, register by register. */
@@ -84,8 +95,8 @@ static void check_read(const struct ctx *x, unsigned start, unsigned qty, const 
 			REQUIRE(v <= 4500);
 		if ((reg == 308 || reg == 309) && b->failsafe)
 			REQUIRE(v == 0);
-		if (reg >= 400 && reg <= 418)
-			REQUIRE(v == (reg == 401 ? 0xFF00u : 0u));
+		if (writable(reg, 1))
+			REQUIRE(v == x->wrote[reg]);
 	}
 	REQUIRE(e->limits == (start <= 306 && start + qty > 307));
 	REQUIRE(!e->limits || (isfinite(e->ccl_a) && isfinite(e->dcl_a) && e->ccl_a >= 0 && e->dcl_a >= 0));
@@ -107,17 +118,18 @@ static void check_echo(const uint8_t *req, size_t len, const uint8_t *out, int n
 static void check_answer(const uint8_t *f, size_t len, void *arg)
 {
 	static uint8_t out[INV_485_ANSWER_MAX];
-	const struct ctx *x = arg;
+	struct ctx *x = arg;
 	struct inv_encoded e;
 	bool ours = K()->ours(&x->cfg, f, len);
 	bool data = (x->b.present & INV_HAS_LIMITS) && (x->b.present & INV_HAS_SOC);
-	int n = K()->answer(&x->cfg, &x->b, f, len, out, sizeof(out), &e);
+	struct inv_485_kept had = x->kept;
+	int n = K()->answer(&x->cfg, &x->kept, &x->b, f, len, out, sizeof(out), &e);
 
 	REQUIRE(len >= 8 && crc_ok(f, len));
 	REQUIRE(ours == (f[0] == x->cfg.address));
 	REQUIRE(n >= 0 && (n > 0) == (ours && data));
 	if (n == 0) {
-		REQUIRE(!e.limits);
+		REQUIRE(!e.limits && !memcmp(&had, &x->kept, sizeof(had)));
 		return;
 	}
 	REQUIRE(crc_ok(out, (size_t)n) && out[0] == x->cfg.address && (out[1] & 0x7F) == f[1]);
@@ -125,17 +137,23 @@ static void check_answer(const uint8_t *f, size_t len, void *arg)
 	if (out[1] & 0x80) {
 		REQUIRE(n == 5 && out[2] >= 1 && out[2] <= 3 && !e.limits);
 		REQUIRE((out[2] == 1) == (fc != 3 && fc != 6 && fc != 16 && fc != 23));
+		REQUIRE(!memcmp(&had, &x->kept, sizeof(had))); /* a refused write keeps nothing */
 	} else if (fc == 3 || fc == 23) {
-		check_read(x, u16(f + 2), u16(f + 4), out, n, &e);
-		if (fc == 23)
+		if (fc == 23) {
 			REQUIRE(writable(u16(f + 6), u16(f + 8)));
+			wrote(x, u16(f + 6), u16(f + 8), f + 11); /* written, then read */
+		}
+		check_read(x, u16(f + 2), u16(f + 4), out, n, &e);
 	} else {
 		REQUIRE((fc == 6 || fc == 16) && n == 8 && !memcmp(out, f, 6) && !e.limits);
 		REQUIRE(writable(u16(f + 2), fc == 6 ? 1 : u16(f + 4)));
+		wrote(x, u16(f + 2), fc == 6 ? 1 : u16(f + 4), fc == 6 ? f + 4 : f + 7);
 	}
 	check_echo(f, len, out, n);
-	/* a buffer one byte short is refused, never overrun */
-	REQUIRE(K()->answer(&x->cfg, &x->b, f, len, out, (size_t)n - 1, &e) == -1);
+	/* a buffer one byte short is refused, never overrun, and keeps nothing */
+	had = x->kept;
+	REQUIRE(K()->answer(&x->cfg, &x->kept, &x->b, f, len, out, (size_t)n - 1, &e) == -1);
+	REQUIRE(!memcmp(&had, &x->kept, sizeof(had)));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -143,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct ctx x;
 	struct fz_in in = { data, size };
 
-	memset(&x.cfg, 0, sizeof(x.cfg));
+	memset(&x, 0, sizeof(x));
 	x.cfg.protocol = CONF_INV_BYD_HVM_MODBUS;
 	size_t chunk = 1 + fz_u8(&in) % 64;
 	x.cfg.address = 1 + fz_u8(&in) % 247;

@@ -96,7 +96,7 @@ static void check_answer(const uint8_t *f, size_t len, void *arg)
 	struct inv_encoded e;
 	bool ours = K()->ours(c, f, len);
 	bool data = (b->present & INV_HAS_LIMITS) && (b->present & INV_HAS_SOC);
-	int n = K()->answer(c, b, f, len, out, sizeof(out), &e);
+	int n = K()->answer(c, NULL, b, f, len, out, sizeof(out), &e);
 
 	REQUIRE(crc_ok(f, len));
 	REQUIRE(ours == (f[0] == c->address));
@@ -132,7 +132,7 @@ static void check_answer(const uint8_t *f, size_t len, void *arg)
 		(v == INV_SCAN_BAD_FORMAT && holds_request(out, (size_t)n)));
 	REQUIRE(v != INV_SCAN_OTHER || fz485_echo(K(), out, (size_t)n) == 0);
 	/* a buffer one byte short is refused, never overrun */
-	REQUIRE(K()->answer(c, b, f, len, out, (size_t)n - 1, &e) == -1);
+	REQUIRE(K()->answer(c, NULL, b, f, len, out, (size_t)n - 1, &e) == -1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -108,7 +108,7 @@ static void check_answer(const uint8_t *f, size_t len, void *arg)
 	REQUIRE((q[1] == 0x62 && len == 10) || (q[1] == 0x63 && len >= 10));
 	REQUIRE(K()->ours(&c, f, len));
 	bool data = (b->present & INV_HAS_LIMITS) && (b->present & INV_HAS_SOC);
-	int n = K()->answer(&c, b, f, len, out, sizeof(out), &e);
+	int n = K()->answer(&c, NULL, b, f, len, out, sizeof(out), &e);
 	size_t want = data ? expected(q) : 0;
 	REQUIRE(n >= 0 && (size_t)n == want);
 	if (!n) {
@@ -125,7 +125,7 @@ static void check_answer(const uint8_t *f, size_t len, void *arg)
 	size_t used;
 	REQUIRE(K()->scan(out, (size_t)n, &used) == INV_SCAN_OTHER && used == (size_t)n);
 	REQUIRE(fz485_echo(K(), out, (size_t)n) == 0);
-	REQUIRE(K()->answer(&c, b, f, len, out, (size_t)n - 1, &e) == -1);
+	REQUIRE(K()->answer(&c, NULL, b, f, len, out, (size_t)n - 1, &e) == -1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -167,7 +167,7 @@ static void check_reply(const struct conf_inverter *c, const uint8_t *f, size_t 
 	struct bms_pylonframe h;
 	struct inv_encoded e;
 	bool ours = k->ours(c, f, len);
-	int n = k->answer(c, b, f, len, out, sizeof(out), &e);
+	int n = k->answer(c, NULL, b, f, len, out, sizeof(out), &e);
 
 	REQUIRE(n >= 0 && n <= PYLON485_REPLY_MAX);
 	REQUIRE((n > 0) == ours);
@@ -188,7 +188,7 @@ static void check_reply(const struct conf_inverter *c, const uint8_t *f, size_t 
 	REQUIRE(echo.n == 0);
 	REQUIRE(n > PYLON485_REQ_MAX ? rx.count[INV_SCAN_OVERLONG] == 1 : rx.count[INV_SCAN_OTHER] == 1);
 	/* a buffer one byte short is refused, never overrun */
-	REQUIRE(k->answer(c, b, f, len, out, (size_t)n - 1, &e) == -1 && !e.limits);
+	REQUIRE(k->answer(c, NULL, b, f, len, out, (size_t)n - 1, &e) == -1 && !e.limits);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

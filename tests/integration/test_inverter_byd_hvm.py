@@ -21,11 +21,13 @@ the registers with its own reading of gateway/inverter/PROTOCOLS.md §23:
   at 202 and 304, the remaining one from the SOC at 305); the CVL and DVL
   at 205 / 206; the identity 100-167 ("SI", "BYD", "BYD Battery-Box Premium
   HV", "5.0", "3.26", the serial number in BYD's form); zeros elsewhere;
-- the writes: Fronius's control block (FC 16 at 400-408), its watchdog (FC 06
-  at 401), FC 23 (read 306-307, write 401) answered, nothing kept (400-418
-  read 0, 401 0xFF00); a write to 300 or 205 gets exception 02, FC 04
-  exception 01, a read past 29999 exception 02; the answer echoed back (an
-  adapter that echoes) is not answered again;
+- the writes: 400-418 read 0 before any; Fronius's control block (FC 16 at
+  400-408), its watchdog (FC 06 at 401), FC 23 (read 306-307, write 401)
+  and the droop law (FC 16 at 500-506) answered and read back as written
+  (401 the watchdog's last value; FC 23 reading what it writes), the state,
+  the CVL and the limits unchanged; a write to 300 or 205 gets exception
+  02, and keeps nothing; FC 04 exception 01, a read past 29999 exception 02;
+  the answer echoed back (an adapter that echoes) is not answered again;
 - a bank of two strings of two 32-cell packs: the bank's voltage, current
   and limits in the answer, a member's over-voltage and a stale member.
 """
@@ -210,27 +212,40 @@ def test_values(env):
 
 
 def test_writes(env):
-    print("== the writes: answered as a BYD, kept nowhere")
+    print("== the writes: answered as a BYD, read back as written, the limits unchanged")
     m, port = env["m"], env["http"]
     cl = m.cl
-    before = D.ask(m)
+    before = hv485.ask_until(env, lambda a: True, 10)
+    c.eq(m.regs(400, 19, 3.0), [0] * 19, "400-418 read 0 before any write (the watchdog 401 too)")
     m.patient()
     r = cl.write_registers(400, [2, 0x00FF, 60, 0, 0, 0x63BF, 0x9B67, 0, 1], slave=SLAVE)
     c.ok(not r.isError() and r.address == 400 and r.count == 9, "FC 16 400-408 (Fronius's control block): answered")
-    r = cl.write_register(401, 0x00FF, slave=SLAVE)
-    c.ok(not r.isError() and r.address == 401 and r.value == 0x00FF, "FC 06 401 (the watchdog): the echo")
+    c.eq(m.regs(400, 9, 3.0), [2, 0x00FF, 60, 0, 0, 0x63BF, 0x9B67, 0, 1], "400-408 read back as written")
+    m.patient()
+    r = cl.write_register(401, 0xFF00, slave=SLAVE)
+    c.ok(not r.isError() and r.address == 401 and r.value == 0xFF00, "FC 06 401 (the watchdog): the echo")
+    c.eq(m.regs(401, 1, 3.0), [0xFF00], "401 reads the watchdog's last value")
+    m.patient()
     # (this pymodbus's FC 23 takes the slave as `unit`)
-    r = cl.readwrite_registers(read_address=306, read_count=2, write_address=401, write_registers=[0xFF00],
+    r = cl.readwrite_registers(read_address=306, read_count=2, write_address=401, write_registers=[0x00FF],
                                unit=SLAVE)
     c.ok(not r.isError() and len(r.registers) == 2 and before and r.registers == [before["regs"][306],
          before["regs"][307]], "FC 23: read 306-307, write 401: the two registers (%s)" % r)
+    m.patient()
+    r = cl.readwrite_registers(read_address=400, read_count=3, write_address=401, write_registers=[0xFF00],
+                               unit=SLAVE)
+    c.ok(not r.isError() and r.registers == [2, 0xFF00, 60], "FC 23: read 400-402, write 401: the read sees the "
+         "write (%s)" % r)
+    m.patient()
     r = cl.write_registers(500, [1, 2, 3, 4, 5, 6, 7], slave=SLAVE)
     c.ok(not r.isError(), "FC 16 500-506 (the droop law): answered")
-    block = m.regs(400, 19, 3.0)
-    c.eq(block, [0, 0xFF00] + [0] * 17, "400-418 read as before any write: nothing kept")
-    after = D.ask(m)
-    c.ok(before and after and after["regs"][300] == 3 and after["cvl"] == before["cvl"],
-         "the state and the CVL unchanged by the writes")
+    c.eq(m.regs(400, 19, 3.0), [2, 0xFF00, 60, 0, 0, 0x63BF, 0x9B67, 0, 1] + [0] * 10,
+         "400-418 read back as written")
+    c.eq(m.regs(499, 9, 3.0), [0, 1, 2, 3, 4, 5, 6, 7, 0], "500-506 read back as written")
+    after = hv485.ask_until(env, lambda a: True, 10)
+    c.ok(before and after and after["regs"][300] == 3 and after["cvl"] == before["cvl"] and
+         (after["regs"][306], after["regs"][307]) == (before["regs"][306], before["regs"][307]),
+         "the state, the CVL and the power limits unchanged by the writes")
     m.patient()
     for what, req in (("FC 06 at 300", lambda: cl.write_register(300, 1, slave=SLAVE)),
                       ("FC 16 at 205 (the CVL)", lambda: cl.write_registers(205, [5000], slave=SLAVE)),
@@ -239,6 +254,10 @@ def test_writes(env):
         m.patient()
         r = req()
         c.ok(isinstance(r, ExceptionResponse) and r.exception_code == 2, "%s: exception 02 (%s)" % (what, r))
+    c.eq(m.regs(418, 1, 3.0), [0], "418 as before the refused write across 418-419: nothing kept")
+    a = hv485.ask_until(env, lambda a: True, 10)
+    c.ok(a and a["regs"][300] == 3 and a["regs"][205] == before["regs"][205],
+         "300 and 205 as before the refused writes (%s, %s)" % (a and a["regs"][300], a and a["regs"][205]))
     m.patient()
     r = cl.read_input_registers(300, 2, slave=SLAVE)
     c.ok(isinstance(r, ExceptionResponse) and r.exception_code == 1, "FC 04: exception 01 (%s)" % r)

@@ -6,8 +6,10 @@
  * chunking; every answer byte for byte: the state block 300-323, the
  * nameplate 200-212, the identity 100-167 (Battery-Emulator's static bytes
  * at 118-121, "BYD Batt"), zeros elsewhere; the writes Fronius makes
- * (400-418, 500-506) answered and kept nowhere, the others refused; the
- * exceptions 01, 02, 03; its address only; the roundings and clamps (SOC
+ * (400-418, 500-506) answered and read back as written (401 0 before any
+ * write; FC 23 reads what it wrote; nothing kept by a refused write, one
+ * before data or an answer that does not fit; the image and the limits
+ * unchanged), the others refused; the exceptions 01, 02, 03; its address only; the roundings and clamps (SOC
  * never under 1 %, energies at 57960 Wh, powers at 30000 W, the CVL at
  * 450.0 V); the safety rules: nothing before data, the fail-safe battery
  * (standby, no power either way, no voltage after the contactors), and the
@@ -56,12 +58,28 @@
 #define ANS_WR_CVL "1590028DC5"
 #define RW_LIMITS "1517013200020191000102FF00CCD7" /* FC 23: read 306-307, write 401 */
 #define ANS_RW "151704258F1F4C9E04"
+#define REQ_401 "150301910001D70F"
+#define ANS_401_0 "15030200008847"      /* before any write */
+#define ANS_401_00FF "15030200FFC807"
+#define ANS_401_FF00 "150302FF00C9B7"
+#define REQ_CONTROL "15030190001306C2" /* 400-418 */
+#define ANS_CONTROL_RD "150326000200FF003C0000000063BF9B6700000001000000000000000000000000000000000000000093AE"
+#define ANS_CONTROL_RW "1503260002FF00003C0000000063BF9B67000000010000000000000000000000000000000000000000D3BE"
+#define RW_401 "1517019100010191000102123436C8" /* FC 23: read 401, write 401 = 1234 */
+#define ANS_RW_401 "151702123480C0"
+#define WR_DROOP "151001F400070E0001000200030004000500060007284E" /* 500-506 = 1..7 */
+#define ANS_DROOP "151001F40007C2D1"
+#define REQ_DROOP "150301F300097717" /* 499-507 */
+#define ANS_DROOP_RD "1503120000000100020003000400050006000700003290"
 #define REQ_SLAVE1 "0103012C001885F5"
 
 static const struct inv_485_codec *K(void)
 {
 	return &inv_codec_byd_hvm_modbus.rs485;
 }
+
+/* what the inverter wrote, kept (the output's) */
+static struct inv_485_kept kept;
 
 static size_t hex(const char *h, uint8_t *out, size_t cap)
 {
@@ -186,7 +204,7 @@ static void answers(const struct conf_inverter *c, const struct inv_battery *b, 
 {
 	uint8_t q[64], out[INV_485_ANSWER_MAX], w[300];
 	size_t nq = hex(req, q, sizeof(q));
-	int n = K()->answer(c, b, q, nq, out, sizeof(out), e);
+	int n = K()->answer(c, &kept, b, q, nq, out, sizeof(out), e);
 	if (!want) {
 		CHECK_EQ_INT(n, 0);
 		return;
@@ -194,6 +212,43 @@ static void answers(const struct conf_inverter *c, const struct inv_battery *b, 
 	size_t nw = hex(want, w, sizeof(w));
 	CHECK_EQ_INT(n, (int)nw);
 	CHECK(n == (int)nw && memcmp(out, w, nw) == 0);
+}
+
+/* The writes Fronius makes: answered (FC 06 echoes), read back as
+ * written; the image and its limits never change. */
+static void test_writes(const struct conf_inverter *c, const struct inv_battery *b)
+{
+	struct inv_encoded e;
+	uint8_t q[64], out[64];
+
+	memset(&kept, 0, sizeof(kept));
+	answers(c, b, REQ_401, ANS_401_0, &e); /* 0 before any write */
+	answers(c, b, WR_WATCHDOG, WR_WATCHDOG, &e);
+	answers(c, b, REQ_401, ANS_401_00FF, &e);
+	answers(c, b, WR_CONTROL, ANS_CONTROL, &e);
+	answers(c, b, REQ_CONTROL, ANS_CONTROL_RD, &e);
+	answers(c, b, RW_LIMITS, ANS_RW, &e); /* 401 = FF00, the limits read */
+	CHECK(e.limits);
+	answers(c, b, REQ_CONTROL, ANS_CONTROL_RW, &e);
+	answers(c, b, WR_DROOP, ANS_DROOP, &e);
+	answers(c, b, REQ_DROOP, ANS_DROOP_RD, &e);
+	/* FC 23 writes, then reads what it wrote; not when its answer does not fit */
+	hex(RW_401, q, sizeof(q));
+	CHECK_EQ_INT(K()->answer(c, &kept, b, q, 15, out, 6, &e), -1);
+	answers(c, b, REQ_401, ANS_401_FF00, &e);
+	answers(c, b, RW_401, ANS_RW_401, &e);
+	answers(c, b, REQ_401, "15030212348530", &e);
+	/* the image and its limits as before the writes */
+	answers(c, b, REQ, ANS, &e);
+	answers(c, b, REQ_PLATE, ANS_PLATE, &e);
+	/* writes elsewhere: refused, nothing kept (300 and 205 read as before) */
+	struct inv_485_kept had = kept;
+	answers(c, b, WR_STATE, ANS_WR_STATE, &e);
+	answers(c, b, WR_CVL, ANS_WR_CVL, &e);
+	answers(c, b, "151001A200020400010002E46F" /* 418-419 */, ANS_WR_CVL, &e);
+	CHECK(memcmp(&had, &kept, sizeof(kept)) == 0);
+	answers(c, b, REQ, ANS, &e);
+	answers(c, b, REQ_PLATE, ANS_PLATE, &e);
 }
 
 static void test_answers(void)
@@ -218,26 +273,17 @@ static void test_answers(void)
 	answers(&c, &b, REQ_PAST, ANS_PAST, &e);
 	answers(&c, &b, REQ_ZERO, ANS_ZERO, &e);
 	answers(&c, &b, REQ_FC04, ANS_FC04, &e);
-	/* the writes Fronius makes: answered (FC 06 echoes), nothing kept */
-	answers(&c, &b, WR_WATCHDOG, WR_WATCHDOG, &e);
-	answers(&c, &b, WR_CONTROL, ANS_CONTROL, &e);
-	answers(&c, &b, RW_LIMITS, ANS_RW, &e);
-	CHECK(e.limits);
-	answers(&c, &b, "150301910001D70F", "150302FF00C9B7", &e); /* 401 reads as before the writes */
-	answers(&c, &b, REQ, ANS, &e);
-	/* writes elsewhere: refused */
-	answers(&c, &b, WR_STATE, ANS_WR_STATE, &e);
-	answers(&c, &b, WR_CVL, ANS_WR_CVL, &e);
+	test_writes(&c, &b);
 	/* its address only */
 	hex(REQ_SLAVE1, q, sizeof(q));
 	CHECK(!K()->ours(&c, q, 8));
 	answers(&c, &b, REQ_SLAVE1, NULL, &e);
 	struct conf_inverter c1 = cfg(1);
 	CHECK(K()->ours(&c1, q, 8));
-	CHECK_EQ_INT(K()->answer(&c1, &b, q, 8, out, sizeof(out), &e), 53);
+	CHECK_EQ_INT(K()->answer(&c1, &kept, &b, q, 8, out, sizeof(out), &e), 53);
 	/* too small a room */
 	hex(REQ, q, sizeof(q));
-	CHECK_EQ_INT(K()->answer(&c, &b, q, 8, out, 52, &e), -1);
+	CHECK_EQ_INT(K()->answer(&c, &kept, &b, q, 8, out, 52, &e), -1);
 	CHECK(!e.limits);
 }
 
@@ -248,7 +294,7 @@ static void state_regs(const struct inv_battery *b, unsigned *r)
 	struct inv_encoded e;
 	uint8_t q[8], out[64];
 	hex(REQ, q, sizeof(q));
-	CHECK_EQ_INT(K()->answer(&c, b, q, 8, out, sizeof(out), &e), 53);
+	CHECK_EQ_INT(K()->answer(&c, &kept, b, q, 8, out, sizeof(out), &e), 53);
 	for (int i = 0; i < 24; i++)
 		r[i] = (unsigned)out[3 + 2 * i] << 8 | out[4 + 2 * i];
 }
@@ -299,15 +345,15 @@ static void test_values(void)
 	battery(&b);
 	b.cvl_v = 460.0f;
 	hex(REQ_PLATE, q, sizeof(q));
-	CHECK_EQ_INT(K()->answer(&c, &b, q, 8, out, sizeof(out), &e), 31);
+	CHECK_EQ_INT(K()->answer(&c, &kept, &b, q, 8, out, sizeof(out), &e), 31);
 	CHECK_EQ_INT(out[3 + 10] << 8 | out[4 + 10], 4500);
 	/* without a tag the serial number ends in 00001, as Battery-Emulator's */
 	b.machine_tag[0] = '\0';
 	hex("150300960008A734", q, sizeof(q)); /* 150-157 */
-	CHECK_EQ_INT(K()->answer(&c, &b, q, 8, out, sizeof(out), &e), 21);
+	CHECK_EQ_INT(K()->answer(&c, &kept, &b, q, 8, out, sizeof(out), &e), 21);
 	CHECK(memcmp(out + 3, "P030T020Z19111800001", 16) == 0);
 	hex("1503009E0002A6F1", q, sizeof(q)); /* 158-159: the last four characters */
-	CHECK_EQ_INT(K()->answer(&c, &b, q, 8, out, sizeof(out), &e), 9);
+	CHECK_EQ_INT(K()->answer(&c, &kept, &b, q, 8, out, sizeof(out), &e), 9);
 	CHECK(memcmp(out + 3, "0001", 4) == 0);
 }
 
@@ -319,9 +365,12 @@ static void test_safety_codec(void)
 	struct inv_encoded e;
 
 	memset(&b, 0, sizeof(b)); /* nothing yet */
+	memset(&kept, 0, sizeof(kept));
 	answers(&c, &b, REQ, NULL, &e);
 	answers(&c, &b, WR_WATCHDOG, NULL, &e);
 	CHECK(!e.limits);
+	static const struct inv_485_kept none;
+	CHECK(memcmp(&kept, &none, sizeof(kept)) == 0); /* a write not answered is not kept */
 	battery(&b);
 	b.present &= ~INV_HAS_SOC;
 	answers(&c, &b, REQ, NULL, &e);
@@ -347,7 +396,7 @@ static int poll_at(struct inv_out *o, double now, bool fresh, const struct inv_b
 	struct inv_encoded e;
 	hex(REQ, q, sizeof(q));
 	inv_update_state(o, true, fresh, now);
-	int n = inv_state_speaks(o->state) ? K()->answer(&o->cfg, b, q, sizeof(q), out, sizeof(out), &e) : 0;
+	int n = inv_state_speaks(o->state) ? K()->answer(&o->cfg, &o->rs485.kept, b, q, sizeof(q), out, sizeof(out), &e) : 0;
 	if (want) {
 		size_t nw = hex(want, w, sizeof(w));
 		CHECK(n == (int)nw && memcmp(out, w, nw) == 0);

@@ -143,7 +143,7 @@ static void answers(const struct conf_inverter *c, const struct inv_battery *b, 
 {
 	uint8_t q[64], out[INV_485_ANSWER_MAX], w[64];
 	size_t nq = hex(req, q, sizeof(q));
-	int n = K()->answer(c, b, q, nq, out, sizeof(out), e);
+	int n = K()->answer(c, NULL, b, q, nq, out, sizeof(out), e);
 	if (!want) {
 		CHECK_EQ_INT(n, 0);
 		return;
@@ -177,16 +177,16 @@ static void test_answers(void)
 	answers(&c, &b, REQ_ADDR2, NULL, &e);
 	struct conf_inverter c2 = cfg(2);
 	CHECK(K()->ours(&c2, q, sizeof(q)));
-	CHECK(K()->answer(&c2, &b, q, sizeof(q), out, sizeof(out), &e) == 43);
+	CHECK(K()->answer(&c2, NULL, &b, q, sizeof(q), out, sizeof(out), &e) == 43);
 	/* too small a room */
 	hex(REQ, q, sizeof(q));
-	CHECK_EQ_INT(K()->answer(&c, &b, q, sizeof(q), out, 20, &e), -1);
+	CHECK_EQ_INT(K()->answer(&c, NULL, &b, q, sizeof(q), out, 20, &e), -1);
 	/* the SOC rounded down, a limit never above what is allowed, clamped */
 	b.soc = 99.99f;
 	b.ccl_a = 700;
 	b.dcl_a = 12.349f;
 	hex(REQ04, q, sizeof(q));
-	CHECK_EQ_INT(K()->answer(&c, &b, q, sizeof(q), out, sizeof(out), &e), 9);
+	CHECK_EQ_INT(K()->answer(&c, NULL, &b, q, sizeof(q), out, sizeof(out), &e), 9);
 	CHECK_EQ_INT(out[3] << 8 | out[4], 0xFFFF);
 	CHECK_EQ_INT(out[5] << 8 | out[6], 1234);
 }
@@ -226,7 +226,7 @@ static int poll_at(struct inv_out *o, double now, bool fresh, const struct inv_b
 	struct inv_encoded e;
 	hex(REQ, q, sizeof(q));
 	inv_update_state(o, true, fresh, now);
-	int n = inv_state_speaks(o->state) ? K()->answer(&o->cfg, b, q, sizeof(q), out, sizeof(out), &e) : 0;
+	int n = inv_state_speaks(o->state) ? K()->answer(&o->cfg, NULL, b, q, sizeof(q), out, sizeof(out), &e) : 0;
 	if (want) {
 		size_t nw = hex(want, w, sizeof(w));
 		CHECK(n == (int)nw && memcmp(out, w, nw) == 0);

@@ -161,7 +161,7 @@ static void answers(const struct inv_battery *b, const char *req, const char *wa
 	struct conf_inverter c = cfg();
 	uint8_t q[64], out[INV_485_ANSWER_MAX], w[128];
 	size_t nq = hex(req, q, sizeof(q));
-	int n = K()->answer(&c, b, q, nq, out, sizeof(out), e);
+	int n = K()->answer(&c, NULL, b, q, nq, out, sizeof(out), e);
 	if (!want) {
 		CHECK_EQ_INT(n, 0);
 		return;
@@ -199,12 +199,12 @@ static void test_answers(void)
 	CHECK(!K()->ours(&c, q, 8));
 	/* too small a room */
 	hex(ASK_CYCLIC, q, sizeof(q));
-	CHECK_EQ_INT(K()->answer(&c, &b, q, 10, out, 63, &e), -1);
+	CHECK_EQ_INT(K()->answer(&c, NULL, &b, q, 10, out, 63, &e), -1);
 	CHECK(!e.limits);
 	/* at 100 %: CCL 0 and byte 57 0x40 (Battery-Emulator); a limit rounded down to 0.1 A */
 	b.soc = 100;
 	b.dcl_a = 12.349f;
-	CHECK_EQ_INT(K()->answer(&c, &b, q, 10, out, sizeof(out), &e), 64);
+	CHECK_EQ_INT(K()->answer(&c, NULL, &b, q, 10, out, sizeof(out), &e), 64);
 	CHECK_NEAR(e.ccl_a, 0, 1e-6);
 	CHECK_NEAR(e.dcl_a, 12.3, 1e-5);
 	CHECK_EQ_INT(out[57], 0x40);
@@ -212,14 +212,14 @@ static void test_answers(void)
 	CHECK_EQ_INT(out[56], 1);
 	/* nothing allowed either way, fresh: disabled (byte 56 = 0, 59 = 2) */
 	b.charge_allowed = b.discharge_allowed = false;
-	CHECK_EQ_INT(K()->answer(&c, &b, q, 10, out, sizeof(out), &e), 64);
+	CHECK_EQ_INT(K()->answer(&c, NULL, &b, q, 10, out, sizeof(out), &e), 64);
 	CHECK_EQ_INT(out[56], 4); /* a zero, stuffed: the distance to the next one, byte 60 */
 	CHECK_EQ_INT(out[59], 2);
 	/* report_modules: the blocks in series (info bytes 32-33) */
 	battery(&b);
 	b.report_modules = 7;
 	hex(ASK_INFO, q, sizeof(q));
-	CHECK_EQ_INT(K()->answer(&c, &b, q, 10, out, sizeof(out), &e), 40);
+	CHECK_EQ_INT(K()->answer(&c, NULL, &b, q, 10, out, sizeof(out), &e), 40);
 	CHECK_EQ_INT(out[32], 7);
 }
 
@@ -254,7 +254,7 @@ static int poll_at(struct inv_out *o, double now, bool fresh, const struct inv_b
 	struct inv_encoded e;
 	hex(ASK_CYCLIC, q, sizeof(q));
 	inv_update_state(o, true, fresh, now);
-	int n = inv_state_speaks(o->state) ? K()->answer(&o->cfg, b, q, 10, out, sizeof(out), &e) : 0;
+	int n = inv_state_speaks(o->state) ? K()->answer(&o->cfg, NULL, b, q, 10, out, sizeof(out), &e) : 0;
 	if (want) {
 		size_t nw = hex(want, w, sizeof(w));
 		CHECK(n == (int)nw && memcmp(out, w, nw) == 0);

@@ -484,7 +484,7 @@ static int codec_answer(const struct conf_inverter *c, const char *req, const st
 	if (k->scan((const uint8_t *)req, n, &used) != INV_SCAN_REQUEST || used != n)
 		return -100;
 	bool ours = k->ours(c, (const uint8_t *)req, n);
-	int len = k->answer(c, b, (const uint8_t *)req, n, (uint8_t *)out, cap - 1, e);
+	int len = k->answer(c, NULL, b, (const uint8_t *)req, n, (uint8_t *)out, cap - 1, e);
 	if (ours != (len != 0))
 		return -101;
 	if (len >= 0)
@@ -554,11 +554,11 @@ static void test_codec(void)
 	CHECK(codec_answer(&c, REQ_63_3, &b, out, sizeof(out), &e) > 0);
 	CHECK(strncmp(out, "~20034600D012", 13) == 0);
 	/* too small a buffer; bytes that are no request */
-	CHECK_EQ_INT(inv_codec_pylon_rs485.rs485.answer(&c, &b, (const uint8_t *)REQ_63_3, strlen(REQ_63_3),
+	CHECK_EQ_INT(inv_codec_pylon_rs485.rs485.answer(&c, NULL, &b, (const uint8_t *)REQ_63_3, strlen(REQ_63_3),
 							(uint8_t *)out, 20, &e), -1);
 	CHECK(!e.limits);
 	CHECK(!inv_codec_pylon_rs485.rs485.ours(&c, (const uint8_t *)"~2003", 5));
-	CHECK_EQ_INT(inv_codec_pylon_rs485.rs485.answer(&c, &b, (const uint8_t *)F4F, strlen(F4F),
+	CHECK_EQ_INT(inv_codec_pylon_rs485.rs485.answer(&c, NULL, &b, (const uint8_t *)F4F, strlen(F4F),
 							(uint8_t *)out, sizeof(out), &e), 0);
 }
 
