@@ -17,6 +17,11 @@
 # from a sixth address, bmsgw's CPU), guesses from rotating addresses (each
 # real user's first login's time) (tests/tools/bench_page_attacks.py;
 # `bash tests/bench.sh attacks` runs only that; ATTACK_SECONDS, GUESSERS);
+# Modbus/TCP Security under a flood of silent connections (32 addresses
+# holding 8 each): how many of a good Operator's connections, one every
+# 50 ms, succeed, their times, bmsgw's CPU (tests/tools/bench_mbtls_flood.py;
+# `bash tests/bench.sh tlsflood` runs only that; TLSFLOOD_SECONDS, BMSGW=
+# another binary to compare);
 # listen mode: the delay from an answer heard on a bus with another master to
 # its registers (tests/tools/bench_listen.py);
 # Bluetooth LE reconnects and Modbus latency while a BLE link flaps
@@ -64,9 +69,11 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-build}
 esphome() { BIN=$BIN /usr/bin/python3 tests/tools/bench_esphome.py "${ESPHOME_SECONDS:-20}"; }
 attacks() { BIN=$BIN /usr/bin/python3 tests/tools/bench_page_attacks.py "${ATTACK_SECONDS:-10}"; }
-# `tests/bench.sh esphome`: only the ESPHome proxies' figures; `attacks`: only the page's
+tlsflood() { BIN=$BIN /usr/bin/python3 tests/tools/bench_mbtls_flood.py "${TLSFLOOD_SECONDS:-6}" 2; }
+# `tests/bench.sh esphome`: only the ESPHome proxies' figures; `attacks`: only the page's; `tlsflood`: only 802's
 if [ "${1:-}" = esphome ]; then esphome; exit; fi
 if [ "${1:-}" = attacks ]; then attacks; exit; fi
+if [ "${1:-}" = tlsflood ]; then tlsflood; exit; fi
 conf=$(mktemp --suffix=.ini)
 # Modbus/TCP Security on 15802: a CA, the server's and a client's certificates
 tlsdir=$(mktemp -d)
@@ -200,6 +207,7 @@ BIN=$BIN /usr/bin/python3 tests/tools/bench_backfill.py
 BIN=$BIN /usr/bin/python3 tests/tools/bench_wire.py "${WIRE_SECONDS:-10}"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_http.py "${HTTP_SECONDS:-10}"
 attacks
+tlsflood
 BIN=$BIN /usr/bin/python3 tests/tools/bench_listen.py "${LISTEN_ROUNDS:-40}"
 # a build with Bluetooth (libsystemd) and a dbus-daemon for the fake BlueZ
 if command -v dbus-daemon >/dev/null && ! "$BIN/bmsgw" --ble-scan=1 2>&1 | grep -q "without Bluetooth"; then

@@ -22,18 +22,24 @@
  *
  * A handshake costs the server a slot and a timer until it finishes, so a
  * client that opens many and finishes none must not keep a good client
- * out: at most HS_MAX handshakes are in flight (HS_PER_HOST from one
+ * out: at most HS_MAX connections are unfinished (HS_PER_HOST from one
  * address), each has GW_MBTLS_HANDSHAKE_S seconds, and a new connection
- * beyond the caps (or at max_clients) drops the oldest unfinished
- * handshake (of its own address first).  A real handshake finishes in
- * milliseconds, so only a stalled one is ever dropped.  An episode of
- * drops is logged once when it starts and once when it ends, as the
+ * beyond the caps (or at max_clients) makes one of them give way, of the
+ * address that holds the most (tlsroom.c says which and why).  A
+ * connection that has sent nothing costs no TLS state: its GnuTLS session
+ * is made when its first bytes come (a flood of silent connections makes
+ * none), and one whose bytes wait unread has moved, so it never gives way
+ * for that flood.  A real handshake finishes in milliseconds, so only a
+ * stalled one, or one of a flooding address, is ever dropped.  An episode
+ * of drops is logged once when it starts and once when it ends, as the
  * server logs its max_clients episodes; a refused handshake is logged with
  * its reason, by address (the log folds repeats).
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "../core/acceptor.h"
@@ -54,38 +60,30 @@ static void drops_end(struct gw_server *srv)
 	srv->hs_full = false;
 }
 
-/* c gives way before o (NULL: none yet). */
-static bool sooner_gone(const struct gw_client *c, const struct gw_client *o)
+/* c has bytes waiting that the loop has not read yet: it has moved (a
+ * good client whose ClientHello came while the flood was being accepted). */
+static bool bytes_wait(struct gw_client *c)
 {
-	if (!o)
-		return true;
-	if (c->hs_answered != o->hs_answered)
-		return !c->hs_answered;
-	return c->hs_step <= o->hs_step;
+	int n = 0;
+	return (ioctl(c->fd, FIONREAD, &n) == 0 && n > 0) || (c->tls && gw_tls_pending(c->tls));
 }
 
-void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss)
+/* Who gives way to a new connection from ss (NULL: nobody): tlsroom.c's
+ * choice, unless its bytes wait unread; then it has moved, and the choice
+ * is made again (four times at most: the fifth goes whatever it holds). */
+static struct gw_client *victim(struct gw_server *srv, const struct sockaddr_storage *ss, bool full)
 {
-	struct gw_client *oldest = NULL, *oldest_here = NULL;
-	int here = 0;
-	/* the one that gives way: a handshake whose ClientHello never came
-	 * whole (a flood's connections stall there; a good client's is answered
-	 * at once) before one that was answered, and among them the one that
-	 * moved least recently */
-	for (struct gw_client *c = srv->clients; c; c = c->next) {
-		if (!c->handshaking)
-			continue;
-		if (sooner_gone(c, oldest))
-			oldest = c;
-		if (gw_same_host(&c->addr, ss)) {
-			here++;
-			if (sooner_gone(c, oldest_here))
-				oldest_here = c;
-		}
+	for (int i = 0;; i++) {
+		struct gw_client *v = gw_room_victim(srv, ss, HS_PER_HOST, full);
+		if (!v || i == 4 || !bytes_wait(v))
+			return v;
+		v->hs_step = gw_mono();
 	}
-	int max = srv->gw->conf->gw.max_clients;
-	struct gw_client *drop = here >= HS_PER_HOST ? oldest_here
-				 : srv->handshakes >= HS_MAX || srv->nclients >= max ? oldest : NULL;
+}
+
+void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss, int limit)
+{
+	struct gw_client *drop = victim(srv, ss, srv->handshakes >= HS_MAX || srv->nclients >= limit);
 	if (!drop)
 		return;
 	if (!srv->hs_full) {
@@ -93,13 +91,15 @@ void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss
 		srv->hs_dropped = 0;
 		char host[64];
 		gw_peer_host((const struct sockaddr *)ss, host, sizeof(host));
-		gw_warn("Modbus/TCP Security: %d TLS handshakes in flight (%d from %s; at most %d, %d from one address, "
-			"%d clients): the oldest unfinished one gives way to each new connection", srv->handshakes, here,
-			host, HS_MAX, HS_PER_HOST, max);
+		gw_warn("Modbus/TCP Security: %d TLS handshakes in flight (%d of them have sent nothing; at most %d, %d "
+			"from one address, %d clients) at a new connection from %s: one of the address that holds the "
+			"most gives way to each new connection, one that has not moved first", srv->handshakes,
+			srv->silent, HS_MAX, HS_PER_HOST, limit, host);
 	}
 	srv->hs_dropped++;
 	srv->hs_dropped_total++;
-	gw_debug("Modbus/TCP Security: client %s dropped in its handshake for a new connection", drop->peer);
+	gw_debug("Modbus/TCP Security: client %s dropped in its handshake (%s) for a new connection", drop->peer,
+		 drop->tls ? "it had sent bytes" : "it had sent nothing");
 	/* closed with a reset: a flood's thousands of dropped connections a
 	 * second leave no TIME_WAIT behind in the kernel (nor in a connection
 	 * tracker, whose full table would drop good clients' SYNs) */
@@ -108,16 +108,23 @@ void gw_mbtls_make_room(struct gw_server *srv, const struct sockaddr_storage *ss
 	gw_client_free(drop);
 }
 
-bool gw_mbtls_start(struct gw_client *c)
+void gw_mbtls_start(struct gw_client *c)
 {
-	c->tls = gw_tls_accept_new(c->srv->tls, c->fd);
-	if (!c->tls) {
-		gw_err("Modbus/TCP Security: out of memory for a TLS connection");
-		return false;
-	}
+	struct gw_server *srv = c->srv;
 	c->handshaking = true;
-	c->srv->handshakes++;
-	return true;
+	srv->handshakes++;
+	srv->silent++;
+	gw_room_add(srv, c);
+}
+
+void gw_mbtls_forget(struct gw_client *c)
+{
+	struct gw_server *srv = c->srv;
+	c->handshaking = false;
+	srv->handshakes--;
+	if (!c->tls)
+		srv->silent--;
+	gw_room_del(srv, c);
 }
 
 void gw_mbtls_refused(struct gw_client *c, const char *why)
@@ -146,6 +153,30 @@ static void gone(struct gw_client *c, const char *why)
 	drops_end(srv);
 }
 
+/* c's first bytes, or its close, may have come: its TLS state now (none
+ * before: a connection that sends nothing costs no GnuTLS session).  1:
+ * started; 0: nothing yet; -1: it went. */
+static int wake(struct gw_client *c)
+{
+	uint8_t b;
+	ssize_t k = recv(c->fd, &b, 1, MSG_PEEK);
+	if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (k <= 0) {
+		gone(c, k == 0 ? "closed the connection before its handshake" : strerror(errno));
+		return -1;
+	}
+	/* the server's context now (a reload may have changed it since the accept) */
+	c->tls = gw_tls_accept_new(c->srv->tls, c->fd);
+	if (!c->tls) {
+		gw_err("Modbus/TCP Security: out of memory for a TLS connection");
+		gw_client_free(c);
+		return -1;
+	}
+	c->srv->silent--;
+	return 1;
+}
+
 /* Wait for what GnuTLS waits for. */
 static void want(struct gw_client *c, enum gw_tls_st st)
 {
@@ -165,8 +196,7 @@ static void want(struct gw_client *c, enum gw_tls_st st)
 static bool handshake_done(struct gw_client *c)
 {
 	struct gw_server *srv = c->srv;
-	c->handshaking = false;
-	srv->handshakes--;
+	gw_mbtls_forget(c);
 	gw_tls_peer_subject(c->tls, c->subject, sizeof(c->subject));
 	int r = gw_tls_peer_ext_utf8(c->tls, ROLE_OID, c->role, sizeof(c->role));
 	bool writer = gw_role_writes(srv->gw, c->role); /* c->role is "" unless r > 0 */
@@ -237,6 +267,8 @@ static void pump(struct gw_client *c)
 void gw_mbtls_io(struct gw_client *c)
 {
 	if (c->handshaking) {
+		if (!c->tls && wake(c) <= 0)
+			return;
 		char why[256];
 		c->hs_step = gw_mono(); /* it sent something: a handshake that moves */
 		enum gw_tls_st st = gw_tls_handshake(c->tls, why, sizeof(why));

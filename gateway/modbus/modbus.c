@@ -229,8 +229,8 @@ static void tls_json(const struct mb_out *m, const struct gw *gw, FILE *o)
 	gw_server_info(m->tls_srv, &si);
 	fputc('{', o);
 	server_json(m->tls_srv, t->listen_host, t->listen_port, o);
-	fprintf(o, ",\"tls\":true,\"handshakes\":%d,\"handshake_failed\":%lu,\"handshake_dropped\":%lu,\"write_role\":",
-		si.handshakes, si.hs_failed, si.hs_dropped);
+	fprintf(o, ",\"tls\":true,\"handshakes\":%d,\"handshakes_silent\":%d,\"handshake_failed\":%lu,"
+		"\"handshake_dropped\":%lu,\"write_role\":", si.handshakes, si.silent, si.hs_failed, si.hs_dropped);
 	gw_json_str(o, t->write_role);
 	fputc('}', o);
 }
@@ -294,6 +294,8 @@ static void tls_metrics(const struct mb_out *m, FILE *o)
 		{ "bmsgw_modbus_tls_exceptions_total", "counter",
 		  "Modbus/TCP Security requests answered with an exception.", (double)si.exceptions },
 		{ "bmsgw_modbus_tls_handshakes", "gauge", "Modbus/TCP Security TLS handshakes in flight.", si.handshakes },
+		{ "bmsgw_modbus_tls_handshakes_silent", "gauge",
+		  "Modbus/TCP Security handshakes in flight whose client has sent nothing yet (no TLS state).", si.silent },
 		{ "bmsgw_modbus_tls_handshake_failed_total", "counter",
 		  "Modbus/TCP Security handshakes refused (certificate, protocol), timed out or closed by the client.", (double)si.hs_failed },
 		{ "bmsgw_modbus_tls_handshake_dropped_total", "counter",

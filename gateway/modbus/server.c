@@ -48,8 +48,9 @@
 #include "../core/util.h"
 
 #define ACCEPT_BATCH 64 /* connections taken per readiness of the listening socket */
-/* 802: fewer, so that a flood's batch cannot drop a good client's handshake
- * before its ClientHello, already read by the kernel, is answered */
+/* 802: fewer, so that a flood's batch does not drop many handshakes before
+ * their ClientHellos, already read by the kernel, are answered (one whose
+ * bytes wait is not dropped at all: mbtls.c) */
 #define ACCEPT_BATCH_TLS 8
 #define BATCH(srv) ((srv)->tls ? ACCEPT_BATCH_TLS : ACCEPT_BATCH)
 
@@ -104,7 +105,7 @@ void gw_client_free(struct gw_client *c)
 	ev_io_stop(loop, &c->io);
 	ev_timer_stop(loop, &c->idle);
 	if (c->handshaking)
-		srv->handshakes--;
+		gw_mbtls_forget(c);
 	gw_tls_close(c->tls); /* close_notify if it can; the fd is ours to close */
 	close(c->fd);
 	if (c->prev)
@@ -279,7 +280,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct gw_client *c = container_of(w, struct gw_client, io);
-	if (c->tls) {
+	if (c->srv->tls) {
 		gw_mbtls_io(c);
 		return;
 	}
@@ -309,7 +310,8 @@ void gw_client_idle_check(struct gw_client *c, double now)
 	double left = c->active + limit - now;
 	if (left <= 0 && c->handshaking) {
 		char why[64];
-		snprintf(why, sizeof(why), "no handshake finished in %.0f s", GW_MBTLS_HANDSHAKE_S);
+		snprintf(why, sizeof(why), "%s in %.0f s", c->tls ? "no handshake finished" : "it sent nothing",
+			 GW_MBTLS_HANDSHAKE_S);
 		gw_mbtls_refused(c, why);
 		return;
 	}
@@ -401,7 +403,7 @@ static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 	struct ev_loop *loop = srv->gw->loop;
 	int limit = client_limit(srv);
 	if (srv->tls)
-		gw_mbtls_make_room(srv, ss); /* a stalled handshake gives way to a new connection */
+		gw_mbtls_make_room(srv, ss, limit); /* a stalled handshake gives way to a new connection */
 	struct gw_client *v = srv->nclients >= limit ? idle_victim(srv, ss, limit) : NULL;
 	if (v) {
 		gw_log_keyed(GW_LOG_INFO, srv->what, "%s: full: client %s, idle %.0f s, gives way to a new connection",
@@ -436,11 +438,8 @@ static void client_accept(void *arg, int fd, const struct sockaddr_storage *ss)
 	gw_peer_name(ss, c->peer, sizeof(c->peer));
 	memcpy(&c->addr, ss, sizeof(*ss));
 	c->since = c->active = c->hs_step = gw_mono();
-	if (srv->tls && !gw_mbtls_start(c)) {
-		close(fd);
-		free(c);
-		return;
-	}
+	if (srv->tls)
+		gw_mbtls_start(c);
 	srv->accepted_total++;
 	ev_io_init(&c->io, client_read_cb, fd, EV_READ);
 	ev_io_start(loop, &c->io);
@@ -533,6 +532,7 @@ void gw_server_info(const struct gw_server *srv, struct gw_server_info *out)
 	out->requests = srv->requests;
 	out->exceptions = srv->exceptions;
 	out->handshakes = srv->handshakes;
+	out->silent = srv->silent;
 	out->hs_failed = srv->hs_failed_total;
 	out->hs_dropped = srv->hs_dropped_total;
 }
@@ -547,7 +547,7 @@ void gw_server_clients_json(const struct gw_server *srv, FILE *o)
 		gw_json_str(o, c->peer);
 		fprintf(o, ",\"connected_s\":%.0f,\"requests\":%lu,\"exceptions\":%lu,\"waiting_for_bms\":%s",
 			now - c->since, c->requests, c->exceptions, c->ctl ? "true" : "false");
-		if (c->tls) {
+		if (srv->tls) {
 			/* the certificate's subject and role are names, never secrets */
 			fprintf(o, ",\"tls\":true,\"handshake\":%s,\"role\":", c->handshaking ? "true" : "false");
 			gw_json_str(o, c->role);

@@ -38,7 +38,8 @@ struct gw_server_info {
 	unsigned long refused;         /* closed at once (max_clients, descriptors) */
 	unsigned long requests;        /* answered */
 	unsigned long exceptions;      /* of them with an exception */
-	int handshakes;                /* TLS: handshakes in flight */
+	int handshakes;                /* TLS: handshakes in flight (connections whose handshake has not finished) */
+	int silent;                    /* TLS: ... of them those that have sent nothing yet */
 	unsigned long hs_failed;       /* TLS: handshakes refused, timed out or closed by the client */
 	unsigned long hs_dropped;      /* TLS: unfinished handshakes dropped for new connections */
 };
