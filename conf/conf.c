@@ -212,6 +212,8 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                         HT(metrics_public), "false"},
 	[K_HT_SETUP] = {CONF_SEC_HTTP, "setup", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, HT(setup), "true"},
 	[K_HT_INGRESS] = {CONF_SEC_HTTP, "ingress", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, HT(ingress), "false"},
+	[K_HT_ALLOWED_HOSTS] = {CONF_SEC_HTTP, "allowed_hosts", CONF_LIVE, KT_HOSTS, 0, 0, false, NULL,
+	                        HT(allowed_hosts), NULL},
 
 	[K_HI_FILE] = {CONF_SEC_HISTORY, "file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, HI(file), NULL},
 	[K_HI_INTERVAL] = {CONF_SEC_HISTORY, "interval", CONF_RESTART, KT_DOUBLE, 1, 86400, false, NULL, HI(interval),

@@ -438,6 +438,7 @@ struct conf_http {
 	bool metrics_public;             /* /metrics without a login */
 	bool setup;                      /* the Setup tab may change the configuration (default true) */
 	bool ingress;                    /* Home Assistant's ingress proxy (web/ingress.c) */
+	char allowed_hosts[CONF_PORT_MAX]; /* more names the page answers to (web/hosts.c), "" = none */
 	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
 

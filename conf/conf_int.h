@@ -80,6 +80,7 @@ enum conf_type {
 	KT_LINE,     /* text: 1..255 printable ASCII characters, spaces allowed (e-mail addresses) */
 	KT_FIELDS,   /* struct conf_fields: an mqtt-json pack's field map (bms/jsonmap.h) */
 	KT_ALERTON,  /* struct conf_alert_on: alert conditions separated by commas, some with :N */
+	KT_HOSTS,    /* text: host names (or *.DOMAIN, or *) separated by commas */
 	KT_COUNT
 };
 
@@ -102,7 +103,7 @@ enum {
 	K_MQ_BACKFILL_RATE,
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
-	K_HT_INGRESS, K_HT_SETUP,
+	K_HT_INGRESS, K_HT_SETUP, K_HT_ALLOWED_HOSTS,
 	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS, K_HI_CELLS,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT, K_BLE_MAX_CONNECTIONS,
 	K_BP_HOST, K_BP_PORT, K_BP_KEY, K_BP_PASSWORD_FILE,

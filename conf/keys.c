@@ -22,7 +22,7 @@ static const char *const type_names[KT_COUNT] = {
 	[KT_NETS] = "nets",         [KT_PATHTEXT] = "pathtext", [KT_KEY] = "key",       [KT_ADAPTER] = "adapter",
 	[KT_TABLE] = "table",       [KT_OUTPORT] = "outport", [KT_DEVICE] = "device",   [KT_LABEL] = "label",
 	[KT_FLAGS] = "flags",       [KT_VER] = "ver",          [KT_KEY32] = "key32",
-	[KT_URL] = "url",           [KT_LINE] = "line",       [KT_ALERTON] = "alerton",
+	[KT_URL] = "url",           [KT_LINE] = "line",       [KT_ALERTON] = "alerton",   [KT_HOSTS] = "hosts",
 };
 static const char *const reload_names[] = {
 	[CONF_LIVE] = "live", [CONF_RESTART] = "restart", [CONF_RELINK] = "relink",

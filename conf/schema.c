@@ -20,6 +20,7 @@ static const char *const type_words[KT_COUNT] = {
 	[KT_ADAPTER] = "adapter", [KT_TABLE] = "table",   [KT_OUTPORT] = "port",    [KT_DEVICE] = "path",
 	[KT_LABEL] = "text",     [KT_FLAGS] = "flags",    [KT_VER] = "text",        [KT_KEY32] = "secret",
 	[KT_URL] = "url",        [KT_LINE] = "text",      [KT_FIELDS] = "fields",   [KT_ALERTON] = "text",
+	[KT_HOSTS] = "text",
 };
 
 enum conf_sect conf_section_kind(const char *name, bool *named)

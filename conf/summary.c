@@ -284,6 +284,8 @@ static void print_http(const struct conf *c, FILE *out)
 		fprintf(out, "  setup         %s\n", !w->setup ? "read only (setup = false)"
 		        : w->users_file[0] ? "an admin login may change the configuration from the page (/api/setup/)"
 		        : "a setup code (logged at start) creates the first admin (/api/setup/)");
+		fprintf(out, "  hosts         answered as this machine's names, localhost and any address%s%s; another "
+		        "name 421 (DNS rebinding)\n", w->allowed_hosts[0] ? ", and " : "", w->allowed_hosts);
 		if (w->ingress)
 			fprintf(out, "  ingress       Home Assistant's proxy (172.30.32.2) with X-Ingress-Path: "
 			        "its logged-in users, as admin; the header from elsewhere refused\n");

@@ -125,6 +125,8 @@ static const char *const fixed_expect[] = {
 	[KT_URL] = "http://, https:// (a POST: ntfy, a webhook), smtp://HOST[:PORT] or smtps://HOST[:PORT] (e-mail)",
 	[KT_LINE] = "1..255 printable ASCII characters",
 	[KT_FIELDS] = "bmsgw's field:the message's key pairs separated by commas, e.g. voltage:v, soc:soc",
+	[KT_HOSTS] = "host names separated by commas, e.g. bmsgw.example.net, *.home.arpa (every name under it), "
+	             "or * (every name)",
 	[KT_ALERTON] = "some of alarm, stale, imbalance, weak_cell, soc_below:N (N percent), ir_rise:PCT "
 	               "separated by commas",
 };
@@ -817,6 +819,59 @@ static int set_line(SETTER_ARGS)
 	return 0;
 }
 
+#define HOST_IS_ADDRESS "is an address: every address is answered, list names only"
+
+/* One name of a KT_HOSTS list (n bytes): NULL, or why it is none. */
+static const char *host_entry_bad(const char *t, size_t n)
+{
+	const char *colon = memchr(t, ':', n);
+	if (t[0] == '[' || (colon && memchr(colon + 1, ':', n - (size_t)(colon - t) - 1)))
+		return HOST_IS_ADDRESS;
+	if (colon)
+		return "has a port: list the name alone (the port is not judged)";
+	if (n == 1 && t[0] == '*')
+		return NULL;
+	if (n > 2 && t[0] == '*' && t[1] == '.')
+		t += 2, n -= 2;
+	if (n && t[n - 1] == '.')
+		n--; /* a fully qualified name's root */
+	if (!n || n > 253)
+		return "is not a host name";
+	bool label = false, digits = true;
+	for (size_t i = 0; i < n; i++) {
+		bool dot = t[i] == '.';
+		if ((dot && !label) || (!dot && !isalnum((unsigned char)t[i]) && t[i] != '-' && t[i] != '_'))
+			return "is not a host name";
+		label = !dot;
+		digits = digits && (dot || isdigit((unsigned char)t[i]));
+	}
+	if (!label)
+		return "is not a host name";
+	return digits ? HOST_IS_ADDRESS : NULL;
+}
+
+/* Host names (or *.DOMAIN, or *) separated by commas and blanks. */
+static int set_hosts(SETTER_ARGS)
+{
+	(void)k;
+	if (strlen(v) >= CONF_PORT_MAX) {
+		conf__bfmt(why, wl, "too long (expected %s)", exp);
+		return -1;
+	}
+	for (const char *p = v; *p;) {
+		p += strspn(p, ", \t");
+		size_t n = strcspn(p, ", \t");
+		const char *bad = n ? host_entry_bad(p, n) : NULL;
+		if (bad) {
+			conf__bfmt(why, wl, "\"%.*s\" %s (expected %s)", (int)n, p, bad, exp);
+			return -1;
+		}
+		p += n;
+	}
+	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
+	return 0;
+}
+
 int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *why, size_t wl)
 {
 	static int (*const setters[])(SETTER_ARGS) = {
@@ -831,7 +886,7 @@ int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *wh
 		[KT_OUTPORT] = set_outport,   [KT_DEVICE] = set_device, [KT_LABEL] = set_label,
 		[KT_FLAGS] = set_flags,       [KT_VER] = set_ver,       [KT_KEY32] = set_key32,
 		[KT_URL] = set_url,           [KT_LINE] = set_line,     [KT_ALERTON] = set_alerton,
-		[KT_FIELDS] = set_fields,
+		[KT_FIELDS] = set_fields,     [KT_HOSTS] = set_hosts,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));

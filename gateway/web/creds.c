@@ -11,11 +11,32 @@
 #include "../../conf/conf.h"
 #include "creds.h"
 
+/* The DNS names of the certificate's subjectAltName: names the page is
+ * reached by (the Host check, hosts.h). */
+static void dns_names(struct gw_creds *c, gnutls_x509_crt_t crt)
+{
+	c->nnames = 0;
+	for (unsigned seq = 0; c->nnames < GW_CREDS_NAMES; seq++) {
+		char name[GW_HOSTS_NAME];
+		size_t len = sizeof(name) - 1;
+		int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, name, &len, NULL);
+		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue; /* longer than a DNS name */
+		if (type < 0)
+			break;
+		if (type == GNUTLS_SAN_DNSNAME && len < sizeof(name) && !memchr(name, '\0', len)) {
+			name[len] = '\0';
+			memcpy(c->names[c->nnames++], name, len + 1);
+		}
+	}
+}
+
 static void about(struct gw_creds *c)
 {
 	gnutls_x509_crt_t crt;
 	if (gnutls_pcert_export_x509(&c->pcert[0], &crt) < 0)
 		return;
+	dns_names(c, crt);
 	char dn[120] = "", serial[40] = "", hex[84] = "";
 	size_t dl = sizeof(dn), sl = sizeof(serial);
 	if (gnutls_x509_crt_get_dn(crt, dn, &dl) < 0)

@@ -10,13 +10,18 @@
 #include <gnutls/gnutls.h>
 #include <stddef.h>
 
+#include "hosts.h"
+
 #define GW_CREDS_CHAIN_MAX 8
+#define GW_CREDS_NAMES 16              /* DNS names of the certificate kept */
 
 struct gw_creds {
 	gnutls_pcert_st pcert[GW_CREDS_CHAIN_MAX];
 	unsigned npcert;
 	gnutls_privkey_t key;
 	char about[200];               /* "CN=..., serial ..., valid until ..." for the log */
+	char names[GW_CREDS_NAMES][GW_HOSTS_NAME]; /* its subjectAltName's DNS names (the Host check) */
+	int nnames;
 };
 
 /* Load cert (a PEM chain, the server's first) and key (PEM): NULL with err

@@ -34,6 +34,10 @@
  *                        the only requests with a body (JSON, at most
  *                        GW_SETUP_BODY_MAX bytes, else 413)
  *
+ * Every request is judged at its headers first (headers_gate()): a Host
+ * that is not a name of this gateway is 421 (hosts.c: DNS rebinding), on
+ * every path.
+ *
  * With tls_cert the server speaks HTTPS only (tls.c hands each handshake
  * the certificate; a reload replaces it without closing a connection);
  * TLS 1.2 and 1.3 only.  With users_file every path asks for a login
@@ -67,6 +71,7 @@
 #include "users.h"
 #include "../model/gw.h"
 #include "auth.h"
+#include "hosts.h"
 #include "ingress.h"
 #include "conns.h"
 #include "tls.h"
@@ -85,6 +90,7 @@
 #endif
 
 #define JS_DIR "/usr/share/javascript"  /* Debian's libjs-* packages */
+#define RESOLV_CONF "/etc/resolv.conf"   /* this machine's domains (learn_hosts()) */
 #define JS_DIR_ALT "/usr/share/nodejs"   /* where some of them point */
 #define CONN_TIMEOUT 30u                 /* seconds a connection may stay idle */
 #define IDLE_BUSY 5u                     /* ... with no request, when over half full */
@@ -109,6 +115,7 @@ struct req {
 	bool listed;
 	enum req_kind kind;
 	int refs;
+	bool headers_judged;           /* its Host judged (headers_gate()) */
 	bool suspended;
 	bool watched;                  /* its socket in h->hup_fd while suspended */
 	bool gone;                     /* its client left while it was suspended */
@@ -159,6 +166,9 @@ struct gw_http {
 	unsigned long requests, refused;
 	unsigned long gave_way;        /* connections closed for a new one (make_room) */
 	unsigned long address_full;    /* connections refused: their address held its share */
+	unsigned long misdirected;     /* requests refused (421): their Host not a name of this gateway */
+	struct gw_hosts hosts;         /* the names the page answers to (learn_hosts()) */
+	struct gw_hosts cert_hosts;    /* of them, the DNS names of the certificate in force */
 	bool stopping;
 	bool running;                  /* inside MHD_run() */
 	bool rerun;                    /* run again once it returns */
@@ -903,14 +913,13 @@ static bool ingress_gate(struct gw_http *h, struct req *r, bool json, enum MHD_R
 	}
 }
 
-/* May r go on?  false when it was answered or waits for its login (*rc). */
+/* May r go on?  false when it was answered or waits for its login (*rc).
+ * Home Assistant's ingress mark was judged first (headers_gate()). */
 static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc)
 {
 	struct MHD_Connection *con = r->con;
 	bool json = strncmp(url, "/api/", 5) == 0;
 	*rc = MHD_YES;
-	if (!ingress_gate(h, r, json, rc))
-		return false;
 	if (r->ingress)
 		return true;
 	if (!h->auth && !h->cfg.users_file[0]) {
@@ -946,6 +955,39 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 		return false;
 	}
 	return true;
+}
+
+/* The Host r gave is a name this gateway answers to (hosts.c), or r comes
+ * from Home Assistant's ingress proxy, which sends its user's Host; else
+ * 421 Misdirected Request (RFC 9110), logged once an interval. */
+static bool host_gate(struct gw_http *h, struct req *r, bool json, enum MHD_Result *rc)
+{
+	const char *host = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	if (r->ingress || gw_hosts_ok(&h->hosts, host))
+		return true;
+	char shown[80], addr[64];
+	size_t i = 0;
+	for (; host[i] && i < sizeof(shown) - 1; i++)
+		shown[i] = host[i] > ' ' && host[i] <= '~' && host[i] != '"' && host[i] != '\\' ? host[i] : '?';
+	shown[i] = '\0';
+	client_addr(r->con, addr, sizeof(addr));
+	h->misdirected++;
+	gw_log_keyed(GW_LOG_WARN, "http misdirected", "http: a request from %s for \"%s\" refused (421): not a name "
+		     "of this gateway (another site's page whose name leads here, DNS rebinding; or a name of yours: "
+		     "[http] allowed_hosts)", addr, shown);
+	*rc = send_error(r->con, MHD_HTTP_MISDIRECTED_REQUEST, json, "\"%s\" is not a name of this gateway, which "
+			 "answers only its own names and addresses (a page of another site whose name leads here is not "
+			 "answered): add the name to [http] allowed_hosts if it is yours", shown);
+	return false;
+}
+
+/* r at its headers: Home Assistant's ingress mark (a forged one 403) and
+ * its Host (421), answered at once.  false: answered (*rc). */
+static bool headers_gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc)
+{
+	bool json = strncmp(url, "/api/", 5) == 0;
+	*rc = MHD_YES;
+	return ingress_gate(h, r, json, rc) && host_gate(h, r, json, rc);
 }
 
 /* ---------------------------------------------------------- the setup API */
@@ -1058,6 +1100,23 @@ static struct gw_conn *conn_of(struct MHD_Connection *con)
 	return ci ? ci->socket_context : NULL;
 }
 
+static struct req *new_req(struct gw_http *h, struct MHD_Connection *con)
+{
+	struct req *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->h = h;
+	r->con = con;
+	r->refs = 1;
+	h->requests++;
+	struct gw_conn *c = conn_of(con);
+	if (c)
+		gw_conns_busy(c, true, gw_mono()); /* never the one that gives way now */
+	/* a request in progress: a slow client has the whole CONN_TIMEOUT */
+	MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, CONN_TIMEOUT);
+	return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **ctx)
 {
@@ -1065,26 +1124,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	struct gw_http *h = cls;
 	struct req *r = *ctx;
 	if (!r) {
-		r = calloc(1, sizeof(*r));
-		if (!r)
+		if (!(r = new_req(h, con)))
 			return MHD_NO;
-		r->h = h;
-		r->con = con;
-		r->refs = 1;
 		*ctx = r;
-		h->requests++;
-		struct gw_conn *c = conn_of(con);
-		if (c)
-			gw_conns_busy(c, true, gw_mono()); /* never the one that gives way now */
-		/* a request in progress: a slow client has the whole CONN_TIMEOUT */
-		MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, CONN_TIMEOUT);
-		/* answer from the second call: a response queued in the first
+	}
+	if (r->gone)
+		return MHD_NO; /* its client left: the connection closes */
+	if (!r->headers_judged) {
+		enum MHD_Result hrc;
+		if (!headers_gate(h, r, url, &hrc))
+			return hrc;
+		r->headers_judged = true;
+		/* the rest from the second call: a response queued in the first
 		 * makes libmicrohttpd 0.9.75 close the connection after it (no
 		 * keep-alive), which over TLS costs a handshake a request */
 		return MHD_YES;
 	}
-	if (r->gone)
-		return MHD_NO; /* its client left: the connection closes */
 	if (*upload_size) {
 		bool ok = take_body(r, url, upload_data, *upload_size); /* other bodies are never read */
 		*upload_size = 0;
@@ -1341,6 +1396,34 @@ static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 }
 
 
+/* The names the page answers to (hosts.c): this machine's (gethostname(),
+ * under .local and the domains of /etc/resolv.conf), [http] listen's when
+ * it is a name, allowed_hosts, and the certificate's DNS names (creds:
+ * a new certificate's, else those of the one in force).  Read at start and
+ * at every reload: a host renamed, a DHCP lease's new search domain. */
+static void learn_hosts(struct gw_http *h, const struct gw_creds *creds)
+{
+	char name[GW_HOSTS_NAME] = "", resolv[4096] = "";
+	if (creds) {
+		gw_hosts_clear(&h->cert_hosts);
+		for (int i = 0; i < creds->nnames; i++)
+			gw_hosts_add(&h->cert_hosts, creds->names[i]);
+	}
+	gw_hosts_clear(&h->hosts);
+	if (gethostname(name, sizeof(name) - 1) != 0)
+		name[0] = '\0';
+	FILE *f = fopen(RESOLV_CONF, "re");
+	if (f) {
+		resolv[fread(resolv, 1, sizeof(resolv) - 1, f)] = '\0';
+		fclose(f);
+	}
+	gw_hosts_add_machine(&h->hosts, name, resolv);
+	gw_hosts_add(&h->hosts, h->cfg.listen_host); /* an address or none is left out */
+	gw_hosts_add_list(&h->hosts, h->cfg.allowed_hosts);
+	for (int i = 0; i < h->cert_hosts.n; i++)
+		gw_hosts_add(&h->hosts, h->cert_hosts.name[i]);
+}
+
 /* The certificate and the users as a server holds them (taken over). */
 static int take_secrets(struct gw_http *h, struct gw_http_secrets *s, char *err, size_t errlen)
 {
@@ -1374,6 +1457,7 @@ struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_
 	h->gw = gw;
 	h->cfg = *c;
 	h->hup_fd = -1;
+	learn_hosts(h, sec->creds);
 	int fd = gw_tcp_listen(c->listen_host, c->listen_port, may_block, lerr, sizeof(lerr));
 	if (fd < 0)
 		snprintf(err, errlen, "http: %s", lerr);
@@ -1433,6 +1517,8 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 	memcpy(h->cfg.users_file, c->users_file, sizeof(h->cfg.users_file));
 	h->cfg.metrics_public = c->metrics_public;
 	h->cfg.setup = c->setup;
+	memcpy(h->cfg.allowed_hosts, c->allowed_hosts, sizeof(h->cfg.allowed_hosts));
+	learn_hosts(h, s->creds);
 	if (s->creds && h->tls) {
 		if (strcmp(s->creds->about, gw_tls_about(h->tls)) != 0)
 			log_cert(h, s->creds);
@@ -1483,6 +1569,7 @@ void gw_http_info(const struct gw_http *h, struct gw_http_info *out)
 	out->plain_logins = h->plain_logins;
 	out->gave_way = h->gave_way;
 	out->address_full = h->address_full;
+	out->misdirected = h->misdirected;
 }
 
 void gw_http_free(struct gw_http *h)

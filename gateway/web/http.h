@@ -58,6 +58,7 @@ struct gw_http_info {
 	unsigned long plain_logins;    /* logins refused over plain HTTP */
 	unsigned long gave_way;        /* connections closed, the server full, for a new one */
 	unsigned long address_full;    /* connections refused: their address held its share */
+	unsigned long misdirected;     /* requests refused (421): their Host not a name of this gateway */
 };
 void gw_http_info(const struct gw_http *h, struct gw_http_info *out);
 

@@ -133,9 +133,9 @@ static void web_status_json(void *st, const struct gw *gw, FILE *o)
 	struct gw_http_info hi;
 	gw_http_info(((struct web_out *)st)->h, &hi);
 	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu,\"https\":%s,"
-		"\"login_failures\":%lu,\"plain_logins\":%lu,\"gave_way\":%lu,\"address_full\":%lu}", hi.clients,
-		hi.sse_clients, hi.requests, hi.refused, hi.https ? "true" : "false", hi.login_failures, hi.plain_logins,
-		hi.gave_way, hi.address_full);
+		"\"login_failures\":%lu,\"plain_logins\":%lu,\"gave_way\":%lu,\"address_full\":%lu,"
+		"\"misdirected\":%lu}", hi.clients, hi.sse_clients, hi.requests, hi.refused, hi.https ? "true" : "false",
+		hi.login_failures, hi.plain_logins, hi.gave_way, hi.address_full, hi.misdirected);
 }
 
 static void web_metrics(void *st, const struct gw *gw, FILE *o)
@@ -158,6 +158,9 @@ static void web_metrics(void *st, const struct gw *gw, FILE *o)
 		{ "bmsgw_http_address_full_total", "counter",
 		  "HTTP connections refused: their address held a quarter of max_clients already.",
 		  (double)hi.address_full },
+		{ "bmsgw_http_misdirected_total", "counter",
+		  "HTTP requests refused (421): their Host is not a name of this gateway (DNS rebinding).",
+		  (double)hi.misdirected },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }

@@ -94,7 +94,7 @@ def request_bytes(path, login):
     auth = ""
     if login:
         auth = "Authorization: Basic %s\r\n" % base64.b64encode(("%s:%s" % login).encode()).decode()
-    return ("GET %s HTTP/1.1\r\nHost: bmsgw\r\n%sConnection: close\r\n\r\n" % (path, auth)).encode()
+    return ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n" % (path, auth)).encode()
 
 
 def read_answer(s):

@@ -49,7 +49,7 @@ def probe_page(port, tls):
         raw.connect(("127.0.0.1", port))
         s = tls_ctx().wrap_socket(raw) if tls else raw
         with s:
-            s.sendall(b"GET /api/state HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            s.sendall(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             buf = b""
             while b"\r\n" not in buf:
                 d = s.recv(4096)
@@ -94,7 +94,7 @@ def worker(rng, ports, stop, counts):
                 s.sendall(os.urandom(rng.randint(1, 600)))
                 stop.wait(rng.uniform(0, 2))
             elif what == "whole" and not tls:
-                s.sendall(b"GET /api/state HTTP/1.1\r\nHost: x\r\n\r\n" if port == ports[0][0]
+                s.sendall(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" if port == ports[0][0]
                           else mbap_request(1, 1, struct.pack(">BHH", 3, BASE, 10)))
                 s.recv(4096)
         except OSError:

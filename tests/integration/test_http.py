@@ -250,7 +250,7 @@ def run(sim, gw, gw_port, http_port, tmp):
 
     # ---- server-sent events
     s = socket.create_connection(("127.0.0.1", http_port), timeout=5)
-    s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
     buf = b""
     t0 = time.monotonic()
     while b"event: state" not in buf and time.monotonic() - t0 < 3:
@@ -300,7 +300,7 @@ def hostile(gw, gw_port, http_port):
     for _ in range(2):  # event streams whose client never reads
         s = socket.create_connection(("127.0.0.1", http_port))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         held.append(s)
     worst, p99, n = modbus_latency(gw_port, 3)
     # a loop held by one of these clients would hold every read for as long as

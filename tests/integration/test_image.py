@@ -23,8 +23,10 @@ podman is there, `make deps` installs it).
   Assistant discovery received by a real mosquitto; the page through the
   ingress proxy's address (172.30.32.2) with X-Ingress-Path: every link,
   script and API call of the page resolves under the prefix and is served,
-  framed by Home Assistant allowed; X-Ingress-Path from another address
-  refused (403 from an allowed address, closed from another add-on's);
+  framed by Home Assistant allowed, whatever Host the proxy forwards (its
+  user's, a name the add-on cannot know); X-Ingress-Path from another
+  address refused (403 from an allowed address, closed from another
+  add-on's), and that name without it 421;
   a whole bmsgw.ini in /config used instead of the options.
 Everything it starts or makes is removed at the end (the base and the
 build's cached layers stay: they are what makes the next run quick).
@@ -333,6 +335,11 @@ def addon_ingress(name):
         c.eq(status, 200, "%s%s is served through the proxy" % (PREFIX, path))
     status, _, body = curl_from("/api/config", hdr)
     c.ok(status == 200 and "pack.house" in body, "/api/config too: Home Assistant's user is an admin")
+    # the Supervisor forwards the Host its user's browser sent Home Assistant
+    # (a name the add-on cannot know): the proxy's requests are not judged by it
+    for h in ("homeassistant.local:8123", "abcdef.ui.nabu.casa"):
+        status, _, body = curl_from("/api/setup/session", hdr + ["Host: " + h])
+        c.ok(status == 200 and '"csrf"' in body, "through the proxy with Host: %s (%s)" % (h, status))
     # every user of Home Assistant comes from the proxy's address: twelve
     # live pages at once, more than the quarter of max_clients (32) another
     # address may hold, each answered
@@ -350,6 +357,9 @@ def addon_ingress(name):
     r = podman("exec", name, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
                "http://127.0.0.1:8099/api/state")
     c.eq(r.stdout.strip(), "200", "without the header 127.0.0.1 is served as before")
+    r = podman("exec", name, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+               "Host: homeassistant.local:8123", "http://127.0.0.1:8099/api/state")
+    c.eq(r.stdout.strip(), "421", "... but not for a name that is not the add-on's (DNS rebinding)")
     status, head, _ = curl_from("/api/config", hdr, ip=OTHER_IP)
     c.ok(status is None, "X-Ingress-Path from another add-on's address gets no answer (closed: %s)"
          % head.strip().splitlines()[-1:])

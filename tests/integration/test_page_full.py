@@ -54,7 +54,7 @@ def get(port, tls, src="127.0.0.9", timeout=3.0):
     try:
         s = connect(port, tls, src, timeout)
         with s:
-            s.sendall(b"GET /api/state HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            s.sendall(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             buf = b""
             while b"\r\n" not in buf:  # the whole status line
                 d = s.recv(4096)
@@ -95,7 +95,7 @@ def stream(port, tls, src):
     """A live page's event stream from src, its first event read: a request
     in progress for as long as it is open."""
     s = connect(port, tls, src, 20)
-    s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     buf = b""
     while b"event: state" not in buf:
         d = s.recv(65536)
@@ -110,7 +110,7 @@ def address_full(port, tls):
     try:
         s = connect(port, tls, "127.0.0.9", 3.0)
         with s:
-            s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+            s.sendall(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
             buf = b""
             while True:  # to the end: the server closes
                 d = s.recv(65536)

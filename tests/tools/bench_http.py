@@ -84,7 +84,7 @@ class Load:
 
     def sse(self):
         s = socket.create_connection(("127.0.0.1", self.port))
-        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         s.settimeout(1)
         tail = b""
         while not self.stop:
