@@ -36,7 +36,10 @@
  *
  * Every request is judged at its headers first (headers_gate()): a Host
  * that is not a name of this gateway is 421 (hosts.c: DNS rebinding), on
- * every path.
+ * every path; a request with a body has its login, role, path and length
+ * judged there too, so that a refusal is answered before a byte of the
+ * body is read (libmicrohttpd then closes the connection, the body unread,
+ * and sends no 100 Continue).
  *
  * With tls_cert the server speaks HTTPS only (tls.c hands each handshake
  * the certificate; a reload replaces it without closing a connection);
@@ -115,7 +118,7 @@ struct req {
 	bool listed;
 	enum req_kind kind;
 	int refs;
-	bool headers_judged;           /* its Host judged (headers_gate()) */
+	bool headers_judged;           /* its Host, and a body's login and path, judged (headers_gate()) */
 	bool suspended;
 	bool watched;                  /* its socket in h->hup_fd while suspended */
 	bool gone;                     /* its client left while it was suspended */
@@ -981,13 +984,62 @@ static bool host_gate(struct gw_http *h, struct req *r, bool json, enum MHD_Resu
 	return false;
 }
 
-/* r at its headers: Home Assistant's ingress mark (a forged one 403) and
- * its Host (421), answered at once.  false: answered (*rc). */
-static bool headers_gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc)
+/* Does r's request carry a body: a Content-Length other than 0, or a
+ * chunked one? */
+static bool has_body(struct MHD_Connection *con)
+{
+	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+	       (cl && cl[strspn(cl, "0")]);
+}
+
+/* Its Content-Length says more than a setup POST may have. */
+static bool body_too_big(struct MHD_Connection *con)
+{
+	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl && (strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 12 ||
+		      strtoull(cl, NULL, 10) > GW_SETUP_BODY_MAX);
+}
+
+/* 405: only GET and HEAD there. */
+static enum MHD_Result not_allowed(struct MHD_Connection *con)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	enum MHD_Result rc = MHD_queue_response(con, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* r at its headers, before a byte of a body is read: Home Assistant's
+ * ingress mark (a forged one 403), its Host (421) and, when a body comes,
+ * its login, role and path (401, 403, 405, 413).  A refusal is answered
+ * at once, and libmicrohttpd then closes the connection without reading
+ * the body (nor sends 100 Continue to a client that asked with Expect); a
+ * login being checked suspends r, and libmicrohttpd calls again at the
+ * headers once it is resumed.  false: answered, or waiting (*rc). */
+static bool headers_gate(struct gw_http *h, struct req *r, const char *url, const char *method, enum MHD_Result *rc)
 {
 	bool json = strncmp(url, "/api/", 5) == 0;
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	*rc = MHD_YES;
-	return ingress_gate(h, r, json, rc) && host_gate(h, r, json, rc);
+	if (!ingress_gate(h, r, json, rc) || !host_gate(h, r, json, rc))
+		return false;
+	if (get && !has_body(r->con))
+		return true; /* its login at its second call (on_request()) */
+	if (!gate(h, r, url, rc))
+		return false;
+	if (!get && strncmp(url, "/api/setup/", 11) != 0) {
+		*rc = not_allowed(r->con);
+		return false;
+	}
+	if (body_too_big(r->con)) {
+		*rc = send_error(r->con, 413, true, "a body is at most %d KiB", GW_SETUP_BODY_MAX / 1024);
+		return false;
+	}
+	return true;
 }
 
 /* ---------------------------------------------------------- the setup API */
@@ -1132,7 +1184,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return MHD_NO; /* its client left: the connection closes */
 	if (!r->headers_judged) {
 		enum MHD_Result hrc;
-		if (!headers_gate(h, r, url, &hrc))
+		if (!headers_gate(h, r, url, method, &hrc))
 			return hrc;
 		r->headers_judged = true;
 		/* the rest from the second call: a response queued in the first
@@ -1154,15 +1206,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return grc;
 	if (strncmp(url, "/api/setup/", 11) == 0)
 		return start_setup(h, r, url, method);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-		struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return MHD_NO;
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-		enum MHD_Result rc = MHD_queue_response(con, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-		MHD_destroy_response(resp);
-		return rc;
-	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return not_allowed(con);
 	if (strcmp(url, "/api/state") == 0)
 		return send_state(h, con, ST_STATE);
 	if (strcmp(url, "/metrics") == 0)

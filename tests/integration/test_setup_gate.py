@@ -18,7 +18,15 @@ headless Chromium:
    as gethostname() gives it (any case, a trailing dot, under .local), a
    request without Host (HTTP/1.0); [http] allowed_hosts (a name,
    *.DOMAIN) is taken at a reload, and --check refuses an address, a port
-   or a malformed name in it.
+   or a malformed name in it;
+2. a body is refused before it is read: a POST of 200 KiB without a login
+   is answered 401 while the client has sent its headers only (it waits
+   for the answer before sending a byte of its body), the connection then
+   closed; with Expect: 100-continue the 401 comes instead of 100 Continue;
+   a 300 KiB Content-Length (413) and a POST to a path that takes none
+   (405) likewise; an admin's login, checked while
+   its request waits at its headers, gets 100 Continue, and its body is
+   read and answered.
 Prints "N passed, N failed"."""
 import json
 import os
@@ -34,11 +42,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Proc, free_port, wait_port, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Proc, free_port, self_signed, wait_port, wait_until  # noqa: E402
+from page_clients import users_file  # noqa: E402
 
 c = Checks()
 BMSGW = os.path.join(ROOT, BIN, "bmsgw")
 TMP = tempfile.mkdtemp(prefix="bmsgw-gate-")
+PW = "gate-Pass-4471"
 REBOUND = "rebind.example"
 WRONG = {"code": "AAAABBBBCCCC", "user": "eve", "password": "eve-Pass-0000"}
 
@@ -118,6 +128,11 @@ def ask(port, path, host, method="GET", headers=(), body=b"", tls=False, raw=Non
     gone = k.closed()
     k.close()
     return st, h, b, gone
+
+
+def basic(user):
+    import base64
+    return "Authorization: Basic " + base64.b64encode(("%s:%s" % (user, PW)).encode()).decode()
 
 
 def own_address():
@@ -341,6 +356,72 @@ def allowed_hosts(port, g, conf):
     c.ok(r.returncode == 0 and re.search(r"hosts .*, and \*", r.stdout), "--check takes * and says so")
 
 
+# ------------------------------------------------------------ 2. bodies
+
+def https_gateway():
+    pem, key = self_signed(TMP)
+    users = users_file(TMP, [("ada", "admin"), ("bob", "admin"), ("rita", "read")], PW)
+    port = free_port()
+    conf = os.path.join(TMP, "https.ini")
+    with open(conf, "w") as f:
+        f.write("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = none\n[http]\nlisten = 127.0.0.1:%d\n"
+                "tls_cert = %s\ntls_key = %s\nusers_file = %s\n[history]\nfile = none\n"
+                % (free_port(), port, pem, key, users))
+    g = Proc([BMSGW, "-c", conf], "bmsgw-https")
+    if not wait_port(port, 20):
+        g.dump()
+        raise RuntimeError("bmsgw's HTTPS page did not start")
+    return g, port
+
+
+def as_user(port, path, user, method="GET"):
+    """The status of path for user, once the login is not told to come back."""
+    last = [None]
+
+    def go():
+        last[0] = ask(port, path, "127.0.0.1:%d" % port, method, [basic(user)], tls=True)[0]
+        return last[0] not in (429, 503)
+    wait_until(go, 40, step=0.3)
+    return last[0]
+
+
+def refused_at_headers(port, what, path, headers, length, want):
+    """A POST's headers sent, its body not: the answer comes, then the end."""
+    k = Conn(port, tls=True)
+    k.send(request("POST", path, "127.0.0.1:%d" % port, ["Content-Type: application/json"] + headers, length))
+    st, hd, body = k.answer()
+    gone = k.closed()
+    k.close()
+    c.ok(st == want and gone, "%s: %s while only its headers were sent, the connection then closed (%s %s)"
+         % (what, want, st, body[:60]))
+    return hd
+
+
+def bodies(port, g):
+    print("== 2. a body refused before it is read")
+    big = 200 * 1024
+    hd = refused_at_headers(port, "a POST of 200 KiB without a login", "/api/setup/apply", [], big, 401)
+    c.ok(hd.get("www-authenticate", "").startswith("Basic"), "... with the Basic challenge")
+    refused_at_headers(port, "the same with Expect: 100-continue", "/api/setup/apply", ["Expect: 100-continue"],
+                       big, 401)
+    refused_at_headers(port, "an admin's POST of 300 KiB", "/api/setup/apply", [basic("ada")], 300 * 1024, 413)
+    refused_at_headers(port, "a POST of 200 KiB to /api/state without a login", "/api/state", [], big, 401)
+    refused_at_headers(port, "an admin's POST to /api/state", "/api/state", [basic("ada")], big, 405)
+    c.ok('login refused for user' not in g.text(), "none of them asked for a password check that failed")
+    # bob's first login: checked (PBKDF2, off the loop) while the request waits at its headers
+    k = Conn(port, tls=True)
+    k.send(request("POST", "/api/setup/apply", "127.0.0.1:%d" % port,
+                   ["Content-Type: application/json", "Expect: 100-continue", basic("bob")], big))
+    st, _, _ = k.answer()
+    c.eq(st, 100, "an admin's first login with Expect: 100-continue: 100 Continue once it is checked")
+    pad = json.dumps({"pad": ""}).encode()
+    k.send(pad[:-2] + b"x" * (big - len(pad)) + pad[-2:])
+    st, _, body = k.answer()
+    c.ok(st == 403 and b"X-CSRF-Token" in body, "... then its body is read and the setup API answers (%s %s)"
+         % (st, body[:80]))
+    k.close()
+
+
 def main():
     g = None
     try:
@@ -350,6 +431,10 @@ def main():
         rebound_paths(port, g, d)
         chromium_rebinding()
         allowed_hosts(port, g, conf)
+        c.ok(g.alive() and "Sanitizer" not in g.text(), "bmsgw ran throughout")
+        g.stop()
+        g, port = https_gateway()
+        bodies(port, g)
         c.ok(g.alive() and "Sanitizer" not in g.text(), "bmsgw ran throughout")
     finally:
         if g and c.failed:
