@@ -279,7 +279,8 @@ static void print_http(const struct conf *c, FILE *out)
 			fprintf(out, "  https         certificate %s, key %s (reloaded at SIGHUP), TLS 1.2 and 1.3\n",
 			        w->tls_cert, w->tls_key);
 		if (w->users_file[0])
-			fprintf(out, "  logins        users from %s (HTTP Basic over TLS; /api/config for admin only)%s\n",
+			fprintf(out, "  logins        users from %s (HTTP Basic over TLS; the configuration, /api/config and "
+			        "/api/setup/, for admin only)%s\n",
 			        w->users_file, w->metrics_public ? "; /metrics without a login" : "");
 		fprintf(out, "  setup         %s\n", !w->setup ? "read only (setup = false)"
 		        : w->users_file[0] ? "an admin login may change the configuration from the page (/api/setup/)"

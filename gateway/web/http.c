@@ -45,7 +45,8 @@
  * the certificate; a reload replaces it without closing a connection);
  * TLS 1.2 and 1.3 only.  With users_file every path asks for a login
  * (HTTP Basic, which is why users_file needs tls_cert), checked off the
- * loop (auth.c) while the request is suspended; /api/config is an admin's;
+ * loop (auth.c) while the request is suspended; the configuration
+ * (/api/config, the setup API but its session and schema) is an admin's;
  * metrics_public lets /metrics through without one.  A plain HTTP server
  * refuses a request that carries a login: it has none, and says so.  With
  * ingress, Home Assistant's ingress proxy (ingress.c) brings its logged-in
@@ -916,6 +917,19 @@ static bool ingress_gate(struct gw_http *h, struct req *r, bool json, enum MHD_R
 	}
 }
 
+/* What shows the configuration, or what it is made of, is an admin's: the
+ * configuration in force (/api/config) and every path of the setup API
+ * (the file, its changes, the ports and the packs on them, detections and
+ * their results, every change) but session (who the login is, and its
+ * token) and schema (the forms, the same for everyone). */
+static bool for_admins(const char *url)
+{
+	if (strcmp(url, "/api/config") == 0)
+		return true;
+	return strncmp(url, "/api/setup/", 11) == 0 && strcmp(url + 11, "session") != 0 &&
+	       strcmp(url + 11, "schema") != 0;
+}
+
 /* May r go on?  false when it was answered or waits for its login (*rc).
  * Home Assistant's ingress mark was judged first (headers_gate()). */
 static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc)
@@ -953,8 +967,9 @@ static bool gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Res
 		*rc = challenge(con, "wrong user name or password");
 		return false;
 	}
-	if (strcmp(url, "/api/config") == 0 && r->role != GW_ROLE_ADMIN) {
-		*rc = send_error(con, MHD_HTTP_FORBIDDEN, true, "/api/config is for a user of role admin");
+	if (for_admins(url) && r->role != GW_ROLE_ADMIN) {
+		*rc = send_error(con, MHD_HTTP_FORBIDDEN, true, "%s is for a user of role admin (the configuration, and "
+				 "what it is made of)", url);
 		return false;
 	}
 	return true;

@@ -15,7 +15,8 @@ pack, and every refusal.
   whose SHA-256 fingerprint is the answer's and the log's, sets users_file,
   tls_cert and tls_key (the file's comments kept, its old text in FILE.1),
   and the page is HTTPS with logins; the code is void, its file gone;
-- a read login sees the configuration and cannot change it;
+- a read login neither sees the configuration (403, as /api/config) nor
+  changes it;
 - every refusal of issue 63 (an unknown protocol, a port that does not
   exist, a bank naming a missing pack, a key out of range, two packs on
   one address of one wire, a secret with a newline, a 300 KiB body, the
@@ -264,9 +265,11 @@ def read_login():
     c.ok(wait_until(lambda: gw.text().count("reload #") > n and "applied" in gw.text().split("reload #")[-1]),
          "a read login added (SIGHUP)")
     st, s = api.req("GET", "session", user="rita")
-    c.ok(st == 200 and s["role"] == "read" and not s["can_write"] and "admin" in s["why"], "rita may read only")
-    st, cfg = api.req("GET", "config", user="rita")
-    c.eq(st, 200, "rita sees the configuration")
+    c.ok(st == 200 and s["role"] == "read" and not s["can_write"] and "admin" in s["why"],
+         "rita sees the status page only (%s)" % s.get("why"))
+    st, a = api.req("GET", "config", user="rita")
+    c.ok(st == 403 and "admin" in a.get("error", ""), "rita's GET config: 403, the configuration is an admin's")
+    cfg = api.config()
     st, a = api.post("apply", {"base_hash": cfg["hash"], "sections": sections(cfg)}, user="rita")
     c.ok(st == 403 and "admin" in a["error"], "rita's apply: 403")
 

@@ -19,12 +19,15 @@ headless Chromium:
    request without Host (HTTP/1.0); [http] allowed_hosts (a name,
    *.DOMAIN) is taken at a reload, and --check refuses an address, a port
    or a malformed name in it;
-2. a body is refused before it is read: a POST of 200 KiB without a login
+2. one rule for the configuration: a read login gets 403 from /api/config
+   and from every /api/setup/ path but session and schema (config,
+   changes, ports, jobs), an admin 200;
+3. a body is refused before it is read: a POST of 200 KiB without a login
    is answered 401 while the client has sent its headers only (it waits
    for the answer before sending a byte of its body), the connection then
    closed; with Expect: 100-continue the 401 comes instead of 100 Continue;
-   a 300 KiB Content-Length (413) and a POST to a path that takes none
-   (405) likewise; an admin's login, checked while
+   a read login's POST (403), a 300 KiB Content-Length (413) and a POST to
+   a path that takes none (405) likewise; an admin's login, checked while
    its request waits at its headers, gets 100 Continue, and its body is
    read and answered.
 Prints "N passed, N failed"."""
@@ -356,7 +359,7 @@ def allowed_hosts(port, g, conf):
     c.ok(r.returncode == 0 and re.search(r"hosts .*, and \*", r.stdout), "--check takes * and says so")
 
 
-# ------------------------------------------------------------ 2. bodies
+# ------------------------------------------------------------ 2 and 3: logins
 
 def https_gateway():
     pem, key = self_signed(TMP)
@@ -385,6 +388,20 @@ def as_user(port, path, user, method="GET"):
     return last[0]
 
 
+def one_rule(port):
+    print("== 2. the configuration is an admin's")
+    for path in ("/api/config", "/api/setup/config", "/api/setup/changes", "/api/setup/ports", "/api/setup/jobs/1"):
+        c.eq(as_user(port, path, "rita"), 403, "a read login's GET %s" % path)
+    for path in ("/api/state", "/api/setup/session", "/api/setup/schema"):
+        c.eq(as_user(port, path, "rita"), 200, "a read login's GET %s" % path)
+    for path in ("/api/config", "/api/setup/config", "/api/setup/changes", "/api/setup/ports"):
+        c.eq(as_user(port, path, "ada"), 200, "an admin's GET %s" % path)
+    st, _, b, _ = ask(port, "/api/setup/session", "127.0.0.1:%d" % port, headers=[basic("rita")], tls=True)
+    s = json.loads(b) if st == 200 else {}
+    c.ok(s.get("role") == "read" and not s.get("can_write") and "admin's" in (s.get("why") or ""),
+         "the session says why (%s)" % s.get("why"))
+
+
 def refused_at_headers(port, what, path, headers, length, want):
     """A POST's headers sent, its body not: the answer comes, then the end."""
     k = Conn(port, tls=True)
@@ -398,12 +415,14 @@ def refused_at_headers(port, what, path, headers, length, want):
 
 
 def bodies(port, g):
-    print("== 2. a body refused before it is read")
+    print("== 3. a body refused before it is read")
     big = 200 * 1024
     hd = refused_at_headers(port, "a POST of 200 KiB without a login", "/api/setup/apply", [], big, 401)
     c.ok(hd.get("www-authenticate", "").startswith("Basic"), "... with the Basic challenge")
     refused_at_headers(port, "the same with Expect: 100-continue", "/api/setup/apply", ["Expect: 100-continue"],
                        big, 401)
+    as_user(port, "/api/state", "rita")  # rita's login remembered: answered at once
+    refused_at_headers(port, "a read login's POST of 200 KiB", "/api/setup/apply", [basic("rita")], big, 403)
     refused_at_headers(port, "an admin's POST of 300 KiB", "/api/setup/apply", [basic("ada")], 300 * 1024, 413)
     refused_at_headers(port, "a POST of 200 KiB to /api/state without a login", "/api/state", [], big, 401)
     refused_at_headers(port, "an admin's POST to /api/state", "/api/state", [basic("ada")], big, 405)
@@ -434,6 +453,7 @@ def main():
         c.ok(g.alive() and "Sanitizer" not in g.text(), "bmsgw ran throughout")
         g.stop()
         g, port = https_gateway()
+        one_rule(port)
         bodies(port, g)
         c.ok(g.alive() and "Sanitizer" not in g.text(), "bmsgw ran throughout")
     finally:

@@ -29,7 +29,7 @@ const char *setup_may_change(const struct gw_setup *s, const struct gw_setup_req
 		return "no users yet and the setup code is void (used, 60 minutes old or 5 wrong tries): restart bmsgw "
 		       "for a new one";
 	if (!q->user || q->role != GW_ROLE_ADMIN)
-		return "changes need a login of role admin (this login may read)";
+		return "the configuration is an admin's: this login (role read) sees the status page only";
 	if (!q->tls)
 		return "changes need HTTPS";
 	return NULL;

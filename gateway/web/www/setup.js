@@ -64,7 +64,8 @@
     t += s.can_write ? ' You may change the configuration.' : ' The configuration is read only here: ' + (s.why || '') ;
     $('#setup-who').textContent = t;
     $('#su-admin').hidden = !s.setup_code_needed;
-    const full = !s.setup_code_needed;
+    /* a read login sees the status page only: the configuration is an admin's */
+    const full = !s.setup_code_needed && s.role !== 'read';
     ['#setup-ports', '#setup-config', '#setup-changes'].forEach(x => { $(x).hidden = !full; });
     $('#cfg-actions').hidden = $('#cfg-adding').hidden = !s.can_write;
     $('#det-go').disabled = $('#ble-go').disabled = !s.can_write;
