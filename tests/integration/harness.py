@@ -171,6 +171,18 @@ def wait_port(port, timeout=10.0, host="127.0.0.1"):
     return False
 
 
+def own_address():
+    """An address of this host that is not loopback (the one its route to
+    the world leaves from; no packet is sent), or None."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("198.51.100.1", 9))
+            a = s.getsockname()[0]
+            return None if a.startswith("127.") else a
+    except OSError:
+        return None
+
+
 def listener(port, on_conn):
     """Listen on 127.0.0.1:port; call on_conn(socket) for every connection,
     in a thread.  Returns the listening socket (close it to stop)."""

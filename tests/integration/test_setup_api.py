@@ -46,7 +46,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Proc, Sim, free_port, mbread, wait_port, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Proc, Sim, free_port, mbread, own_address, wait_port, wait_until  # noqa: E402
 
 c = Checks()
 BMSGW = os.path.join(ROOT, BIN, "bmsgw")
@@ -119,17 +119,6 @@ def field(answer, sect, key):
         if e.get("section") == sect and e.get("key") == key:
             return e["message"]
     return None
-
-
-def own_address():
-    """An address of this host that is not loopback, or None."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("198.51.100.1", 9))
-            a = s.getsockname()[0]
-            return None if a.startswith("127.") else a
-    except OSError:
-        return None
 
 
 GW_PORT, HTTP_PORT = free_port(), free_port()

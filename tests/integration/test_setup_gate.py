@@ -45,7 +45,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Proc, free_port, self_signed, wait_port, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Proc, free_port, own_address, self_signed, wait_port, wait_until  # noqa: E402
 from page_clients import users_file  # noqa: E402
 
 c = Checks()
@@ -136,17 +136,6 @@ def ask(port, path, host, method="GET", headers=(), body=b"", tls=False, raw=Non
 def basic(user):
     import base64
     return "Authorization: Basic " + base64.b64encode(("%s:%s" % (user, PW)).encode()).decode()
-
-
-def own_address():
-    """An address of this host that is not loopback, or None."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("198.51.100.1", 9))
-            a = s.getsockname()[0]
-            return None if a.startswith("127.") else a
-    except OSError:
-        return None
 
 
 def new_installation(listen, name):
