@@ -951,6 +951,16 @@ static inline uint32_t bms_own_alarms(const struct bms_snapshot *s)
 }
 /* "cell 3 = 65.535 V (plausible: 0.5..5)" */
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap);
+/* ---- the cells the pack voltage makes (bms/plausible.c) ----
+ * A cell answer may have more slots than the pack has cells and fill a
+ * slot after the last cell with a value (CBT Power's 4S pack sends a fifth
+ * slot of 2317 mV beside its 13.4 V).  Of the list mv[0..n), the count k
+ * whose first k cells sum nearest to the BMS's own pack voltage among the
+ * counts within the plausibility table's 10 % of it (ties: the more
+ * cells).  A list that no count fits, one with an empty slot (0) or a
+ * voltage that is not above 0 keeps n: the table then judges the list
+ * whole (and refuses a list that is not the pack's). */
+unsigned bms_cells_for_voltage(const uint16_t *mv, unsigned n, float volts);
 
 /* Cell statistics of a snapshot: over its cell list s->cell_mv[0..ncells)
  * where it has one (from BMS_CELLS_LIST), else the BMS's own highest and

@@ -14,7 +14,10 @@
  *	0x15  u16 design capacity Ah, u16 cycles
  *	0x21  u32 warnings (raw; not 0 raises OTHER: its bits are not described)
  *	0x05 .. 0x08  five cells mV each; the list ends at the first cell
- *	      that is 0, or after 0x08 (20 cells), or at a forced cell count
+ *	      that is 0, or after 0x08 (20 cells), or at a forced cell count;
+ *	      without a forced count the pack has the cells its voltage
+ *	      tells (bms_cells_for_voltage(): a 4S pack fills the fifth slot
+ *	      with 2317 mV beside its 13.4 V, aiobmsble's recorded answers)
  * Not read: 0x0C (the runtime: bmsgw has no field), the remaining
  * capacity (not sent).
  *
@@ -171,9 +174,20 @@ static int cb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	return cb_values(poll, frame + 4);
 }
 
+/* The poll whole: the cells the pack voltage tells (the slots after them
+ * emptied), unless the count is forced. */
 static int cb_finish(struct bms_poll *poll)
 {
-	return bms_finish_at(poll, CB_DONE);
+	struct bms_snapshot *s = &poll->snap;
+	if (poll->step != CB_DONE)
+		return BMS_E_INVALID;
+	if (!poll->cells_forced && (s->present & BMS_HAS_VOLTAGE)) {
+		unsigned n = bms_cells_for_voltage(s->cell_mv, s->ncells, s->voltage);
+		for (unsigned i = n; i < s->ncells; i++)
+			s->cell_mv[i] = 0;
+		s->ncells = (uint8_t)n;
+	}
+	return bms_finish_pack(poll);
 }
 
 /* Notify FFE4 of FFE0, write FFE9 of FFE5 (aiobmsble cbtpwr_bms; the GATT

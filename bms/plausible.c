@@ -28,6 +28,15 @@
  * a recorded answer).  Such
  * a slot costs the poll nothing: bms_sensor_faults(), which the poller
  * runs before the table, makes it absent and flags a sensor fault.
+ *
+ * A cell answer with more slots than the pack has cells is no reason to
+ * refuse a real frame either: CBT Power's 4S pack fills a fifth slot with
+ * 2317 mV beside its 13.4 V (aiobmsble's recorded answers, fixture
+ * CBTPOWER-06), a sum of 15.671 V for five.  A driver whose list ends only
+ * at an empty slot takes the cells its pack voltage tells
+ * (bms_cells_for_voltage()): of the counts whose cells fit the voltage
+ * within this table's 10 %, the one whose sum is nearest; a list no count
+ * fits stays whole, and this table refuses it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -203,6 +212,25 @@ unsigned bms_sensor_faults(struct bms_snapshot *s, float *was)
 	s->alarms |= BMS_AL_SENSOR;
 	s->sensor_faults |= (uint16_t)found;
 	return found;
+}
+
+unsigned bms_cells_for_voltage(const uint16_t *mv, unsigned n, float volts)
+{
+	double want = (double)volts * 1000.0, sum = 0, best = INFINITY;
+	unsigned k = n;
+	if (!(want > 0))
+		return n;
+	for (unsigned i = 0; i < n; i++) {
+		if (mv[i] == 0)
+			return n;
+		sum += mv[i];
+		double err = fabs(sum - want);
+		if (err <= 0.1 * sum && err <= best) {
+			best = err;
+			k = i + 1;
+		}
+	}
+	return k;
 }
 
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap)

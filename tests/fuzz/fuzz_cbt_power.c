@@ -3,8 +3,10 @@
  * Power / Creabest Bluetooth LE driver (AA 55 reads, a sum), driven the way
  * gateway/poll/poller.c drives it; harness: fuzz_drive.h.  Beyond the
  * generic target: every request is one of the nine reads, a frame the
- * framer reports has its sum and tail right, and answers with the sum
- * forged reach the decoder.
+ * framer reports has its sum and tail right, answers with the sum forged
+ * reach the decoder, and a poll's cells are the count its pack voltage
+ * tells (the nearest of the list's prefixes, the whole list where none
+ * fits within 10 %).
  *
  * Input: the usual configuration bytes of fuzz_drive.h (no address), then
  * events, by their first byte E:
@@ -56,6 +58,29 @@ static void cb_snap(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(sn->cell_mv[i] != 0); /* the list ends at a 0, unless the count is forced */
 }
 
+/* A whole poll: the slots after its cells empty; without a forced count
+ * the cells the pack voltage tells. */
+static void cb_ok(const struct fd *s, const struct bms_snapshot *sn)
+{
+	for (unsigned i = sn->ncells; i < 20; i++)
+		REQUIRE(sn->cell_mv[i] == 0); /* a spare slot emptied */
+	if (s->cells_forced)
+		return;
+	/* the count the pack voltage tells: no shorter prefix of the list is
+	 * nearer to the voltage and within 10 % of it; a list that does not
+	 * fit is one no prefix fits */
+	double v = sn->voltage * 1000.0, sum = 0, err[20], at[20];
+	for (unsigned i = 0; i < sn->ncells; i++) {
+		sum += sn->cell_mv[i];
+		at[i] = sum;
+		err[i] = fabs(sum - v);
+	}
+	double last = err[sn->ncells - 1];
+	bool fits = last <= 0.1 * sum;
+	for (unsigned i = 0; i + 1 < sn->ncells; i++)
+		REQUIRE(err[i] > 0.1 * at[i] || (fits && err[i] >= last));
+}
+
 static size_t cb_event(struct fd *s, uint8_t e, const uint8_t *p, size_t avail)
 {
 	size_t used = fd_ble_event(s, e, avail);
@@ -90,6 +115,7 @@ static const struct fd_target cbt_power = {
 	.never = BMS_HAS_SOH | BMS_HAS_MOS_TEMP | BMS_HAS_REMAIN | BMS_HAS_MOSFETS | BMS_HAS_BALANCE |
 		 BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS,
 	.snap = cb_snap,
+	.ok = cb_ok,
 	.frame = cb_frame,
 	/* scan() checked the frame: another command's answer, data too short,
 	 * values out of range */

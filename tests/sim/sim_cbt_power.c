@@ -10,7 +10,9 @@
  *	(six s16 slots, as the captured frame has 12 bytes);  0x0A SOC and five
  *	bytes 0;  0x15 capacity Ah, cycles;  0x21 alarm bytes 0..3 as the
  *	warnings word;  0x0C 12 bytes 0 (the runtime, not described);
- *	0x05 .. 0x08 cells 1-5, 6-10, 11-15, 16-20 mV (0 beyond the pack's)
+ *	0x05 .. 0x08 cells 1-5, 6-10, 11-15, 16-20 mV (0 beyond the pack's;
+ *	with junk=1 the slot after its last cell 2317 mV, as aiobmsble's
+ *	recorded 4S pack fills a fifth slot beside its 13.4 V)
  * Another command, or a request with a wrong sum, is a bad one.  No
  * address.  Encoded here; bms/ is deliberately not used.
  */
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #define CB_MAX_CELLS 20
+#define CB_SPARE_MV 2317 /* junk=1: the slot after the last cell (CBTPOWER-06) */
 
 static long clampl(long v, long lo, long hi)
 {
@@ -149,7 +152,8 @@ static enum sim_resp cb_respond(struct sim_pack *p, const uint8_t *req, size_t n
 	case 0x05: case 0x06: case 0x07: case 0x08:
 		for (int i = 0; i < 5; i++) {
 			int c = (cmd - 0x05) * 5 + i;
-			le(d + 2 * i, c < r.ncells ? (unsigned long)r.mv[c] : 0, 2);
+			unsigned long mv = c < r.ncells ? (unsigned long)r.mv[c] : c == r.ncells && p->junk ? CB_SPARE_MV : 0;
+			le(d + 2 * i, mv, 2);
 		}
 		cb_add(reply, cmd, d, 10);
 		break;

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_cbt_power.c - CBT Power / Creabest "R" packs over
  * Bluetooth LE (bms/cbt_power.c): the cbtpower rows of
- * tests/fixtures/vectors.tsv (aiobmsble's two sets of answers: a 5-cell
- * pack discharging at -2 degC, a 20-cell one) through scan() + handle()
- * in whole polls as the gateway runs them, in every chunking, with the
- * reads echoed and noise before the answers; the cell reads ending at the
- * first empty cell or after 0x08; broken input (bad sum, wrong tail, a
- * length that is not the frame's, a data block too short, another
- * command's answer, SOC out of range, truncated).  Protocol facts:
- * bms/PROTOCOLS.md §62. */
+ * tests/fixtures/vectors.tsv (aiobmsble's two sets of answers: a 4S pack
+ * discharging at -2 degC whose cell answer fills a fifth slot with
+ * 2317 mV beside its 13.4 V, twenty cells) through scan() + handle() in
+ * whole polls as the gateway runs them, in every chunking, with the reads
+ * echoed and noise before the answers; the cell reads ending at the first
+ * empty cell or after 0x08, the pack the cells its voltage tells (the
+ * spare slot holding a cell's voltage or garbage too; a frame no count
+ * fits kept whole and refused by the plausibility table); broken input
+ * (bad sum, wrong tail, a length that is not the frame's, a data block too
+ * short, another command's answer, SOC out of range, truncated).
+ * Protocol facts: bms/PROTOCOLS.md §62. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -86,9 +89,38 @@ static void test_requests(void)
 	drive_request_ends(&poll, 6, 9);
 }
 
-/* aiobmsble's 5-cell pack: the cells end at 0x06 (empty), in every
- * chunking, inverted too, each answer after its read echoed. */
-static void test_five_cells(void)
+/* Frames built from the protocol (§62) beside the recorded ones: the
+ * twenty cells' 0x0B with their sum (66.59 V, 0 A); the recorded cells with
+ * a fifth slot of 3.3 V and of 0xFFFF; a 5S pack's cells (3.336 V fifth)
+ * and its 16.69 V; the recorded 0x0B at 8.2 V (three cells make 10.016 V,
+ * two 6.678 V). */
+#define CB_0B_TWENTY "aa550b081e04010000000000360d0a"
+#define CB_05_SPARE_3300 "aa55050a0b0d0b0d0a0d0a0de40c5d0d0a"
+#define CB_05_SPARE_FFFF "aa55050a0b0d0b0d0a0d0a0dffff6b0d0a"
+#define CB_0B_5S "aa550b0832410000bcf3ffff330d0a"
+#define CB_05_5S "aa55050a0b0d0b0d0a0d0a0d080d820d0a"
+#define CB_0B_8V2 "aa550b0808200000bcf3ffffe80d0a"
+
+/* One whole poll of answers a[0..n) (the reads in order); the finish's rc. */
+static int poll_of(struct bms_poll *poll, const char *const *a, int n, int cells)
+{
+	struct bms_rx rx;
+	uint8_t req[16];
+	drive_begin_link(poll, &rx, 0, cells, false, BMS_LINK_BLE, true);
+	for (int k = 0; k < n; k++) {
+		CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 7);
+		drive_step(poll, &rx, a[k], drive_odd, DRIVE_NCH(drive_odd), 0);
+	}
+	CHECK_EQ_INT(drv->next_request(poll, req, sizeof(req)), 0);
+	return drv->finish(poll);
+}
+
+/* aiobmsble's recorded pack: 13.4 V, a cell answer of 3339, 3339, 3338,
+ * 3338 and 2317 mV, 0x06 empty.  A 4S pack: its four cells make 13.354 V,
+ * all five 15.671 V (beyond the plausibility table's 10 %, which refused
+ * every poll of it).  In every chunking, inverted too, each answer after
+ * its read echoed. */
+static void test_spare_slot(void)
 {
 	for (size_t k = 0; k < DRIVE_NCHUNKINGS; k++)
 		for (int inv = 0; inv < 2; inv++) {
@@ -99,8 +131,10 @@ static void test_five_cells(void)
 			drive_begin_link(&poll, &rx, 0, 0, inv, BMS_LINK_BLE, true);
 			CHECK_EQ_INT(drive_poll_hex(&poll, &rx, a, 7, &drive_chunkings[k], 7), BMS_OK);
 			const struct bms_snapshot *s = &poll.snap;
-			static const uint16_t c[5] = { 3339, 3339, 3338, 3338, 2317 };
-			drive_check_cells(s, c, 5);
+			static const uint16_t c[4] = { 3339, 3339, 3338, 3338 };
+			drive_check_cells(s, c, 4);
+			CHECK_EQ_INT(s->cell_mv[4], 0); /* the spare slot emptied */
+			CHECK(bms_plausible(s, NULL));
 			CHECK_NEAR(s->voltage, 13.4, 1e-4);
 			CHECK_NEAR(s->current, inv ? 3.14 : -3.14, 1e-5);
 			CHECK_NEAR(s->temp_c[0], -2.0, 1e-6);
@@ -113,28 +147,87 @@ static void test_five_cells(void)
 			CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_TEMPS | BMS_HAS_SOC |
 							 BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_ALARMS | BMS_HAS_CELLS);
 		}
+	/* the spare slot holding a cell's voltage (3.3 V: 16.654 V for five)
+	 * or garbage (0xFFFF): four cells all the same */
+	static const char *const spare[] = { CB_05_SPARE_3300, CB_05_SPARE_FFFF };
+	for (int k = 0; k < 2; k++) {
+		struct bms_poll poll;
+		const char *const a[] = { CBTPOWER_01, CBTPOWER_02, CBTPOWER_03, CBTPOWER_04,
+					  CBTPOWER_05, spare[k], CBTPOWER_07 };
+		CHECK_EQ_INT(poll_of(&poll, a, 7, 0), BMS_OK);
+		CHECK_EQ_INT(poll.snap.ncells, 4);
+		CHECK_EQ_INT(poll.snap.cell_mv[4], 0);
+		CHECK(bms_plausible(&poll.snap, NULL));
+	}
+	/* `cells = 5` forces the fifth slot in: the table refuses the five */
+	struct bms_poll poll;
+	const char *const a5[] = { CBTPOWER_01, CBTPOWER_02, CBTPOWER_03, CBTPOWER_04, CBTPOWER_05, CBTPOWER_06 };
+	CHECK_EQ_INT(poll_of(&poll, a5, 6, 5), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 5);
+	CHECK_EQ_INT(poll.snap.cell_mv[4], 2317);
+	CHECK(!bms_plausible(&poll.snap, NULL));
+	/* a 5S pack: its fifth cell counts (16.69 V) */
+	const char *const b[] = { CB_0B_5S, CBTPOWER_02, CBTPOWER_03, CBTPOWER_04, CBTPOWER_05, CB_05_5S, CBTPOWER_07 };
+	CHECK_EQ_INT(poll_of(&poll, b, 7, 0), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 5);
+	CHECK_EQ_INT(poll.snap.cell_mv[4], 3336);
+	CHECK(bms_plausible(&poll.snap, NULL));
+	/* a pack voltage (8.2 V) no count of the cells fits: the list stays
+	 * whole and the plausibility table refuses the poll */
+	const char *const d[] = { CB_0B_8V2, CBTPOWER_02, CBTPOWER_03, CBTPOWER_04, CBTPOWER_05, CBTPOWER_06, CBTPOWER_07 };
+	CHECK_EQ_INT(poll_of(&poll, d, 7, 0), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 5);
+	struct bms_implausible why;
+	CHECK(!bms_plausible(&poll.snap, &why));
+	CHECK_STR(why.field, "voltage against the cells' sum");
 }
 
-/* The 20-cell pack: all four cell reads, the list ends after 0x08. */
+/* The 20-cell answers: all four cell reads, the list ends after 0x08.
+ * With a 0x0B of their sum (66.59 V) the pack has twenty; with the
+ * recorded 0x0B's 13.4 V (aiobmsble's mock reuses the 4S pack's) the
+ * voltage tells four. */
 static void test_twenty_cells(void)
 {
-	struct bms_poll poll = { 0 };
-	struct bms_rx rx;
-	const char *const a[] = { CBTPOWER_09, CBTPOWER_10, CBTPOWER_03, CBTPOWER_04, CBTPOWER_05,
+	struct bms_poll poll;
+	const char *const a[] = { CB_0B_TWENTY, CBTPOWER_10, CBTPOWER_03, CBTPOWER_04, CBTPOWER_05,
 				  CBTPOWER_11, CBTPOWER_12, CBTPOWER_13, CBTPOWER_14 };
-	uint8_t req[16];
-	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
-	for (int k = 0; k < 9; k++) {
-		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 7);
-		drive_step(&poll, &rx, a[k], drive_odd, DRIVE_NCH(drive_odd), 0);
-	}
-	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
-	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll_of(&poll, a, 9, 0), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 20);
 	CHECK_EQ_INT(poll.snap.cell_mv[0], 3339);
 	CHECK_EQ_INT(poll.snap.cell_mv[19], 3320);
+	CHECK_NEAR(poll.snap.voltage, 66.59, 1e-4);
 	CHECK_NEAR(poll.snap.temp_c[0], 21.0, 1e-6);
 	CHECK_NEAR(poll.snap.current, 0.0, 1e-6);
+	CHECK(bms_plausible(&poll.snap, NULL));
+	const char *const m[] = { CBTPOWER_09, CBTPOWER_10, CBTPOWER_03, CBTPOWER_04, CBTPOWER_05,
+				  CBTPOWER_11, CBTPOWER_12, CBTPOWER_13, CBTPOWER_14 };
+	CHECK_EQ_INT(poll_of(&poll, m, 9, 0), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 4); /* 3339 + 3338 + 3337 + 3336 = 13.35 V */
+	CHECK_EQ_INT(poll.snap.cell_mv[4], 0);
+	CHECK(bms_plausible(&poll.snap, NULL));
+}
+
+/* bms_cells_for_voltage() itself: the nearest count of those within
+ * 10 %, none: all; a list with an empty slot or no voltage kept. */
+static void test_cells_for_voltage(void)
+{
+	static const uint16_t c[6] = { 3339, 3339, 3338, 3338, 2317, 3300 };
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 5, 13.4f), 4);
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 5, 15.671f), 5);
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 6, 13.4f), 4);
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 4, 13.4f), 4);
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 5, 6.7f), 2);  /* two cells: 6.678 V */
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 5, 8.2f), 5);  /* 3 cells 10.016 V, 2 6.678 V: none within 10 % */
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 5, 30.0f), 5); /* all, though far: the table refuses them */
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 5, 0.0f), 5);
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 5, -13.4f), 5);
+	static const uint16_t gap[5] = { 3339, 0, 3338, 3338, 2317 };
+	CHECK_EQ_INT(bms_cells_for_voltage(gap, 5, 3.3f), 5); /* an empty slot: no guess */
+	CHECK_EQ_INT(bms_cells_for_voltage(c, 0, 13.4f), 0);
+	/* 3 cells (9.05 V) nearer to 10 V than 4 (10.96 V) but not within
+	 * 10 % of their sum; 4 are: four */
+	static const uint16_t near[5] = { 3000, 3000, 3050, 1910, 3000 };
+	CHECK_EQ_INT(bms_cells_for_voltage(near, 5, 10.0f), 4);
 }
 
 static void test_broken(void)
@@ -204,8 +297,9 @@ int main(void)
 {
 	test_table();
 	test_requests();
-	test_five_cells();
+	test_spare_slot();
 	test_twenty_cells();
+	test_cells_for_voltage();
 	test_broken();
 	return check_report();
 }
