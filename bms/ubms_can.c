@@ -12,25 +12,32 @@
  *	      temperature), internal errors, alarms (current and PCB
  *	      temperature), modules communicating, modules balancing,
  *	      shutdown reason
- *	0x0C1 pack voltage (whole volts, scaled as the U-BMS is configured:
- *	      not read), current u16 (bytes 1-2) 1 A with a 32768 offset, in
- *	      drive mode the discharge limit u16 0.1 A (bytes 3-4) and the
- *	      charge limit 0.1 A (bytes 5 and 7)
+ *	0x0C1 pack voltage (whole volts: Valence's "Rev 2 UBMS CAN spec"
+ *	      v0.6, 1 V a count unless the U-BMS is configured coarser for a
+ *	      higher voltage), current u16 (bytes 1-2) 1 A with a 32768
+ *	      offset, in drive mode the discharge limit u16 0.1 A (bytes 3-4)
+ *	      and the charge limit 0.1 A (bytes 5 and 7)
  *	0x0C4 highest and lowest cell temperature, the highest PCB
  *	      temperature (degC + 40; bytes 0, 1, 3), highest and lowest cell
  *	      u16 mV
  *	0x350 + 2 (m - 1), 0x351 + 2 (m - 1): module m's cells 1-3 and 4,
  *	      big-endian u16 mV from byte 2
- * The pack's cells are the modules' in series: modules 1 to N/4 with
- * `cells = N` (a bank of parallel strings: modules 1 to N/4 one string, as
- * dbus_ubms asks), else every module communicating (at most eight, the 32
- * cells of a snapshot: more modules need `cells`); the voltage is their
- * sum (0x0C1's whole volts depend on the U-BMS's voltage scaling).  A poll
- * is whole once 0x0C0, 0x0C1, 0x0C4 and both cell frames of each of those
- * modules arrived (0x0C1 is read with the mode of the poll's 0x0C0, which
- * comes after it).  A refused frame fails the poll.  Any other identifier
- * (the module frames 0x06A, 0x46A, 0x76A ..., 0x180, 0x184, 0x188, a VMU's
- * 0x440) is passed over.
+ * The pack's cells are the modules' in series, modules 1 to S one string
+ * (as dbus_ubms asks of a bank of parallel strings); the voltage is their
+ * sum.  S is `cells = N` / 4 where set, else what the BMS's own pack
+ * voltage tells: 0x0C1's whole volts over module 1's voltage, rounded (a
+ * 12 V battery of eight modules in parallel says 13 V: one module in
+ * series, four cells; never the module count alone, which cannot tell
+ * parallel from series).  A voltage that tells no whole count (more than
+ * 1.5 V or 5 % from S modules), none, more modules than communicate or
+ * more than eight (the 32 cells of a snapshot) refuses the poll, as does a
+ * string whose sum is not the voltage within as much.  A U-BMS configured
+ * for more than 1 V a count (gimx's bank: 13 for 26.6 V) needs `cells`.  A
+ * poll is whole once 0x0C0, 0x0C1, 0x0C4 and both cell frames of each
+ * module of the string arrived (0x0C1 is read with the mode of the poll's
+ * 0x0C0, which comes after it).  A refused frame fails the poll.  Any
+ * other identifier (the module frames 0x06A, 0x46A, 0x76A ..., 0x180,
+ * 0x184, 0x188, a VMU's 0x440) is passed over.
  */
 #include "bms.h"
 
@@ -43,10 +50,12 @@
 #define UB_CELLS 4     /* a U27-12XP */
 #define UB_T_OFF 40
 #define UB_I_ZERO 32768u
+#define UB_FIT_MV 1500u /* 0x0C1's whole volts against S modules: 1.5 V, or 5 % */
 
 /* poll->seen: the three status frames; the cell frames in the state. */
 enum { UB_C0, UB_C1, UB_C4 };
 #define UB_NEED ((1u << UB_C0) | (1u << UB_C1) | (1u << UB_C4))
+#define UB_TOLD ((1u << UB_C0) | (1u << UB_C1)) /* the modules and the pack voltage */
 
 /* The driver's state of a poll: which of each module's two cell frames
  * arrived (bit 2m the first, 2m + 1 the second; the cells go into the
@@ -65,13 +74,40 @@ static enum bms_scan ub_scan(const struct bms_poll *poll, const uint8_t *buf, si
 	return bms_can_scan(buf, len, n);
 }
 
-/* The modules in series this poll reads: `cells` / 4, else the modules
- * communicating (0 until 0x0C0 says). */
-static unsigned ub_series(const struct bms_poll *poll)
+/* 0x0C1's whole volts (mV) within UB_FIT_MV or 5 % of string_mv. */
+static bool ub_fits(unsigned volts_mv, unsigned string_mv)
+{
+	unsigned d = volts_mv > string_mv ? volts_mv - string_mv : string_mv - volts_mv;
+	return d <= UB_FIT_MV || d * 20u <= string_mv;
+}
+
+/* The modules in series the pack voltage tells: 0x0C1's volts over module
+ * 1's, rounded; 0 until 0x0C0, 0x0C1 and module 1's cells arrived; -1 for
+ * a voltage that tells no count the U-BMS can have. */
+static int ub_told(const struct bms_poll *poll)
 {
 	const struct ub_state *st = BMS_PRIV(poll, struct ub_state);
-	unsigned n = poll->cells_forced ? (poll->cells_forced + UB_CELLS - 1u) / UB_CELLS : st->modules;
-	return n > UB_SERIES ? UB_SERIES : n;
+	if ((poll->seen & UB_TOLD) != UB_TOLD || (st->halves & 3u) != 3u)
+		return 0;
+	unsigned m1 = 0, v = st->c1[0] * 1000u;
+	for (unsigned i = 0; i < UB_CELLS; i++)
+		m1 += poll->snap.cell_mv[i]; /* each 500..5000 mV */
+	unsigned n = (v + m1 / 2u) / m1;
+	if (n == 0 || n > st->modules || n > UB_SERIES || !ub_fits(v, n * m1))
+		return -1;
+	return (int)n;
+}
+
+/* The modules in series this poll reads: `cells` / 4, else what the pack
+ * voltage tells (0 until it does, or when it tells none). */
+static unsigned ub_series(const struct bms_poll *poll)
+{
+	if (poll->cells_forced) {
+		unsigned n = (poll->cells_forced + UB_CELLS - 1u) / UB_CELLS;
+		return n > UB_SERIES ? UB_SERIES : n;
+	}
+	int n = ub_told(poll);
+	return n > 0 ? (unsigned)n : 0;
 }
 
 static bool ub_whole(const struct bms_poll *poll)
@@ -88,8 +124,6 @@ static int ub_c0(struct bms_poll *poll, const uint8_t *d)
 	struct ub_state *st = BMS_PRIV(poll, struct ub_state);
 	if (d[0] > 100 || d[5] == 0 || d[5] > UB_MODULES)
 		return BMS_E_RANGE;
-	if (!poll->cells_forced && d[5] > UB_SERIES)
-		return BMS_E_RANGE; /* more than 32 cells in series: a bank of strings needs `cells` */
 	s->soc = d[0];
 	st->mode = d[1];
 	st->modules = d[5];
@@ -180,6 +214,8 @@ static int ub_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		rc = ub_cells(poll, (m.id - 0x350) / 2, (m.id & 1u) != 0, &m);
 	else
 		return BMS_E_UNEXPECTED; /* another frame of the U-BMS, another node's */
+	if (rc == BMS_OK && !poll->cells_forced && ub_told(poll) < 0)
+		rc = BMS_E_RANGE; /* a pack voltage that tells no string */
 	if (rc != BMS_OK) {
 		poll->seen |= BMS_CAN_REFUSED;
 		return rc;
@@ -224,6 +260,8 @@ static int ub_finish(struct bms_poll *poll)
 	uint32_t sum = 0;
 	for (unsigned i = 0; i < n; i++)
 		sum += s->cell_mv[i];
+	if (!poll->cells_forced && !ub_fits(BMS_PRIV(poll, struct ub_state)->c1[0] * 1000u, sum))
+		return BMS_E_INVALID; /* the string is not the pack the voltage says */
 	for (unsigned i = n; i < BMS_MAX_CELLS; i++)
 		s->cell_mv[i] = 0; /* none beyond the string */
 	s->ncells = (uint8_t)n;

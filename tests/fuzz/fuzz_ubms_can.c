@@ -2,7 +2,7 @@
 /* tests/fuzz/fuzz_ubms_can.c - libFuzzer target: whole polls of the
  * listen-only ubms-can driver (a Valence U-BMS, BMS_CAN records as the CAN
  * transport hands them over; harness: fuzz_drive.h; input: fuzz_can.h
- * after one byte, the pack's `cells` (bits 0-5, 0 = every module); the ids
+ * after one byte, the pack's `cells` (bits 0-5, 0 = what 0x0C1 tells); the ids
  * of its records: the status frames, the cells of modules 1-4 and 9, the
  * U-BMS's other frames, a VMU's command, an extended frame).
  */
@@ -46,6 +46,18 @@ static void ub_snap(const struct fd *s, const struct bms_snapshot *sn)
 	}
 }
 
+/* A whole poll: the voltage the string's sum; without `cells` whole
+ * modules, the string 0x0C1 told (within 1.5 V or 5 % of its 0..255 V). */
+static void ub_ok(const struct fd *s, const struct bms_snapshot *sn)
+{
+	unsigned sum = 0;
+	for (int i = 0; i < sn->ncells; i++)
+		sum += sn->cell_mv[i];
+	REQUIRE(fabsf(sn->voltage - (float)sum / 1000.0f) < 0.01f);
+	if (!s->cells_forced)
+		REQUIRE(sn->ncells % 4 == 0 && sum <= 255000u + 255000u / 20u);
+}
+
 static const struct fd_target ubms_can = {
 	.drv = &bms_ubms_can_driver,
 	.config = ub_config,
@@ -57,6 +69,7 @@ static const struct fd_target ubms_can = {
 	.never = BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_SOH |
 		 BMS_HAS_SETPOINT | BMS_HAS_VOLT_LIMITS,
 	.snap = ub_snap,
+	.ok = ub_ok,
 	.frame = fc_frame,
 	.rcs = FD_RC(BMS_OK) | FD_RC(BMS_MORE) | FD_RC(BMS_E_UNEXPECTED) | FD_RC(BMS_E_SHORT) |
 	       FD_RC(BMS_E_RANGE),

@@ -25,6 +25,12 @@ end without CAN hardware, through an slcan adapter on a pty:
     with python3-can, the pack with `cells = 8` (two modules in series):
     26.606 V, -16 A, SOC 82 %, CCL 120.6 A, DCL 144.7 A, 8 cells; a short
     0x0C1: refused, stale, back; nothing written.
+(e) ubms-can: issue 89's battery, the simulator's U-BMS with eight
+    modules in parallel (`cells=4,parallel=8`: a 12 V battery, 0x0C1
+    13 V), and four strings of two (`cells=8,parallel=4`, 0x0C1 27 V),
+    without `cells`: the string 0x0C1 tells, 4 (8) cells and their sum
+    over Modbus (registers 1, 10-11, 20-27, 40) and /api/state (main
+    served every module in series: 32 cells, about 106 V).
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N
 failed".
 """
@@ -33,7 +39,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ROOT, Checks, Gateway, Sim, free_port, my_part, pty_pair, wait_until)  # noqa: E402
+from harness import (ROOT, Checks, Gateway, Sim, free_port, ha_float, my_part, pty_pair, wait_until)  # noqa: E402
 from canpacks import STALE, Player, Watch, conf, online_values, pack  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
@@ -228,9 +234,52 @@ def d_capture(tmp):
         player.close()
 
 
+# ------------------------------------------- (e) ubms-can, modules in parallel
+
+def modbus_regs(gw_port):
+    cl = ModbusTcpClient("127.0.0.1", port=gw_port, timeout=3)
+    cl.connect()
+    rr = cl.read_holding_registers(BASE, 125, slave=1)
+    cl.close()
+    return None if rr.isError() else rr.registers
+
+
+def e_parallel(tmp):
+    for series, strings in ((1, 8), (2, 4)):
+        label = "%dS%dP" % (series, strings)
+        print("== (e) ubms-can: the simulator's U-BMS, %d U27-12XP: %s, no `cells`" % (series * strings, label))
+        path = os.path.join(tmp, "ubmspar%d" % series)
+        sim = Sim(protocol="ubms-can", tcp=False, pty_path=path,
+                  packs=("address=0,cells=%d,parallel=%d,sensors=2,soc=76,current=-5,ccl=80,dcl=100"
+                         % (4 * series, strings),))
+        gw_port, http = free_port(), free_port()
+        gw = Gateway(conf("ubms-can", gw_port, http, path), gw_port)
+        try:
+            p = wait_until(lambda: (lambda q: q if q.get("online") else None)(pack(http)), 15)
+            if c.ok(p is not None, label + ": the U-BMS comes online"):
+                v = sim.state()["packs"][0]
+                volts = sum(v["cells_mv"]) / 1000.0
+                c.eq(len(v["cells_mv"]), 4 * series, label + ": the simulator's string has %d cells" % (4 * series))
+                c.eq((p["cell_count"], p.get("cells_mv")), (4 * series, v["cells_mv"]),
+                     label + ": /api/state the string's cells (%d), not every module's" % (4 * series))
+                c.near(p["voltage"], volts, 0.0051, label + ": /api/state voltage %.3f V, the string's" % volts)
+                regs = modbus_regs(gw_port)
+                if c.ok(regs is not None, label + ": Modbus answers"):
+                    c.eq(regs[40], 4 * series, label + ": Modbus cell count (register 40)")
+                    c.near(ha_float(regs[10:12]), volts, 1e-3, label + ": Modbus voltage float (10-11)")
+                    c.near(regs[1], volts * 100, 1, label + ": Modbus voltage 0.01 V (1)")
+                    c.eq(regs[20:28], (v["cells_mv"] + [0] * 8)[:8], label + ": Modbus cells, 0 after the string")
+            c.eq(sim.state()["packs"][0]["can_frames_heard"], 0, label + ": bmsgw wrote no frame")
+        finally:
+            if c.failed:
+                gw.dump(40)
+            gw.stop()
+            sim.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        for piece in (a_rvc, b_rego, c_ubms, d_capture):
+        for piece in (a_rvc, b_rego, c_ubms, d_capture, e_parallel):
             if my_part():
                 piece(tmp)
     return c.report()

@@ -5,16 +5,20 @@
  *
  * The U-BMS side, every 500 ms while the channel is open, 11-bit ids, the
  * pack's cells as modules of four in series (cells / 4 modules; the cells
- * beyond a multiple of four are left out), in drive mode:
+ * beyond a multiple of four are left out), parallel=N such strings in
+ * parallel (copies of the first, modules 1 .. cells / 4; as many as fit in
+ * the sixteen modules 0x350 ... 0x36F), in drive mode:
  *	0x350 + 2 (m - 1), 0x351 + 2 (m - 1): module m's cells 1-3 and 4,
  *	      "01 00" and big-endian u16 mV
  *	0x0C4 highest and lowest sensor, 0x40, the board's (degC + 40),
  *	      highest and lowest cell u16 mV
- *	0x0C1 the voltage in whole volts, the current u16 A + 32768 (+ =
- *	      charging), the discharge limit u16 0.1 A, the charge limit 0.1 A
- *	      in bytes 5 and 7
+ *	0x0C1 the string's voltage in whole volts (1 V a unit), the current
+ *	      u16 A + 32768 (+ =
+ *	      charging), the discharge limit u16 0.1 A, the charge limit
+ *	      0.1 A in bytes 5 and 7
  *	0x0C0 SOC %, mode 0x02 (drive; 0x12 balancing), alarm bytes 0-2 as
- *	      bytes 2-4, modules, 0 balancing, shutdown reason 0
+ *	      bytes 2-4, the modules of every string, 0 balancing, shutdown
+ *	      reason 0
  *	0x0C2 five zero bytes (charge mode's frame)
  * junk=1 adds what the decoder must pass over: module 1's 0x188 status
  * pair, 0x06A module SOCs, 0x76A module temperatures, a VMU's 0x440 mode
@@ -26,7 +30,8 @@
 #include <math.h>
 #include <string.h>
 
-#define UB_MODULES 8 /* at most eight modules: 32 cells */
+#define UB_MODULES 8 /* at most eight modules in series: 32 cells */
+#define UB_IDS 16    /* modules on the bus: 0x350 ... 0x36F */
 
 static long clampl(long v, long lo, long hi)
 {
@@ -95,15 +100,27 @@ static void ub_put_be16(uint8_t *d, int v)
 	d[1] = (uint8_t)(v & 0xFF);
 }
 
-static void ub_cells(const struct sim_view *v, struct sim_reply *reply)
+/* The modules on the bus: the string's (cells / 4) times the strings in
+ * parallel that fit in UB_IDS. */
+static int ub_all(const struct sim_pack *p, const struct sim_view *v)
 {
-	for (int m = 0; m < v->ncells / 4; m++) {
+	int s = v->ncells / 4, n = p->parallel > 1 ? p->parallel : 1;
+	if (s == 0)
+		return 0;
+	return (n < UB_IDS / s ? n : UB_IDS / s) * s;
+}
+
+static void ub_cells(const struct sim_pack *p, const struct sim_view *v, struct sim_reply *reply)
+{
+	int s = v->ncells / 4;
+	for (int k = 0; k < ub_all(p, v); k++) {
+		int m = k % s; /* module m of the first string */
 		uint8_t d[8] = { 0x01, 0x00 };
 		for (int i = 0; i < 3; i++)
 			ub_put_be16(d + 2 + 2 * i, v->cell_mv[4 * m + i]);
-		sim_slcan_line(reply, 't', (unsigned)(0x350 + 2 * m), d, 8);
+		sim_slcan_line(reply, 't', (unsigned)(0x350 + 2 * k), d, 8);
 		ub_put_be16(d + 2, v->cell_mv[4 * m + 3]);
-		sim_slcan_line(reply, 't', (unsigned)(0x351 + 2 * m), d, 4);
+		sim_slcan_line(reply, 't', (unsigned)(0x351 + 2 * k), d, 4);
 	}
 }
 
@@ -116,7 +133,7 @@ static enum sim_resp ub_emit(struct sim_pack *p, struct sim_reply *reply)
 	ub_view(p, &v);
 	if (p->junk)
 		ub_junk(reply);
-	ub_cells(&v, reply);
+	ub_cells(p, &v, reply);
 	d[0] = (uint8_t)clampl((long)v.temp_c[0] + 40, 0, 255);
 	d[1] = (uint8_t)clampl((long)v.temp_c[1] + 40, 0, 255);
 	d[2] = 0x40;
@@ -135,7 +152,7 @@ static enum sim_resp ub_emit(struct sim_pack *p, struct sim_reply *reply)
 	d[0] = (uint8_t)lround(v.soc);
 	d[1] = (uint8_t)(v.balancing ? 0x12 : 0x02);
 	memcpy(d + 2, p->alarm, 3);
-	d[5] = (uint8_t)(v.ncells / 4);
+	d[5] = (uint8_t)ub_all(p, &v);
 	d[6] = 0;
 	d[7] = 0;
 	sim_slcan_line(reply, 't', 0x0C0, d, 8);

@@ -5,11 +5,17 @@
  * UBMS-01 one cycle of the modules' cells and the status frames while it
  * discharges at 16 A, UBMS-02 the same while it absorbs at +4 A (the charge
  * limit down to 14.6 A), UBMS-03 a 0x0C1 charging at 24 A; in every
- * chunking, as one string (`cells` 0: every module) and as two modules in
- * series (`cells = 8`, dbus_ubms's 2018 bank); the U-BMS's other frames, a
- * VMU's command, extended and remote frames passed over; broken frames
- * (short, impossible SOC, cells, temperatures, modules) refused, the poll
- * with them; a poll without a module's cells not whole. */
+ * chunking, the string its 0x0C1 tells (`cells` 0: 13 V, one module) and as
+ * two modules in series (`cells = 8`, dbus_ubms's 2018 bank, whose U-BMS
+ * counts 2 V a unit); issue 89's battery, eight U27-12XP in parallel (a
+ * 12 V battery: 0x0C1 13 V), built from the protocol: four cells, 13.284 V,
+ * and the same modules as 2S4P, 4S2P, 8S and 1S16P as 0x0C1 tells; the
+ * U-BMS's other frames, a VMU's command, extended and remote frames passed
+ * over; broken frames (short, impossible SOC, cells, temperatures,
+ * modules; a pack voltage between two counts, of none, of more modules
+ * than communicate or than a snapshot holds; a string whose sum is not the
+ * voltage) refused, the poll with them; a poll without a module's cells
+ * not whole. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
 #include "check.h"
@@ -32,6 +38,19 @@ static const struct bms_driver *const drv = &bms_ubms_can_driver;
 	"35A#01000E520E550E32 35B#01000E52 35C#01000E310E520E4B 35D#01000E55 35E#01000E500E350E30 " \
 	"35F#01000E51 0C4#3D3B403E5A0E2A0E 0C1#0E04801105920E00 0C0#630A000000080000 0C2#0000000000"
 #define UBMS_03 "0C1#0D1880A705B60E04"
+
+/* Issue 89: a U-BMS with eight U27-12XP modules in parallel, a 12 V
+ * battery, built from the protocol (§71): the modules' cells 3320 ... 3322
+ * mV (module 1 13.284 V, all eight 106.274 V), 0x0C4 24 and 21 degC, the
+ * PCB 27 degC, cells 3322 / 3320 mV; 0x0C1 13 V, 5 A out (0x7FFB), in
+ * drive mode 100.0 A DCL and 80.0 A CCL; 0x0C0 SOC 76 %, drive, eight
+ * modules. */
+#define P8_CELLS "350#01000CF90CFA0CF8 351#01000CF9 352#01000CFA0CF90CF9 353#01000CFA 354#01000CF80CF90CFA " \
+	"355#01000CF9 356#01000CF90CF80CF9 357#01000CFA 358#01000CFA0CFA0CF9 359#01000CF8 " \
+	"35A#01000CF90CF90CF8 35B#01000CF9 35C#01000CF80CFA0CF9 35D#01000CF9 35E#01000CF90CF90CFA 35F#01000CF8"
+#define P8_C4 "0C4#403D4043FA0CF80C"
+#define P8_C0 "0C0#4C02000000080000"
+#define UBMS_P8 P8_CELLS " " P8_C4 " 0C1#0DFB7FE803200E03 " P8_C0
 
 /* Frames of the same bus the driver passes over: module 1's status pair,
  * module SOCs and temperatures, the firmware frame (dbus_ubms's candumps),
@@ -75,11 +94,13 @@ static void test_discharge(void)
 		CHECK(drv->timeout(&poll));
 		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 		const struct bms_snapshot *s = &poll.snap;
-		CHECK_EQ_INT(s->ncells, 32); /* every module communicating, in series */
+		/* 0x0C1's 13 V: one module in series (this U-BMS counts 2 V a
+		 * unit, a 2S bank: it needs `cells = 8`, below) */
+		CHECK_EQ_INT(s->ncells, 4);
 		CHECK_EQ_INT(s->cell_mv[0], 3326);
 		CHECK_EQ_INT(s->cell_mv[3], 3326);
-		CHECK_EQ_INT(s->cell_mv[31], 3326);
-		CHECK_EQ_INT(s->cell_mv[20], 3331); /* 0x35A's first cell: module 6, cell 1 */
+		CHECK_EQ_INT(s->cell_mv[4], 0);
+		CHECK_NEAR(s->voltage, 13.304, 1e-4);
 		CHECK_NEAR(s->current, inv ? 16 : -16, 1e-6); /* 0x7FF0 */
 		CHECK_NEAR(s->soc, 82, 1e-6);
 		CHECK_NEAR(s->bms_dcl_a, 144.7, 1e-4); /* drive mode: 0x05A7 */
@@ -134,6 +155,110 @@ static void test_charge(void)
 	CHECK_EQ_INT(poll.snap.alarms, BMS_AL_OTHER); /* a shutdown reason */
 }
 
+/* The frames of UBMS_P8 with 0x0C1's volts v and 0x0C0's modules n. */
+static void p8_text(char *text, size_t cap, unsigned v, unsigned n)
+{
+	snprintf(text, cap, "%s %s 0C1#%02XFB7FE803200E03 0C0#4C02000000%02X0000", P8_CELLS, P8_C4, v, n);
+}
+
+/* Issue 89's battery: eight modules in parallel at 13 V, in every
+ * chunking: one module in series, four cells, 13.284 V (main served the
+ * eight modules in series: 32 cells, 106.274 V); the same modules as
+ * other banks, as 0x0C1 tells. */
+static void test_parallel(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	for (int inv = 0; inv < 2; inv++) {
+		drive_begin(&poll, &rx, 0, 0, inv);
+		struct drive_res r = feed(&poll, &rx, OTHERS " " UBMS_P8);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.err, 0);
+		CHECK(drv->timeout(&poll));
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		const struct bms_snapshot *s = &poll.snap;
+		CHECK_EQ_INT(s->ncells, 4);
+		static const uint16_t m1[4] = { 3321, 3322, 3320, 3321 };
+		for (int i = 0; i < 4; i++)
+			CHECK_EQ_INT(s->cell_mv[i], m1[i]);
+		for (int i = 4; i < BMS_MAX_CELLS; i++)
+			CHECK_EQ_INT(s->cell_mv[i], 0);
+		CHECK_NEAR(s->voltage, 13.284, 1e-4);
+		CHECK_NEAR(s->current, inv ? 5 : -5, 1e-6);
+		CHECK_NEAR(s->soc, 76, 1e-6);
+		CHECK_NEAR(s->bms_dcl_a, 100.0, 1e-4);
+		CHECK_NEAR(s->bms_ccl_a, 80.0, 1e-4);
+		CHECK_NEAR(s->temp_c[0], 24, 1e-6);
+		CHECK_NEAR(s->temp_c[1], 21, 1e-6);
+		CHECK_NEAR(s->mos_temp_c, 27, 1e-6);
+		CHECK(bms_plausible(s, NULL));
+	}
+	/* 0x0C1 names the string: 2S4P 26 V, 4S2P 53 V, 8S 106 V; sixteen
+	 * modules (1S16P) at 13 V */
+	static const struct {
+		unsigned v, n, cells;
+		double volts;
+	} banks[] = {
+		{ 26, 8, 8, 26.570 }, { 53, 8, 16, 53.138 }, { 106, 8, 32, 106.274 }, { 13, 16, 4, 13.284 },
+		{ 14, 8, 4, 13.284 }, /* a whole volt up (14.6 V full: 14) */
+	};
+	for (size_t k = 0; k < sizeof(banks) / sizeof(banks[0]); k++) {
+		char text[1024];
+		p8_text(text, sizeof(text), banks[k].v, banks[k].n);
+		drive_begin(&poll, &rx, 0, 0, false);
+		struct drive_res r = feed(&poll, &rx, text);
+		CHECK_EQ_INT(r.err, 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		CHECK_EQ_INT(poll.snap.ncells, banks[k].cells);
+		CHECK_NEAR(poll.snap.voltage, banks[k].volts, 1e-4);
+	}
+	/* `cells` wins over 0x0C1: 8 at 13 V reads two modules */
+	drive_begin(&poll, &rx, 0, 8, false);
+	feed(&poll, &rx, UBMS_P8);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 8);
+	CHECK_NEAR(poll.snap.voltage, 26.570, 1e-4);
+}
+
+/* A pack voltage that tells no string the U-BMS can have: refused, the
+ * poll with it; a string whose sum is not the voltage: the poll refused. */
+static void test_voltage_broken(void)
+{
+	static const struct {
+		unsigned v, n;
+	} bad[] = {
+		{ 20, 8 },  /* 1.5 modules: 6.6 V from two, 6.7 V from one */
+		{ 0, 8 },   /* none */
+		{ 6, 8 },   /* half a module */
+		{ 53, 2 },  /* four in series, two communicating */
+		{ 120, 9 }, /* nine in series: 36 cells, more than a snapshot holds */
+	};
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char text[1024];
+		p8_text(text, sizeof(text), bad[k].v, bad[k].n);
+		drive_begin(&poll, &rx, 0, 0, false);
+		struct drive_res r = feed(&poll, &rx, text);
+		CHECK(r.err >= 1);
+		CHECK(poll.seen & BMS_CAN_REFUSED);
+		CHECK(!drv->timeout(&poll));
+		CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	}
+	/* module 2 at 2.5 V a cell: 0x0C1's 26 V tells two modules, whose sum
+	 * (23.284 V) is not 26 V */
+	drive_begin(&poll, &rx, 0, 0, false);
+	feed(&poll, &rx, "350#01000CF90CFA0CF8 351#01000CF9 352#010009C409C409C4 353#010009C4 " P8_C4
+			 " 0C1#1AFB7FE803200E03 " P8_C0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
+	/* with `cells = 8` the U-BMS's scaling is the user's: taken */
+	drive_begin(&poll, &rx, 0, 8, false);
+	feed(&poll, &rx, "350#01000CF90CFA0CF8 351#01000CF9 352#010009C409C409C4 353#010009C4 " P8_C4
+			 " 0C1#1AFB7FE803200E03 " P8_C0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK_NEAR(poll.snap.voltage, 23.284, 1e-4);
+}
+
 /* 0x0C0's alarm bits as dbus_ubms maps them; balancing. */
 static void test_alarms(void)
 {
@@ -175,7 +300,6 @@ static void test_broken(void)
 		{ "0C0#650A000000080000", BMS_E_RANGE },      /* SOC 101 % */
 		{ "0C0#520A000000000000", BMS_E_RANGE },      /* no module */
 		{ "0C0#520A000000110000", BMS_E_RANGE },      /* 17 modules */
-		{ "0C0#520A000000090000", BMS_E_RANGE },      /* 9 in series: 36 cells, `cells` not set */
 		{ "0C4#3C4140400D02FC0C", BMS_E_RANGE },      /* lowest above highest */
 		{ "0C4#413C404000000000", BMS_E_RANGE },      /* no cell */
 		{ "0C4#413C4040020D", BMS_E_SHORT },
@@ -192,7 +316,7 @@ static void test_broken(void)
 		drive_begin(&poll, &rx, 0, 0, false);
 		struct drive_res r = feed(&poll, &rx, bad[i].text);
 		CHECK_EQ_INT(r.frames, 1);
-		if (i == 11) { /* exactly 5000 mV is a cell */
+		if (i == 10) { /* exactly 5000 mV is a cell */
 			CHECK_EQ_INT(r.err, 0);
 			continue;
 		}
@@ -210,7 +334,7 @@ static void test_broken(void)
 	/* a module's second frame missing: never whole */
 	drive_begin(&poll, &rx, 0, 0, false);
 	struct drive_res r = feed(&poll, &rx, "0C0#520A000000020000 350#01000CFE0CFE0CFE 351#01000CFE 352#01000CFF0CFE0CFC "
-					      "0C4#413C4040020DFC0C 0C1#0DF07FA705B60E04");
+					      "0C4#413C4040020DFC0C 0C1#1AF07FA705B60E04");
 	CHECK_EQ_INT(r.ok, 0);
 	CHECK(!drv->timeout(&poll));
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
@@ -230,6 +354,8 @@ int main(void)
 	test_table();
 	test_discharge();
 	test_charge();
+	test_parallel();
+	test_voltage_broken();
 	test_alarms();
 	test_broken();
 	return check_report();
