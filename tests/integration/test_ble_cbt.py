@@ -9,8 +9,8 @@ dbus-daemon, as tests/integration/test_ble.py runs it.
 
 - a 4S pack: it comes online and stays so; Modbus serves the simulator's
   voltage, 4 cells (register 40), its four cells and 0 in the fifth
-  register; /api/state its four cells and no implausible poll (main
-  refused every poll: 13.4 V against a five-cell sum);
+  register; /api/state its four cells and no implausible poll (before
+  issue 89 every poll was refused: 13.4 V against a five-cell sum);
 - a 5S pack with the spare slot after its fifth cell: 5 cells;
 - frames with a bad sum (the simulator's `fault badsum`): the pack goes
   stale, never serving a value of one, and comes back with whole frames

@@ -29,8 +29,8 @@ end without CAN hardware, through an slcan adapter on a pty:
     modules in parallel (`cells=4,parallel=8`: a 12 V battery, 0x0C1
     13 V), and four strings of two (`cells=8,parallel=4`, 0x0C1 27 V),
     without `cells`: the string 0x0C1 tells, 4 (8) cells and their sum
-    over Modbus (registers 1, 10-11, 20-27, 40) and /api/state (main
-    served every module in series: 32 cells, about 106 V).
+    over Modbus (registers 1, 10-11, 20-27, 40) and /api/state (before
+    issue 89 every module in series: 32 cells, about 106 V).
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N
 failed".
 """

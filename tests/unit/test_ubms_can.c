@@ -161,10 +161,10 @@ static void p8_text(char *text, size_t cap, unsigned v, unsigned n)
 	snprintf(text, cap, "%s %s 0C1#%02XFB7FE803200E03 0C0#4C02000000%02X0000", P8_CELLS, P8_C4, v, n);
 }
 
-/* Issue 89's battery: eight modules in parallel at 13 V, in every
- * chunking: one module in series, four cells, 13.284 V (main served the
- * eight modules in series: 32 cells, 106.274 V); the same modules as
- * other banks, as 0x0C1 tells. */
+/* Issue 89's battery: eight modules in parallel at 13 V, in odd chunks:
+ * one module in series, four cells, 13.284 V (before issue 89 the eight
+ * modules in series: 32 cells, 106.274 V); the same modules as other
+ * banks, as 0x0C1 tells. */
 static void test_parallel(void)
 {
 	struct bms_poll poll = { 0 };
