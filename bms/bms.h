@@ -19,7 +19,7 @@
 #include "settings.h"
 
 #define BMS_MAX_CELLS 32
-#define BMS_MAX_TEMPS 8
+#define BMS_MAX_TEMPS 16 /* registers 67-74 and 139-146 (registers/regmap.c) */
 #define BMS_MAX_RAW_ALARMS 4 /* raw brand alarm words (16 bit each) */
 #define BMS_MAX_GROUP 15     /* packs in one answer "for all" (struct bms_poll.position) */
 
@@ -235,7 +235,7 @@ struct bms_snapshot {
 	 * (-56 degC).  Bit i: temp_c[i], now NaN (absent); BMS_FAULT_MOS: the
 	 * MOSFET sensor, BMS_HAS_MOS_TEMP now clear; BMS_FAULT_ALARM: alarms'
 	 * BMS_AL_SENSOR is set for them alone (the BMS did not raise it). */
-	uint16_t sensor_faults;
+	uint32_t sensor_faults;
 };
 
 /* Byte accumulator for one link.  The gateway appends what read() returned;
@@ -931,8 +931,8 @@ bool bms_plausible(const struct bms_snapshot *s, struct bms_implausible *why);
  * the poll nothing: the slot is made absent and the pack flagged with a
  * sensor fault, while a cell, the pack voltage or the current out of its
  * row still rejects the poll whole. */
-#define BMS_FAULT_MOS (1u << 8)    /* the MOSFET sensor */
-#define BMS_FAULT_ALARM (1u << 15) /* BMS_AL_SENSOR set by bms_sensor_faults() alone */
+#define BMS_FAULT_MOS (1u << 16)   /* the MOSFET sensor (bits 0-15: temp_c[0..15]) */
+#define BMS_FAULT_ALARM (1u << 31) /* BMS_AL_SENSOR set by bms_sensor_faults() alone */
 /* Each pack sensor of s (temp_c[0..ntemps), NaN = absent already) and the
  * MOSFET sensor that reads outside BMS_PLAUSIBLE_MIN_C..MAX_C is made
  * absent (temp_c[i] = NaN; BMS_HAS_MOS_TEMP cleared), and s flagged: its

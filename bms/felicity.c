@@ -49,7 +49,7 @@
 #define FE_MAX_MV 200000  /* 200 V */
 #define FE_MAX_DA 20000   /* 2000 A in 0.1 A */
 #define FE_MAX_MAH 10000000 /* 10000 Ah */
-#define FE_MAX_TEMPS 16   /* elements of BtemList read (the first 8 sensors served) */
+#define FE_MAX_TEMPS 16   /* elements of BtemList read (all served: BMS_MAX_TEMPS) */
 #define FE_NO_CELL 65535
 #define FE_NO_SLOT 65535  /* a ...List slot without a value (a sibling pack's) */
 #define FE_MAX_SLOTS 16   /* elements of a BattList row read (one a pack of the bank) */

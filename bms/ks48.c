@@ -53,7 +53,7 @@
 #define KS_STATUS_NOSOH 30 /* firmware without the SOH word (syssi's decoder allows it) */
 #define KS_VERSION_LEN 3
 #define KS_MAX_CELLS 32
-#define KS_MAX_TEMPS BMS_MAX_TEMPS
+#define KS_MAX_TEMPS 8 /* 0x03: 1..8 sensors (PROTOCOLS.md §54.3) */
 #define KS_MAX_DATA (1 + 2 * KS_MAX_CELLS) /* the longest answer bmsgw reads: 32 cells */
 #define KS_MIN_CELL_MV 1
 #define KS_MAX_CELL_MV 6500

@@ -172,22 +172,21 @@ static bool myv_no_sensor(int16_t v)
 	return v == INT16_MIN || v == -548;
 }
 
-/* Sensors 1..8 as bmsgw's eight (up to the last there, a slot with no
- * sensor absent); the highest and lowest reading of all twelve
- * (-50..150 degC) as the BMS's extremes (§68.4). */
+/* Sensors 1..12, every one (up to the last there, a slot with no sensor
+ * absent); the highest and lowest reading of all twelve (-50..150 degC)
+ * as the BMS's extremes (§68.4). */
 static void myv_temps(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
 	const struct myv_state *st = BMS_PRIV(poll, struct myv_state);
 	float hi = NAN, lo = NAN;
 	unsigned nt = 0;
+	_Static_assert(MYV_SENSORS <= BMS_MAX_TEMPS, "a snapshot holds every sensor of the stream");
 	for (unsigned i = 0; i < MYV_SENSORS; i++) {
 		bool none = myv_no_sensor(st->sensor[i]);
 		float t = none ? NAN : (float)st->sensor[i] / 10.0f;
-		if (i < BMS_MAX_TEMPS) {
-			s->temp_c[i] = t;
-			nt = none ? nt : i + 1;
-		}
+		s->temp_c[i] = t;
+		nt = none ? nt : i + 1;
 		if (none || t < -50.0f || t > 150.0f)
 			continue;
 		hi = isnan(hi) || t > hi ? t : hi;

@@ -210,7 +210,7 @@ unsigned bms_sensor_faults(struct bms_snapshot *s, float *was)
 	if (!(s->alarms & BMS_AL_SENSOR))
 		s->sensor_faults |= BMS_FAULT_ALARM;
 	s->alarms |= BMS_AL_SENSOR;
-	s->sensor_faults |= (uint16_t)found;
+	s->sensor_faults |= found;
 	return found;
 }
 

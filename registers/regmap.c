@@ -135,7 +135,7 @@ static const struct reg_def reg_table[] = {
 	{ 63, 1, 0, REG_U32, 0, "", REG_DATA, REG_SRC_CYCLES, REG_ABS_ZERO,
 	  "cycle count", "" },
 	{ 65, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_NTEMPS, REG_ABS_ZERO,
-	  "number of temperature sensors", "pack sensors, MOS sensor not included" },
+	  "number of temperature sensors", "pack sensors, MOS sensor not included; 0-16: sensors 1-8 at offsets 67-74, 9-16 at 139-146" },
 	{ 66, 1, 0, REG_S16, 1, "°C", REG_DATA, REG_SRC_MOS_TEMP, REG_ABS_8000,
 	  "MOS temperature", "0x8000 for a sensor that reads outside -50..150 °C (a sensor fault: alarm SENSOR)" },
 	{ 67, 8, 0, REG_S16, 1, "°C", REG_DATA, REG_SRC_TEMP, REG_ABS_8000,
@@ -217,6 +217,10 @@ static const struct reg_def reg_table[] = {
 	/* bank unit only: [bank] shunt */
 	{ 138, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_BANK_SOURCE, REG_ABS_NONE,
 	  "bank: sources", "bank unit ([bank] shunt): bit 0 the current and power (offsets 2, 3, 12, 14) are the shunt's, bit 1 the SOC, remaining and full capacity and the counted SOC (0, 44, 60, 62, 125-137) are the shunt's, bit 2 a shunt is set but not fresh: the packs' sum; 0 without a shunt and on a pack's unit" },
+	/* temperature sensors 9-16 (a BMS with more than eight: myvolta's
+	 * twelve), as sensors 1-8 at 67-74 */
+	{ 139, 8, 8, REG_S16, 1, "°C", REG_DATA, REG_SRC_TEMP, REG_ABS_8000,
+	  "temperature sensor", "0x8000 beyond the number of sensors, and for a sensor that reads outside -50..150 °C (a sensor fault: alarm SENSOR)" },
 	/* the charge settings an EMS may write (FC06 / FC16, only from
 	 * control_clients; bmsgw-modbus(7) "CHARGE SETTINGS"): the values in force */
 	{ 150, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MAX_SOC, REG_ABS_NONE,
@@ -637,9 +641,11 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"  tools that count from 1 (`mbpoll` without `-0`, \"4xxxx\" notation) show\n"
 		"  address + 1.\n"
 		"- The map is offsets 0-%u (addresses %u-%u): one read of 125 registers at\n"
-		"  address %u returns offsets 0-124, everything but the counted SOC and the\n"
-		"  charge settings; a second read of %u at address %u returns the counted SOC\n"
-		"  (offsets 125-137) and the charge settings (offsets 150-%u).\n"
+		"  address %u returns offsets 0-124, everything but the counted SOC,\n"
+		"  temperature sensors 9-16 and the charge settings; a second read of %u at\n"
+		"  address %u returns the counted SOC (offsets 125-137), temperature sensors\n"
+		"  9-16 (offsets 139-146, `data`: see \"Stale data\") and the charge settings\n"
+		"  (offsets 150-%u).\n"
 		"- Writable: the MOSFET registers 17-18 of a pack with control, and the\n"
 		"  charge settings 150-%u of every unit (FC06 / FC16, only from\n"
 		"  `control_clients`; bmsgw-modbus(7) \"CHARGE SETTINGS\").\n"

@@ -16,8 +16,8 @@
 
 #include "../bms/bms.h"
 
-#define REG_MAP_SIZE 161 /* offsets 0..160: 0..124 in one FC3 read; the counted SOC's 125..137 and the charge
-                          * settings 150..160 in a second */
+#define REG_MAP_SIZE 161 /* offsets 0..160: 0..124 in one FC3 read; the counted SOC's 125..137, temperature
+                          * sensors 9..16 (139..146) and the charge settings 150..160 in a second */
 #define REG_READ_MAX 125 /* registers in one FC03 / FC04 read (Modbus application protocol 6.3) */
 
 enum reg_float_order { REG_FLOAT_CDAB = 0, REG_FLOAT_ABCD = 1 };

@@ -84,7 +84,7 @@ struct gw_pack {
 	struct gw_chemfit chem;        /* its cells against its chemistry (engine/chemfit.h), stepped at
 	                                * each good poll */
 	bool implausible_said;         /* its implausible polls since the last good one are logged */
-	uint16_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
+	uint32_t faults_said;          /* its sensor faults logged (bms_sensor_faults() bits): once each */
 
 	/* Written by model/energy.c alone (integrated over good polls, kept in
 	 * the state file). */

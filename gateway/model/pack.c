@@ -208,7 +208,7 @@ static void sensor_faults(struct gw_pack *p, struct bms_snapshot *s)
 	unsigned fresh = found & ~(unsigned)p->faults_said;
 	if (!fresh)
 		return;
-	p->faults_said |= (uint16_t)fresh;
+	p->faults_said |= fresh;
 	char list[BMS_MAX_TEMPS * 40 + 48] = "";
 	size_t n = 0;
 	for (unsigned i = 0; i <= BMS_MAX_TEMPS && n < sizeof(list); i++) {

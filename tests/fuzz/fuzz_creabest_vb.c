@@ -73,7 +73,7 @@ static void vb_snap(const struct fd *s, const struct bms_snapshot *sn)
 	if (sn->present & BMS_HAS_SOC)
 		REQUIRE(sn->soc >= 0 && sn->soc <= 100);
 	if (sn->present & BMS_HAS_TEMPS)
-		REQUIRE(sn->ntemps >= 1 && sn->ntemps <= 8);
+		REQUIRE(sn->ntemps >= 1 && sn->ntemps <= BMS_MAX_TEMPS);
 	if (sn->present & BMS_HAS_ALARMS) {
 		bool masked = (sn->raw_alarms[0] & 0xFFF0u) || (sn->raw_alarms[1] & 0x00FFu) || (sn->raw_alarms[2] & 0x000Fu);
 		REQUIRE(sn->nraw == 3 && sn->alarms == (masked ? BMS_AL_OTHER : 0u));
@@ -133,7 +133,7 @@ static const struct fd_target creabest_vb = {
 	.event = vb_event,
 	.request = vb_request,
 	.max_cells = 32,
-	.max_temps = 8,
+	.max_temps = BMS_MAX_TEMPS,
 	.max_raw = 3,
 	.max_state = 0,
 	.never = BMS_HAS_SOH | BMS_HAS_MOS_TEMP | BMS_HAS_REMAIN | BMS_HAS_MOSFETS | BMS_HAS_BALANCE |

@@ -51,7 +51,7 @@ static void px_snap(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(sn->temp_c[i] >= -273.1f && sn->temp_c[i] <= 6280.4f);
 	for (unsigned i = 0; i < sn->ncells; i++)
 		REQUIRE(sn->cell_mv[i] <= 6500);
-	REQUIRE(sn->ncells <= 32 && sn->ntemps <= 8 && sn->balance == 0);
+	REQUIRE(sn->ncells <= 32 && sn->ntemps <= BMS_MAX_TEMPS && sn->balance == 0);
 }
 
 static void px_ok(const struct fd *s, const struct bms_snapshot *sn)
@@ -98,7 +98,7 @@ static const struct fd_target paceex = {
 	.event = px_event,
 	.request = px_request,
 	.max_cells = 32,
-	.max_temps = 8,
+	.max_temps = BMS_MAX_TEMPS,
 	.max_raw = 0,
 	.max_state = 0,
 	.never = BMS_HAS_POWER | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS | BMS_HAS_BALANCING |

@@ -56,7 +56,7 @@ static void rp_snap(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(sn->temp_c[i] >= -40 && sn->temp_c[i] <= 215);
 	for (unsigned i = 0; i < sn->ncells; i++)
 		REQUIRE(sn->cell_mv[i] <= 6500);
-	REQUIRE(sn->ncells <= 32 && sn->ntemps <= 8 && sn->balance == 0);
+	REQUIRE(sn->ncells <= 32 && sn->ntemps <= 10 && sn->balance == 0);
 }
 
 static void rp_ok(const struct fd *s, const struct bms_snapshot *sn)
@@ -105,7 +105,7 @@ static const struct fd_target roypow = {
 	.event = rp_event,
 	.request = rp_request,
 	.max_cells = 32,
-	.max_temps = 8,
+	.max_temps = 10, /* 14..23 before the MOSFET byte */
 	.max_raw = 2,
 	.max_state = 0,
 	.never = BMS_HAS_POWER | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS | BMS_HAS_BALANCING |

@@ -11,10 +11,13 @@ tests/integration/test_ble.py runs it.
 - the gateway streams its DLE-framed messages (with the capture's message
   of another command and a message cut short before each burst) in 20-byte
   notifications: Modbus and /api/state hold the simulator's voltage,
-  current, SOC, 14 cells, temperatures 1..8 of its ten sensors and the
-  highest and lowest of all ten (sensors 9 and 10 set apart: they show
-  there alone); a new current and SOC arrive; the message of another
-  command and the cut ones are skipped, no checksum error;
+  current, SOC, 14 cells, all twelve of its sensors (issue 89: eight
+  were served) and the highest and lowest of the twelve: /api/state's
+  temps_c, Modbus's count (offset 65), sensors 1..8 (67..74) and 9..12
+  (139..142, 0x8000 in 143..146, a second read); sensors 9 and 12 set
+  apart show there and in the extremes; a new current and SOC arrive; the
+  message of another command and the cut ones are skipped, no checksum
+  error;
 - messages made bad by the simulator (badsum) are counted as checksum
   errors and the readings come back;
 - nothing is ever written to the pack: the fake device records no write
@@ -45,6 +48,17 @@ def scan_rows():
     return {l.split()[0]: l for l in r.stdout.splitlines() if l[:1].isalnum() and ":" in l.split()[0]}
 
 
+def modbus_temps(port):
+    """The sixteen sensor registers (67..74, then 139..146 of a second
+    read) as signed values, after a count check (offset 65), or None."""
+    first, _, _ = read_raw(port, 1, BASE, 125)
+    second, _, _ = read_raw(port, 1, BASE + 125, 36)
+    if first is None or second is None:
+        return None
+    regs = first[67:75] + second[139 - 125:147 - 125]
+    return [r - 65536 if r >= 32768 else r for r in regs] if first[65] == 12 else None
+
+
 def same(port, http, sim):
     """Modbus and /api/state equal the simulator's pack now."""
     p = sim.state()["packs"][0]
@@ -57,7 +71,7 @@ def same(port, http, sim):
 
 def test_volta():
     print("== a Volta Power Systems battery (VPS-197B): scan, connect, listen, Modbus, /api/state, nothing written")
-    sim = Sim(protocol="myvolta", packs=("address=1,cells=14,sensors=10,current=-0.56,soc=94.2,junk=1",))
+    sim = Sim(protocol="myvolta", packs=("address=1,cells=14,sensors=12,current=-0.56,soc=94.2,junk=1",))
     fake = Fake([device(MAC, sim, layout="myvolta", chunk=20, name="VPS-197B", uuids=[MLDP]),
                  device(OTHER, None, layout="myvolta", chunk=20, name="RN4020_3456", uuids=[MLDP])])
     port, http = free_port(), free_port()
@@ -83,21 +97,26 @@ def test_volta():
             c.eq(regs[34], 0, "myvolta: no 15th cell")
         pk = api_pack(http, "volta") or {}
         c.eq(pk.get("cell_count"), 14, "/api/state: 14 cells (slots 15, 16 empty)")
-        c.eq(pk.get("temps_c"), [float(t) for t in p["temps_c"][:8]], "/api/state: temperatures 1..8 of ten")
+        c.eq(len(p["temps_c"]), 12, "the simulator's pack has twelve sensors")
+        c.eq(pk.get("temps_c"), [float(t) for t in p["temps_c"]], "/api/state: all twelve temperatures")
         c.eq((pk.get("bms_temp_max_c"), pk.get("bms_temp_min_c")),
-             (float(p["temp_max_c"]), float(p["temp_min_c"])), "/api/state: the highest and lowest of all ten")
+             (float(p["temp_max_c"]), float(p["temp_min_c"])), "/api/state: the highest and lowest of all twelve")
         c.eq(pk.get("alarms"), [], "/api/state: no alarm")
-        sim.ctl("set 1 temp 10 41")
+        c.eq(modbus_temps(port), [round(t * 10) for t in p["temps_c"]] + [-32768] * 4,
+             "Modbus: count 12, sensors 1..8 at 67..74, 9..12 at 139..142, 0x8000 at 143..146")
+        sim.ctl("set 1 temp 12 41")
         sim.ctl("set 1 temp 9 3")
         t = sim.state()["packs"][0]["temps_c"]
-        c.eq((t[8], t[9]), (3, 41), "the simulator's sensors 9 and 10 set (3, 41 degC)")
+        c.eq((t[8], t[11]), (3, 41), "the simulator's sensors 9 and 12 set (3, 41 degC)")
 
         def extremes():
             q = api_pack(http, "volta") or {}
             return (q.get("bms_temp_max_c"), q.get("bms_temp_min_c"), q.get("temps_c"))
-        c.ok(wait_until(lambda: extremes() == (41.0, 3.0, [float(x) for x in t[:8]]), 20),
-             "/api/state: sensors 9, 10 in the highest and lowest (41, 3), not among temperatures 1..8 (%s)"
+        c.ok(wait_until(lambda: extremes() == (41.0, 3.0, [float(x) for x in t]), 20),
+             "/api/state: sensors 9 and 12 among the temperatures and the highest and lowest (41, 3) (%s)"
              % (extremes(),))
+        c.ok(wait_until(lambda: modbus_temps(port) == [round(x * 10) for x in t] + [-32768] * 4, 20),
+             "Modbus: sensors 9 and 12 at offsets 139 and 142 (%s)" % (modbus_temps(port),))
         sim.ctl("set 1 current 12.5")
         sim.ctl("set 1 soc 40")
         c.ok(wait_until(lambda: same(port, http, sim) and

@@ -68,9 +68,10 @@ def image_checks(regs, p, proto):
     if cells:
         c.eq(regs[6], max(cells), label + ": max cell")
         c.eq(regs[7], min(cells), label + ": min cell")
-    temps = p["temps_c"][:8]
-    c.eq([s16(v) for v in regs[67:75]], [round(t * 10) for t in temps] + [-32768] * (8 - len(temps)),
-         label + ": temperature sensors (0x8000 = absent)")
+    temps = p["temps_c"][:16]
+    c.eq(regs[65], len(temps), label + ": sensor count")
+    c.eq([s16(v) for v in regs[67:75] + regs[139:147]], [round(t * 10) for t in temps] + [-32768] * (16 - len(temps)),
+         label + ": temperature sensors 1-8 (67-74) and 9-16 (139-146; 0x8000 = absent)")
     if p["mos_temp_c"] is None:
         c.eq(regs[66], 0x8000, label + ": MOS temperature absent -> 0x8000")
     else:
@@ -135,7 +136,7 @@ def api_checks(js, p, proto, ident=True):
     c.near(pk.get("voltage"), p["voltage"], 0.006, proto + ": /api/state voltage")
     c.near(pk.get("current"), p["current"], 0.006, proto + ": /api/state current")
     c.eq(pk.get("cells_mv"), p["cells_mv"], proto + ": /api/state cells")
-    c.eq([round(t, 1) for t in pk.get("temps_c") or []], [float(t) for t in p["temps_c"][:8]],
+    c.eq([round(t, 1) for t in pk.get("temps_c") or []], [float(t) for t in p["temps_c"][:16]],
          proto + ": /api/state temperatures")
     served = dict(p, remaining_ah=served_ah(p)[1])  # the one capacity rule's
     for key, sim_key, eps in (("soc", "soc", 0.06), ("soh", "soh", 0.06), ("remaining_ah", "remaining_ah", 0.006),
@@ -308,8 +309,12 @@ poll_interval = 0.5
     client.connect()
     try:
         def online():
+            """The whole map (offsets 0-160, two reads) while online."""
             rr = client.read_holding_registers(BASE, 125, slave=1)
-            return None if rr.isError() or rr.registers[58] != 1 else rr.registers
+            if rr.isError() or rr.registers[58] != 1:
+                return None
+            r2 = client.read_holding_registers(BASE + 125, 36, slave=1)
+            return None if r2.isError() else rr.registers + r2.registers
         regs = wait_until(online, 15)
         if not c.ok(regs is not None, proto + ": pack comes online through the gateway"):
             gw.dump()

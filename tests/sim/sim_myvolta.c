@@ -133,7 +133,7 @@ static void myv_view(const struct sim_pack *p, struct sim_view *v)
 	v->ncells = r.ncells;
 	for (int i = 0; i < r.ncells; i++)
 		v->cell_mv[i] = (int)r.cell_mv[i];
-	v->ntemps = r.nsensors; /* all the wire carries: a reader shows 8 */
+	v->ntemps = r.nsensors; /* all the wire carries (twelve at most) */
 	for (int i = 0; i < v->ntemps; i++)
 		v->temp_c[i] = p->temp_c[i];
 	v->tmax_c = v->tmin_c = r.nsensors ? p->temp_c[0] : 0;

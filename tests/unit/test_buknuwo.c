@@ -144,7 +144,7 @@ static void test_built(void)
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_main(f, 2500, 0, 0, 0x0400)), BMS_OK);
 	CHECK_NEAR(s->current, -25.0, 1e-4);
 	CHECK(s->chg_mos && !s->dsg_mos);
-	/* 10 sensors below zero (8 kept), a MOSFET below zero */
+	/* 10 sensors below zero (all kept), a MOSFET below zero */
 	begin(&poll, &rx);
 	CHECK(mb_goto(&poll, 0x03, 0x0039));
 	uint16_t m[1] = { (uint16_t)-35 };
@@ -154,9 +154,10 @@ static void test_built(void)
 	for (int i = 0; i < 10; i++)
 		t[1 + i] = (uint16_t)(int16_t)(-50 + 10 * i);
 	CHECK_EQ_INT(drv->handle(&poll, f, mb_answer(f, 0x01, 0x03, t, 0x0B)), BMS_OK);
-	CHECK_EQ_INT(s->ntemps, BMS_MAX_TEMPS);
+	CHECK_EQ_INT(s->ntemps, 10);
 	CHECK_NEAR(s->temp_c[0], -5.0, 1e-4);
 	CHECK_NEAR(s->temp_c[7], 2.0, 1e-4);
+	CHECK_NEAR(s->temp_c[9], 4.0, 1e-4);
 	/* no sensors */
 	t[0] = 0;
 	begin(&poll, &rx);

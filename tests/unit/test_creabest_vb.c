@@ -226,11 +226,11 @@ static void test_counts(void)
 	vb_frame(f, sizeof(f), 0x22, 0, "000D000CFE0CFE0CFE02003E0049000000850060070000008600000000000000000000");
 	n = (size_t)drive_hex(f, b, (int)sizeof(b));
 	CHECK_EQ_INT(drive_bad_frame(b, n, 0), BMS_E_RANGE);
-	/* a sensor count past the INFO; 9 sensors */
+	/* a sensor count past the INFO; 17 sensors (a snapshot holds 16) */
 	vb_frame(f, sizeof(f), 0x22, 0, "040D000CFE0CFE0CFE07003E0049000000850060070000008600000000000000000000");
 	n = (size_t)drive_hex(f, b, (int)sizeof(b));
 	CHECK_EQ_INT(drive_bad_frame(b, n, 0), BMS_E_SHORT);
-	vb_frame(f, sizeof(f), 0x22, 0, "040D000CFE0CFE0CFE09003E0049000000850060070000008600000000000000000000");
+	vb_frame(f, sizeof(f), 0x22, 0, "040D000CFE0CFE0CFE11003E0049000000850060070000008600000000000000000000");
 	n = (size_t)drive_hex(f, b, (int)sizeof(b));
 	CHECK_EQ_INT(drive_bad_frame(b, n, 0), BMS_E_RANGE);
 	/* an error code: refused */

@@ -473,15 +473,21 @@ static void test_0x94(void)
 	CHECK_EQ_INT(poll.snap.ntemps, 2);
 	CHECK_EQ_INT(poll.snap.cycles, 0); /* D5-6, bms/PROTOCOLS.md §2.4 */
 
-	/* 32 cells is the limit, 33 is out of range, 12 sensors clamp to 8 */
+	/* 32 cells is the limit, 33 is out of range, 12 sensors all kept (20
+	 * clamp to the 16 a snapshot holds) */
 	uint8_t f[13];
 	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
 	mk(f, 1, 0x94, (const uint8_t[8]){ 32, 12, 0, 0, 0, 0x01, 0x02, 0 });
 	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 32);
-	CHECK_EQ_INT(poll.snap.ntemps, 8);
+	CHECK_EQ_INT(poll.snap.ntemps, 12);
 	CHECK_EQ_INT(poll.snap.cycles, 258);
+	drive_begin(&poll, &rx, 1, 0, false);
+	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));
+	mk(f, 1, 0x94, (const uint8_t[8]){ 32, 20, 0, 0, 0, 0x01, 0x02, 0 });
+	CHECK_EQ_INT(drv->handle(&poll, f, 13), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ntemps, BMS_MAX_TEMPS);
 
 	drive_begin(&poll, &rx, 1, 0, false);
 	CHECK(advance_to(&poll, &rx, 0x94, 16, 1));

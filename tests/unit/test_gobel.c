@@ -186,13 +186,13 @@ static void test_built(void)
 	poll.invert_current = true;
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_status(f, 2500, 4, 0, 0, 0, -1, 0)), BMS_OK);
 	CHECK_NEAR(s->current, -25.0, 1e-4);
-	/* the most the block holds: 30 cells, 10 sensors (8 kept); the count's
+	/* the most the block holds: 30 cells, 10 sensors (all kept); the count's
 	 * high byte is not part of it */
 	begin(&poll, &rx);
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_status(f, 0, 30 | 0x100, 10 | 0x200, 250, 0, -1, 0)), BMS_OK);
 	CHECK_EQ_INT(s->ncells, 30);
 	CHECK_EQ_INT(s->cell_mv[29], 3329);
-	CHECK_EQ_INT(s->ntemps, BMS_MAX_TEMPS);
+	CHECK_EQ_INT(s->ntemps, 10);
 	CHECK_NEAR(s->temp_c[7], 2.0, 1e-4);
 	CHECK_NEAR(s->mos_temp_c, 25.0, 1e-4);
 	begin(&poll, &rx);

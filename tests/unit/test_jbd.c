@@ -334,7 +334,7 @@ static void test_long_basic(void)
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(r.bad_scan, 0);
 	CHECK_EQ_INT(poll.snap.ncells, 4);
-	/* 8 NTCs and more: the first 8 are kept, the length must cover all */
+	/* 10 NTCs: all kept (a snapshot holds 16), the length must cover all */
 	memcpy(d, base + 4, 23);
 	d[22] = 10;
 	for (int i = 0; i < 10; i++) {
@@ -344,8 +344,9 @@ static void test_long_basic(void)
 	bms_poll_begin(&poll, 0, 0, false);
 	n = jbd_frame(f, 0x03, 0, d, 23 + 20);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
-	CHECK_EQ_INT(poll.snap.ntemps, 8);
+	CHECK_EQ_INT(poll.snap.ntemps, 10);
 	CHECK_NEAR(poll.snap.temp_c[7], (0x0B82 - 2731) / 10.0, 1e-4);
+	CHECK_NEAR(poll.snap.temp_c[9], (0x0B84 - 2731) / 10.0, 1e-4);
 	bms_poll_begin(&poll, 0, 0, false);
 	n = jbd_frame(f, 0x03, 0, d, 23 + 19);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_SHORT);

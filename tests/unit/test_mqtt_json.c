@@ -335,12 +335,13 @@ static void test_map_parse(void)
 	CHECK_EQ_INT(bms_jsonmap_parse("voltage:a..b", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse("cell_0:c", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse("cell_33:c", &m, why, sizeof(why)), -1);
-	CHECK_EQ_INT(bms_jsonmap_parse("temp_9:c", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("temp_17:c", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("temp_0:c", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse("alarm_nothing:c", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse(" , ", &m, why, sizeof(why)), -1);
-	CHECK_EQ_INT(bms_jsonmap_parse("cell_32:a.b, temp_8:t, alarm_other:o", &m, why, sizeof(why)), 0);
+	CHECK_EQ_INT(bms_jsonmap_parse("cell_32:a.b, temp_16:t, alarm_other:o", &m, why, sizeof(why)), 0);
 	CHECK_EQ_INT(m.e[0].index, 31);
-	CHECK_EQ_INT(m.e[1].index, 7);
+	CHECK_EQ_INT(m.e[1].index, 15);
 	CHECK_EQ_INT(m.e[2].field, BMS_JF_ALARM);
 	CHECK_EQ_INT(bms_jsonmap_parse("setting_nothing:c", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse("setting_:c", &m, why, sizeof(why)), -1);

@@ -8,7 +8,9 @@
  * broken: a DLE stuffing error, a bad checksum, the wrong data length, a
  * message short or one byte too long (the framer's exact bound, 16 bytes
  * unstuffed), SOC and voltage out of range, the stuffed bytes 05 55 04 in
- * the data; slots with no sensor.  Nothing is ever written (listen only).
+ * the data; slots with no sensor; all twelve sensors served (issue 89:
+ * eight were, BMS_MAX_TEMPS is 16 now), one of 9..12 out of range a
+ * sensor fault of its own.  Nothing is ever written (listen only).
  * Protocol facts: bms/PROTOCOLS.md §68. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
@@ -98,18 +100,20 @@ static int handle_bytes(const uint8_t *m, size_t n)
 	return drv->handle(&poll, m, n);
 }
 
-/* The capture's sample (aiobmsble's test's values; 14 cells, §68.4). */
+/* The capture's sample (aiobmsble's test's values; 14 cells, §68.4): its
+ * twelve sensors, all served (0x24 .. 0x26). */
 static void check_capture(const struct bms_snapshot *s, bool inv)
 {
 	static const uint16_t c[14] = { 4104, 4104, 4104, 4104, 4104, 4104, 4099,
 					4104, 4095, 4104, 4104, 4104, 4104, 4104 };
-	static const float t[8] = { 17.1f, 17.2f, 17.2f, 17.3f, 17.2f, 17.2f, 16.6f, 16.8f };
+	static const float t[12] = { 17.1f, 17.2f, 17.2f, 17.3f, 17.2f, 17.2f,
+				     16.6f, 16.8f, 16.7f, 16.6f, 16.9f, 16.6f };
 	drive_check_cells(s, c, 14);
 	CHECK_NEAR(s->voltage, 57.345, 1e-4);
 	CHECK_NEAR(s->current, inv ? 0.56 : -0.56, 1e-5);
 	CHECK_NEAR(s->soc, 94.2, 1e-4);
-	CHECK_EQ_INT(s->ntemps, 8);
-	for (int i = 0; i < 8; i++)
+	CHECK_EQ_INT(s->ntemps, 12);
+	for (int i = 0; i < 12; i++)
 		CHECK_NEAR(s->temp_c[i], t[i], 1e-4);
 	CHECK_NEAR(s->ext_tmax_c, 17.3, 1e-4); /* of all twelve */
 	CHECK_NEAR(s->ext_tmin_c, 16.6, 1e-4);
@@ -356,8 +360,10 @@ static void test_no_cells(void)
 }
 
 /* Slots with no sensor (0x8000, FDDC, as the capture's unread types
- * send): absent, never a reading; sensors 1..8 up to the last there; a
- * sensor of 9..12 only in the extremes; none at all: no temperatures. */
+ * send): absent, never a reading; the sensors up to the last there (12
+ * here: sensor 12 reads, 3..11 absent); none at all: no temperatures.
+ * Sensor 10 reading 0x7FFF (3276.7 degC): a sensor fault of its own (bit
+ * 9), the others served, the poll kept. */
 static void test_sensors(void)
 {
 	static const uint8_t t24[8] = { 0xC8, 0x00, 0xD2, 0x00, 0xDC, 0xFD, 0x00, 0x80 }; /* 20.0 21.0 - - */
@@ -381,14 +387,36 @@ static void test_sensors(void)
 			CHECK_EQ_INT(s->present & (BMS_HAS_TEMPS | BMS_HAS_TEMP_EXT), 0);
 			continue;
 		}
-		CHECK_EQ_INT(s->ntemps, 2);
+		CHECK_EQ_INT(s->ntemps, 12);
 		CHECK_NEAR(s->temp_c[0], 20.0, 1e-4);
 		CHECK_NEAR(s->temp_c[1], 21.0, 1e-4);
-		CHECK(isnan(s->temp_c[2]) && isnan(s->temp_c[3]));
+		for (int i = 2; i < 11; i++)
+			CHECK(isnan(s->temp_c[i]));
+		CHECK_NEAR(s->temp_c[11], 40.0, 1e-4);
 		CHECK_NEAR(s->ext_tmax_c, 40.0, 1e-4);
 		CHECK_NEAR(s->ext_tmin_c, 20.0, 1e-4);
 		CHECK(s->present & BMS_HAS_TEMPS);
 	}
+	/* the capture with sensor 10 (0x26's second) at 0x7FFF */
+	static const uint8_t hot[8] = { 0xA7, 0x00, 0xFF, 0x7F, 0xA9, 0x00, 0xA6, 0x00 };
+	uint8_t buf[1024];
+	size_t n = 9 + 20 * 10; /* the 0x83 message, 0x00 .. 0x25 */
+	memcpy(buf, stream, n);
+	n += message(buf + n, 0x26, hot, 8, 0, false);
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx;
+	CHECK_EQ_INT(feed(&poll, &rx, buf, n, &drive_chunkings[1], false, 0).ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	struct bms_snapshot *s = &poll.snap;
+	CHECK_EQ_INT(s->ntemps, 12);
+	CHECK_NEAR(s->temp_c[9], 3276.7, 1e-2);
+	CHECK_EQ_INT(bms_sensor_faults(s, NULL), 1u << 9);
+	CHECK(isnan(s->temp_c[9]));
+	CHECK_NEAR(s->temp_c[8], 16.7, 1e-4);
+	CHECK_NEAR(s->temp_c[11], 16.6, 1e-4);
+	CHECK_EQ_INT(s->sensor_faults, (1u << 9) | BMS_FAULT_ALARM);
+	CHECK(s->alarms & BMS_AL_SENSOR);
+	CHECK(bms_plausible(s, NULL));
 }
 
 int main(void)

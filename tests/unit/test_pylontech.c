@@ -321,15 +321,25 @@ static void test_analog(void)
 	r = FEED_TEXT(&poll, &rx, f, chunks_big);
 	CHECK_NEAR(poll.snap.soc, 100.0, 1e-6);
 
-	/* more than 8 sensors: the first 8 are kept, the record still parses */
+	/* 11 sensors: all kept; more than 16: the first 16 are kept, the
+	 * record still parses */
 	struct pmod t = mod_default;
 	t.ntemps = 11;
 	mk42(f, 2, 2, &t, 1);
 	drive_begin(&poll, &rx, 2, 0, false);
 	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
-	CHECK_EQ_INT(poll.snap.ntemps, 8);
+	CHECK_EQ_INT(poll.snap.ntemps, 11);
 	CHECK_NEAR(poll.snap.temp_c[7], 32.0, 1e-4);
+	CHECK_NEAR(poll.snap.temp_c[10], 35.0, 1e-4);
+	CHECK_EQ_INT(poll.snap.cycles, 12);
+	t.ntemps = 20;
+	mk42(f, 2, 2, &t, 1);
+	drive_begin(&poll, &rx, 2, 0, false);
+	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(poll.snap.ntemps, BMS_MAX_TEMPS);
+	CHECK_NEAR(poll.snap.temp_c[15], 40.0, 1e-4);
 	CHECK_EQ_INT(poll.snap.cycles, 12);
 
 	/* cells forced below the count: a cap */

@@ -51,6 +51,9 @@ static const struct expect_reg expect_map[] = {
 	{ 134, 2, 0 }, { 136, 1, 0 }, { 137, 1, 0 },
 	/* the bank's sources ([bank] shunt) */
 	{ 138, 1, 0 },
+	/* temperature sensors 9-16 */
+	{ 139, 1, 1 }, { 140, 1, 1 }, { 141, 1, 1 }, { 142, 1, 1 }, { 143, 1, 1 }, { 144, 1, 1 },
+	{ 145, 1, 1 }, { 146, 1, 1 },
 	/* the charge settings */
 	{ 150, 1, 0 }, { 151, 1, 0 }, { 152, 1, 0 }, { 153, 1, 0 }, { 154, 1, 0 }, { 155, 2, 0 }, { 157, 1, 0 },
 	{ 158, 1, 0 }, { 159, 1, 0 }, { 160, 1, 0 },
@@ -210,6 +213,8 @@ static void test_full_snapshot(void)
 	want[70] = s16(-40);
 	for (int i = 71; i <= 74; i++)
 		want[i] = 0x8000;
+	for (int i = 139; i <= 146; i++)
+		want[i] = 0x8000; /* sensors 9-16: beyond the four */
 	want[75] = 0x0001;
 	want[76] = 0x8001;
 	want[77] = 0x0008;
@@ -458,7 +463,7 @@ static void check_absent(const uint16_t regs[REG_MAP_SIZE], unsigned state)
 {
 	for (unsigned o = 0; o < REG_MAP_SIZE; o++) {
 		unsigned want = 0;
-		if (o >= 66 && o <= 74)
+		if ((o >= 66 && o <= 74) || (o >= 139 && o <= 146))
 			want = 0x8000;
 		else if (o == 104)
 			want = state;
@@ -557,6 +562,29 @@ static void test_absent(void)
 	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
 	CHECK(isnan(reg_get_float(regs + 8, REG_FLOAT_CDAB)));
 	CHECK_EQ_INT(regs[67], 0x8000);
+
+	/* sixteen sensors (myvolta's twelve, and more): 1-8 at 67-74, 9-16 at
+	 * 139-146, each absent beyond the count and where it does not read */
+	full_snapshot(&s);
+	s.ntemps = 16;
+	for (unsigned i = 0; i < 16; i++)
+		s.temp_c[i] = 10.0f + (float)i;
+	s.temp_c[12] = NAN;
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[65], 16);
+	for (unsigned i = 0; i < 8; i++)
+		CHECK_EQ_INT(regs[67 + i], 100 + 10 * i);
+	for (unsigned i = 8; i < 16; i++)
+		CHECK_EQ_INT(regs[139 + i - 8], i == 12 ? 0x8000 : 100 + 10 * i);
+	CHECK_NEAR(reg_get_float(regs + 8, REG_FLOAT_CDAB), (280.0 - 22.0) / 15.0, 1e-4); /* the fifteen that read */
+	s.ntemps = 12;
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[65], 12);
+	CHECK_EQ_INT(regs[142], 100 + 10 * 11);
+	for (unsigned o = 143; o <= 146; o++)
+		CHECK_EQ_INT(regs[o], 0x8000);
+	CHECK(reg_range_has_data(139, 1) && reg_range_has_data(146, 1) && reg_range_has_data(125, 36));
+	CHECK(!reg_range_has_data(125, 14) && !reg_range_has_data(147, 14));
 
 	/* raw words only as far as nraw goes */
 	full_snapshot(&s);
@@ -689,7 +717,9 @@ static void test_range_has_data(void)
 	CHECK(!reg_range_has_data(0, 0));
 	CHECK(!reg_range_has_data(60, 0));
 	CHECK(!reg_range_has_data(UINT_MAX - 1, 5));
-	CHECK(!reg_range_has_data(125, 100));
+	CHECK(!reg_range_has_data(125, 14)); /* the counted SOC and the bank's sources */
+	CHECK(reg_range_has_data(125, 100));  /* ... and temperature sensors 9-16 */
+	CHECK(!reg_range_has_data(147, 14));
 
 	/* every single offset agrees with the expected map */
 	int bad = 0;
@@ -753,7 +783,8 @@ static void test_markdown(void)
 		"0x0B", "0x0A", "0x01", "0x02", "0x03", "stale_policy", "Unit 0 and 255",
 		"high word first", "| 290 | 0 |", "| 298-299 | 8-9 |", "| 394 | 104 |",
 		"| 373 | 83 | cell 17 |", "| 388 | 98 | cell 32 |", "0x8000", "NaN",
-		"Unused offsets read 0: 16, 19, 36-39, 56-57, 139-149.",
+		"Unused offsets read 0: 16, 19, 36-39, 56-57, 147-149.",
+		"| 429 | 139 | temperature sensor 9 |", "| 436 | 146 | temperature sensor 16 |",
 		"Status offsets: 41-43, 45-55, 58-59, 99-103, 105-108, 116-138, 150-160 (addresses 331-333, 335-345, 348-349, 389-393, 395-398, 406-428, 440-450)",
 	};
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {

@@ -200,19 +200,20 @@ static void test_built(void)
 	poll.invert_current = true;
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_status(f, 2500, 4, 0, 0, 0, 0, 0xFFFF, 0)), BMS_OK);
 	CHECK_NEAR(s->current, -25.0, 1e-4);
-	/* the most the block holds: 20 cells, 10 sensors (8 kept, no room for
-	 * the ambient) */
+	/* the most the block holds: 20 cells, 10 sensors and the ambient, all
+	 * kept */
 	begin(&poll, &rx);
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_status(f, 0, 20, 10, 2980, 2990, 0, 0xFFFF, 0)), BMS_OK);
 	CHECK_EQ_INT(s->ncells, 20);
 	CHECK_EQ_INT(s->cell_mv[19], 3319);
-	CHECK_EQ_INT(s->ntemps, BMS_MAX_TEMPS);
+	CHECK_EQ_INT(s->ntemps, 11);
 	CHECK_NEAR(s->temp_c[7], 2.0, 1e-4);
+	CHECK_NEAR(s->temp_c[10], 26.0, 1e-4);
 	CHECK_NEAR(s->mos_temp_c, 25.0, 1e-4);
-	/* 7 sensors and the ambient fill the 8 */
+	/* 7 sensors and the ambient */
 	begin(&poll, &rx);
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_status(f, 0, 20, 7, 2980, 2990, 0, 0xFFFF, 0)), BMS_OK);
-	CHECK_EQ_INT(s->ntemps, BMS_MAX_TEMPS);
+	CHECK_EQ_INT(s->ntemps, 8);
 	CHECK_NEAR(s->temp_c[7], 26.0, 1e-4);
 	begin(&poll, &rx);
 	mb_broken(&poll, f, mk_status(f, 0, 20, 10, 2980, 2990, 0, 0xFFFF, 0));

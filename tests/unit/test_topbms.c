@@ -275,7 +275,7 @@ static void test_items(void)
 	CHECK_NEAR(poll.snap.soc, 100.0, 1e-6);
 	CHECK_NEAR(poll.snap.soh, 100.0, 1e-6);
 	CHECK(!(poll.snap.present & BMS_HAS_TEMPS));
-	/* temperatures: raw 0 = -40 degC; 12 sensors, 8 kept */
+	/* temperatures: raw 0 = -40 degC; 12 sensors, all kept */
 	t = pack_default;
 	t.t0 = 0;
 	t.ntemps = 12;
@@ -283,9 +283,10 @@ static void test_items(void)
 	drive_begin(&poll, &rx, 3, 0, false);
 	r = FEED_TEXT(&poll, &rx, f, chunks_odd);
 	CHECK_EQ_INT(r.ok, 1);
-	CHECK_EQ_INT(poll.snap.ntemps, 8);
+	CHECK_EQ_INT(poll.snap.ntemps, 12);
 	CHECK_NEAR(poll.snap.temp_c[0], -40.0, 1e-6);
 	CHECK_NEAR(poll.snap.temp_c[7], -33.0, 1e-6);
+	CHECK_NEAR(poll.snap.temp_c[11], -29.0, 1e-6);
 	CHECK_EQ_INT(poll.snap.cycles, 7);
 }
 

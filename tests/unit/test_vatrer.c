@@ -173,11 +173,11 @@ static void test_built(void)
 	CHECK_EQ_INT(s->ntemps, 3);
 	CHECK_NEAR(s->temp_c[0], -5.0, 1e-6);
 	CHECK_NEAR(s->mos_temp_c, -2.0, 1e-6);
-	/* the most sensors the block holds: 13, of which 8 kept */
+	/* the most sensors the block holds: 13 and the generic one, all kept */
 	begin(&poll, &rx);
 	CHECK(mb_goto(&poll, 0x03, 0x34));
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_temps(f, 13, 0, 0, 0)), BMS_OK);
-	CHECK_EQ_INT(s->ntemps, BMS_MAX_TEMPS);
+	CHECK_EQ_INT(s->ntemps, 14);
 	CHECK(mb_goto(&poll, 0x03, 0x34));
 	CHECK_EQ_INT(drv->handle(&poll, f, mk_temps(f, 14, 0, 0, 0)), BMS_E_RANGE);
 	mb_broken(&poll, f, mk_temps(f, 2, 0, 0x30, 0));
