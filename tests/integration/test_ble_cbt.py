@@ -24,10 +24,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Checks, Gateway, Sim, free_port, ha_float, wait_until  # noqa: E402
 
-import test_ble as tb  # noqa: E402 - the fake BlueZ, its bus and the Modbus helpers
+import test_ble  # noqa: E402 - the fake BlueZ, its bus and the Modbus helpers
 
 c = Checks()
-tb.c = c  # its helpers report into this script's checks
+test_ble.c = c  # its helpers report into this script's checks
 BASE = 290
 FFE5 = "0000ffe5-0000-1000-8000-00805f9b34fb"
 NAME = "CBTR012345"
@@ -47,8 +47,8 @@ def conf(port, http, mac):
 def served(port, http):
     """(Modbus voltage, cell count, the first six cell registers, /api/state
     cells, implausible polls), or None while the map does not answer."""
-    regs, _, _ = tb.read_raw(port, 1, BASE, 125)
-    pk = tb.api_pack(http, "cbt") or {}
+    regs, _, _ = test_ble.read_raw(port, 1, BASE, 125)
+    pk = test_ble.api_pack(http, "cbt") or {}
     if regs is None or not pk.get("online"):
         return None
     return (round(ha_float(regs[10:12]), 3), regs[40], tuple(regs[20:26]), tuple(pk.get("cells_mv") or ()),
@@ -58,7 +58,7 @@ def served(port, http):
 def case(label, spec, mac, ncells):
     print("== " + label)
     sim = Sim(protocol="cbt-power", packs=(spec,))
-    fake = tb.Fake([device(mac, sim)])
+    fake = test_ble.Fake([device(mac, sim)])
     port, http = free_port(), free_port()
     gw = None
     try:
@@ -70,8 +70,8 @@ def case(label, spec, mac, ncells):
         c.eq(len(cells), ncells, label + ": the simulator's pack has %d cells" % ncells)
         c.eq(got, want, label + ": Modbus voltage, cell count, cells and 0 after them; /api/state cells; "
              "no implausible poll")
-        polls = (tb.api_pack(http, "cbt") or {}).get("good_polls") or 0
-        c.ok(wait_until(lambda: ((tb.api_pack(http, "cbt") or {}).get("good_polls") or 0) >= polls + 3, 30),
+        polls = (test_ble.api_pack(http, "cbt") or {}).get("good_polls") or 0
+        c.ok(wait_until(lambda: ((test_ble.api_pack(http, "cbt") or {}).get("good_polls") or 0) >= polls + 3, 30),
              label + ": three polls more, each served")
         c.eq(served(port, http), want, label + ": still the same, nothing implausible")
         return sim, fake, gw, port, http
@@ -119,7 +119,7 @@ def test_five():
 
 
 def main():
-    return tb.run_on_private_bus(c, [(fn.__name__, fn) for fn in (test_four, test_five)])
+    return test_ble.run_on_private_bus(c, [(fn.__name__, fn) for fn in (test_four, test_five)])
 
 
 if __name__ == "__main__":
