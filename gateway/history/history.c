@@ -287,6 +287,7 @@ void gw_history_free(struct gw_history *h)
 	/* the last messages; answers nobody waits for any more are dropped */
 	struct gw_hquery *done = h->done;
 	h->done = NULL;
+	h->done_tail = &h->done; /* else the first one re-queued went after the old last, out of reach */
 	while (done) {
 		struct gw_hquery *q = done;
 		done = q->next;
