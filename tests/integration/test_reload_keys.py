@@ -145,7 +145,8 @@ NEW = {
     ("gateway", "listen"): lambda tmp, ports, ptys: "127.0.0.1:%d" % ports["gw2"],
     ("gateway", "state_file"): lambda tmp, ports, ptys: os.path.join(tmp, "state"),
     ("gateway", "control_clients"): "127.0.0.1",
-    ("gateway", "site"): "cabin",            # the label: /metrics, MQTT prefix and HA ids (test_site.py)
+    ("gateway", "site"): "cabin",
+    ("http", "allowed_hosts"): "bmsgw.example, *.lan",  # the page's extra names (a request by 127.0.0.1 passes)            # the label: /metrics, MQTT prefix and HA ids (test_site.py)
     ("pack", "protocol"): "pace",             # pace: address_any and position below apply
     ("pack", "port"): lambda tmp, ports, ptys: "tcp://127.0.0.1:%d" % ports["sim2"],
     ("pack", "baud"): "19200",

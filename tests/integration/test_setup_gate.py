@@ -114,6 +114,13 @@ class Conn:
         self.s.close()
 
 
+def tmp_ini(what):
+    """A new configuration file's name in TMP (made, empty)."""
+    fd, path = tempfile.mkstemp(suffix=".ini", prefix=what + "-", dir=TMP)
+    os.close(fd)
+    return path
+
+
 def request(method, path, host, headers=(), length=None):
     lines = ["%s %s HTTP/1.1" % (method, path)]
     if host is not None:
@@ -336,14 +343,14 @@ def allowed_hosts(port, g, conf):
         c.eq(st, want, "Host: %s" % h)
     for value, words in (("192.168.1.20", "is an address"), ("[fe80::1]", "is an address"),
                          ("pi.lan:8080", "has a port"), ("bad_host!", "is not a host name"), ("a..b", "not a host")):
-        bad = os.path.join(TMP, "bad.ini")
+        bad = tmp_ini("bad")
         with open(bad, "w") as f:
             f.write("[gateway]\nstate_file = none\n[http]\nlisten = 127.0.0.1:%d\nallowed_hosts = pi, %s\n"
                     % (free_port(), value))
         r = subprocess.run([BMSGW, "-c", bad, "--check"], capture_output=True, text=True)
         c.ok(r.returncode != 0 and "allowed_hosts" in r.stderr and words in r.stderr,
              "--check refuses allowed_hosts = pi, %s (%s)" % (value, r.stderr.strip().splitlines()[-1:]))
-    ok = os.path.join(TMP, "ok.ini")
+    ok = tmp_ini("ok")
     with open(ok, "w") as f:
         f.write("[gateway]\nstate_file = none\n[http]\nlisten = 127.0.0.1:%d\nallowed_hosts = *\n" % free_port())
     r = subprocess.run([BMSGW, "-c", ok, "--check"], capture_output=True, text=True)
@@ -356,7 +363,7 @@ def https_gateway():
     pem, key = self_signed(TMP)
     users = users_file(TMP, [("ada", "admin"), ("bob", "admin"), ("rita", "read")], PW)
     port = free_port()
-    conf = os.path.join(TMP, "https.ini")
+    conf = tmp_ini("https")
     with open(conf, "w") as f:
         f.write("[gateway]\nlisten = 127.0.0.1:%d\nstate_file = none\n[http]\nlisten = 127.0.0.1:%d\n"
                 "tls_cert = %s\ntls_key = %s\nusers_file = %s\n[history]\nfile = none\n"

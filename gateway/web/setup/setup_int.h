@@ -161,7 +161,7 @@ int setup_file_write(const char *path, const char *data, size_t len, unsigned mo
 struct setup_backups {
 	unsigned moved;                 /* bit i: FILE.i went to FILE.i+1 */
 	bool pushed;                    /* FILE.1 is the one the push wrote */
-	char *last;                     /* the FILE.5 the push dropped (NULL: none) */
+	char *last;                     /* the fifth backup, which the push dropped (NULL: none) */
 	size_t lastlen;
 	unsigned lastmode;
 };
