@@ -114,9 +114,18 @@ def main():
             metric(http_port, "bmsgw_pack_control_commands_total", 'result="refused"')), 10)
         c.eq(refused, 10000, "/metrics counts the 10,000 refusals")
         c.eq(read_reg(gw_port, BASE + 124), (0,), "register 124 (failed at the BMS) stays 0")
+        def told():
+            """(lines of 127.0.0.2, refusals counted in folds), once they make 10,000: a flood
+            that a loaded machine spread over two intervals has its last fold printed at the
+            interval's end"""
+            text = gw.text()
+            ls = [ln for ln in text.splitlines() if "127.0.0.2" in ln]
+            n = sum(int(m.group(1)) for m in re.finditer(r"\(and (\d+) more like it\)", text))
+            return (ls, n) if n and len([ln for ln in ls if "more like it)" not in ln]) + n >= 10000 else None
         c.ok(wait_until(lambda: "(and " in gw.text(), 15), "the count of the folded refusals is logged")
-        lines = [ln for ln in gw.text().splitlines() if "127.0.0.2" in ln]
-        folded = sum(int(m.group(1)) for m in re.finditer(r"\(and (\d+) more like it\)", gw.text()))
+        lines, folded = wait_until(told, 40) or (
+            [ln for ln in gw.text().splitlines() if "127.0.0.2" in ln],
+            sum(int(m.group(1)) for m in re.finditer(r"\(and (\d+) more like it\)", gw.text())))
         print("   %d log lines for 10,000 refusals; %d counted in '(and N more like it)'" % (len(lines), folded))
         c.ok(1 <= len(lines) <= 100, "at most 100 log lines for 10,000 refusals (%d)" % len(lines))
         first = [ln for ln in lines if "more like it)" not in ln]
