@@ -108,6 +108,8 @@ struct conf_soc {
 	double charge_efficiency;        /* share of the charge in that is stored */
 	double current_offset;           /* A added to the BMS's current */
 	double current_threshold;        /* A: under this a current counts as 0 */
+	double current_gain_error;       /* share: the most the current reads off in proportion ... */
+	double current_offset_error;     /* A: ... and by an offset (the count's uncertainty) */
 	double full_cell_voltage;        /* V: a full point at or above (highest cell) ... */
 	double tail_current;             /* C: ... the charge current at or under this ... */
 	double full_time;                /* s: ... for this long */

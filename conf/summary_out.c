@@ -318,6 +318,8 @@ void conf__print_soc(const struct conf *c, FILE *out)
 	        "the last 5" : "; never measured (learn_capacity = false)");
 	fprintf(out, "  current       %+g A offset, |I| under %g A counts as 0, charge efficiency %g\n",
 	        s->current_offset, s->current_threshold, s->charge_efficiency);
+	fprintf(out, "  uncertainty   the sensor within %g %% and %g A (the counted SOC's band)\n",
+	        100 * s->current_gain_error, s->current_offset_error);
 	fprintf(out, "  full point    highest cell >= %g V, charge current <= %g C, for %g s\n", s->full_cell_voltage,
 	        s->tail_current, s->full_time);
 	fprintf(out, "  empty point   lowest cell <= %g V, discharging at most %g C, for %g s\n",

@@ -42,6 +42,8 @@ static void check_lfp_defaults(const struct conf_soc *s)
 	CHECK_NEAR(s->charge_efficiency, 0.99, 1e-9);
 	CHECK_NEAR(s->current_offset, 0, 1e-9);
 	CHECK_NEAR(s->current_threshold, 0.1, 1e-9);
+	CHECK_NEAR(s->current_gain_error, 0.02, 1e-9);
+	CHECK_NEAR(s->current_offset_error, 0.3, 1e-9);
 	CHECK_NEAR(s->full_cell_voltage, 3.45, 1e-9);
 	CHECK_NEAR(s->tail_current, 0.04, 1e-9);
 	CHECK_NEAR(s->full_time, 180, 1e-9);
@@ -124,8 +126,8 @@ static void test_packs(void)
 {
 	/* a pack's own key over [soc]'s, the other pack [soc]'s; [soc] before the packs */
 	static char text[8192];
-	snprintf(text, sizeof(text), "[soc]\ncapacity = 300\ncurrent_offset = -0.2\n%s"
-		 "capacity = 280\nchemistry = nmc\nsource = counted\n",
+	snprintf(text, sizeof(text), "[soc]\ncapacity = 300\ncurrent_offset = -0.2\ncurrent_offset_error = 0.05\n%s"
+		 "capacity = 280\nchemistry = nmc\nsource = counted\ncurrent_gain_error = 0.005\n",
 		 "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 1\n"
 		 "[pack.b]\nprotocol = daly\nport = /dev/ttyUSB0\naddress = 2\n");
 	CHECK_EQ_INT(conf_load_string(text, "t.ini", &c, err, sizeof(err)), 0);
@@ -135,6 +137,10 @@ static void test_packs(void)
 	CHECK_EQ_INT(a->chemistry, CONF_CHEM_LFP);
 	CHECK_NEAR(b->capacity, 280, 1e-9);
 	CHECK_NEAR(b->current_offset, -0.2, 1e-9); /* [soc]'s */
+	CHECK_NEAR(a->current_gain_error, 0.02, 1e-9);
+	CHECK_NEAR(a->current_offset_error, 0.05, 1e-9);
+	CHECK_NEAR(b->current_gain_error, 0.005, 1e-9); /* its own */
+	CHECK_NEAR(b->current_offset_error, 0.05, 1e-9);
 	CHECK_EQ_INT(b->chemistry, CONF_CHEM_NMC);
 	CHECK_NEAR(b->full_cell_voltage, 4.15, 1e-9); /* its own chemistry's */
 	CHECK_NEAR(b->charge_efficiency, 0.98, 1e-9);
@@ -186,6 +192,8 @@ static void test_errors(void)
 		     "counted)");
 	expect_error("[soc]\ncharge_efficiency = 1.2\n", "[soc] charge_efficiency: 1.2 is out of range");
 	expect_error("[soc]\nrest_time = 0\n", "[soc] rest_time: 0 is out of range");
+	expect_error("[soc]\ncurrent_gain_error = 0.6\n", "[soc] current_gain_error: 0.6 is out of range");
+	expect_error("[soc]\ncurrent_offset_error = -1\n", "[soc] current_offset_error: -1 is out of range");
 	expect_error("[soc]\ncount = maybe\n", "[soc] count: \"maybe\" is not a boolean");
 	expect_error("[soc]\ncolour = red\n", "t.ini:10: [soc] colour: unknown key");
 	/* save_interval is [soc]'s alone: the state file is one */
@@ -207,7 +215,7 @@ static void test_reload_and_warning(void)
 	int n = 0;
 	for (int k = conf_key_next(CONF_SEC_SOC, 0); k >= 0; k = conf_key_next(CONF_SEC_SOC, k + 1), n++)
 		CHECK_EQ_INT(conf_key_reload(k), CONF_LIVE);
-	CHECK_EQ_INT(n, 19);
+	CHECK_EQ_INT(n, 21);
 	struct conf a;
 	CHECK_EQ_INT(load("[soc]\ncapacity = 300\n"), 0);
 	a = c;
@@ -265,6 +273,7 @@ static void test_summary(void)
 	CHECK(strstr(buf, "soc (bmsgw's own count of the charge, every pack and the bank; chemistry lfp)") != NULL);
 	CHECK(strstr(buf, "  count         on; the SOC carried: the BMS's (source = bms)") != NULL);
 	CHECK(strstr(buf, "  capacity      300 Ah (the BMS's full capacity where it is smaller); measured between full and empty (or rest) points") != NULL);
+	CHECK(strstr(buf, "  uncertainty   the sensor within 2 % and 0.3 A (the counted SOC's band)\n") != NULL);
 	CHECK(strstr(buf, "  full point    highest cell >= 3.45 V, charge current <= 0.04 C, for 180 s") != NULL);
 	CHECK(strstr(buf, "  empty point   lowest cell <= 2.9 V, discharging at most 0.2 C, for 60 s") != NULL);
 	CHECK(strstr(buf, "  knee point    lowest cell <= 3.1 V, discharging at most 0.2 C, for 60 s: down to 5 %\n") !=
