@@ -228,7 +228,7 @@ $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/limits.o 
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/engine/soc.o $(B)/gateway/engine/soc_curve.o \
-		$(B)/gateway/engine/soc_record.o $(B)/gateway/engine/soc_light.o \
+		$(B)/gateway/engine/soc_record.o $(B)/gateway/engine/soc_light.o $(B)/gateway/engine/soc_band.o \
 		$(B)/gateway/engine/soc_step.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 

@@ -126,11 +126,13 @@ unsigned gw_soc_keep_samples(struct gw_soc *s)
 {
 	unsigned n = s->nsamples < GW_SOC_SAMPLES ? s->nsamples : GW_SOC_SAMPLES, k = 0;
 	unsigned first = s->nsamples < GW_SOC_SAMPLES ? 0 : s->nsamples % GW_SOC_SAMPLES; /* the oldest */
-	double ah[GW_SOC_SAMPLES], sec[GW_SOC_SAMPLES];
+	double ah[GW_SOC_SAMPLES], sec[GW_SOC_SAMPLES], flo[GW_SOC_SAMPLES], fhi[GW_SOC_SAMPLES];
 	for (unsigned i = 0; i < n; i++) {
 		unsigned j = (first + i) % GW_SOC_SAMPLES;
 		if (sample_fits(s, s->sample[j])) {
 			ah[k] = s->sample[j];
+			flo[k] = s->sample_flo[j];
+			fhi[k] = s->sample_fhi[j];
 			sec[k++] = s->sample_s[j];
 		}
 	}
@@ -139,6 +141,8 @@ unsigned gw_soc_keep_samples(struct gw_soc *s)
 	for (unsigned i = 0; i < GW_SOC_SAMPLES; i++) {
 		s->sample[i] = i < k ? ah[i] : 0;
 		s->sample_s[i] = i < k ? sec[i] : 0;
+		s->sample_flo[i] = i < k ? flo[i] : 0;
+		s->sample_fhi[i] = i < k ? fhi[i] : 0;
 	}
 	s->nsamples = k;
 	/* the run's light-load sample may be among those dropped: the last
@@ -147,8 +151,10 @@ unsigned gw_soc_keep_samples(struct gw_soc *s)
 	return n - k;
 }
 
-/* A capacity sample of ah over a run of run_s seconds (< 0: a discharge). */
-static void add_sample(struct gw_soc *s, const struct conf_soc *c, double ah, double run_s, struct gw_soc_ev *ev)
+/* A capacity sample of ah over a run of run_s seconds (< 0: a discharge),
+ * f its share of the whole charge (soc_band.c). */
+static void add_sample(struct gw_soc *s, const struct conf_soc *c, double ah, double run_s, const double f[2],
+		       struct gw_soc_ev *ev)
 {
 	ev->sample_ah = ah;
 	if (!sample_fits(s, ah)) {
@@ -157,6 +163,8 @@ static void add_sample(struct gw_soc *s, const struct conf_soc *c, double ah, do
 	}
 	s->sample[s->nsamples % GW_SOC_SAMPLES] = ah;
 	s->sample_s[s->nsamples % GW_SOC_SAMPLES] = run_s;
+	s->sample_flo[s->nsamples % GW_SOC_SAMPLES] = f[0];
+	s->sample_fhi[s->nsamples % GW_SOC_SAMPLES] = f[1];
 	s->nsamples++;
 	ev->bits |= GW_SOC_EV_SAMPLE;
 	ev->capacity_ah = gw_soc_capacity_in_use(s, c);
@@ -184,12 +192,12 @@ static void learn_offset(struct gw_soc *s, const struct gw_soc_run *run, double 
 	ev->offset_a = s->offset_a;
 }
 
-/* The capacity sample ah of a run of run_s s (< 0: a discharge), from a
- * light-load point or not: one a run, but a light-load point's gives way to
- * a later point's of the same run (deeper: the curve's error weighs less),
- * in its place. */
+/* The capacity sample ah of a run of run_s s (< 0: a discharge), f its
+ * share of the whole charge, from a light-load point or not: one a run,
+ * but a light-load point's gives way to a later point's of the same run
+ * (deeper: the curve's error weighs less), in its place. */
 static void run_sample(struct gw_soc *s, const struct conf_soc *c, struct gw_soc_run *run, double ah, double run_s,
-		       bool light, struct gw_soc_ev *ev)
+		       const double f[2], bool light, struct gw_soc_ev *ev)
 {
 	if (!run->ok || !c->learn_capacity || (run->sampled && (!run->light || light)))
 		return;
@@ -202,25 +210,31 @@ static void run_sample(struct gw_soc *s, const struct conf_soc *c, struct gw_soc
 		}
 		s->nsamples--;
 	}
-	add_sample(s, c, ah, run_s, ev);
+	add_sample(s, c, ah, run_s, f, ev);
 	run->sampled = true;
 	run->light = light;
 }
 
-/* A point of one kind: what its run since the last one taught, the
- * capacity sample of the other kind's run (full to empty, empty to full),
- * then its own run starts anew. */
+/* A point of one kind (at 100 % with sign 1, at 0 % with -1), the truth
+ * within p: what its run since the last one taught, the capacity sample
+ * of the other kind's run (full to empty, empty to full), then its own run
+ * starts anew, and the band there. */
 static void point_runs(struct gw_soc *s, const struct conf_soc *c, struct gw_soc_run *own, struct gw_soc_run *other,
-		       double sign, double cap, struct gw_soc_ev *ev)
+		       double sign, struct gw_soc_span p, double cap, struct gw_soc_ev *ev)
 {
+	double f[2], at = sign > 0 ? 100 : 0;
 	learn_offset(s, own, cap, ev);
-	run_sample(s, c, other, sign * other->ah, sign * other->s, false, ev);
-	*own = (struct gw_soc_run){ .ok = true };
+	gw_soc_sample_share(other, 100 - at, p, at, &f[0], &f[1]);
+	run_sample(s, c, other, sign * other->ah, sign * other->s, f, false, ev);
+	bool known = isfinite(p.lo) && isfinite(p.hi);
+	*own = (struct gw_soc_run){ .ok = true, .p_lo = known ? p.lo : 0, .p_hi = known ? p.hi : 0 };
+	gw_soc_band_anchor(s, c, at, p, cap);
 }
 
-void gw_soc_full_point(struct gw_soc *s, const struct conf_soc *c, double cap, double t, struct gw_soc_ev *ev)
+void gw_soc_full_point(struct gw_soc *s, const struct conf_soc *c, struct gw_soc_span p, double cap, double t,
+		       struct gw_soc_ev *ev)
 {
-	point_runs(s, c, &s->run_full, &s->run_empty, 1, cap, ev);
+	point_runs(s, c, &s->run_full, &s->run_empty, 1, p, cap, ev);
 	s->ah = cap;
 	s->started = s->synced = true;
 	s->full_points++;
@@ -231,25 +245,32 @@ void gw_soc_full_point(struct gw_soc *s, const struct conf_soc *c, double cap, d
 	ev->bits |= GW_SOC_EV_FULL;
 }
 
-void gw_soc_empty_point(struct gw_soc *s, const struct conf_soc *c, double cap, struct gw_soc_ev *ev)
+void gw_soc_empty_point(struct gw_soc *s, const struct conf_soc *c, struct gw_soc_span p, double cap,
+			struct gw_soc_ev *ev)
 {
-	point_runs(s, c, &s->run_empty, &s->run_full, -1, cap, ev);
+	point_runs(s, c, &s->run_empty, &s->run_full, -1, p, cap, ev);
 	s->ah = 0;
 	s->started = s->synced = true;
 	s->empty_points++;
 	ev->bits |= GW_SOC_EV_EMPTY;
 }
 
-void gw_soc_sample_from_full(struct gw_soc *s, const struct conf_soc *c, double r, bool light, struct gw_soc_ev *ev)
+void gw_soc_sample_from_full(struct gw_soc *s, const struct conf_soc *c, double r, struct gw_soc_span p, bool light,
+			     struct gw_soc_ev *ev)
 {
 	struct gw_soc_run *run = &s->run_full;
-	if (r <= 100 - REST_AWAY)
-		run_sample(s, c, run, -run->ah / (1 - r / 100), -run->s / (1 - r / 100), light, ev);
+	double f[2];
+	if (r > 100 - REST_AWAY)
+		return;
+	gw_soc_sample_share(run, 100, p, r, &f[0], &f[1]);
+	run_sample(s, c, run, -run->ah / (1 - r / 100), -run->s / (1 - r / 100), f, light, ev);
 }
 
-void gw_soc_rest_point(struct gw_soc *s, const struct conf_soc *c, double r, double cap, struct gw_soc_ev *ev)
+void gw_soc_rest_point(struct gw_soc *s, const struct conf_soc *c, double r, struct gw_soc_span p, double cap,
+		       struct gw_soc_ev *ev)
 {
-	gw_soc_sample_from_full(s, c, r, false, ev);
+	gw_soc_sample_from_full(s, c, r, p, false, ev);
+	gw_soc_band_anchor(s, c, r, p, cap);
 	s->ah = r / 100 * cap;
 	s->started = true;
 	s->rest_points++;
@@ -312,12 +333,14 @@ void gw_soc_output(const struct gw_soc *s, const struct conf_soc *c, double bms_
 	o->rest_points = s->rest_points;
 	o->knee_points = s->knee_points;
 	o->light_points = s->light_points;
+	gw_soc_band_out(s, o->flags & GW_SOC_F_SYNCED ? o->soc_counted : NAN, o);
 }
 
 void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc *c, double bms_soc, double t,
 		 struct gw_soc_out *o)
 {
-	double ah = 0, cap = 0, rated = 0;
+	double ah = 0, cap = 0, rated = 0, blo = 0, bhi = 0;
+	bool banded = n > 0;
 	unsigned all = n > 0 ? GW_SOC_F_COUNTING | GW_SOC_F_SYNCED | GW_SOC_F_RESUMED | GW_SOC_F_MEASURED : 0;
 	struct gw_soc_out m, sum = { .capacity_samples = ~0u, .full_points = ~0u, .empty_points = ~0u,
 				     .rest_points = ~0u, .since_full_s = 0 };
@@ -327,6 +350,9 @@ void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc
 		ah += packs[i]->ah;
 		cap += packs[i]->cap_ah;
 		rated += packs[i]->rated_ah;
+		banded = banded && isfinite(m.band);
+		blo += m.band_lo * packs[i]->cap_ah; /* the truth's Ah off the count's */
+		bhi += m.band_hi * packs[i]->cap_ah;
 		sum.capacity_samples = m.capacity_samples < sum.capacity_samples ? m.capacity_samples : sum.capacity_samples;
 		sum.full_points = m.full_points < sum.full_points ? m.full_points : sum.full_points;
 		sum.empty_points = m.empty_points < sum.empty_points ? m.empty_points : sum.empty_points;
@@ -347,4 +373,10 @@ void gw_soc_bank(const struct gw_soc *const *packs, int n, const struct conf_soc
 		o->flags |= GW_SOC_F_SOURCE;
 	o->soc = o->flags & GW_SOC_F_SOURCE ? o->soc_counted : bms_soc;
 	o->soh_measured = all & GW_SOC_F_MEASURED && rated > 0 ? 100 * cap / rated : 0;
+	o->band = o->band_lo = o->band_hi = NAN;
+	if (banded && counting && (all & GW_SOC_F_SYNCED) && cap > 0) {
+		o->band_lo = blo / cap;
+		o->band_hi = bhi / cap;
+		o->band = gw_soc_band_round(fmax(fabs(o->band_lo), fabs(o->band_hi)));
+	}
 }

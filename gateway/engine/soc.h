@@ -2,9 +2,9 @@
 /* gateway/engine/soc.h - bmsgw's own state of charge: a count of the charge
  * from the BMS's current, set at full, empty and rest points, pulled down
  * at knee points, held under the open-circuit curve at light-load points,
- * with a learned current offset and a measured capacity (design sections 17
- * and 22; the method and its sources: soc.c, the light-load point:
- * soc_light.c).
+ * with a learned current offset and a measured capacity, and how sure it is
+ * (design sections 17 and 22; the method and its sources: soc.c, the
+ * light-load point: soc_light.c, the uncertainty: soc_band.c).
  *
  * Pure: no I/O, no clock, no globals, no allocation.  Time comes in with
  * every step (monotonic seconds), wall-clock time only with save and load.
@@ -33,7 +33,7 @@
 
 #define GW_SOC_SAMPLES 5            /* capacity samples whose median is in use */
 #define GW_SOC_RESUME_MAX 86400.0   /* s: a saved count older than this is not resumed */
-#define GW_SOC_RECORD_MAX 1024      /* bytes of gw_soc_save()'s line, NUL included */
+#define GW_SOC_RECORD_MAX 2048      /* bytes of gw_soc_save()'s line, NUL included */
 #define GW_SOC_R_SAMPLES 9          /* resistance samples whose median is in use (soc_light.c) */
 
 /* What one good poll read; NAN where the BMS gives nothing. */
@@ -96,6 +96,20 @@ struct gw_soc_run {
 	bool ok;                    /* since the point, without a gap */
 	bool sampled;               /* a capacity sample was taken from it ... */
 	bool light;                 /* ... at a light-load point: a later point's replaces it */
+	double p_lo, p_hi;          /* %: the true SOC at the point, as it said (soc_band.c) */
+	double drift_ah;            /* Ah the sensor may have got wrong since (soc_band.c) */
+};
+
+/* The count's uncertainty (soc_band.c): the true SOC (the cell's whole
+ * charge, %) minus the count lies within [lo, hi] as the last point (or
+ * the last fold) left it, plus what the count may have got wrong since. */
+struct gw_soc_band {
+	bool ok;                    /* known: since a full, empty, knee or rest point, nothing lost since */
+	double lo, hi;              /* %: the truth minus the count then */
+	double klo, khi;            /* the truth's change over the count's (the capacity's confidence) */
+	double net_ah;              /* Ah counted since (+ = charged, after the efficiency) */
+	double drift_ah;            /* Ah the sensor's offset, the dead band and the charge efficiency may
+	                             * have got wrong since */
 };
 
 /* A cell's resistance, from the mean cell's voltage change over a current
@@ -135,11 +149,15 @@ struct gw_soc {
 	double full_age, full_age_t;
 	double sample[GW_SOC_SAMPLES]; /* the last capacity samples, Ah (a ring) ... */
 	double sample_s[GW_SOC_SAMPLES]; /* ... and the s of their runs, < 0 discharging (the offset's share) */
+	double sample_flo[GW_SOC_SAMPLES], sample_fhi[GW_SOC_SAMPLES]; /* ... and each one's share of the
+	                            * whole charge, its bounds (soc_band.c; 0: none known) */
 	unsigned nsamples;          /* taken so far */
 	unsigned full_points, empty_points, rest_points, knee_points, light_points;
 	bool have_saved_remain;     /* the loaded record's BMS remaining Ah, to bridge a restart */
 	double saved_remain;
+	double load_gap_s;          /* s the record was saved before it was loaded (until the next poll) */
 	struct gw_soc_ir ir;        /* for the light-load points */
+	struct gw_soc_band band;    /* the count's uncertainty */
 };
 
 /* Bits of the flag word, register offset 127. */
@@ -151,7 +169,7 @@ enum {
 	GW_SOC_F_MEASURED = 1u << 4, /* the capacity in use is measured */
 };
 
-/* What is published for a unit (design 17: registers 125-137, JSON "soc_estimate"). */
+/* What is published for a unit (design 17: registers 125-137 and 147, JSON "soc_estimate"). */
 struct gw_soc_out {
 	double soc;                 /* % carried: the counted one with GW_SOC_F_SOURCE, else the BMS's (NAN none) */
 	double soc_bms;             /* % the BMS says (NAN none) */
@@ -163,6 +181,9 @@ struct gw_soc_out {
 	unsigned capacity_samples;
 	double since_full_s;        /* s since the last full point; < 0 never */
 	unsigned full_points, empty_points, rest_points, knee_points, light_points;
+	double band;                /* % +-: the true SOC lies within soc_counted +- band (rounded up to
+	                             * 0.1 %); NAN while not synced or not known (soc_band.c) */
+	double band_lo, band_hi;    /* %: the truth minus soc_counted lies within these (NAN as band) */
 };
 
 /* charging / discharging / idle from the current where a BMS says none
@@ -198,6 +219,11 @@ double gw_soc_curve_mv(enum conf_chemistry chem, double v);
 /* The curve's % at v where it rises at least min_mv millivolts a % there,
  * else NAN. */
 double gw_soc_steep_value(enum conf_chemistry chem, double v, double min_mv);
+/* A bound of the curve's % at v: its value where it rises at least min_mv
+ * millivolts a % there, else the lower (up false) or upper end of the
+ * piece v lies on, where the straight line says too little (NAN where
+ * there is no curve). */
+double gw_soc_curve_bound(enum conf_chemistry chem, double v, double min_mv, bool up);
 
 /* The state as one line of text, without newline: a version, then
  * key=value fields (soc_record.c), saved at wall time `wall` (unix s) and

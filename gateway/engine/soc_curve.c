@@ -98,6 +98,20 @@ double gw_soc_steep_value(enum conf_chemistry chem, double v, double min_mv)
 	return c && isfinite(v) && piece_mv(c, n, v) >= min_mv ? on_curve(c, n, v) : NAN;
 }
 
+double gw_soc_curve_bound(enum conf_chemistry chem, double v, double min_mv, bool up)
+{
+	size_t n;
+	const struct curve_pt *c = curve_of(chem, &n);
+	if (!c || !isfinite(v))
+		return NAN;
+	if (piece_mv(c, n, v) >= min_mv)
+		return on_curve(c, n, v);
+	size_t i = 1; /* the piece v lies on, as piece_mv() finds it */
+	while (i < n - 1 && v > c[i].v)
+		i++;
+	return 100 * (up ? c[i].soc : c[i - 1].soc);
+}
+
 double gw_soc_rest_value(enum conf_chemistry chem, double v)
 {
 	if (chem == CONF_CHEM_LFP && v > LFP_FLAT_LO && v < LFP_FLAT_HI)

@@ -164,6 +164,7 @@ void gw_soc_light(struct gw_soc *s, const struct conf_soc *c, const struct gw_so
 		s->light_on = s->light_over = false; /* none held until now (ended, or a gap): a new one */
 	if (!gw_soc_held_for(&s->light_tm, light, in->t, c->empty_time, 0))
 		return;
+	gw_soc_band_ceiling(s, c, in, ic, cap);
 	double to = ceiling(s, c, in, ic, r0), soc = 100 * s->ah / cap;
 	if (!(to <= LIGHT_MAX_SOC) || soc <= to || !(dt > 0))
 		return;
@@ -180,8 +181,10 @@ void gw_soc_light(struct gw_soc *s, const struct conf_soc *c, const struct gw_so
 		s->light_over = true;
 	double step = LIGHT_RATE * dt / 60;
 	if (soc - to <= step && s->light_over && !s->nsamples) {
-		gw_soc_sample_from_full(s, c, to, true, ev); /* brought down: the capacity it shows */
+		/* brought down: the capacity it shows */
+		gw_soc_sample_from_full(s, c, to, gw_soc_span_low(s, c, in, ic), true, ev);
 		s->light_over = false;
 	}
 	s->ah = fmax(0, soc - fmin(soc - to, step)) / 100 * cap;
+	gw_soc_band_moved(s, soc - 100 * s->ah / cap);
 }

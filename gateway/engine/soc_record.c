@@ -63,6 +63,19 @@ static const struct field fields[] = {
 	B("have_remain", have_saved_remain, K_COUNT), D("remain", saved_remain, -AH_MAX, AH_MAX, K_COUNT),
 	U_OPT("knee_points", knee_points), U_OPT("light_points", light_points), D_OPT("ir", ir.value, 0, 1000, K_OWN),
 	B_OPT("full_run_light", run_full.light, K_RUN),
+	/* the count's uncertainty (soc_band.c): the band, each sample's share, the runs' points and drift */
+	B_OPT("band", band.ok, K_COUNT), D_OPT("band_lo", band.lo, -200, 200, K_COUNT),
+	D_OPT("band_hi", band.hi, -200, 200, K_COUNT), D_OPT("band_klo", band.klo, 0, 100, K_COUNT),
+	D_OPT("band_khi", band.khi, 0, 100, K_COUNT), D_OPT("band_net", band.net_ah, -AH_MAX, AH_MAX, K_COUNT),
+	D_OPT("band_drift", band.drift_ah, 0, AH_MAX, K_COUNT),
+	D_OPT("f0", sample_flo[0], 0, 10, L), D_OPT("f1", sample_flo[1], 0, 10, L), D_OPT("f2", sample_flo[2], 0, 10, L),
+	D_OPT("f3", sample_flo[3], 0, 10, L), D_OPT("f4", sample_flo[4], 0, 10, L),
+	D_OPT("g0", sample_fhi[0], 0, 10, L), D_OPT("g1", sample_fhi[1], 0, 10, L), D_OPT("g2", sample_fhi[2], 0, 10, L),
+	D_OPT("g3", sample_fhi[3], 0, 10, L), D_OPT("g4", sample_fhi[4], 0, 10, L),
+	D_OPT("full_run_plo", run_full.p_lo, -200, 200, K_RUN), D_OPT("full_run_phi", run_full.p_hi, -200, 200, K_RUN),
+	D_OPT("full_run_drift", run_full.drift_ah, 0, AH_MAX, K_RUN),
+	D_OPT("empty_run_plo", run_empty.p_lo, -200, 200, K_RUN), D_OPT("empty_run_phi", run_empty.p_hi, -200, 200, K_RUN),
+	D_OPT("empty_run_drift", run_empty.drift_ah, 0, AH_MAX, K_RUN),
 };
 #undef L
 _Static_assert(GW_SOC_SAMPLES == 5, "a field s0..s4 per sample");
@@ -73,6 +86,10 @@ int gw_soc_save(const struct gw_soc *s, double t, int64_t wall, char *buf, size_
 	struct gw_soc r = *s;
 	if (r.have_full && r.full_pinned)
 		r.full_age = fmax(0, r.full_age + t - r.full_age_t); /* its age now */
+	const struct gw_soc_band *b = &r.band; /* a field that cannot be read back would cost the whole record */
+	if (!isfinite(b->lo) || !isfinite(b->hi) || !isfinite(b->klo) || !isfinite(b->khi) || !isfinite(b->net_ah) ||
+	    !isfinite(b->drift_ah))
+		r.band = (struct gw_soc_band){ .ok = false };
 	r.have_saved_remain = s->have_last && isfinite(s->last_remain);
 	r.saved_remain = r.have_saved_remain ? s->last_remain : 0;
 	int n = snprintf(buf, cap, RECORD_VERSION " saved=%lld", (long long)wall);
@@ -109,7 +126,7 @@ static bool read_field(struct gw_soc *r, const char *key, size_t klen, const cha
 			*(bool *)p = v != 0;
 		else
 			*(unsigned *)p = (unsigned)v;
-		*seen |= (uint64_t)1 << i;
+		seen[i / 64] |= (uint64_t)1 << (i % 64);
 		return true;
 	}
 	return true;
@@ -119,7 +136,7 @@ static bool read_field(struct gw_soc *r, const char *key, size_t klen, const cha
 static bool parse(const char *text, struct gw_soc *r, double *saved)
 {
 	char buf[GW_SOC_RECORD_MAX], *save = NULL;
-	uint64_t seen = 0;
+	uint64_t seen[2] = { 0, 0 };
 	bool have_saved = false;
 	if (strlen(text) >= sizeof(buf))
 		return false;
@@ -137,15 +154,15 @@ static bool parse(const char *text, struct gw_soc *r, double *saved)
 			have_saved = end != eq + 1 && !*end && isfinite(*saved);
 			if (!have_saved)
 				return false;
-		} else if (!read_field(r, tok, (size_t)(eq - tok), eq + 1, &seen)) {
+		} else if (!read_field(r, tok, (size_t)(eq - tok), eq + 1, seen)) {
 			return false;
 		}
 	}
-	_Static_assert(NFIELDS < 64, "seen is a 64-bit mask");
-	uint64_t need = 0;
+	_Static_assert(NFIELDS <= 128, "seen is two 64-bit masks");
 	for (size_t i = 0; i < NFIELDS; i++)
-		need |= fields[i].optional ? 0 : (uint64_t)1 << i;
-	return have_saved && (seen & need) == need && r->ah <= r->cap_ah;
+		if (!fields[i].optional && !(seen[i / 64] & (uint64_t)1 << (i % 64)))
+			return false;
+	return have_saved && r->ah <= r->cap_ah;
 }
 
 /* The fields of one kind from the record r into s. */
@@ -177,6 +194,7 @@ enum gw_soc_load gw_soc_load(struct gw_soc *s, const char *text, int64_t wall, d
 		return GW_SOC_LOAD_OLD;
 	keep_fields(s, &r, K_COUNT);
 	s->resumed = r.started;
+	s->load_gap_s = age > 0 ? age : 0;
 	if (age <= stale_after)
 		keep_fields(s, &r, K_RUN);
 	if (dropped) /* as gw_soc_keep_samples says: no light-load sample of a run to replace */

@@ -49,11 +49,13 @@ static void capacities(struct gw_soc *s, const struct conf_soc *c, const struct 
 	s->prior_bms = bms;
 }
 
-/* The count follows a new capacity at the same SOC. */
-static void rescale(struct gw_soc *s, double cap)
+/* The count follows a new capacity at the same SOC, and so does its band. */
+static void rescale(struct gw_soc *s, const struct conf_soc *c, double cap)
 {
-	if (s->started && s->cap_ah > 0 && cap != s->cap_ah)
+	if (s->started && s->cap_ah > 0 && cap != s->cap_ah) {
 		s->ah = gw_soc_clamp(s->ah * cap / s->cap_ah, 0, cap);
+		gw_soc_band_rescaled(s, c, 100 * s->ah / cap, s->cap_ah, cap);
+	}
 	s->cap_ah = cap;
 }
 
@@ -65,8 +67,9 @@ static double corrected(const struct gw_soc *s, const struct conf_soc *c, double
 }
 
 /* Net Ah of a straight current from a to b (A) over dt s: the charging
- * part times the efficiency, split where it crosses zero. */
-static double trapezoid_ah(double a, double b, double dt, double eff)
+ * part times the efficiency, split where it crosses zero; *stored the
+ * charging part so. */
+static double trapezoid_ah(double a, double b, double dt, double eff, double *stored)
 {
 	double in, out;
 	if (a >= 0 && b >= 0) {
@@ -81,15 +84,19 @@ static double trapezoid_ah(double a, double b, double dt, double eff)
 		in = a > 0 ? first : second;
 		out = a > 0 ? second : first;
 	}
+	*stored = in * eff / 3600.0;
 	return (in * eff + out) / 3600.0;
 }
 
-/* A knee point: the count, above knee_soc, pulled down to it. */
-static void knee_point(struct gw_soc *s, const struct conf_soc *c, double v, double cap, struct gw_soc_ev *ev)
+/* A knee point: the count, above knee_soc, pulled down to it, the truth
+ * within p. */
+static void knee_point(struct gw_soc *s, const struct conf_soc *c, double v, struct gw_soc_span p, double cap,
+		       struct gw_soc_ev *ev)
 {
 	ev->knee_from = 100 * s->ah / cap;
 	ev->knee_v = v;
 	s->ah = c->knee_soc / 100 * cap;
+	gw_soc_band_anchor(s, c, c->knee_soc, p, cap);
 	s->synced = true;
 	s->knee_points++;
 	ev->bits |= GW_SOC_EV_KNEE;
@@ -119,29 +126,43 @@ static void points(struct gw_soc *s, const struct conf_soc *c, const struct gw_s
 		s->knee_tm.taken = false; /* charged since: a new discharge */
 	if (gw_soc_held_for(&s->knee_tm, knee, in->t, c->empty_time, INFINITY) && s->started &&
 	    100 * s->ah / cap > c->knee_soc) {
-		knee_point(s, c, in->cell_min_v, cap, ev);
+		knee_point(s, c, in->cell_min_v, gw_soc_span_low(s, c, in, ic), cap, ev);
 		s->knee_tm.taken = true;
 	}
 	if (gw_soc_held_for(&s->full_tm, full, in->t, c->full_time, POINT_REARM)) {
-		gw_soc_full_point(s, c, cap, in->t, ev);
+		gw_soc_full_point(s, c, gw_soc_span_full(s, c, in, ic), cap, in->t, ev);
 		s->full_tm.taken = true;
 	}
 	if (gw_soc_held_for(&s->empty_tm, empty, in->t, c->empty_time, POINT_REARM)) {
-		gw_soc_empty_point(s, c, cap, ev);
+		gw_soc_empty_point(s, c, gw_soc_span_low(s, c, in, ic), cap, ev);
 		s->empty_tm.taken = true;
 	}
 	if (gw_soc_held_for(&s->rest_tm, rest, in->t, c->rest_time, 0)) {
 		double r = rest_value(c, in);
 		if (isfinite(r)) {
-			gw_soc_rest_point(s, c, r, cap, ev);
+			gw_soc_rest_point(s, c, r, gw_soc_span_rest(s, c, in), cap, ev);
 			s->rest_tm.taken = true;
 		}
 	}
 }
 
+/* The BMS's remaining Ah from `was` to now bridges dt s of the count (a
+ * gap, a restart): d Ah, the BMS's share of its capacity of ours. */
+static void bridge(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double was, double dt,
+		   double cap)
+{
+	double d = in->bms_remain_ah - was, pre = s->ah;
+	if (in->bms_full_ah > 0)
+		d *= cap / in->bms_full_ah;
+	s->ah = gw_soc_clamp(s->ah + d, 0, cap);
+	gw_soc_band_bridge(s, c, d, dt, cap);
+	gw_soc_band_moved(s, 100 * (pre + d - s->ah) / cap);
+}
+
 /* A gap of dt s since the last good poll: the BMS's remaining Ah bridges
  * it, or the count is unsynced.  No learning run goes over a gap. */
-static void gap(struct gw_soc *s, const struct gw_soc_in *in, double dt, double cap, struct gw_soc_ev *ev)
+static void gap(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double dt, double cap,
+		struct gw_soc_ev *ev)
 {
 	s->run_full.ok = s->run_empty.ok = false;
 	s->full_tm.on = s->empty_tm.on = s->rest_tm.on = s->knee_tm.on = s->light_tm.on = false;
@@ -149,33 +170,33 @@ static void gap(struct gw_soc *s, const struct gw_soc_in *in, double dt, double 
 		return;
 	ev->gap_s = dt;
 	if (isfinite(in->bms_remain_ah) && isfinite(s->last_remain)) {
-		double d = in->bms_remain_ah - s->last_remain;
-		if (in->bms_full_ah > 0)
-			d *= cap / in->bms_full_ah; /* the BMS's share of its capacity, of ours */
-		s->ah = gw_soc_clamp(s->ah + d, 0, cap);
+		bridge(s, c, in, s->last_remain, dt, cap);
 		ev->bits |= GW_SOC_EV_BRIDGED;
 	} else {
-		s->synced = false;
+		s->synced = s->band.ok = false;
 		ev->bits |= GW_SOC_EV_LOST;
 	}
 }
 
 /* The first poll after a load: the time of the last full point is pinned
  * to the monotonic clock; a restart within stale_after goes on counting,
- * bridged by the BMS's remaining Ah where it gives one. */
-static void after_load(struct gw_soc *s, const struct gw_soc_in *in, double cap)
+ * bridged by the BMS's remaining Ah where it gives one (a longer one
+ * without it leaves the band unknown until the next point). */
+static void after_load(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double stale_after,
+		       double cap)
 {
 	if (s->have_full && !s->full_pinned) {
 		s->full_age_t = in->t;
 		s->full_pinned = true;
 	}
-	if (s->have_saved_remain && s->started && isfinite(in->bms_remain_ah)) {
-		double d = in->bms_remain_ah - s->saved_remain;
-		if (in->bms_full_ah > 0)
-			d *= cap / in->bms_full_ah;
-		s->ah = gw_soc_clamp(s->ah + d, 0, cap);
-	}
+	if (s->have_saved_remain && s->started && isfinite(in->bms_remain_ah))
+		bridge(s, c, in, s->saved_remain, s->load_gap_s, cap);
+	else if (s->load_gap_s > stale_after)
+		s->band.ok = false;
+	else
+		gw_soc_band_count(s, 0, gw_soc_band_drift(s, c, s->load_gap_s, true, 0, cap));
 	s->have_saved_remain = false;
+	s->load_gap_s = 0;
 }
 
 /* Start from the BMS's SOC, unsynced. */
@@ -185,8 +206,26 @@ static void start(struct gw_soc *s, const struct gw_soc_in *in, double cap, stru
 		return;
 	s->ah = gw_soc_clamp(in->bms_soc / 100 * cap, 0, cap);
 	s->started = true;
-	s->synced = false;
+	s->synced = s->band.ok = false;
 	ev->bits |= GW_SOC_EV_START;
+}
+
+/* The charge of dt s since the previous poll, ic the current as counted
+ * now: into the count, the runs and the band. */
+static void count(struct gw_soc *s, const struct conf_soc *c, double ic, double dt, double cap)
+{
+	double was = corrected(s, c, s->last_i), stored;
+	double dq = trapezoid_ah(was, ic, dt, c->charge_efficiency, &stored), pre = s->ah;
+	double drift = gw_soc_band_drift(s, c, dt, was == 0 || ic == 0, stored, cap);
+	s->ah = gw_soc_clamp(s->ah + dq, 0, cap);
+	s->run_full.ah += dq;
+	s->run_full.s += dt;
+	s->run_full.drift_ah += drift;
+	s->run_empty.ah += dq;
+	s->run_empty.s += dt;
+	s->run_empty.drift_ah += drift;
+	gw_soc_band_count(s, dq, drift);
+	gw_soc_band_moved(s, 100 * (pre + dq - s->ah) / cap); /* clamped */
 }
 
 void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after, const struct gw_soc_in *in,
@@ -199,27 +238,22 @@ void gw_soc_step(struct gw_soc *s, const struct conf_soc *c, double stale_after,
 	double cap = gw_soc_capacity_in_use(s, c);
 	if (!(cap > 0) || !isfinite(in->current))
 		return; /* no capacity, or no current: nothing to count */
-	rescale(s, cap);
+	rescale(s, c, cap);
 	if (!s->have_last)
-		after_load(s, in, cap);
+		after_load(s, c, in, stale_after, cap);
 	start(s, in, cap, ev);
 	double ic = corrected(s, c, in->current), dt = s->have_last ? in->t - s->last_t : 0;
 	if (s->have_last) {
 		if (dt > stale_after || dt < 0) {
-			gap(s, in, dt, cap, ev);
+			gap(s, c, in, dt, cap, ev);
 			dt = 0;
 		} else {
-			double dq = trapezoid_ah(corrected(s, c, s->last_i), ic, dt, c->charge_efficiency);
-			s->ah = gw_soc_clamp(s->ah + dq, 0, cap);
-			s->run_full.ah += dq;
-			s->run_full.s += dt;
-			s->run_empty.ah += dq;
-			s->run_empty.s += dt;
+			count(s, c, ic, dt, cap);
 		}
 	}
 	gw_soc_ir_learn(s, c, in, dt, cap);
 	points(s, c, in, ic, dt, cap, ev);
-	rescale(s, gw_soc_capacity_in_use(s, c));
+	rescale(s, c, gw_soc_capacity_in_use(s, c));
 	s->have_last = true;
 	s->last_t = in->t;
 	s->last_i = in->current;

@@ -5,6 +5,9 @@
  * month, and long simulated traces test it in seconds.
  *
  * Every row that is online with a current is a good poll at its unix time.
+ * Each row: the BMS's SOC, the count, its uncertainty (+- %, empty while
+ * it is not known), synced, the capacity in use and what the step saw.
+ *
  * The history keeps a sample every [history] interval (60 s by default)
  * and folds old ones into 15-minute rows, so a gap is a step longer than
  * stale_after, twice the usual step of the file (the median of its first
@@ -101,6 +104,7 @@ static void replay_row(struct replay *r, const struct gw_hcsv_row *row)
 	fprintf(r->out, "%s,%.0f", iso, row->unix_s);
 	num(r->out, o.soc_bms);
 	num(r->out, o.soc_counted);
+	num(r->out, o.band);
 	fprintf(r->out, ",%d", o.flags & GW_SOC_F_SYNCED ? 1 : 0);
 	num(r->out, o.capacity_ah);
 	fputc(',', r->out);
@@ -204,7 +208,7 @@ int gw_soc_replay(FILE *in, const char *name, const struct conf_soc *c, double s
 		return 2;
 	}
 	struct replay r = { .c = c, .stale_after = stale_after, .out = out, .last_t = -INFINITY };
-	fputs("time,unix,soc_bms,soc_counted,synced,capacity_ah,event\n", out);
+	fputs("time,unix,soc_bms,soc_counted,soc_band,synced,capacity_ah,event\n", out);
 	int rc = run_rows(&r, in, name, &h, 1, err);
 	if (rc)
 		return rc;

@@ -34,7 +34,16 @@ every row within 5 % but where the label and a sensor that reads 1 % low
 leave more on the plateau (within 6.2 % there).  Variations: cut-offs 2.90
 and 3.05 V, evening loads of 0.05 and 0.20 C, 268 and 275 Ah true, a cell
 resistance half and twice the usual.  The worst row of the first deep
-discharge before its light-load point and after it is printed.  Prints "N passed, N failed".
+discharge before its light-load point and after it is printed.
+
+The count's uncertainty (issue 89 item 5, bmsgw-bms(7) "THE COUNTED SOC"):
+in every trace, no band while the count is not synced, a band at every
+synced row, the truth inside [counted - band, counted + band] at every
+row; once a full and an empty point are seen, the band at most 3 % at each
+full and empty point and in the median row.  Its width (min / median / max
+over all rows, after a full and an empty point, from the first capacity
+sample on), the rows outside it and the least margin are printed.
+Prints "N passed, N failed".
 """
 import math
 import os
@@ -98,14 +107,54 @@ def read_trace(path):
 
 
 def read_replay(text):
-    """(header, rows, summary): rows of (soc_counted, synced, capacity_ah, events)."""
+    """(header, rows, summary): rows of (soc_counted, synced, capacity_ah, events, band)."""
     lines = text.splitlines()
     rows = []
     for line in lines[1:-1]:
         v = line.split(",")
-        rows.append((float(v[3]) if v[3] else None, v[4] == "1", float(v[5]) if v[5] else None,
-                     v[6].split() if v[6] else ()))
+        rows.append((float(v[3]) if v[3] else None, v[5] == "1", float(v[6]) if v[6] else None,
+                     v[7].split() if v[7] else (), float(v[4]) if v[4] else None))
     return lines[0], rows, lines[-1]
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if xs else math.nan
+
+
+def band_checks(name, tr, rows, bands):
+    """The count's uncertainty (issue 89 item 5): none while not synced; the
+    truth inside [counted - band, counted + band] at every row that has one;
+    once a full and an empty point are seen, at most 3 % at each full and
+    empty point and in the median row."""
+    c.ok(all(row[4] is None for row in rows if not row[1]), "%s: no band while the count is not synced" % name)
+    have = [k for k, row in enumerate(rows) if row[4] is not None]
+    synced = sum(1 for row in rows if row[1])
+    c.ok(len(have) == synced, "%s: a band at every synced row (%d of %d)" % (name, len(have), synced))
+    margins = [(rows[k][4] - abs(tr["truth"][k] - rows[k][0]), k) for k in have]
+    misses = [m for m in margins if m[0] < 0]
+    least = min(margins, default=(math.nan, None))
+    c.ok(not misses, "%s: the truth inside the band at every row (%d outside%s; the least margin %.2f %% at row "
+         "%s)" % (name, len(misses), ", the worst %.2f %% out at row %d" % (-min(misses)[0], min(misses)[1])
+                  if misses else "", least[0], least[1]))
+    full = next((k for k, row in enumerate(rows) if "full" in row[3]), None)
+    empty = next((k for k, row in enumerate(rows) if "empty" in row[3]), None)
+    both = max(full, empty) if full is not None and empty is not None else None
+    after = [rows[k][4] for k in have if both is not None and k >= both]
+    points = [rows[k][4] for k in have if both is not None and k >= both and
+              ("full" in rows[k][3] or "empty" in rows[k][3])]
+    if both is not None:
+        c.ok(points and max(points) <= 3.0, "%s: after a full and an empty point, at most 3 %% at each of %d full "
+             "and empty points (the widest %.1f %%)" % (name, len(points), max(points, default=math.nan)))
+        c.ok(median(after) <= 3.0, "%s: after a full and an empty point, the median band %.1f %% (<= 3)"
+             % (name, median(after)))
+    sampled = next((k for k, row in enumerate(rows) if any(e.startswith("sample=") for e in row[3])), None)
+    since = [rows[k][4] for k in have if sampled is not None and k >= sampled]
+    all_b = [rows[k][4] for k in have]
+    bands.append((name, (min(all_b, default=math.nan), median(all_b), max(all_b, default=math.nan)),
+                  (min(after, default=math.nan), median(after), max(after, default=math.nan)),
+                  (min(since, default=math.nan), median(since), max(since, default=math.nan)), len(misses),
+                  least[0]))
 
 
 def fixed_counter(tr):
@@ -169,7 +218,7 @@ def traces(tmp, scenarios):
     return out
 
 
-def scenario(path, replay, seed, spec, what, table):
+def scenario(path, replay, seed, spec, what, table, bands):
     name = "seed %d (%s)" % (seed, what)
     if not c.ok(replay.startswith("time,"), "%s: the trace written and replayed%s" % (
             name, "" if replay.startswith("time,") else " (%s)" % replay)):
@@ -177,9 +226,10 @@ def scenario(path, replay, seed, spec, what, table):
     r = subprocess.CompletedProcess([], 0, replay, "")
     tr = read_trace(path)
     head, rows, foot = read_replay(r.stdout)
-    c.eq(head, "time,unix,soc_bms,soc_counted,synced,capacity_ah,event", "%s: the replay's header" % name)
+    c.eq(head, "time,unix,soc_bms,soc_counted,soc_band,synced,capacity_ah,event", "%s: the replay's header" % name)
     c.eq(len(rows), len(tr["t"]), "%s: a row for each of the trace's" % name)
     c.ok(foot.startswith("# full ") and "capacity samples" in foot, "%s: the summary line: %s" % (name, foot))
+    band_checks(name, tr, rows, bands)
     first = next((k for k, row in enumerate(rows) if "full" in row[3]), None)
     if not c.ok(first is not None and first < len(rows) // 3, "%s: a full point in the first ten days (row %s)"
                 % (name, first)):
@@ -225,7 +275,7 @@ def worst_of(tr, rows, ks):
     return max(((abs(rows[k][0] - tr["truth"][k]), k) for k in ks), default=(0.0, None))
 
 
-def aged_scenario(path, replay, seed, spec, what, flat, table):
+def aged_scenario(path, replay, seed, spec, what, flat, table, bands):
     """An aged pack (262 Ah under a 280 Ah label) whose inverter stops
     before the empty point: the count when the pack is empty, and every
     row after the first full point."""
@@ -236,6 +286,7 @@ def aged_scenario(path, replay, seed, spec, what, flat, table):
     tr = read_trace(path)
     _, rows, foot = read_replay(replay)
     c.eq(len(rows), len(tr["t"]), "%s: a row for each of the trace's" % name)
+    band_checks(name, tr, rows, bands)
     c.ok(" knee " in foot and " light " in foot, "%s: the summary counts the knee and light-load points: %s"
          % (name, foot))
     first = next((k for k, row in enumerate(rows) if "full" in row[3]), None)
@@ -270,19 +321,19 @@ def aged_scenario(path, replay, seed, spec, what, flat, table):
 
 
 def main():
-    table, aged = [], []
+    table, aged, bands = [], [], []
     if my_part():
         with tempfile.TemporaryDirectory(prefix="bmsgw-soc-") as tmp:
             done = traces(tmp, SCENARIOS)
             for k, (seed, spec, what) in enumerate(SCENARIOS):
-                scenario(done[k][0], done[k][1], seed, spec, what, table)
+                scenario(done[k][0], done[k][1], seed, spec, what, table, bands)
     for piece in (AGED[:4], AGED[4:7], AGED[7:]):  # dealt out to tests/run.sh's parts with the above
         if not my_part():
             continue
         with tempfile.TemporaryDirectory(prefix="bmsgw-soc-") as tmp:
             done = traces(tmp, piece)
             for k, (seed, spec, what, flat) in enumerate(piece):
-                aged_scenario(done[k][0], done[k][1], seed, spec, what, flat, aged)
+                aged_scenario(done[k][0], done[k][1], seed, spec, what, flat, aged, bands)
     print("\nerror against the truth after the first full point, %: 95th percentile / worst (share within 3 %)")
     print("%-44s %-20s %-20s %-20s %s" % ("trace", "counted (bmsgw)", "BMS", "fixed, reset at full",
                                            "capacity: 2 deep / end / true"))
@@ -296,6 +347,12 @@ def main():
     for name, cnt, true, worst, before, br, after, ar in aged:
         print("%-58s %5.1f / %5.2f  stop %5.2f  before %5.2f (%s %5.2f / %5.1f)  after %5.2f (%s %5.2f / %5.1f)"
               % (name, cnt, true, worst, before, when(br[0]), br[1], br[2], after, when(ar[0]), ar[1], ar[2]))
+    print("\nthe count's uncertainty (+- %%): min / median / max over the rows with a band, after a full and an "
+          "empty point, from the first capacity sample on; rows whose truth lies outside it; the least margin")
+    fmt3 = lambda b: "%4.1f / %4.1f / %4.1f" % b
+    for name, all_b, after, since, misses, least in bands:
+        print("%-58s %s  after f+e %s  sampled %s  out %d  margin %.2f"
+              % (name, fmt3(all_b), fmt3(after), fmt3(since), misses, least))
     return c.report()
 
 

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test_soc_band.c - the counted SOC's uncertainty
+ * (gateway/engine/soc_band.c) on fake-clock traces of a cell whose truth is
+ * known: none while the count is not synced; at a full point what the
+ * curve says 50 mV under the mean cell; its growth with the sensor's offset
+ * over time (and the dead band), with the charge counted against an
+ * unmeasured capacity (an aged pack down to 80 %, a new one up to 105 %,
+ * the sensor's gain), narrower once a full and an empty point measured
+ * the capacity; the truth inside it at every poll of deep cycles of a pack
+ * 10 % under its label whose sensor reads 1 % low and 0.1 A high; a gap
+ * lost (none until the next point) or bridged (wider); the record (kept
+ * over a restart, none from an older record or a restart the BMS cannot
+ * bridge); the bank (the packs' bands weighed by their capacities, none
+ * while a pack has none); LTO (no curve: none); the rounding. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "../../gateway/engine/soc_int.h"
+#include "check.h"
+
+static struct conf_soc C;
+static struct gw_soc_ev EV;
+
+/* A cell: q Ah in it of cap Ah, the sensor's gain and offset, the
+ * current i now, its hysteresis (-1..1) and polarisation (V), R0. */
+struct cell {
+	double t, q, cap, gain, offset, i, hyst, vp, r0, temp;
+	double worst;    /* %: the least margin of the band over the truth's distance (< 0: a miss) */
+	double widest;   /* %: the widest band seen */
+	unsigned polls;  /* polls with a band */
+};
+
+static double truth(const struct cell *c)
+{
+	return 100 * c->q / c->cap;
+}
+
+/* The open-circuit voltage at pct % (the estimator's curve, inverted). */
+static double ocv(double pct)
+{
+	double lo = 1.0, hi = 3.7;
+	for (int k = 0; k < 50; k++) {
+		double mid = (lo + hi) / 2;
+		*(gw_soc_curve(CONF_CHEM_LFP, mid) < pct ? &lo : &hi) = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+static double volts(const struct cell *c)
+{
+	return ocv(truth(c)) + 0.010 * c->hyst + c->vp + c->i * c->r0;
+}
+
+static struct gw_soc_out out(const struct gw_soc *s)
+{
+	struct gw_soc_out o;
+	gw_soc_output(s, &C, 50, 0, &o);
+	return o;
+}
+
+/* One poll 10 s on at current i (a second at a time), the band checked
+ * against the truth. */
+static void poll(struct gw_soc *s, struct cell *c, double i)
+{
+	c->i = i;
+	for (int k = 0; k < 10; k++) {
+		c->q = fmin(c->cap, fmax(0, c->q + (i > 0 ? 0.99 : 1) * i / 3600));
+		c->vp += (i * c->r0 - c->vp) * (1 - exp(-1 / 600.0));
+		c->hyst = fmax(-1, fmin(1, c->hyst + (i > 0 ? 1 : i < 0 ? -1 : 0) * fabs(i) / 3600 / (0.02 * c->cap)));
+	}
+	c->t += 10;
+	double v = volts(c);
+	struct gw_soc_in in = { .t = c->t, .current = i * (1 + c->gain) + c->offset, .cell_min_v = v,
+				.cell_max_v = v, .cell_avg_v = v, .bms_soc = 50, .bms_remain_ah = NAN,
+				.bms_full_ah = NAN, .temp_min_c = c->temp, .temp_max_c = c->temp };
+	gw_soc_step(s, &C, 30, &in, &EV);
+	struct gw_soc_out o = out(s);
+	if (isfinite(o.band)) {
+		c->polls++;
+		c->worst = fmin(c->worst, o.band - fabs(truth(c) - o.soc_counted));
+		c->widest = fmax(c->widest, o.band);
+	}
+}
+
+static void run(struct gw_soc *s, struct cell *c, double secs, double i)
+{
+	for (double d = 0; d < secs - 1e-9; d += 10)
+		poll(s, c, i);
+}
+
+/* Charge at 0.2 C, then held at 3.45 V, until the full point. */
+static void charge_full(struct gw_soc *s, struct cell *c)
+{
+	for (int n = 0; n < 5000 && !(EV.bits & GW_SOC_EV_FULL); n++) {
+		double e = ocv(truth(c)) + 0.010 * c->hyst + c->vp;
+		poll(s, c, fmax(0, fmin(0.2 * c->cap, (3.45 - e) / c->r0)));
+	}
+}
+
+/* Discharge at i until a point in `until` (or the cell at 2.5 V); on the
+ * plateau (over 40 %) a third of it now and then (an appliance: the
+ * steps the resistance is measured on). */
+static void discharge(struct gw_soc *s, struct cell *c, double i, unsigned until)
+{
+	for (int n = 0; n < 20000 && !(EV.bits & until) && volts(c) > 2.5; n++)
+		poll(s, c, truth(c) > 40 && n % 60 >= 30 ? i * 2 / 3 : i);
+}
+
+/* A cell of cap Ah at pct %, R0 0.08 ohm Ah, an exact sensor; [soc] for
+ * `label` Ah. */
+static struct cell setup(double cap, double pct, double label)
+{
+	conf_soc_defaults(&C, CONF_CHEM_LFP);
+	C.capacity = label;
+	return (struct cell){ .t = 1000, .q = cap * pct / 100, .cap = cap, .r0 = 0.08 / cap, .temp = 25,
+			      .worst = INFINITY };
+}
+
+static void test_round(void)
+{
+	CHECK_NEAR(gw_soc_band_round(0), 0.1, 1e-9);      /* the count's own rounding */
+	CHECK_NEAR(gw_soc_band_round(0.85), 0.9, 1e-9);
+	CHECK_NEAR(gw_soc_band_round(0.86), 1.0, 1e-9);
+	CHECK_NEAR(gw_soc_band_round(2.449), 2.5, 1e-9);
+}
+
+/* Unsynced: none; a full point: what the curve says 50 mV under the cell;
+ * then the offset and the dead band over time. */
+static void test_full_and_time(void)
+{
+	struct gw_soc s = { 0 };
+	struct cell c = setup(100, 60, 100);
+	c.temp = 5; /* no rest point (10..40 degC): the band only grows */
+	run(&s, &c, 600, -5);
+	struct gw_soc_out o = out(&s);
+	CHECK(isfinite(o.soc_counted) && !(o.flags & GW_SOC_F_SYNCED));
+	CHECK(isnan(o.band) && isnan(o.band_lo) && isnan(o.band_hi));
+	charge_full(&s, &c);
+	CHECK(EV.bits & GW_SOC_EV_FULL);
+	o = out(&s);
+	double v = volts(&c), want = gw_soc_curve(CONF_CHEM_LFP, v - 0.05);
+	CHECK(want > 99 && want < 99.5);
+	CHECK_NEAR(o.band_lo, want - 100, 1e-6);
+	CHECK_NEAR(o.band_hi, 0, 1e-9);
+	CHECK_NEAR(o.band, gw_soc_band_round(100 - want), 1e-9);
+	CHECK(fabs(truth(&c) - o.soc_counted) <= o.band);
+	/* 10 h at rest: the sensor reads 0 (under current_threshold): 0.3 A of
+	 * offset and 0.1 A of threshold an hour, 4 Ah of 100: 4 % wider below
+	 * (above, the truth is under 100 %) */
+	run(&s, &c, 10, 0); /* from the tail current to none */
+	double lo = out(&s).band_lo;
+	run(&s, &c, 36000, 0);
+	o = out(&s);
+	CHECK_NEAR(o.soc_counted, 100, 1e-9);
+	CHECK_NEAR(o.band_lo, lo - 4.0, 1e-6);
+	CHECK_NEAR(o.band_hi, 0, 1e-9);
+	/* a smaller offset bound says less */
+	struct gw_soc t = s;
+	C.current_offset_error = 0.05;
+	o = out(&t);
+	CHECK_NEAR(o.band_lo, lo - 4.0, 1e-6); /* what was counted stays */
+	run(&t, &c, 3600, 0);
+	CHECK_NEAR(out(&t).band_lo, lo - 4.0 - 0.15, 1e-6);
+	CHECK(c.worst >= 0);
+}
+
+/* Counted against an unmeasured capacity: the truth's change may be
+ * 1 / (0.8 x 0.98) or 1 / (1.05 x 1.02) of the count's. */
+static void test_unmeasured(void)
+{
+	struct gw_soc s = { 0 };
+	struct cell c = setup(90, 60, 100);
+	c.temp = 5;
+	charge_full(&s, &c);
+	run(&s, &c, 10, 0);
+	struct gw_soc_out o = out(&s);
+	double lo = o.band_lo, hi = o.band_hi, from = o.soc_counted;
+	run(&s, &c, 3600, -30); /* 30 Ah: 30 % of the label */
+	o = out(&s);
+	/* 0.3 A for an hour, nothing charged (at 100 % the top was clamped to
+	 * the truth's 100 %: within 0.01) */
+	double n = o.soc_counted - from, drift = 0.3;
+	CHECK_NEAR(n, -30, 0.05); /* the first poll's trapezoid from 0 A */
+	CHECK_NEAR(o.band_lo, lo + (1 / (0.8 * 0.98) - 1) * n - drift, 0.01);
+	CHECK_NEAR(o.band_hi, hi + (1 / (1.05 * 1.02) - 1) * n + drift, 0.01);
+	CHECK(o.band > 9 && o.band < 10);
+	CHECK(fabs(truth(&c) - o.soc_counted) <= o.band);
+	/* the gain bound is the configured one */
+	struct gw_soc t = { 0 };
+	struct cell d = setup(90, 60, 100);
+	C.current_gain_error = 0;
+	d.temp = 5;
+	charge_full(&t, &d);
+	run(&t, &d, 10, 0);
+	lo = out(&t).band_lo;
+	from = out(&t).soc_counted;
+	run(&t, &d, 3600, -30);
+	CHECK_NEAR(out(&t).band_lo, lo + (1 / 0.8 - 1) * (out(&t).soc_counted - from) - 0.3, 0.01);
+}
+
+/* Deep cycles of a pack 10 % under its label whose sensor reads 1 % low
+ * and 0.1 A high: the truth inside the band at every poll; once a full and
+ * an empty point measured the capacity, the band at the points <= 3 %. */
+static void test_cycles(void)
+{
+	struct gw_soc s = { 0 };
+	struct cell c = setup(90, 50, 100);
+	c.gain = -0.01;
+	c.offset = 0.1;
+	double at_points = 0, first = NAN;
+	bool measured = false;
+	for (int cycle = 0; cycle < 4; cycle++) {
+		charge_full(&s, &c);
+		CHECK(EV.bits & GW_SOC_EV_FULL);
+		if (measured)
+			at_points = fmax(at_points, out(&s).band);
+		run(&s, &c, 1800, 0);
+		discharge(&s, &c, -0.15 * c.cap, GW_SOC_EV_EMPTY);
+		CHECK(EV.bits & GW_SOC_EV_EMPTY);
+		if (cycle == 0)
+			first = out(&s).band;
+		measured = s.nsamples > 0;
+		if (measured)
+			at_points = fmax(at_points, out(&s).band);
+		run(&s, &c, 3600, 0);
+	}
+	CHECK(c.polls > 5000);
+	CHECK(c.worst >= 0);
+	if (c.worst < 0)
+		fprintf(stderr, "  the truth %.2f %% outside the band\n", -c.worst);
+	CHECK(measured);
+	CHECK(at_points > 0 && at_points <= 3.0);
+	CHECK(isfinite(first) && first <= 3.0); /* an empty point is an empty point */
+	/* the measured capacity's range: the samples agree to within 2 % */
+	double lo, hi;
+	gw_soc_band_now(&s, 50, s.cap_ah, &lo, &hi);
+	CHECK(s.band.khi - s.band.klo < 0.03);
+	/* the first deep discharge, counted against the label, was wide */
+	struct gw_soc t = { 0 };
+	struct cell d = setup(90, 50, 100);
+	charge_full(&t, &d);
+	discharge(&t, &d, -0.15 * d.cap, GW_SOC_EV_KNEE | GW_SOC_EV_LIGHT);
+	CHECK(d.widest > 10);
+	CHECK(d.worst >= 0);
+}
+
+/* A gap lost: none until the next point; bridged by the BMS's remaining
+ * Ah: its charge times the gain bound and the offset over the gap more. */
+static void test_gaps(void)
+{
+	struct gw_soc s = { 0 };
+	struct cell c = setup(100, 60, 100);
+	charge_full(&s, &c);
+	run(&s, &c, 600, -10);
+	CHECK(isfinite(out(&s).band));
+	c.t += 120;
+	run(&s, &c, 10, -10);
+	CHECK(EV.bits & GW_SOC_EV_LOST || !(out(&s).flags & GW_SOC_F_SYNCED));
+	CHECK(isnan(out(&s).band));
+	CHECK(!s.band.ok);
+	run(&s, &c, 3600, -10); /* the full condition off long enough for another full point */
+	charge_full(&s, &c);
+	CHECK(isfinite(out(&s).band));
+	/* bridged: 20 Ah by the BMS over 2 h */
+	struct gw_soc_in in = { .t = c.t + 10, .current = 0, .cell_min_v = 3.3, .cell_max_v = 3.3, .cell_avg_v = 3.3,
+				.bms_soc = 50, .bms_remain_ah = 80, .bms_full_ah = 100, .temp_min_c = NAN,
+				.temp_max_c = NAN };
+	gw_soc_step(&s, &C, 30, &in, &EV);
+	struct gw_soc_out o = out(&s);
+	in.t += 7200;
+	in.bms_remain_ah = 60;
+	gw_soc_step(&s, &C, 30, &in, &EV);
+	CHECK(EV.bits & GW_SOC_EV_BRIDGED);
+	struct gw_soc_out b = out(&s);
+	double n = b.soc_counted - o.soc_counted;
+	CHECK_NEAR(n, -20, 1e-6);
+	/* the scale over 20 %, 2 % of 20 Ah, 0.4 A (offset and threshold) over 2 h */
+	double want = o.band_lo + (1 / (0.8 * 0.98) - 1) * n - 0.02 * 20 - 0.4 * 2;
+	CHECK_NEAR(b.band_lo, want, 0.001);
+}
+
+/* The record keeps the band; an older record (without it), or a restart
+ * longer than stale_after the BMS cannot bridge, leaves none. */
+static void test_record(void)
+{
+	struct gw_soc s = { 0 };
+	struct cell c = setup(100, 60, 100);
+	charge_full(&s, &c);
+	run(&s, &c, 3600, -20);
+	char buf[GW_SOC_RECORD_MAX];
+	int64_t wall = 1767225600;
+	CHECK(gw_soc_save(&s, c.t, wall, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, " band=1 ") != NULL);
+	struct gw_soc r;
+	CHECK_EQ_INT(gw_soc_load(&r, buf, wall + 10, 30), GW_SOC_LOAD_RESUMED);
+	struct gw_soc_out a = out(&s), b = out(&r);
+	CHECK_NEAR(b.band_lo, a.band_lo, 1e-6);
+	CHECK_NEAR(b.band_hi, a.band_hi, 1e-6);
+	CHECK_NEAR(b.band, a.band, 1e-9);
+	/* a short restart: the offset over its 10 s more at the next poll */
+	c.t += 10;
+	run(&r, &c, 10, -20);
+	CHECK(isfinite(out(&r).band));
+	/* a long one the BMS cannot bridge (it gives no remaining Ah): none */
+	CHECK_EQ_INT(gw_soc_load(&r, buf, wall + 3600, 30), GW_SOC_LOAD_RESUMED);
+	run(&r, &c, 10, -20);
+	CHECK(isnan(out(&r).band));
+	CHECK(out(&r).flags & GW_SOC_F_SYNCED); /* the count goes on as it always did */
+	/* a record of an older bmsgw: no band fields */
+	char old[GW_SOC_RECORD_MAX];
+	snprintf(old, sizeof(old), "%s", buf);
+	char *p = strstr(old, " band=");
+	CHECK(p != NULL);
+	if (p)
+		*p = '\0';
+	CHECK_EQ_INT(gw_soc_load(&r, old, wall + 10, 30), GW_SOC_LOAD_RESUMED);
+	CHECK(isnan(out(&r).band));
+	/* a band that is not a number is not saved: the record stays readable */
+	struct gw_soc bad = s;
+	bad.band.lo = NAN;
+	CHECK(gw_soc_save(&bad, c.t, wall, buf, sizeof(buf)) > 0);
+	CHECK_EQ_INT(gw_soc_load(&r, buf, wall + 10, 30), GW_SOC_LOAD_RESUMED);
+	CHECK(!r.band.ok);
+}
+
+/* The bank: the packs' intervals weighed by their capacities; none while
+ * a pack has none. */
+static void test_bank(void)
+{
+	struct gw_soc a = { 0 }, b = { 0 };
+	struct cell ca = setup(100, 60, 100);
+	charge_full(&a, &ca);
+	run(&a, &ca, 3600, -20);
+	struct cell cb = setup(200, 60, 200);
+	charge_full(&b, &cb);
+	run(&b, &cb, 7200, -10);
+	const struct gw_soc *packs[2] = { &a, &b };
+	struct gw_soc_out o, oa = out(&a), ob = out(&b);
+	gw_soc_bank(packs, 2, &C, 50, 0, &o);
+	CHECK_NEAR(o.band_lo, (oa.band_lo * 100 + ob.band_lo * 200) / 300, 1e-6);
+	CHECK_NEAR(o.band_hi, (oa.band_hi * 100 + ob.band_hi * 200) / 300, 1e-6);
+	CHECK_NEAR(o.band, gw_soc_band_round(fmax(fabs(o.band_lo), fabs(o.band_hi))), 1e-9);
+	b.band.ok = false;
+	gw_soc_bank(packs, 2, &C, 50, 0, &o);
+	CHECK(isnan(o.band) && isfinite(o.soc_counted));
+	gw_soc_bank(packs, 0, &C, 50, 0, &o);
+	CHECK(isnan(o.band));
+}
+
+/* LTO has no curve: a full point says nothing of where the truth is. */
+static void test_lto(void)
+{
+	struct gw_soc s = { 0 };
+	conf_soc_defaults(&C, CONF_CHEM_LTO);
+	C.capacity = 100;
+	double t = 1000;
+	for (int k = 0; k < 40; k++) {
+		struct gw_soc_in in = { .t = t += 10, .current = 1, .cell_min_v = 2.65, .cell_max_v = 2.65,
+					.cell_avg_v = 2.65, .bms_soc = 90, .bms_remain_ah = NAN, .bms_full_ah = NAN,
+					.temp_min_c = NAN, .temp_max_c = NAN };
+		gw_soc_step(&s, &C, 30, &in, &EV);
+	}
+	struct gw_soc_out o;
+	gw_soc_output(&s, &C, 90, t, &o);
+	CHECK(o.flags & GW_SOC_F_SYNCED);
+	CHECK(isnan(o.band));
+}
+
+int main(void)
+{
+	test_round();
+	test_full_and_time();
+	test_unmeasured();
+	test_cycles();
+	test_gaps();
+	test_record();
+	test_bank();
+	test_lto();
+	return check_report();
+}
