@@ -31,6 +31,7 @@ enum reg_absent {
 	REG_ABS_ZERO, /* 0 (0.0 for floats) */
 	REG_ABS_8000, /* s16 0x8000 (-32768, outside the clamp range) */
 	REG_ABS_NAN,  /* float NaN */
+	REG_ABS_FFFF, /* u16 0xFFFF (65535, the top of the range: a value clamped there reads 65534) */
 };
 
 struct reg_def {
@@ -221,6 +222,9 @@ static const struct reg_def reg_table[] = {
 	 * twelve), as sensors 1-8 at 67-74 */
 	{ 139, 8, 8, REG_S16, 1, "°C", REG_DATA, REG_SRC_TEMP, REG_ABS_8000,
 	  "temperature sensor", "0x8000 beyond the number of sensors, and for a sensor that reads outside -50..150 °C (a sensor fault: alarm SENSOR)" },
+	/* the counted SOC's uncertainty (bmsgw-bms(7) "THE COUNTED SOC"), in the second read too */
+	{ 147, 1, 0, REG_U16, 1, "%", REG_STATUS, REG_SRC_SOC_BAND, REG_ABS_FFFF,
+	  "SOC uncertainty", "the true SOC lies within SOC (counted) (offset 126) plus or minus this, from what the count has seen since its last full, empty, knee or rest point, the capacity's confidence and the current sensor's offset and gain bounds (the bank: its fresh packs' bands weighed by their capacities); absent while the count is not synced or its band is not known (a gap lost, a restart the BMS could not bridge, a chemistry without a curve: LTO)" },
 	/* the charge settings an EMS may write (FC06 / FC16, only from
 	 * control_clients; bmsgw-modbus(7) "CHARGE SETTINGS"): the values in force */
 	{ 150, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SET_MAX_SOC, REG_ABS_NONE,
@@ -392,6 +396,7 @@ static bool reg_status_value(const struct reg_status *st, uint32_t alarms, enum 
 	case REG_SRC_SOC_SINCE_FULL: *v = st->since_full_s < 0 ? 4294967295.0 : st->since_full_s; return true;
 	case REG_SRC_SOC_FULL_POINTS: *v = st->soc_full_points; return true;
 	case REG_SRC_SOC_EMPTY_POINTS: *v = st->soc_empty_points; return true;
+	case REG_SRC_SOC_BAND: *v = st->soc_band; return true;
 	case REG_SRC_SET_CCL_CAP:
 	case REG_SRC_SET_DCL_CAP: *v = st->settings[src - REG_SRC_SET_MAX_SOC] / 10.0; return true;
 	case REG_SRC_SET_MAX_SOC:
@@ -438,7 +443,10 @@ static void reg_store(uint16_t *r, const struct reg_def *d, bool have, double v,
 		v *= mult[d->dec];
 	switch (d->type) {
 	case REG_U16:
-		r[0] = have ? (uint16_t)reg_round(v, 0, UINT16_MAX) : 0;
+		if (d->absent == REG_ABS_FFFF)
+			r[0] = have ? (uint16_t)reg_round(v, 0, UINT16_MAX - 1) : UINT16_MAX;
+		else
+			r[0] = have ? (uint16_t)reg_round(v, 0, UINT16_MAX) : 0;
 		break;
 	case REG_S16:
 		if (have)
@@ -618,6 +626,7 @@ static const char *reg_absent_text(enum reg_absent a)
 	case REG_ABS_ZERO: return "0 when absent";
 	case REG_ABS_8000: return "0x8000 (-32768) when absent";
 	case REG_ABS_NAN: return "NaN when absent";
+	case REG_ABS_FFFF: return "0xFFFF (65535) when absent";
 	}
 	return "";
 }
@@ -643,9 +652,9 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"- The map is offsets 0-%u (addresses %u-%u): one read of 125 registers at\n"
 		"  address %u returns offsets 0-124, everything but the counted SOC,\n"
 		"  temperature sensors 9-16 and the charge settings; a second read of %u at\n"
-		"  address %u returns the counted SOC (offsets 125-137), temperature sensors\n"
-		"  9-16 (offsets 139-146, `data`: see \"Stale data\") and the charge settings\n"
-		"  (offsets 150-%u).\n"
+		"  address %u returns the counted SOC (offsets 125-137, its uncertainty 147),\n"
+		"  temperature sensors 9-16 (offsets 139-146, `data`: see \"Stale data\") and\n"
+		"  the charge settings (offsets 150-%u).\n"
 		"- Writable: the MOSFET registers 17-18 of a pack with control, and the\n"
 		"  charge settings 150-%u of every unit (FC06 / FC16, only from\n"
 		"  `control_clients`; bmsgw-modbus(7) \"CHARGE SETTINGS\").\n"
@@ -814,6 +823,7 @@ static const struct {
 	 * names of the MQTT discovery's (bmsgw-mqtt(7)) */
 	{ REG_SRC_SOC_BMS, REG_U16, 1, HA_COUNTED, "soc_bms", "SOC (BMS)", "battery", "measurement", 1 },
 	{ REG_SRC_SOC_COUNTED, REG_U16, 1, HA_COUNTED, "soc_counted", "SOC (counted)", "battery", "measurement", 1 },
+	{ REG_SRC_SOC_BAND, REG_U16, 1, HA_COUNTED, "soc_uncertainty", "SOC uncertainty", NULL, "measurement", 1 },
 	{ REG_SRC_SOC_CAPACITY, REG_FLOAT, 0, HA_COUNTED, "capacity_measured", "Capacity (measured)", NULL,
 	  "measurement", 1 },
 	{ REG_SRC_SOC_SOH, REG_U16, 1, HA_COUNTED, "soh_measured", "SOH (measured)", NULL, "measurement", 1 },
@@ -846,6 +856,8 @@ static void reg_ha_entry(FILE *out, const struct reg_def *d, unsigned addr, enum
 		fprintf(out, "        scale: %s\n", d->dec == 1 ? "0.1" : "0.01");
 	if (d->absent == REG_ABS_8000)
 		fprintf(out, "        nan_value: -32768\n");
+	if (d->absent == REG_ABS_FFFF)
+		fprintf(out, "        nan_value: 65535\n");
 	fprintf(out, "        precision: %d\n", precision);
 	const char *u = d->unit;
 	if (strcmp(u, "s") == 0 || (u[0] && strcmp(u, "h") && strcmp(u, "min")))

@@ -16,8 +16,8 @@
 
 #include "../bms/bms.h"
 
-#define REG_MAP_SIZE 161 /* offsets 0..160: 0..124 in one FC3 read; the counted SOC's 125..137, temperature
-                          * sensors 9..16 (139..146) and the charge settings 150..160 in a second */
+#define REG_MAP_SIZE 161 /* offsets 0..160: 0..124 in one FC3 read; the counted SOC's 125..137 and 147,
+                          * temperature sensors 9..16 (139..146) and the charge settings 150..160 in a second */
 #define REG_READ_MAX 125 /* registers in one FC03 / FC04 read (Modbus application protocol 6.3) */
 
 enum reg_float_order { REG_FLOAT_CDAB = 0, REG_FLOAT_ABCD = 1 };
@@ -99,6 +99,7 @@ enum reg_src {
 	REG_SRC_SOC_SINCE_FULL,
 	REG_SRC_SOC_FULL_POINTS,
 	REG_SRC_SOC_EMPTY_POINTS,
+	REG_SRC_SOC_BAND,
 	/* the runtime charge settings (gateway/engine/settings.h), from struct
 	 * reg_status, in the order of their registers */
 	REG_SRC_SET_MAX_SOC,
@@ -154,6 +155,7 @@ struct reg_status {
 	double soh_measured;            /* % (0 until measured) */
 	uint16_t soc_samples, soc_full_points, soc_empty_points;
 	double since_full_s;            /* s since the last full point, < 0 never */
+	double soc_band;                /* % +- of the counted SOC (NAN: not known) */
 	/* the charge settings in force, in the order of REG_SRC_SET_* (caps in
 	 * 0.1 A, 0xFFFF none) */
 	uint32_t settings[REG_SET_VALUES];
@@ -198,7 +200,7 @@ float reg_get_float(const uint16_t *r, enum reg_float_order fo);
  * `ncells` individual cell sensors (0 = none); `bank` adds the bank rows
  * and leaves out per-pack ones; `limits` ([limits]) adds the charge
  * limits; `counted` ([soc] count) the counted SOC's: SOC (BMS), SOC
- * (counted), Capacity (measured), SOH (measured).  Addresses, types and
+ * (counted), SOC uncertainty, Capacity (measured), SOH (measured).  Addresses, types and
  * scales come from the register table. */
 void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
 			  const char *id, unsigned ncells, bool bank, bool limits, bool counted, int scan_interval);

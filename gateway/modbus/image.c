@@ -83,9 +83,10 @@ static void common_status(const struct gw *gw, double now, const struct local *l
 	st->fo = gw->conf->gw.float_order;
 }
 
-/* The counted SOC's block (offsets 125-137). */
+/* The counted SOC's block (offsets 125-137) and its uncertainty (147). */
 static void status_soc(const struct gw_soc_out *o, struct reg_status *st)
 {
+	st->soc_band = o->band;
 	st->soc_bms = o->soc_bms;
 	st->soc_counted = o->soc_counted;
 	st->soc_flags = (uint16_t)o->flags;

@@ -54,6 +54,8 @@ static const struct expect_reg expect_map[] = {
 	/* temperature sensors 9-16 */
 	{ 139, 1, 1 }, { 140, 1, 1 }, { 141, 1, 1 }, { 142, 1, 1 }, { 143, 1, 1 }, { 144, 1, 1 },
 	{ 145, 1, 1 }, { 146, 1, 1 },
+	/* the counted SOC's uncertainty */
+	{ 147, 1, 0 },
 	/* the charge settings */
 	{ 150, 1, 0 }, { 151, 1, 0 }, { 152, 1, 0 }, { 153, 1, 0 }, { 154, 1, 0 }, { 155, 2, 0 }, { 157, 1, 0 },
 	{ 158, 1, 0 }, { 159, 1, 0 }, { 160, 1, 0 },
@@ -637,6 +639,20 @@ static void test_status(void)
 	CHECK_EQ_INT((uint32_t)regs[121] << 16 | regs[122], 0);
 	CHECK_EQ_INT(regs[123], 3);
 	CHECK_EQ_INT(regs[124], 1);
+	CHECK_EQ_INT(regs[147], 0);
+	/* the counted SOC's uncertainty: 0.1 %, 0xFFFF while not known, a
+	 * value never reads as that */
+	st.soc_band = 2.44;
+	reg_encode_status(&st, 0, regs);
+	CHECK_EQ_INT(regs[147], 24);
+	st.soc_band = NAN;
+	reg_encode_status(&st, 0, regs);
+	CHECK_EQ_INT(regs[147], 0xFFFF);
+	st.soc_band = 7000;
+	reg_encode_status(&st, 0, regs);
+	CHECK_EQ_INT(regs[147], 0xFFFE);
+	st.soc_band = 0;
+	reg_encode_status(&st, 0, regs);
 	/* status encoding leaves data and unused registers alone */
 	int changed = 0;
 	for (unsigned o = 0; o < REG_MAP_SIZE; o++)
@@ -783,9 +799,10 @@ static void test_markdown(void)
 		"0x0B", "0x0A", "0x01", "0x02", "0x03", "stale_policy", "Unit 0 and 255",
 		"high word first", "| 290 | 0 |", "| 298-299 | 8-9 |", "| 394 | 104 |",
 		"| 373 | 83 | cell 17 |", "| 388 | 98 | cell 32 |", "0x8000", "NaN",
-		"Unused offsets read 0: 16, 19, 36-39, 56-57, 147-149.",
+		"Unused offsets read 0: 16, 19, 36-39, 56-57, 148-149.",
 		"| 429 | 139 | temperature sensor 9 |", "| 436 | 146 | temperature sensor 16 |",
-		"Status offsets: 41-43, 45-55, 58-59, 99-103, 105-108, 116-138, 150-160 (addresses 331-333, 335-345, 348-349, 389-393, 395-398, 406-428, 440-450)",
+		"Status offsets: 41-43, 45-55, 58-59, 99-103, 105-108, 116-138, 147, 150-160 (addresses 331-333, 335-345, 348-349, 389-393, 395-398, 406-428, 437, 440-450)",
+		"| 437 | 147 | SOC uncertainty | u16 | 0.1 % | status |", "0xFFFF (65535) when absent",
 	};
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
 		bool found = strstr(md, needles[i]) != NULL;
