@@ -109,6 +109,8 @@ static const struct ent ents[] = {
 	{ "soc_bms", "SOC (BMS)", "soc_estimate.bms", "battery", "%", "measurement", 1, PB | E_SOC, BMS_HAS_SOC },
 	{ "soc_counted", "SOC (counted)", "soc_estimate.counted", "battery", "%", "measurement", 1, PB | E_SOC,
 	  BMS_HAS_CURRENT },
+	{ "soc_uncertainty", "SOC uncertainty", "soc_estimate.uncertainty", NULL, "%", "measurement", 1, PB | E_SOC,
+	  BMS_HAS_CURRENT },
 	{ "capacity_measured", "Capacity (measured)", "soc_estimate.capacity_ah", NULL, "Ah", "measurement", 1,
 	  PB | E_SOC, BMS_HAS_CURRENT },
 	{ "soh_measured", "SOH (measured)", "soc_estimate.soh_measured", NULL, "%", "measurement", 1,

@@ -151,6 +151,7 @@ static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
 	gw_json_num(o, "soc", e->soc, true, 1);
 	gw_json_num(o, "bms", e->soc_bms, true, 1);
 	gw_json_num(o, "counted", e->soc_counted, counting, 1);
+	gw_json_num(o, "uncertainty", e->band, counting, 1);
 	gw_json_bool(o, "counting", counting, true);
 	gw_json_bool(o, "synced", e->flags & GW_SOC_F_SYNCED, true);
 	gw_json_bool(o, "resumed", e->flags & GW_SOC_F_RESUMED, true);

@@ -452,6 +452,8 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 	} g[] = {
 		{ "bmsgw_soc_counted_percent", "SOC counted by bmsgw from the current (not while it does not count).",
 		  GW_SOC_F_COUNTING },
+		{ "bmsgw_soc_uncertainty_percent", "The counted SOC's uncertainty: the true SOC lies within "
+		  "bmsgw_soc_counted_percent plus or minus this (only while it is known).", GW_SOC_F_SYNCED },
 		{ "bmsgw_soc_synced", "1 while the counted SOC is synced (a full or empty point since the start or a "
 		  "lost gap).", GW_SOC_F_COUNTING },
 		{ "bmsgw_soc_resumed", "1 when this run's count went on from the one in the state file (saved at "
@@ -462,10 +464,10 @@ static void soc_metrics(const struct gw *gw, FILE *o)
 	for (size_t k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
 		gw_prom_family(o, g[k].name, "gauge", g[k].help);
 		for (int i = 0; i < n; i++) {
-			double v = k == 0 ? so[i].soc_counted
-				 : k == 1 ? (double)((so[i].flags & GW_SOC_F_SYNCED) != 0)
-				 : k == 2 ? (double)((so[i].flags & GW_SOC_F_RESUMED) != 0) : so[i].capacity_ah;
-			if (so[i].flags & g[k].flag)
+			double v = k == 0 ? so[i].soc_counted : k == 1 ? so[i].band
+				 : k == 2 ? (double)((so[i].flags & GW_SOC_F_SYNCED) != 0)
+				 : k == 3 ? (double)((so[i].flags & GW_SOC_F_RESUMED) != 0) : so[i].capacity_ah;
+			if ((so[i].flags & g[k].flag) && isfinite(v))
 				gw_prom_sample(o, g[k].name, name[i], NULL, v);
 		}
 	}

@@ -283,19 +283,22 @@ address = 2
     c.ok(soc and soc[0]["address"] == BASE + 60 and soc[0]["scale"] == 0.1, "bank SOC sensor at base + 60, scale 0.1")
     # the counted SOC's sensors where the unit counts ([soc] count, on by default; issue 44 item 8)
     want = [("SOC (BMS)", 125, "uint16", 0.1), ("SOC (counted)", 126, "uint16", 0.1),
+            ("SOC uncertainty", 147, "uint16", 0.1),
             ("Capacity (measured)", 130, "float32", None), ("SOH (measured)", 132, "uint16", 0.1)]
     for unit, label in ((1, "house"), (2, "garage"), (100, "bank")):
         got = {s["name"]: s for s in by_unit.get(unit, [])}
         c.eq([(n, (got.get("%s %s" % (label, n)) or {}).get("address"), (got.get("%s %s" % (label, n)) or {}).get(
               "data_type"), (got.get("%s %s" % (label, n)) or {}).get("scale")) for n, _, _, _ in want],
              [(n, BASE + off, t, sc) for n, off, t, sc in want],
-             "--ha-yaml: unit %d has the counted SOC's sensors (SOC (BMS), SOC (counted), Capacity (measured), "
-             "SOH (measured))" % unit)
+             "--ha-yaml: unit %d has the counted SOC's sensors (SOC (BMS), SOC (counted), SOC uncertainty, "
+             "Capacity (measured), SOH (measured))" % unit)
+        band = got.get("%s SOC uncertainty" % label) or {}
+        c.eq(band.get("nan_value"), 65535, "--ha-yaml: unit %d's SOC uncertainty reads 0xFFFF as unknown" % unit)
     off = write_conf(open(conf).read() + "[soc]\ncount = false\n")
     out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", off, "--ha-yaml"], capture_output=True,
                          text=True, timeout=10)
     names = [s["name"] for s in (yaml.safe_load(out.stdout) or {}).get("modbus", [{}])[0].get("sensors", [])]
-    c.eq([n for n in names if "(counted)" in n or "(BMS)" in n or "(measured)" in n], [],
+    c.eq([n for n in names if "(counted)" in n or "(BMS)" in n or "(measured)" in n or "uncertainty" in n], [],
          "--ha-yaml with [soc] count = false: no counted SOC's sensors")
 
 

@@ -21,8 +21,14 @@ inverter output read by Debian's python3-can over slcan.
 - capacity samples of another battery (the state file's, the pack's
   capacity configured anew) are dropped at the first poll, logged once,
   the configured capacity in use;
-- Home Assistant gets "SOC (BMS)", "SOC (counted)", "Capacity (measured)",
-  "SOH (measured)"; Prometheus bmsgw_soc_counted_percent, bmsgw_soc_resumed;
+- its uncertainty (issue 89 item 5): none while not synced (offset 147
+  0xFFFF, JSON and MQTT null, no Prometheus sample); at the full point the
+  same figure in offset 147, /api/state, the MQTT state, /metrics and the
+  page ("100.0 +- 0.7 %"); wider after a discharge counted against the
+  unmeasured capacity; kept over a restart the BMS's remaining Ah bridges;
+- Home Assistant gets "SOC (BMS)", "SOC (counted)", "SOC uncertainty",
+  "Capacity (measured)", "SOH (measured)"; Prometheus
+  bmsgw_soc_counted_percent, bmsgw_soc_uncertainty_percent, bmsgw_soc_resumed;
 - [soc] count = false: nothing counted, nothing in the second block.
 Prints "N passed, N failed".
 """
@@ -38,6 +44,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Checks, Gateway, Sim, api_state, free_port, pty_pair, wait_until  # noqa: E402
 from mqtt_harness import Broker, Subscriber  # noqa: E402
+from test_page import browser  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -120,6 +127,54 @@ def block(gw_port):
     return mbread(gw_port, 1, BASE + 125, 13)
 
 
+def band_reg(gw_port):
+    """Offset 147, the counted SOC's uncertainty (0.1 %, 0xFFFF none), read with 125-147 as an EMS would, or None."""
+    r = mbread(gw_port, 1, BASE + 125, 23)
+    return r[22] if r else None
+
+
+def mqtt_estimate(sub):
+    m = sub.latest("t/p1/state")
+    return (json.loads(m.text()).get("soc_estimate") or {}) if m and m.payload else {}
+
+
+def metric(text, name):
+    """The value of name{pack="p1"} in /metrics text, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + '{pack="p1"} '):
+            return float(line.split()[-1])
+    return None
+
+
+def page_band(d):
+    """The card's SOC (counted) row."""
+    return d.execute_script("const e = document.querySelector(`[data-field='soc_counted']`); "
+                            "return e ? e.textContent : null;")
+
+
+def check_band(env, d, what):
+    """The uncertainty the same in every output: offset 147, /api/state, MQTT, /metrics, the page."""
+    http, gw_port = env["http"], env["gw"]
+    u = (estimate(http).get("soc_estimate") or {}).get("uncertainty")
+    if not c.ok(isinstance(u, float) and u > 0, "%s: /api/state's soc_estimate.uncertainty %r" % (what, u)):
+        return None
+    r = band_reg(gw_port)
+    c.ok(r is not None and abs(r - u * 10) <= 1, "%s: offset 147 reads %r (0.1 %%), /api/state %.1f" % (what, r, u))
+    m = wait_until(lambda: (lambda e: e if isinstance(e.get("uncertainty"), float) and abs(e["uncertainty"] - u) <= 0.1
+                            else None)(mqtt_estimate(env["sub"])), 10) or {}
+    c.ok(m.get("uncertainty") is not None, "%s: the MQTT state's soc_estimate.uncertainty %r" % (what,
+                                                                                            m.get("uncertainty")))
+    mv = metric(fetch(http, "/metrics"), "bmsgw_soc_uncertainty_percent")
+    c.ok(mv is not None and abs(mv - u) <= 0.1, "%s: /metrics bmsgw_soc_uncertainty_percent %r" % (what, mv))
+    if d is not None:
+        d.get("http://127.0.0.1:%d/" % http)
+        t = wait_until(lambda: (lambda x: x if x and "\u00b1" in x else None)(page_band(d)), 20)
+        c.ok(t is not None and ("\u00b1 %.1f %%" % u in t or "\u00b1 %.1f %%" % (u + 0.1) in t or
+                                "\u00b1 %.1f %%" % (u - 0.1) in t),
+             "%s: the page shows the counted SOC with its uncertainty: %r" % (what, t))
+    return u
+
+
 def soc355(reader, t0):
     """The SOC of the last 0x355 since t0, or None."""
     last = None
@@ -150,12 +205,18 @@ def check_unsynced(env, gw):
     b = block(env["gw"])
     c.ok(r is not None and b is not None and r[0] == 50 and r[60] == 500 and b[0] == 500 and b[2] == 1,
          "unsynced: offset 0/60 the BMS's 50 %%, 125 the BMS's, 127 = counting (%r)" % (b,))
+    c.ok(e.get("uncertainty", 0) is None and band_reg(env["gw"]) == 0xFFFF,
+         "unsynced: no uncertainty (JSON null, offset 147 0xFFFF)")
+    m = wait_until(lambda: (lambda x: x if x.get("counting") else None)(mqtt_estimate(env["sub"])), 10) or {}
+    c.ok("uncertainty" in m and m["uncertainty"] is None, "unsynced: the MQTT state's uncertainty is null")
+    c.ok(metric(fetch(http, "/metrics"), "bmsgw_soc_uncertainty_percent") is None,
+         "unsynced: no bmsgw_soc_uncertainty_percent sample")
     t0 = time.monotonic()
     v = wait_until(lambda: soc355(env["can"], t0), 5)
     c.eq(v, 50, "unsynced: the inverter's 0x355 carries the BMS's SOC")
 
 
-def check_full(env, gw):
+def check_full(env, gw, d):
     sim, http = env["sim"], env["http"]
     set_cells(sim, 3460)
     sim.ctl("set 1 current 2")
@@ -182,6 +243,9 @@ def check_full(env, gw):
     m = fetch(http, "/metrics")
     c.ok('bmsgw_soc_counted_percent{pack="p1"} 100' in m and 'bmsgw_soc_resumed{pack="p1"} 0' in m,
          "Prometheus bmsgw_soc_counted_percent, not resumed (bmsgw_soc_resumed 0)")
+    u = check_band(env, d, "synced at the full point")
+    # the cells at 3.46 V: the curve says 99.4 % 50 mV under them, the count says 100
+    c.ok(u is not None and 0.5 <= u <= 1.0, "at the full point the truth is known to within %r %%" % u)
 
 
 def check_discharge(env):
@@ -196,8 +260,13 @@ def check_discharge(env):
                    30)
     sim.ctl("set 1 current 0")
     dt = time.monotonic() - t0
-    e1 = estimate(http)["soc_estimate"]["remaining_ah"]
+    est = estimate(http)["soc_estimate"]
+    e1 = est["remaining_ah"]
     drop = e0 - e1
+    # counted against the unmeasured 100 Ah: up to 1 / 0.784 of it may have been the truth's
+    c.ok(est.get("uncertainty") is not None and est["uncertainty"] >= env["band"] + 0.2 * drop,
+         "the discharge widens the uncertainty (%r, %r at the full point, %.2f Ah counted)"
+         % (est.get("uncertainty"), env["band"], drop))
     c.ok(e is not None and 180 * (dt - 1.5) / 3600 <= drop <= 180 * (dt + 1.5) / 3600,
          "a discharge of 180 A for %.1f s: %.3f Ah counted (%.3f expected)" % (dt, drop, 180 * dt / 3600))
 
@@ -205,6 +274,7 @@ def check_discharge(env):
 def check_restart(env, gw):
     http = env["http"]
     before = estimate(http)["soc_estimate"]["counted"]
+    band_before = estimate(http)["soc_estimate"]["uncertainty"]
     gw.stop()
     text = open(env["state"]).read()
     c.ok("\nsoc p1 1 " in text, "the state file holds the count at exit")
@@ -213,6 +283,9 @@ def check_restart(env, gw):
     c.ok(e is not None and e["synced"] and abs(e["counted"] - before) < 0.5 and e["source"] == "counted",
          "a restart resumes the count, synced (%r, before %.1f)" % (e, before))
     c.ok("resumed from the state file" in gw.text(), "the resume is logged")
+    u = e and e.get("uncertainty")
+    c.ok(u is not None and u >= band_before, "a restart the BMS's remaining Ah bridges keeps the uncertainty, no "
+         "narrower (%r, %r before)" % (u, band_before))
     m = wait_until(lambda: (lambda t: t if 'bmsgw_soc_resumed{pack="p1"} 1' in t else None)(
         fetch(http, "/metrics")), 10)
     c.ok(m is not None, "Prometheus marks the count resumed (bmsgw_soc_resumed 1)")
@@ -249,11 +322,17 @@ def check_kill(env, gw):
 def check_ha(env):
     sub = env["sub"]
     names = {}
-    for key in ("soc_bms", "soc_counted", "capacity_measured", "soh_measured"):
+    for key in ("soc_bms", "soc_counted", "soc_uncertainty", "capacity_measured", "soh_measured"):
         m = wait_until(lambda k=key: sub.latest("homeassistant/sensor/bmsgw_cnt_p1/%s/config" % k), 10)
         names[key] = json.loads(m.text()).get("name") if m else None
-    c.eq(names, {"soc_bms": "SOC (BMS)", "soc_counted": "SOC (counted)", "capacity_measured": "Capacity (measured)",
-                 "soh_measured": "SOH (measured)"}, "Home Assistant: the counted SOC's four sensors")
+    c.eq(names, {"soc_bms": "SOC (BMS)", "soc_counted": "SOC (counted)", "soc_uncertainty": "SOC uncertainty",
+                 "capacity_measured": "Capacity (measured)", "soh_measured": "SOH (measured)"},
+         "Home Assistant: the counted SOC's five sensors")
+    m = wait_until(lambda: sub.latest("homeassistant/sensor/bmsgw_cnt_p1/soc_uncertainty/config"), 10)
+    cfg = json.loads(m.text()) if m else {}
+    c.ok(cfg.get("value_template") == "{{ value_json.soc_estimate.uncertainty }}" and
+         cfg.get("unit_of_measurement") == "%", "Home Assistant: SOC uncertainty reads soc_estimate.uncertainty "
+         "in %% (%r)" % cfg.get("value_template"))
     m = wait_until(lambda: sub.latest("t/p1/state"), 10)
     st = json.loads(m.text()) if m else {}
     c.ok("soc_estimate" in st and "counted" in st["soc_estimate"], "MQTT state carries soc_estimate")
@@ -343,10 +422,12 @@ def main():
     env["can"] = CanReader(can_b)
     env["sub"] = Subscriber(broker.port, topics=("t/#", "homeassistant/#"))
     gw = None
+    d = browser()
     try:
         gw = start(env)
         check_unsynced(env, gw)
-        check_full(env, gw)
+        check_full(env, gw, d)
+        env["band"] = (estimate(env["http"]).get("soc_estimate") or {}).get("uncertainty") or 0
         check_ha(env)
         check_discharge(env)
         gw = check_restart(env, gw)
@@ -359,6 +440,7 @@ def main():
         os.unlink(env["state"])
         check_off(env)
     finally:
+        d.quit()
         if gw:
             gw.stop()
         env["sub"].close()

@@ -237,7 +237,10 @@ function unitCard(u, name, isBank) {
   if (se && se.counting) {
     /* the SOC above is the one carried ([soc] source); both shown beside */
     valueRow(dl, 'SOC (BMS)', 'soc_bms', fmt(se.bms, 1, '%'));
-    valueRow(dl, 'SOC (counted)', 'soc_counted', fmt(se.counted, 1, '%') + (se.synced ? '' : ' (not synced)'));
+    /* its uncertainty beside it where it is known (synced): the true SOC lies within counted +- it */
+    const band = se.uncertainty === null || se.uncertainty === undefined ? '' : ' ± ' + fmt(se.uncertainty, 1, '%');
+    valueRow(dl, 'SOC (counted)', 'soc_counted', (band ? fmt(se.counted, 1) : fmt(se.counted, 1, '%')) + band +
+      (se.synced ? '' : ' (not synced)'));
     if (se.capacity_measured) valueRow(dl, 'Capacity (measured)', 'capacity_measured', fmt(se.capacity_ah, 1, 'Ah'));
   }
   if (u.full_ah !== null && u.full_ah !== undefined) valueRow(dl, 'Full', 'full_ah', fmt(u.full_ah, 1, 'Ah'));
