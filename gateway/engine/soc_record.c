@@ -44,6 +44,7 @@ struct field {
 #define D_OPT(k, f, lo, hi, keep) F(k, f, F_DOUBLE, lo, hi, true, keep)
 #define B_OPT(k, f, keep) F(k, f, F_BOOL, 0, 1, true, keep)
 #define AH_MAX 1e6   /* Ah: more than any battery */
+#define BAND_MAX 1e3 /* %: the band's sides as the record keeps them (the truth lies within 0..100 %) */
 #define L K_LEARNED
 static const struct field fields[] = {
 	B("started", started, K_COUNT), B("synced", synced, K_COUNT), D("ah", ah, 0, AH_MAX, K_COUNT),
@@ -64,8 +65,8 @@ static const struct field fields[] = {
 	U_OPT("knee_points", knee_points), U_OPT("light_points", light_points), D_OPT("ir", ir.value, 0, 1000, K_OWN),
 	B_OPT("full_run_light", run_full.light, K_RUN),
 	/* the count's uncertainty (soc_band.c): the band, each sample's share, the runs' points and drift */
-	B_OPT("band", band.ok, K_COUNT), D_OPT("band_lo", band.lo, -200, 200, K_COUNT),
-	D_OPT("band_hi", band.hi, -200, 200, K_COUNT), D_OPT("band_klo", band.klo, 0, 100, K_COUNT),
+	B_OPT("band", band.ok, K_COUNT), D_OPT("band_lo", band.lo, -BAND_MAX, BAND_MAX, K_COUNT),
+	D_OPT("band_hi", band.hi, -BAND_MAX, BAND_MAX, K_COUNT), D_OPT("band_klo", band.klo, 0, 100, K_COUNT),
 	D_OPT("band_khi", band.khi, 0, 100, K_COUNT), D_OPT("band_net", band.net_ah, -AH_MAX, AH_MAX, K_COUNT),
 	D_OPT("band_drift", band.drift_ah, 0, AH_MAX, K_COUNT),
 	D_OPT("f0", sample_flo[0], 0, 10, L), D_OPT("f1", sample_flo[1], 0, 10, L), D_OPT("f2", sample_flo[2], 0, 10, L),
@@ -86,9 +87,10 @@ int gw_soc_save(const struct gw_soc *s, double t, int64_t wall, char *buf, size_
 	struct gw_soc r = *s;
 	if (r.have_full && r.full_pinned)
 		r.full_age = fmax(0, r.full_age + t - r.full_age_t); /* its age now */
-	const struct gw_soc_band *b = &r.band; /* a field that cannot be read back would cost the whole record */
-	if (!isfinite(b->lo) || !isfinite(b->hi) || !isfinite(b->klo) || !isfinite(b->khi) || !isfinite(b->net_ah) ||
-	    !isfinite(b->drift_ah))
+	const struct gw_soc_band *b = &r.band; /* a field that cannot be read back would cost the whole record:
+	                                        * a band out of the record's ranges is not kept */
+	if (!(fabs(b->lo) <= BAND_MAX && fabs(b->hi) <= BAND_MAX && b->klo >= 0 && b->klo <= 100 && b->khi >= 0 &&
+	      b->khi <= 100 && fabs(b->net_ah) <= AH_MAX && b->drift_ah >= 0 && b->drift_ah <= AH_MAX))
 		r.band = (struct gw_soc_band){ .ok = false };
 	r.have_saved_remain = s->have_last && isfinite(s->last_remain);
 	r.saved_remain = r.have_saved_remain ? s->last_remain : 0;

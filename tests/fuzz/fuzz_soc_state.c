@@ -7,7 +7,8 @@
  * taken has its count within its capacity and its figures finite; written
  * again (as the state file does) it is read again, and written the same
  * (the record round-trips); polls counted over it give a SOC within 0 and
- * 100 %, a remaining charge and a capacity finite or none. */
+ * 100 %, a remaining charge and a capacity finite or none, an uncertainty
+ * finite or none, and a record that is read again. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,15 @@ static void count_over(struct gw_soc *s, const struct conf_soc *c)
 	if (!isnan(o.soc) && !(o.soc >= 0 && o.soc <= 100))
 		abort();
 	if (isinf(o.remaining_ah) || isinf(o.capacity_ah) || isinf(o.soh_measured))
+		abort();
+	/* the uncertainty: none, or a finite band around a synced count, and
+	 * the record stays readable */
+	if (!isnan(o.band) && !(isfinite(o.band) && o.band > 0 && (o.flags & GW_SOC_F_SYNCED) &&
+				o.band_lo <= o.band_hi && fabs(o.band_lo) < o.band + 0.2 && fabs(o.band_hi) < o.band + 0.2))
+		abort();
+	static char rec[GW_STATE_LINE_MAX];
+	struct gw_soc r;
+	if (gw_soc_save(s, 1060, WALL, rec, sizeof(rec)) < 0 || gw_soc_load(&r, rec, WALL, 30) == GW_SOC_LOAD_BAD)
 		abort();
 }
 
