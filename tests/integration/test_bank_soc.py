@@ -12,8 +12,11 @@ capacity): the BMSs' bank SOC is (40 + 140) / 300 = 60 %, where weighing
 each Daly alike gave 55 % (offset 125) and a mix of the carried SOCs gave
 75 % (offset 60 and SunSpec) once one pack's count was synced and the
 other's not.  With [soc] source = counted the bank carries the counted SOC
-only once every pack's count is synced: then 100 %, everywhere.  Prints
-"N passed, N failed".
+only once every pack's count is synced: then 100 %, everywhere.  The
+bank's counted SOC's uncertainty (offset 147, the JSON's
+soc_estimate.uncertainty; issue 89 item 5) is none while a pack's count is
+not synced, then its packs' weighed by their capacities, between theirs.
+Prints "N passed, N failed".
 """
 import os
 import sys
@@ -98,6 +101,14 @@ def agree(gw_port, http, carried, bms, what):
     return f
 
 
+def band(gw_port, http, unit):
+    """(offset 147 in %, or None for 0xFFFF; the JSON's soc_estimate.uncertainty) of a unit."""
+    r = read(gw_port, unit, BASE + 147, 1)
+    st = api_state(http) or {}
+    u = st.get("bank") if unit == BANK else next((p for p in st.get("packs") or [] if p.get("unit_id") == unit), {})
+    return (None if not r or r[0] == 0xFFFF else r[0] / 10, ((u or {}).get("soc_estimate") or {}).get("uncertainty"))
+
+
 def full_point(sim, pack):
     for n in range(1, 17):
         sim.ctl("set %d cell %d 3460" % (pack, n))
@@ -119,11 +130,21 @@ def main():
              "pack 1's count synced by a full point")
         f = agree(gw_port, http, 60.0, 60.0, "one count synced, the other not: the BMSs' SOC carried")
         c.eq(f["offset 126"], 80.0, "the counted bank SOC beside it: (100 + 140) / 300 = 80 %")
+        c.eq(band(gw_port, http, BANK), (None, None), "one count not synced: the bank's uncertainty none (offset "
+             "147 0xFFFF, JSON null)")
+        c.ok(band(gw_port, http, 1)[0] is not None, "pack 1's uncertainty at offset 147: %r" % (band(gw_port, http, 1),))
         full_point(sim, 2)
         c.ok(wait_until(lambda: (lambda r: r and r[2] & 2)(read(gw_port, 2, BASE + 125, 3)), 10),
              "pack 2's count synced by a full point")
         f = agree(gw_port, http, 100.0, 60.0, "every count synced: the counted SOC carried")
         c.eq(f["offset 126"], 100.0, "the counted bank SOC 100 %")
+        b = wait_until(lambda: (lambda x: x if x[0] is not None and x[1] is not None else None)(
+            band(gw_port, http, BANK)), 10) or (None, None)
+        p1, p2 = band(gw_port, http, 1)[0], band(gw_port, http, 2)[0]
+        c.ok(b[0] is not None and b[1] is not None and abs(b[0] - b[1]) <= 0.1 and p1 and p2 and
+             min(p1, p2) - 0.1 <= b[0] <= max(p1, p2) + 0.1,
+             "every count synced: the bank's uncertainty %r (offset 147, JSON) between its packs' %r, %r"
+             % (b, p1, p2))
     finally:
         if c.failed:
             gw.dump(30)

@@ -347,9 +347,9 @@ def main():
     for name, cnt, true, worst, before, br, after, ar in aged:
         print("%-58s %5.1f / %5.2f  stop %5.2f  before %5.2f (%s %5.2f / %5.1f)  after %5.2f (%s %5.2f / %5.1f)"
               % (name, cnt, true, worst, before, when(br[0]), br[1], br[2], after, when(ar[0]), ar[1], ar[2]))
-    print("\nthe count's uncertainty (+- %%): min / median / max over the rows with a band, after a full and an "
+    print("\nthe count's uncertainty (+- %): min / median / max over the rows with a band, after a full and an "
           "empty point, from the first capacity sample on; rows whose truth lies outside it; the least margin")
-    fmt3 = lambda b: "%4.1f / %4.1f / %4.1f" % b
+    fmt3 = lambda b: "%4.1f / %4.1f / %4.1f" % b if b[0] == b[0] else "%18s" % "-"
     for name, all_b, after, since, misses, least in bands:
         print("%-58s %s  after f+e %s  sampled %s  out %d  margin %.2f"
               % (name, fmt3(all_b), fmt3(after), fmt3(since), misses, least))
