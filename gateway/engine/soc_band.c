@@ -86,6 +86,13 @@ static double curve(const struct conf_soc *c, double v, bool up)
 	return gw_soc_curve_bound(c->chemistry, v, STEEP_MV, up);
 }
 
+/* A cell's resistance as the light-load point measured it (soc_light.c's
+ * field, read here), ohm; 0 none. */
+static double resistance(const struct gw_soc *s)
+{
+	return s->ir.value > 0 ? s->ir.value : 0;
+}
+
 static struct gw_soc_span span(double lo, double hi)
 {
 	if (!isfinite(lo) || !isfinite(hi))
@@ -96,7 +103,7 @@ static struct gw_soc_span span(double lo, double hi)
 struct gw_soc_span gw_soc_span_full(const struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in,
 				    double ic)
 {
-	double v = gw_soc_mean_cell(in), r0 = gw_soc_ir_value(s);
+	double v = gw_soc_mean_cell(in), r0 = resistance(s);
 	if (!isfinite(v))
 		v = in->cell_max_v;
 	double drop = FULL_DROP_V;
@@ -108,14 +115,14 @@ struct gw_soc_span gw_soc_span_full(const struct gw_soc *s, const struct conf_so
 struct gw_soc_span gw_soc_span_low(const struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in,
 				   double ic)
 {
-	double v = in->cell_min_v, r0 = gw_soc_ir_value(s);
+	double v = in->cell_min_v, r0 = resistance(s);
 	double up = r0 > 0 ? r0 * (fmax(-ic, 0) + s->ir.dis_a) + 2 * CELL_ERR_V : EMPTY_DROP_V;
 	return span(curve(c, v - CELL_ERR_V, false), curve(c, v + up, true));
 }
 
 struct gw_soc_span gw_soc_span_rest(const struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in)
 {
-	double v = gw_soc_mean_cell(in), r0 = gw_soc_ir_value(s);
+	double v = gw_soc_mean_cell(in), r0 = resistance(s);
 	double m = 2 * CELL_ERR_V + (r0 > 0 ? r0 * s->ir.dis_a : REST_DROP_V);
 	return span(curve(c, v - m, false), curve(c, v + m, true));
 }
