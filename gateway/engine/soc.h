@@ -110,6 +110,12 @@ struct gw_soc_band {
 	double net_ah;              /* Ah counted since (+ = charged, after the efficiency) */
 	double drift_ah;            /* Ah the sensor's offset, the dead band and the charge efficiency may
 	                             * have got wrong since */
+	/* not kept: the widths of a full and an empty point under the
+	 * configured voltages (shares), for the chemistry and voltages they were
+	 * taken for (a live reload may change them) */
+	bool widths;
+	int w_chem;
+	double w_full_v, w_empty_v, w_full, w_empty;
 };
 
 /* A cell's resistance, from the mean cell's voltage change over a current

@@ -129,33 +129,46 @@ struct gw_soc_span gw_soc_span_rest(const struct gw_soc *s, const struct conf_so
 
 /* The widths of a full and an empty point under the configured voltages,
  * as shares: the error of a capacity sample whose points are not known,
- * and of a learned offset. */
-static void point_widths(const struct conf_soc *c, double *full, double *empty)
+ * and of a learned offset (kept for the voltages they were taken for: each
+ * is a few walks along the curve, and the offset's is asked at every
+ * poll). */
+static void point_widths(struct gw_soc *s, const struct conf_soc *c, double *full, double *empty)
 {
-	*full = (100 - curve(c, c->full_cell_voltage - FULL_DROP_V, false)) / 100;
-	*empty = (curve(c, c->empty_cell_voltage + EMPTY_DROP_V, true) -
-		  curve(c, c->empty_cell_voltage - CELL_ERR_V, false)) / 100;
+	struct gw_soc_band *b = &s->band;
+	if (!b->widths || b->w_chem != (int)c->chemistry || b->w_full_v != c->full_cell_voltage ||
+	    b->w_empty_v != c->empty_cell_voltage) {
+		b->widths = true;
+		b->w_chem = (int)c->chemistry;
+		b->w_full_v = c->full_cell_voltage;
+		b->w_empty_v = c->empty_cell_voltage;
+		b->w_full = (100 - curve(c, c->full_cell_voltage - FULL_DROP_V, false)) / 100;
+		b->w_empty = (curve(c, c->empty_cell_voltage + EMPTY_DROP_V, true) -
+			      curve(c, c->empty_cell_voltage - CELL_ERR_V, false)) / 100;
+	}
+	*full = b->w_full;
+	*empty = b->w_empty;
 }
 
-/* A | bound on the sensor's offset now, A. */
-static double offset_bound(const struct gw_soc *s, const struct conf_soc *c, double cap)
+/* A bound on the sensor's offset now, A. */
+static double offset_bound(struct gw_soc *s, const struct conf_soc *c, double cap)
 {
 	double o = c->current_offset_error, wf, we;
-	point_widths(c, &wf, &we);
-	if (s->offset_w > 0 && isfinite(wf) && isfinite(we))
-		o = fmin(o, fmax(wf, we) * cap * 3600 / s->offset_w);
-	return o;
+	if (!(s->offset_w > 0))
+		return o;
+	point_widths(s, c, &wf, &we);
+	double w = (wf > we ? wf : we) * cap * 3600 / s->offset_w;
+	return isfinite(w) && w < o ? w : o;
 }
 
 /* The range of the whole charge, in the sensor's Ah, the kept samples
  * allow (where they disagree, their hull); false: none measured. */
-static bool samples_range(const struct gw_soc *s, const struct conf_soc *c, double *lo, double *hi)
+static bool samples_range(struct gw_soc *s, const struct conf_soc *c, double *lo, double *hi)
 {
 	unsigned n = s->nsamples < GW_SOC_SAMPLES ? s->nsamples : GW_SOC_SAMPLES;
 	double ilo = 0, ihi = INFINITY, hlo = INFINITY, hhi = 0, wf, we;
 	if (!c->learn_capacity || !n)
 		return false;
-	point_widths(c, &wf, &we);
+	point_widths(s, c, &wf, &we);
 	for (unsigned i = 0; i < n; i++) {
 		double flo = s->sample_flo[i], fhi = s->sample_fhi[i];
 		if (!(flo > 0 && fhi >= flo)) { /* none kept: a full-to-empty sample's */
@@ -179,7 +192,7 @@ static bool samples_range(const struct gw_soc *s, const struct conf_soc *c, doub
  * the whole charge within what the prior allows (an aged or a new pack,
  * the sensor's gain), and within what the samples allow where they say
  * more (where they contradict the prior, they are measured: theirs). */
-static void scale(const struct gw_soc *s, const struct conf_soc *c, double cap, double *klo, double *khi)
+static void scale(struct gw_soc *s, const struct conf_soc *c, double cap, double *klo, double *khi)
 {
 	double g = fmin(fmax(c->current_gain_error, 0), 0.5), prior = s->prior_ah > 0 ? s->prior_ah : cap;
 	double lo = AGE_MIN * (1 - g) * prior, hi = NEW_MAX * (1 + g) * prior, mlo, mhi;
@@ -203,14 +216,17 @@ void gw_soc_band_anchor(struct gw_soc *s, const struct conf_soc *c, double pct, 
 	scale(s, c, cap, &b->klo, &b->khi);
 }
 
+/* (plain comparisons: fmin() and fmax() are calls, and this runs at every output) */
 void gw_soc_band_now(const struct gw_soc *s, double pct, double cap, double *lo, double *hi)
 {
 	const struct gw_soc_band *b = &s->band;
-	double n = 100 * b->net_ah / cap, d = 100 * b->drift_ah / cap;
+	double per = 100 / cap, n = b->net_ah * per, d = b->drift_ah * per;
 	double a = (b->klo - 1) * n, z = (b->khi - 1) * n;
-	*lo = fmax(b->lo + fmin(a, z) - d, -pct);
-	*hi = fmin(b->hi + fmax(a, z) + d, 100 - pct);
-	*lo = fmin(*lo, *hi);
+	double l = b->lo + (a < z ? a : z) - d, h = b->hi + (a < z ? z : a) + d;
+	h = h < 100 - pct ? h : 100 - pct;
+	l = l > -pct ? l : -pct;
+	*lo = l < h ? l : h;
+	*hi = h;
 }
 
 /* The interval now becomes the run's start, at the capacity cap (the
@@ -232,8 +248,10 @@ void gw_soc_band_rescaled(struct gw_soc *s, const struct conf_soc *c, double pct
 void gw_soc_band_ceiling(struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in, double ic,
 			 double cap)
 {
+	if (!s->band.ok)
+		return;
 	double top = gw_soc_span_low(s, c, in, ic).hi, pct = 100 * s->ah / cap, lo, hi;
-	if (!s->band.ok || !isfinite(top))
+	if (!isfinite(top))
 		return;
 	gw_soc_band_now(s, pct, cap, &lo, &hi);
 	if (top - pct >= hi)
@@ -248,11 +266,11 @@ void gw_soc_band_moved(struct gw_soc *s, double pct)
 	s->band.hi += pct;
 }
 
-double gw_soc_band_drift(const struct gw_soc *s, const struct conf_soc *c, double dt, bool dead, double in_ah,
+double gw_soc_band_drift(struct gw_soc *s, const struct conf_soc *c, double dt, bool dead, double in_ah,
 			 double cap)
 {
 	double a = offset_bound(s, c, cap) + (dead ? c->current_threshold : 0);
-	return a * dt / 3600 + EFF_ERR * fmax(in_ah, 0);
+	return a * dt / 3600 + (in_ah > 0 ? EFF_ERR * in_ah : 0);
 }
 
 void gw_soc_band_count(struct gw_soc *s, double dq, double drift)
@@ -289,10 +307,15 @@ void gw_soc_band_out(const struct gw_soc *s, double pct, struct gw_soc_out *o)
 	if (!s->band.ok || !isfinite(pct) || !(s->cap_ah > 0))
 		return;
 	gw_soc_band_now(s, pct, s->cap_ah, &o->band_lo, &o->band_hi);
-	o->band = gw_soc_band_round(fmax(fabs(o->band_lo), fabs(o->band_hi)));
+	double l = fabs(o->band_lo), h = fabs(o->band_hi);
+	o->band = gw_soc_band_round(l > h ? l : h);
 }
 
 double gw_soc_band_round(double m)
 {
-	return ceil(10 * (m + ROUND_PCT) - 1e-9) / 10;
+	double x = 10 * (m + ROUND_PCT) - 1e-9;
+	if (!(x < 1e15)) /* beyond any band: as it is (and NAN stays NAN) */
+		return m;
+	double k = (double)(long long)x; /* up to a tenth, as ceil() without its call */
+	return (k < x ? k + 1 : k) / 10;
 }

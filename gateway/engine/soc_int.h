@@ -102,7 +102,7 @@ void gw_soc_band_ceiling(struct gw_soc *s, const struct conf_soc *c, const struc
 void gw_soc_band_moved(struct gw_soc *s, double pct);
 /* The Ah the sensor may have got wrong over dt s (dead: the current
  * counted as 0 under current_threshold), in_ah charged. */
-double gw_soc_band_drift(const struct gw_soc *s, const struct conf_soc *c, double dt, bool dead, double in_ah,
+double gw_soc_band_drift(struct gw_soc *s, const struct conf_soc *c, double dt, bool dead, double in_ah,
 			 double cap);
 /* dq Ah counted, drift Ah of it the sensor may have got wrong. */
 void gw_soc_band_count(struct gw_soc *s, double dq, double drift);

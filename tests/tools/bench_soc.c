@@ -31,6 +31,8 @@ static void defaults(struct conf_soc *c)
 	c->chemistry = CONF_CHEM_LFP;
 	c->charge_efficiency = 0.99;
 	c->current_threshold = 0.1;
+	c->current_gain_error = 0.02;
+	c->current_offset_error = 0.3;
 	c->full_cell_voltage = 3.45;
 	c->tail_current = 0.04;
 	c->full_time = 180;
