@@ -22,7 +22,8 @@
  *          99.2 % to 100 %, NMC 4.15 V 94.9 % to 100 %;
  *   empty, knee and the light-load ceiling: the lowest cell under a light
  *          discharge: its open-circuit voltage lies between its reading
- *          less CELL_ERR_V (a discharged cell reads under its curve) and
+ *          less CELL_ERR_V (a discharged cell reads under its curve; at
+ *          rest or charging 2 CELL_ERR_V + REST_DROP_V) and
  *          its reading plus R0 times the current and the discharge its
  *          polarisation remembers (soc_light.c) plus 2 CELL_ERR_V (its
  *          hysteresis, the reading's and the curve's errors); EMPTY_DROP_V
@@ -117,7 +118,11 @@ struct gw_soc_span gw_soc_span_low(const struct gw_soc *s, const struct conf_soc
 {
 	double v = in->cell_min_v, r0 = resistance(s);
 	double up = r0 > 0 ? r0 * (fmax(-ic, 0) + s->ir.dis_a) + 2 * CELL_ERR_V : EMPTY_DROP_V;
-	return span(curve(c, v - CELL_ERR_V, false), curve(c, v + up, true));
+	/* under a discharge a cell reads under its curve; at rest or under a
+	 * light charge it may still read over it by its hysteresis and
+	 * polarisation */
+	double down = ic < 0 ? CELL_ERR_V : 2 * CELL_ERR_V + REST_DROP_V;
+	return span(curve(c, v - down, false), curve(c, v + up, true));
 }
 
 struct gw_soc_span gw_soc_span_rest(const struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in)
