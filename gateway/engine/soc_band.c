@@ -29,8 +29,13 @@
  *          hysteresis, the reading's and the curve's errors); EMPTY_DROP_V
  *          until R0 is measured: LFP 2.90 V says 2.4 to 2.8 % (3.9 %);
  *   rest   the mean cell after rest_time at rest, within 2 CELL_ERR_V
- *          plus the polarisation remembered (REST_DROP_V until R0 is
- *          measured).
+ *          and PIECE_ERR_V plus the polarisation remembered (REST_DROP_V
+ *          until R0 is measured): a rest point may lie anywhere on a piece
+ *          of the curve (on NMC anywhere at all), where a straight piece
+ *          departs from a cell's own curve by up to 30 mV (the monotone
+ *          cubic through the same points, the simulator's cell: NMC's
+ *          45.7..83.4 % piece by 26 mV, 2.7 %), where the other points lie
+ *          at the steep ends, whose pieces are short.
  * A full, empty, knee or rest point anchors the interval there; a
  * light-load point lowers its top to the ceiling whenever it is lower.  A
  * chemistry without a curve (LTO) has no band.
@@ -77,6 +82,8 @@
 #define FULL_DROP_V 0.050  /* V: a full point's mean cell over its open-circuit voltage, at least */
 #define EMPTY_DROP_V 0.100 /* V: a loaded lowest cell under its open-circuit voltage until R0 is measured */
 #define REST_DROP_V 0.020  /* V: a rested cell's polarisation left until R0 is measured */
+#define PIECE_ERR_V 0.030  /* V: the curve's straight pieces against a cell's own curve between the published
+                            * points (a rest point's, anywhere on NMC) */
 #define ROUND_PCT 0.05     /* %: the published count's rounding */
 #define STEEP_MV 3.0       /* mV a %: a flatter piece of the curve bounds by its ends (soc_light.c's) */
 
@@ -128,7 +135,7 @@ struct gw_soc_span gw_soc_span_low(const struct gw_soc *s, const struct conf_soc
 struct gw_soc_span gw_soc_span_rest(const struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in)
 {
 	double v = gw_soc_mean_cell(in), r0 = resistance(s);
-	double m = 2 * CELL_ERR_V + (r0 > 0 ? r0 * s->ir.dis_a : REST_DROP_V);
+	double m = 2 * CELL_ERR_V + PIECE_ERR_V + (r0 > 0 ? r0 * s->ir.dis_a : REST_DROP_V);
 	return span(curve(c, v - m, false), curve(c, v + m, true));
 }
 
@@ -217,7 +224,19 @@ void gw_soc_band_anchor(struct gw_soc *s, const struct conf_soc *c, double pct, 
 		b->ok = false;
 		return;
 	}
-	*b = (struct gw_soc_band){ .ok = true, .lo = p.lo - pct, .hi = p.hi - pct };
+	if (b->ok && s->started && s->cap_ah > 0) {
+		/* what the band knew until now holds too: the truth within both
+		 * (where they disagree, the point's) */
+		double was = 100 * s->ah / s->cap_ah, lo, hi;
+		gw_soc_band_now(s, was, s->cap_ah, &lo, &hi);
+		if (was + lo <= p.hi && was + hi >= p.lo)
+			p = (struct gw_soc_span){ fmax(p.lo, was + lo), fmin(p.hi, was + hi) };
+	}
+	bool widths = b->widths;
+	int chem = b->w_chem;
+	double fv = b->w_full_v, ev = b->w_empty_v, wf = b->w_full, we = b->w_empty;
+	*b = (struct gw_soc_band){ .ok = true, .lo = p.lo - pct, .hi = p.hi - pct, .widths = widths, .w_chem = chem,
+				   .w_full_v = fv, .w_empty_v = ev, .w_full = wf, .w_empty = we };
 	scale(s, c, cap, &b->klo, &b->khi);
 }
 

@@ -95,8 +95,8 @@ static void knee_point(struct gw_soc *s, const struct conf_soc *c, double v, str
 {
 	ev->knee_from = 100 * s->ah / cap;
 	ev->knee_v = v;
-	s->ah = c->knee_soc / 100 * cap;
 	gw_soc_band_anchor(s, c, c->knee_soc, p, cap);
+	s->ah = c->knee_soc / 100 * cap;
 	s->synced = true;
 	s->knee_points++;
 	ev->bits |= GW_SOC_EV_KNEE;
