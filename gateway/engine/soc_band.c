@@ -36,9 +36,11 @@
  *          cubic through the same points, the simulator's cell: NMC's
  *          45.7..83.4 % piece by 26 mV, 2.7 %), where the other points lie
  *          at the steep ends, whose pieces are short.
- * A full, empty, knee or rest point anchors the interval there; a
- * light-load point lowers its top to the ceiling whenever it is lower.  A
- * chemistry without a curve (LTO) has no band.
+ * A full, empty, knee or rest point anchors the interval there, within
+ * what the band carried to it knew (a point narrows it, never widens it;
+ * where the two disagree, the point's); a light-load point lowers its top
+ * to the ceiling whenever it is lower.  A chemistry without a curve (LTO)
+ * has no band.
  *
  * Since the point.  The truth moves by k times what the count moves,
  * k = the capacity in use over the whole charge in the sensor's Ah:
@@ -48,16 +50,22 @@
  *             between its points' bounds, widened by what the sensor may
  *             have got wrong over the run (sample_flo, sample_fhi); C lies
  *             in every kept sample's range (where they disagree, in their
- *             hull): more samples, a narrower range.  A sample of an
- *             older bmsgw's record has the range of a full-to-empty sample
- *             under the configured voltages;
+ *             hull): more samples, a narrower range; and within the
+ *             prior's below, unless the samples contradict it.  A sample
+ *             of an older bmsgw's record has the range of a full-to-empty
+ *             sample under the configured voltages;
  *   the prior (the label or the BMS's capacity, until measured): an aged
  *             pack holds at least AGE_MIN of it (cycle life is rated to
- *             80 % of the initial capacity: EVE LF304 "end with the
- *             capacity decrease to 80% of the initial capacity", Victron
- *             LFP "cycle life (capacity >= 80 % of nominal)"), a new one at
- *             most NEW_MAX (a rated capacity is the least a new cell
- *             delivers, IEC 61960), and the sensor reads within
+ *             80 % of the initial capacity: EVE's LF304 datasheet, "end with
+ *             the capacity decrease to 80% of the initial capacity",
+ *             https://vehiclethermal.com/eve-cell-datasheet/eve-304ah-lifepo4-datasheet;
+ *             Victron's LFP batteries, "cycle life (capacity >= 80% of
+ *             nominal)", https://victronenergy.com/media/pg/Lithium_Battery_Smart/en/technical-data.html),
+ *             a new one at most NEW_MAX (a rated capacity is the least a
+ *             new cell delivers: "nominal discharge capacity >= 2,500mAh
+ *             which complying to the minimum capacity of IEC61960", Samsung
+ *             INR18650-25R, http://www.datasheetcafe.com/inr18650-25r-datasheet-lithium-battery/;
+ *             5 % over it is allowed), and the sensor reads within
  *             current_gain_error of the truth.
  * On top, whatever the capacity: the sensor's offset, current_offset_error
  * amps (once an offset is learned, no more than the points' widths over
