@@ -128,9 +128,9 @@ def block(gw_port):
 
 
 def band_reg(gw_port):
-    """Offset 147, the counted SOC's uncertainty (0.1 %, 0xFFFF none), read with 125-147 as an EMS would, or None."""
-    r = mbread(gw_port, 1, BASE + 125, 23)
-    return r[22] if r else None
+    """Offset 147, the counted SOC's uncertainty (0.1 %, 0xFFFF none; a status register, read on its own), or None."""
+    r = mbread(gw_port, 1, BASE + 147, 1)
+    return r[0] if r else None
 
 
 def mqtt_estimate(sub):
