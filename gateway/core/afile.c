@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/core/afile.c - a small file rewritten atomically by a thread of
- * its own (see afile.h), through a temporary file that only this call can
- * have made. */
+/* gateway/core/afile.c - a small file rewritten atomically on a queue of
+ * its own (see afile.h, workq.h), through a temporary file that only this
+ * call can have made. */
 #include "afile.h"
 
 #include <errno.h>
@@ -16,16 +16,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
+#include "workq.h"
+
 #define TMP_TRIES 16    /* random names tried before giving up (each taken: planted, or astronomically unlucky) */
 
 struct gw_afile {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t thread;
-	bool started, stop;
-	/* the next content, not begun */
+	struct gw_workq *q;            /* its thread, started by the first write */
+	/* the next content, not begun, and its task queued (under mu): the
+	 * one task, queued again only once it has taken its content */
 	char *path, *data;
 	size_t len;
+	bool queued;
+	struct gw_task task;
 	/* the outcome of the last write finished, not yet taken */
 	int result;
 	char why[1400];
@@ -116,30 +120,27 @@ int gw_afile_commit(int fd, int bad, const char *tmp, const char *path, char *wh
 	return 0;
 }
 
-static void *writer(void *arg)
+/* The task, on the queue's thread: the newest content written. */
+static void write_next(struct gw_task *t)
 {
-	struct gw_afile *a = arg;
+	struct gw_afile *a = container_of(t, struct gw_afile, task);
 	pthread_mutex_lock(&a->mu);
-	for (;;) {
-		while (!a->data && !a->stop)
-			pthread_cond_wait(&a->cv, &a->mu);
-		if (!a->data)
-			break; /* stop, nothing pending */
-		char *path = a->path, *data = a->data;
-		size_t len = a->len;
-		a->path = a->data = NULL;
-		pthread_mutex_unlock(&a->mu);
-		char why[sizeof(a->why)];
-		int r = write_atomic(path, data, len, why, sizeof(why));
-		free(path);
-		free(data);
-		pthread_mutex_lock(&a->mu);
-		a->result = r == 0 ? 1 : -1;
-		if (r != 0)
-			memcpy(a->why, why, sizeof(why));
-	}
+	char *path = a->path, *data = a->data;
+	size_t len = a->len;
+	a->path = a->data = NULL;
+	a->queued = false;
 	pthread_mutex_unlock(&a->mu);
-	return NULL;
+	if (!data)
+		return;
+	char why[sizeof(a->why)];
+	int r = write_atomic(path, data, len, why, sizeof(why));
+	free(path);
+	free(data);
+	pthread_mutex_lock(&a->mu);
+	a->result = r == 0 ? 1 : -1;
+	if (r != 0)
+		memcpy(a->why, why, sizeof(why));
+	pthread_mutex_unlock(&a->mu);
 }
 
 struct gw_afile *gw_afile_new(void)
@@ -148,7 +149,7 @@ struct gw_afile *gw_afile_new(void)
 	if (!a)
 		return NULL;
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
+	a->task.run = write_next; /* nothing goes back: the result is asked for */
 	return a;
 }
 
@@ -162,24 +163,23 @@ int gw_afile_post(struct gw_afile *a, const char *path, const char *data, size_t
 		return -1;
 	}
 	memcpy(d, data, len);
-	pthread_mutex_lock(&a->mu);
-	if (!a->started) {
-		int e = pthread_create(&a->thread, NULL, writer, a);
-		if (e != 0) {
-			pthread_mutex_unlock(&a->mu);
-			free(p);
-			free(d);
-			snprintf(why, cap, "cannot start its writer thread: %s", strerror(e));
-			return -1;
-		}
-		a->started = true;
+	char qwhy[160];
+	if (!a->q && !(a->q = gw_workq_new(NULL, qwhy, sizeof(qwhy)))) {
+		free(p);
+		free(d);
+		snprintf(why, cap, "cannot start its writer thread: %s", qwhy);
+		return -1;
 	}
+	pthread_mutex_lock(&a->mu);
 	free(a->path); /* a newer content replaces one not begun */
 	free(a->data);
 	a->path = p;
 	a->data = d;
 	a->len = len;
-	pthread_cond_signal(&a->cv);
+	if (!a->queued) {
+		a->queued = true;
+		gw_workq_post(a->q, &a->task);
+	}
 	pthread_mutex_unlock(&a->mu);
 	return 0;
 }
@@ -199,17 +199,10 @@ int gw_afile_free(struct gw_afile *a, char *why, size_t cap)
 {
 	if (!a)
 		return 0;
-	pthread_mutex_lock(&a->mu);
-	a->stop = true;
-	pthread_cond_signal(&a->cv);
-	bool started = a->started;
-	pthread_mutex_unlock(&a->mu);
-	if (started)
-		pthread_join(a->thread, NULL);
+	gw_workq_free(a->q); /* what is pending is written first */
 	int r = gw_afile_result(a, why, cap);
 	free(a->path);
 	free(a->data);
-	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 	return r;
