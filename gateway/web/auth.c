@@ -2,10 +2,11 @@
 /* gateway/web/auth.c - the logins of the HTTP server.
  *
  * A password is checked with PBKDF2 at the users file's iteration count
- * (600,000: a large part of a second of CPU), so never on the loop: one
- * thread does the checks, one at a time, and an ev_async brings the
- * answers back.  The thread is given the next check only when it is free,
- * so that the choice of which ask goes next is made with every failure
+ * (600,000: a large part of a second of CPU), so never on the loop: a
+ * queue of its own (core/workq.h) does the checks on its thread, one at a
+ * time, and brings the answers back to the loop.  The thread is given the
+ * next check only when it is free, so that the choice of which ask goes
+ * next is made with every failure
  * known so far (on a slow machine a backlog handed to the thread at once
  * would have been checked whatever came meanwhile).  A good
  * login is remembered for CACHE_TTL seconds by an HMAC-SHA256 of name and
@@ -46,7 +47,6 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/sha.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +56,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "../core/workq.h"
 #include "auth.h"
 #include "budget.h"
 
@@ -74,7 +75,8 @@ struct peer {
 };
 
 struct job {
-	struct job *next;
+	struct gw_task t;              /* on the queue: the check on its thread, finished() on the loop */
+	struct gw_auth *a;
 	uint8_t mac[SHA256_DIGEST_LENGTH];
 	struct gw_user u;            /* a copy: the thread reads no shared table */
 	bool known;
@@ -85,17 +87,6 @@ struct job {
 	char user[GW_USER_NAME_MAX + 1]; /* as asked, printable: for the log */
 	struct peer *peer;
 	struct gw_auth_ask *waiters;
-};
-
-/* What the thread shares with the loop. */
-struct worker {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *todo, *done;
-	bool quit;                     /* the loop is gone: the thread frees this */
-	ev_async wake;
-	struct ev_loop *loop;
-	struct gw_auth *a;             /* the loop's side (only the loop reads it) */
 };
 
 enum ask_state { WAIT_BUDGET, IN_JOB };
@@ -135,52 +126,32 @@ struct gw_auth {
 	struct gw_auth_ask *queue;     /* waiting for the budget, oldest first */
 	int queued, queue_max;
 	ev_timer budget_timer;         /* the next dispatch() */
-	struct worker *w;
-	pthread_t thread;
+	struct gw_workq *q;            /* the checks' thread */
 	struct gw_user dummy;        /* checked for an unknown name */
 };
 
 /* ----------------------------------------------------------- the thread */
 
-static void *work(void *arg)
+static void check_run(struct gw_task *t)
 {
-	struct worker *w = arg;
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->todo && !w->quit)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->quit)
-			break;
-		struct job *j = w->todo;
-		w->todo = j->next;
-		pthread_mutex_unlock(&w->mu);
-		j->ok = gw_user_verify(&j->u, j->pw, j->pwlen) && j->known;
-		explicit_bzero(j->pw, sizeof(j->pw));
-		/* OpenSSL's state of this thread (PBKDF2's) freed after each
-		 * check, so that none is left while the thread waits (it is
-		 * detached: its end can race the process's exit) */
-		OPENSSL_thread_stop();
-		pthread_mutex_lock(&w->mu);
-		if (w->quit) {
-			free(j);
-			break;
-		}
-		j->next = w->done;
-		w->done = j;
-		ev_async_send(w->loop, &w->wake);
-	}
-	while (w->todo) {
-		struct job *j = w->todo;
-		w->todo = j->next;
-		explicit_bzero(j, sizeof(*j));
-		free(j);
-	}
-	pthread_mutex_unlock(&w->mu);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
-	free(w);
-	return NULL;
+	struct job *j = container_of(t, struct job, t);
+	j->ok = gw_user_verify(&j->u, j->pw, j->pwlen) && j->known;
+	explicit_bzero(j->pw, sizeof(j->pw));
+	/* OpenSSL's state of this thread (PBKDF2's) freed after each check,
+	 * so that none is left while the thread waits (it is given up at the
+	 * end, not joined: its end can race the process's exit) */
+	OPENSSL_thread_stop();
 }
+
+/* A check no one takes any more (gw_auth_free()). */
+static void check_drop(struct gw_task *t)
+{
+	struct job *j = container_of(t, struct job, t);
+	explicit_bzero(j, sizeof(*j));
+	free(j);
+}
+
+static void check_done(struct gw_task *t);
 
 /* ----------------------------------------------------------- the loop */
 
@@ -300,7 +271,7 @@ static bool start_check(struct gw_auth_ask *q)
 	if (joins(q)) {
 		q->job = a->job;
 	} else {
-		if (a->job || !a->w)
+		if (a->job || !a->q)
 			return false;
 		struct job *j = calloc(1, sizeof(*j));
 		if (!j)
@@ -315,11 +286,11 @@ static bool start_check(struct gw_auth_ask *q)
 		memcpy(j->user, q->user, sizeof(j->user));
 		j->peer = p;
 		a->job = j;
-		pthread_mutex_lock(&a->w->mu);
-		j->next = a->w->todo;
-		a->w->todo = j;
-		pthread_cond_signal(&a->w->cv);
-		pthread_mutex_unlock(&a->w->mu);
+		j->a = a;
+		j->t.run = check_run;
+		j->t.done = check_done;
+		j->t.drop = check_drop;
+		gw_workq_post(a->q, &j->t);
 		q->job = j;
 	}
 	explicit_bzero(q->pw, sizeof(q->pw));
@@ -534,29 +505,19 @@ static void finished(struct gw_auth *a, struct job *j)
 	dispatch(a);
 }
 
-static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+static void check_done(struct gw_task *t)
 {
-	(void)loop;
-	(void)revents;
-	struct worker *wk = container_of(w, struct worker, wake);
-	pthread_mutex_lock(&wk->mu);
-	struct job *done = wk->done;
-	wk->done = NULL;
-	pthread_mutex_unlock(&wk->mu);
-	for (struct job *n; done; done = n) {
-		n = done->next;
-		finished(wk->a, done);
-	}
+	struct job *j = container_of(t, struct job, t);
+	finished(j->a, j);
 }
 
 struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users, int queue_max)
 {
 	struct gw_auth *a = calloc(1, sizeof(*a));
-	struct worker *w = calloc(1, sizeof(*w));
-	if (!a || !w || getrandom(a->key, sizeof(a->key), 0) != (ssize_t)sizeof(a->key) ||
+	char why[160];
+	if (!a || getrandom(a->key, sizeof(a->key), 0) != (ssize_t)sizeof(a->key) ||
 	    getrandom(a->dummy.dk, sizeof(a->dummy.dk), 0) != (ssize_t)sizeof(a->dummy.dk)) {
 		free(a);
-		free(w);
 		free(users);
 		return NULL;
 	}
@@ -567,21 +528,11 @@ struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users, int qu
 	ev_init(&a->budget_timer, budget_cb);
 	a->dummy.iter = GW_PBKDF2_ITER;
 	a->dummy.salt_len = GW_SALT_LEN;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	w->loop = loop;
-	w->a = a;
-	ev_async_init(&w->wake, wake_cb);
-	ev_async_start(loop, &w->wake);
-	if (pthread_create(&a->thread, NULL, work, w) != 0) {
-		ev_async_stop(loop, &w->wake);
-		free(w);
+	if (!(a->q = gw_workq_new(loop, why, sizeof(why)))) {
 		free(users);
 		free(a);
 		return NULL;
 	}
-	pthread_detach(a->thread);
-	a->w = w;
 	return a;
 }
 
@@ -681,20 +632,8 @@ void gw_auth_free(struct gw_auth *a)
 {
 	if (!a)
 		return;
-	struct worker *w = a->w;
 	ev_timer_stop(a->loop, &a->budget_timer);
-	ev_async_stop(a->loop, &w->wake);
-	pthread_mutex_lock(&w->mu);
-	struct job *done = w->done;
-	w->done = NULL;
-	w->quit = true; /* the thread frees w and what it holds */
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	for (struct job *n; done; done = n) {
-		n = done->next;
-		explicit_bzero(done, sizeof(*done));
-		free(done);
-	}
+	gw_workq_abandon(a->q); /* a check running finishes on its thread, which then ends */
 	free(a->users);
 	explicit_bzero(a, sizeof(*a));
 	free(a);
