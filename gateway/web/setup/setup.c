@@ -108,7 +108,9 @@ struct gw_setup *gw_setup_new(struct gw *gw)
 	if (!s)
 		return NULL;
 	s->gw = gw;
-	if (getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key) || setup_worker_start(s) < 0) {
+	char why[160];
+	if (getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key) ||
+	    !(s->work = gw_workq_new(gw->loop, why, sizeof(why)))) {
 		free(s);
 		return NULL;
 	}
@@ -137,7 +139,7 @@ void gw_setup_free(struct gw_setup *s)
 	free(s->later_conf);
 	if (pending && s->later_after) /* its task goes */
 		s->later_after(s, s->later_arg, 1, "bmsgw is stopping");
-	setup_worker_stop(s);
+	gw_workq_free(s->work); /* the tasks queued still run: a write begun is finished */
 	for (int i = 0; i < SETUP_LOG_MAX; i++) {
 		json_decref(s->log[i].changed);
 		free(s->log[i].refused);

@@ -10,7 +10,7 @@
  * a GET changes nothing.  What touches a file (reading the configuration,
  * writing it with its backups, the secrets, the users file, a certificate
  * and its key, a check that reads the files a configuration names) runs
- * on a thread of its own, and a reload is the daemon's, as SIGHUP's; the
+ * on a thread of its own (a core/workq.h queue), and a reload is the daemon's, as SIGHUP's; the
  * detections of ports run on the loop (gateway/detect/), a port a running
  * pack holds lent to them.  The state lives as long as the daemon: an
  * HTTP server a reload replaces hands its requests to the next one's.
@@ -22,7 +22,7 @@
  *             made from what the page sends
  * csrf.c      the tokens (HMAC-SHA256 of a nonce and the login or code)
  * code.c      the setup code: drawn, logged, its file, its tries
- * worker.c    the thread that does the file work, its queue
+ * worker.c    the file work as tasks of its queue (core/workq.h)
  * sfiles.c    the file work: read with its hash, write atomically (through
  *             a temporary file none but bmsgw made) with backups, secrets,
  *             undo

@@ -7,13 +7,13 @@
 #include <ev.h>
 #include <jansson.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "../../../conf/conf.h"
 #include "../../../conf/ini.h"
+#include "../../core/workq.h"
 #include "setup.h"
 
 #define SETUP_CODE_LEN 12         /* base32 characters: 60 bits */
@@ -30,16 +30,19 @@
 #define SETUP_PASSWORD_MIN 8      /* characters of the first admin's password */
 #define SETUP_RELOAD_AFTER 0.3    /* s between an answer and a reload that restarts the page's server */
 
-/* ---- worker.c: the file work, one task at a time off the loop ---- */
+/* ---- worker.c: the file work, one task at a time off the loop ----
+ * (the configuration read, written with its backups and fsync'ed, secrets,
+ * the users file, a certificate made, a configuration checked, which reads
+ * the files it names: an SD card's fsync can take seconds), on the setup
+ * API's queue (core/workq.h), in order; at gw_setup_free() every task
+ * queued is done (the last ones' done called with s->stopping). */
 struct setup_task {
+	struct gw_task q;                                        /* its place in the queue */
+	struct gw_setup *s;
 	void (*work)(struct setup_task *t);                      /* on the thread */
 	void (*done)(struct gw_setup *s, struct setup_task *t); /* then on the loop; frees t */
-	struct setup_task *next;
 };
-int setup_worker_start(struct gw_setup *s);
 void setup_worker_post(struct gw_setup *s, struct setup_task *t);
-/* Every task done (the last ones' done called with s->stopping), the thread joined. */
-void setup_worker_stop(struct gw_setup *s);
 
 /* An answer owed to a client (gw_setup_cancel: cb NULL, the work goes on). */
 struct gw_setup_wait {
@@ -63,13 +66,7 @@ struct setup_job;
 struct gw_setup {
 	struct gw *gw;
 	bool stopping;
-	/* worker.c */
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool started, stop;
-	struct setup_task *todo, *todo_tail, *fin, *fin_tail;
-	ev_async wake;
+	struct gw_workq *work;          /* the file work's thread (setup_worker_post()) */
 	/* csrf.c */
 	uint8_t key[32];
 	/* the [http] in force */
