@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "bank.h"
+#include "cellext.h"
 
 static int cmp_float(const void *a, const void *b)
 {
@@ -57,7 +58,7 @@ struct bank_acc {
 	double soh_sum;
 	int n_soh;
 	bool tset[BMS_MAX_TEMPS];       /* temperature n = bank pack n was set */
-	uint32_t cell_sum, cell_n;
+	struct gw_cell_ext cells;       /* the lowest and highest cell, the mean (cellext.h) */
 };
 
 /* Sums, maxima, the MOSFET rule and temperature n of pack k. */
@@ -113,53 +114,18 @@ static void add_temps(struct gw_bank_state *out, int k, const struct bms_snapsho
 	}
 }
 
-/* Pack k without a cell list: its BMS's own highest and lowest cell into
- * the cross-pack ones (with its numbers, 0 where the BMS gives none); the
- * mean is then no longer every cell's (absent). */
-static void add_cell_ext(struct reg_bank *b, int k, const struct bms_snapshot *ps)
+/* The cells' extremes (with their pack and cell) and their mean, once
+ * every fresh pack was added. */
+static void finish_cells(const struct gw_cell_ext *e, struct reg_bank *b)
 {
-	struct bms_cell_stats cs;
-	bms_cell_stats(ps, &cs);
-	if (cs.from != BMS_CELLS_EXT)
-		return;
-	if (!b->have_cells || cs.min_mv < b->min_mv) {
-		b->min_mv = cs.min_mv;
-		b->min_pack = (uint8_t)(k + 1);
-		b->min_cell = cs.min_idx;
+	b->have_cells = e->have;
+	b->no_avg = e->bms_only; /* a pack without a cell list: not every cell's */
+	if (e->have) {
+		b->min_mv = e->lo.mv, b->min_pack = e->lo.member, b->min_cell = e->lo.cell;
+		b->max_mv = e->hi.mv, b->max_pack = e->hi.member, b->max_cell = e->hi.cell;
 	}
-	if (!b->have_cells || cs.max_mv > b->max_mv) {
-		b->max_mv = cs.max_mv;
-		b->max_pack = (uint8_t)(k + 1);
-		b->max_cell = cs.max_idx;
-	}
-	b->have_cells = true;
-	b->no_avg = true;
-}
-
-/* Every cell of pack k into the cross-pack lowest / highest / mean (its
- * BMS's own extremes where it has no cell list). */
-static void add_cells(struct bank_acc *a, struct reg_bank *b, int k, const struct bms_snapshot *ps)
-{
-	if (!(ps->present & BMS_HAS_CELLS) || !ps->ncells) {
-		add_cell_ext(b, k, ps);
-		return;
-	}
-	for (unsigned i = 0; i < ps->ncells && i < BMS_MAX_CELLS; i++) {
-		uint16_t mv = ps->cell_mv[i];
-		if (!b->have_cells || mv < b->min_mv) {
-			b->min_mv = mv;
-			b->min_pack = (uint8_t)(k + 1);
-			b->min_cell = (uint8_t)(i + 1);
-		}
-		if (!b->have_cells || mv > b->max_mv) {
-			b->max_mv = mv;
-			b->max_pack = (uint8_t)(k + 1);
-			b->max_cell = (uint8_t)(i + 1);
-		}
-		b->have_cells = true;
-		a->cell_sum += mv;
-		a->cell_n++;
-	}
+	if (e->n)
+		b->avg_mv = (uint16_t)((e->sum + e->n / 2) / e->n);
 }
 
 /* Means and weighted values, once every fresh pack was added. */
@@ -191,8 +157,7 @@ static void finish_values(const struct bank_acc *a, struct gw_bank_state *out)
 		s->ntemps = (uint8_t)last;
 		s->present |= BMS_HAS_TEMPS;
 	}
-	if (a->cell_n)
-		out->rb.avg_mv = (uint16_t)((a->cell_sum + a->cell_n / 2) / a->cell_n);
+	finish_cells(&a->cells, &out->rb);
 }
 
 /* A pack that left a parallel bank sits at another voltage than the
@@ -211,9 +176,8 @@ static void find_deviation(const struct bank_acc *a, double max_deviation, struc
 void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double max_deviation,
 		       double state_threshold, struct gw_bank_state *out)
 {
-	struct bank_acc a;
+	struct bank_acc a = { 0 };
 	memset(out, 0, sizeof(*out));
-	memset(&a, 0, sizeof(a));
 	if (n > CONF_MAX_PACKS)
 		n = CONF_MAX_PACKS;
 	out->configured = (uint16_t)n;
@@ -230,7 +194,7 @@ void gw_bank_aggregate(const struct bms_snapshot *const fresh[], int n, double m
 		out->warn |= warn;
 		add_values(&a, &out->snap, k, ps);
 		add_temps(out, k, ps);
-		add_cells(&a, &out->rb, k, ps);
+		gw_cell_ext_add(&a.cells, (uint8_t)(k + 1), ps); /* its BMS's own extremes where it has no cell list */
 	}
 	if (out->online == 0)
 		return;

@@ -14,12 +14,13 @@
 #include <string.h>
 
 #include "strings.h"
+#include "cellext.h"
 
 /* Totals while the members are added one by one. */
 struct str_acc {
 	double volts, amps[CONF_MAX_PACKS], power, soh;
 	int nv, ni, nsoh, nmembers_v;
-	uint32_t cell_sum, cell_n;
+	struct gw_cell_ext cells;      /* the lowest and highest cell, the mean (cellext.h) */
 	double soc_min, soc_max;
 	int nsoc, nfull;
 };
@@ -114,43 +115,6 @@ static void add_temps(struct gw_string_state *o, int m, const struct bms_snapsho
 	}
 }
 
-/* Member m without a cell list: its BMS's own highest and lowest cell
- * (their numbers in the member, none in the string: the members' count is
- * then unknown, and so is the mean). */
-static void add_cell_ext(struct gw_string_state *o, int m, const struct bms_snapshot *ps)
-{
-	struct bms_cell_stats cs;
-	bms_cell_stats(ps, &cs);
-	if (cs.from != BMS_CELLS_EXT)
-		return;
-	if (!o->cell_min_at.member || cs.min_mv < o->cell_min_mv)
-		o->cell_min_mv = cs.min_mv, o->cell_min_at = (struct gw_string_at){ (uint8_t)(m + 1), cs.min_idx, 0 };
-	if (!o->cell_max_at.member || cs.max_mv > o->cell_max_mv)
-		o->cell_max_mv = cs.max_mv, o->cell_max_at = (struct gw_string_at){ (uint8_t)(m + 1), cs.max_idx, 0 };
-	o->cell_ext = true;
-}
-
-/* Member m's cells, numbered on from the members before it (its BMS's own
- * extremes where it has no cell list). */
-static void add_cells(struct str_acc *a, struct gw_string_state *o, int m, const struct bms_snapshot *ps)
-{
-	if (!(ps->present & BMS_HAS_CELLS) || !ps->ncells) {
-		add_cell_ext(o, m, ps);
-		return;
-	}
-	for (unsigned i = 0; i < ps->ncells && i < BMS_MAX_CELLS; i++) {
-		uint16_t mv = ps->cell_mv[i];
-		struct gw_string_at at = { (uint8_t)(m + 1), (uint8_t)(i + 1), (uint16_t)(o->cells + i + 1) };
-		if (!o->cell_min_at.member || mv < o->cell_min_mv)
-			o->cell_min_mv = mv, o->cell_min_at = at;
-		if (!o->cell_max_at.member || mv > o->cell_max_mv)
-			o->cell_max_mv = mv, o->cell_max_at = at;
-		a->cell_sum += mv;
-		a->cell_n++;
-	}
-	o->cells = (uint16_t)(o->cells + (ps->ncells < BMS_MAX_CELLS ? ps->ncells : BMS_MAX_CELLS));
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -190,6 +154,23 @@ static void find_current(const struct str_acc *a, int n, double max_dev, struct 
 	}
 }
 
+/* The cells' extremes, numbered in their member and in the string (none
+ * there for a member's BMS's own extremes: the members' count is then
+ * unknown, and so is the mean), once every member is in. */
+static void finish_cells(const struct gw_cell_ext *e, struct gw_string_state *o)
+{
+	if (e->have) {
+		o->cell_min_mv = e->lo.mv;
+		o->cell_min_at = (struct gw_string_at){ e->lo.member, e->lo.cell, e->lo.pos };
+		o->cell_max_mv = e->hi.mv;
+		o->cell_max_at = (struct gw_string_at){ e->hi.member, e->hi.cell, e->hi.pos };
+	}
+	o->cell_ext = e->bms_only;
+	o->cells = e->listed;
+	if (e->n && !o->cell_ext)
+		o->cell_avg_mv = (uint16_t)((e->sum + e->n / 2) / e->n);
+}
+
 /* The sums and the weakest member once every member is in. */
 static void finish(const struct str_acc *a, const struct bms_snapshot *const fresh[], int n,
 		   struct gw_string_state *o)
@@ -221,16 +202,14 @@ static void finish(const struct str_acc *a, const struct bms_snapshot *const fre
 		}
 		o->soc_spread = a->soc_max - a->soc_min;
 	}
-	if (a->cell_n && !o->cell_ext)
-		o->cell_avg_mv = (uint16_t)((a->cell_sum + a->cell_n / 2) / a->cell_n);
+	finish_cells(&a->cells, o);
 }
 
 void gw_string_aggregate(const struct bms_snapshot *const fresh[], int n, bool stale, double max_dev,
 			 double state_threshold, struct gw_string_state *out)
 {
-	struct str_acc a;
+	struct str_acc a = { 0 };
 	memset(out, 0, sizeof(*out));
-	memset(&a, 0, sizeof(a));
 	if (n > CONF_MAX_PACKS)
 		n = CONF_MAX_PACKS;
 	out->n = n;
@@ -253,7 +232,7 @@ void gw_string_aggregate(const struct bms_snapshot *const fresh[], int n, bool s
 		add_state(&a, out, m, ps);
 		add_soc(&a, out, m, ps);
 		add_temps(out, m, ps);
-		add_cells(&a, out, m, ps);
+		gw_cell_ext_add(&a.cells, (uint8_t)(m + 1), ps); /* numbered on from the members before it */
 	}
 	find_current(&a, n, max_dev, out);
 	finish(&a, fresh, n, out);
