@@ -135,18 +135,10 @@ static bool mail_setup(struct al_dest *d, CURL *e, const struct al_msg *m)
 static CURL *transfer(struct al_dest *d)
 {
 	const struct al_msg *m = &d->q[d->head];
-	CURL *e = curl_easy_init();
+	CURL *e = gw_curlev_easy(d->cfg.url.bare, "http,https,smtp,smtps", AL_CONNECT_TIMEOUT * 1000,
+				 AL_TRANSFER_TIMEOUT * 1000, d->errbuf, d->cfg.ca_file);
 	if (!e)
 		return NULL;
-	d->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, d->cfg.url.bare);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https,smtp,smtps");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, AL_CONNECT_TIMEOUT);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, AL_TRANSFER_TIMEOUT);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, d->errbuf);
-	if (d->cfg.ca_file[0])
-		curl_easy_setopt(e, CURLOPT_CAINFO, d->cfg.ca_file);
 	if (d->cfg.username[0])
 		curl_easy_setopt(e, CURLOPT_USERNAME, d->cfg.username);
 	if (d->cfg.password[0])
@@ -161,14 +153,9 @@ static CURL *transfer(struct al_dest *d)
 /* The transfer's end: its lists freed, its handle gone. */
 static void end_transfer(struct al_dest *d)
 {
-	if (d->easy) {
-		gw_curlev_remove(d->cev, d->easy); /* nothing when it ended */
-		curl_easy_cleanup(d->easy);
-		d->easy = NULL;
-	}
-	curl_slist_free_all(d->headers);
+	gw_curlev_end(d->cev, &d->easy, &d->headers);
 	curl_slist_free_all(d->rcpt);
-	d->headers = d->rcpt = NULL;
+	d->rcpt = NULL;
 	explicit_bzero(d->payload, sizeof(d->payload));
 }
 

@@ -197,6 +197,35 @@ void gw_curlev_remove(struct gw_curlev *m, CURL *e)
 	free(x);
 }
 
+CURL *gw_curlev_easy(const char *url, const char *protocols, long connect_ms, long total_ms, char *errbuf,
+		     const char *ca_file)
+{
+	CURL *e = curl_easy_init();
+	if (!e)
+		return NULL;
+	errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	if (ca_file[0])
+		curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
+	return e;
+}
+
+void gw_curlev_end(struct gw_curlev *m, CURL **e, struct curl_slist **headers)
+{
+	if (*e) {
+		gw_curlev_remove(m, *e); /* nothing when it ended */
+		curl_easy_cleanup(*e);
+		*e = NULL;
+	}
+	curl_slist_free_all(*headers);
+	*headers = NULL;
+}
+
 int gw_curlev_running(const struct gw_curlev *m)
 {
 	return m ? m->running : 0;

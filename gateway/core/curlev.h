@@ -38,6 +38,16 @@ void gw_curlev_free(struct gw_curlev *m);
 bool gw_curlev_add(struct gw_curlev *m, CURL *e, gw_curlev_done done, void *arg);
 /* Abandon transfer e (no callback): off the multi handle, e the caller's. */
 void gw_curlev_remove(struct gw_curlev *m, CURL *e);
+/* An easy handle with what every transfer of bmsgw sets: url, the
+ * protocols it may speak (libcurl's list: "http,https"), no signals, the
+ * connect and whole-transfer timeouts (ms), libcurl's words of a failure
+ * into errbuf (CURL_ERROR_SIZE bytes, emptied), the CAs of ca_file (""
+ * the system's).  NULL when out of memory. */
+CURL *gw_curlev_easy(const char *url, const char *protocols, long connect_ms, long total_ms, char *errbuf,
+		     const char *ca_file);
+/* A transfer's end: *e off the multi handle (nothing when it ended),
+ * cleaned up and NULL; its header list *headers freed and NULL. */
+void gw_curlev_end(struct gw_curlev *m, CURL **e, struct curl_slist **headers);
 /* Transfers under way. */
 int gw_curlev_running(const struct gw_curlev *m);
 

@@ -112,26 +112,18 @@ static CURL *transfer(struct ix_push *x)
 {
 	if (!build_body(x) || !add_headers(x))
 		return NULL;
-	CURL *e = curl_easy_init();
+	long ms = (long)(x->cfg.timeout * 1000);
+	CURL *e = gw_curlev_easy(x->url, "http,https", ms < 10000 ? ms : 10000L, ms, x->errbuf, x->cfg.ca_file);
 	if (!e)
 		return NULL;
-	x->errbuf[0] = x->answer[0] = '\0';
+	x->answer[0] = '\0';
 	x->answer_len = 0;
-	long ms = (long)(x->cfg.timeout * 1000);
-	curl_easy_setopt(e, CURLOPT_URL, x->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(x->body));
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	if (x->cfg.ca_file[0])
-		curl_easy_setopt(e, CURLOPT_CAINFO, x->cfg.ca_file);
 	if (x->cfg.version == 1 && x->cfg.username[0]) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, x->cfg.username);
@@ -142,13 +134,7 @@ static CURL *transfer(struct ix_push *x)
 
 static void end_transfer(struct ix_push *x)
 {
-	if (x->easy) {
-		gw_curlev_remove(x->cev, x->easy); /* nothing when it ended */
-		curl_easy_cleanup(x->easy);
-		x->easy = NULL;
-	}
-	curl_slist_free_all(x->headers);
-	x->headers = NULL;
+	gw_curlev_end(x->cev, &x->easy, &x->headers);
 	x->inflight = 0;
 }
 
