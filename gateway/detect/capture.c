@@ -30,6 +30,7 @@
 #include "../wire/can.h"
 #include "../wire/wire.h"
 #include "holders.h"
+#include "portlink.h"
 #include "sniff.h"
 
 struct cap {
@@ -392,18 +393,12 @@ static int setup(struct cap *c)
 	if (open_output(c) < 0)
 		return -1;
 	c->env = (struct gw_link_env){ .loop = c->loop };
-	if (c->port.is_tcp && !(c->env.resolver = gw_resolver_new(c->loop))) {
-		say(c, "cannot start the name resolver: %s", strerror(errno));
-		return -1;
-	}
-	struct gw_line line = { c->baud, 'N', 1 };
-	c->link = gw_link_new_port(&c->env, c->o->port, c->port.is_tcp ? c->port.tcp_host : NULL, c->port.tcp_port,
-				   &line);
+	struct gw_resolver *made; /* in c->env, freed at the end */
+	c->link = gw_det_port_link(&c->env, c->o->port, &c->port, c->baud, &cap_owner, c, &made, why, sizeof(why));
 	if (!c->link) {
-		say(c, "out of memory");
+		say(c, "%s", why);
 		return -1;
 	}
-	gw_link_set_owner(c->link, &cap_owner, c);
 	return 0;
 }
 

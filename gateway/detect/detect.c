@@ -17,6 +17,7 @@
 #include "../wire/can.h"
 #include "detect_int.h"
 #include "holders.h"
+#include "portlink.h"
 
 /* ---- the link's owner ---- */
 
@@ -167,20 +168,15 @@ static int parse_port(struct det *d)
 static int open_link(struct det *d, struct gw_link_env *env)
 {
 	d->env = *env;
-	if (d->port.is_tcp && !d->env.resolver && !(d->env.resolver = d->own_resolver = gw_resolver_new(d->loop))) {
-		gw_det_say(d, "cannot start the name resolver: %s", strerror(errno));
-		return -1;
-	}
 	d->nlisten = gw_plan_listen(&d->po, d->lbauds);
 	d->baud = d->lbauds[0] ? d->lbauds[0] : 9600;
-	struct gw_line line = { d->baud, 'N', 1 };
-	d->link = gw_link_new_port(&d->env, d->o->port, d->port.is_tcp ? d->port.tcp_host : NULL, d->port.tcp_port,
-				   &line);
+	char why[160];
+	d->link = gw_det_port_link(&d->env, d->o->port, &d->port, d->baud, &det_owner, d, &d->own_resolver, why,
+				   sizeof(why));
 	if (!d->link) {
-		gw_det_say(d, "out of memory");
+		gw_det_say(d, "%s", why);
 		return -1;
 	}
-	gw_link_set_owner(d->link, &det_owner, d);
 	return 0;
 }
 

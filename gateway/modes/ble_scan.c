@@ -54,14 +54,11 @@ int gw_mode_ble_scan(const struct gw_cli *o, const struct conf *conf)
 		free(c);
 		return 1;
 	}
-	gw_log_threshold = o->verbose ? GW_LOG_DEBUG : GW_LOG_WARN;
-	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+	struct ev_loop *loop = gw_mode_loop(o->verbose ? GW_LOG_DEBUG : GW_LOG_WARN);
 	if (!loop) {
-		fprintf(stderr, "bmsgw: cannot initialise libev\n");
 		free(c);
 		return 1;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	int rc = px ? gw_proxy_scan(loop, px, o->scan_seconds, stdout) : scan_local(loop, adapter, o->scan_seconds);
 	ev_loop_destroy(loop);
 	free(c);

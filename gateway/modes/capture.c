@@ -60,13 +60,9 @@ int gw_mode_capture(const struct gw_cli *o, const struct conf *conf)
 	struct gw_capture_opts c;
 	if (gw_mode_capture_args(o, &c) >= 0)
 		return 2;
-	gw_log_threshold = GW_LOG_ERROR; /* the capture says what happens itself */
-	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
-	if (!loop) {
-		fprintf(stderr, "bmsgw: cannot initialise libev\n");
+	struct ev_loop *loop = gw_mode_loop(GW_LOG_ERROR); /* the capture says what happens itself */
+	if (!loop)
 		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
 	int rc = gw_capture(loop, &c, stderr);
 	ev_loop_destroy(loop);
 	return rc;

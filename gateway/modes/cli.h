@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../../conf/conf.h"
 #include "../detect/capture.h"
 #include "../detect/detect.h"
 
@@ -58,5 +59,11 @@ int gw_mode_hash_password(const struct gw_cli *o, const struct conf *conf);
 int gw_mode_history_csv(const struct gw_cli *o, const struct conf *conf);
 int gw_mode_ha_yaml(const struct gw_cli *o, const struct conf *conf);
 int gw_mode_check(const struct gw_cli *o, const struct conf *conf);
+
+/* modeloop.c: the loop of a tool mode that runs one: the log at level
+ * (a mode that says what happens itself: errors only), libev's default
+ * loop, SIGPIPE ignored.  NULL, said, when libev cannot start. */
+struct ev_loop;
+struct ev_loop *gw_mode_loop(enum conf_log_level level);
 
 #endif

@@ -60,13 +60,9 @@ int gw_mode_detect(const struct gw_cli *o, const struct conf *conf)
 	struct gw_detect_opts d;
 	if (gw_mode_detect_args(o, &d) >= 0)
 		return 2;
-	gw_log_threshold = GW_LOG_ERROR; /* the detector says what happens itself */
-	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
-	if (!loop) {
-		fprintf(stderr, "bmsgw: cannot initialise libev\n");
+	struct ev_loop *loop = gw_mode_loop(GW_LOG_ERROR); /* the detector says what happens itself */
+	if (!loop)
 		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
 	int rc = gw_detect(loop, &d, stdout, stderr);
 	ev_loop_destroy(loop);
 	return rc;
