@@ -90,10 +90,7 @@ BMS_MB_IO_FUNCS(bk, bk_proto)
 /* Every read done, a voltage above 0 (no cells are sent). */
 static int bk_finish(struct bms_poll *poll)
 {
-	const struct bms_snapshot *s = &poll->snap;
-	if (bms_mb_current(&bk_proto, poll) < bk_proto.nblocks || poll->step < 0)
-		return BMS_E_INVALID;
-	return (s->present & BMS_HAS_VOLTAGE) && s->voltage > 0.0f ? BMS_OK : BMS_E_INVALID;
+	return bms_mb_finish_voltage(&bk_proto, poll);
 }
 
 #define BK_UUID(x) "00002760-08c2-11e1-9073-0e8ac72e" x

@@ -70,6 +70,14 @@ int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll)
 	return n;
 }
 
+int bms_mb_finish_voltage(const struct bms_mb_proto *pr, const struct bms_poll *poll)
+{
+	const struct bms_snapshot *s = &poll->snap;
+	if (bms_mb_current(pr, poll) < pr->nblocks || poll->step < 0)
+		return BMS_E_INVALID;
+	return (s->present & BMS_HAS_VOLTAGE) && s->voltage > 0.0f ? BMS_OK : BMS_E_INVALID;
+}
+
 int bms_mb_next_request(const struct bms_mb_proto *pr, struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	if ((!pr->ble && (poll->address < pr->min_address || poll->address > pr->max_address)) || poll->step < 0)

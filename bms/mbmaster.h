@@ -159,6 +159,11 @@ int bms_mb_hear(const struct bms_mb_proto *pr, struct bms_poll *poll, const uint
 
 /* The block the poll is at (pr->nblocks when it is complete). */
 int bms_mb_current(const struct bms_mb_proto *pr, const struct bms_poll *poll);
+/* The finish() of a protocol whose samples have no cells (Bluetooth LE
+ * packs such as buknuwo, pylon-rt): every block read (a block not due
+ * counts as read) and a voltage above 0 (all-zero answers are not data).
+ * BMS_OK or BMS_E_INVALID. */
+int bms_mb_finish_voltage(const struct bms_mb_proto *pr, const struct bms_poll *poll);
 
 /* Static wrappers <pfx>_next_request, _scan, _handle, _timeout around the
  * functions above for the protocol table `proto` (BMS_MB_IO_FUNCS; its

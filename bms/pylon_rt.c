@@ -86,10 +86,7 @@ BMS_MB_IO_FUNCS(pr, pr_proto)
  * voltage above 0 (all-zero answers are not data); no cells to ask for. */
 static int pr_finish(struct bms_poll *poll)
 {
-	const struct bms_snapshot *s = &poll->snap;
-	if (bms_mb_current(&pr_proto, poll) < pr_proto.nblocks || poll->step < 0)
-		return BMS_E_INVALID;
-	return (s->present & BMS_HAS_VOLTAGE) && s->voltage > 0.0f ? BMS_OK : BMS_E_INVALID;
+	return bms_mb_finish_voltage(&pr_proto, poll);
 }
 
 #define PR_UUID(x) "00010203-0405-0607-0809-0a0b0c0d" x
