@@ -224,7 +224,7 @@ $(B)/tests/tools/bench_decode.o: $(B)/gen/bench_cases.h
 
 $(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/limits.o $(B)/gateway/engine/bank_limits.o \
 		$(B)/gateway/engine/settings.o $(B)/gateway/engine/strings.o $(B)/gateway/engine/string_limits.o \
-		$(B)/bms/bms.o
+		$(B)/gateway/engine/cellext.o $(B)/bms/bms.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/engine/soc.o $(B)/gateway/engine/soc_curve.o \
