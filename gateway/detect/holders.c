@@ -77,7 +77,8 @@ static bool seen(const struct gw_holder *h, int n, pid_t pid)
 static long pts_index(dev_t rdev)
 {
 	unsigned ma = major(rdev);
-	return ma >= PTS_MAJOR && ma < PTS_MAJOR + PTS_MAJORS ? (long)(ma - PTS_MAJOR) * 256 + minor(rdev) : -1;
+	/* minor() is unsigned: a long as wide as it (32 bits) made the sum unsigned */
+	return ma >= PTS_MAJOR && ma < PTS_MAJOR + PTS_MAJORS ? (long)(ma - PTS_MAJOR) * 256 + (long)minor(rdev) : -1;
 }
 
 /* Is descriptor fd of pid a pty master of index idx (fdinfo "tty-index:")? */
