@@ -113,8 +113,9 @@ static bool rv_dc1(const struct inv_battery *b, struct gw_can_frame *f)
 		r.voltage = (uint16_t)inv_scale(b->voltage, RVC_VOLT_PER, INV_NEAR, 0, RVC_MAX16);
 	if (rv_meas(b, INV_HAS_CURRENT, b->current)) {
 		double out = -(double)b->current; /* + = discharging on the wire */
-		r.current = (uint32_t)(inv_scale(out, RVC_AMP32_PER, INV_NEAR, -RVC_AMP32_ZERO, RVC_AMP32_ZERO) +
-				       RVC_AMP32_ZERO);
+		/* in 64 bits: up to 2 x 2 000 000 000, more than a 32-bit long holds */
+		r.current = (uint32_t)((int64_t)RVC_AMP32_ZERO +
+				       inv_scale(out, RVC_AMP32_PER, INV_NEAR, -RVC_AMP32_ZERO, RVC_AMP32_ZERO));
 	}
 	return rv_frame(RVC_DC1, &r, f);
 }
