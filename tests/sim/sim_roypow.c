@@ -57,9 +57,12 @@ static long rp_ca(const struct sim_pack *p)
 	return clampl(lround(fabs(p->current) * 100.0), 0, 0xFFFF);
 }
 
-static long rp_mah(double ah)
+/* mAh, a u32 field: in 64 bits, where a 32-bit long's bound 0xFFFFFFFF
+ * would be -1 (and every pack 4.29e6 Ah) */
+static int64_t rp_mah(double ah)
 {
-	return clampl(lround(ah * 1000.0), 0, 0xFFFFFFFF);
+	double mah = round(ah * 1000.0);
+	return mah < 0 ? 0 : mah > 0xFFFFFFFF ? 0xFFFFFFFF : (int64_t)mah;
 }
 
 static int rp_temp(const struct sim_pack *p, int i)
@@ -133,7 +136,7 @@ static void rp_status(const struct sim_pack *p, struct sim_reply *reply)
 	rp_add(p, reply, 0x03, d, sizeof d);
 }
 
-static void rp_tag32(uint8_t *d, int tag, unsigned long v)
+static void rp_tag32(uint8_t *d, int tag, uint32_t v)
 {
 	/* tag hi_hi hi_lo  tag+1 lo_hi lo_lo, at frame offset 2 + 3 tag */
 	uint8_t *t = d + 3 * tag - 4;
@@ -153,9 +156,9 @@ static void rp_pack(const struct sim_pack *p, struct sim_reply *reply)
 	d[2] = 2;
 	d[3] = (uint8_t)(p->cycles >> 8);
 	d[4] = (uint8_t)p->cycles;
-	rp_tag32(d, 3, (unsigned long)rp_mah(p->capacity_ah));
-	rp_tag32(d, 5, (unsigned long)rp_mah(p->capacity_ah));
-	rp_tag32(d, 7, (unsigned long)rp_mah(p->capacity_ah * p->soc / 100.0));
+	rp_tag32(d, 3, (uint32_t)rp_mah(p->capacity_ah));
+	rp_tag32(d, 5, (uint32_t)rp_mah(p->capacity_ah));
+	rp_tag32(d, 7, (uint32_t)rp_mah(p->capacity_ah * p->soc / 100.0));
 	d[23] = 9;
 	d[24] = 0xFF; /* no time left given */
 	d[25] = 0xFF;

@@ -121,7 +121,7 @@ static enum sim_resp rv_emit(struct sim_pack *p, struct sim_reply *reply)
 		rv_junk(p, reply);
 	rv_head(d, 1);
 	put16(d + 2, lround(v.voltage * 20.0));
-	put32(d + 4, (unsigned long)(2000000000L - lround(v.current * 1000.0)));
+	put32(d + 4, (unsigned long)(2000000000LL - llround(v.current * 1000.0))); /* to 4e9: 64 bits */
 	sim_slcan_line(reply, 'T', rv_id(0x1FFFD, p->address), d, 8);
 	rv_head(d, 1);
 	put16(d + 2, clampl(lround((p->temp_c[0] + 273.0) * 32.0), 0, 0xFAFF));

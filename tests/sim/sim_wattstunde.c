@@ -44,9 +44,17 @@ static void be(uint8_t *b, unsigned long v, int n)
 		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
+/* mAh rounded into 0..4e9, in a double where a 32-bit long would wrap */
+static uint32_t ws_mah(double mah)
+{
+	mah = round(mah);
+	return mah < 0 ? 0 : mah > 4e9 ? 4000000000u : (uint32_t)mah;
+}
+
 struct ws_raw {
 	int ncells;
-	long mv[WS_CELLS], volt_mv, ma, soc, cap_mah, rem_mah;
+	long mv[WS_CELLS], volt_mv, ma, soc;
+	uint32_t cap_mah, rem_mah; /* u32 fields, to 4e9 mAh: more than a 32-bit long */
 };
 
 static void ws_quantise(const struct sim_pack *p, struct ws_raw *r)
@@ -60,8 +68,8 @@ static void ws_quantise(const struct sim_pack *p, struct ws_raw *r)
 	r->volt_mv = clampl(r->volt_mv, 1, 65535);
 	r->ma = clampl(lround(p->current * 1000.0), -32767, 32767);
 	r->soc = clampl(lround(p->soc), 0, 100);
-	r->cap_mah = clampl(lround(p->capacity_ah * 1000.0), 0, 4000000000L);
-	r->rem_mah = clampl(lround(p->capacity_ah * p->soc * 10.0), 0, 4000000000L);
+	r->cap_mah = ws_mah(p->capacity_ah * 1000.0);
+	r->rem_mah = ws_mah(p->capacity_ah * p->soc * 10.0);
 }
 
 static void ws_decoded(const struct sim_pack *p, uint8_t *d)
@@ -82,8 +90,8 @@ static void ws_decoded(const struct sim_pack *p, uint8_t *d)
 	be(d + 62, (unsigned long)r.volt_mv, 2);
 	be(d + 67, p->cycles & 0xFFFF, 2);
 	d[69] = (uint8_t)r.soc;
-	be(d + 70, (unsigned long)r.cap_mah, 4);
-	be(d + 74, (unsigned long)r.rem_mah, 4);
+	be(d + 70, r.cap_mah, 4);
+	be(d + 74, r.rem_mah, 4);
 }
 
 static void ws_view(const struct sim_pack *p, struct sim_view *v)
