@@ -256,6 +256,10 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/bmsgw.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
 
+# the simulator's responders, without its main (sim.c), in their unit test
+$(B)/tests/test_sim_view: $(B)/tests/unit/test_sim_view.o $(filter-out %/sim.o,$(SIM_OBJ)) $(B)/bmsgw.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(B)/bmsgw.a -Wl,--end-group $(PKG_LIBS)
+
 unit: $(UNIT_BIN)
 
 # the objects of bmsgw (those of the build without libsystemd come from here)

@@ -150,16 +150,6 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-int sim_reply_add(struct sim_reply *r, const uint8_t *frame, size_t n)
-{
-	if (r->nframes >= SIM_REPLY_FRAMES || r->len + n > SIM_REPLY_MAX)
-		return -1;
-	memcpy(r->buf + r->len, frame, n);
-	r->len += n;
-	r->frame_end[r->nframes++] = r->len;
-	return 0;
-}
-
 /* ---- command line -------------------------------------------------------- */
 
 static void usage(FILE *f)
