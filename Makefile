@@ -27,6 +27,31 @@
 # the one version: --version, the log, the Debian package
 VERSION := 0.1.0
 CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+# ---- another architecture: ARCH=arm64 or armhf (Debian's names) builds
+# with Debian's cross compiler TRIPLET-gcc and the target's -dev packages
+# (multiarch: TRIPLET-pkg-config finds them) into build/ARCH (build/ARCH/san
+# with SANITIZE=1).  conf/container/cross-setup.sh installs them; where they
+# are not here, `make deb ARCH=` and `make test-cross ARCH=` run in the image
+# of its stage (BUILDER=podman, below).
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+ARCH    ?= $(HOST_ARCH)
+ifneq ($(ARCH),$(HOST_ARCH))
+TRIPLET := $(shell dpkg-architecture -a$(ARCH) -qDEB_HOST_GNU_TYPE 2>/dev/null)
+ifeq ($(TRIPLET),)
+$(error ARCH=$(ARCH): dpkg-architecture knows no such architecture (arm64, armhf, amd64; dpkg-dev))
+endif
+ifeq ($(origin CC),default)
+CC      := $(TRIPLET)-gcc
+endif
+ifeq ($(origin PKG_CONFIG),file)
+PKG_CONFIG := $(TRIPLET)-pkg-config
+endif
+BROOT   := build/$(ARCH)
+else
+BROOT   := build
+endif
 PKGS    := libmodbus libserialport inih libcares libmosquitto openssl sqlite3 libmicrohttpd gnutls \
            libprotobuf-c libcurl jansson
 DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-dev libev-dev \
@@ -47,7 +72,7 @@ DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-d
 ifeq ($(NOSYSTEMD),1)
 SYSTEMD := 0
 endif
-SYSTEMD ?= $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1 || echo 0)
+SYSTEMD ?= $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1 || echo 0)
 ifeq ($(SYSTEMD),1)
 PKGS    += libsystemd
 CSTD_EXTRA := -DHAVE_SYSTEMD
@@ -67,10 +92,10 @@ SAN_CHECKS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 # the test builds (sanitizers, fuzz targets) link with LLVM's lld where it is
 # installed (make deps installs it): their 250 links take 13 s of CPU with it,
 # 60 s with the system's ld; bmsgw itself and the package keep the system's
-TEST_LD := $(if $(shell command -v ld.lld 2>/dev/null),-fuse-ld=lld)
+TEST_LD := $(if $(and $(filter $(HOST_ARCH),$(ARCH)),$(shell command -v ld.lld 2>/dev/null)),-fuse-ld=lld)
 
 ifeq ($(SANITIZE),1)
-B       := build/san
+B       := $(BROOT)/san
 SANFLAGS := $(SAN_CHECKS)
 # not position-independent: the loader relocates none of the binary's own
 # pointers (200,000 of them in bmsgw with the sanitizers' tables), which
@@ -86,12 +111,12 @@ else ifeq ($(NOSYSTEMD),1)
 B       := build/nosystemd
 SANFLAGS :=
 else
-B       := build
+B       := $(BROOT)
 SANFLAGS :=
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm -pthread
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lev -lm -pthread
 
 # Debian's hardening flags (dpkg-buildflags), but not under the sanitizers
 ifneq ($(SANITIZE),1)
@@ -441,7 +466,7 @@ mandir  ?= $(PREFIX)/share/man
 docdir  ?= $(PREFIX)/share/doc/bmsgw
 ifeq ($(PREFIX),/usr)
 sysconfdir ?= /etc
-unitdir ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+unitdir ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 else
 sysconfdir ?= $(PREFIX)/etc
 unitdir ?= $(PREFIX)/lib/systemd/system

@@ -1,11 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# conf/container/runtime-packages.sh BINARY - the Debian packages of the
-# shared libraries BINARY links, one a line, as dpkg-shlibdeps finds them
-# (the build stage of the Containerfile: its runtime stage installs them,
-# whatever the architecture).
+# conf/container/runtime-packages.sh BINARY [ARCH] - the Debian packages of
+# the shared libraries BINARY links, one a line, as dpkg-shlibdeps finds
+# them (the build stage of the Containerfile: its runtime stage installs
+# them, whatever the architecture).  ARCH: the Debian architecture BINARY
+# is built for where it is not this machine's (a cross build: the
+# target's libraries, multiarch).
 set -eu
 bin=$(realpath "$1")
+if [ -n "${2:-}" ]; then eval "$(dpkg-architecture -a"$2" -s 2>/dev/null)"; fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/debian"

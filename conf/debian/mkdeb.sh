@@ -4,20 +4,30 @@
 #   make install DESTDIR=STAGE PREFIX=/usr sysconfdir=/etc
 # into OUTDIR/bmsgw_VERSION_ARCH.deb with dpkg-deb, offline, doing what
 # debhelper would (dh_strip, dh_compress, dh_installdocs, dh_shlibdeps,
-# dh_md5sums, dh_gencontrol).
-#   mkdeb.sh VERSION STAGE OUTDIR
+# dh_md5sums, dh_gencontrol).  ARCH: the Debian architecture the staging's
+# binary is built for (a cross build: its Depends are the target's
+# libraries, multiarch; its --version runs under qemu-user), this machine's
+# by default.
+#   mkdeb.sh VERSION STAGE OUTDIR [ARCH]
 set -eu
-version=$1 stage=$(realpath "$2") out=$3
+version=$1 stage=$(realpath "$2") out=$3 arch=${4:-$(dpkg --print-architecture)}
 here=$(realpath "$(dirname "$0")")
 work=$(dirname "$stage")
 die() { echo "make deb: $*" >&2; exit 1; }
+# DEB_HOST_ARCH and the rest for dpkg-shlibdeps and dpkg-gencontrol
+eval "$(dpkg-architecture -a"$arch" -s 2>/dev/null)"
+[ "$DEB_HOST_ARCH" = "$arch" ] || die "dpkg-architecture knows no architecture $arch"
+strip=strip
+[ "$arch" = "$(dpkg --print-architecture)" ] || strip=$DEB_HOST_GNU_TYPE-strip
 
 bin=$stage/usr/bin/bmsgw
 doc=$stage/usr/share/doc/bmsgw
 [ -x "$bin" ] || die "no $bin: stage it with make install DESTDIR=$stage PREFIX=/usr sysconfdir=/etc"
 
 # one version: the Makefile's; the binary and the changelog must agree
-[ "$("$bin" --version)" = "bmsgw $version" ] || die "$bin --version is not bmsgw $version"
+[ "$("$bin" --version)" = "bmsgw $version" ] ||
+	die "$bin --version is not bmsgw $version$([ "$DEB_HOST_ARCH" = "$DEB_BUILD_ARCH" ] ||
+		echo " (an $arch binary: it runs under qemu-user, binfmt_misc)")"
 cl=$(dpkg-parsechangelog -l "$here/changelog" -S Version)
 [ "$cl" = "$version" ] || die "conf/debian/changelog starts at $cl, the Makefile's VERSION is $version: add an entry"
 # the unit is Type=notify with a watchdog: a build without sd_notify would never start
@@ -25,7 +35,7 @@ readelf -d "$bin" | grep -q 'NEEDED.*libsystemd' ||
 	die "$bin is built without libsystemd (Type=notify needs it): make deps; make clean; make deb"
 
 # no debug symbols in the package (dh_strip)
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$bin"
+"$strip" --strip-unneeded --remove-section=.comment --remove-section=.note "$bin"
 # policy 12.3: man pages and documentation over 4 kB gzipped; examples as they are
 gzip -9n "$stage"/usr/share/man/man*/*
 find "$doc" -maxdepth 1 -type f -size +4k -exec gzip -9n {} +
@@ -59,5 +69,5 @@ cp "$here/control" "$here/changelog" "$src/debian/"
 
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(dpkg-parsechangelog -l "$here/changelog" -S Timestamp)}
 export SOURCE_DATE_EPOCH
-deb=$out/bmsgw_${version}_$(dpkg --print-architecture).deb
+deb=$out/bmsgw_${version}_$arch.deb
 dpkg-deb --root-owner-group --build "$stage" "$deb"
