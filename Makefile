@@ -527,29 +527,55 @@ uninstall:
 # --pedantic -I leaves one note: package-supports-alternative-init-but-no-init.d-script
 # (the package is for systemd; without it run bmsgw from any supervisor)
 deb:
-	rm -rf build/deb
-	$(MAKE) SANITIZE=0 NOSYSTEMD=0 install DESTDIR=$(CURDIR)/build/deb/root PREFIX=/usr sysconfdir=/etc
-	sh conf/debian/mkdeb.sh $(VERSION) build/deb/root build
+	rm -rf $(BROOT)/deb
+	$(MAKE) SANITIZE=0 NOSYSTEMD=0 install DESTDIR=$(CURDIR)/$(BROOT)/deb/root PREFIX=/usr sysconfdir=/etc
+	sh conf/debian/mkdeb.sh $(VERSION) $(BROOT)/deb/root build $(ARCH)
 
-# ---- the container image (Containerfile) and the Home Assistant add-on
+# ---- the container images (Containerfile) and the Home Assistant add-on's
 # (ha-addon/): podman (--format docker: it keeps HEALTHCHECK only so), else
-# docker.  BUILD_FROM=IMAGE builds on another base; PLATFORM=linux/arm64
-# (or linux/arm/v7) for another architecture (qemu-user-static).
+# docker.  PLATFORM=linux/arm64, linux/arm/v7 or linux/amd64 (ARCH's, this
+# machine's by default): compiled here by Debian's cross compiler, the
+# runtime stage on the target's base BUILD_FROM (BUILD_FROM_arm64 ... for
+# `make release`; ha-addon/build.yaml's by default) under qemu-user
+# (binfmt_misc: qemu-user-static).  BUILDER_FROM is this machine's Debian
+# (debian:bookworm-slim by default); PULL=never builds from local images.
+# The image is bmsgw:$(VERSION) (and :latest) for this machine's
+# architecture, bmsgw:$(VERSION)-ARCH for another; the add-on's is named as
+# ha-addon/config.yaml's `image:` says, the Supervisor's {arch} in it.
 ENGINE   ?= $(if $(shell command -v podman 2>/dev/null),podman,docker)
-IMG_ARGS  = $(if $(filter podman,$(ENGINE)),--format docker) $(if $(BUILD_FROM),--build-arg BUILD_FROM=$(BUILD_FROM)) \
-	$(if $(PLATFORM),--platform $(PLATFORM))
+ARCHS    := amd64 arm64 armhf
+# an architecture's platform, Home Assistant's name of it; a platform's architecture
+plat_of   = $(if $(filter arm64,$1),linux/arm64,$(if $(filter armhf,$1),linux/arm/v7,linux/amd64))
+hass_of   = $(if $(filter arm64,$1),aarch64,$(if $(filter armhf,$1),armv7,amd64))
+arch_of   = $(if $(filter linux/arm64%,$1),arm64,$(if $(filter linux/arm/v7 linux/arm,$1),armhf,amd64))
+PLATFORM ?= $(call plat_of,$(ARCH))
+IMG_ARCH  = $(call arch_of,$(PLATFORM))
+BUILD_FROM ?= $(or $(BUILD_FROM_$(IMG_ARCH)),$(shell sed -n 's/^  $(call hass_of,$(IMG_ARCH)): *//p' ha-addon/build.yaml))
+IMAGE_TAG = bmsgw:$(VERSION)$(if $(filter $(HOST_ARCH),$(IMG_ARCH)),,-$(IMG_ARCH))
+ADDON_REPO = $(subst {arch},$(call hass_of,$(IMG_ARCH)),$(shell sed -n 's/^image: *//p' ha-addon/config.yaml))
+IMG_ARGS  = $(if $(filter podman,$(ENGINE)),--format docker) --platform $(PLATFORM) \
+	--build-arg BUILDPLATFORM=$(call plat_of,$(HOST_ARCH)) --build-arg BUILD_FROM=$(BUILD_FROM) \
+	$(if $(BUILDER_FROM),--build-arg BUILDER_FROM=$(BUILDER_FROM)) $(if $(PULL),--pull=$(PULL))
 .PHONY: image addon-image test-image
 image:
-	$(ENGINE) build $(IMG_ARGS) -t bmsgw:$(VERSION) -t bmsgw:latest -f Containerfile .
+	$(ENGINE) build $(IMG_ARGS) --target image -t $(IMAGE_TAG) \
+		$(if $(filter $(HOST_ARCH),$(IMG_ARCH)),-t bmsgw:latest) -f Containerfile .
 
-addon-image: image
-	$(ENGINE) build $(IMG_ARGS) --build-arg BMSGW_IMAGE=bmsgw:$(VERSION) -t bmsgw-addon:$(VERSION) ha-addon
+addon-image:
+	$(ENGINE) build $(IMG_ARGS) --target addon --build-arg VERSION=$(VERSION) \
+		--build-arg HASS_ARCH=$(call hass_of,$(IMG_ARCH)) -t $(ADDON_REPO):$(VERSION) -f Containerfile .
 
-# the base (tests/tools/testbase.sh, kept in podman's store), the image and
-# the add-on built and run; only the images' layers stay (the suite's step
-# integration test_image is the same script)
+# the image's name for PLATFORM (the release workflow's)
+.PHONY: print-image-tag
+print-image-tag:
+	@echo $(IMAGE_TAG)
+
+# the bases (tests/tools/testbase.sh, kept in podman's store), the image and
+# the add-on built for PLATFORM and run (under qemu-user for another
+# architecture); only the images' layers stay (the suite's step
+# integration test_image is the same script, for this machine's)
 test-image: all
-	BIN=$(B) /usr/bin/python3 tests/integration/test_image.py
+	PLATFORM=$(PLATFORM) BIN=$(B) /usr/bin/python3 tests/integration/test_image.py
 
 clean:
 	rm -rf build
