@@ -8,11 +8,15 @@
 # add-on's user; then it runs bmsgw as that user (bmsgw, uid 990, group
 # dialout for the serial adapters), with one capability: to bind port 502.
 #   - /config/bmsgw.ini (the add-on's configuration folder, yours) is used
-#     whole when it exists;
+#     whole when it exists, and the Setup tab may write it (group bmsgw);
 #   - else /data/bmsgw.ini is made from the options (options.jq): the
 #     packs, the page on 8099 for the ingress proxy, and [mqtt] from the
 #     Supervisor's MQTT service when it offers one (Mosquitto), with Home
-#     Assistant discovery.
+#     Assistant discovery.  At the first start it is that; from then on
+#     it is the file bmsgw left (the page's Setup tab rewrites it) with the
+#     changes of the options since the last start merged in (merge.awk:
+#     the keys they changed, the packs they added or removed), so that what
+#     the Setup tab applied is still in use after a restart.
 # Its own messages go to the log (standard output, as bmsgw's) with the
 # prefix "bmsgw add-on:".
 set -eu
@@ -20,6 +24,10 @@ exec 2>&1 # the log on standard output: this script's and bmsgw's
 OPTIONS=/data/options.json
 USER_INI=/config/bmsgw.ini
 INI=/data/bmsgw.ini
+LAST=/data/bmsgw.ini.options # the .ini made from the options at the last start
+# the add-on's own keys, the options' whatever the Setup tab wrote: its
+# ports (502 published, 8099 the ingress proxy's) and the ingress
+PINNED="gateway listen,http listen,http ingress,http clients"
 SUPERVISOR=http://supervisor
 
 say() { echo "bmsgw add-on: $*" >&2; }
@@ -49,8 +57,31 @@ mqtt_service() {
 	fi
 }
 
+# $INI from the options' .ini NEW: NEW itself at the first start, else
+# NEW's changes since $LAST merged into $INI (without $LAST, $INI is taken
+# for the last one made: an earlier add-on made it at every start)
+from_options() { # new
+	if [ ! -f "$INI" ]; then
+		cp "$1" "$LAST"
+		mv "$1" "$INI"
+		return
+	fi
+	[ -f "$LAST" ] || cp "$INI" "$LAST"
+	awk -v pin="$PINNED" -f /usr/lib/bmsgw/merge.awk "$LAST" "$1" "$INI" >"$INI.merged" 2>"$INI.merge-log" ||
+		die "cannot merge the options into $INI"
+	while IFS= read -r line; do say "$line"; done <"$INI.merge-log"
+	rm -f "$INI.merge-log"
+	chown bmsgw:bmsgw "$INI.merged"
+	mv "$1" "$LAST"
+	if cmp -s "$INI.merged" "$INI"; then rm -f "$INI.merged"; else mv "$INI.merged" "$INI"; fi
+}
+
 if [ -f "$USER_INI" ]; then
 	say "using $USER_INI (yours, whole: the add-on's options are not used)"
+	# the Setup tab writes it as bmsgw does on a host (group bmsgw): the
+	# file, its backups and secret files beside it in /config
+	chgrp bmsgw /config "$USER_INI" && chmod g+w /config "$USER_INI" ||
+		say "cannot let the Setup tab write $USER_INI: its changes are not applied"
 	ini=$USER_INI
 else
 	[ -r "$OPTIONS" ] || die "no $OPTIONS: the Supervisor writes it"
@@ -64,9 +95,11 @@ else
 		chown bmsgw:bmsgw /data/mqtt-password
 	fi
 	chown bmsgw:bmsgw "$INI.new"
-	mv "$INI.new" "$INI"
+	first=$([ -f "$INI" ] || echo 1)
+	from_options "$INI.new"
 	host=$(printf '%s' "$mqtt" | jq -r '.host // empty')
-	say "made $INI from the options${host:+, MQTT at $host with discovery}"
+	if [ -n "$first" ]; then say "made $INI from the options${host:+, MQTT at $host with discovery}"
+	else say "using $INI (the Setup tab's changes kept) with the options merged in${host:+, MQTT at $host with discovery}"; fi
 	ini=$INI
 fi
 # the user's, with one capability left, as the systemd unit: Modbus TCP's

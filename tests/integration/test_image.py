@@ -33,7 +33,12 @@ architecture, under qemu-user; the suite's is this machine's.
   user's, a name the add-on cannot know); X-Ingress-Path from another
   address refused (403 from an allowed address, closed from another
   add-on's), and that name without it 421;
-- a whole bmsgw.ini in /config used instead of the options.
+- a pack added in the Setup tab through ingress is still polled after the
+  add-on's restart, beside the options' pack; an option changed then
+  (another pack's address, the log level) is merged in, the Setup tab's
+  pack kept; a pack removed from the options goes;
+- a whole bmsgw.ini in /config used instead of the options, which the
+  Setup tab may write.
 Everything it starts or makes is removed at the end (the base and the
 build's cached layers stay: they are what makes the next run quick).
 """
@@ -375,8 +380,11 @@ def run_addon(base, builder):
 def on_hassio(ha):
     from mqtt_harness import Broker, Subscriber
     sim_port, ctl = free_port(), free_port()
+    # three packs on the simulator's bus: the options name the first (then
+    # the third), the Setup tab adds the second
     sim = Proc([os.path.join(ROOT, BIN, "bmsgw-sim"), "--protocol", "daly", "--control", "127.0.0.1:%d" % ctl,
-                "--static", "--tcp", "%s:%d" % (HASSIO_GW, sim_port), "--pack", "address=1"], "sim")
+                "--static", "--tcp", "%s:%d" % (HASSIO_GW, sim_port), "--pack", "address=1", "--pack", "address=2",
+                "--pack", "address=3"], "sim")
     wait_port(sim_port, 10, HASSIO_GW)
     mq = free_port()
     broker = Broker(users={MQTT_USER: MQTT_PASSWORD}, extra_conf=["listener %d %s" % (mq, HASSIO_GW)])
@@ -403,11 +411,58 @@ def on_hassio(ha):
         c.ok("bmsgw add-on: made /data/bmsgw.ini from the options, MQTT at %s" % HASSIO_GW in logs.stdout
              and "bmsgw %s started" % VERSION in logs.stdout,
              "its log (standard output) says where the configuration came from, then bmsgw's")
+        setup_survives(ha, data, options, sim_port)
         user_ini(ha, data)
     finally:
         sub.close()
         broker.stop()
         sim.stop()
+
+
+def restart(ha, options=None, data=None):
+    """The add-on stopped and started again, as at a reboot or an update of
+    its options (written first): its page up again."""
+    if options is not None:
+        with open(os.path.join(data, "options.json"), "w") as f:
+            json.dump(options, f)
+    r = podman("restart", "-t", "10", ADDON_NAME, timeout=120)
+    if not c.ok(r.returncode == 0, "the add-on restarted%s" % why(r)):
+        return False
+    return c.ok(wait_until(lambda: ha.curl("/api/state", [INGRESS])[0] == 200, 60, 0.5), "its page answers again")
+
+
+def setup_survives(ha, data, options, sim_port):
+    """A pack the Setup tab adds is still polled after a restart."""
+    print("== the Setup tab's changes after a restart")
+    garage = {"protocol": "daly", "port": "tcp://%s:%d" % (HASSIO_GW, sim_port), "address": "2"}
+    st, a = ha.apply(lambda secs: secs.append({"name": "pack.garage", "keys": dict(garage)}))
+    c.ok(st == 200 and a.get("applied"), "pack garage applied in the Setup tab through ingress (%s %s)" % (st, a))
+    both = ["garage", "house"]
+    c.ok(wait_until(lambda: ha.online() == both, 30, 0.5), "both packs polled (%s)" % ha.online())
+    if not restart(ha):
+        return
+    c.ok(wait_until(lambda: ha.online() == both, 30, 0.5), "after a restart both are polled (%s)" % ha.online())
+    log = podman("logs", "--since", "60s", ADDON_NAME).stdout
+    c.ok("using /data/bmsgw.ini (the Setup tab's changes kept)" in log,
+         "the log says the Setup tab's file is used, the options merged in")
+    # an option changed since: the pack's address and the log level are
+    # merged in, garage stays
+    house = dict(options["packs"][0], address=3)
+    opts = dict(options, packs=[house], log_level="debug")
+    if not restart(ha, opts, data):
+        return
+    ini = open(os.path.join(data, "bmsgw.ini")).read()
+    sect = ini.split("[pack.house]")[1].split("[")[0]
+    c.ok("address = 3" in sect and "log_level = debug" in ini and "[pack.garage]" in ini,
+         "a change of the options is merged in: house's address, the log level; garage kept")
+    log = podman("logs", "--since", "60s", ADDON_NAME).stdout
+    c.ok("[pack.house] address set from the options" in log, "the log names the option merged in")
+    c.ok(wait_until(lambda: ha.online() == both, 30, 0.5), "both packs polled (%s)" % ha.online())
+    # the options' pack removed: it goes, the Setup tab's stays
+    opts = dict(opts, packs=[dict(house, name="shed")])
+    if restart(ha, opts, data):
+        c.ok(wait_until(lambda: ha.online() == ["garage", "shed"], 30, 0.5),
+             "a pack renamed in the options replaces its old name, garage stays (%s)" % ha.online())
 
 
 def user_ini(ha, data):
@@ -420,6 +475,9 @@ def user_ini(ha, data):
     out = r.stdout + r.stderr
     c.ok("using /config/bmsgw.ini" in out and "/config/bmsgw.ini:4" in out and r.returncode != 0,
          "a bmsgw.ini in /config is used whole (its error, line 4, ends the add-on)")
+    st = os.stat(os.path.join(conf, "bmsgw.ini"))
+    c.ok(st.st_gid == 990 and st.st_mode & 0o020 and os.stat(conf).st_mode & 0o020,
+         "the Setup tab may write it and its folder (group bmsgw, g+w)")
 
 
 def check_versions():
