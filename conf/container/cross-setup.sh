@@ -32,8 +32,8 @@ else
 		case $arch in arm64) triplet=aarch64-linux-gnu ;; armhf) triplet=arm-linux-gnueabihf ;; esac
 	# gcc-TRIPLET brings its binutils (TRIPLET-strip); pkgconf:ARCH the
 	# TRIPLET-pkg-config that finds the target's .pc files; the
-	# sanitizers' libraries where the target's loader finds them
-	tools="gcc-$triplet pkgconf pkgconf:$arch libasan8:$arch libubsan1:$arch"
+	# sanitizer's library where the target's loader finds it (UBSan)
+	tools="gcc-$triplet pkgconf pkgconf:$arch libubsan1:$arch"
 	pkgs=$(for p in $dev; do printf '%s:%s ' "$p" "$arch"; done)
 fi
 apt-get update
