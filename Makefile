@@ -64,7 +64,7 @@ DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-d
             dbus-daemon python3-dbus python3-gi python3-can adduser \
             protobuf-c-compiler libprotobuf-c-dev protobuf-compiler python3-protobuf python3-cryptography \
             libcurl4-openssl-dev python3-aiosmtpd influxdb prometheus libjansson-dev \
-            podman runc debootstrap lld
+            podman runc debootstrap lld qemu-user-static binfmt-support
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
 # without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite).
 # Decided when this file is read: a target that installs packages first (demo,
@@ -299,7 +299,7 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install$$missing)" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else echo "deps: all Debian packages present"; fi
-	@$(MAKE) --no-print-directory esphome-check containers-conf test-base
+	@$(MAKE) --no-print-directory esphome-check containers-conf test-base binfmt
 
 # the base image test_image builds on (tests/tools/testbase.sh: Debian's
 # minbase by debootstrap, kept in podman's store), fetched with the other
@@ -310,6 +310,18 @@ test-base:
 	@if command -v podman >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	  if base=$$(sh tests/tools/testbase.sh); then echo "deps: the test image base $$base"; \
 	  else echo "deps: no test image base now (test_image makes it)"; fi; fi
+
+# qemu-user runs another architecture's programs (the ARM images' runtime
+# stage, make test-cross, make deb ARCH=) through the kernel's binfmt_misc,
+# which qemu-user-static registers with binfmt-support: mounted and its
+# formats enabled where the machine had not mounted it (as root; nothing
+# where it is, or cannot be)
+.PHONY: binfmt
+binfmt:
+	@if [ -d /proc/sys/fs/binfmt_misc ] && [ ! -e /proc/sys/fs/binfmt_misc/status ] && [ "$$(id -u)" = 0 ]; then \
+	  if mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null; then \
+	    update-binfmts --enable >/dev/null 2>&1; echo "deps: mounted binfmt_misc (qemu-user for other architectures)"; \
+	  else echo "deps: binfmt_misc cannot be mounted here: no qemu-user for other architectures"; fi; fi
 
 # podman's limits for every container (runc; crun refuses some machines'
 # cgroups), written only where the machine has no containers.conf of its own
