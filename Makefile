@@ -601,7 +601,7 @@ ADDON_REPO = $(subst {arch},$(call hass_of,$(IMG_ARCH)),$(shell sed -n 's/^image
 IMG_ARGS  = $(if $(filter podman,$(ENGINE)),--format docker) --platform $(PLATFORM) \
 	--build-arg BUILDPLATFORM=$(call plat_of,$(HOST_ARCH)) --build-arg BUILD_FROM=$(BUILD_FROM) \
 	$(if $(BUILDER_FROM),--build-arg BUILDER_FROM=$(BUILDER_FROM)) $(if $(PULL),--pull=$(PULL))
-.PHONY: image addon-image test-image
+.PHONY: image addon-image test-image release
 image:
 	$(ENGINE) build $(IMG_ARGS) --target image -t $(IMAGE_TAG) \
 		$(if $(filter $(HOST_ARCH),$(IMG_ARCH)),-t bmsgw:latest) -f Containerfile .
@@ -621,8 +621,30 @@ IN_CROSS  = $(ENGINE) run --rm --platform $(call plat_of,$(ARCH)) --network host
 cross-image:
 	$(ENGINE) build $(IMG_ARGS) --target cross-test -t $(CROSS_IMAGE) -f Containerfile .
 
+# ---- every artifact of a release in build/release/: for each of $(ARCHS)
+# the image and the add-on's as OCI archives (`podman load -i` gives them
+# their names: the add-on's as ha-addon/config.yaml says), the Debian
+# package (built in the cross image: a bookworm package whatever this
+# machine is), and SHA256SUMS.  .github/workflows/release.yml runs it on a
+# version tag and pushes the images.
+RELEASE  := build/release
+release:
+	rm -rf $(RELEASE)
+	mkdir -p $(RELEASE)
+	$(foreach a,$(ARCHS),$(MAKE) --no-print-directory release-one ARCH=$(a) PLATFORM=$(call plat_of,$(a)) &&) true
+	cd $(RELEASE) && sha256sum -- *.tar *.deb >SHA256SUMS && cat SHA256SUMS
+
+.PHONY: release-one
+release-one: image addon-image
+	$(ENGINE) save $(if $(filter podman,$(ENGINE)),--format oci-archive) \
+		-o $(RELEASE)/bmsgw-$(VERSION)-$(ARCH).oci.tar $(IMAGE_TAG)
+	$(ENGINE) save $(if $(filter podman,$(ENGINE)),--format oci-archive) \
+		-o $(RELEASE)/$(notdir $(ADDON_REPO))-$(VERSION).oci.tar $(ADDON_REPO):$(VERSION)
+	$(MAKE) --no-print-directory deb BUILDER=podman
+	cp build/bmsgw_$(VERSION)_$(ARCH).deb $(RELEASE)/
+
 # the image's name for PLATFORM (the release workflow's)
-.PHONY: print-image-tag
+.PHONY: print-image-tag test-release
 print-image-tag:
 	@echo $(IMAGE_TAG)
 
@@ -632,6 +654,17 @@ print-image-tag:
 # integration test_image is the same script, for this machine's)
 test-image: all
 	PLATFORM=$(PLATFORM) BIN=$(B) /usr/bin/python3 tests/integration/test_image.py
+
+# `make release` in a fresh clone of HEAD (its artifacts then in
+# build/release/), and the release installed as its users install it:
+# the add-on of each architecture loaded into a store with no image and run
+# as the Supervisor runs it, the packages installed by apt
+# (tests/integration/addon_release.py)
+test-release: all
+	rm -rf $(RELEASE)
+	d=$$(mktemp -d /var/tmp/bmsgw-clone.XXXXXX) && trap 'rm -rf "$$d"' EXIT && \
+	git clone --quiet $(CURDIR) "$$d" && $(MAKE) -C "$$d" release && mkdir -p build && mv "$$d/$(RELEASE)" $(RELEASE)
+	BIN=$(B) /usr/bin/python3 tests/integration/addon_release.py $(RELEASE)
 
 clean:
 	rm -rf build
