@@ -610,16 +610,19 @@ addon-image:
 	$(ENGINE) build $(IMG_ARGS) --target addon --build-arg VERSION=$(VERSION) \
 		--build-arg HASS_ARCH=$(call hass_of,$(IMG_ARCH)) -t $(ADDON_REPO):$(VERSION) -f Containerfile .
 
-# the stage `cross-test` for ARCH, and make run in it with this tree mounted
-# (--platform: the image is labelled with the target's, its programs are
-# this machine's), as root with CAP_SYS_ADMIN as the suite runs the unit
-# tests (test_link opens again a pty that libserialport holds exclusive,
-# TIOCEXCL, which only that capability passes)
+# the stage `cross-test`, an image of this machine's platform that builds
+# for ARCH (CROSS_ARCH), and make run in it with this tree mounted, as root
+# with CAP_SYS_ADMIN as the suite runs the unit tests (test_link opens again
+# a pty that libserialport holds exclusive, TIOCEXCL, which only that
+# capability passes)
 CROSS_IMAGE = localhost/bmsgw-cross:$(ARCH)
-IN_CROSS  = $(ENGINE) run --rm --platform $(call plat_of,$(ARCH)) --network host --cap-add SYS_ADMIN \
-	-v $(CURDIR):/src -w /src $(CROSS_IMAGE)
+IN_CROSS  = $(ENGINE) run --rm --pull=never --network host --cap-add SYS_ADMIN -v $(CURDIR):/src -w /src \
+	$(CROSS_IMAGE)
 cross-image:
-	$(ENGINE) build $(IMG_ARGS) --target cross-test -t $(CROSS_IMAGE) -f Containerfile .
+	$(ENGINE) build $(if $(filter podman,$(ENGINE)),--format docker) --platform $(call plat_of,$(HOST_ARCH)) \
+		--build-arg BUILDPLATFORM=$(call plat_of,$(HOST_ARCH)) --build-arg CROSS_ARCH=$(ARCH) \
+		$(if $(BUILDER_FROM),--build-arg BUILDER_FROM=$(BUILDER_FROM)) $(if $(PULL),--pull=$(PULL)) \
+		--target cross-test -t $(CROSS_IMAGE) -f Containerfile .
 
 # ---- every artifact of a release in build/release/: for each of $(ARCHS)
 # the image and the add-on's as OCI archives (`podman load -i` gives them

@@ -1,21 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# conf/container/cross-setup.sh PLATFORM-ARCH [VARIANT] - the compilers and
+# conf/container/cross-setup.sh ARCH [VARIANT] - the compilers and
 # the target's -dev packages for building bmsgw for another architecture on
 # this Debian, with Debian's cross compilers: the Containerfile's stage
 # `cross` runs it on the build machine's own architecture (podman's
-# TARGETARCH and TARGETVARIANT: amd64, arm64, arm v7), so nothing is
-# compiled under emulation.  The target's architecture is added to dpkg
+# TARGETARCH and TARGETVARIANT: amd64, arm64, arm v7; or Debian's name:
+# amd64, arm64, armhf), so nothing is compiled under emulation.  The target's architecture is added to dpkg
 # (multiarch) and its -dev packages installed beside the machine's; the
 # machine's own architecture gets its native gcc.  It writes
 # /etc/bmsgw-cross: ARCH (Debian's name of the target: amd64, arm64,
 # armhf), TRIPLET (its GNU type), STRIP, for the stages' make and strip.
-#   cross-setup.sh arm64        cross-setup.sh arm v7        cross-setup.sh amd64
+#   cross-setup.sh arm64        cross-setup.sh arm v7        cross-setup.sh armhf
 set -eu
 case "$1${2:+/$2}" in
 amd64) arch=amd64 ;;
 arm64 | arm64/v8) arch=arm64 ;;
-arm/v7 | arm) arch=armhf ;;
+arm/v7 | arm | armhf) arch=armhf ;;
 *) echo "cross-setup.sh: no Debian architecture for the platform $1${2:+/$2} (amd64, arm64, arm/v7)" >&2; exit 1 ;;
 esac
 native=$(dpkg --print-architecture)
