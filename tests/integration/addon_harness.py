@@ -48,6 +48,8 @@ class Podman:
     def __init__(self, store=None):
         self.store = store
         self.args = ["--root", os.path.join(store, "root"), "--runroot", os.path.join(store, "run")] if store else []
+        if store and len(os.path.join(store, "run")) > 50:
+            raise ValueError("podman's runroot is at most 50 characters: %s" % store)
 
     def __call__(self, *args, check=False, timeout=600, **kw):
         kw.setdefault("env", system_env())  # its layers in the machine's temporary directory, not the test's

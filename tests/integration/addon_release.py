@@ -74,7 +74,8 @@ def addon(arch):
     name = IMAGE.replace("{arch}", HASS[arch])
     archive = os.path.join(RELEASE, "%s-%s.oci.tar" % (os.path.basename(name), VERSION))
     print("== the add-on for %s (%s)%s" % (HASS[arch], arch, "" if arch == NATIVE else ", under qemu-user"))
-    pm = Podman(os.path.join(TMP, "store-" + arch))
+    # podman wants a runroot of at most 50 characters: both under /var/tmp
+    pm = Podman(tempfile.mkdtemp(prefix="bmsgw-store-", dir="/var/tmp"))
     try:
         c.eq(pm("images", "-q").stdout.strip(), "", "a store with no image")
         ref = "%s:%s" % (name, VERSION)
@@ -130,13 +131,22 @@ def image_archive(pm, arch):
     c.eq(r.stdout.strip().splitlines()[-1:], ["bmsgw " + VERSION], "the %s image runs bmsgw (%s)" % (arch, loaded))
 
 
+def field(arch, name):
+    deb = os.path.join(RELEASE, "bmsgw_%s_%s.deb" % (VERSION, arch))
+    return subprocess.run(["dpkg-deb", "-f", deb, name], capture_output=True, text=True).stdout.strip()
+
+
 def package(arch):
     deb = os.path.join(RELEASE, "bmsgw_%s_%s.deb" % (VERSION, arch))
     print("== %s" % os.path.basename(deb))
-    field = lambda f: subprocess.run(["dpkg-deb", "-f", deb, f], capture_output=True, text=True).stdout.strip()  # noqa
-    c.eq(field("Architecture"), arch, "Architecture: %s" % arch)
-    depends = field("Depends")
-    c.ok("libmodbus5" in depends and "libc6" in depends, "Depends names the libraries (%s...)" % depends[:60])
+    c.eq(field(arch, "Architecture"), arch, "Architecture: %s" % arch)
+    depends = field(arch, "Depends")
+    c.ok("libserialport0" in depends and "libc6 (>=" in depends and "libssl3" in depends,
+         "Depends names the libraries bmsgw links (%s...)" % depends[:70])
+    names = lambda d: sorted(re.sub(r"\s*\(.*?\)", "", x).strip() for x in d.split(","))  # noqa: E731
+    c.eq(names(depends), names(field("amd64", "Depends")),
+         "the packages of the amd64 one's Depends (one Debian, one set of libraries; a symbol's least version may "
+         "differ by architecture)")
     r = subprocess.run(["sh", os.path.join(ROOT, "tests/tools/testbase.sh"), arch], capture_output=True,
                        text=True, timeout=3600, env=system_env())
     base = r.stdout.strip()
