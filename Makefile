@@ -13,10 +13,15 @@
 #   make SANITIZE=1 sanitizer build in build/san/;  make WERROR=1 adds -Werror
 #   make nosystemd  build/nosystemd/bmsgw without libsystemd (no sd_notify)
 #   make install    binary, unit, man pages, docs, config (PREFIX DESTDIR sysconfdir); make uninstall
-#   make deb        build/bmsgw_$(VERSION)_ARCH.deb from a PREFIX=/usr staging (dpkg-deb, offline)
-#   make image      the container image bmsgw:$(VERSION) and bmsgw:latest (Containerfile; podman, else docker)
-#   make addon-image   the Home Assistant add-on's image bmsgw-addon:$(VERSION) (ha-addon/) on it
+#   make deb        build/bmsgw_$(VERSION)_ARCH.deb from a PREFIX=/usr staging (dpkg-deb, offline);
+#                   ARCH=arm64 or armhf cross-builds it
+#   make image      the container image bmsgw:$(VERSION) and bmsgw:latest (Containerfile; podman, else docker);
+#                   PLATFORM=linux/arm64 or linux/arm/v7 for a Raspberry Pi (cross-compiled, qemu-user)
+#   make addon-image   the Home Assistant add-on's image, named as ha-addon/config.yaml's image: says
 #   make test-image the image and the add-on built on a local Debian base and run (tests/integration/test_image.py)
+#   make test-cross ARCH=armhf   the unit tests cross-built for armhf (or arm64) and run under qemu-user
+#   make release    every artifact of a release in build/release/ (images, add-on images, .debs, SHA256SUMS);
+#                   make test-release makes it in a fresh clone and installs it as its users do
 # Each build directory records the flags it was made with (build.flags):
 # a change of SYSTEMD, SANITIZE, WERROR, CC, CFLAGS or the pkg-config flags
 # rebuilds it.
