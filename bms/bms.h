@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "settings.h"
+#include "setwrite.h"
 
 #define BMS_MAX_CELLS 32
 #define BMS_MAX_TEMPS 16 /* registers 67-74 and 139-146 (registers/regmap.c) */
@@ -466,6 +467,10 @@ struct bms_poll {
 	                         * after the link reopened (a minute after the last
 	                         * ask at the earliest), else every 10 minutes;
 	                         * bms/PROTOCOLS.md §1.8) */
+	bool wsettings;         /* the pack has `bms_settings` (set by the gateway after
+	                         * bms_poll_begin()): a protocol that reads its settings
+	                         * only behind an unlock (jbd's factory mode) reads them
+	                         * when settings_due */
 	struct bms_kept kept;   /* kept across polls of the same pack, like persist */
 	struct bms_settings set_read; /* the BMS settings a frame of this poll gave, held
 	                         * by a driver whose answer is complete only later
@@ -732,6 +737,10 @@ struct bms_driver {
 	/* No acknowledgement is known for this protocol (jk): the gateway sends
 	 * the frames one after the other and judges by the read-back alone. */
 	bool control_unacked;
+	/* Writes of the BMS's own settings (`bms_settings`, bms/setwrite.h):
+	 * the family's fields, the keys it may write per link and its pure
+	 * steps; NULL where it writes none. */
+	const struct bms_writer *writer;
 
 	/* Bluetooth LE (ble:// ports); NULL / 0 where the protocol is not used
 	 * over BLE (a ble:// port is then a configuration error).

@@ -503,6 +503,81 @@ static const struct bms_ble_hint daly_ble_hints[] = {
 	{0},
 };
 
+/* ---- settings writes (bms/setwrite.h; bms/PROTOCOLS.md §2.12): SOC only --
+ *	A5 <host> 21 08 <yy mm dd hh mi ss> <soc x 10:2> <sum>   -> A5 <board> 21 08 <D0 = 1> ... <sum>
+ *	A5 <host> 90 08 00 x8 <sum>   read back  -> A5 <board> 90 08 ... <D6-D7 = SOC x 10> <sum>
+ * D0-D5 the local date and time (year - 2000 first), D6-D7 the SOC in
+ * 0.1 %: write_soc_and_datetime of dbus-serialbattery's Daly driver
+ * (https://github.com/mr-manuel/venus-os_dbus-serialbattery at 358d3c7), which takes
+ * D0 == 1 of the answer as success (python-daly-bms @307ed22 set_soc
+ * sends zeros for the date; the date keeps the BMS's clock).  The answer
+ * comes from the board (byte 1 = board number), so our echo (a host
+ * address) never is one; D0 != 1 is a refusal.  No other setting has a
+ * public write frame. */
+#define DALY_SET_SOC 0x21
+enum { DW_WRITE, DW_BACK, DW_DONE };
+
+static uint8_t daly_whost(const struct bms_wchange *c)
+{
+	if (c->link == BMS_LINK_BLE)
+		return DALY_HOST_ALT;
+	if (c->address == 1 && (c->persist & DALY_PERSIST_ALT))
+		return DALY_HOST_ALT;
+	return (uint8_t)(DALY_HOST + c->address - 1);
+}
+
+static int daly_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
+{
+	if (c->address < 1 || c->address > DALY_MAX_BOARD || c->key != BMS_W_SOC || c->raw < 0 || c->raw > 1000)
+		return BMS_E_RANGE;
+	if (c->quit || c->refused || c->step >= DW_DONE)
+		return 0;
+	if (cap < DALY_LEN)
+		return BMS_E_NOSPACE;
+	memset(out, 0, DALY_LEN);
+	out[0] = DALY_START;
+	out[1] = daly_whost(c);
+	out[2] = c->step == DW_WRITE ? DALY_SET_SOC : DALY_VOLT;
+	out[3] = DALY_DLEN;
+	if (c->step == DW_WRITE) {
+		memcpy(out + 4, c->date, 6);
+		out[10] = (uint8_t)(c->raw >> 8);
+		out[11] = (uint8_t)c->raw;
+	}
+	out[12] = daly_sum(out);
+	return DALY_LEN;
+}
+
+static int daly_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
+{
+	if (len != DALY_LEN || frame[0] != DALY_START || frame[3] != DALY_DLEN)
+		return BMS_E_HEADER;
+	if (daly_sum(frame) != frame[12])
+		return BMS_E_CHECKSUM;
+	uint8_t want = c->step == DW_WRITE ? DALY_SET_SOC : c->step == DW_BACK ? DALY_VOLT : 0;
+	/* our board's answer to this request (scan skips our echo: a host address) */
+	if (!want || frame[1] != c->address || frame[2] != want)
+		return BMS_E_UNEXPECTED;
+	if (c->step == DW_WRITE && frame[4] != 1) {
+		c->refused = true;
+		return BMS_E_REFUSED;
+	}
+	if (c->step == DW_BACK) {
+		c->back_raw = bms_be16(frame + 10);
+		c->have_back = true;
+	}
+	c->step++;
+	return BMS_OK;
+}
+
+static const struct bms_writer daly_writer = {
+	.field = { [BMS_W_SOC] = { DALY_SET_SOC, 10, 0, 0, 1000 } },
+	.wire = BMS_W_BIT(BMS_W_SOC),
+	.ble = BMS_W_BIT(BMS_W_SOC),
+	.request = daly_wrequest,
+	.answer = daly_wanswer,
+};
+
 /* Identification (§27): 0x90 (voltage, current, SOC), a read, at board 1
  * through host 0x40 and then 0x80 (the driver's own alternation). */
 static const struct bms_probe daly_probe = {
@@ -539,6 +614,7 @@ const struct bms_driver bms_daly_driver = {
 	.finish = bms_finish_pack, /* all-zero answers (0 V, -3000 A, 0 cells) are not data: §2.10 */
 	.control_request = daly_control_request,
 	.control_ack = daly_control_ack,
+	.writer = &daly_writer,
 	.ble_gatt = daly_gatt,
 	.ble_hints = daly_ble_hints,
 	.probe = &daly_probe,

@@ -55,6 +55,15 @@
 static const uint8_t jbd_steps[] = { JBD_BASIC, JBD_CELLS };
 #define JBD_NSTEPS ((int)(sizeof(jbd_steps) / sizeof(jbd_steps[0])))
 
+/* The settings read of a pack with bms_settings (below): after the two
+ * reads, factory mode entered, each register read, factory mode left
+ * without saving. */
+#define JBD_ST_ENTER JBD_NSTEPS
+#define JBD_ST_READ (JBD_ST_ENTER + 1)
+#define JBD_ST_EXIT (JBD_ST_READ + JBD_NSETREGS)
+#define JBD_ST_DONE (JBD_ST_EXIT + 1)
+#define JBD_P_FACTORY 0x1u      /* persist: factory mode was entered and not left */
+
 /* 0x03 protection status bit n (§7.5) -> normalised alarms.  The word
  * reports protections that are active, so every protection bit also raises
  * BMS_AL_PROTECTION.  b12 (MOSFET software lock, set by the 0xE1 write) and
@@ -84,23 +93,59 @@ static bool jbd_frame_ok(const uint8_t *buf, size_t n)
 	return jbd_checksum(buf + 2, n - 5) == bms_be16(buf + n - 3);
 }
 
+/* A request DD <A5|5A> reg <n> data <chk:2> 77 into out: its length, or
+ * BMS_E_NOSPACE. */
+static int jbd_request(uint8_t *out, size_t cap, uint8_t rw, uint8_t reg, const uint8_t *data, uint8_t n)
+{
+	if (cap < (size_t)JBD_REQ_LEN + n)
+		return BMS_E_NOSPACE;
+	out[0] = JBD_START;
+	out[1] = rw;
+	out[2] = reg;
+	out[3] = n;
+	if (n)
+		memcpy(out + 4, data, n);
+	uint16_t chk = jbd_checksum(out + 2, (size_t)n + 2);
+	out[4 + n] = (uint8_t)(chk >> 8);
+	out[5 + n] = (uint8_t)chk;
+	out[6 + n] = JBD_END;
+	return JBD_REQ_LEN + n;
+}
+
+/* Factory mode (§7.8): entered by writing 0x00 <- 56 78, left by writing
+ * 0x01 <- 28 28 (saved to EEPROM) or 00 00 (not saved). */
+static const uint8_t jbd_enter[2] = { 0x56, 0x78 };
+static const uint8_t jbd_exit_save[2] = { 0x28, 0x28 };
+static const uint8_t jbd_exit_nosave[2] = { 0x00, 0x00 };
+#define JBD_REG_ENTER 0x00
+#define JBD_REG_EXIT 0x01
+
+/* The EEPROM registers read and written (§7.8), in the order the settings
+ * read asks them. */
+static const uint8_t jbd_setregs[] = { 0x10, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2B, 0x2D };
+#define JBD_NSETREGS ((int)sizeof(jbd_setregs))
+
+static bool jbd_settings_wanted(const struct bms_poll *poll)
+{
+	return poll->wsettings && poll->settings_due;
+}
+
 static int jbd_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	if (poll->step < 0)
 		return BMS_E_RANGE;
-	if (poll->step >= JBD_NSTEPS)
-		return 0;
-	if (cap < JBD_REQ_LEN)
-		return BMS_E_NOSPACE;
-	out[0] = JBD_START;
-	out[1] = JBD_READ;
-	out[2] = jbd_steps[poll->step];
-	out[3] = 0;
-	uint16_t chk = jbd_checksum(out + 2, 2);
-	out[4] = (uint8_t)(chk >> 8);
-	out[5] = (uint8_t)chk;
-	out[6] = JBD_END;
-	return JBD_REQ_LEN;
+	if (poll->step < JBD_NSTEPS)
+		return jbd_request(out, cap, JBD_READ, jbd_steps[poll->step], NULL, 0);
+	/* a factory visit an earlier poll did not end is left first */
+	if (poll->step == JBD_ST_ENTER && !jbd_settings_wanted(poll))
+		poll->step = (poll->persist & JBD_P_FACTORY) ? JBD_ST_EXIT : JBD_ST_DONE;
+	if (poll->step == JBD_ST_ENTER)
+		return jbd_request(out, cap, JBD_WRITE, JBD_REG_ENTER, jbd_enter, 2);
+	if (poll->step < JBD_ST_EXIT)
+		return jbd_request(out, cap, JBD_READ, jbd_setregs[poll->step - JBD_ST_READ], NULL, 0);
+	if (poll->step == JBD_ST_EXIT)
+		return jbd_request(out, cap, JBD_WRITE, JBD_REG_EXIT, jbd_exit_nosave, 2);
+	return 0;
 }
 
 static enum bms_scan jbd_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
@@ -200,6 +245,76 @@ static int jbd_cells(struct bms_poll *poll, const uint8_t *d, size_t dlen)
 	return BMS_OK;
 }
 
+/* One register of the settings read (its raw 16 bits) into the settings. */
+static void jbd_setting(struct bms_settings *st, uint8_t reg, uint16_t v)
+{
+	switch (reg) {
+	case 0x10:
+		bms_settings_put_raw(st, BMS_SET_CAPACITY_AH, v, 1, 65535, 100.0);
+		return;
+	case 0x24: case 0x25: case 0x26: case 0x27: {
+		static const enum bms_set_key k[4] = { BMS_SET_CELL_OVP_V, BMS_SET_CELL_OVP_RELEASE_V,
+						       BMS_SET_CELL_UVP_V, BMS_SET_CELL_UVP_RELEASE_V };
+		bms_settings_put_raw(st, k[reg - 0x24], v, 1, 65535, 1000.0);
+		return;
+	}
+	case 0x28:
+		bms_settings_put_raw(st, BMS_SET_CHARGE_OCP_A, bms_s16(v), 1, 32767, 100.0);
+		return;
+	case 0x29: /* negative: 100 A is D8 F0 */
+		bms_settings_put_raw(st, BMS_SET_DISCHARGE_OCP_A, -(int64_t)bms_s16(v), 1, 32768, 100.0);
+		return;
+	case 0x2A:
+		bms_settings_put_raw(st, BMS_SET_BALANCE_START_V, v, 1, 65535, 1000.0);
+		return;
+	case 0x2B:
+		bms_settings_put_raw(st, BMS_SET_BALANCE_DELTA_V, v, 1, 65535, 1000.0);
+		return;
+	case 0x2D: /* func_config bit 2: balance_en */
+		bms_settings_put(st, BMS_SET_BALANCER, (v & 0x0004) ? 1.0f : 0.0f);
+		return;
+	default:
+		return;
+	}
+}
+
+/* An answer of the settings read.  A refusal ends the visit (left if
+ * entered); the poll's measurements stand either way. */
+static int jbd_settings_answer(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	int st = poll->step;
+	uint8_t want = st == JBD_ST_ENTER ? JBD_REG_ENTER : st == JBD_ST_EXIT ? JBD_REG_EXIT :
+		       st < JBD_ST_EXIT ? jbd_setregs[st - JBD_ST_READ] : 0xFF;
+	if (st >= JBD_ST_DONE || frame[1] != want)
+		return BMS_E_UNEXPECTED;
+	bool ok = frame[2] == JBD_STATUS_OK;
+	if (st == JBD_ST_ENTER) {
+		if (ok)
+			poll->persist |= JBD_P_FACTORY;
+		poll->step = ok ? JBD_ST_READ : JBD_ST_DONE;
+	} else if (st == JBD_ST_EXIT) {
+		poll->persist &= ~JBD_P_FACTORY;
+		poll->step = JBD_ST_DONE;
+	} else if (!ok || len != 2 + JBD_OVERHEAD) {
+		poll->refusals += !ok;
+		poll->step = JBD_ST_EXIT; /* the rest is not asked */
+	} else {
+		jbd_setting(&poll->kept.settings, want, bms_be16(frame + 4));
+		poll->step++;
+	}
+	return BMS_OK;
+}
+
+/* A step of the settings read unanswered: the measurements stand; a
+ * factory visit is left (now, or at the next poll). */
+static bool jbd_timeout(struct bms_poll *poll)
+{
+	if (poll->step < JBD_NSTEPS)
+		return false;
+	poll->step = poll->step > JBD_ST_ENTER && poll->step < JBD_ST_EXIT ? JBD_ST_EXIT : JBD_ST_DONE;
+	return true;
+}
+
 static int jbd_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
 	if (len < JBD_OVERHEAD || len != (size_t)frame[3] + JBD_OVERHEAD)
@@ -210,7 +325,9 @@ static int jbd_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_CHECKSUM;
 	if (frame[1] == JBD_READ || frame[1] == JBD_WRITE)
 		return BMS_E_UNEXPECTED; /* a request, not an answer */
-	if (poll->step < 0 || poll->step >= JBD_NSTEPS || frame[1] != jbd_steps[poll->step])
+	if (poll->step >= JBD_NSTEPS)
+		return jbd_settings_answer(poll, frame, len);
+	if (poll->step < 0 || frame[1] != jbd_steps[poll->step])
 		return BMS_E_UNEXPECTED; /* a late answer to another request */
 	if (frame[2] != JBD_STATUS_OK)
 		return BMS_E_HEADER;     /* the BMS refused the request */
@@ -264,6 +381,133 @@ static int jbd_control_ack(struct bms_control *c, const uint8_t *frame, size_t l
 		return BMS_E_REFUSED;
 	c->step++;
 	return BMS_OK;
+}
+
+/* ---- settings writes (bms/setwrite.h; bms/PROTOCOLS.md §7.8) --------------
+ * One change, in factory mode:
+ *	DD 5A 00 02 56 78 <chk> 77   enter             -> DD 00 00 00 00 00 77
+ *	DD A5 <reg> 00 <chk> 77      read (old)        -> DD <reg> 00 02 <v:2> <chk> 77
+ *	DD 5A <reg> 02 <v:2> <chk> 77 write            -> DD <reg> 00 00 00 00 77
+ *	DD A5 <reg> 00 <chk> 77      read back
+ *	DD 5A 01 02 28 28 <chk> 77   leave, saved      -> DD 01 00 00 00 00 77
+ * Status 0x80 is a refusal; after one, a wrong read-back or a step left
+ * unanswered inside factory mode, it is left without saving (01 <- 00 00).
+ * 0x2D is read, modified (bit 2, balance_en) and written whole. */
+enum { JW_ENTER, JW_READ, JW_WRITE, JW_BACK, JW_EXIT_SAVE, JW_EXIT_NOSAVE, JW_DONE };
+
+static const struct bms_wfield *jbd_wfield(const struct bms_wchange *c);
+
+/* The register's 16 bits as the key's raw value (bms_wfield). */
+static int64_t jbd_wraw(uint8_t reg, uint16_t v)
+{
+	if (reg == 0x28 || reg == 0x29)
+		return bms_s16(v);
+	if (reg == 0x2D)
+		return (v & 0x0004) ? 1 : 0;
+	return v;
+}
+
+static int jbd_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
+{
+	const struct bms_wfield *f = jbd_wfield(c);
+	if (!f)
+		return BMS_E_RANGE;
+	if ((c->quit || c->refused) && c->step < JW_EXIT_NOSAVE)
+		c->step = c->unlocked ? JW_EXIT_NOSAVE : JW_DONE;
+	uint8_t reg = (uint8_t)f->reg, v[2];
+	uint16_t w = (uint16_t)c->raw;
+	switch (c->step) {
+	case JW_ENTER:
+		return jbd_request(out, cap, JBD_WRITE, JBD_REG_ENTER, jbd_enter, 2);
+	case JW_READ: case JW_BACK:
+		return jbd_request(out, cap, JBD_READ, reg, NULL, 0);
+	case JW_WRITE:
+		if (reg == 0x2D)
+			w = (uint16_t)((c->word & ~0x0004u) | (c->raw ? 0x0004u : 0));
+		v[0] = (uint8_t)(w >> 8);
+		v[1] = (uint8_t)w;
+		return jbd_request(out, cap, JBD_WRITE, reg, v, 2);
+	case JW_EXIT_SAVE:
+		return jbd_request(out, cap, JBD_WRITE, JBD_REG_EXIT, jbd_exit_save, 2);
+	case JW_EXIT_NOSAVE:
+		return jbd_request(out, cap, JBD_WRITE, JBD_REG_EXIT, jbd_exit_nosave, 2);
+	default:
+		return 0;
+	}
+}
+
+static int jbd_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
+{
+	const struct bms_wfield *f = jbd_wfield(c);
+	if (len < JBD_OVERHEAD || len != (size_t)frame[3] + JBD_OVERHEAD || !jbd_frame_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	if (!f || frame[1] == JBD_READ || frame[1] == JBD_WRITE)
+		return BMS_E_UNEXPECTED; /* our own request echoed */
+	int st = c->step;
+	uint8_t want = st == JW_ENTER ? JBD_REG_ENTER : st >= JW_EXIT_SAVE ? JBD_REG_EXIT : (uint8_t)f->reg;
+	if (st >= JW_DONE || frame[1] != want)
+		return BMS_E_UNEXPECTED; /* a late answer to a poll's read */
+	if (frame[2] != JBD_STATUS_OK) {
+		c->refused = true; /* leave without saving next (or, refused that too, give up) */
+		if (st == JW_EXIT_NOSAVE) {
+			c->unlocked = false;
+			c->step = JW_DONE;
+		}
+		return BMS_E_REFUSED;
+	}
+	bool read = st == JW_READ || st == JW_BACK;
+	if (frame[3] != (read ? 2 : 0))
+		return BMS_E_SHORT;
+	uint16_t v = read ? bms_be16(frame + 4) : 0;
+	if (st == JW_ENTER)
+		c->unlocked = true;
+	if (st == JW_READ) {
+		c->word = v;
+		c->old_raw = jbd_wraw(want, v);
+		c->have_old = true;
+	}
+	if (st == JW_BACK) {
+		c->back_raw = jbd_wraw(want, v);
+		c->have_back = true;
+	}
+	if (st >= JW_EXIT_SAVE)
+		c->unlocked = false;
+	c->step = st == JW_BACK ? (c->back_raw == c->raw ? JW_EXIT_SAVE : JW_EXIT_NOSAVE) :
+		  st >= JW_EXIT_SAVE ? JW_DONE : st + 1;
+	return BMS_OK;
+}
+
+/* The registers and scales of Overkill Solar's JBD register map
+ * (https://github.com/FurTrader/OverkillSolarBMS at adfb7d5, its JBD register
+ * map), the same as the REG_* constants of dbus-serialbattery's lltjbd driver: 10 mAh,
+ * mV, 10 mA (discharge negative), func_config bit 2. */
+#define JBD_MV(reg) { reg, 1000, 0, 1, 65535 }
+static const struct bms_writer jbd_writer = {
+	.field = {
+		[BMS_W_CAPACITY_AH] = { 0x10, 100, 0, 1, 65535 },
+		[BMS_W_CELL_OVP_V] = JBD_MV(0x24),
+		[BMS_W_CELL_OVP_RELEASE_V] = JBD_MV(0x25),
+		[BMS_W_CELL_UVP_V] = JBD_MV(0x26),
+		[BMS_W_CELL_UVP_RELEASE_V] = JBD_MV(0x27),
+		[BMS_W_CHARGE_OCP_A] = { 0x28, 100, 0, 1, 32767 },
+		[BMS_W_DISCHARGE_OCP_A] = { 0x29, -100, 0, -32768, -1 },
+		[BMS_W_BALANCE_START_V] = JBD_MV(0x2A),
+		[BMS_W_BALANCE_DELTA_V] = JBD_MV(0x2B),
+		[BMS_W_BALANCER] = { 0x2D, 1, 0, 0, 1 },
+	},
+	.wire = BMS_W_ALL & ~BMS_W_BIT(BMS_W_SOC),
+	.ble = BMS_W_ALL & ~BMS_W_BIT(BMS_W_SOC),
+	.none_wire = NULL,
+	.none_ble = NULL,
+	.request = jbd_wrequest,
+	.answer = jbd_wanswer,
+};
+
+static const struct bms_wfield *jbd_wfield(const struct bms_wchange *c)
+{
+	if (c->key >= BMS_W_COUNT || !jbd_writer.field[c->key].mul)
+		return NULL;
+	return &jbd_writer.field[c->key];
 }
 
 static int jbd_finish(struct bms_poll *poll)
@@ -330,10 +574,11 @@ const struct bms_driver bms_jbd_driver = {
 	.next_request = jbd_next_request,
 	.scan = jbd_scan,
 	.handle = jbd_handle,
-	.timeout = NULL,
+	.timeout = jbd_timeout,
 	.finish = jbd_finish,
 	.control_request = jbd_control_request,
 	.control_ack = jbd_control_ack,
+	.writer = &jbd_writer,
 	.ble_gatt = jbd_gatt,
 	.ble_hints = jbd_ble_hints,
 	.probe = &jbd_probe,

@@ -605,6 +605,17 @@ static const struct bms_probe jk_probe = {
 	.timeout = 0.25,
 };
 
+/* Settings writes (bms/setwrite.h): none.  The IDs of the settings are
+ * documented (https://github.com/syssi/esphome-jk-bms at 2fa4323, its UART
+ * protocol design document: 0x90 cell OVP ... 0xAA capacity), but no driver sends a write of more
+ * than one byte and no acknowledgement is captured (bms/PROTOCOLS.md
+ * §1.9): nothing is offered until one is. */
+static const struct bms_writer jk_writer = {
+	.none_wire = "no acknowledgement and no multi-byte write of the 0x4E57 protocol are captured yet, so none "
+		     "of its settings is written",
+	.none_ble = "jk is a wired protocol",
+};
+
 const struct bms_driver bms_jk_driver = {
 	.name = "jk",
 	.description = "JK-Bx BMS, GPS/UART port 0x4E57 \"read all\" protocol (115200 baud, one BMS per port)",
@@ -638,5 +649,6 @@ const struct bms_driver bms_jk_driver = {
 	.control_request = jk_control_request,
 	.control_ack = jk_control_ack,
 	.control_unacked = true,
+	.writer = &jk_writer,
 	.probe = &jk_probe,
 };

@@ -44,6 +44,7 @@ static const struct {
 	[BMS_SET_BALANCE_CURRENT_A] = { "balance_current_a", "A", "Balancing current setting", 3 },
 	[BMS_SET_CAPACITY_AH] = { "capacity_ah", "Ah", "Capacity setting", 1 },
 	[BMS_SET_CELL_COUNT] = { "cell_count", "", "Cell count setting", 0 },
+	[BMS_SET_BALANCER] = { "balancer", "", "Balancer switch", 0 },
 };
 
 static bool set_key_ok(enum bms_set_key k)

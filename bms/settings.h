@@ -57,6 +57,7 @@ enum bms_set_key {
 	BMS_SET_BALANCE_CURRENT_A,      /* maximum balancing current */
 	BMS_SET_CAPACITY_AH,            /* the capacity set in the BMS (nominal) */
 	BMS_SET_CELL_COUNT,             /* cells in series set in the BMS */
+	BMS_SET_BALANCER,               /* the balancer switched on (1) or off (0) */
 	BMS_SET_COUNT
 };
 

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+static void test_factory_read(void);
+
 static const struct bms_driver *const drv = &bms_jbd_driver;
 
 /* a frame is DD reg status len ... chk chk 77: exactly len + 7 bytes */
@@ -714,7 +716,78 @@ static void test_broken(void)
 	hex_frame(JBD_01, f, &n);
 	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_OK);
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
-	CHECK(drv->timeout == NULL);
+	/* timeout(): the status steps are retried; a step of the settings read ends it */
+	bms_poll_begin(&poll, 0, 0, false);
+	CHECK(!drv->timeout(&poll));
+	poll.step = 1;
+	CHECK(!drv->timeout(&poll));
+	test_factory_read();
+}
+
+/* A pack with bms_settings whose settings are due reads them through
+ * factory mode after 0x03 / 0x04 (bms/PROTOCOLS.md §7.8): enter, 0x10,
+ * 0x24-0x2B, 0x2D, leave without saving; a refusal inside ends the visit
+ * (left); without bms_settings nothing of it is sent. */
+static void test_factory_read(void)
+{
+	/* drv: the file's jbd driver */
+	struct bms_poll poll;
+	uint8_t req[64];
+	memset(&poll, 0, sizeof(poll));
+	bms_poll_begin(&poll, 0, 0, false);
+	poll.step = 2;
+	poll.settings_due = true;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0); /* no bms_settings: none */
+	bms_poll_begin(&poll, 0, 0, false);
+	poll.step = 2;
+	poll.settings_due = poll.wsettings = true;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 9);
+	static const uint8_t enter[9] = { 0xDD, 0x5A, 0x00, 0x02, 0x56, 0x78, 0xFF, 0x30, 0x77 };
+	CHECK(memcmp(req, enter, 9) == 0);
+	static const uint8_t ack0[7] = { 0xDD, 0x00, 0x00, 0x00, 0x00, 0x00, 0x77 };
+	CHECK_EQ_INT(drv->handle(&poll, ack0, 7), BMS_OK);
+	CHECK(poll.persist & 1u);
+	static const uint8_t regs[10] = { 0x10, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2B, 0x2D };
+	static const uint16_t vals[10] = { 10000, 3650, 3400, 2500, 2900, 10000, 0xC568, 3400, 30, 0x0005 };
+	for (int i = 0; i < 10; i++) {
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 7);
+		CHECK_EQ_INT(req[1], 0xA5);
+		CHECK_EQ_INT(req[2], regs[i]);
+		uint8_t a[9] = { 0xDD, regs[i], 0x00, 0x02, (uint8_t)(vals[i] >> 8), (uint8_t)vals[i], 0, 0, 0x77 };
+		unsigned cs = (0x10000u - (unsigned)(a[2] + a[3] + a[4] + a[5])) & 0xFFFFu;
+		a[6] = (uint8_t)(cs >> 8);
+		a[7] = (uint8_t)cs;
+		CHECK_EQ_INT(drv->handle(&poll, a, 9), BMS_OK);
+	}
+	static const uint8_t nosave[9] = { 0xDD, 0x5A, 0x01, 0x02, 0x00, 0x00, 0xFF, 0xFD, 0x77 };
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 9);
+	CHECK(memcmp(req, nosave, 9) == 0);
+	static const uint8_t ack1[7] = { 0xDD, 0x01, 0x00, 0x00, 0x00, 0x00, 0x77 };
+	CHECK_EQ_INT(drv->handle(&poll, ack1, 7), BMS_OK);
+	CHECK(!(poll.persist & 1u));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	const struct bms_settings *st = &poll.kept.settings;
+	CHECK_NEAR(st->v[BMS_SET_CAPACITY_AH], 100.0, 1e-4);
+	CHECK_NEAR(st->v[BMS_SET_CELL_OVP_V], 3.65, 1e-6);
+	CHECK_NEAR(st->v[BMS_SET_CHARGE_OCP_A], 100.0, 1e-4);
+	CHECK_NEAR(st->v[BMS_SET_DISCHARGE_OCP_A], 150.0, 1e-4);
+	CHECK_NEAR(st->v[BMS_SET_BALANCE_DELTA_V], 0.030, 1e-6);
+	CHECK_NEAR(st->v[BMS_SET_BALANCER], 1.0, 0);
+	/* a refused read ends the visit: left at once */
+	bms_poll_begin(&poll, 0, 0, false);
+	poll.step = 2;
+	poll.settings_due = poll.wsettings = true;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 9);
+	CHECK_EQ_INT(drv->handle(&poll, ack0, 7), BMS_OK);
+	static const uint8_t refused[7] = { 0xDD, 0x10, 0x80, 0x00, 0xFF, 0x80, 0x77 };
+	CHECK_EQ_INT(drv->handle(&poll, refused, 7), BMS_OK);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 9);
+	CHECK(memcmp(req, nosave, 9) == 0);
+	/* a visit an earlier poll did not end is left, even without bms_settings due */
+	bms_poll_begin(&poll, 0, 0, false); /* persist bit 0 is kept */
+	poll.step = 2;
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 9);
+	CHECK(memcmp(req, nosave, 9) == 0);
 }
 
 int main(void)

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/fuzz/fuzz_setwrite.c - libFuzzer target: a change of a BMS's own
+ * setting (bms/setwrite.h) by every driver that writes one (jbd, daly),
+ * driven as gateway/poll/bmsset.c drives it through control's fence:
+ * request() for the next frame, the BMS's bytes through the daemon's
+ * framing loop (bms_frames()) into answer(), a timeout that sends the same
+ * frame again or gives up (quit).
+ *
+ * Input:
+ *	byte 0	the driver (% 2), byte 1 the key (% BMS_W_COUNT), byte 2 the
+ *		address, bytes 3-4 the raw value (u16 BE, signed for a
+ *		negative field), byte 5 bit 0 over Bluetooth LE, bit 1 persist
+ *	then events, by their first byte E:
+ *	E == 0		a timeout: the same frame again, or (E's next byte odd) quit
+ *	E == 0xFF	the answer the family would give, made from the request
+ *			(its checksum right), the next byte XORed into it
+ *	otherwise	the next min(E, rest) bytes arrive as one read().
+ * Invariants: requests fit their buffer; the step never goes back; after
+ * quit or a refusal at most the frames that leave an unlock follow (jbd:
+ * one); answer() returns only OK, REFUSED, UNEXPECTED or a framing error;
+ * a change over (request() 0) that was unlocked is left.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../bms/bms.h"
+#include "../../bms/drivers.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
+
+static const struct bms_driver *const drivers[] = { &bms_jbd_driver, &bms_daly_driver };
+
+/* The answer the family gives to req. */
+static size_t answer_of(const struct bms_driver *d, const uint8_t *req, size_t n, uint8_t *out)
+{
+	if (d == &bms_jbd_driver && n >= 7) {
+		bool read = req[1] == 0xA5;
+		uint8_t f[9] = { 0xDD, req[2], 0x00, (uint8_t)(read ? 2 : 0), 0x0E, 0x10 };
+		size_t dl = read ? 2 : 0;
+		unsigned s = f[2] + f[3] + (read ? f[4] + f[5] : 0);
+		unsigned cs = (0x10000u - s) & 0xFFFFu;
+		f[4 + dl] = (uint8_t)(cs >> 8);
+		f[5 + dl] = (uint8_t)cs;
+		f[6 + dl] = 0x77;
+		memcpy(out, f, 7 + dl);
+		return 7 + dl;
+	}
+	if (d == &bms_daly_driver && n == 13) {
+		memcpy(out, req, 13);
+		out[1] = 1;
+		out[4] = 1;
+		unsigned s = 0;
+		for (int i = 0; i < 12; i++)
+			s += out[i];
+		out[12] = (uint8_t)s;
+		return 13;
+	}
+	return 0;
+}
+
+struct run {
+	const struct bms_driver *d;
+	struct bms_wchange *c;
+	bool need;
+	struct bms_frame_counts fc;
+};
+
+static enum bms_frame_next take(void *ctx, const uint8_t *f, size_t fl)
+{
+	struct run *r = ctx;
+	int before = r->c->step;
+	int rc = r->d->writer->answer(r->c, f, fl);
+	REQUIRE(rc == BMS_OK || rc == BMS_E_REFUSED || rc == BMS_E_UNEXPECTED || rc == BMS_E_CHECKSUM ||
+		rc == BMS_E_HEADER || rc == BMS_E_SHORT);
+	REQUIRE(r->c->step >= before);
+	if (rc == BMS_E_UNEXPECTED)
+		return BMS_FRAME_MORE;
+	if (rc != BMS_OK && rc != BMS_E_REFUSED)
+		r->c->quit = true; /* a wrong answer: the gateway gives up */
+	r->need = true;
+	return BMS_FRAME_STOP;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 6)
+		return 0;
+	const struct bms_driver *d = drivers[data[0] % 2];
+	struct bms_wchange c;
+	memset(&c, 0, sizeof(c));
+	c.key = (uint8_t)(data[1] % BMS_W_COUNT);
+	const struct bms_wfield *fl = &d->writer->field[c.key];
+	if (!fl->mul)
+		return 0;
+	int64_t raw = (int64_t)(data[3] << 8 | data[4]);
+	c.raw = fl->lo < 0 ? raw - 65536 : raw;
+	if (c.raw < fl->lo || c.raw > fl->hi)
+		return 0;
+	c.address = data[2];
+	c.link = (data[5] & 1) ? BMS_LINK_BLE : BMS_LINK_WIRE;
+	c.persist = (data[5] >> 1) & 1;
+	struct bms_poll poll;
+	memset(&poll, 0, sizeof(poll));
+	struct bms_rx rx;
+	bms_rx_clear(&rx);
+	uint8_t req[256];
+	struct run r = { .d = d, .c = &c, .need = true };
+	size_t k = 6;
+	int n = 0, after_quit = 0;
+	bool resent = false;
+	for (int guard = 0; guard < 4096; guard++) {
+		if (r.need) {
+			int step = c.step;
+			n = d->writer->request(&c, req, sizeof(req));
+			REQUIRE(n <= (int)sizeof(req));
+			REQUIRE(c.step >= step);
+			if (n <= 0) {
+				REQUIRE(n < 0 || !c.unlocked || c.quit || c.refused); /* left, or given up on */
+				return 0;
+			}
+			if ((c.quit || c.refused) && !resent)
+				REQUIRE(++after_quit <= 2); /* the frame that leaves the unlock, and its end */
+			r.need = false;
+			resent = false;
+			bms_rx_clear(&rx);
+		}
+		if (k >= size)
+			return 0;
+		uint8_t e = data[k++];
+		uint8_t in[256];
+		size_t len;
+		if (e == 0) { /* no answer: the same frame again, or the gateway gives up */
+			bool give_up = k < size && (data[k++] & 1);
+			if (give_up && (c.quit || c.refused))
+				return 0; /* what leaves the unlock went unanswered: the end */
+			c.quit = c.quit || give_up;
+			resent = !give_up;
+			r.need = true;
+			continue;
+		}
+		if (e == 0xFF) {
+			len = answer_of(d, req, (size_t)n, in);
+			if (k < size && len)
+				in[data[k] % len] ^= data[k];
+			k++;
+		} else {
+			len = size - k < e ? size - k : e;
+			memcpy(in, data + k, len);
+			k += len;
+		}
+		bms_rx_feed(&rx, in, len);
+		bms_frames(d, &poll, &rx, take, &r, &r.fc);
+	}
+	return 0;
+}
