@@ -262,6 +262,8 @@ static void finish_pack(struct load *x, int i)
 	}
 	if (!seen[K_UNIT_ID])
 		p->unit_id = i + 1;
+	if (!conf__check_bms_settings(x, i, sect))
+		return;
 	check_listen(x, i, sect);
 }
 

@@ -32,6 +32,9 @@ static const char *const unit_words[] = {"100mA", "10mA", NULL};
 static const char *const variant_words[] = {"byd-hvs", "byd-h", "sbs", NULL};
 static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
 static const char *const source_words[] = {"bms", "counted", NULL};
+#define CONF_WKEY_WORD_(id, name, unit, rd) name,
+static const char *const wkey_words[] = {BMS_WKEY_LIST(CONF_WKEY_WORD_) NULL};
+#undef CONF_WKEY_WORD_
 
 _Static_assert(sizeof(enum reg_float_order) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_stale_policy) == sizeof(int), "enum stored as int");
@@ -129,6 +132,8 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_CONTROL] = {CONF_SEC_PACK, "control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
 	[K_CONTROL_TIMEOUT] = {CONF_SEC_PACK, "control_timeout", CONF_LIVE, KT_DOUBLE, 0.5, 60, false, NULL,
 	                       PK(control_timeout), "3"},
+	[K_BMS_SETTINGS] = {CONF_SEC_PACK, "bms_settings", CONF_LIVE, KT_FLAGS, 0, 0, false, wkey_words,
+	                    PK(bms_settings), "none"},
 	[K_KEY] = {CONF_SEC_PACK, "key", CONF_LIVE, KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
 	[K_PK_MAX_CHARGE] = {CONF_SEC_PACK, "max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
 	                     PK(max_charge_current), ""},

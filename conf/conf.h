@@ -230,6 +230,8 @@ struct conf_pack {
 	                                  * at `address` (a group: same port, protocol, address);
 	                                  * 0 = none */
 	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
+	int bms_settings;                /* BMS_W_BIT()s of the BMS's own settings that may be
+	                                  * written (bms/setwrite.h; default none) */
 	bool listen;                     /* another master polls its port: never written, its answers
 	                                  * heard (a driver with listen; every pack of the port) */
 	double takeover_after;           /* s with no master heard before bmsgw polls by itself, 0 = never */

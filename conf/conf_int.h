@@ -89,7 +89,7 @@ enum {
 	K_LISTEN, K_BASE, K_FLOAT_ORDER, K_MAX_CLIENTS, K_IDLE_TIMEOUT, K_STALE_AFTER,
 	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE, K_CONTROL_CLIENTS, K_SITE,
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
-	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_KEY,
+	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_BMS_SETTINGS, K_KEY,
 	K_PK_MAX_CHARGE, K_PK_MAX_DISCHARGE,
 	K_ADDRESS_ANY, K_POSITION, K_PK_LISTEN, K_TAKEOVER_AFTER, K_BITRATE, K_PK_ADAPTER,
 	K_PK_TOPIC, K_PK_FIELDS, K_PK_STALE_AFTER,
@@ -270,6 +270,9 @@ void conf__list_protocols(char *buf, size_t cap);
 void conf__list_words(const char *const *w, char *buf, size_t cap);
 /* The same, of the protocols for which has() is true. */
 void conf__list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d));
+/* check_wset.c: pack i's bms_settings against its protocol, its link and
+ * its own chemistry line (false: failed). */
+bool conf__check_bms_settings(struct load *x, int i, const char *sect);
 void conf__list_keys(enum conf_sect sect, char *buf, size_t cap);
 /* Parse value v of key k into obj (the section's struct: conf_gateway,
  * conf_pack ...).  0, or -1 with the problem in why. */
