@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../poll/bmsset.h"
 #include "../poll/control.h"
 #include "../poll/poll.h"
 #include "plan.h"
@@ -27,7 +28,7 @@ bool gw_plan_same_pack(const struct conf_pack *a, const struct conf_pack *b)
 static struct gw_pack *pack_new(double now)
 {
 	struct gw_pack *p = gw_pack_new(now);
-	if (p && (!(p->ctl = gw_control_new()) || !(p->slot = gw_poll_slot_new(now)))) {
+	if (p && (!(p->ctl = gw_control_new()) || !(p->bset = gw_bset_new()) || !(p->slot = gw_poll_slot_new(now)))) {
 		gw_plan_pack_free(p);
 		return NULL;
 	}
@@ -39,6 +40,7 @@ void gw_plan_pack_free(struct gw_pack *p)
 	if (!p)
 		return;
 	gw_control_free(p->ctl);
+	gw_bset_free(p->bset);
 	gw_poll_slot_free(p->slot);
 	gw_pack_free(p);
 }

@@ -40,6 +40,7 @@ struct gw_resolver;
 struct gw_statefile;
 struct gw_poll_slot;
 struct gw_pack_ctl;
+struct gw_pack_bset;
 struct gw_charge_pack;
 struct gw_charge_bank;
 struct gw_bank_kept;
@@ -61,6 +62,7 @@ struct gw_pack {
 	 * written by their owner alone. */
 	struct gw_poll_slot *slot;     /* the poller's: its polls (poll/poll.h, poller.c) */
 	struct gw_pack_ctl *ctl;       /* MOSFET control's (poll/control.h, control.c) */
+	struct gw_pack_bset *bset;     /* BMS settings writes' (poll/bmsset.h, bmsset.c) */
 	struct gw_charge_pack *charge; /* the charge-limit engine's memory (model/charge.c) */
 
 	/* Its making and its register cache: written by model/pack.c alone
@@ -260,6 +262,9 @@ enum gw_set_result gw_unit_settings_write(struct gw *gw, const struct gw_unit *u
 extern const struct gw_state_record gw_charge_settings_record, gw_charge_bank_settings_record;
 
 /* True if the pack's data is fresh (units.c): now, or at monotonic time now. */
+/* pack.c: a setting of p read back after a change (poll/bmsset.c): its
+ * settings show it at once. */
+void gw_pack_setting_read(struct gw_pack *p, enum bms_set_key k, float v);
 bool gw_pack_online(const struct gw *gw, const struct gw_pack *p);
 bool gw_pack_online_at(const struct gw *gw, const struct gw_pack *p, double now);
 /* Stale at monotonic time now: not fresh, and it either had data or has

@@ -249,6 +249,11 @@ static enum gw_polled judge(struct gw_pack *p, struct gw_poll_end *e, struct bms
 	return GW_POLLED_GOOD;
 }
 
+void gw_pack_setting_read(struct gw_pack *p, enum bms_set_key k, float v)
+{
+	bms_settings_put(&p->settings, k, v);
+}
+
 enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_end *e)
 {
 	struct bms_snapshot *s = e->poll ? &e->poll->snap : e->snap;

@@ -55,6 +55,8 @@ struct gw_pack_ctl {
 struct gw_ctl {
 	struct gw *gw;
 	struct gw_pack *pack;
+	const struct gw_ctl_ops *ops;  /* another kind (bmsset.c), NULL: MOSFETs */
+	void *arg;                     /* ... its command */
 	struct bms_control bc;
 	enum ctl_phase phase;
 	double started, acked_at;
@@ -123,12 +125,14 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 		p->ctl->cur = NULL;
 	/* never sent: what bmsgw was told before it is still what holds (a
 	 * JBD write of the other MOSFET must not carry this one's lock) */
-	if (exception && c->phase == CTL_QUEUED && memcmp(p->ctl->intent, c->prev_intent, sizeof(c->prev_intent))) {
+	if (!c->ops && exception && c->phase == CTL_QUEUED && memcmp(p->ctl->intent, c->prev_intent, sizeof(c->prev_intent))) {
 		memcpy(p->ctl->intent, c->prev_intent, sizeof(c->prev_intent));
 		gw_statefile_changed(c->gw);
 	}
 	double took = gw_mono() - c->started;
-	if (exception == 0) {
+	if (c->ops) {
+		c->ops->ended(c->arg, exception, why, took, c->phase != CTL_QUEUED);
+	} else if (exception == 0) {
 		p->ctl->done++;
 		gw_info("control: %s: pack %s: %s: done, confirmed by read-back in %.1f s", c->who, p->cfg->name,
 			c->what, took);
@@ -155,6 +159,12 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
  * comes next) or not (exception, why). */
 static void wire_done(struct gw_ctl *c, int exception, const char *why)
 {
+	if (!exception && c->ops) {
+		char verdict[320];
+		exception = c->ops->verdict(c->arg, verdict, sizeof(verdict));
+		finish(c, exception, verdict);
+		return;
+	}
 	if (exception) {
 		finish(c, exception, why);
 		return;
@@ -205,7 +215,8 @@ static void ctl_send(struct gw_bus *w)
 {
 	struct gw_pack *p = w->ctl->pack;
 	uint8_t req[GW_LINK_TX_MAX];
-	int n = p->drv->control_request(&w->ctl->bc, req, sizeof(req));
+	const struct gw_ctl_ops *ops = w->ctl->ops;
+	int n = ops ? ops->request(w->ctl->arg, req, sizeof(req)) : p->drv->control_request(&w->ctl->bc, req, sizeof(req));
 	if (n == 0) {
 		ctl_end(w, 0, NULL); /* every frame acknowledged */
 		return;
@@ -217,7 +228,7 @@ static void ctl_send(struct gw_bus *w)
 	gw_debug("link %s: pack %s: control frame", gw_link_port(w->link), p->cfg->name);
 	if (gw_bus_send(w, req, (size_t)n) < 0)
 		return; /* the link went down: ctl_stop() ended it */
-	if (p->drv->control_unacked)
+	if (!ops && p->drv->control_unacked)
 		ctl_gap(w); /* nothing comes back: the next frame (or the read-back) after a gap */
 }
 
@@ -234,16 +245,22 @@ static void ctl_retry(struct gw_bus *w, const char *what)
 	}
 	char why[160];
 	snprintf(why, sizeof(why), "no acknowledgement from the BMS (%s, %d tries)", what, w->ctl_tries);
+	if (w->ctl->ops && w->ctl->ops->unanswered(w->ctl->arg, why)) {
+		w->ctl_tries = 0;
+		ctl_gap(w); /* what the kind sends after giving up (leaving an unlock), or its end */
+		return;
+	}
 	ctl_end(w, GW_MB_GATEWAY_TARGET, why);
 }
 
 /* A complete frame while a control frame waits for its acknowledgement. */
 static enum bms_frame_next ctl_frame(struct gw_bus *w, const uint8_t *f, size_t fl)
 {
-	int rc = w->ctl->pack->drv->control_ack(&w->ctl->bc, f, fl);
+	const struct gw_ctl_ops *ops = w->ctl->ops;
+	int rc = ops ? ops->answer(w->ctl->arg, f, fl) : w->ctl->pack->drv->control_ack(&w->ctl->bc, f, fl);
 	if (rc == BMS_E_UNEXPECTED)
 		return BMS_FRAME_MORE;
-	if (rc == BMS_OK) {
+	if (rc == BMS_OK || ops) { /* another kind goes on after a refusal with its own frames */
 		w->ctl_tries = 0;
 		ctl_gap(w); /* the next frame, or the end */
 	} else if (rc == BMS_E_REFUSED) {
@@ -320,28 +337,73 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+int gw_control_may(struct gw *gw, struct gw_pack *p, char *why, size_t wl)
+{
+	double now = gw_mono();
+	if (!gw_pack_online(gw, p)) {
+		snprintf(why, wl, "the pack is stale: its state is not known");
+		return GW_MB_GATEWAY_TARGET;
+	}
+	if (p->bus->lent) {
+		snprintf(why, wl, "the pack's wire is lent to a maintenance tool");
+		return GW_MB_GATEWAY_TARGET;
+	}
+	if (!gw_link_is_up(p->link)) {
+		snprintf(why, wl, "the pack's wire is down");
+		return GW_MB_GATEWAY_TARGET;
+	}
+	if (p->ctl->cur || (p->ctl->last > 0 && now - p->ctl->last < CTL_RATE_S)) {
+		snprintf(why, wl, "busy: at most one command per pack per second");
+		return GW_MB_DEVICE_BUSY;
+	}
+	return 0;
+}
+
+/* A command c of p queued: the deadline runs, the wire is asked. */
+static void enqueue(struct gw *gw, struct gw_pack *p, struct gw_ctl *c, const char *who, const char *what,
+		    gw_ctl_done done, void *ctx, struct gw_ctl **handle)
+{
+	double now = gw_mono();
+	c->gw = gw;
+	c->pack = p;
+	c->started = now;
+	c->done = done;
+	c->ctx = ctx;
+	c->handle = handle;
+	snprintf(c->who, sizeof(c->who), "%s", who);
+	snprintf(c->what, sizeof(c->what), "%s", what);
+	if (handle)
+		*handle = c;
+	p->ctl->cur = c;
+	p->ctl->last = now;
+	ev_timer_init(&c->deadline, deadline_cb, p->cfg->control_timeout, 0.);
+	ev_timer_start(gw->loop, &c->deadline);
+	gw_poll_kick(p->bus);
+}
+
+int gw_control_queue(struct gw *gw, struct gw_pack *p, const struct gw_ctl_ops *ops, void *arg, const char *who,
+		     const char *what, gw_ctl_done done, void *ctx, struct gw_ctl **handle)
+{
+	struct gw_ctl *c = calloc(1, sizeof(*c));
+	if (!c)
+		return GW_MB_DEVICE_FAILURE;
+	c->ops = ops;
+	c->arg = arg;
+	enqueue(gw, p, c, who, what, done, ctx, handle);
+	return 0;
+}
+
 int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const bool on[2], const char *who,
 		      gw_ctl_done done, void *ctx, struct gw_ctl **handle, char *why, size_t wl)
 {
 	char what[64];
 	describe(what, sizeof(what), set, on);
 	int exc = 0;
-	double now = gw_mono();
 	if (!p->cfg->control || !p->drv->control_request) {
 		exc = GW_MB_ILLEGAL_FUNCTION;
 		snprintf(why, wl, "control is not enabled for this pack");
-	} else if (!gw_pack_online(gw, p)) {
-		exc = GW_MB_GATEWAY_TARGET;
-		snprintf(why, wl, "the pack is stale: its state is not known");
-	} else if (p->bus->lent) {
-		exc = GW_MB_GATEWAY_TARGET;
-		snprintf(why, wl, "the pack's wire is lent to a maintenance tool");
-	} else if (!gw_link_is_up(p->link)) {
-		exc = GW_MB_GATEWAY_TARGET;
-		snprintf(why, wl, "the pack's wire is down");
-	} else if (p->ctl->cur || (p->ctl->last > 0 && now - p->ctl->last < CTL_RATE_S)) {
-		exc = GW_MB_DEVICE_BUSY;
-		snprintf(why, wl, "busy: at most one command per pack per second");
+	} else {
+		exc = gw_control_may(gw, p, why, wl);
 	}
 	struct gw_ctl *c = exc ? NULL : calloc(1, sizeof(*c));
 	if (!exc && !c) {
@@ -352,14 +414,6 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 		gw_control_refused(p, who, what, exc, why);
 		return exc;
 	}
-	c->gw = gw;
-	c->pack = p;
-	c->started = now;
-	c->done = done;
-	c->ctx = ctx;
-	c->handle = handle;
-	snprintf(c->who, sizeof(c->who), "%s", who);
-	memcpy(c->what, what, sizeof(c->what));
 	c->bc.address = (uint8_t)p->cfg->address;
 	const struct bms_poll *session = gw_bus_session(p->bus, p);
 	c->bc.persist = session ? session->persist : 0;
@@ -374,15 +428,19 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 		}
 		c->bc.intent[f] = p->ctl->intent[f];
 	}
-	if (handle)
-		*handle = c;
-	p->ctl->cur = c;
-	p->ctl->last = now;
-	ev_timer_init(&c->deadline, deadline_cb, p->cfg->control_timeout, 0.);
-	ev_timer_start(gw->loop, &c->deadline);
+	enqueue(gw, p, c, who, what, done, ctx, handle);
 	gw_info("control: %s: pack %s: %s: queued", who, p->cfg->name, what);
-	gw_poll_kick(p->bus);
 	return 0;
+}
+
+void *gw_control_arg(struct gw_ctl *c)
+{
+	return c->arg;
+}
+
+bool gw_control_busy(const struct gw_pack *p)
+{
+	return p->ctl->cur != NULL;
 }
 
 void gw_control_cancel(struct gw_ctl **handle)
@@ -486,7 +544,7 @@ void gw_control_reloaded(struct gw *gw)
 		if (c && c->phase == CTL_QUEUED)
 			gw_control_end(p, GW_MB_GATEWAY_TARGET,
 				       "the configuration was reloaded before it was sent; nothing was sent");
-		else if (c && c->phase == CTL_WIRE && (!p->cfg->control || !p->drv->control_request))
+		else if (c && !c->ops && c->phase == CTL_WIRE && (!p->cfg->control || !p->drv->control_request))
 			gw_control_end(p, GW_MB_GATEWAY_TARGET, "control was turned off by a reload");
 	}
 }

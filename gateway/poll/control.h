@@ -57,6 +57,46 @@ void gw_control_refused(struct gw_pack *p, const char *who, const char *what, in
  * names the requester in the log. */
 int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const bool on[2], const char *who,
 		      gw_ctl_done done, void *ctx, struct gw_ctl **handle, char *why, size_t wl);
+/* Another kind of command through the same fence: a change of a BMS's
+ * own setting (bmsset.c).  Its frames, what their answers mean and what
+ * its end means are its own (ops); the rest is this file's for both kinds:
+ * the queue ahead of the next poll step, one command of either kind per
+ * pack and a second between two, the gaps, a frame sent again only when
+ * no answer came (the pack's retries), control_timeout, the wire going
+ * down or lent, a reload before it was sent, and the requester's callback.
+ * Exceptions are the Modbus codes above. */
+struct gw_ctl_ops {
+	/* The next frame (> 0 its length), 0 when the frames are over, or a
+	 * negative BMS_E_* (the command fails). */
+	int (*request)(void *arg, uint8_t *out, size_t cap);
+	/* A frame while one of its frames waits: BMS_OK (the next frame),
+	 * BMS_E_UNEXPECTED (not its answer: waited on), any other result (a
+	 * refusal, a bad answer) goes on with request() too: the kind knows
+	 * what follows (the frames that leave an unlock, or none). */
+	int (*answer)(void *arg, const uint8_t *f, size_t n);
+	/* No answer to a frame after the pack's retries (why): true to go on
+	 * with request() once more, false to end the command there. */
+	bool (*unanswered)(void *arg, const char *why);
+	/* The frames are over: the command's exception (0 = done) and why. */
+	int (*verdict)(void *arg, char *why, size_t wl);
+	/* The command ends (any way): log and count it (sent: a frame of it
+	 * went on the wire), before the requester's callback. */
+	void (*ended)(void *arg, int exception, const char *why, double took, bool sent);
+};
+/* The checks every command of a pack passes (stale, wire lent or down,
+ * busy): 0, or the exception with why (nothing refused is logged here). */
+int gw_control_may(struct gw *gw, struct gw_pack *p, char *why, size_t wl);
+/* Queue a command of kind ops on p after gw_control_may() said 0: done
+ * and handle as gw_control_submit()'s.  0, or GW_MB_DEVICE_FAILURE (out
+ * of memory; ops->ended is not called). */
+int gw_control_queue(struct gw *gw, struct gw_pack *p, const struct gw_ctl_ops *ops, void *arg, const char *who,
+		     const char *what, gw_ctl_done done, void *ctx, struct gw_ctl **handle);
+
+/* The arg a command of another kind was queued with (NULL for MOSFETs). */
+void *gw_control_arg(struct gw_ctl *c);
+/* A command of p (of either kind) runs. */
+bool gw_control_busy(const struct gw_pack *p);
+
 /* The requester is gone: the command goes on, its result is only logged. */
 void gw_control_cancel(struct gw_ctl **handle);
 

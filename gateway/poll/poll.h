@@ -87,6 +87,9 @@ void gw_bus_attach(struct gw_bus *w, struct gw_pack *p);
 /* What the others may know of a pack's polls: at least one finished
  * (--once). */
 bool gw_poll_attempted(const struct gw_pack *p);
+/* poller.c: a BMS setting k of p was read back after a change (bmsset.c):
+ * what the pack's polls keep of its settings, and the pack's, take it now. */
+void gw_poll_setting_read(struct gw_pack *p, enum bms_set_key k, float v);
 
 /* poller.c: a bus for the port of cfg, its link closed, its engine's two
  * clients and its listener (listen mode) installed; NULL when out of memory. */

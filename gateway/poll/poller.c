@@ -99,6 +99,7 @@ static void poll_begin(struct gw_pack *p, double now)
 	struct gw_poll_slot *s = p->slot;
 	bms_poll_begin(&s->poll, (uint8_t)p->cfg->address, (uint8_t)p->cfg->cells, p->cfg->invert_current);
 	s->poll.setpoints = p->cfg->control; /* the switch settings, for the read-back */
+	s->poll.wsettings = p->cfg->bms_settings != 0;
 	/* the transport: a driver that streams must be asked again on a new connection */
 	struct gw_bus *w = p->bus;
 	s->poll.link = (uint8_t)gw_link_bms_link(w->link);
@@ -124,6 +125,12 @@ static void poll_begin(struct gw_pack *p, double now)
 		s->poll.group_cap = BMS_MAX_GROUP;
 	}
 	s->poll_started = now;
+}
+
+void gw_poll_setting_read(struct gw_pack *p, enum bms_set_key k, float v)
+{
+	bms_settings_put(&p->slot->poll.kept.settings, k, v);
+	gw_pack_setting_read(p, k, v);
 }
 
 /* A pack read through its master's answer for all (`position`): the pack

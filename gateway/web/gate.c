@@ -252,7 +252,7 @@ bool http_headers_gate(struct gw_http *h, struct req *r, const char *url, const 
 		return true; /* its login at its second call (on_request()) */
 	if (!http_gate(h, r, url, rc))
 		return false;
-	if (!get && strncmp(url, "/api/setup/", 11) != 0) {
+	if (!get && strncmp(url, "/api/setup/", 11) != 0 && strcmp(url, BMSAPI_PATH) != 0) {
 		*rc = http_not_allowed(r->con);
 		return false;
 	}

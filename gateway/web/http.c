@@ -144,6 +144,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return grc;
 	if (strncmp(url, "/api/setup/", 11) == 0)
 		return http_start_setup(h, r, url, method);
+	if (strcmp(url, BMSAPI_PATH) == 0)
+		return http_start_bmsapi(h, r, method);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return http_not_allowed(con);
 	return route(h, r, url);
@@ -170,6 +172,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **ctx, enum
 	gw_history_cancel(&r->q);
 	gw_auth_cancel(&r->ask);
 	gw_setup_cancel(&r->wait);
+	gw_bmsapi_cancel(&r->bset);
 	r->fail = true;
 	http_req_unref(r);
 }
@@ -276,6 +279,7 @@ void gw_http_free(struct gw_http *h)
 			r->role = GW_AUTH_BUSY;
 		}
 		gw_setup_cancel(&r->wait);
+		gw_bmsapi_cancel(&r->bset);
 		r->fail = true;
 		http_resume(r);
 	}

@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 
 #include "../../conf/conf.h"
+#include "bmsapi.h"
 #include "conns.h"
 #include "hosts.h"
 #include "http.h"
@@ -87,6 +88,7 @@ struct req {
 	bool too_big;
 	struct gw_setup_wait *wait;
 	struct gw_setup_answer ans;
+	struct gw_ctl *bset;           /* a POST /api/bms-settings: its change (bmsapi.h) */
 };
 
 struct gw_http {
@@ -208,6 +210,8 @@ bool http_gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Resul
 enum MHD_Result http_start_setup(struct gw_http *h, struct req *r, const char *url, const char *method);
 /* The setup API's answer, once it came. */
 enum MHD_Result http_send_setup(struct MHD_Connection *con, struct req *r);
+/* /api/bms-settings (bmsapi.h): GET now, a POST once its change ended */
+enum MHD_Result http_start_bmsapi(struct gw_http *h, struct req *r, const char *method);
 /* A chunk of a setup POST's body: kept up to GW_SETUP_BODY_MAX, then only
  * counted (other bodies are never read).  false: out of memory. */
 bool http_take_body(struct req *r, const char *url, const char *data, size_t n);

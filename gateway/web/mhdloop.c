@@ -106,6 +106,7 @@ static void client_gone(struct req *r)
 	gw_auth_cancel(&r->ask);
 	gw_history_cancel(&r->q);
 	gw_setup_cancel(&r->wait); /* an apply under way goes on; its answer has no one to go to */
+	gw_bmsapi_cancel(&r->bset); /* a change of a BMS setting too */
 	http_resume(r);
 }
 

@@ -54,6 +54,7 @@ static void setup_answered(void *arg, struct gw_setup_answer *a)
 {
 	struct req *r = arg;
 	r->wait = NULL;
+	r->bset = NULL;
 	free(r->ans.json);
 	r->ans = *a;
 	r->answered = true;
@@ -92,9 +93,41 @@ enum MHD_Result http_start_setup(struct gw_http *h, struct req *r, const char *u
 	return MHD_YES;
 }
 
+enum MHD_Result http_start_bmsapi(struct gw_http *h, struct req *r, const char *method)
+{
+	struct MHD_Connection *con = r->con;
+	r->kind = RQ_SETUP; /* its answer is sent as the setup API's */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) {
+		gw_bmsapi_get(h->gw, MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "unit"), &r->ans);
+		return http_send_setup(con, r);
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0 || !h->gw->setup)
+		return strcmp(method, MHD_HTTP_METHOD_POST) ? http_not_allowed(con) :
+		       http_send_error(con, MHD_HTTP_SERVICE_UNAVAILABLE, true, "the setup API could not start");
+	if (r->too_big)
+		return http_send_error(con, 413, true, "a body is at most %d KiB", GW_SETUP_BODY_MAX / 1024);
+	char addr[64];
+	http_client_addr(con, addr, sizeof(addr));
+	struct gw_setup_req q = {
+		.method = method, .path = "", .body = r->body ? r->body : "", .len = r->blen,
+		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.csrf = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-CSRF-Token"),
+		.origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin"),
+		.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+		.user = r->ingress ? "Home Assistant" : h->auth && r->user[0] ? r->user : NULL,
+		.role = r->ingress ? GW_ROLE_ADMIN : h->auth && r->user[0] ? r->role : -1,
+		.tls = h->tls != NULL, .trusted = false, .addr = addr, .ingress = r->ingress,
+	};
+	if (!gw_bmsapi_post(h->gw, h->gw->setup, &q, &r->ans, setup_answered, r, &r->bset))
+		return http_send_setup(con, r);
+	http_req_list(h, r);
+	http_suspend(r);
+	return MHD_YES;
+}
+
 bool http_take_body(struct req *r, const char *url, const char *data, size_t n)
 {
-	if (strncmp(url, "/api/setup/", 11) != 0 || r->too_big)
+	if ((strncmp(url, "/api/setup/", 11) != 0 && strcmp(url, BMSAPI_PATH) != 0) || r->too_big)
 		return true;
 	if (r->blen + n > GW_SETUP_BODY_MAX) {
 		r->too_big = true;

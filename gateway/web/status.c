@@ -21,6 +21,7 @@
 #include "../model/health_gw.h"
 #include "../model/json.h"
 #include "../model/service.h"
+#include "../poll/bmsset.h"
 #include "../poll/control.h"
 #include "../poll/listener.h"
 #include "../poll/poll.h"
@@ -357,6 +358,21 @@ static double energy_of(const struct gw_pack *p, int k)
 	return k ? p->energy.out_kwh : p->energy.in_kwh;
 }
 
+/* Changes of the BMSs' own settings by result (poll/bmsset.h). */
+static void bms_settings_metrics(const struct gw *gw, FILE *o)
+{
+	static const char *const res[3] = { "result=\"done\"", "result=\"failed\"", "result=\"refused\"" };
+	gw_prom_family(o, "bmsgw_pack_bms_settings_total", "counter",
+		       "Changes of the BMS's own settings by result: done (read back equal), failed at the BMS, "
+		       "refused before anything was sent.");
+	for (int i = 0; i < gw->npacks; i++) {
+		uint32_t n[3];
+		gw_bset_counts(gw->packs[i], &n[0], &n[1], &n[2]);
+		for (int k = 0; k < 3; k++)
+			gw_prom_sample(o, "bmsgw_pack_bms_settings_total", gw->packs[i]->cfg->name, res[k], n[k]);
+	}
+}
+
 /* Every pack, fresh or not: what it is, whether it is fresh, its age and counters. */
 static void packs_metrics(const struct gw *gw, FILE *o)
 {
@@ -387,6 +403,7 @@ static void packs_metrics(const struct gw *gw, FILE *o)
 	for (int i = 0; i < gw->npacks; i++)
 		gw_prom_sample(o, "bmsgw_pack_control_commands_total", gw->packs[i]->cfg->name, "result=\"refused\"",
 			       gw_control_refusals(gw->packs[i]));
+	bms_settings_metrics(gw, o);
 }
 
 /* The values of every unit that is fresh, the energy counters, the bank's own. */

@@ -91,6 +91,14 @@ struct sim_pack {
 	unsigned protect;       /* SIM_FET_*: held off by a protection (ctl protect) */
 	unsigned long writes;   /* MOSFET writes received (any outcome, faults too) */
 	unsigned long writes_applied; /* ... that changed a switch setting */
+	/* the BMS's own settings a gateway may write (bms_settings): they follow
+	 * the control mode as MOSFET writes do (refuse: the brand's refusal,
+	 * silent: no answer, noack: applied and the answer lost, noswitch:
+	 * acknowledged and not applied) */
+	uint16_t eeprom[64];    /* jbd: its EEPROM registers 0x00..0x3F (sim_jbd.c) */
+	int eeprom_set;         /* eeprom[] holds its defaults */
+	int factory;            /* jbd: in factory mode */
+	unsigned long set_writes; /* settings writes received (factory mode and SOC writes too) */
 	uint8_t alarm[SIM_MAX_ALARM]; /* raw brand alarm bytes (Daly 0x98 D0..D7) */
 	uint64_t balance;       /* bit n = cell n+1 balancing */
 	unsigned life;          /* heartbeat counter, +1 per second while moving */
@@ -391,6 +399,10 @@ enum sim_wr {
 	SIM_WR_SILENT,   /* no answer (silent: nothing changed; noack: switched) */
 };
 enum sim_wr sim_pack_write(struct sim_pack *p, int chg, int dsg);
+/* A write of one of the BMS's own settings (or of an unlock) for pack p,
+ * by its control mode: counted in set_writes; *apply = 1 when the value
+ * is to be taken (normal, noack, protect). */
+enum sim_wr sim_pack_set_write(struct sim_pack *p, int *apply);
 /* Control `control ADDR MODE [chg|dsg|both]` (fets NULL: both for protect). */
 int sim_pack_control(struct sim_pack *p, const char *mode, const char *fets, char *err, size_t errlen);
 /* SIM_FET_* that a protection holds off now (mode protect), else 0.  The

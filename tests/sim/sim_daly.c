@@ -205,6 +205,32 @@ static enum sim_resp daly_write(struct sim_pack *p, const uint8_t *req, const st
 	return SIM_RESP_OK;
 }
 
+/* 0x21, the SOC set: D0-D5 a date and time (year - 2000, month, day, hour,
+ * minute, second), D6-D7 the SOC in 0.1 % (write_soc_and_datetime of
+ * mr-manuel/venus-os_dbus-serialbattery's Daly driver; zeros for the
+ * date in dreadnought/python-daly-bms set_soc).  Answered from the board
+ * with D0 = 1 (the success dbus-serialbattery reads) or, refused, 0; the
+ * SOC is the new one at the next 0x90.  A SOC over 100.0 % or a month over
+ * 12 is not a known write: no answer, counted as bad.  The writes follow
+ * the pack's control mode (sim_pack_set_write()). */
+static enum sim_resp daly_soc_write(struct sim_pack *p, const uint8_t *req, struct sim_reply *reply)
+{
+	unsigned pm = (unsigned)req[10] << 8 | req[11];
+	if (pm > 1000 || req[5] > 12 || req[6] > 31 || req[7] > 23 || req[8] > 59 || req[9] > 59)
+		return SIM_RESP_BAD;
+	int apply;
+	enum sim_wr w = sim_pack_set_write(p, &apply);
+	if (apply)
+		p->soc = pm / 10.0;
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	uint8_t d[8];
+	memset(d, 0, sizeof d);
+	d[0] = w == SIM_WR_DONE ? 1 : 0;
+	daly_frame(reply, p, 0x21, d);
+	return SIM_RESP_OK;
+}
+
 /* The BMS's own settings, a 16S-style LFP pack's factory levels (level 1
  * the warning, level 2 the protection; the pack levels follow the cell
  * count): the data bytes of settings read cmd (§2.11). */
@@ -380,6 +406,8 @@ static enum sim_resp daly_respond(struct sim_pack *p, const uint8_t *req, size_t
 	case 0xD9: /* discharge MOSFET on/off */
 	case 0xDA: /* charge MOSFET on/off */
 		return daly_write(p, req, &r, reply);
+	case 0x21: /* SOC set */
+		return daly_soc_write(p, req, reply);
 	default:
 		return SIM_RESP_BAD;
 	}

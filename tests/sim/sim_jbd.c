@@ -8,8 +8,8 @@
  *
  * Answered: reads 0x03 (basic info), 0x04 (cells), 0x05 (model), 0xAA
  * (error counters); writes 0xE1 (MOSFET "software lock", below), 0x06
- * (password, taken but never required) and 0x00 / 0x01 (factory mode enter
- * / exit), acknowledged with an empty answer.
+ * (password, taken but never required), and factory mode with its settings
+ * registers (jbd_factory(), below).
  *
  * Pack model use: alarm[0..1] = 0x03 protection status (big-endian, as on
  * the wire), plus b12 "MOSFET software lock" while a lock bit is set and,
@@ -201,6 +201,72 @@ static enum sim_resp jbd_lock(struct sim_pack *p, const uint8_t *req, size_t n, 
 	return SIM_RESP_OK;
 }
 
+/* The EEPROM registers of its settings (FurTrader/OverkillSolarBMS
+ * JBD register map), first read: design capacity 0x10 (10 mAh), cell
+ * OVP / release / UVP / release 0x24-0x27 (mV), charge / discharge
+ * over-current 0x28 / 0x29 (10 mA, discharge negative), balance start and
+ * window 0x2A / 0x2B (mV), func_config 0x2D (bit 0 switch, bit 2 balance
+ * enable). */
+static void jbd_eeprom(struct sim_pack *p)
+{
+	if (p->eeprom_set)
+		return;
+	p->eeprom_set = 1;
+	p->eeprom[0x10] = (uint16_t)clampl(lround(p->capacity_ah * 100.0), 0, 65535);
+	p->eeprom[0x24] = 3650;
+	p->eeprom[0x25] = 3400;
+	p->eeprom[0x26] = 2500;
+	p->eeprom[0x27] = 2900;
+	p->eeprom[0x28] = 10000;                 /* 100 A */
+	p->eeprom[0x29] = (uint16_t)(0x10000 - 15000); /* -150 A */
+	p->eeprom[0x2A] = 3400;
+	p->eeprom[0x2B] = 30;
+	p->eeprom[0x2D] = 0x0005;
+}
+
+/* Factory mode and its registers (§7.8 of bms/PROTOCOLS.md):
+ * `DD 5A 00 02 56 78` enters, `DD 5A 01 02 28 28` (saved) or `00 00`
+ * leaves; inside it `DD A5 <reg> 00` reads a register 0x10..0x3F and
+ * `DD 5A <reg> 02 <v:2>` writes one, acknowledged `DD <reg> 00 00 ...`;
+ * outside it both are refused (status 0x80).  The writes follow the
+ * pack's control mode (sim_pack_set_write()). */
+static enum sim_resp jbd_factory(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
+{
+	uint8_t reg = req[2], d[2];
+	jbd_eeprom(p);
+	if (req[1] == 0xA5) {
+		if (n != 7 || req[3] != 0 || reg < 0x10 || reg >= 0x40)
+			return SIM_RESP_BAD;
+		if (!p->factory) {
+			jbd_frame_status(reply, reg, 0x80, NULL, 0);
+			return SIM_RESP_OK;
+		}
+		put16(d, p->eeprom[reg]);
+		jbd_frame(reply, reg, d, 2);
+		return SIM_RESP_OK;
+	}
+	if (n != 9 || req[3] != 2)
+		return SIM_RESP_BAD;
+	unsigned v = (unsigned)req[4] << 8 | req[5];
+	bool enter = reg == 0x00 && v == 0x5678, leave = reg == 0x01 && (v == 0x2828 || v == 0);
+	if (!enter && !leave && (reg < 0x10 || reg >= 0x40))
+		return SIM_RESP_BAD;
+	int apply;
+	enum sim_wr w = sim_pack_set_write(p, &apply);
+	if (w == SIM_WR_REFUSED || (!enter && !leave && !p->factory)) {
+		jbd_frame_status(reply, reg, 0x80, NULL, 0);
+		return SIM_RESP_OK;
+	}
+	if (apply && (enter || leave))
+		p->factory = enter;
+	else if (apply)
+		p->eeprom[reg] = (uint16_t)v;
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	jbd_frame(reply, reg, NULL, 0);
+	return SIM_RESP_OK;
+}
+
 static enum sim_resp jbd_respond(struct sim_pack *p, const uint8_t *req, size_t n,
                                  struct sim_reply *reply)
 {
@@ -221,11 +287,13 @@ static enum sim_resp jbd_respond(struct sim_pack *p, const uint8_t *req, size_t 
 		 * esphome-jbd-bms btsnoops): taken, never needed for 0xE1 here */
 		if (reg == 0x06 && (n != 14 || req[3] != 7 || req[4] != 0x06))
 			return SIM_RESP_BAD;
-		if (reg != 0x00 && reg != 0x01 && reg != 0x06)
-			return SIM_RESP_BAD;
+		if (reg != 0x06)
+			return jbd_factory(p, req, n, reply);
 		jbd_frame(reply, reg, d, 0);
 		return SIM_RESP_OK;
 	}
+	if (reg >= 0x10 && reg < 0x40 && reg != 0x03 && reg != 0x04 && reg != 0x05)
+		return jbd_factory(p, req, n, reply);
 	switch (reg) {
 	case 0x03: {
 		put16(d, r.volt_10mv);

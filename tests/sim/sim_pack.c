@@ -279,6 +279,17 @@ enum sim_wr sim_pack_write(struct sim_pack *p, int chg, int dsg)
 	return p->ctl == SIM_CTL_NOACK ? SIM_WR_SILENT : SIM_WR_DONE;
 }
 
+enum sim_wr sim_pack_set_write(struct sim_pack *p, int *apply)
+{
+	p->set_writes++;
+	*apply = p->ctl != SIM_CTL_REFUSE && p->ctl != SIM_CTL_SILENT && p->ctl != SIM_CTL_NOSWITCH;
+	if (p->ctl == SIM_CTL_REFUSE)
+		return SIM_WR_REFUSED;
+	if (p->ctl == SIM_CTL_SILENT || p->ctl == SIM_CTL_NOACK)
+		return SIM_WR_SILENT;
+	return SIM_WR_DONE;
+}
+
 int sim_pack_cell_mv(const struct sim_pack *p, int i)
 {
 	if (i < 0 || i >= SIM_MAX_CELLS)
@@ -813,6 +824,11 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	sim_buf_printf(b, ",\"chg_set\":%d,\"dsg_set\":%d,\"control\":\"%s\",\"protect\":\"%s\",\"writes\":%lu,"
 	               "\"writes_applied\":%lu", p->chg_set, p->dsg_set, sim_ctl_name(p->ctl),
 	               sim_fet_name(sim_pack_held(p)), p->writes, p->writes_applied);
+	sim_buf_printf(b, ",\"set_writes\":%lu,\"factory\":%d", p->set_writes, p->factory);
+	for (int i = 0; p->eeprom_set && i < 64; i++)
+		sim_buf_printf(b, "%s%u", i ? "," : ",\"eeprom\":[", p->eeprom[i]);
+	if (p->eeprom_set)
+		sim_buf_printf(b, "]");
 	sim_truth_json(b, p);
 	sim_buf_printf(b, "}");
 }

@@ -117,3 +117,8 @@ const char *setup_post_bad(const struct gw_setup *s, const struct gw_setup_req *
 		       "/api/setup/session)";
 	return NULL;
 }
+
+const char *gw_setup_post_check(const struct gw_setup *s, const struct gw_setup_req *q)
+{
+	return setup_post_bad(s, q);
+}

@@ -85,6 +85,11 @@ void gw_setup_conf(struct gw_setup *s, const struct conf_http *c);
  * from the loop, never from inside this call (*wait for a cancel). */
 int gw_setup_handle(struct gw_setup *s, const struct gw_setup_req *q, struct gw_setup_answer *a, gw_setup_cb *cb,
 		    void *arg, struct gw_setup_wait **wait);
+/* A change outside the setup that takes the setup's rule (POST
+ * /api/bms-settings): Content-Type JSON, the page's own Origin, the
+ * login's X-CSRF-Token of GET /api/setup/session.  NULL when q passes,
+ * else why not. */
+const char *gw_setup_post_check(const struct gw_setup *s, const struct gw_setup_req *q);
 /* The client is gone: the cb of *w (if any) is not called (the work it
  * asked goes on), and *w is NULL. */
 void gw_setup_cancel(struct gw_setup_wait **w);

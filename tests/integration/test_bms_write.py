@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""BMS settings changed safely (bms_settings, bmsgw-bms(7) BMS SETTINGS),
+end to end: the real bmsgw over HTTPS with logins against the bundled
+simulator, with curl.
+
+jbd (factory mode): the settings are read through factory mode (enter,
+read, leave without saving) once the pack has bms_settings; an admin's
+POST /api/bms-settings with the session's CSRF token changes cell_ovp_v:
+factory mode entered, the register read, written, read back, left with
+saving, answered 200 "done" with old and new, the simulator's register
+changed, the pack's settings_bms showing it at once, one log line with
+old -> new and who, the metric counted.  The balancer (0x2D, read,
+modified, written whole: the other bits kept).  Refused, with nothing
+written to the BMS (the simulator's settings-write count unchanged): a
+read login (403), no CSRF token (403), another site's Origin (403), not
+JSON (400), a key not in bms_settings (403), no such pack (404), over
+lfp's 3.65 V (422), off the step (422), out of order with the release
+(422), a second change within a second (409), a stale pack (503).  The
+BMS refusing (502, factory mode left without saving); the BMS silent
+(no answer: the frame sent 1 + retries times, 502).  --check: an unknown
+key, a key the protocol cannot write (naming the ones it can), a cell
+voltage without the pack's own chemistry, jk (0x4E57) none.
+
+daly: soc, with the date, acknowledged, read back from 0x90.
+Prints "N passed, N failed"."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, self_signed, wait_until, write_conf  # noqa: E402
+from page_clients import users_file  # noqa: E402
+
+c = Checks()
+TMP = tempfile.mkdtemp(prefix="bmsgw-bset-")
+PW = "bset-Pass-5521"
+BMSGW = os.path.join(ROOT, BIN, "bmsgw")
+
+
+def conf(http_port, gw_port, sim_port, pem, key, users, proto="jbd", keys="cell_ovp_v, cell_ovp_release_v, balancer",
+         extra=""):
+    return """[gateway]
+listen = 127.0.0.1:%d
+state_file = none
+stale_after = 20
+[http]
+listen = 127.0.0.1:%d
+tls_cert = %s
+tls_key = %s
+users_file = %s
+[pack.van]
+protocol = %s
+port = tcp://127.0.0.1:%d
+chemistry = lfp
+bms_settings = %s
+poll_interval = 0.5
+control_timeout = 10
+retries = 1
+timeout = 0.5
+%s""" % (gw_port, http_port, pem, key, users, proto, sim_port, keys, extra)
+
+
+class Api:
+    def __init__(self, port):
+        self.base = "https://127.0.0.1:%d" % port
+
+    def curl(self, path, user="ada", body=None, token=None, ctype="application/json", origin=None):
+        args = ["curl", "-sk", "-o", "-", "-w", "\n%{http_code}", "-u", "%s:%s" % (user, PW), "--max-time", "60"]
+        if body is not None:
+            args += ["-X", "POST", "--data-binary", body]
+            if ctype:
+                args += ["-H", "Content-Type: " + ctype]
+        if token:
+            args += ["-H", "X-CSRF-Token: " + token]
+        if origin:
+            args += ["-H", "Origin: " + origin]
+        out = subprocess.run(args + [self.base + path], capture_output=True, text=True).stdout
+        text, _, code = out.rpartition("\n")
+        try:
+            return int(code), json.loads(text) if text else None
+        except ValueError:
+            return int(code or 0), text
+
+    def token(self, user="ada"):
+        return self.curl("/api/setup/session", user=user)[1]["csrf"]
+
+    def post(self, obj, user="ada", token=None, **kw):
+        return self.curl("/api/bms-settings", user=user, body=json.dumps(obj),
+                         token=token if token is not None else self.token(user), **kw)
+
+    def get(self, unit="van", user="ada"):
+        return self.curl("/api/bms-settings?unit=" + unit, user=user)
+
+
+def metric(api, result):
+    code, text = api.curl("/metrics")
+    for line in str(text).splitlines():
+        if line.startswith("bmsgw_pack_bms_settings_total") and 'result="%s"' % result in line:
+            return float(line.split()[-1])
+    return None
+
+
+def jbd_case(pem, key, users):
+    sim = Sim(protocol="jbd", packs=("address=1",))
+    http_port, gw_port = free_port(), free_port()
+    gw = Gateway(conf(http_port, gw_port, sim.port, pem, key, users), gw_port)
+    api = Api(http_port)
+    try:
+        # the settings read through factory mode, left without saving
+        got = wait_until(lambda: (lambda r: r[0] == 200 and r[1]["keys"].get("cell_ovp_v", {}).get("value"))(api.get()),
+                         timeout=30)
+        c.ok(got, "GET: the settings are read through factory mode (cell_ovp_v has a value)")
+        code, g = api.get()
+        c.eq(code, 200, "GET /api/bms-settings: 200")
+        c.eq(sorted(g["keys"]), ["balancer", "cell_ovp_release_v", "cell_ovp_v"], "GET: the allowed keys only")
+        c.near(g["keys"]["cell_ovp_v"]["value"], 3.65, 1e-6, "GET: cell_ovp_v as the BMS reports it")
+        c.eq((g["keys"]["cell_ovp_v"]["min"], g["keys"]["cell_ovp_v"]["max"]), (2.5, 3.65),
+             "GET: cell_ovp_v's bounds are lfp's")
+        c.near(g["keys"]["cell_ovp_v"]["step"], 0.001, 1e-9, "GET: its step is the protocol's (1 mV)")
+        c.eq(sim.state()["packs"][0]["factory"], 0, "the settings read left factory mode")
+        code, g = api.get(user="rob")
+        c.eq(code, 200, "GET: a read login may read")
+        writes0 = sim.state()["packs"][0]["set_writes"]
+
+        # a change, done
+        t0 = time.monotonic()
+        code, r = api.post({"unit": "van", "key": "cell_ovp_v", "value": 3.6})
+        took = time.monotonic() - t0
+        c.eq(code, 200, "POST cell_ovp_v 3.6: 200 (%s)" % (r,))
+        c.eq((r or {}).get("result"), "done", "result done")
+        c.ok(r and r.get("confirmed") is True, "confirmed by read-back")
+        c.near((r or {}).get("old") or 0, 3.65, 1e-6, "old: 3.65")
+        c.near((r or {}).get("value") or 0, 3.6, 1e-6, "value: 3.6 read back")
+        st = sim.state()["packs"][0]
+        c.eq(st["eeprom"][0x24], 3600, "the simulator's register 0x24 holds 3600 mV")
+        c.eq(st["factory"], 0, "factory mode left")
+        c.eq(st["set_writes"] - writes0, 3, "enter, write, leave: three writes")
+        code, g = api.get()
+        c.near(g["keys"]["cell_ovp_v"]["value"], 3.6, 1e-6, "GET shows the read-back at once")
+        sb = (api.curl("/api/state")[1] or {}).get("packs") or [{}]
+        c.near(((sb[0].get("settings_bms") or {}).get("cell_ovp_v") or {}).get("value") or 0, 3.6, 1e-6,
+               "/api/state settings_bms shows 3.6 at once")
+        c.ok(wait_until(lambda: "bms-settings: admin ada (https " in gw.text() and
+                        "pack van: cell_ovp_v 3.650 V -> 3.600 V: done, confirmed by read-back in" in gw.text(), 5),
+             "one log line: who, old -> new, done")
+        c.eq(metric(api, "done"), 1, "bmsgw_pack_bms_settings_total{result=done} 1")
+        print("# end to end (request -> confirmed read-back) on the simulator: %.2f s" % took)
+
+        # refused, nothing written
+        time.sleep(1.1)  # the change a second after the last (409 is its own check below)
+        w = sim.state()["packs"][0]["set_writes"]
+        tok = api.token()
+        cases = [
+            ("a read login", dict(obj={"unit": "van", "key": "cell_ovp_v", "value": 3.55}, user="rob"), 403),
+            ("no CSRF token", dict(obj={"unit": "van", "key": "cell_ovp_v", "value": 3.55}, token=""), 403),
+            ("another site's Origin", dict(obj={"unit": "van", "key": "cell_ovp_v", "value": 3.55}, token=tok,
+                                           origin="https://evil.example"), 403),
+            ("a key not in bms_settings", dict(obj={"unit": "van", "key": "cell_uvp_v", "value": 2.8}, token=tok), 403),
+            ("an unknown key", dict(obj={"unit": "van", "key": "mosfet", "value": 1}, token=tok), 403),
+            ("no such pack", dict(obj={"unit": "bank", "key": "cell_ovp_v", "value": 3.55}, token=tok), 404),
+            ("a value that is no number", dict(obj={"unit": "van", "key": "cell_ovp_v", "value": "high"}, token=tok),
+             400),
+            ("over lfp's 3.65 V", dict(obj={"unit": "van", "key": "cell_ovp_v", "value": 3.8}, token=tok), 422),
+            ("off the 1 mV step", dict(obj={"unit": "van", "key": "cell_ovp_v", "value": 3.5505}, token=tok), 422),
+            ("under its release + 0.02 V", dict(obj={"unit": "van", "key": "cell_ovp_v", "value": 3.41}, token=tok),
+             422),
+        ]
+        for what, kw, want in cases:
+            code, r = api.post(**kw)
+            c.eq(code, want, "refused: %s (%s)" % (what, (r or {}).get("message") if isinstance(r, dict) else r))
+            c.ok(isinstance(r, dict) and r.get("result") == "refused" and r.get("message"),
+                 "refused: %s: result refused, with the reason" % what)
+        code, r = api.curl("/api/bms-settings", body="unit=van", token=tok, ctype="application/x-www-form-urlencoded")
+        c.eq(code, 400, "refused: not JSON (400)")
+        c.ok("lfp's highest 3.65 V" in gw.text(), "the 422's reason names lfp's bound")
+        c.eq(sim.state()["packs"][0]["set_writes"], w, "nothing was written to the BMS for any refusal")
+        # the pack's refusals (those before a login, a token or a body names it are logged only)
+        c.ok((metric(api, "refused") or 0) >= 6, "refusals of the pack counted")
+
+        # the balancer: 0x2D read, modified, written whole
+        code, r = api.post({"unit": "van", "key": "balancer", "value": "OFF"})
+        c.eq((code, (r or {}).get("result")), (200, "done"), "balancer OFF: done")
+        c.eq(sim.state()["packs"][0]["eeprom"][0x2D], 0x0001, "0x2D bit 2 cleared, bit 0 kept")
+        # a second change within a second: 409
+        code, r = api.post({"unit": "van", "key": "balancer", "value": True})
+        c.eq(code, 409, "a change under a second after the last: 409")
+
+        # the BMS refuses: 502, left without saving
+        time.sleep(1.1)
+        sim.ctl("control 1 refuse")
+        code, r = api.post({"unit": "van", "key": "cell_ovp_release_v", "value": 3.38})
+        c.eq((code, (r or {}).get("result")), (502, "failed"), "the BMS refuses: 502 failed (%s)" % (r,))
+        c.eq(sim.state()["packs"][0]["eeprom"][0x25], 3400, "nothing changed")
+        # silent: the first frame sent 1 + retries times, then failed
+        time.sleep(1.1)
+        sim.ctl("control 1 silent")
+        w = sim.state()["packs"][0]["set_writes"]
+        code, r = api.post({"unit": "van", "key": "cell_ovp_release_v", "value": 3.38})
+        c.eq((code, (r or {}).get("result")), (502, "failed"), "the BMS is silent: 502 failed")
+        c.eq(sim.state()["packs"][0]["set_writes"] - w, 2, "the unlock sent 1 + retries (2) times, no more")
+        sim.ctl("control 1 normal")
+        c.ok((metric(api, "failed") or 0) >= 2, "failures counted")
+        # a stale pack: 503
+        time.sleep(1.1)
+        sim.ctl("pack 1 absent")
+        c.ok(wait_until(lambda: api.get()[1]["stale"], timeout=40), "the pack goes stale")
+        w = sim.state()["packs"][0]["set_writes"]
+        code, r = api.post({"unit": "van", "key": "cell_ovp_v", "value": 3.62})
+        c.eq(code, 503, "a stale pack: 503")
+        c.eq(sim.state()["packs"][0]["set_writes"], w, "nothing written to a stale pack")
+    finally:
+        gw.stop()
+        sim.stop()
+
+
+def daly_case(pem, key, users):
+    sim = Sim(protocol="daly", packs=("address=1",))
+    http_port, gw_port = free_port(), free_port()
+    gw = Gateway(conf(http_port, gw_port, sim.port, pem, key, users, proto="daly", keys="soc"), gw_port)
+    api = Api(http_port)
+    try:
+        c.ok(wait_until(lambda: api.get()[1]["keys"].get("soc", {}).get("value") is not None, timeout=30),
+             "daly: soc's value is the pack's")
+        code, r = api.post({"unit": "van", "key": "soc", "value": 42.5})
+        c.eq((code, (r or {}).get("result")), (200, "done"), "daly: soc 42.5: done (%s)" % (r,))
+        c.near(sim.state()["packs"][0]["soc"], 42.5, 0.06, "daly: the simulator's SOC is 42.5 %")
+        code, r = api.post({"unit": "van", "key": "balancer", "value": 1})
+        c.eq(code, 403, "daly: balancer is not in bms_settings: 403")
+    finally:
+        gw.stop()
+        sim.stop()
+
+
+def check_case():
+    def check(text):
+        p = subprocess.run([BMSGW, "--check", "-c", write_conf(text)], capture_output=True, text=True)
+        return p.returncode, p.stdout + p.stderr
+    base = "[gateway]\nlisten = 127.0.0.1:1502\n[pack.a]\nport = tcp://127.0.0.1:9\n"
+    rc, out = check(base + "protocol = jbd\nbms_settings = soc_max\n")
+    c.ok(rc != 0 and "soc_max" in out, "--check: an unknown key (%s)" % out.strip()[-160:])
+    rc, out = check(base + "protocol = jbd\nbms_settings = soc\n")
+    c.ok(rc != 0 and "cannot write soc" in out and "balancer" in out, "--check: jbd cannot write soc, names what it can")
+    rc, out = check(base + "protocol = jbd\nbms_settings = cell_ovp_v\n")
+    c.ok(rc != 0 and "own chemistry" in out, "--check: a cell voltage without the pack's own chemistry")
+    rc, out = check(base + "protocol = jbd\nchemistry = lfp\nbms_settings = cell_ovp_v, balancer\n")
+    c.eq(rc, 0, "--check: jbd with its chemistry passes (%s)" % out.strip()[-160:])
+    rc, out = check(base + "protocol = jk\nbms_settings = balancer\n")
+    c.ok(rc != 0 and "writes none" in out and "captured" in out, "--check: jk (0x4E57) writes none until captured")
+    rc, out = check(base + "protocol = daly\nbms_settings = soc, balancer\n")
+    c.ok(rc != 0 and "cannot write balancer" in out and "soc" in out, "--check: daly writes soc only")
+
+
+try:
+    pem, key = self_signed(TMP)
+    users = users_file(TMP, [("ada", "admin"), ("rob", "read")], PW)
+    check_case()
+    jbd_case(pem, key, users)
+    daly_case(pem, key, users)
+finally:
+    shutil.rmtree(TMP, ignore_errors=True)
+sys.exit(c.report())
