@@ -19,6 +19,7 @@
 #include "../core/log.h"
 #include "../core/mbexc.h"
 #include "../model/json.h"
+#include "../poll/bmsset.h"
 #include "../poll/control.h"
 #include "mqtt_int.h"
 
@@ -103,6 +104,10 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 		mq_setting(m, msg, unit, setting); /* settings.c */
 		return;
 	}
+	if (strncmp(cmd, "bms_", 4) == 0) {
+		mq_bms_setting(m, msg, unit, cmd + 4); /* bmsset.c */
+		return;
+	}
 	char payload[16];
 	size_t n = (size_t)msg->payloadlen < sizeof(payload) - 1 ? (size_t)msg->payloadlen : sizeof(payload) - 1;
 	for (size_t i = 0; i < n; i++) {
@@ -180,7 +185,10 @@ void mq_commands_cancel(struct gw_mqtt *m)
 	while (m->cmds) {
 		struct mq_cmd *k = m->cmds;
 		m->cmds = k->next;
-		gw_control_cancel(&k->handle);
+		if (k->bset)
+			gw_bset_cancel(&k->handle); /* its ctx is k */
+		else
+			gw_control_cancel(&k->handle);
 		free(k);
 	}
 }

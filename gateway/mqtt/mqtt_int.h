@@ -20,14 +20,16 @@
 #define STOP_S 1.2             /* a clean stop waits this long for the broker to confirm offline */
 #define STOP_MIN_S 0.3         /* ... and at least this long for the offline messages themselves */
 
-/* A command on its way through control.c. */
+/* A command on its way through control.c: a MOSFET's, or a change of a
+ * BMS setting (bset: bmsset.c, through poll/bmsset.h). */
 struct mq_cmd {
 	struct gw_mqtt *m;
 	struct mq_cmd *next;
 	struct gw_ctl *handle;
+	bool bset;
 	char unit[CONF_NAME_MAX + 1];
-	char command[32];              /* charge_mos / discharge_mos */
-	char payload[4];               /* ON / OFF */
+	char command[32];              /* charge_mos / discharge_mos / bms_KEY */
+	char payload[32];              /* ON / OFF, a BMS setting's value */
 };
 
 /* What the client knows of one pack: its slot, kept across a reload for a
@@ -159,5 +161,8 @@ const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v);
 /* P/UNIT/set/<setting>, the charge settings; -1: `name` is not one of them */
 int mq_setting_id(const char *name);
 void mq_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, int id);
+/* bmsset.c: P/UNIT/set/bms_KEY (key: KEY), a change of a BMS's own setting;
+ * its outcome on P/UNIT/set/result. */
+void mq_bms_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, const char *key);
 
 #endif

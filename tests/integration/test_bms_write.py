@@ -23,6 +23,9 @@ key, a key the protocol cannot write (naming the ones it can), a cell
 voltage without the pack's own chemistry, jk (0x4E57) none.
 
 daly: soc, with the date, acknowledged, read back from 0x90.
+MQTT (a real mosquitto, [mqtt] control = true): P/van/set/bms_balancer OFF
+done, bms_cell_ovp_v 3.9 refused (over lfp's), 3.55 done, each outcome on
+P/van/set/result with origin mqtt.
 Prints "N passed, N failed"."""
 import json
 import os
@@ -236,6 +239,55 @@ def daly_case(pem, key, users):
         sim.stop()
 
 
+def mqtt_case():
+    broker = free_port()
+    mq = subprocess.Popen(["mosquitto", "-p", str(broker)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sim = Sim(protocol="jbd", packs=("address=1",))
+    gw_port = free_port()
+    gw = None
+    try:
+        c.ok(wait_until(lambda: subprocess.run(["mosquitto_pub", "-p", str(broker), "-t", "x", "-m", "1"],
+                                               capture_output=True).returncode == 0, 10), "mosquitto runs")
+        gw = Gateway("""[gateway]
+listen = 127.0.0.1:%d
+state_file = none
+[mqtt]
+host = 127.0.0.1
+port = %d
+control = true
+[pack.van]
+protocol = jbd
+port = tcp://127.0.0.1:%d
+chemistry = lfp
+bms_settings = balancer, cell_ovp_v
+poll_interval = 0.5
+control_timeout = 10
+""" % (gw_port, broker, sim.port), gw_port)
+        sub = subprocess.Popen(["mosquitto_sub", "-p", str(broker), "-t", "bmsgw/van/set/result", "-C", "3", "-W", "60"],
+                               stdout=subprocess.PIPE, text=True)
+        c.ok(wait_until(lambda: (lambda p: p["set_writes"] >= 2 and p["factory"] == 0)(sim.state()["packs"][0]), 30),
+             "mqtt: the settings read through factory mode")
+        time.sleep(0.5)  # the subscription is in place
+        for topic, payload in (("bms_balancer", "OFF"), ("bms_cell_ovp_v", "3.9"), ("bms_cell_ovp_v", "3.55")):
+            subprocess.run(["mosquitto_pub", "-p", str(broker), "-t", "bmsgw/van/set/" + topic, "-m", payload])
+            time.sleep(1.2)  # one change a second
+        out, _ = sub.communicate(timeout=60)
+        res = [json.loads(line) for line in out.splitlines() if line.strip()]
+        c.eq([(r["setting"], r["result"]) for r in res],
+             [("bms_balancer", "done"), ("bms_cell_ovp_v", "refused"), ("bms_cell_ovp_v", "done")],
+             "mqtt: outcomes on set/result")
+        c.ok(len(res) == 3 and res[2]["value"] == 3.55 and res[2]["old"] == 3.65 and res[2]["origin"] == "mqtt",
+             "mqtt: value read back, old, origin (%s)" % (res[2:],))
+        c.ok(len(res) == 3 and "lfp" in (res[1]["message"] or ""), "mqtt: the refusal names lfp's bound")
+        c.eq(sim.state()["packs"][0]["eeprom"][0x24], 3550, "mqtt: the simulator's register holds 3550 mV")
+    finally:
+        if gw:
+            gw.stop()
+        sim.stop()
+        mq.terminate()
+        mq.wait()
+
+
 def check_case():
     def check(text):
         p = subprocess.run([BMSGW, "--check", "-c", write_conf(text)], capture_output=True, text=True)
@@ -261,6 +313,7 @@ try:
     check_case()
     jbd_case(pem, key, users)
     daly_case(pem, key, users)
+    mqtt_case()
 finally:
     shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(c.report())
