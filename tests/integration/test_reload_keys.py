@@ -117,6 +117,7 @@ INSTANCE = {
     ("pack", "adapter"): "pack.v",            # a Bluetooth pack's
     ("pack", "bitrate"): "pack.c",            # a CAN port's
     ("pack", "control"): "pack.b",            # pack a speaks pace by then, which has no control
+    ("pack", "bms_settings"): "pack.b",       # jbd writes the balancer (pack a speaks pace by then)
     ("pack", "listen"): "pack.l",             # seplos3, alone on its wire: a bus another master polls
     ("pack", "takeover_after"): "pack.l",     # listening by then
     ("pack", "topic"): "pack.m",              # an mqtt-json pack's
@@ -200,6 +201,7 @@ NEW = {
     ("inverter", "port"): lambda tmp, ports, ptys: ptys["inv2"],
     ("inverter", "source"): "b",
     ("inverter", "extras"): "capacity, cells",
+    ("pack", "bms_settings"): "balancer",     # a flags key: jbd's (a cell voltage would want chemistry)
     ("inverter", "manufacturer"): "BMSGW",
     ("inverter", "ver"): "0x21",
     ("sunspec", "serial"): "XYZ",
