@@ -733,6 +733,18 @@ static int dm_bus_at(const struct bms_bus_ctx *ctx, const uint8_t *buf, size_t l
 
 BMS_LISTEN_REPLAY(dm, bms_daly_modbus_driver, dm_bus_at, NULL)
 
+/* Settings writes (bms/setwrite.h): none yet.  The wired 0x81 dialect's
+ * settings registers are unconfirmed (syssi/esphome-daly-bms#22: BMSTool
+ * switches the balancer at 0x00F6 where the BLE map says 0x00CF): nothing
+ * until a capture of a settings write from BMSTool confirms them.  The D2
+ * dialect's (Bluetooth LE) FC06 writes, acknowledged by an echo and so
+ * decided by read-back alone, are not implemented in this version. */
+static const struct bms_writer dm_writer = {
+	.none_wire = "the wired 0x81 dialect's settings registers are not confirmed by a capture of a settings "
+		     "write (BMSTool), so none of its settings is written",
+	.none_ble = "the D2 dialect's settings writes are not implemented in this version",
+};
+
 const struct bms_driver bms_daly_modbus_driver = {
 	.name = "daly-modbus",
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
@@ -767,6 +779,7 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.finish = bms_finish_pack,
 	.control_request = dm_control_request,
 	.control_ack = dm_control_ack,
+	.writer = &dm_writer,
 	.ble_gatt = dm_gatt,
 	.ble_hints = dm_ble_hints,
 	.probe = &dm_probe,
