@@ -450,7 +450,7 @@ static int jbd_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
 	if (frame[2] != JBD_STATUS_OK) {
 		c->refused = true; /* leave without saving next (or, refused that too, give up) */
 		if (st == JW_EXIT_NOSAVE) {
-			c->unlocked = false;
+			c->unlocked = false; /* refused: left to the polls (persist) */
 			c->step = JW_DONE;
 		}
 		return BMS_E_REFUSED;
@@ -459,8 +459,10 @@ static int jbd_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
 	if (frame[3] != (read ? 2 : 0))
 		return BMS_E_SHORT;
 	uint16_t v = read ? bms_be16(frame + 4) : 0;
-	if (st == JW_ENTER)
+	if (st == JW_ENTER) {
 		c->unlocked = true;
+		c->persist |= JBD_P_FACTORY; /* the polls leave it if this change cannot */
+	}
 	if (st == JW_READ) {
 		c->word = v;
 		c->old_raw = jbd_wraw(want, v);
@@ -470,8 +472,10 @@ static int jbd_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
 		c->back_raw = jbd_wraw(want, v);
 		c->have_back = true;
 	}
-	if (st >= JW_EXIT_SAVE)
+	if (st >= JW_EXIT_SAVE) {
 		c->unlocked = false;
+		c->persist &= ~JBD_P_FACTORY;
+	}
 	c->step = st == JW_BACK ? (c->back_raw == c->raw ? JW_EXIT_SAVE : JW_EXIT_NOSAVE) :
 		  st >= JW_EXIT_SAVE ? JW_DONE : st + 1;
 	return BMS_OK;

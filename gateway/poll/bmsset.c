@@ -37,6 +37,7 @@ struct bset {
 	struct gw_pack *pack;
 	const struct bms_writer *w;
 	struct bms_wchange wc;
+	uint32_t persist0;               /* wc.persist when it began */
 	double requested;
 	bool has_old;
 	double old;
@@ -205,10 +206,22 @@ static void fill_result(struct bset *b, int exception, const char *why, bool sen
 	}
 }
 
+/* The bits of the pack's persist the change's steps flipped go to its
+ * polls: an unlock a change could not leave (jbd's factory mode, its exit
+ * unanswered) is left by the next poll. */
+static void give_persist(const struct bset *b)
+{
+	uint32_t flipped = b->wc.persist ^ b->persist0;
+	struct bms_poll *s = flipped && b->pack->bus ? gw_bus_session(b->pack->bus, b->pack) : NULL;
+	if (s)
+		s->persist = (s->persist & ~flipped) | (b->wc.persist & flipped);
+}
+
 static void op_ended(void *arg, int exception, const char *why, double took, bool sent)
 {
 	struct bset *b = arg;
 	struct gw_pack *p = b->pack;
+	give_persist(b);
 	fill_result(b, exception, why, sent);
 	const struct gw_bset_result *r = &b->res;
 	char was[48] = "?", want[48];
@@ -272,6 +285,7 @@ static void prepare(struct bset *b, int key, int64_t raw)
 	b->wc.link = (uint8_t)gw_link_bms_link(p->link);
 	const struct bms_poll *session = gw_bus_session(p->bus, p);
 	b->wc.persist = session ? session->persist : 0;
+	b->persist0 = b->wc.persist;
 	b->wc.layout = session ? session->ble_layout : 0;
 	time_t now = time(NULL);
 	struct tm tm;

@@ -63,6 +63,7 @@ static void jbd_done(void)
 	CHECK_EQ_INT(feed(d, &c, "DD 5A 00 02 56 78 FF 30 77"), BMS_E_UNEXPECTED); /* our echo */
 	CHECK_EQ_INT(feed(d, &c, "DD 00 00 00 00 00 77"), BMS_OK);
 	CHECK(c.unlocked);
+	CHECK_EQ_INT((int)c.persist, 1); /* the polls' mark: factory mode entered */
 	expect_req(d, &c, "DD A5 24 00 FF DC 77");                      /* read the old value */
 	CHECK_EQ_INT(feed(d, &c, "DD 03 00 02 0E 42 FF AE 77"), BMS_E_UNEXPECTED); /* no 0x24 answer */
 	CHECK_EQ_INT(feed(d, &c, "DD 24 00 02 0E 42 FF AE 77"), BMS_OK); /* 3.650 V */
@@ -75,6 +76,7 @@ static void jbd_done(void)
 	expect_req(d, &c, "DD 5A 01 02 28 28 FF AD 77");               /* leave, saved */
 	CHECK_EQ_INT(feed(d, &c, "DD 01 00 00 00 00 77"), BMS_OK);
 	CHECK(!c.unlocked && !c.refused);
+	CHECK_EQ_INT((int)c.persist, 0); /* left: nothing for the polls */
 	uint8_t out[32];
 	CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
 	/* capacity, 100 Ah: the register map's second example */
@@ -115,8 +117,12 @@ static void jbd_refused(void)
 	CHECK_EQ_INT(feed(d, &w, "DD 24 00 02 0E 42 FF AE 77"), BMS_OK);
 	expect_req(d, &w, "DD 5A 01 02 00 00 FF FD 77");
 	/* the gateway gives up (no answer) inside factory mode: leave it */
-	struct bms_wchange q = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .step = 2, .unlocked = true, .quit = true };
+	struct bms_wchange q = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .step = 2, .unlocked = true, .quit = true,
+				  .persist = 1 };
 	expect_req(d, &q, "DD 5A 01 02 00 00 FF FD 77");
+	CHECK_EQ_INT((int)q.persist, 1); /* unanswered: the next poll leaves it */
+	CHECK_EQ_INT(feed(d, &q, "DD 01 80 00 FF 80 77"), BMS_E_REFUSED); /* the leaving refused too */
+	CHECK_EQ_INT((int)q.persist, 1);
 	/* broken: a bad checksum, a short answer to a read */
 	struct bms_wchange b = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .step = 1, .unlocked = true };
 	CHECK_EQ_INT(feed(d, &b, "DD 24 00 02 0E 42 FF AB 77"), BMS_E_CHECKSUM);
