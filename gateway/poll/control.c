@@ -130,6 +130,10 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 		gw_statefile_changed(c->gw);
 	}
 	double took = gw_mono() - c->started;
+	/* the requester's handle first: what ended() tells may free its owner
+	 * (an MQTT command's record holds it) */
+	if (c->handle)
+		*c->handle = NULL;
 	if (c->ops) {
 		c->ops->ended(c->arg, exception, why, took, c->phase != CTL_QUEUED);
 	} else if (exception == 0) {
@@ -142,8 +146,6 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 			exception, why);
 	}
 	p->ctl->last = gw_mono(); /* the next command a second after this one ends */
-	if (c->handle)
-		*c->handle = NULL;
 	if (c->done)
 		c->done(c->ctx, exception, exception ? why : "done");
 	free(c);

@@ -29,10 +29,12 @@ P/van/set/result with origin mqtt.
 Prints "N passed, N failed"."""
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -263,16 +265,39 @@ bms_settings = balancer, cell_ovp_v
 poll_interval = 0.5
 control_timeout = 10
 """ % (gw_port, broker, sim.port), gw_port)
-        sub = subprocess.Popen(["mosquitto_sub", "-p", str(broker), "-t", "bmsgw/van/set/result", "-C", "3", "-W", "60"],
-                               stdout=subprocess.PIPE, text=True)
+        sub = subprocess.Popen(["mosquitto_sub", "-p", str(broker), "-v", "-t", "bmsgw/van/set/result",
+                                "-t", "test/ready", "-W", "300"], stdout=subprocess.PIPE, text=True)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in sub.stdout], daemon=True).start()
         c.ok(wait_until(lambda: (lambda p: p["set_writes"] >= 2 and p["factory"] == 0)(sim.state()["packs"][0]), 30),
              "mqtt: the settings read through factory mode")
-        time.sleep(0.5)  # the subscription is in place
+
+        def heard():  # the subscription is in place once it hears its own probe
+            subprocess.run(["mosquitto_pub", "-p", str(broker), "-t", "test/ready", "-m", "1"])
+            try:
+                return lines.get(timeout=1).startswith("test/ready")
+            except queue.Empty:
+                return False
+        c.ok(wait_until(heard, 60), "mqtt: the subscription is in place")
+
+        def outcome():  # the next line on set/result (probes skipped), or None after 60 s
+            try:
+                while True:
+                    line = lines.get(timeout=60)
+                    if line.startswith("bmsgw/van/set/result "):
+                        return json.loads(line.split(" ", 1)[1])
+            except queue.Empty:
+                return None
+        res = []
         for topic, payload in (("bms_balancer", "OFF"), ("bms_cell_ovp_v", "3.9"), ("bms_cell_ovp_v", "3.55")):
             subprocess.run(["mosquitto_pub", "-p", str(broker), "-t", "bmsgw/van/set/" + topic, "-m", payload])
-            time.sleep(1.2)  # one change a second
-        out, _ = sub.communicate(timeout=60)
-        res = [json.loads(line) for line in out.splitlines() if line.strip()]
+            r = outcome()
+            if r is None:
+                break
+            res.append(r)
+            time.sleep(1.1)  # a pack takes one change a second: the next goes 1.1 s after this one ended
+        sub.terminate()
+        sub.wait()
         c.eq([(r["setting"], r["result"]) for r in res],
              [("bms_balancer", "done"), ("bms_cell_ovp_v", "refused"), ("bms_cell_ovp_v", "done")],
              "mqtt: outcomes on set/result")
