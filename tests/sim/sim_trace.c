@@ -10,11 +10,49 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "sim_model.h"
 
 #define TRACE_EPOCH 1767225600.0 /* 2026-01-01T00:00:00Z */
+
+/* printf's "%.Nf" (N <= 4) of x at p, its end returned: the same characters,
+ * at a fifth of its CPU (fprintf's rounding of the exact binary value was
+ * four fifths of a trace's time: 1.4 million rows of a month at 2 s).  The
+ * value scaled by 10^N is rounded here where it lies clear of a tie (its
+ * error, under 2^-22 below 2e9, cannot move it across one), by snprintf
+ * where it does not, or is too large or not a number. */
+static char *put_fixed(char *p, double x, int n)
+{
+	static const double scale[] = { 1, 10, 100, 1000, 10000 };
+	double a = fabs(x) * scale[n], whole = floor(a), frac = a - whole;
+	if (!(a < 2e9) || fabs(frac - 0.5) < 1e-6)
+		return p + sprintf(p, "%.*f", n, x);
+	unsigned long v = (unsigned long)whole + (frac > 0.5);
+	char digits[24];
+	int k = 0;
+	do {
+		digits[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || k <= n);
+	if (signbit(x))
+		*p++ = '-';
+	while (k > n)
+		*p++ = digits[--k];
+	if (n)
+		*p++ = '.';
+	while (k)
+		*p++ = digits[--k];
+	return p;
+}
+
+/* "," and x with n decimals */
+static char *put_col(char *p, double x, int n)
+{
+	*p++ = ',';
+	return put_fixed(p, x, n);
+}
 
 static void row(FILE *out, const struct sim_model *m, int cells)
 {
@@ -23,24 +61,40 @@ static void row(FILE *out, const struct sim_model *m, int cells)
 		vmin = fmin(vmin, m->cell_v[i]);
 		vmax = fmax(vmax, m->cell_v[i]);
 	}
-	char iso[32];
+	char line[64 + 20 * (SIM_MODEL_CELLS + 24)], *p = line;
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	p += strftime(p, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	double v = sim_model_voltage(m), lo = round(vmin * 1000), hi = round(vmax * 1000);
-	fprintf(out, "%s,%.0f,sim,0,1,1,%.1f,%.2f,%.2f,%.1f,%.0f,%.0f,%.0f,%.1f,%.1f,%.1f,0,", iso, t,
-		sim_model_bms_soc(m), v, m->i_meas, v * m->i_meas, lo, hi, hi - lo, m->temp_c, m->temp_c + 0.5,
-		m->temp_c + 3);
+	p = put_col(p, t, 0);
+	memcpy(p, ",sim,0,1,1", 10);
+	p += 10;
+	p = put_col(p, sim_model_bms_soc(m), 1);
+	p = put_col(p, v, 2);
+	p = put_col(p, m->i_meas, 2);
+	p = put_col(p, v * m->i_meas, 1);
+	p = put_col(p, lo, 0);
+	p = put_col(p, hi, 0);
+	p = put_col(p, hi - lo, 0);
+	p = put_col(p, m->temp_c, 1);
+	p = put_col(p, m->temp_c + 0.5, 1);
+	p = put_col(p, m->temp_c + 3, 1);
+	memcpy(p, ",0,", 3);
+	p += 3;
 	double r = 0;
 	for (int i = 0; cells && i < m->cfg.cells; i++) {
-		fprintf(out, ",%ld", lround(m->cell_v[i] * 1000));
+		p = put_col(p, (double)lround(m->cell_v[i] * 1000), 0);
 		r += m->cell_r[i];
 	}
-	fprintf(out, ",%.3f,%.3f,%.3f,%.3f", sim_model_true_soc(m), m->q, m->i_true, sim_model_true_ah(m));
+	p = put_col(p, sim_model_true_soc(m), 3);
+	p = put_col(p, m->q, 3);
+	p = put_col(p, m->i_true, 3);
+	p = put_col(p, sim_model_true_ah(m), 3);
 	if (cells)
-		fprintf(out, ",%.4f", r * 1000);
-	fputs("\r\n", out);
+		p = put_col(p, r * 1000, 4);
+	memcpy(p, "\r\n", 2);
+	fwrite(line, 1, (size_t)(p + 2 - line), out);
 }
 
 /* '# truth NAME,v,v,...': each cell's capacity (Ah) or resistance (mOhm). */
