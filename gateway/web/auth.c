@@ -12,7 +12,8 @@
  * login is remembered for CACHE_TTL seconds by an HMAC-SHA256 of name and
  * password under a key drawn at start (never the password itself), so that
  * the page's requests do not each cost a PBKDF2; a new users file forgets
- * them.  An unknown name costs the same PBKDF2 as a known one.
+ * them.  An unknown name costs the same PBKDF2 as a known one: the
+ * dummy it is checked against has the most iterations of the file's lines.
  *
  * After a failure, that address waits: 1 s after the first failure, then
  * 2, 4 ... up to DELAY_MAX s; a good login or FORGET_AFTER s without a
@@ -511,6 +512,18 @@ static void check_done(struct gw_task *t)
 	finished(j->a, j);
 }
 
+/* The dummy an unknown name is checked against: the most iterations of the
+ * users' lines (those of --hash-password without a line), so that its
+ * check takes as long as a known name's. */
+static void dummy_iter(struct gw_auth *a)
+{
+	unsigned most = 0;
+	for (int i = 0; i < a->users->n; i++)
+		if (a->users->u[i].iter > most)
+			most = a->users->u[i].iter;
+	a->dummy.iter = most ? most : GW_PBKDF2_ITER;
+}
+
 struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users, int queue_max)
 {
 	struct gw_auth *a = calloc(1, sizeof(*a));
@@ -526,7 +539,7 @@ struct gw_auth *gw_auth_new(struct ev_loop *loop, struct gw_users *users, int qu
 	a->queue_max = queue_max < 1 ? 1 : queue_max > QUEUE_MAX ? QUEUE_MAX : queue_max;
 	gw_budget_init(&a->budget, gw_mono());
 	ev_init(&a->budget_timer, budget_cb);
-	a->dummy.iter = GW_PBKDF2_ITER;
+	dummy_iter(a);
 	a->dummy.salt_len = GW_SALT_LEN;
 	if (!(a->q = gw_workq_new(loop, why, sizeof(why)))) {
 		free(users);
@@ -544,6 +557,7 @@ bool gw_auth_users(struct gw_auth *a, struct gw_users *users)
 	}
 	free(a->users);
 	a->users = users;
+	dummy_iter(a);
 	a->gen++;
 	memset(a->cache, 0, sizeof(a->cache));
 	return true;
