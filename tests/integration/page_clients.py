@@ -18,11 +18,10 @@ import base64
 import os
 import socket
 import ssl
-import subprocess
 import threading
 import time
 
-from harness import BIN, ROOT, Gateway, Sim, free_port, self_signed, wait_until
+from harness import HASH_ROUNDS, Gateway, Sim, free_port, self_signed, user_line, wait_until
 
 
 def tls_ctx():
@@ -32,23 +31,27 @@ def tls_ctx():
     return ctx
 
 
-def users_file(tmp, users, pw):
-    """A users file of (name, role) pairs, every one with password pw."""
+def users_file(tmp, users, pw, rounds=HASH_ROUNDS):
+    """A users file of (name, role) pairs, every one with password pw, its
+    lines of PBKDF2 at `rounds` (harness.user_line): by default
+    --hash-password's, so that a check takes the time it takes a user (the
+    attacks of test_page_attacks and the bench hold connections while
+    checks run)."""
     path = os.path.join(tmp, "users")
     with open(path, "w") as f:
         for name, role in users:
-            f.write(subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "--hash-password", name, role],
-                                   input=pw + "\n", capture_output=True, text=True, check=True).stdout)
+            f.write(user_line(name, role, pw, rounds))
     os.chmod(path, 0o600)
     return path
 
 
-def start(tmp, users, pw, extra="", log_level="info"):
+def start(tmp, users, pw, extra="", log_level="info", rounds=HASH_ROUNDS):
     """(sim, gw, http port): bmsgw with [http] tls_cert and users_file (of
-    `users`, (name, role) pairs, each with password pw) and `extra` keys of
-    [http], once the page answers the first user's login."""
+    `users`, (name, role) pairs, each with password pw, hashed with
+    `rounds`) and `extra` keys of [http], once the page answers the first
+    user's login."""
     pem, key = self_signed(tmp)
-    path = users_file(tmp, users, pw)
+    path = users_file(tmp, users, pw, rounds)
     sim = Sim()
     gw_port, http_port = free_port(), free_port()
     gw = Gateway("""[gateway]

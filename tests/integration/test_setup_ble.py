@@ -23,8 +23,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Proc, control_line, free_port, self_signed, wait_port,  # noqa: E402
-                     wait_until, write_conf)
+from harness import (BIN, ROOT, Checks, Proc, control_line, free_port, self_signed, user_line,  # noqa: E402
+                     wait_port, wait_until, write_conf)
 
 c = Checks()
 BMSGW = os.path.join(ROOT, BIN, "bmsgw")
@@ -91,8 +91,7 @@ def main():
     users = os.path.join(TMP, "users")
     with open(users, "w") as f:
         for name, role in (("ada", "admin"), ("rita", "read")):
-            f.write(subprocess.run([BMSGW, "--hash-password", name, role], input=PW[name] + "\n",
-                                   capture_output=True, text=True).stdout)
+            f.write(user_line(name, role, PW[name]))
     os.chmod(users, 0o600)
     gw_port, http_port = free_port(), free_port()
     conf = os.path.join(TMP, "bmsgw.ini")

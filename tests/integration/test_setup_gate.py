@@ -47,7 +47,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Proc, free_port, own_address, self_signed, wait_port, wait_until  # noqa: E402
+from harness import BIN, FEWEST_ROUNDS, ROOT, Checks, Proc, free_port, own_address, self_signed, wait_port, wait_until  # noqa: E402
 from page_clients import users_file  # noqa: E402
 
 c = Checks()
@@ -361,7 +361,7 @@ def allowed_hosts(port, g, conf):
 
 def https_gateway():
     pem, key = self_signed(TMP)
-    users = users_file(TMP, [("ada", "admin"), ("bob", "admin"), ("rita", "read")], PW)
+    users = users_file(TMP, [("ada", "admin"), ("bob", "admin"), ("rita", "read")], PW, FEWEST_ROUNDS)
     port = free_port()
     conf = tmp_ini("https")
     with open(conf, "w") as f:
