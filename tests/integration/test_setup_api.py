@@ -68,7 +68,9 @@ class Api:
 
     def req(self, method, path, body=None, token=None, origin=None, ctype="application/json", raw=None,
             source=None, user=None):
-        kw = {"timeout": 30}
+        # a bound on a hang, not a latency: the first admin's PBKDF2 (1.4 s of CPU in the sanitized build) and
+        # key took over 30 s on a machine loaded 12 times over its cores
+        kw = {"timeout": 120}
         if source:
             kw["source_address"] = (source, 0)
         host = "127.0.0.1" if not source else source

@@ -58,7 +58,7 @@ class Fake(Proc):
 
 
 def api(port, ca, method, path, body=None, user="ada", token=True):
-    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=ca), timeout=30)
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=ca), timeout=120)
     h = {"Authorization": "Basic " + base64.b64encode(("%s:%s" % (user, PW[user])).encode()).decode()}
     if method == "POST":
         tok = api(port, ca, "GET", "session", user=user)[1]["csrf"] if token else ""

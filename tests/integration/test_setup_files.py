@@ -63,8 +63,10 @@ class Api:
         self.port, self.ctx, self.user = port, None, None
 
     def req(self, method, path, body=None, token=None, host=None):
-        conn = (http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30) if self.ctx
-                else http.client.HTTPConnection("127.0.0.1", self.port, timeout=30))
+        # a bound on a hang, not a latency: the first admin's PBKDF2 (1.4 s of CPU in the sanitized build) and
+        # key took over 30 s on a machine loaded 12 times over its cores
+        conn = (http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=120) if self.ctx
+                else http.client.HTTPConnection("127.0.0.1", self.port, timeout=120))
         h = {}
         if method == "POST":
             h["Content-Type"] = "application/json"
