@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# run.sh: nice=5 parts=2
+# run.sh: nice=5 parts=4
 """bmsgw's SOC count against a battery whose truth is known (issue 34).
 
 The simulator's battery model writes 30 days of an LFP pack at 10 s
@@ -347,12 +347,16 @@ def aged_scenario(path, replay, seed, spec, what, flat, table, bands):
 
 def main():
     table, aged, bands = [], [], []
-    if my_part():
+    # pieces of two traces each (their simulators, then their replays, side by side: one a core), dealt out
+    # to tests/run.sh's parts in turn
+    for piece in (SCENARIOS[:2], SCENARIOS[2:]):
+        if not my_part():
+            continue
         with tempfile.TemporaryDirectory(prefix="bmsgw-soc-") as tmp:
-            done = traces(tmp, SCENARIOS)
-            for k, (seed, spec, what) in enumerate(SCENARIOS):
+            done = traces(tmp, piece)
+            for k, (seed, spec, what) in enumerate(piece):
                 scenario(done[k][0], done[k][1], seed, spec, what, table, bands)
-    for piece in (AGED[:4], AGED[4:7], AGED[7:]):  # dealt out to tests/run.sh's parts with the above
+    for piece in (AGED[0:2], AGED[2:4], AGED[4:6], AGED[6:8], AGED[8:10]):
         if not my_part():
             continue
         with tempfile.TemporaryDirectory(prefix="bmsgw-soc-") as tmp:
