@@ -1,6 +1,5 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# run.sh: nice=5
 """The counted SOC in the running daemon (issue 34), end to end: the real
 bmsgw against a simulated Daly pack whose cells and current the test sets,
 read over Modbus (offsets 0, 60 and 125-137), /api/state, /metrics, MQTT

@@ -1,6 +1,5 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# run.sh: nice=5
 """Cell health in the running daemon (issue 49, design section 26), end to
 end: the real bmsgw with [health] against the bundled simulator's jbd pack
 whose cells have a resistance the test knows (r_mohm=1.0, cell 5

@@ -1,6 +1,5 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# run.sh: nice=5
 """The weak cell named live (issue 49 item 3): the real bmsgw with [health]
 polling the simulator's battery model (a jbd pack, `model=lfp`) whose
 truth is known, the current driven through the control port (`set 1
