@@ -271,6 +271,13 @@ static int refuse(struct gw_pack *p, const char *who, struct gw_bset_result *r, 
 	r->status = status;
 	r->result = "refused";
 	snprintf(r->message, sizeof(r->message), "%s", why);
+	/* value: what the BMS last reported, where the key is the pack's */
+	struct gw_bset_info in;
+	int k = bms_wkey_find(r->key);
+	if (p && k >= 0 && gw_bset_info(p, (enum bms_wkey)k, &in)) {
+		r->has_value = in.has_value;
+		r->value = in.value;
+	}
 	gw_bset_refused(p, who, what, status, why);
 	return status;
 }
