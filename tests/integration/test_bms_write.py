@@ -38,7 +38,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, self_signed, wait_until, write_conf  # noqa: E402
+from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, mbread, self_signed, wait_until,  # noqa: E402
+                     write_conf)
 from page_clients import users_file  # noqa: E402
 
 c = Checks()
@@ -271,6 +272,8 @@ control_timeout = 10
         threading.Thread(target=lambda: [lines.put(line) for line in sub.stdout], daemon=True).start()
         c.ok(wait_until(lambda: (lambda p: p["set_writes"] >= 2 and p["factory"] == 0)(sim.state()["packs"][0]), 30),
              "mqtt: the settings read through factory mode")
+        c.ok(wait_until(lambda: mbread(gw_port, 0, 348, 1) == "ok 1", 30),
+             "mqtt: the pack is online (its first poll done: a stale pack's change is refused)")
 
         def heard():  # the subscription is in place once it hears its own probe
             subprocess.run(["mosquitto_pub", "-p", str(broker), "-t", "test/ready", "-m", "1"])
@@ -304,6 +307,8 @@ control_timeout = 10
         c.ok(len(res) == 3 and res[2]["value"] == 3.55 and res[2]["old"] == 3.65 and res[2]["origin"] == "mqtt",
              "mqtt: value read back, old, origin (%s)" % (res[2:],))
         c.ok(len(res) == 3 and "lfp" in (res[1]["message"] or ""), "mqtt: the refusal names lfp's bound")
+        c.ok(len(res) == 3 and res[1]["value"] == 3.65, "mqtt: the refusal's value is what the BMS reports (%s)"
+             % (res[1:2],))
         c.eq(sim.state()["packs"][0]["eeprom"][0x24], 3550, "mqtt: the simulator's register holds 3550 mV")
     finally:
         if gw:
