@@ -63,6 +63,25 @@ static void setup_answered(void *arg, struct gw_setup_answer *a)
 	http_run(r->h);
 }
 
+/* The request the setup API (and the BMS settings' POST) judges: the
+ * client's headers, its login and where it comes from. */
+static void setup_req(struct gw_http *h, struct req *r, const char *method, const char *path, bool trusted,
+		      char *addr, size_t al, struct gw_setup_req *q)
+{
+	struct MHD_Connection *con = r->con;
+	http_client_addr(con, addr, al);
+	*q = (struct gw_setup_req){
+		.method = method, .path = path, .body = r->body ? r->body : "", .len = r->blen,
+		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.csrf = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-CSRF-Token"),
+		.origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin"),
+		.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+		.user = r->ingress ? "Home Assistant" : h->auth && r->user[0] ? r->user : NULL,
+		.role = r->ingress ? GW_ROLE_ADMIN : h->auth && r->user[0] ? r->role : -1,
+		.tls = h->tls != NULL, .trusted = trusted, .addr = addr, .ingress = r->ingress,
+	};
+}
+
 enum MHD_Result http_start_setup(struct gw_http *h, struct req *r, const char *url, const char *method)
 {
 	struct MHD_Connection *con = r->con;
@@ -73,18 +92,8 @@ enum MHD_Result http_start_setup(struct gw_http *h, struct req *r, const char *u
 		return http_send_error(con, 413, true, "a body is at most %d KiB",
 				  GW_SETUP_BODY_MAX / 1024);
 	char addr[64];
-	http_client_addr(con, addr, sizeof(addr));
-	struct gw_setup_req q = {
-		.method = method, .path = url + 11, .body = r->body ? r->body : "", .len = r->blen,
-		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-		.csrf = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-CSRF-Token"),
-		.origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin"),
-		.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-		.user = r->ingress ? "Home Assistant" : h->auth && r->user[0] ? r->user : NULL,
-		.role = r->ingress ? GW_ROLE_ADMIN : h->auth && r->user[0] ? r->role : -1,
-		.tls = h->tls != NULL, .trusted = from_loopback(con) || h->cfg.clients.n > 0, .addr = addr,
-		.ingress = r->ingress,
-	};
+	struct gw_setup_req q;
+	setup_req(h, r, method, url + 11, from_loopback(con) || h->cfg.clients.n > 0, addr, sizeof(addr), &q);
 	r->kind = RQ_SETUP;
 	if (!gw_setup_handle(h->gw->setup, &q, &r->ans, setup_answered, r, &r->wait))
 		return http_send_setup(con, r);
@@ -107,17 +116,8 @@ enum MHD_Result http_start_bmsapi(struct gw_http *h, struct req *r, const char *
 	if (r->too_big)
 		return http_send_error(con, 413, true, "a body is at most %d KiB", GW_SETUP_BODY_MAX / 1024);
 	char addr[64];
-	http_client_addr(con, addr, sizeof(addr));
-	struct gw_setup_req q = {
-		.method = method, .path = "", .body = r->body ? r->body : "", .len = r->blen,
-		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-		.csrf = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-CSRF-Token"),
-		.origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin"),
-		.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-		.user = r->ingress ? "Home Assistant" : h->auth && r->user[0] ? r->user : NULL,
-		.role = r->ingress ? GW_ROLE_ADMIN : h->auth && r->user[0] ? r->role : -1,
-		.tls = h->tls != NULL, .trusted = false, .addr = addr, .ingress = r->ingress,
-	};
+	struct gw_setup_req q;
+	setup_req(h, r, method, "", false, addr, sizeof(addr), &q);
 	if (!gw_bmsapi_post(h->gw, h->gw->setup, &q, &r->ans, setup_answered, r, &r->bset))
 		return http_send_setup(con, r);
 	http_req_list(h, r);
