@@ -25,6 +25,10 @@
  * charge settings (bmsgw-mqtt(7) "CHARGE SETTINGS"): number entities and a
  * force-charge switch whose command topic is P/NAME/set/<setting> and whose
  * state is the state JSON's settings.<setting>.value.
+ * With [mqtt] control, a pack's BMS settings that its bms_settings allows
+ * (bmsgw-mqtt(7) "BMS SETTINGS") are a number each (the balancer a
+ * switch) commanding P/NAME/set/bms_KEY, showing what the BMS last
+ * reported, bounded by the effective range (engine/setbounds.h).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -36,6 +40,7 @@
 #include "../../conf/conf.h"
 #include "discovery.h"
 #include "../engine/capacity.h"
+#include "../engine/setbounds.h"
 #include "../model/json.h"
 
 #ifndef BMSGW_VERSION
@@ -609,6 +614,112 @@ void gw_disc_clear_settings(const struct conf *c, const char *name, gw_disc_emit
 	}
 }
 
+/* A BMS's own settings that may be written over MQTT (bms/setwrite.h,
+ * poll/bmsset.h): a number each in the key's unit, the balancer a switch,
+ * key bms_KEY_set, category config, commanding P/NAME/set/bms_KEY and
+ * showing what the BMS last reported (the state's settings_bms.KEY.value;
+ * soc: soc_estimate.bms, the BMS's own SOC, not the one counted); min, max
+ * and step the key's effective range on the pack's protocol within its
+ * chemistry.  Available with the gateway and the pack: a stale pack's
+ * change is refused. */
+uint32_t gw_disc_bms_writes(const struct conf *c, const struct conf_pack *p)
+{
+	if (!c->mqtt.control || !p->driver || !p->driver->writer)
+		return 0;
+	return (uint32_t)p->bms_settings & BMS_W_ALL;
+}
+
+static void bms_write_key(enum bms_wkey k, char *out, size_t cap)
+{
+	snprintf(out, cap, "bms_%s_set", bms_wkey_name(k));
+}
+
+static const char *bms_write_component(enum bms_wkey k)
+{
+	return k == BMS_W_BALANCER ? "switch" : "number";
+}
+
+/* Its name: "Balancer", "Set SOC", else "Set " and the setting's label
+ * ("Set cell over-voltage protection"), apart from the read-only
+ * sensor's. */
+static void bms_write_name(enum bms_wkey k, char *out, size_t cap)
+{
+	enum bms_set_key r = bms_wkey_read(k);
+	if (k == BMS_W_BALANCER || r >= BMS_SET_COUNT) {
+		snprintf(out, cap, "%s", k == BMS_W_BALANCER ? "Balancer" : "Set SOC");
+		return;
+	}
+	const char *label = bms_settings_label(r);
+	size_t n = strlen(label), sl = strlen(" setting");
+	if (n > sl && strcmp(label + n - sl, " setting") == 0)
+		n -= sl; /* "Capacity setting" */
+	snprintf(out, cap, "Set %c%.*s", tolower((unsigned char)label[0]), (int)n - 1, label + 1);
+}
+
+static void bms_write_config(const struct unit *u, const struct conf_pack *p, enum bms_wkey k)
+{
+	const struct conf_mqtt *m = &u->c->mqtt;
+	char topic[512], t[400], key[48], name[96];
+	bms_write_key(k, key, sizeof(key));
+	bms_write_name(k, name, sizeof(name));
+	config_topic(u->c, bms_write_component(k), u->name, key, topic, sizeof(topic));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	if (!o)
+		return;
+	config_head(o, u, key, name);
+	snprintf(t, sizeof(t), "%s/%s/state", m->topic_prefix, u->name);
+	str_field(o, "state_topic", t);
+	if (k == BMS_W_SOC)
+		fprintf(o, ",\"value_template\":\"{{ value_json.soc_estimate.bms }}\"");
+	else
+		fprintf(o, ",\"value_template\":\"{{ value_json.settings_bms.%s.value }}\"",
+			bms_settings_name(bms_wkey_read(k)));
+	snprintf(t, sizeof(t), "%s/%s/set/bms_%s", m->topic_prefix, u->name, bms_wkey_name(k));
+	str_field(o, "command_topic", t);
+	fprintf(o, ",\"optimistic\":false,\"retain\":false,\"qos\":1,\"entity_category\":\"config\"");
+	if (k == BMS_W_BALANCER) {
+		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"1\",\"state_off\":\"0\"");
+	} else {
+		double lo, hi, step;
+		const char *unit = bms_wkey_unit(k);
+		gw_wset_range(p->driver->writer, k, p->soc.chemistry, &lo, &hi, &step);
+		fprintf(o, ",\"min\":%.10g,\"max\":%.10g,\"step\":%.10g,\"mode\":\"box\"", lo, hi, step);
+		str_field(o, "unit_of_measurement", unit);
+		const char *dc = strcmp(unit, "%") == 0 ? "battery" : bms_setting_dclass(unit);
+		if (dc)
+			str_field(o, "device_class", dc);
+	}
+	tail(o, u, true); /* a stale pack's change is refused: unavailable */
+	if (fclose(o) == 0 && buf)
+		u->emit(u->ctx, topic, buf);
+	free(buf);
+}
+
+void gw_disc_clear_bms_writes(const struct conf *c, const char *name, uint32_t keys, gw_disc_emit emit, void *ctx)
+{
+	char topic[512], key[48];
+	for (int k = 0; k < BMS_W_COUNT; k++) {
+		if (!(keys & BMS_W_BIT(k)))
+			continue;
+		bms_write_key((enum bms_wkey)k, key, sizeof(key));
+		config_topic(c, bms_write_component((enum bms_wkey)k), name, key, topic, sizeof(topic));
+		emit(ctx, topic, "");
+	}
+}
+
+int gw_disc_bms_write_key(const char *key, size_t len)
+{
+	char k[48];
+	for (int i = 0; i < BMS_W_COUNT; i++) {
+		bms_write_key((enum bms_wkey)i, k, sizeof(k));
+		if (strlen(k) == len && memcmp(k, key, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
 void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncells, unsigned ntemps,
 		  gw_disc_emit emit, void *ctx)
 {
@@ -616,6 +727,10 @@ void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncel
 	unit_configs(&u, ncells, ntemps);
 	if (p->driver)
 		bms_setting_configs(&u, p->driver->settings | (p->is_mqtt ? bms_jsonmap_settings(&p->fields.map) : 0));
+	uint32_t w = gw_disc_bms_writes(c, p);
+	for (int k = 0; k < BMS_W_COUNT; k++)
+		if (w & BMS_W_BIT(k))
+			bms_write_config(&u, p, (enum bms_wkey)k);
 	set_configs(&u);
 }
 
@@ -763,6 +878,9 @@ bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *
 		if (strcmp(c->packs[i].name, name) == 0)
 			p = &c->packs[i];
 	bool counts = p ? p->soc.count : c->soc.count, lim = false;
+	int wk = gw_disc_bms_write_key(key, len);
+	if (wk >= 0) /* a BMS setting's entity: gone with its key, [mqtt] control or its pack */
+		return !p || !(gw_disc_bms_writes(c, p) & BMS_W_BIT(wk));
 	if (!c->health.enabled && len > 8 && memcmp(key, "cell_ir_", 8) == 0)
 		return true;            /* a cell's estimated resistance without [health] */
 	int sn = p ? 0 : string_key(key, len, &lim);
@@ -783,6 +901,7 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 	if (strcmp(name, "bank") == 0)
 		clear_strings(c, 0, c->bank.nstrings, E_BANK, emit, ctx);
 	gw_disc_clear_settings(c, name, emit, ctx);
+	gw_disc_clear_bms_writes(c, name, BMS_W_ALL, emit, ctx);
 	for (unsigned n = 1; n <= BMS_MAX_TEMPS; n++) {
 		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/temperature_%u/config", c->mqtt.discovery_prefix, gid,
 			 name, n);
