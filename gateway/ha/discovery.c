@@ -305,19 +305,59 @@ static void string_configs(const struct unit *u);
 static void clear_strings(const struct conf *c, int from, int to, unsigned flags, gw_disc_emit emit, void *ctx);
 static int string_key(const char *key, size_t len, bool *is_lim);
 
+/* A config being written: config_begin() .. config_end(). */
+struct cfg {
+	FILE *o;
+	char *buf;
+	size_t len;
+	char topic[512];
+};
+
+/* The config of unit u's entity key (component comp), named name: its
+ * stream, the head written; NULL when out of memory (nothing to emit). */
+static FILE *config_begin(struct cfg *f, const struct unit *u, const char *comp, const char *key, const char *name)
+{
+	config_topic(u->c, comp, u->name, key, f->topic, sizeof(f->topic));
+	f->buf = NULL;
+	f->len = 0;
+	f->o = open_memstream(&f->buf, &f->len);
+	if (f->o)
+		config_head(f->o, u, key, name);
+	return f->o;
+}
+
+/* Its tail (the unit's availability too with unit_avail), emitted. */
+static void config_end(struct cfg *f, const struct unit *u, bool unit_avail)
+{
+	tail(f->o, u, unit_avail);
+	if (fclose(f->o) == 0 && f->buf)
+		u->emit(u->ctx, f->topic, f->buf);
+	free(f->buf);
+}
+
+/* What an entity that writes has: its state from P/NAME/state's field,
+ * its command topic P/NAME/set/SETTING, never optimistic. */
+static void command_fields(FILE *o, const struct unit *u, const char *field, const char *setting)
+{
+	const struct conf_mqtt *m = &u->c->mqtt;
+	char t[400];
+	snprintf(t, sizeof(t), "%s/%s/state", m->topic_prefix, u->name);
+	str_field(o, "state_topic", t);
+	fprintf(o, ",\"value_template\":\"{{ value_json.%s }}\"", field);
+	snprintf(t, sizeof(t), "%s/%s/set/%s", m->topic_prefix, u->name, setting);
+	str_field(o, "command_topic", t);
+	fprintf(o, ",\"optimistic\":false,\"retain\":false,\"qos\":1");
+}
+
 /* One config: entity e (or a numbered one: key/name/field given). */
 static void config(const struct unit *u, const struct ent *e, const char *key, const char *name, const char *field,
 		   bool enabled)
 {
 	const struct conf_mqtt *m = &u->c->mqtt;
-	char topic[512];
-	config_topic(u->c, component(e->flags), u->name, key, topic, sizeof(topic));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
+	struct cfg f;
+	FILE *o = config_begin(&f, u, component(e->flags), key, name);
 	if (!o)
 		return;
-	config_head(o, u, key, name);
 	fprintf(o, ",\"state_topic\":");
 	char st[400];
 	snprintf(st, sizeof(st), "%s/%s%s", m->topic_prefix, u->name, u->kind == E_GW ? "" : "/state");
@@ -347,10 +387,7 @@ static void config(const struct unit *u, const struct ent *e, const char *key, c
 		fprintf(o, ",\"entity_category\":\"diagnostic\"");
 	if (!enabled)
 		fprintf(o, ",\"enabled_by_default\":false");
-	tail(o, u, true);
-	if (fclose(o) == 0 && buf)
-		u->emit(u->ctx, topic, buf);
-	free(buf);
+	config_end(&f, u, true);
 }
 
 /* Availability (the gateway's status and, with unit_avail, the unit's
@@ -563,21 +600,13 @@ static double unit_max_a(const struct unit *u, bool discharge)
 
 static void set_config(const struct unit *u, const struct set_ent *e)
 {
-	const struct conf_mqtt *m = &u->c->mqtt;
-	char topic[512], t[400];
-	config_topic(u->c, e->kind == S_SWITCH ? "switch" : "number", u->name, e->key, topic, sizeof(topic));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
+	char field[64];
+	struct cfg f;
+	FILE *o = config_begin(&f, u, e->kind == S_SWITCH ? "switch" : "number", e->key, e->name);
 	if (!o)
 		return;
-	config_head(o, u, e->key, e->name);
-	snprintf(t, sizeof(t), "%s/%s/state", m->topic_prefix, u->name);
-	str_field(o, "state_topic", t);
-	fprintf(o, ",\"value_template\":\"{{ value_json.settings.%s.value }}\"", e->setting);
-	snprintf(t, sizeof(t), "%s/%s/set/%s", m->topic_prefix, u->name, e->setting);
-	str_field(o, "command_topic", t);
-	fprintf(o, ",\"optimistic\":false,\"retain\":false,\"qos\":1");
+	snprintf(field, sizeof(field), "settings.%s.value", e->setting);
+	command_fields(o, u, field, e->setting);
 	if (e->kind == S_SWITCH) {
 		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"1\",\"state_off\":\"0\"");
 	} else {
@@ -589,10 +618,7 @@ static void set_config(const struct unit *u, const struct set_ent *e)
 		str_field(o, "device_class", e->dclass);
 	if (e->config)
 		fprintf(o, ",\"entity_category\":\"config\"");
-	tail(o, u, false); /* a stale unit's settings can still be written */
-	if (fclose(o) == 0 && buf)
-		u->emit(u->ctx, topic, buf);
-	free(buf);
+	config_end(&f, u, false); /* a stale unit's settings can still be written */
 }
 
 /* The settings entities of a pack or the bank, when they may be written. */
@@ -658,27 +684,19 @@ static void bms_write_name(enum bms_wkey k, char *out, size_t cap)
 
 static void bms_write_config(const struct unit *u, const struct conf_pack *p, enum bms_wkey k)
 {
-	const struct conf_mqtt *m = &u->c->mqtt;
-	char topic[512], t[400], key[48], name[96];
+	char key[48], name[96], field[64], setting[48];
 	bms_write_key(k, key, sizeof(key));
 	bms_write_name(k, name, sizeof(name));
-	config_topic(u->c, bms_write_component(k), u->name, key, topic, sizeof(topic));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
+	struct cfg f;
+	FILE *o = config_begin(&f, u, bms_write_component(k), key, name);
 	if (!o)
 		return;
-	config_head(o, u, key, name);
-	snprintf(t, sizeof(t), "%s/%s/state", m->topic_prefix, u->name);
-	str_field(o, "state_topic", t);
 	if (k == BMS_W_SOC)
-		fprintf(o, ",\"value_template\":\"{{ value_json.soc_estimate.bms }}\"");
+		snprintf(field, sizeof(field), "soc_estimate.bms");
 	else
-		fprintf(o, ",\"value_template\":\"{{ value_json.settings_bms.%s.value }}\"",
-			bms_settings_name(bms_wkey_read(k)));
-	snprintf(t, sizeof(t), "%s/%s/set/bms_%s", m->topic_prefix, u->name, bms_wkey_name(k));
-	str_field(o, "command_topic", t);
-	fprintf(o, ",\"optimistic\":false,\"retain\":false,\"qos\":1,\"entity_category\":\"config\"");
+		snprintf(field, sizeof(field), "settings_bms.%s.value", bms_settings_name(bms_wkey_read(k)));
+	snprintf(setting, sizeof(setting), "bms_%s", bms_wkey_name(k));
+	command_fields(o, u, field, setting);
 	if (k == BMS_W_BALANCER) {
 		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"1\",\"state_off\":\"0\"");
 	} else {
@@ -691,10 +709,8 @@ static void bms_write_config(const struct unit *u, const struct conf_pack *p, en
 		if (dc)
 			str_field(o, "device_class", dc);
 	}
-	tail(o, u, true); /* a stale pack's change is refused: unavailable */
-	if (fclose(o) == 0 && buf)
-		u->emit(u->ctx, topic, buf);
-	free(buf);
+	fprintf(o, ",\"entity_category\":\"config\"");
+	config_end(&f, u, true); /* a stale pack's change is refused: unavailable */
 }
 
 void gw_disc_clear_bms_writes(const struct conf *c, const char *name, uint32_t keys, gw_disc_emit emit, void *ctx)
