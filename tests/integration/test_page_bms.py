@@ -16,49 +16,21 @@ logins against the bundled jbd simulator.
 - a phone's width does not scroll sideways with the list open; no error in
   the console but the refusal's own answer (the CSP holds).
 Screenshots are kept in build/test-artifacts/."""
-import base64
-import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, Checks, Gateway, Sim, free_port, self_signed, wait_until  # noqa: E402
+from chromium import browser, spki_hash  # noqa: E402
 from page_clients import users_file  # noqa: E402
 
 c = Checks()
 ART = os.path.join(ROOT, "build", "test-artifacts")
 TMP = tempfile.mkdtemp(prefix="bmsgw-pagebms-")
 PW = "page-Bms-5521"
-
-
-def browser(spki, user):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=1280,1600", "--ignore-certificate-errors-spki-list=" + spki,
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="bmsgw-chromium-", dir=TMP)):
-        o.add_argument(a)
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-    auth = base64.b64encode(("%s:%s" % (user, PW)).encode()).decode()
-    d.execute_cdp_cmd("Network.enable", {})
-    d.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": "Basic " + auth}})
-    return d
-
-
-def spki_hash(pem):
-    pub = subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-pubkey"], capture_output=True, text=True,
-                         check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub.encode(), capture_output=True,
-                         check=True).stdout
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 def js(d, script, *args):
@@ -193,7 +165,7 @@ control_timeout = 10
     spki = spki_hash(pem)
     try:
         for user, run in (("ada", lambda d: admin_view(d, https, sim)), ("rob", lambda d: read_view(d, https))):
-            d = browser(spki, user)
+            d = browser(TMP, spki, (user, PW))
             try:
                 run(d)
             finally:
