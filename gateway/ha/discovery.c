@@ -25,6 +25,10 @@
  * charge settings (bmsgw-mqtt(7) "CHARGE SETTINGS"): number entities and a
  * force-charge switch whose command topic is P/NAME/set/<setting> and whose
  * state is the state JSON's settings.<setting>.value.
+ * With [mqtt] control, a pack's BMS settings that its bms_settings allows
+ * (bmsgw-mqtt(7) "BMS SETTINGS") are a number each (the balancer a
+ * switch) commanding P/NAME/set/bms_KEY, showing what the BMS last
+ * reported, bounded by the effective range (engine/setbounds.h).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -36,6 +40,7 @@
 #include "../../conf/conf.h"
 #include "discovery.h"
 #include "../engine/capacity.h"
+#include "../engine/setbounds.h"
 #include "../model/json.h"
 
 #ifndef BMSGW_VERSION
@@ -300,19 +305,59 @@ static void string_configs(const struct unit *u);
 static void clear_strings(const struct conf *c, int from, int to, unsigned flags, gw_disc_emit emit, void *ctx);
 static int string_key(const char *key, size_t len, bool *is_lim);
 
+/* A config being written: config_begin() .. config_end(). */
+struct cfg {
+	FILE *o;
+	char *buf;
+	size_t len;
+	char topic[512];
+};
+
+/* The config of unit u's entity key (component comp), named name: its
+ * stream, the head written; NULL when out of memory (nothing to emit). */
+static FILE *config_begin(struct cfg *f, const struct unit *u, const char *comp, const char *key, const char *name)
+{
+	config_topic(u->c, comp, u->name, key, f->topic, sizeof(f->topic));
+	f->buf = NULL;
+	f->len = 0;
+	f->o = open_memstream(&f->buf, &f->len);
+	if (f->o)
+		config_head(f->o, u, key, name);
+	return f->o;
+}
+
+/* Its tail (the unit's availability too with unit_avail), emitted. */
+static void config_end(struct cfg *f, const struct unit *u, bool unit_avail)
+{
+	tail(f->o, u, unit_avail);
+	if (fclose(f->o) == 0 && f->buf)
+		u->emit(u->ctx, f->topic, f->buf);
+	free(f->buf);
+}
+
+/* What an entity that writes has: its state from P/NAME/state's field,
+ * its command topic P/NAME/set/SETTING, never optimistic. */
+static void command_fields(FILE *o, const struct unit *u, const char *field, const char *setting)
+{
+	const struct conf_mqtt *m = &u->c->mqtt;
+	char t[400];
+	snprintf(t, sizeof(t), "%s/%s/state", m->topic_prefix, u->name);
+	str_field(o, "state_topic", t);
+	fprintf(o, ",\"value_template\":\"{{ value_json.%s }}\"", field);
+	snprintf(t, sizeof(t), "%s/%s/set/%s", m->topic_prefix, u->name, setting);
+	str_field(o, "command_topic", t);
+	fprintf(o, ",\"optimistic\":false,\"retain\":false,\"qos\":1");
+}
+
 /* One config: entity e (or a numbered one: key/name/field given). */
 static void config(const struct unit *u, const struct ent *e, const char *key, const char *name, const char *field,
 		   bool enabled)
 {
 	const struct conf_mqtt *m = &u->c->mqtt;
-	char topic[512];
-	config_topic(u->c, component(e->flags), u->name, key, topic, sizeof(topic));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
+	struct cfg f;
+	FILE *o = config_begin(&f, u, component(e->flags), key, name);
 	if (!o)
 		return;
-	config_head(o, u, key, name);
 	fprintf(o, ",\"state_topic\":");
 	char st[400];
 	snprintf(st, sizeof(st), "%s/%s%s", m->topic_prefix, u->name, u->kind == E_GW ? "" : "/state");
@@ -342,10 +387,7 @@ static void config(const struct unit *u, const struct ent *e, const char *key, c
 		fprintf(o, ",\"entity_category\":\"diagnostic\"");
 	if (!enabled)
 		fprintf(o, ",\"enabled_by_default\":false");
-	tail(o, u, true);
-	if (fclose(o) == 0 && buf)
-		u->emit(u->ctx, topic, buf);
-	free(buf);
+	config_end(&f, u, true);
 }
 
 /* Availability (the gateway's status and, with unit_avail, the unit's
@@ -558,21 +600,13 @@ static double unit_max_a(const struct unit *u, bool discharge)
 
 static void set_config(const struct unit *u, const struct set_ent *e)
 {
-	const struct conf_mqtt *m = &u->c->mqtt;
-	char topic[512], t[400];
-	config_topic(u->c, e->kind == S_SWITCH ? "switch" : "number", u->name, e->key, topic, sizeof(topic));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
+	char field[64];
+	struct cfg f;
+	FILE *o = config_begin(&f, u, e->kind == S_SWITCH ? "switch" : "number", e->key, e->name);
 	if (!o)
 		return;
-	config_head(o, u, e->key, e->name);
-	snprintf(t, sizeof(t), "%s/%s/state", m->topic_prefix, u->name);
-	str_field(o, "state_topic", t);
-	fprintf(o, ",\"value_template\":\"{{ value_json.settings.%s.value }}\"", e->setting);
-	snprintf(t, sizeof(t), "%s/%s/set/%s", m->topic_prefix, u->name, e->setting);
-	str_field(o, "command_topic", t);
-	fprintf(o, ",\"optimistic\":false,\"retain\":false,\"qos\":1");
+	snprintf(field, sizeof(field), "settings.%s.value", e->setting);
+	command_fields(o, u, field, e->setting);
 	if (e->kind == S_SWITCH) {
 		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"1\",\"state_off\":\"0\"");
 	} else {
@@ -584,10 +618,7 @@ static void set_config(const struct unit *u, const struct set_ent *e)
 		str_field(o, "device_class", e->dclass);
 	if (e->config)
 		fprintf(o, ",\"entity_category\":\"config\"");
-	tail(o, u, false); /* a stale unit's settings can still be written */
-	if (fclose(o) == 0 && buf)
-		u->emit(u->ctx, topic, buf);
-	free(buf);
+	config_end(&f, u, false); /* a stale unit's settings can still be written */
 }
 
 /* The settings entities of a pack or the bank, when they may be written. */
@@ -609,6 +640,102 @@ void gw_disc_clear_settings(const struct conf *c, const char *name, gw_disc_emit
 	}
 }
 
+/* A BMS's own settings that may be written over MQTT (bms/setwrite.h,
+ * poll/bmsset.h): a number each in the key's unit, the balancer a switch,
+ * key bms_KEY_set, category config, commanding P/NAME/set/bms_KEY and
+ * showing what the BMS last reported (the state's settings_bms.KEY.value;
+ * soc: soc_estimate.bms, the BMS's own SOC, not the one counted); min, max
+ * and step the key's effective range on the pack's protocol within its
+ * chemistry.  Available with the gateway and the pack: a stale pack's
+ * change is refused. */
+uint32_t gw_disc_bms_writes(const struct conf *c, const struct conf_pack *p)
+{
+	if (!c->mqtt.control || !p->driver || !p->driver->writer)
+		return 0;
+	return (uint32_t)p->bms_settings & BMS_W_ALL;
+}
+
+static void bms_write_key(enum bms_wkey k, char *out, size_t cap)
+{
+	snprintf(out, cap, "bms_%s_set", bms_wkey_name(k));
+}
+
+static const char *bms_write_component(enum bms_wkey k)
+{
+	return k == BMS_W_BALANCER ? "switch" : "number";
+}
+
+/* Its name: "Balancer", "Set SOC", else "Set " and the setting's label
+ * ("Set cell over-voltage protection"), apart from the read-only
+ * sensor's. */
+static void bms_write_name(enum bms_wkey k, char *out, size_t cap)
+{
+	enum bms_set_key r = bms_wkey_read(k);
+	if (k == BMS_W_BALANCER || r >= BMS_SET_COUNT) {
+		snprintf(out, cap, "%s", k == BMS_W_BALANCER ? "Balancer" : "Set SOC");
+		return;
+	}
+	const char *label = bms_settings_label(r);
+	size_t n = strlen(label), sl = strlen(" setting");
+	if (n > sl && strcmp(label + n - sl, " setting") == 0)
+		n -= sl; /* "Capacity setting" */
+	snprintf(out, cap, "Set %c%.*s", tolower((unsigned char)label[0]), (int)n - 1, label + 1);
+}
+
+static void bms_write_config(const struct unit *u, const struct conf_pack *p, enum bms_wkey k)
+{
+	char key[48], name[96], field[64], setting[48];
+	bms_write_key(k, key, sizeof(key));
+	bms_write_name(k, name, sizeof(name));
+	struct cfg f;
+	FILE *o = config_begin(&f, u, bms_write_component(k), key, name);
+	if (!o)
+		return;
+	if (k == BMS_W_SOC)
+		snprintf(field, sizeof(field), "soc_estimate.bms");
+	else
+		snprintf(field, sizeof(field), "settings_bms.%s.value", bms_settings_name(bms_wkey_read(k)));
+	snprintf(setting, sizeof(setting), "bms_%s", bms_wkey_name(k));
+	command_fields(o, u, field, setting);
+	if (k == BMS_W_BALANCER) {
+		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"1\",\"state_off\":\"0\"");
+	} else {
+		double lo, hi, step;
+		const char *unit = bms_wkey_unit(k);
+		gw_wset_range(p->driver->writer, k, p->soc.chemistry, &lo, &hi, &step);
+		fprintf(o, ",\"min\":%.10g,\"max\":%.10g,\"step\":%.10g,\"mode\":\"box\"", lo, hi, step);
+		str_field(o, "unit_of_measurement", unit);
+		const char *dc = strcmp(unit, "%") == 0 ? "battery" : bms_setting_dclass(unit);
+		if (dc)
+			str_field(o, "device_class", dc);
+	}
+	fprintf(o, ",\"entity_category\":\"config\"");
+	config_end(&f, u, true); /* a stale pack's change is refused: unavailable */
+}
+
+void gw_disc_clear_bms_writes(const struct conf *c, const char *name, uint32_t keys, gw_disc_emit emit, void *ctx)
+{
+	char topic[512], key[48];
+	for (int k = 0; k < BMS_W_COUNT; k++) {
+		if (!(keys & BMS_W_BIT(k)))
+			continue;
+		bms_write_key((enum bms_wkey)k, key, sizeof(key));
+		config_topic(c, bms_write_component((enum bms_wkey)k), name, key, topic, sizeof(topic));
+		emit(ctx, topic, "");
+	}
+}
+
+int gw_disc_bms_write_key(const char *key, size_t len)
+{
+	char k[48];
+	for (int i = 0; i < BMS_W_COUNT; i++) {
+		bms_write_key((enum bms_wkey)i, k, sizeof(k));
+		if (strlen(k) == len && memcmp(k, key, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
 void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncells, unsigned ntemps,
 		  gw_disc_emit emit, void *ctx)
 {
@@ -616,6 +743,10 @@ void gw_disc_pack(const struct conf *c, const struct conf_pack *p, unsigned ncel
 	unit_configs(&u, ncells, ntemps);
 	if (p->driver)
 		bms_setting_configs(&u, p->driver->settings | (p->is_mqtt ? bms_jsonmap_settings(&p->fields.map) : 0));
+	uint32_t w = gw_disc_bms_writes(c, p);
+	for (int k = 0; k < BMS_W_COUNT; k++)
+		if (w & BMS_W_BIT(k))
+			bms_write_config(&u, p, (enum bms_wkey)k);
 	set_configs(&u);
 }
 
@@ -763,6 +894,9 @@ bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *
 		if (strcmp(c->packs[i].name, name) == 0)
 			p = &c->packs[i];
 	bool counts = p ? p->soc.count : c->soc.count, lim = false;
+	int wk = gw_disc_bms_write_key(key, len);
+	if (wk >= 0) /* a BMS setting's entity: gone with its key, [mqtt] control or its pack */
+		return !p || !(gw_disc_bms_writes(c, p) & BMS_W_BIT(wk));
 	if (!c->health.enabled && len > 8 && memcmp(key, "cell_ir_", 8) == 0)
 		return true;            /* a cell's estimated resistance without [health] */
 	int sn = p ? 0 : string_key(key, len, &lim);
@@ -783,6 +917,7 @@ void gw_disc_clear(const struct conf *c, const char *name, gw_disc_emit emit, vo
 	if (strcmp(name, "bank") == 0)
 		clear_strings(c, 0, c->bank.nstrings, E_BANK, emit, ctx);
 	gw_disc_clear_settings(c, name, emit, ctx);
+	gw_disc_clear_bms_writes(c, name, BMS_W_ALL, emit, ctx);
 	for (unsigned n = 1; n <= BMS_MAX_TEMPS; n++) {
 		snprintf(topic, sizeof(topic), "%s/sensor/%s_%s/temperature_%u/config", c->mqtt.discovery_prefix, gid,
 			 name, n);

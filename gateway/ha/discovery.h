@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct conf;
 struct conf_pack;
@@ -49,10 +50,19 @@ bool gw_disc_is_setting(const char *key, size_t len);
 /* The same for the counted SOC's entities, when a unit stops counting ([soc] count). */
 void gw_disc_clear_counted(const struct conf *c, const char *name, gw_disc_emit emit, void *ctx);
 /* Is key (len bytes) an entity unit `name` ("bank" for the bank) has only
- * while it counts or [limits] is on, and is that no longer so?  (A retained
+ * while it counts, [limits] is on or a BMS setting is allowed, and is that
+ * no longer so?  (A retained
  * config of one, found at a connect, is cleared: the change came while the
  * broker was away, or before a restart.) */
 bool gw_disc_gone_with_conf(const struct conf *c, const char *name, const char *key, size_t len);
+/* The BMS settings of pack p that have entities (BMS_W_BIT()s of
+ * bms/setwrite.h): its bms_settings with [mqtt] control, a protocol that
+ * writes; 0 for none.  Empty payloads for the entities of `keys` of pack
+ * `name` (keys no longer allowed).  The key of a config's object id
+ * "bms_KEY_set" (len bytes), -1 when it is none. */
+uint32_t gw_disc_bms_writes(const struct conf *c, const struct conf_pack *p);
+void gw_disc_clear_bms_writes(const struct conf *c, const char *name, uint32_t keys, gw_disc_emit emit, void *ctx);
+int gw_disc_bms_write_key(const char *key, size_t len);
 /* Are MQTT commands allowed for pack p ([mqtt] control, the pack's control,
  * a protocol with control)?  Its switch entities exist only then. */
 bool gw_disc_control(const struct conf *c, const struct conf_pack *p);

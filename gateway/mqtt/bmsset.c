@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "../core/log.h"
-#include "../model/json.h"
 #include "../poll/bmsset.h"
 #include "mqtt_int.h"
 
@@ -30,29 +29,17 @@ static void num(FILE *o, bool has, double v)
 static void publish(struct gw_mqtt *m, const char *unit, const char *key, const char *payload,
 		    const struct gw_bset_result *r)
 {
-	char *buf = NULL, topic[400];
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
+	char setting[48];
+	struct mq_result res;
+	snprintf(setting, sizeof(setting), "bms_%s", key);
+	FILE *o = mq_result_open(&res, setting, payload, r->result ? r->result : "refused");
 	if (!o)
 		return;
-	fprintf(o, "{\"setting\":\"bms_%s\",\"payload\":", key);
-	gw_json_str(o, payload);
-	fprintf(o, ",\"result\":\"%s\",\"value\":", r->result ? r->result : "refused");
 	num(o, r->has_value, r->value);
 	fputs(",\"old\":", o);
 	num(o, r->has_old, r->old);
-	fputs(",\"origin\":\"mqtt\",\"message\":", o);
-	if (r->message[0])
-		gw_json_str(o, r->message);
-	else
-		fputs("null", o);
-	fputc('}', o);
-	if (fclose(o) == 0 && buf) {
-		snprintf(topic, sizeof(topic), "%s/%s/set/result", mq_prefix(m), unit);
-		mq_publish(m, topic, buf, false, 1, true);
-		mq_set_events(m);
-	}
-	free(buf);
+	fputs(",\"origin\":\"mqtt\"", o);
+	mq_result_send(m, &res, unit, r->message[0] ? r->message : NULL);
 }
 
 static void done(void *ctx, const struct gw_bset_result *r)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/mqtt_int.h - private to the MQTT output: the client's state
- * and what its files (mqtt.c, session.c, publish.c, commands.c, settings.c) call of
- * each other. */
+ * and what its files (mqtt.c, session.c, publish.c, commands.c, settings.c,
+ * bmsset.c, result.c) call of each other. */
 #ifndef GATEWAY_MQTT_MQTT_INT_H
 #define GATEWAY_MQTT_MQTT_INT_H
 
@@ -9,6 +9,7 @@
 #include <mosquitto.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../core/mqttsess.h"
 #include "../model/gw.h"
@@ -164,5 +165,18 @@ void mq_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const ch
 /* bmsset.c: P/UNIT/set/bms_KEY (key: KEY), a change of a BMS's own setting;
  * its outcome on P/UNIT/set/result. */
 void mq_bms_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, const char *key);
+/* result.c: a document of P/UNIT/set/result.  mq_result_open() begins it
+ * ({"setting":SETTING,"payload":PAYLOAD,"result":RESULT,"value":) and
+ * gives the stream the caller writes the value into (and any members
+ * after it); NULL when out of memory (nothing to send).  mq_result_send()
+ * ends it (,"message":MESSAGE}, null for none), publishes it, not
+ * retained, and frees it. */
+struct mq_result {
+	FILE *o;
+	char *buf;
+	size_t len;
+};
+FILE *mq_result_open(struct mq_result *r, const char *setting, const char *payload, const char *result);
+void mq_result_send(struct gw_mqtt *m, struct mq_result *r, const char *unit, const char *message);
 
 #endif

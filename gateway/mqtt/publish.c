@@ -349,6 +349,8 @@ static bool gone_with_conf(struct gw_mqtt *m, const char *comp, const char *name
 		return false;
 	if (gw_disc_gone_with_conf(c, name, key, (size_t)(ke - key)))
 		return true;
+	if (gw_disc_bms_write_key(key, (size_t)(ke - key)) >= 0)
+		return false; /* a BMS setting's entity: judged above */
 	bool setting = gw_disc_is_setting(key, (size_t)(ke - key));
 	const struct gw_pack *p = gw_find_pack(m->gw, name);
 	return (sw || num) && !(setting ? gw_disc_settings(c) : sw && p && gw_disc_control(c, p->cfg));
@@ -527,7 +529,8 @@ static void clear_unit(struct gw_mqtt *m, const struct conf *oc, const char *nam
 
 /* After a reload on the same broker (gw->conf is the new configuration,
  * oc the old one; the slots and the backfill's units synced first): clear
- * the topics of removed units and of switches no longer allowed, then
+ * the topics of removed units and of switches and BMS settings no longer
+ * allowed, then
  * announce and publish everything again. */
 void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
 {
@@ -545,6 +548,9 @@ void mq_reloaded(struct gw_mqtt *m, const struct conf *oc)
 		const struct gw_pack *p = gw_find_pack(gw, oc->packs[i].name);
 		if (p && oc->mqtt.discovery && gw_disc_control(oc, &oc->packs[i]) && !gw_disc_control(gw->conf, p->cfg))
 			gw_disc_clear_switches(oc, p->cfg->name, emit_config, m);
+		uint32_t gone = p ? gw_disc_bms_writes(oc, &oc->packs[i]) & ~gw_disc_bms_writes(gw->conf, p->cfg) : 0;
+		if (gone && oc->mqtt.discovery) /* BMS settings no longer allowed, or [mqtt] control off */
+			gw_disc_clear_bms_writes(oc, p->cfg->name, gone, emit_config, m);
 	}
 	for (int i = 0; i < oc->npacks && oc->mqtt.discovery; i++) {
 		const struct gw_pack *p = gw_find_pack(gw, oc->packs[i].name);

@@ -39,32 +39,17 @@ int mq_setting_id(const char *name)
 static void publish_result(struct gw_mqtt *m, const char *unit, const struct gw_settings *s, enum gw_set_id id,
 			   const char *payload, const char *why)
 {
-	char *buf = NULL, topic[400];
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
+	struct mq_result res;
+	FILE *o = mq_result_open(&res, gw_settings_name(id), payload, why ? "refused" : "done");
 	if (!o)
 		return;
-	fprintf(o, "{\"setting\":\"%s\",\"payload\":", gw_settings_name(id));
-	gw_json_str(o, payload);
-	fprintf(o, ",\"result\":\"%s\",\"value\":", why ? "refused" : "done");
 	if (s) {
 		gw_setting_value_json(o, s, id);
 		fprintf(o, ",\"origin\":\"%s\"", gw_settings_origin_name(s->origin[id]));
 	} else {
 		fputs("null,\"origin\":null", o);
 	}
-	fputs(",\"message\":", o);
-	if (why)
-		gw_json_str(o, why);
-	else
-		fputs("null", o);
-	fputc('}', o);
-	if (fclose(o) == 0 && buf) {
-		snprintf(topic, sizeof(topic), "%s/%s/set/result", mq_prefix(m), unit);
-		mq_publish(m, topic, buf, false, 1, true);
-		mq_set_events(m);
-	}
-	free(buf);
+	mq_result_send(m, &res, unit, why);
 }
 
 /* A whole number in [0, UINT32_MAX] ("80", also "80.0" as some clients

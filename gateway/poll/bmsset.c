@@ -90,9 +90,10 @@ static double on_step(const struct gw_pack *p, enum bms_wkey k, double v)
 static bool last_reported(const struct gw_pack *p, enum bms_wkey k, double *v)
 {
 	if (k == BMS_W_SOC) {
-		if (!p->have_data || !(p->snap.present & BMS_HAS_SOC))
+		/* the BMS's own SOC: the pack carries the counted one once it is synced */
+		if (!p->have_data || !isfinite(p->soc.bms_soc))
 			return false;
-		*v = on_step(p, k, p->snap.soc);
+		*v = on_step(p, k, p->soc.bms_soc);
 		return true;
 	}
 	enum bms_set_key r = bms_wkey_read(k);

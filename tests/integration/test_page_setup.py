@@ -21,8 +21,6 @@ Mosquitto).
   keyboard (the buttons and fields are native, focus moves to the first
   error and to the confirmation).
 Screenshots are kept in build/test-artifacts/."""
-import base64
-import hashlib
 import json
 import os
 import shutil
@@ -33,6 +31,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BIN, ROOT, Checks, Proc, Sim, free_port, wait_port, wait_until  # noqa: E402
 from mqtt_harness import Broker, Subscriber  # noqa: E402
+from chromium import browser, spki_hash  # noqa: E402
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
@@ -44,31 +43,6 @@ os.makedirs(ETC)
 os.makedirs(STATE)
 CONF = os.path.join(ETC, "bmsgw.ini")
 PASSWORD = "page-Admin-5521"
-
-
-def browser(spki=None):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--window-size=1280,1600",
-            "--user-data-dir=" + tempfile.mkdtemp(prefix="bmsgw-chromium-", dir=TMP)]
-    if spki:
-        args.append("--ignore-certificate-errors-spki-list=" + spki)
-    for a in args:
-        o.add_argument(a)
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-
-
-def spki_hash(pem):
-    pub = subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-pubkey"], capture_output=True, text=True,
-                         check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub.encode(), capture_output=True,
-                         check=True).stdout
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 def js(d, script, *args):
@@ -196,18 +170,15 @@ def phone(d):
 def run(gw, http_port, gw_port, sim, broker):
     code = open(os.path.join(STATE, "setup-code")).read().strip() if wait_until(
         lambda: os.path.exists(os.path.join(STATE, "setup-code"))) else ""
-    d = browser()
+    d = browser(TMP)
     try:
         pem, href = first_admin(d, http_port, code)
         c.eq(console_errors(d, True), [], "no error in the console over HTTP (the requests the switch to HTTPS cut "
              "off aside)")
     finally:
         d.quit()
-    d = browser(spki_hash(pem))
+    d = browser(TMP, spki_hash(pem), ("ada", PASSWORD))
     try:
-        auth = base64.b64encode(("ada:%s" % PASSWORD).encode()).decode()
-        d.execute_cdp_cmd("Network.enable", {})
-        d.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": "Basic " + auth}})
         c.ok(wait_until(lambda: "https" in gw.text() and "status page on https://" in gw.text(), 15),
              "the page restarted as HTTPS")
         d.get(href)

@@ -286,6 +286,8 @@ function unitCard(u, name, isBank) {
     if (health) card.appendChild(health);
     const bs = bmsSettings(u.settings_bms, name);
     if (bs) card.appendChild(bs);
+    const bw = window.bmsWriteBlock ? window.bmsWriteBlock(name) : null; /* bmsset.js: those it may write */
+    if (bw) card.appendChild(bw);
   } else if (u.cell_min_mv !== null && u.cell_min_mv !== undefined) {
     card.appendChild(el('div', { class: 'cellinfo' }, 'lowest cell ' + u.cell_min_mv + ' mV (' + u.cell_min_pack + ' #' + u.cell_min_index + '), highest ' + u.cell_max_mv + ' mV (' + u.cell_max_pack + ' #' + u.cell_max_index + ')'));
   }
