@@ -51,8 +51,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, mbread, my_part, self_signed,  # noqa: E402
-                     wait_until, write_conf)
+from harness import (BIN, ROOT, Checks, Gateway, Sim, crc16_modbus, free_port, mbread, my_part,  # noqa: E402
+                     self_signed, wait_until, write_conf)
 from page_clients import users_file  # noqa: E402
 
 c = Checks()
@@ -255,15 +255,6 @@ def daly_case(pem, key, users):
         sim.stop()
 
 
-def crc16(b):
-    c = 0xFFFF
-    for x in b:
-        c ^= x
-        for _ in range(8):
-            c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
-    return c
-
-
 def sim_bytes(sim):
     """Every byte the simulator received since its last `rxlog reset`."""
     log = json.loads(sim.ctl("rxlog"))
@@ -281,7 +272,7 @@ def pb_frames(data):
             return None
         n = 9 + data[i + 6]
         f = data[i:i + n]
-        if len(f) < n or crc16(f[:-2]) != (f[-2] | f[-1] << 8):
+        if len(f) < n or crc16_modbus(f[:-2]) != (f[-2] | f[-1] << 8):
             return None
         out.append(((f[2] << 8) | f[3], (f[4] << 8) | f[5], int.from_bytes(f[7:-2], "big")))
         i += n

@@ -177,6 +177,20 @@ static void pb_exception(struct sim_reply *reply, const struct sim_pack *p, uint
 	sim_reply_add(reply, e, sizeof e);
 }
 
+/* The answer to a write of two registers, as the control mode had it:
+ * none, exception 04 (a refusal) or the standard FC 0x10 answer. */
+static enum sim_resp pb_write_answer(struct sim_reply *reply, const struct sim_pack *p, const uint8_t *req,
+                                     enum sim_wr w)
+{
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	if (w == SIM_WR_REFUSED)
+		pb_exception(reply, p, 0x04);
+	else
+		pb_ack(reply, p, req);
+	return SIM_RESP_OK;
+}
+
 /* A UINT32 of the settings block (register 0x1000 + 4 (n - 1), JK02
  * register n), written with FC 0x10 of two registers, the value
  * big-endian (the V1.0 document's settings table; txubelaxu/esphome-jk-bms
@@ -198,13 +212,7 @@ static enum sim_resp pb_setting(struct sim_pack *p, const uint8_t *req, unsigned
 	if (apply)
 		sim_jk_set_write(p, (reg - PB_SET_BASE) / 4 + 1,
 		                 (uint32_t)req[7] << 24 | (uint32_t)req[8] << 16 | (uint32_t)req[9] << 8 | req[10]);
-	if (w == SIM_WR_SILENT)
-		return SIM_RESP_NONE;
-	if (w == SIM_WR_REFUSED)
-		pb_exception(reply, p, 0x04);
-	else
-		pb_ack(reply, p, req);
-	return SIM_RESP_OK;
+	return pb_write_answer(reply, p, req, w);
 }
 
 static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n,
@@ -262,14 +270,7 @@ static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n
 			return SIM_RESP_OK;
 		}
 		int on = req[10];
-		enum sim_wr w = sim_pack_write(p, reg == 0x1070 ? on : -1, reg == 0x1074 ? on : -1);
-		if (w == SIM_WR_SILENT)
-			return SIM_RESP_NONE;
-		if (w == SIM_WR_REFUSED)
-			pb_exception(reply, p, 0x04);
-		else
-			pb_ack(reply, p, req);
-		return SIM_RESP_OK;
+		return pb_write_answer(reply, p, req, sim_pack_write(p, reg == 0x1070 ? on : -1, reg == 0x1074 ? on : -1));
 	}
 	if (reg >= PB_SET_BASE && (reg & 3) == 0 && sim_jk_set_writable((reg - PB_SET_BASE) / 4 + 1))
 		return pb_setting(p, req, cnt, reply);
