@@ -363,6 +363,8 @@ def jk_pb_case(pem, key, users):
         c.eq((g["keys"]["charge_ocp_a"]["min"], g["keys"]["charge_ocp_a"]["max"], g["keys"]["charge_ocp_a"]["step"]),
              (1, 600, 0.001), "jk-pb: GET: charge_ocp_a 1-600 A by 1 mA")
         c.eq(g["keys"]["balancer"]["value"], 1, "jk-pb: GET: the balancer as the BMS reports it (on)")
+        start = pb_frames(sim_bytes(sim))
+        c.ok(start and all(f[0] >= 0x1600 for f in start), "jk-pb: nothing written at start: only the triggers")
         sim.ctl("rxlog reset")
         jk_changes("jk-pb", api, sim, gw)
         c.ok(wait_until(lambda: ((api.curl("/api/state")[1] or {}).get("packs") or [{}])[0].get("bms_ccl_a") == 40,
@@ -429,6 +431,9 @@ def jk_ble_run(pem, key, users, layout):
     try:
         c.ok(wait_until(lambda: (lambda r: r[0] == 200 and r[1]["keys"].get("cell_ovp_v", {}).get("value"))(
             api.get()), timeout=40), "%s: the settings record read" % label)
+        start = ble_frames(sim_bytes(sim))
+        c.ok(start and all(f[0] in (0x96, 0x97) for f in start), "%s: nothing written at start: only 0x97 / 0x96"
+             % label)
         sim.ctl("rxlog reset")
         if layout == "24s":
             code, r = api.post({"unit": "van", "key": "balance_start_v", "value": 3.4})
