@@ -14,8 +14,9 @@
  * 20-byte "AA 55 90 EB C8 01 01 00 ... 44" acknowledgement and with "AT\r\n"
  * from the BLE module in between, all cut into notifications of up to
  * MTU - 3 bytes (128 + 128 + 44 at ATT MTU 131).  scan() finds the records
- * in that byte stream; acknowledgements and echoed requests are skipped
- * whole, everything else byte by byte.
+ * and the acknowledgements in that byte stream (a poll ignores the
+ * acknowledgements; a settings write takes one as "received"); echoed
+ * requests are skipped whole, everything else byte by byte.
  *
  * The BMS answers 0x97 with a device-info record and 0x96 with a settings
  * record, after which it streams a cell-info record about every 0.4 s by
@@ -48,6 +49,10 @@
  * acknowledgement is known (control_unacked): the read-back decides (the
  * settings record's switches, the cell record's MOSFETs).
  *
+ * Settings writes (bms_settings, §15.7): the register write, the BMS's
+ * 0xC8 acknowledgement (received, no proof), then 0x96 and the settings
+ * record's field, which must equal the value written.
+ *
  * Progress in struct bms_poll:
  *	step	JKB_BEGIN until the first answer, then the step (enum below);
  *		at JKB_BEGIN the step is the first one the poll needs
@@ -68,6 +73,7 @@
 #define JKB_REQ_SUM 19
 #define JKB_CMD_CELLS 0x96      /* cell info: settings record, then the stream */
 #define JKB_CMD_INFO 0x97       /* device info */
+#define JKB_CMD_ACK 0xC8        /* the BMS's acknowledgement (§15.2) */
 #define JKB_REG_CHG 0x1D        /* charge switch (JK02_24S and JK02_32S) */
 #define JKB_REG_DSG 0x1E        /* discharge switch */
 #define JKB_SW_32S 11           /* software major from which the layout is JK02_32S */
@@ -174,8 +180,11 @@ static enum bms_scan jkb_scan(const struct bms_poll *poll, const uint8_t *buf, s
 		}
 		if (len < JKB_REQ_LEN)
 			return BMS_SCAN_NEED;
-		/* the BMS's acknowledgement, or our request echoed: skipped whole */
-		return bms_scan_tail(jk_record_sum(buf, JKB_REQ_SUM) == buf[JKB_REQ_SUM], false, JKB_REQ_LEN, n);
+		/* the BMS's acknowledgement is a frame (a poll ignores it, a
+		 * settings write takes it as received); our request echoed,
+		 * or the app's, is skipped whole */
+		return bms_scan_tail(jk_record_sum(buf, JKB_REQ_SUM) == buf[JKB_REQ_SUM], buf[4] == JKB_CMD_ACK,
+				     JKB_REQ_LEN, n);
 	}
 	*n = bms_scan_skip(buf, len, (const uint8_t[]){ jk_record_magic[0], jkb_req_magic[0] }, 2);
 	return BMS_SCAN_SKIP;
@@ -220,6 +229,8 @@ static void jkb_settings(struct bms_poll *poll, const uint8_t *frame)
 
 static int jkb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
+	if (len == JKB_REQ_LEN && memcmp(frame, jkb_req_magic, sizeof(jkb_req_magic)) == 0)
+		return BMS_E_UNEXPECTED; /* an acknowledgement: nothing for a poll */
 	if (len != JK_RECORD_LEN)
 		return BMS_E_SHORT;
 	if (memcmp(frame, jk_record_magic, sizeof(jk_record_magic)) != 0)
@@ -309,6 +320,80 @@ static int jkb_control_ack(struct bms_control *c, const uint8_t *frame, size_t l
 	return BMS_E_UNEXPECTED; /* no acknowledgement is known */
 }
 
+/* ---- settings writes (bms/setwrite.h; bms/PROTOCOLS.md §15.7) -------------
+ *	AA 55 90 EB <reg> 04 <value:4, LE> 00 x9 <sum8>   ->  AA 55 90 EB C8 01 01 00 ... 44
+ *	AA 55 90 EB 96 00 00 x13 10                       ->  settings record (type 1), ...
+ * The register write is the request frame (§15.1; syssi/esphome-jk-bms at
+ * 2fa4323, jk_bms_ble.cpp build_frame() and its write command test), the
+ * registers its number table's (JK02_32S; JK02_24S the same but the
+ * balancing start, 0x26 there: syssi/esphome-jk-bms#128, the app's writes).
+ * The BMS notifies the 0xC8 acknowledgement after a write (the app's
+ * capture, docs/btsnoops/heating-start-stop-setting): taken as "received",
+ * which proves nothing; 0x96 then brings the settings record, whose field
+ * (offset 6 + 4 (n - 1) of the JK02_32S register, 138 for the balancing
+ * start on both layouts) decides.  No refusal is known. */
+enum { BW_WRITE, BW_BACK, BW_DONE };
+#define JKB_REG_START_24S 0x26 /* the balancing start written on JK02_24S */
+
+static const struct bms_wfield *jkb_wfield(const struct bms_wchange *c);
+
+static int jkb_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
+{
+	const struct bms_wfield *f = jkb_wfield(c);
+	if (!f || c->raw < f->lo || c->raw > f->hi)
+		return BMS_E_RANGE;
+	if (c->quit || c->refused || c->step >= BW_DONE)
+		return 0;
+	if (c->step == BW_BACK)
+		return jkb_frame(out, cap, JKB_CMD_CELLS, 0, 0);
+	bool l24 = (c->persist & (JKB_P_LAYOUT | JKB_P_24S)) == (JKB_P_LAYOUT | JKB_P_24S);
+	uint8_t reg = c->key == BMS_W_BALANCE_START_V && l24 ? JKB_REG_START_24S : (uint8_t)f->reg;
+	return jkb_frame(out, cap, reg, 4, (uint32_t)c->raw);
+}
+
+static int jkb_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
+{
+	const struct bms_wfield *f = jkb_wfield(c);
+	if (!f || c->step >= BW_DONE)
+		return BMS_E_UNEXPECTED;
+	if (len == JKB_REQ_LEN && memcmp(frame, jkb_req_magic, sizeof(jkb_req_magic)) == 0) {
+		if (jk_record_sum(frame, JKB_REQ_SUM) != frame[JKB_REQ_SUM])
+			return BMS_E_CHECKSUM;
+		if (c->step != BW_WRITE || frame[4] != JKB_CMD_ACK)
+			return BMS_E_UNEXPECTED; /* our request echoed, or the read-back's acknowledgement */
+		c->step = BW_BACK;         /* received; the read-back decides */
+		return BMS_OK;
+	}
+	if (len != JK_RECORD_LEN || memcmp(frame, jk_record_magic, sizeof(jk_record_magic)) != 0)
+		return BMS_E_UNEXPECTED;
+	if (!jk_record_ok(frame))
+		return BMS_E_CHECKSUM;
+	if (c->step != BW_BACK || frame[JK_RECORD_TYPE] != JK_REC_SETTINGS)
+		return BMS_E_UNEXPECTED; /* the stream's cell records, a late settings record */
+	c->back_raw = bms_le32(frame + JK_RECORD_SET_OFF(f->reg));
+	c->have_back = true;
+	c->step = BW_DONE;
+	return BMS_OK;
+}
+
+#define JKB_SETREG(n) (n)
+static const struct bms_writer jkb_writer = {
+	.field = { JK_SET_WFIELDS(JKB_SETREG) },
+	.wire = 0,
+	.ble = JK_SET_WKEYS,
+	.none_wire = "jk-ble is spoken over Bluetooth LE only (its wired form is jk-pb)",
+	.none_ble = NULL,
+	.request = jkb_wrequest,
+	.answer = jkb_wanswer,
+};
+
+static const struct bms_wfield *jkb_wfield(const struct bms_wchange *c)
+{
+	if (c->key >= BMS_W_COUNT || !jkb_writer.field[c->key].mul)
+		return NULL;
+	return &jkb_writer.field[c->key];
+}
+
 /* Service FFE0; notify and write on FFE1 (§13.1). */
 static const struct bms_gatt jkb_gatt[] = {
 	BMS_GATT16("ffe0", "ffe1", "ffe1"),
@@ -346,6 +431,7 @@ const struct bms_driver bms_jk_ble_driver = {
 	.control_request = jkb_control_request,
 	.control_ack = jkb_control_ack,
 	.control_unacked = true,
+	.writer = &jkb_writer,
 	.ble_gatt = jkb_gatt,
 	.ble_hints = jkb_ble_hints,
 	.listens = jkb_listens,

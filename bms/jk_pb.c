@@ -40,6 +40,10 @@
  * raw_alarms[0] = alarm bits 0..15, raw_alarms[1] = alarm bits 16..31
  * (payload 166..169).
  *
+ * Settings writes (bms_settings, §6.8): FC 0x10 of a UINT32 of the
+ * settings block (0x1004 ... 0x1084), acknowledged by the standard FC 0x10
+ * response, read back from the settings frame the 0x161E trigger brings.
+ *
  * Progress in struct bms_poll:
  *	step	0 = status, 1 = settings (when due), 2 = done
  *	seen	JKPB_SEEN_PAYLOAD: the step's payload is decoded (into snap,
@@ -117,17 +121,12 @@ static uint16_t jkpb_step_reg(int step)
 	return step == JKPB_ST_SETTINGS ? JKPB_REG_SETTINGS : JKPB_REG_STATUS;
 }
 
-static int jkpb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+/* The trigger <addr> 10 <reg:2> 00 01 02 00 00 <crc> into out. */
+static int jkpb_trigger(uint8_t *out, size_t cap, uint8_t addr, uint16_t reg)
 {
-	if (!jkpb_is_addr(poll->address))
-		return BMS_E_RANGE;
-	int step = jkpb_cur(poll);
-	if (step == JKPB_ST_DONE)
-		return 0;
 	if (cap < JKPB_REQ_LEN)
 		return BMS_E_NOSPACE;
-	uint16_t reg = jkpb_step_reg(step);
-	out[0] = poll->address;
+	out[0] = addr;
 	out[1] = JKPB_FC_WRITE;
 	out[2] = (uint8_t)(reg >> 8);
 	out[3] = (uint8_t)reg;
@@ -142,19 +141,53 @@ static int jkpb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	return JKPB_REQ_LEN;
 }
 
+static int jkpb_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	if (!jkpb_is_addr(poll->address))
+		return BMS_E_RANGE;
+	int step = jkpb_cur(poll);
+	if (step == JKPB_ST_DONE)
+		return 0;
+	return jkpb_trigger(out, cap, poll->address, jkpb_step_reg(step));
+}
+
+#define JKPB_REG_SET_BASE 0x1000 /* the settings block (§6.2) */
 #define JKPB_REG_SET_CHG 0x1070 /* charge switch, UINT32: 1 on, 0 off */
 #define JKPB_REG_SET_DSG 0x1074 /* discharge switch */
 #define JKPB_CTL_LEN 13          /* FC16 of 2 registers */
 
+/* A UINT32 setting written with FC16 of two registers, the value
+ * big-endian: <addr> 10 <reg:2> 00 02 04 <value:4> <crc> into out. */
+static int jkpb_write32(uint8_t *out, size_t cap, uint8_t addr, uint16_t reg, uint32_t value)
+{
+	if (cap < JKPB_CTL_LEN)
+		return BMS_E_NOSPACE;
+	out[0] = addr;
+	out[1] = JKPB_FC_WRITE;
+	out[2] = (uint8_t)(reg >> 8);
+	out[3] = (uint8_t)reg;
+	out[4] = 0x00; /* two registers */
+	out[5] = 0x02;
+	out[6] = 0x04; /* four bytes: a UINT32 */
+	out[7] = (uint8_t)(value >> 24);
+	out[8] = (uint8_t)(value >> 16);
+	out[9] = (uint8_t)(value >> 8);
+	out[10] = (uint8_t)value;
+	uint16_t crc = bms_crc16_modbus(out, 11);
+	out[11] = (uint8_t)crc;
+	out[12] = (uint8_t)(crc >> 8);
+	return JKPB_CTL_LEN;
+}
+
 /* The FC16 acks we may get: quantity 1 in the 0x16xx trigger area, or
- * quantity 2 at a MOSFET switch (as far as buf[0..len) shows). */
+ * quantity 2 at a UINT32 of the settings block (a MOSFET switch, a
+ * setting written), as far as buf[0..len) shows. */
 static bool jkpb_ack_head(const uint8_t *buf, size_t len)
 {
 	if (len > 2 && buf[2] == 0x16)
 		return !((len > 4 && buf[4] != 0x00) || (len > 5 && buf[5] != 0x01));
 	if (len > 2 && buf[2] == 0x10)
-		return !((len > 3 && buf[3] != 0x70 && buf[3] != 0x74) || (len > 4 && buf[4] != 0x00) ||
-			 (len > 5 && buf[5] != 0x02));
+		return !((len > 3 && (buf[3] & 0x03) != 0) || (len > 4 && buf[4] != 0x00) || (len > 5 && buf[5] != 0x02));
 	return len <= 2;
 }
 
@@ -349,22 +382,8 @@ static int jkpb_control_request(struct bms_control *c, uint8_t *out, size_t cap)
 	int f = jkpb_ctl_fet(c);
 	if (f < 0)
 		return 0;
-	if (cap < JKPB_CTL_LEN)
-		return BMS_E_NOSPACE;
-	uint16_t reg = f == BMS_FET_CHARGE ? JKPB_REG_SET_CHG : JKPB_REG_SET_DSG;
-	out[0] = c->address;
-	out[1] = JKPB_FC_WRITE;
-	out[2] = (uint8_t)(reg >> 8);
-	out[3] = (uint8_t)reg;
-	out[4] = 0x00; /* two registers */
-	out[5] = 0x02;
-	out[6] = 0x04; /* four bytes: a UINT32 */
-	out[7] = out[8] = out[9] = 0;
-	out[10] = c->on[f] ? 1 : 0;
-	uint16_t crc = bms_crc16_modbus(out, 11);
-	out[11] = (uint8_t)crc;
-	out[12] = (uint8_t)(crc >> 8);
-	return JKPB_CTL_LEN;
+	return jkpb_write32(out, cap, c->address, f == BMS_FET_CHARGE ? JKPB_REG_SET_CHG : JKPB_REG_SET_DSG,
+			    c->on[f] ? 1 : 0);
 }
 
 static int jkpb_control_ack(struct bms_control *c, const uint8_t *frame, size_t len)
@@ -381,6 +400,124 @@ static int jkpb_control_ack(struct bms_control *c, const uint8_t *frame, size_t 
 		return BMS_E_UNEXPECTED; /* e.g. the ack of a trigger, late */
 	c->step++;
 	return BMS_OK;
+}
+
+/* ---- settings writes (bms/setwrite.h; bms/PROTOCOLS.md §6.8) ------------
+ * A setting of the settings block is a UINT32 written as the MOSFET
+ * switches are, the value big-endian, and read back from the settings
+ * record the trigger 0x161E brings (little-endian there):
+ *	<addr> 10 <reg:2> 00 02 04 <value:4> <crc>  ->  <addr> 10 <reg:2> 00 02 <crc>
+ *	<addr> 10 16 1E 00 01 02 00 00 <crc>        ->  settings record + <addr> 10 16 1E 00 01 <crc>
+ * The registers are JK's "BMS RS485 Modbus V1.0" settings block, as
+ * mr-manuel's JKBMS-PB.md (dbus-serialbattery at 358d3c7) lists it and
+ * txubelaxu's component writes them (a captured 02 10 10 84 00 02 04 00 00
+ * 0D 70 3D CC, balancing start 3.440 V; 02 10 10 78 ..., the balancer).
+ * The answer of the write is the standard FC16 response of our address,
+ * register and quantity 2 (our echo has the value and is no answer); an
+ * exception 0x90 is a refusal.  The read-back's two halves come in either
+ * order (§6.7); a record followed by another address's acknowledgement
+ * was that pack's.  Nothing unlocks (no driver sends a password). */
+enum { PW_WRITE, PW_BACK, PW_DONE };
+#define JKPB_WB_REC 0x1u        /* struct bms_wchange.word: the read-back's record came */
+#define JKPB_WB_ACK 0x2u        /* ... and its acknowledgement */
+
+static const struct bms_wfield *jkpb_wfield(const struct bms_wchange *c);
+
+static int jkpb_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
+{
+	const struct bms_wfield *f = jkpb_wfield(c);
+	if (!f || !jkpb_is_addr(c->address) || c->raw < f->lo || c->raw > f->hi)
+		return BMS_E_RANGE;
+	if (c->quit || c->refused || c->step >= PW_DONE)
+		return 0;
+	if (c->step == PW_WRITE)
+		return jkpb_write32(out, cap, c->address, f->reg, (uint32_t)c->raw);
+	c->word = 0; /* a trigger (again): both halves of its answer anew */
+	c->have_back = false;
+	return jkpb_trigger(out, cap, c->address, JKPB_REG_SETTINGS);
+}
+
+/* One half of the read-back's answer came (bit): done when both are in. */
+static int jkpb_wback(struct bms_wchange *c, uint32_t bit)
+{
+	c->word |= bit;
+	if ((c->word & (JKPB_WB_REC | JKPB_WB_ACK)) != (JKPB_WB_REC | JKPB_WB_ACK))
+		return BMS_E_UNEXPECTED; /* waited on: the other half comes */
+	c->have_back = true;
+	c->step = PW_DONE;
+	return BMS_OK;
+}
+
+static int jkpb_wrecord(struct bms_wchange *c, const struct bms_wfield *f, const uint8_t *frame)
+{
+	if (jk_record_sum(frame, JKPB_PAYLOAD - 1) != frame[JKPB_O_SUM])
+		return BMS_E_CHECKSUM;
+	if (c->step != PW_BACK || frame[JKPB_O_TYPE] != JK_REC_SETTINGS)
+		return BMS_E_UNEXPECTED;
+	c->back_raw = bms_le32(frame + JK_RECORD_SET_OFF((f->reg - JKPB_REG_SET_BASE) / 4 + 1));
+	return jkpb_wback(c, JKPB_WB_REC);
+}
+
+/* An acknowledgement or exception (CRC good) while a frame of c waits. */
+static int jkpb_wmodbus(struct bms_wchange *c, const struct bms_wfield *f, const uint8_t *frame, size_t len)
+{
+	if (len == JKPB_EXC_LEN) {
+		if (frame[1] != JKPB_FC_WRITE_EXC || frame[0] != c->address)
+			return BMS_E_UNEXPECTED;
+		if (c->step == PW_WRITE)
+			c->refused = true; /* the BMS said no to the write */
+		else
+			c->step = PW_DONE; /* the read-back refused: none */
+		return BMS_E_REFUSED;
+	}
+	uint16_t reg = bms_be16(frame + 2), qty = bms_be16(frame + 4);
+	if (frame[1] != JKPB_FC_WRITE)
+		return BMS_E_UNEXPECTED;
+	if (c->step == PW_WRITE) {
+		if (frame[0] != c->address || reg != f->reg || qty != 2)
+			return BMS_E_UNEXPECTED; /* e.g. a trigger's, late */
+		c->step = PW_BACK;
+		return BMS_OK;
+	}
+	if (reg != JKPB_REG_SETTINGS || qty != 1)
+		return BMS_E_UNEXPECTED;
+	if (frame[0] != c->address) {
+		c->word &= ~JKPB_WB_REC; /* the record before it was that pack's */
+		return BMS_E_UNEXPECTED;
+	}
+	return jkpb_wback(c, JKPB_WB_ACK);
+}
+
+static int jkpb_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
+{
+	const struct bms_wfield *f = jkpb_wfield(c);
+	if (!f || c->step >= PW_DONE)
+		return BMS_E_UNEXPECTED;
+	if (len == JKPB_PAYLOAD && memcmp(frame, jk_record_magic, sizeof(jk_record_magic)) == 0)
+		return jkpb_wrecord(c, f, frame);
+	if ((len != JKPB_ACK_LEN && len != JKPB_EXC_LEN) || !jkpb_is_addr(frame[0]))
+		return BMS_E_UNEXPECTED;
+	if (!bms_crc16_modbus_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	return jkpb_wmodbus(c, f, frame, len);
+}
+
+#define JKPB_SETREG(n) (JKPB_REG_SET_BASE + 4 * ((n) - 1))
+static const struct bms_writer jkpb_writer = {
+	.field = { JK_SET_WFIELDS(JKPB_SETREG) },
+	.wire = JK_SET_WKEYS,
+	.ble = 0,
+	.none_wire = NULL,
+	.none_ble = "jk-pb is a wired protocol (its Bluetooth LE form is jk-ble)",
+	.request = jkpb_wrequest,
+	.answer = jkpb_wanswer,
+};
+
+static const struct bms_wfield *jkpb_wfield(const struct bms_wchange *c)
+{
+	if (c->key >= BMS_W_COUNT || !jkpb_writer.field[c->key].mul)
+		return NULL;
+	return &jkpb_writer.field[c->key];
 }
 
 static int jkpb_finish(struct bms_poll *poll)
@@ -551,5 +688,6 @@ const struct bms_driver bms_jk_pb_driver = {
 	.finish = jkpb_finish,
 	.control_request = jkpb_control_request,
 	.control_ack = jkpb_control_ack,
+	.writer = &jkpb_writer,
 	.probe = &jkpb_probe,
 };

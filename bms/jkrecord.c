@@ -30,7 +30,7 @@
  * Settings record (both layouts, offsets = settings block 0x1000 offset +
  * 6; bms/PROTOCOLS.md §6.7): 50 max charge current (u32 mA, 0x2C), 62 max
  * discharge current (0x38), 118 / 122 charge / discharge switch (u32,
- * 0x70 / 0x74).
+ * 0x70 / 0x74), 126 the balancer (0x78, "BalanEN").
  */
 #include "jkrecord.h"
 
@@ -257,7 +257,8 @@ static const struct {
 	{ 106, BMS_SET_MOS_OTP_C, true, 10.0f, -1000, 2000 },
 	{ 110, BMS_SET_MOS_OTP_RELEASE_C, true, 10.0f, -1000, 2000 },
 	{ 114, BMS_SET_CELL_COUNT, false, 1.0f, 1, 32 },
-	{ 130, BMS_SET_CAPACITY_AH, false, 1000.0f, 1, 10000000 },
+	{ 126, BMS_SET_BALANCER, false, 1.0f, 0, 1 },
+	{ 130, BMS_SET_CAPACITY_AH, false, 1000.0f, 1, (int32_t)JK_RECORD_MAX_CAP_MAH },
 	{ 134, BMS_SET_SHORT_CIRCUIT_DELAY_S, false, 1000000.0f, 0, 10000000 },
 	{ 138, BMS_SET_BALANCE_START_V, false, 1000.0f, 1, 10000 },
 };

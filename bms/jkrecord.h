@@ -72,6 +72,8 @@ void jk_record_switches(const uint8_t *p, bool *chg_on, bool *dsg_on);
  * BMS_OK, or BMS_E_RANGE (nothing written) for a current above
  * JK_RECORD_MAX_CUR_MA. */
 #define JK_RECORD_MAX_CUR_MA 1000000u
+/* The largest capacity the settings read takes (mAh). */
+#define JK_RECORD_MAX_CAP_MAH 10000000u
 int jk_record_limits(const uint8_t *p, float *ccl_a, float *dcl_a);
 
 /* The BMS's settings of the settings record p (300 bytes, checked by the
@@ -92,7 +94,38 @@ void jk_record_settings(const uint8_t *p, struct bms_settings *out);
 	 BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_RELEASE_C) |                   \
 	 BMS_SET_BIT(BMS_SET_MOS_OTP_C) | BMS_SET_BIT(BMS_SET_MOS_OTP_RELEASE_C) |                         \
 	 BMS_SET_BIT(BMS_SET_CELL_COUNT) | BMS_SET_BIT(BMS_SET_CAPACITY_AH) |                              \
-	 BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_DELAY_S) | BMS_SET_BIT(BMS_SET_BALANCE_START_V))
+	 BMS_SET_BIT(BMS_SET_SHORT_CIRCUIT_DELAY_S) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |               \
+	 BMS_SET_BIT(BMS_SET_BALANCER))
+
+/* The settings record's field of JK02 register n (= the JK-PB settings
+ * block's 0x1000 + 4 (n - 1)): offset 6 + 4 (n - 1), u32 little-endian, in
+ * both layouts for the registers up to 0x20 and for the balancing start
+ * voltage (0x22 on JK02_32S, 138; bms/PROTOCOLS.md §6.7, §15.7). */
+#define JK_RECORD_SET_OFF(n) (6u + 4u * ((unsigned)(n) - 1u))
+
+/* The settings both JK families write (bms/setwrite.h; bms/PROTOCOLS.md
+ * §6.8, §15.7): struct bms_writer.field initialisers for JK02_32S register
+ * n, put on the wire by REG(n) (jk-ble: n itself; jk-pb: 0x1000 + 4 (n -
+ * 1)).  u32 in mV, mA, mAh (step 1 mV, 1 mA, 1 mAh), the balancer 0 / 1.
+ * The ranges are ESPHome's for JK02 (syssi/esphome-jk-bms at 2fa4323,
+ * components/jk_bms_ble/number/__init__.py): cells 1.2-4.35 V, balancing
+ * start 1.2-4.25 V, trigger 0.003-1.0 V, charge over-current 1-600 A,
+ * discharge 1-1200 A cut at the 1000 A the settings read takes as a
+ * current limit (JK_RECORD_MAX_CUR_MA), capacity 2-20000 Ah cut at the
+ * 10000 Ah it takes (jk_record_settings()). */
+#define JK_SET_WFIELDS(REG)                                                         \
+	[BMS_W_CELL_UVP_V] = { REG(0x02), 1000, 0, 1200, 4350 },                    \
+	[BMS_W_CELL_UVP_RELEASE_V] = { REG(0x03), 1000, 0, 1200, 4350 },            \
+	[BMS_W_CELL_OVP_V] = { REG(0x04), 1000, 0, 1200, 4350 },                    \
+	[BMS_W_CELL_OVP_RELEASE_V] = { REG(0x05), 1000, 0, 1200, 4350 },            \
+	[BMS_W_BALANCE_DELTA_V] = { REG(0x06), 1000, 0, 3, 1000 },                  \
+	[BMS_W_CHARGE_OCP_A] = { REG(0x0C), 1000, 0, 1000, 600000 },                \
+	[BMS_W_DISCHARGE_OCP_A] = { REG(0x0F), 1000, 0, 1000, JK_RECORD_MAX_CUR_MA }, \
+	[BMS_W_BALANCER] = { REG(0x1F), 1, 0, 0, 1 },                               \
+	[BMS_W_CAPACITY_AH] = { REG(0x20), 1000, 0, 2000, JK_RECORD_MAX_CAP_MAH },  \
+	[BMS_W_BALANCE_START_V] = { REG(0x22), 1000, 0, 1200, 4250 }
+/* Every key of the vocabulary but soc (no JK02 register sets the SOC). */
+#define JK_SET_WKEYS (BMS_W_ALL & ~BMS_W_BIT(BMS_W_SOC))
 
 /* The major number of the software version of the device-info record p
  * (300 bytes; 8 characters at offset 30, e.g. "11.17", "7.1.0H"; a leading

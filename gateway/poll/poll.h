@@ -88,7 +88,10 @@ void gw_bus_attach(struct gw_bus *w, struct gw_pack *p);
  * (--once). */
 bool gw_poll_attempted(const struct gw_pack *p);
 /* poller.c: a BMS setting k of p was read back after a change (bmsset.c):
- * what the pack's polls keep of its settings, and the pack's, take it now. */
+ * what the pack's polls keep of its settings, and the pack's, take it now;
+ * the next poll reads the slow values again (a BMS whose current limits
+ * are its over-current settings, jk-pb and jk-ble, reports the new ones
+ * then, not a refresh later). */
 void gw_poll_setting_read(struct gw_pack *p, enum bms_set_key k, float v);
 
 /* poller.c: a bus for the port of cfg, its link closed, its engine's two

@@ -131,6 +131,7 @@ void gw_poll_setting_read(struct gw_pack *p, enum bms_set_key k, float v)
 {
 	bms_settings_put(&p->slot->poll.kept.settings, k, v);
 	gw_pack_setting_read(p, k, v);
+	p->slot->slow_age = SLOW_EVERY; /* the next poll a refresh */
 }
 
 /* A pack read through its master's answer for all (`position`): the pack

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_setwrite.c - libFuzzer target: a change of a BMS's own
- * setting (bms/setwrite.h) by every driver that writes one (jbd, daly),
+ * setting (bms/setwrite.h) by every driver that writes one (jbd, daly,
+ * jk-pb, jk-ble),
  * driven as gateway/poll/bmsset.c drives it through control's fence:
  * request() for the next frame, the BMS's bytes through the daemon's
  * framing loop (bms_frames()) into answer(), a timeout that sends the same
  * frame again or gives up (quit).
  *
  * Input:
- *	byte 0	the driver (% 2), byte 1 the key (% BMS_W_COUNT), byte 2 the
+ *	byte 0	the driver (% 4), byte 1 the key (% BMS_W_COUNT), byte 2 the
  *		address, bytes 3-4 the raw value (u16 BE, signed for a
- *		negative field), byte 5 bit 0 over Bluetooth LE, bit 1 persist
+ *		negative field), byte 5 bit 0 over Bluetooth LE, bits 1-2 persist
+ *		(jbd: factory mode entered; jk-ble: the layout known, JK02_24S)
  *	then events, by their first byte E:
  *	E == 0		a timeout: the same frame again, or (E's next byte odd) quit
  *	E == 0xFF	the answer the family would give, made from the request
- *			(its checksum right), the next byte XORed into it
+ *			(its checksum right; jk-pb's and jk-ble's read-back a
+ *			settings record holding the value written), the next
+ *			byte XORed into it
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  * Invariants: requests fit their buffer; the step never goes back; after
  * quit or a refusal at most the frames that leave an unlock follow (jbd:
@@ -32,11 +36,62 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REQUIRE(c) do { if (!(c)) abort(); } while (0)
 
-static const struct bms_driver *const drivers[] = { &bms_jbd_driver, &bms_daly_driver };
+static const struct bms_driver *const drivers[] = { &bms_jbd_driver, &bms_daly_driver, &bms_jk_pb_driver,
+						    &bms_jk_ble_driver };
+#define NDRIVERS (sizeof(drivers) / sizeof(drivers[0]))
+
+/* A JK settings record (type 1) into out whose field at off holds v. */
+static size_t jk_settings(uint8_t *out, unsigned off, uint32_t v)
+{
+	memset(out, 0, 300);
+	static const uint8_t magic[4] = { 0x55, 0xAA, 0xEB, 0x90 };
+	memcpy(out, magic, 4);
+	out[4] = 1;
+	for (int i = 0; i < 4; i++)
+		out[off + (unsigned)i] = (uint8_t)(v >> (8 * i));
+	unsigned s = 0;
+	for (int i = 0; i < 299; i++)
+		s += out[i];
+	out[299] = (uint8_t)s;
+	return 300;
+}
+
+/* jk-pb: the write's FC16 answer; the trigger's settings record (the value
+ * written at the field's offset) and its FC16 answer. */
+static size_t jkpb_answer(const struct bms_wchange *c, const uint8_t *req, size_t n, uint8_t *out)
+{
+	size_t k = 0;
+	if (n == 11) {
+		unsigned reg = c->key < BMS_W_COUNT ? bms_jk_pb_driver.writer->field[c->key].reg : 0x1000;
+		k = jk_settings(out, reg >= 0x1000 && reg < 0x1100 ? reg - 0x1000 + 6 : 6, (uint32_t)c->raw);
+	}
+	memcpy(out + k, req, 6);
+	uint16_t crc = bms_crc16_modbus(out + k, 6);
+	out[k + 6] = (uint8_t)crc;
+	out[k + 7] = (uint8_t)(crc >> 8);
+	return k + 8;
+}
+
+/* jk-ble: the 0xC8 acknowledgement of a write; the settings record of 0x96. */
+static size_t jkble_answer(const struct bms_wchange *c, const uint8_t *req, uint8_t *out)
+{
+	if (req[4] == 0x96) {
+		unsigned reg = c->key < BMS_W_COUNT ? bms_jk_ble_driver.writer->field[c->key].reg : 1;
+		return jk_settings(out, reg >= 1 && reg <= 0x40 ? 6 + 4 * (reg - 1) : 6, (uint32_t)c->raw);
+	}
+	static const uint8_t ack[20] = { 0xAA, 0x55, 0x90, 0xEB, 0xC8, 0x01, 0x01, [19] = 0x44 };
+	memcpy(out, ack, 20);
+	return 20;
+}
 
 /* The answer the family gives to req. */
-static size_t answer_of(const struct bms_driver *d, const uint8_t *req, size_t n, uint8_t *out)
+static size_t answer_of(const struct bms_driver *d, const struct bms_wchange *c, const uint8_t *req, size_t n,
+			uint8_t *out)
 {
+	if (d == &bms_jk_pb_driver && (n == 11 || n == 13))
+		return jkpb_answer(c, req, n, out);
+	if (d == &bms_jk_ble_driver && n == 20)
+		return jkble_answer(c, req, out);
 	if (d == &bms_jbd_driver && n >= 7) {
 		bool read = req[1] == 0xA5;
 		uint8_t f[9] = { 0xDD, req[2], 0x00, (uint8_t)(read ? 2 : 0), 0x0E, 0x10 };
@@ -89,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 6)
 		return 0;
-	const struct bms_driver *d = drivers[data[0] % 2];
+	const struct bms_driver *d = drivers[data[0] % NDRIVERS];
 	struct bms_wchange c;
 	memset(&c, 0, sizeof(c));
 	c.key = (uint8_t)(data[1] % BMS_W_COUNT);
@@ -102,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	c.address = data[2];
 	c.link = (data[5] & 1) ? BMS_LINK_BLE : BMS_LINK_WIRE;
-	c.persist = (data[5] >> 1) & 1;
+	c.persist = (data[5] >> 1) & 3;
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
 	struct bms_rx rx;
@@ -131,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (k >= size)
 			return 0;
 		uint8_t e = data[k++];
-		uint8_t in[256];
+		uint8_t in[512];
 		size_t len;
 		if (e == 0) { /* no answer: the same frame again, or the gateway gives up */
 			bool give_up = k < size && (data[k++] & 1);
@@ -143,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		if (e == 0xFF) {
-			len = answer_of(d, req, (size_t)n, in);
+			len = answer_of(d, &c, req, (size_t)n, in);
 			if (k < size && len)
 				in[data[k] % len] ^= data[k];
 			k++;

@@ -231,6 +231,16 @@ def frames_sent(port, *names):
     return n[0] if len(n) == 1 else n
 
 
+def crc16_modbus(b):
+    """CRC-16/MODBUS of bytes b (sent low byte first)."""
+    c = 0xFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
+    return c
+
+
 def wait_until(pred, timeout=10.0, step=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
+# run.sh: parts=2
 """BMS settings changed safely (bms_settings, bmsgw-bms(7) BMS SETTINGS),
 end to end: the real bmsgw over HTTPS with logins against the bundled
 simulator, with curl.
@@ -23,6 +24,18 @@ key, a key the protocol cannot write (naming the ones it can), a cell
 voltage without the pack's own chemistry, jk (0x4E57) none.
 
 daly: soc, with the date, acknowledged, read back from 0x90.
+jk-pb (RS485) and jk-ble (over the fake BlueZ, bridged to the simulator):
+every key of bms_settings changed in turn, each done (the FC16 answer, or
+jk-ble's 0xC8, then a fresh settings record equal to the request), the
+simulator's settings holding it, GET and /api/state showing it at once,
+a lower charge over-current becoming the pack's charge current limit at
+the next poll; refused with nothing sent (over lfp's, off the step, out of
+order, soc not in bms_settings); the BMS refusing (jk-pb: exception 04,
+sent once), silent (sent 1 + retries times), answering without taking it
+(jk-ble's 0xC8 is no proof: failed by the read-back); every byte the
+simulator received (rxlog) parsed: the polls' requests and one write per
+change, of the allowed registers and the values asked, nothing else.
+JK02_24S: the balancing start written to 0x26.
 MQTT (a real mosquitto, [mqtt] control = true): P/van/set/bms_balancer OFF
 done, bms_cell_ovp_v 3.9 refused (over lfp's), 3.55 done, each outcome on
 P/van/set/result with origin mqtt.
@@ -38,8 +51,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BIN, ROOT, Checks, Gateway, Sim, free_port, mbread, self_signed, wait_until,  # noqa: E402
-                     write_conf)
+from harness import (BIN, ROOT, Checks, Gateway, Sim, crc16_modbus, free_port, mbread, my_part,  # noqa: E402
+                     self_signed, wait_until, write_conf)
 from page_clients import users_file  # noqa: E402
 
 c = Checks()
@@ -242,6 +255,225 @@ def daly_case(pem, key, users):
         sim.stop()
 
 
+def sim_bytes(sim):
+    """Every byte the simulator received since its last `rxlog reset`."""
+    log = json.loads(sim.ctl("rxlog"))
+    c.eq(log["lost"], 0, "rxlog: no byte lost")
+    return b"".join(bytes.fromhex(ch[2]) for ch in log["chunks"])
+
+
+def pb_frames(data):
+    """The FC16 requests a JK-PB received, parsed on their own (Modbus RTU,
+    byte count, CRC-16/MODBUS): [(register, quantity, value)]; None when a
+    byte is left that is none."""
+    out, i = [], 0
+    while i < len(data):
+        if len(data) - i < 9 or data[i + 1] != 0x10:
+            return None
+        n = 9 + data[i + 6]
+        f = data[i:i + n]
+        if len(f) < n or crc16_modbus(f[:-2]) != (f[-2] | f[-1] << 8):
+            return None
+        out.append(((f[2] << 8) | f[3], (f[4] << 8) | f[5], int.from_bytes(f[7:-2], "big")))
+        i += n
+    return out
+
+
+def ble_frames(data):
+    """The 20-byte JK02 requests (AA 55 90 EB, sum8) a JK BMS received:
+    [(command, len, value LE)]; None when a byte is left that is none."""
+    out = []
+    for i in range(0, len(data), 20):
+        f = data[i:i + 20]
+        if len(f) != 20 or f[:4] != b"\xaa\x55\x90\xeb" or sum(f[:19]) & 0xFF != f[19]:
+            return None
+        out.append((f[4], f[5], int.from_bytes(f[6:10], "little")))
+    return out
+
+
+# Each key of the JK families in turn, in an order the protections stay in
+# order against the simulator's (OVP 3.65, release 3.44, UVP release 2.90,
+# UVP 2.70, balancing from 3.35 V): the value asked, the JK-PB register,
+# the JK02 register, its raw value
+JK_CHANGES = [("cell_ovp_v", 3.6, 0x100C, 0x04, 3600), ("cell_ovp_release_v", 3.4, 0x1010, 0x05, 3400),
+              ("cell_uvp_release_v", 3.0, 0x1008, 0x03, 3000), ("cell_uvp_v", 2.8, 0x1004, 0x02, 2800),
+              ("balance_start_v", 3.4, 0x1084, 0x22, 3400), ("balance_delta_v", 0.01, 0x1014, 0x06, 10),
+              ("charge_ocp_a", 40, 0x102C, 0x0C, 40000), ("discharge_ocp_a", 80.5, 0x1038, 0x0F, 80500),
+              ("capacity_ah", 280, 0x107C, 0x20, 280000), ("balancer", "OFF", 0x1078, 0x1F, 0)]
+JK_KEYS = ", ".join(k for k, *_ in JK_CHANGES)
+
+
+def jk_changes(label, api, sim, gw):
+    """Every key changed in turn: done, read back, the simulator's; the
+    times it took.  Returns the JK02 registers written, in order."""
+    took = []
+    for key, value, _pb, reg, raw in JK_CHANGES:
+        t0 = time.monotonic()
+        code, r = api.post({"unit": "van", "key": key, "value": value})
+        took.append(time.monotonic() - t0)
+        c.eq((code, (r or {}).get("result"), (r or {}).get("confirmed")), (200, "done", True),
+             "%s: %s %s: done, confirmed (%s)" % (label, key, value, r))
+        want = 0 if value == "OFF" else value
+        c.near((r or {}).get("value") if r and r.get("value") is not None else -1, want, 1e-6,
+               "%s: %s read back %s" % (label, key, want))
+        c.eq((sim.state()["packs"][0].get("jk_written") or {}).get(str(reg)), raw,
+             "%s: the simulator's register 0x%02X holds %d" % (label, reg, raw))
+        g = api.get()[1]
+        c.near(((g or {}).get("keys") or {}).get(key, {}).get("value", -1), want, 1e-6,
+               "%s: GET shows %s at once" % (label, key))
+        time.sleep(1.1)  # a pack takes one change a second
+    c.ok(wait_until(lambda: "bms-settings: admin ada (https " in gw.text() and
+                    "pack van: cell_ovp_v 3.650 V -> 3.600 V: done, confirmed by read-back in" in gw.text(), 5),
+         "%s: one log line: who, old -> new, done" % label)
+    c.eq(metric(api, "done"), len(JK_CHANGES), "%s: bmsgw_pack_bms_settings_total{result=done}" % label)
+    print("# %s: request -> confirmed read-back on the simulator: %s s (median %.2f s)"
+          % (label, " ".join("%.2f" % t for t in took), sorted(took)[len(took) // 2]))
+    return took
+
+
+def jk_refusals(label, api, sim):
+    """Refused before anything is sent; returns nothing, checks the count of
+    settings writes the simulator received stays."""
+    w = sim.state()["packs"][0]["set_writes"]
+    tok = api.token()
+    for what, obj, want in (("over lfp's 3.65 V", {"key": "cell_ovp_v", "value": 3.7}, 422),
+                            ("off the 1 mV step", {"key": "cell_ovp_v", "value": 3.6005}, 422),
+                            ("within 0.02 V of the OVP", {"key": "cell_ovp_release_v", "value": 3.59}, 422),
+                            ("over 600 A", {"key": "charge_ocp_a", "value": 600.5}, 422),
+                            ("off the 1 mA step", {"key": "charge_ocp_a", "value": 40.0005}, 422),
+                            ("soc, not in bms_settings", {"key": "soc", "value": 50}, 403)):
+        obj["unit"] = "van"
+        code, r = api.post(obj, token=tok)
+        c.eq((code, (r or {}).get("result")), (want, "refused"), "%s: refused: %s (%s)" % (
+            label, what, (r or {}).get("message") if isinstance(r, dict) else r))
+    c.eq(sim.state()["packs"][0]["set_writes"], w, "%s: nothing written to the BMS for any refusal" % label)
+
+
+def jk_pb_case(pem, key, users):
+    sim = Sim(protocol="jk-pb", packs=("address=1",))
+    http_port, gw_port = free_port(), free_port()
+    gw = Gateway(conf(http_port, gw_port, sim.port, pem, key, users, proto="jk-pb", keys=JK_KEYS,
+                      extra="address = 1\n"), gw_port)
+    api = Api(http_port)
+    try:
+        c.ok(wait_until(lambda: (lambda r: r[0] == 200 and r[1]["keys"].get("cell_ovp_v", {}).get("value"))(
+            api.get()), timeout=30), "jk-pb: the settings record read (cell_ovp_v has a value)")
+        g = api.get()[1]
+        c.eq(sorted(g["keys"]), sorted(k for k, *_ in JK_CHANGES), "jk-pb: GET: every key allowed")
+        c.eq((g["keys"]["charge_ocp_a"]["min"], g["keys"]["charge_ocp_a"]["max"], g["keys"]["charge_ocp_a"]["step"]),
+             (1, 600, 0.001), "jk-pb: GET: charge_ocp_a 1-600 A by 1 mA")
+        c.eq(g["keys"]["balancer"]["value"], 1, "jk-pb: GET: the balancer as the BMS reports it (on)")
+        start = pb_frames(sim_bytes(sim))
+        c.ok(start and all(f[0] >= 0x1600 for f in start), "jk-pb: nothing written at start: only the triggers")
+        sim.ctl("rxlog reset")
+        jk_changes("jk-pb", api, sim, gw)
+        c.ok(wait_until(lambda: ((api.curl("/api/state")[1] or {}).get("packs") or [{}])[0].get("bms_ccl_a") == 40,
+                        20), "jk-pb: the lower charge over-current is the pack's charge current limit")
+        jk_refusals("jk-pb", api, sim)
+        frames = pb_frames(sim_bytes(sim))
+        c.ok(frames is not None, "jk-pb: every byte received is a whole FC16 request")
+        writes = [f for f in frames or [] if f[0] < 0x1600]
+        c.eq(writes, [(pb, 2, raw) for _k, _v, pb, _r, raw in JK_CHANGES],
+             "jk-pb: one write per change, of its register and value, nothing else")
+        c.eq(sorted({f for f in frames or [] if f[0] >= 0x1600}), [(0x161E, 1, 0), (0x1620, 1, 0)],
+             "jk-pb: the other requests: the status and settings triggers")
+        # the BMS refuses (exception 04): failed, sent once
+        sim.ctl("control 1 refuse")
+        sim.ctl("rxlog reset")
+        code, r = api.post({"unit": "van", "key": "cell_ovp_v", "value": 3.58})
+        c.eq((code, (r or {}).get("result")), (502, "failed"), "jk-pb: the BMS refuses: 502 failed (%s)" % (r,))
+        c.eq([f for f in pb_frames(sim_bytes(sim)) or [] if f[0] < 0x1600], [(0x100C, 2, 3580)],
+             "jk-pb: the refused write sent once")
+        c.eq(sim.state()["packs"][0]["jk_written"]["4"], 3600, "jk-pb: nothing changed")
+        # silent: sent 1 + retries times
+        time.sleep(1.1)
+        sim.ctl("control 1 silent")
+        sim.ctl("rxlog reset")
+        code, r = api.post({"unit": "van", "key": "cell_ovp_v", "value": 3.58})
+        c.eq((code, (r or {}).get("result")), (502, "failed"), "jk-pb: the BMS is silent: 502 failed")
+        c.eq([f for f in pb_frames(sim_bytes(sim)) or [] if f[0] < 0x1600], [(0x100C, 2, 3580)] * 2,
+             "jk-pb: unanswered, the write sent 1 + retries (2) times, no more")
+        # answered, not taken: the read-back decides
+        time.sleep(1.1)
+        sim.ctl("control 1 noswitch")
+        code, r = api.post({"unit": "van", "key": "cell_ovp_v", "value": 3.58})
+        c.eq((code, (r or {}).get("result")), (502, "failed"), "jk-pb: acknowledged, not taken: 502 failed")
+        c.ok("read-back shows 3.600 V" in ((r or {}).get("message") or ""), "jk-pb: the read-back named (%s)" % (r,))
+        sim.ctl("control 1 normal")
+    finally:
+        gw.stop()
+        sim.stop()
+
+
+def jk_ble_case(pem, key, users):
+    from test_ble import Bus
+    bus = Bus()
+    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+    try:
+        for layout in ("32s", "24s"):
+            jk_ble_run(pem, key, users, layout)
+    finally:
+        bus.stop()
+
+
+def jk_ble_run(pem, key, users, layout):
+    from test_ble import Fake, device
+    label = "jk-ble " + layout
+    mac = "C8:47:8C:00:00:01"
+    sim = Sim(protocol="jk-ble", packs=("address=1,layout=" + layout,))
+    fake = Fake([device(mac, sim, layout="jk-ble", chunk=128, name="JK_B2A8S20P")])
+    http_port, gw_port = free_port(), free_port()
+    text = conf(http_port, gw_port, 0, pem, key, users, proto="jk-ble",
+                keys=JK_KEYS if layout == "32s" else "balance_start_v, cell_ovp_v")
+    text = text.replace("port = tcp://127.0.0.1:0", "port = ble://" + mac).replace("timeout = 0.5", "timeout = 3")
+    gw = Gateway(text, gw_port)
+    api = Api(http_port)
+    try:
+        c.ok(wait_until(lambda: (lambda r: r[0] == 200 and r[1]["keys"].get("cell_ovp_v", {}).get("value"))(
+            api.get()), timeout=40), "%s: the settings record read" % label)
+        start = ble_frames(sim_bytes(sim))
+        c.ok(start and all(f[0] in (0x96, 0x97) for f in start), "%s: nothing written at start: only 0x97 / 0x96"
+             % label)
+        sim.ctl("rxlog reset")
+        if layout == "24s":
+            code, r = api.post({"unit": "van", "key": "balance_start_v", "value": 3.4})
+            c.eq((code, (r or {}).get("result")), (200, "done"), "%s: balance_start_v 3.4: done (%s)" % (label, r))
+            c.eq([f for f in ble_frames(sim_bytes(sim)) or [] if f[0] not in (0x96, 0x97)], [(0x26, 4, 3400)],
+                 "%s: written to 0x26, JK02_24S's balancing start" % label)
+            c.eq(sim.state()["packs"][0].get("jk_written"), {"34": 3400}, "%s: the simulator took it" % label)
+            return
+        jk_changes(label, api, sim, gw)
+        jk_refusals(label, api, sim)
+        frames = ble_frames(sim_bytes(sim))
+        c.ok(frames is not None, "%s: every byte received is a whole JK02 request" % label)
+        c.eq([f for f in frames or [] if f[0] not in (0x96, 0x97)], [(reg, 4, raw) for _k, _v, _p, reg, raw in JK_CHANGES],
+             "%s: one write per change, of its register and value, nothing else" % label)
+        c.ok(all(f[1:] == (0, 0) for f in frames or [] if f[0] in (0x96, 0x97)), "%s: the reads carry nothing" % label)
+        # 0xC8 comes, the BMS did not take it: the read-back says failed
+        sim.ctl("control 1 refuse")
+        sim.ctl("rxlog reset")
+        code, r = api.post({"unit": "van", "key": "cell_ovp_v", "value": 3.58})
+        c.eq((code, (r or {}).get("result")), (502, "failed"),
+             "%s: acknowledged by 0xC8 but not taken: 502 failed by the read-back (%s)" % (label, r))
+        c.eq([f for f in ble_frames(sim_bytes(sim)) or [] if f[0] not in (0x96, 0x97)], [(0x04, 4, 3580)],
+             "%s: that write sent once" % label)
+        time.sleep(1.1)
+        sim.ctl("control 1 silent")
+        sim.ctl("rxlog reset")
+        code, r = api.post({"unit": "van", "key": "cell_ovp_v", "value": 3.58})
+        c.eq((code, (r or {}).get("result")), (502, "failed"), "%s: no 0xC8: 502 failed" % label)
+        c.eq([f for f in ble_frames(sim_bytes(sim)) or [] if f[0] not in (0x96, 0x97)], [(0x04, 4, 3580)] * 2,
+             "%s: unanswered, sent 1 + retries (2) times" % label)
+        c.eq(sim.state()["packs"][0]["jk_written"]["4"], 3600, "%s: the BMS still holds 3.600 V" % label)
+        sim.ctl("control 1 normal")
+    finally:
+        if c.failed:
+            gw.dump(30)
+        gw.stop()
+        fake.stop()
+        sim.stop()
+
+
 def mqtt_case():
     broker = free_port()
     mq = subprocess.Popen(["mosquitto", "-p", str(broker)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -335,15 +567,25 @@ def check_case():
     c.ok(rc != 0 and "writes none" in out and "captured" in out, "--check: jk (0x4E57) writes none until captured")
     rc, out = check(base + "protocol = daly\nbms_settings = soc, balancer\n")
     c.ok(rc != 0 and "cannot write balancer" in out and "soc" in out, "--check: daly writes soc only")
+    rc, out = check(base + "protocol = jk-pb\naddress = 1\nchemistry = lfp\nbms_settings = " + JK_KEYS + "\n")
+    c.eq(rc, 0, "--check: jk-pb writes every key but soc (%s)" % out.strip()[-160:])
+    rc, out = check(base + "protocol = jk-pb\naddress = 1\nbms_settings = soc\n")
+    c.ok(rc != 0 and "cannot write soc" in out and "capacity_ah" in out, "--check: jk-pb cannot write soc, names what it can")
+    rc, out = check(base + "protocol = jk-pb\naddress = 1\nlisten = true\nbms_settings = balancer\n")
+    c.ok(rc != 0 and "listening pack is never written" in out, "--check: a listening jk-pb pack writes nothing")
+    rc, out = check("[gateway]\nlisten = 127.0.0.1:1502\n[pack.a]\nport = ble://C8:47:8C:00:00:01\n"
+                    "protocol = jk-ble\nchemistry = lfp\nbms_settings = " + JK_KEYS + "\n")
+    c.eq(rc, 0, "--check: jk-ble writes every key but soc over Bluetooth LE (%s)" % out.strip()[-160:])
 
 
 try:
     pem, key = self_signed(TMP)
     users = users_file(TMP, [("ada", "admin"), ("rob", "read")], PW)
-    check_case()
-    jbd_case(pem, key, users)
-    daly_case(pem, key, users)
-    mqtt_case()
+    pieces = [check_case, lambda: jbd_case(pem, key, users), lambda: daly_case(pem, key, users), mqtt_case,
+              lambda: jk_pb_case(pem, key, users), lambda: jk_ble_case(pem, key, users)]
+    for piece in pieces:
+        if my_part():
+            piece()
 finally:
     shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(c.report())

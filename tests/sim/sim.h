@@ -99,6 +99,9 @@ struct sim_pack {
 	int eeprom_set;         /* eeprom[] holds its defaults */
 	int factory;            /* jbd: in factory mode */
 	unsigned long set_writes; /* settings writes received (factory mode and SOC writes too) */
+	uint32_t jk_set[64];    /* jk-pb, jk-ble: the settings block's UINT32s a write set, by
+	                         * JK02 register (sim_jkrecord.c) ... */
+	uint64_t jk_written;    /* ... bit n: register n was written */
 	uint8_t alarm[SIM_MAX_ALARM]; /* raw brand alarm bytes (Daly 0x98 D0..D7) */
 	uint64_t balance;       /* bit n = cell n+1 balancing */
 	unsigned life;          /* heartbeat counter, +1 per second while moving */

@@ -18,6 +18,9 @@
  *	0x1D / 0x1E, len 4, value 1 / 0 (and zeros)	the charge / discharge
  *		switch: taken as the pack's control mode says, never answered
  *		(none is known; the read-back shows it);
+ *	0x01-0x1B, 0x1F-0x22 (JK02_24S: 0x26 for 0x22), len 4	a setting
+ *		(bms_settings writes): taken as the control mode says, shown by
+ *		the next settings record, followed by the acknowledgement;
  * anything else is counted as a bad request.  The records' layouts are in
  * sim_jkrecord.h.  With junk=1 the BLE module's "AT\r\n" comes before each
  * record and the acknowledgement after each cell record too.  A fault's
@@ -53,23 +56,6 @@ static void jb_view(const struct sim_pack *p, struct sim_view *v)
 static void jb_cells(struct sim_pack *p, uint8_t *f)
 {
 	sim_jk_cells(p, p->layout24, (uint8_t)p->counter++, f);
-}
-
-static void jb_settings(struct sim_pack *p, uint8_t *f)
-{
-	sim_jk_begin(f, 1, (uint8_t)p->counter++);
-	static const unsigned long mv[] = { 3500, 2700, 2900, 3650, 3440, 5, 3445, 2900, 3450, 3350, 2500 };
-	for (size_t i = 0; i < sizeof mv / sizeof mv[0]; i++)
-		sim_jk_le32(f + 6 + 4 * i, mv[i]);
-	sim_jk_le32(f + 50, sim_jk_limit_ma(p->ccl_a)); /* max charge current mA */
-	sim_jk_le32(f + 62, sim_jk_limit_ma(p->dcl_a)); /* max discharge current mA */
-	sim_jk_le32(f + 114, (unsigned long)p->ncells);
-	sim_jk_le32(f + 118, p->chg_set ? 1 : 0); /* the switch settings */
-	sim_jk_le32(f + 122, p->dsg_set ? 1 : 0);
-	sim_jk_le32(f + 126, 1);                  /* balancer */
-	sim_jk_le32(f + 130, (unsigned long)lround(p->capacity_ah * 1000.0));
-	sim_jk_protection(f);
-	sim_jk_end(f);
 }
 
 static void jb_info(struct sim_pack *p, uint8_t *f)
@@ -133,6 +119,31 @@ static int jb_is_write(const uint8_t *req, size_t n)
 	return n == JB_REQ && (req[4] == 0x1D || req[4] == 0x1E);
 }
 
+/* A settings register written (len 4, the value little-endian: JK02
+ * register n; on JK02_24S the balancing start is 0x26 and 0x22 is not
+ * taken, syssi/esphome-jk-bms#128): taken as the pack's control mode says
+ * (sim_pack_set_write()), shown by the next settings record.  The
+ * acknowledgement 0xC8 follows the write whether it was taken or not (refuse,
+ * noswitch: not taken; no refusal is known): it proves nothing; silent:
+ * nothing answers; noack: taken, unanswered. */
+static enum sim_resp jb_setting(struct sim_pack *p, const uint8_t *req, struct sim_reply *reply)
+{
+	unsigned reg = req[4];
+	if (p->layout24 && (reg == 0x22 || reg == 0x26))
+		reg = reg == 0x26 ? 0x22 : 0;
+	if (req[5] != 4 || !sim_jk_set_writable(reg))
+		return SIM_RESP_BAD;
+	int apply;
+	enum sim_wr w = sim_pack_set_write(p, &apply);
+	if (apply)
+		sim_jk_set_write(p, reg, (uint32_t)req[6] | (uint32_t)req[7] << 8 | (uint32_t)req[8] << 16 |
+		                 (uint32_t)req[9] << 24);
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	sim_reply_add(reply, jb_ack, JB_REQ);
+	return SIM_RESP_OK;
+}
+
 static enum sim_resp jb_respond(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
 {
 	static uint8_t f[JB_REC];
@@ -146,7 +157,7 @@ static enum sim_resp jb_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		sim_reply_add(reply, jb_ack, JB_REQ);
 		return SIM_RESP_OK;
 	case 0x96:
-		jb_settings(p, f);
+		sim_jk_settings(p, (uint8_t)p->counter++, f);
 		jb_at(p, reply);
 		sim_reply_add(reply, f, JB_REC);
 		sim_reply_add(reply, jb_ack, JB_REQ);
@@ -163,7 +174,7 @@ static enum sim_resp jb_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		return SIM_RESP_NONE;
 	}
 	default:
-		return SIM_RESP_BAD;
+		return jb_setting(p, req, reply);
 	}
 }
 

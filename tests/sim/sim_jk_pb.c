@@ -10,7 +10,10 @@
  * answers only its own DIP address (1..15).  Writes of 2 registers at 0x1070 /
  * 0x1074 (charge / discharge enable) set the switches (reported by the
  * settings frame at 118 / 122; the MOSFETs by the status frame at 198 / 199)
- * and are acknowledged; other registers get exception 02.  Of FC 0x03 (sub-protocol A,
+ * and are acknowledged; so are those of the other settings registers
+ * 0x1000..0x1084 (bms_settings writes, sim_jkrecord.h: the next settings
+ * frame shows them; the pack's control mode applies as to the switches;
+ * the cell count is not taken); other registers get exception 02.  Of FC 0x03 (sub-protocol A,
  * bms/PROTOCOLS.md §6.2: register = block base + byte offset, N registers = 2N bytes)
  * only the device-info block is simulated, the read `bmsgw --detect` makes:
  * 0x1400.. 0x143F (device ID, hardware and software version, uptime, power-on
@@ -104,24 +107,6 @@ static void pb_view(const struct sim_pack *p, struct sim_view *v)
 	sim_jk_view_limits(p, v);
 }
 
-static void pb_settings(const struct sim_pack *p, uint8_t *f)
-{
-	sim_jk_begin(f, 1, (uint8_t)p->life);
-	static const unsigned long mv[] = { 3500, 2700, 2900, 3650, 3440, 5, 3445, 2900, 3450, 3350, 2500 };
-	for (size_t i = 0; i < sizeof mv / sizeof mv[0]; i++)
-		sim_jk_le32(f + 6 + 4 * i, mv[i]);
-	sim_jk_le32(f + 6 + 0x2C, sim_jk_limit_ma(p->ccl_a)); /* max charge current mA */
-	sim_jk_le32(f + 6 + 0x38, sim_jk_limit_ma(p->dcl_a)); /* max discharge current mA */
-	sim_jk_le32(f + 6 + 0x6C, (unsigned long)p->ncells);
-	sim_jk_le32(f + 6 + 0x70, p->chg_set ? 1 : 0); /* the switch settings */
-	sim_jk_le32(f + 6 + 0x74, p->dsg_set ? 1 : 0);
-	sim_jk_le32(f + 6 + 0x78, 1);
-	sim_jk_le32(f + 6 + 0x7C, (unsigned long)lround(p->capacity_ah * 1000.0));
-	sim_jk_protection(f);
-	sim_jk_le32(f + 6 + 0x108, (unsigned long)p->address);
-	sim_jk_end(f);
-}
-
 static void pb_info(const struct sim_pack *p, uint8_t *f)
 {
 	sim_jk_begin(f, 3, (uint8_t)p->life);
@@ -192,6 +177,44 @@ static void pb_exception(struct sim_reply *reply, const struct sim_pack *p, uint
 	sim_reply_add(reply, e, sizeof e);
 }
 
+/* The answer to a write of two registers, as the control mode had it:
+ * none, exception 04 (a refusal) or the standard FC 0x10 answer. */
+static enum sim_resp pb_write_answer(struct sim_reply *reply, const struct sim_pack *p, const uint8_t *req,
+                                     enum sim_wr w)
+{
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	if (w == SIM_WR_REFUSED)
+		pb_exception(reply, p, 0x04);
+	else
+		pb_ack(reply, p, req);
+	return SIM_RESP_OK;
+}
+
+/* A UINT32 of the settings block (register 0x1000 + 4 (n - 1), JK02
+ * register n), written with FC 0x10 of two registers, the value
+ * big-endian (the V1.0 document's settings table; txubelaxu/esphome-jk-bms
+ * sends 02 10 10 84 00 02 04 00 00 0D 70 3D CC, balancing start 3.440 V):
+ * taken as the pack's control mode says (sim_pack_set_write()), shown by
+ * the next settings frame, acknowledged by the standard answer; refused
+ * with exception 04; another count is exception 03. */
+#define PB_SET_BASE 0x1000
+
+static enum sim_resp pb_setting(struct sim_pack *p, const uint8_t *req, unsigned cnt, struct sim_reply *reply)
+{
+	unsigned reg = (unsigned)req[2] << 8 | req[3];
+	if (cnt != 2) {
+		pb_exception(reply, p, 0x03);
+		return SIM_RESP_OK;
+	}
+	int apply;
+	enum sim_wr w = sim_pack_set_write(p, &apply);
+	if (apply)
+		sim_jk_set_write(p, (reg - PB_SET_BASE) / 4 + 1,
+		                 (uint32_t)req[7] << 24 | (uint32_t)req[8] << 16 | (uint32_t)req[9] << 8 | req[10]);
+	return pb_write_answer(reply, p, req, w);
+}
+
 static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n,
                                 struct sim_reply *reply)
 {
@@ -212,7 +235,7 @@ static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n
 		if (reg == 0x1620)
 			pb_status(p, f);
 		else if (reg == 0x161E)
-			pb_settings(p, f);
+			sim_jk_settings(p, (uint8_t)p->life, f);
 		else
 			pb_info(p, f);
 		static const uint8_t zero = 0;
@@ -247,15 +270,10 @@ static enum sim_resp pb_respond(struct sim_pack *p, const uint8_t *req, size_t n
 			return SIM_RESP_OK;
 		}
 		int on = req[10];
-		enum sim_wr w = sim_pack_write(p, reg == 0x1070 ? on : -1, reg == 0x1074 ? on : -1);
-		if (w == SIM_WR_SILENT)
-			return SIM_RESP_NONE;
-		if (w == SIM_WR_REFUSED)
-			pb_exception(reply, p, 0x04);
-		else
-			pb_ack(reply, p, req);
-		return SIM_RESP_OK;
+		return pb_write_answer(reply, p, req, sim_pack_write(p, reg == 0x1070 ? on : -1, reg == 0x1074 ? on : -1));
 	}
+	if (reg >= PB_SET_BASE && (reg & 3) == 0 && sim_jk_set_writable((reg - PB_SET_BASE) / 4 + 1))
+		return pb_setting(p, req, cnt, reply);
 	pb_exception(reply, p, 0x02); /* illegal data address */
 	return SIM_RESP_OK;
 }

@@ -88,20 +88,74 @@ void sim_jk_begin(uint8_t *f, unsigned type, uint8_t counter)
 	f[5] = counter;
 }
 
-void sim_jk_protection(uint8_t *f)
+/* The settings block as it starts, JK02 register n -> its UINT32: smart
+ * sleep, cell UVP / release, OVP / release, balancing trigger, SOC 100 % /
+ * 0 %, request charge / float and power-off voltages (mV); OCP delays and
+ * releases, SCP release (s); balancing current (mA); charge / discharge
+ * OTP with releases, charge UTP with release, MOS OTP with release (0.1
+ * degC); the balancer; SCP delay (us); balancing start (mV). */
+static const struct {
+	uint8_t n;
+	long v;
+} jk_set_default[] = {
+	{ 0x01, 3500 }, { 0x02, 2700 }, { 0x03, 2900 }, { 0x04, 3650 }, { 0x05, 3440 }, { 0x06, 5 },
+	{ 0x07, 3445 }, { 0x08, 2900 }, { 0x09, 3450 }, { 0x0A, 3350 }, { 0x0B, 2500 },
+	{ 0x0D, 30 }, { 0x0E, 60 }, { 0x10, 30 }, { 0x11, 60 }, { 0x12, 5 }, { 0x13, 2000 },
+	{ 0x14, 600 }, { 0x15, 550 }, { 0x16, 600 }, { 0x17, 550 }, { 0x18, -100 }, { 0x19, -50 },
+	{ 0x1A, 1000 }, { 0x1B, 800 }, { 0x1F, 1 }, { 0x21, 1500 }, { 0x22, 3350 },
+};
+
+/* What the settings record shows of register n. */
+static uint32_t jk_set_value(const struct sim_pack *p, unsigned n)
 {
-	static const struct {
-		uint16_t off;
-		long v;
-	} set[] = {
-		{ 54, 30 }, { 58, 60 }, { 66, 30 }, { 70, 60 }, { 74, 5 }, /* OCP delays / releases, SCP release, s */
-		{ 78, 2000 },                                               /* balance current, mA */
-		{ 82, 600 }, { 86, 550 }, { 90, 600 }, { 94, 550 },         /* charge / discharge OTP, 0.1 degC */
-		{ 98, -100 }, { 102, -50 }, { 106, 1000 }, { 110, 800 },    /* charge UTP, MOS OTP */
-		{ 134, 1500 }, { 138, 3350 },                               /* SCP delay us, balance start mV */
-	};
-	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
-		sim_jk_le32(f + set[i].off, (unsigned long)(uint32_t)(int32_t)set[i].v);
+	switch (n) {
+	case 0x0C:
+		return (uint32_t)sim_jk_limit_ma(p->ccl_a); /* max charge current mA */
+	case 0x0F:
+		return (uint32_t)sim_jk_limit_ma(p->dcl_a); /* max discharge current mA */
+	case 0x1C:
+		return (uint32_t)p->ncells;
+	case 0x1D:
+		return p->chg_set ? 1 : 0; /* the switch settings */
+	case 0x1E:
+		return p->dsg_set ? 1 : 0;
+	default:
+		break;
+	}
+	if (n < 64 && (p->jk_written >> n) & 1)
+		return p->jk_set[n];
+	if (n == 0x20)
+		return (uint32_t)lround(p->capacity_ah * 1000.0);
+	for (size_t i = 0; i < sizeof jk_set_default / sizeof jk_set_default[0]; i++)
+		if (jk_set_default[i].n == n)
+			return (uint32_t)(int32_t)jk_set_default[i].v;
+	return 0;
+}
+
+void sim_jk_settings(const struct sim_pack *p, uint8_t counter, uint8_t *f)
+{
+	sim_jk_begin(f, 1, counter);
+	for (unsigned n = 1; n <= SIM_JK_SET_LAST; n++)
+		sim_jk_le32(f + 6 + 4 * (n - 1), jk_set_value(p, n));
+	sim_jk_le32(f + 6 + 0x108, (unsigned long)p->address);
+	sim_jk_end(f);
+}
+
+int sim_jk_set_writable(unsigned n)
+{
+	return n >= 0x01 && n <= SIM_JK_SET_LAST && n != 0x1C && n != 0x1D && n != 0x1E;
+}
+
+void sim_jk_set_write(struct sim_pack *p, unsigned n, uint32_t v)
+{
+	if (!sim_jk_set_writable(n))
+		return;
+	if (n == 0x0C)
+		p->ccl_a = v / 1000.0;
+	else if (n == 0x0F)
+		p->dcl_a = v / 1000.0;
+	p->jk_set[n] = v;
+	p->jk_written |= (uint64_t)1 << n;
 }
 
 void sim_jk_end(uint8_t *f)

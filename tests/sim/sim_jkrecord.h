@@ -38,12 +38,24 @@ void sim_jk_text(uint8_t *b, const char *s);
 /* Start a record of `type` (1 settings, 2 cells, 3 device info) with its
  * frame counter; end it with its sum8. */
 void sim_jk_begin(uint8_t *f, unsigned type, uint8_t counter);
-/* The protection settings of a settings record f (type 1) beyond the
- * voltages, currents, cells and capacity the caller writes: delays,
- * balancing, temperatures (bms/PROTOCOLS.md §6.7; the values of vector
- * JKPB-05, a charge UTP below 0 degC). */
-void sim_jk_protection(uint8_t *f);
 void sim_jk_end(uint8_t *f);
+/* The settings record (type 1) of pack p: the settings block's UINT32s,
+ * JK02 register n at 6 + 4 (n - 1) (JK-PB: block offset 0x1000 + 4 (n - 1)
+ * + 6; bms/PROTOCOLS.md §6.7): the voltages, delays, temperatures and
+ * balancing of vector JKPB-05 (a charge UTP below 0 degC) until a write
+ * changes them, the current limits (max charge / discharge current), the
+ * switches, the cells and the capacity of the pack, and the device address
+ * at 270. */
+void sim_jk_settings(const struct sim_pack *p, uint8_t counter, uint8_t *f);
+/* The JK02 registers a settings write may set: 0x01-0x1B, 0x1F-0x22 (the
+ * switches 0x1D / 0x1E are MOSFET writes, the cell count 0x1C is not
+ * taken). */
+#define SIM_JK_SET_LAST 0x22
+int sim_jk_set_writable(unsigned n);
+/* Register n takes value v (a settings write the pack's control mode
+ * applies): the max charge / discharge current (0x0C / 0x0F) are the
+ * pack's current limits, the others are kept for the settings record. */
+void sim_jk_set_write(struct sim_pack *p, unsigned n, uint32_t v);
 /* The cell record of pack p in the 32S (layout24 false) or 24S layout. */
 void sim_jk_cells(const struct sim_pack *p, bool layout24, uint8_t counter, uint8_t *f);
 /* What that record shows of p, after the wire's rounding. */

@@ -825,6 +825,11 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	               "\"writes_applied\":%lu", p->chg_set, p->dsg_set, sim_ctl_name(p->ctl),
 	               sim_fet_name(sim_pack_held(p)), p->writes, p->writes_applied);
 	sim_buf_printf(b, ",\"set_writes\":%lu,\"factory\":%d", p->set_writes, p->factory);
+	for (int n = 0, k = 0; n < 64; n++)
+		if ((p->jk_written >> n) & 1)
+			sim_buf_printf(b, "%s\"%d\":%lu", k++ ? "," : ",\"jk_written\":{", n, (unsigned long)p->jk_set[n]);
+	if (p->jk_written)
+		sim_buf_printf(b, "}");
 	for (int i = 0; p->eeprom_set && i < 64; i++)
 		sim_buf_printf(b, "%s%u", i ? "," : ",\"eeprom\":[", p->eeprom[i]);
 	if (p->eeprom_set)

@@ -765,6 +765,7 @@ static void check_bms_settings(size_t c, const struct bms_settings *st)
 		{ BMS_SET_CAPACITY_AH, { 280.0f, 220.0f } },
 		{ BMS_SET_SHORT_CIRCUIT_DELAY_S, { 0.0015f, 0.0015f } },
 		{ BMS_SET_BALANCE_START_V, { 3.440f, 3.350f } },
+		{ BMS_SET_BALANCER, { 1.0f, 1.0f } }, /* 126, "BalanEN" */
 	};
 	uint64_t have = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {

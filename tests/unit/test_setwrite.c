@@ -15,6 +15,22 @@
  * date, dbus-serialbattery / python-daly-bms), the board's answer D0 = 1,
  * D0 = 0 a refusal, our echo (host 0x40) never an answer, the read-back
  * from 0x90 D6-D7.
+ * jk-pb (§6.8): every key's FC16 frame of two registers, the value
+ * big-endian, CRC-16/MODBUS: settings.md's example `01 10 10 0C 00 02 04 00
+ * 00 0E 10 ..` (cell OVP 3.600 V) and txubelaxu/esphome-jk-bms's captured
+ * `02 10 10 84 00 02 04 00 00 0D 70 3D CC` (balancing start 3.440 V) and
+ * `02 10 10 78 00 02 04 00 00 00 01 F6 69` (the balancer on); the standard
+ * FC16 answer; exception 0x90 a refusal; the read-back from the settings
+ * frame JKPB-05 (trigger 0x161E, the frame and its acknowledgement in either
+ * order, another address's acknowledgement disowning the frame), equal
+ * and not equal; broken CRCs and sums.
+ * jk-ble (§15.7): every key's 20-byte frame (value little-endian, sum8),
+ * settings.md's `AA 55 90 EB 04 04 10 0E 00 .. A0` (cell OVP 3.600 V) and
+ * the frames syssi/esphome-jk-bms#128 lists as tested (cell OVP 3.65 V,
+ * trigger 0.003 V, the JK02_24S balancing start 0x26); the 0xC8
+ * acknowledgement taken as received, never as success; the read-back from
+ * the settings records JK02-05 (JK02_32S) and JK02-02 (JK02_24S: the
+ * balancing start written to 0x26, read at 138).
  */
 #include <string.h>
 
@@ -168,6 +184,332 @@ static void daly_soc(void)
 	CHECK(bms_wfield_raw(&d->writer->field[BMS_W_SOC], 100.1, &raw, why, sizeof(why)) < 0);
 }
 
+#define JKPB_05 \
+	"55aaeb900105e40c00005a0a0000960a0000420e0000aa0d000005000000ab0d00008c0a0000ac0d0000480d0000c4090000" \
+	"f04902001e0000003c000000f04902001e0000003c00000005000000d0070000580200002602000058020000260200009cff" \
+	"ffffceffffffe80300002003000008000000010000000100000001000000605b0300dc050000160d00000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000010000000500000060e3160050033c3218feffffff3fe901020000000050" \
+	"0110161e00016587"
+
+#define JK02_02 \
+	"55aaeb90010a58020000280a0000540b0000420e0000ac0d00000a00000000000000000000000000000000000000c4090000" \
+	"a86100001e0000003c00000050c300002c0100003c0000003c00000058020000c20100005e01000026020000c20100003200" \
+	"00006400000084030000bc02000010000000010000000100000001000000a8610000dc050000ac0d00000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000063" \
+	"aa5590ebc8010100000000000000000000000044"
+
+#define JK02_05 \
+	"55aaeb90018b58020000280a00005a0a0000100e0000de0d00000a00000000000000000000000000000000000000c4090000" \
+	"a86100001e0000003c000000400d03002c0100003c0000003c000000d0070000bc02000058020000bc0200005802000038ff" \
+	"ffff9cffffffe80300002003000008000000010000000100000001000000a0860100dc050000b80b00000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"00000000000000000000000000000000000000000100000000000000b0710b0000000000007cf8ffff0f0000000000000095"
+
+/* A record of the fixtures (hex) into b (at least 300 bytes), its field at
+ * off set to v (off 0: as it is) and its sum fixed: the frame's length. */
+static int record(const char *h, uint8_t *b, size_t cap, unsigned off, uint32_t v)
+{
+	int n = check_hex(h, b, (int)cap);
+	if (off) {
+		b[off] = (uint8_t)v;
+		b[off + 1] = (uint8_t)(v >> 8);
+		b[off + 2] = (uint8_t)(v >> 16);
+		b[off + 3] = (uint8_t)(v >> 24);
+	}
+	unsigned sum = 0;
+	for (int i = 0; i < 299; i++)
+		sum += b[i];
+	b[299] = (uint8_t)sum;
+	return n < 300 ? n : 300;
+}
+
+/* Each key: its value, the JK-PB settings register, the settings record's
+ * offset (JK's V1.0 settings table as mr-manuel's JKBMS-PB.md lists it: 0x1000
+ * + block offset, record = block offset + 6), the JK-PB frame at address 1 and
+ * the JK02 frame (computed from the documents, checksums checked). */
+static const struct {
+	enum bms_wkey key;
+	double value;
+	unsigned off;
+	const char *pb, *ble;
+} jk_keys[] = {
+	{ BMS_W_CELL_UVP_V, 2.8, 10, "01 10 10 04 00 02 04 00 00 0A F0 39 78",
+	  "AA 55 90 EB 02 04 F0 0A 00 00 00 00 00 00 00 00 00 00 00 7A" },
+	{ BMS_W_CELL_UVP_RELEASE_V, 3.0, 14, "01 10 10 08 00 02 04 00 00 0B B8 38 8B",
+	  "AA 55 90 EB 03 04 B8 0B 00 00 00 00 00 00 00 00 00 00 00 44" },
+	{ BMS_W_CELL_OVP_V, 3.6, 18, "01 10 10 0C 00 02 04 00 00 0E 10 3B 96",
+	  "AA 55 90 EB 04 04 10 0E 00 00 00 00 00 00 00 00 00 00 00 A0" },
+	{ BMS_W_CELL_OVP_RELEASE_V, 3.4, 22, "01 10 10 10 00 02 04 00 00 0D 48 3B C5",
+	  "AA 55 90 EB 05 04 48 0D 00 00 00 00 00 00 00 00 00 00 00 D8" },
+	{ BMS_W_BALANCE_DELTA_V, 0.01, 26, "01 10 10 14 00 02 04 00 00 00 0A BE 97",
+	  "AA 55 90 EB 06 04 0A 00 00 00 00 00 00 00 00 00 00 00 00 8E" },
+	{ BMS_W_CHARGE_OCP_A, 100, 50, "01 10 10 2C 00 02 04 00 01 86 A0 0F FA",
+	  "AA 55 90 EB 0C 04 A0 86 01 00 00 00 00 00 00 00 00 00 00 B1" },
+	{ BMS_W_DISCHARGE_OCP_A, 150.5, 62, "01 10 10 38 00 02 04 00 02 4B E4 AB A6",
+	  "AA 55 90 EB 0F 04 E4 4B 02 00 00 00 00 00 00 00 00 00 00 BE" },
+	{ BMS_W_BALANCER, 0, 126, "01 10 10 78 00 02 04 00 00 00 00 38 ED",
+	  "AA 55 90 EB 1F 04 00 00 00 00 00 00 00 00 00 00 00 00 00 9D" },
+	{ BMS_W_CAPACITY_AH, 280, 130, "01 10 10 7C 00 02 04 00 04 45 C0 4A 1F",
+	  "AA 55 90 EB 20 04 C0 45 04 00 00 00 00 00 00 00 00 00 00 A7" },
+	{ BMS_W_BALANCE_START_V, 3.44, 138, "01 10 10 84 00 02 04 00 00 0D 70 32 88",
+	  "AA 55 90 EB 22 04 70 0D 00 00 00 00 00 00 00 00 00 00 00 1D" },
+};
+#define NJK ((int)(sizeof(jk_keys) / sizeof(jk_keys[0])))
+
+/* Every key: its frame, its acknowledgement, the trigger, the read-back
+ * (the record with the value, then its acknowledgement: done). */
+static void jkpb_keys(void)
+{
+	const struct bms_driver *d = &bms_jk_pb_driver;
+	uint8_t rec[400], out[32];
+	char why[160];
+	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_WIRE), (int)(BMS_W_ALL & ~BMS_W_BIT(BMS_W_SOC)));
+	for (int i = 0; i < NJK; i++) {
+		struct bms_wchange c = { .key = (uint8_t)jk_keys[i].key, .address = 1 };
+		int64_t raw = -1;
+		CHECK_EQ_INT(bms_wfield_raw(&d->writer->field[c.key], jk_keys[i].value, &raw, why, sizeof(why)), 0);
+		c.raw = raw;
+		expect_req(d, &c, jk_keys[i].pb);
+		uint8_t ack[16];
+		CHECK_EQ_INT(check_hex(jk_keys[i].pb, ack, 16), 13); /* its head, a CRC of its own */
+		ack[5] = 2;
+		uint16_t crc = bms_crc16_modbus(ack, 6);
+		ack[6] = (uint8_t)crc;
+		ack[7] = (uint8_t)(crc >> 8);
+		CHECK_EQ_INT(d->writer->answer(&c, ack, 8), BMS_OK);
+		expect_req(d, &c, "01 10 16 1E 00 01 02 00 00 D2 2F");
+		int n = record(JKPB_05, rec, sizeof(rec), jk_keys[i].off, (uint32_t)raw);
+		CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_E_UNEXPECTED); /* its acknowledgement comes */
+		CHECK(!c.have_back);
+		CHECK_EQ_INT(feed(d, &c, "01 10 16 1E 00 01 65 87"), BMS_OK);
+		CHECK(c.have_back && c.back_raw == raw);
+		CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
+	}
+	/* the captured frames of txubelaxu's component, address 2 */
+	int64_t raw;
+	struct bms_wchange s = { .key = BMS_W_BALANCE_START_V, .address = 2 };
+	CHECK_EQ_INT(bms_wfield_raw(&d->writer->field[BMS_W_BALANCE_START_V], 3.44, &raw, why, sizeof(why)), 0);
+	s.raw = raw;
+	expect_req(d, &s, "02 10 10 84 00 02 04 00 00 0D 70 3D CC");
+	struct bms_wchange b = { .key = BMS_W_BALANCER, .address = 2, .raw = 1 };
+	expect_req(d, &b, "02 10 10 78 00 02 04 00 00 00 01 F6 69");
+}
+
+static void jkpb_answers(void)
+{
+	const struct bms_driver *d = &bms_jk_pb_driver;
+	uint8_t rec[400], out[32];
+	struct bms_wchange c = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .address = 1 };
+	expect_req(d, &c, "01 10 10 0C 00 02 04 00 00 0E 10 3B 96");
+	CHECK_EQ_INT(feed(d, &c, "01 10 10 0C 00 02 04 00 00 0E 10 3B 96"), BMS_E_UNEXPECTED); /* our echo */
+	CHECK_EQ_INT(feed(d, &c, "01 10 16 20 00 01 04 4B"), BMS_E_UNEXPECTED);  /* a status trigger's ack, late */
+	CHECK_EQ_INT(feed(d, &c, "01 10 10 84 00 02 05 21"), BMS_E_UNEXPECTED);  /* another register's */
+	CHECK_EQ_INT(feed(d, &c, "01 10 10 0C 00 02 85 0A"), BMS_E_CHECKSUM);    /* a bad CRC */
+	CHECK_EQ_INT(c.step, 0);
+	CHECK_EQ_INT(feed(d, &c, "01 10 10 0C 00 02 85 0B"), BMS_OK);
+	/* the acknowledgement first, then the record: JKPB-05 shows 3.650 V, not 3.600 */
+	expect_req(d, &c, "01 10 16 1E 00 01 02 00 00 D2 2F");
+	CHECK_EQ_INT(feed(d, &c, "01 10 16 1E 00 01 65 87"), BMS_E_UNEXPECTED);
+	int n = record(JKPB_05, rec, sizeof(rec), 0, 0);
+	CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_OK);
+	CHECK(c.have_back && c.back_raw == 3650); /* the read-back disagrees: the gateway says failed */
+	CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
+	/* a record followed by another address's acknowledgement was that pack's */
+	struct bms_wchange o = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .address = 1, .step = 1 };
+	CHECK_EQ_INT(d->writer->request(&o, out, sizeof(out)), 11);
+	n = record(JKPB_05, rec, sizeof(rec), 18, 3600);
+	CHECK_EQ_INT(d->writer->answer(&o, rec, (size_t)n), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(feed(d, &o, "02 10 16 1E 00 01 65 B4"), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(feed(d, &o, "01 10 16 1E 00 01 65 87"), BMS_E_UNEXPECTED); /* ours: its record still to come */
+	CHECK(!o.have_back);
+	/* the trigger sent again (no whole answer): both halves anew */
+	CHECK_EQ_INT(d->writer->request(&o, out, sizeof(out)), 11);
+	CHECK_EQ_INT(d->writer->answer(&o, rec, (size_t)n), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(feed(d, &o, "01 10 16 1E 00 01 65 87"), BMS_OK);
+	CHECK(o.have_back && o.back_raw == 3600);
+	/* a record with a bad sum; a status record (type 2) is no read-back */
+	struct bms_wchange q = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .address = 1, .step = 1 };
+	n = record(JKPB_05, rec, sizeof(rec), 0, 0);
+	rec[299] ^= 1;
+	CHECK_EQ_INT(d->writer->answer(&q, rec, (size_t)n), BMS_E_CHECKSUM);
+	rec[299] ^= 1;
+	rec[4] = 2;
+	rec[299] = (uint8_t)(rec[299] + 1);
+	CHECK_EQ_INT(d->writer->answer(&q, rec, (size_t)n), BMS_E_UNEXPECTED);
+	/* the BMS refuses the write (exception 04): nothing more is sent */
+	struct bms_wchange r = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .address = 1 };
+	CHECK_EQ_INT(d->writer->request(&r, out, sizeof(out)), 13);
+	CHECK_EQ_INT(feed(d, &r, "01 90 04 4D C2"), BMS_E_CHECKSUM);
+	CHECK_EQ_INT(feed(d, &r, "01 90 04 4D C3"), BMS_E_REFUSED);
+	CHECK(r.refused);
+	CHECK_EQ_INT(d->writer->request(&r, out, sizeof(out)), 0);
+	/* the read-back's trigger refused: no read-back */
+	struct bms_wchange t = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .address = 1, .step = 1 };
+	CHECK_EQ_INT(feed(d, &t, "01 90 02 CD C1"), BMS_E_REFUSED);
+	CHECK(!t.refused && !t.have_back);
+	CHECK_EQ_INT(d->writer->request(&t, out, sizeof(out)), 0);
+	/* given up (no answer after the retries): nothing more */
+	struct bms_wchange g = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .address = 1, .quit = true };
+	CHECK_EQ_INT(d->writer->request(&g, out, sizeof(out)), 0);
+	/* no address 0 (a bus master) or 16; a raw value outside the field */
+	struct bms_wchange a = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .address = 0 };
+	CHECK_EQ_INT(d->writer->request(&a, out, sizeof(out)), BMS_E_RANGE);
+	a.address = 16;
+	CHECK_EQ_INT(d->writer->request(&a, out, sizeof(out)), BMS_E_RANGE);
+	struct bms_wchange v = { .key = BMS_W_CELL_OVP_V, .raw = 4351, .address = 1 };
+	CHECK_EQ_INT(d->writer->request(&v, out, sizeof(out)), BMS_E_RANGE);
+	struct bms_wchange soc = { .key = BMS_W_SOC, .raw = 500, .address = 1 };
+	CHECK_EQ_INT(d->writer->request(&soc, out, sizeof(out)), BMS_E_RANGE);
+	/* the framer hands the acknowledgement of a setting over, skips our echo */
+	struct bms_poll poll = { 0 };
+	size_t k;
+	uint8_t f[16];
+	CHECK_EQ_INT(check_hex("01 10 10 0C 00 02 85 0B", f, 16), 8);
+	CHECK_EQ_INT(d->scan(&poll, f, 8, &k), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(check_hex("01 10 10 0C 00 02 04 00 00 0E 10 3B 96", f, 16), 13);
+	CHECK_EQ_INT(d->scan(&poll, f, 13, &k), BMS_SCAN_SKIP);
+	CHECK_EQ_INT((int)k, 13);
+}
+
+static void jkble_keys(void)
+{
+	const struct bms_driver *d = &bms_jk_ble_driver;
+	uint8_t rec[400], out[32];
+	char why[160];
+	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_BLE), (int)(BMS_W_ALL & ~BMS_W_BIT(BMS_W_SOC)));
+	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_WIRE), 0);
+	for (int i = 0; i < NJK; i++) {
+		struct bms_wchange c = { .key = (uint8_t)jk_keys[i].key, .link = BMS_LINK_BLE, .persist = 0x1 };
+		int64_t raw = -1;
+		CHECK_EQ_INT(bms_wfield_raw(&d->writer->field[c.key], jk_keys[i].value, &raw, why, sizeof(why)), 0);
+		c.raw = raw;
+		expect_req(d, &c, jk_keys[i].ble);
+		CHECK_EQ_INT(feed(d, &c, jk_keys[i].ble), BMS_E_UNEXPECTED); /* our request, echoed */
+		CHECK_EQ_INT(feed(d, &c, "AA 55 90 EB C8 01 01 00 00 00 00 00 00 00 00 00 00 00 00 44"), BMS_OK);
+		expect_req(d, &c, "AA 55 90 EB 96 00 00 00 00 00 00 00 00 00 00 00 00 00 00 10");
+		CHECK_EQ_INT(feed(d, &c, "AA 55 90 EB C8 01 01 00 00 00 00 00 00 00 00 00 00 00 00 44"),
+			     BMS_E_UNEXPECTED); /* the read-back's: no record */
+		int n = record(JK02_05, rec, sizeof(rec), jk_keys[i].off, (uint32_t)raw);
+		CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_OK);
+		CHECK(c.have_back && c.back_raw == raw);
+		CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
+	}
+	/* syssi/esphome-jk-bms#128's tested frames: cell OVP 3.65 V, trigger 0.003 V,
+	 * the JK02_24S balancing start 1.2 V (register 0x26 there) */
+	struct bms_wchange o = { .key = BMS_W_CELL_OVP_V, .raw = 3650 };
+	expect_req(d, &o, "AA 55 90 EB 04 04 42 0E 00 00 00 00 00 00 00 00 00 00 00 D2");
+	struct bms_wchange t = { .key = BMS_W_BALANCE_DELTA_V, .raw = 3 };
+	expect_req(d, &t, "AA 55 90 EB 06 04 03 00 00 00 00 00 00 00 00 00 00 00 00 87");
+	struct bms_wchange b = { .key = BMS_W_BALANCE_START_V, .raw = 1200, .persist = 0x3 };
+	expect_req(d, &b, "AA 55 90 EB 26 04 B0 04 00 00 00 00 00 00 00 00 00 00 00 58");
+}
+
+static void jkble_answers(void)
+{
+	const struct bms_driver *d = &bms_jk_ble_driver;
+	uint8_t rec[400], out[32];
+	/* the 0xC8 acknowledgement proves nothing: JK02-05 still shows OVP 3.600 V */
+	struct bms_wchange c = { .key = BMS_W_CELL_OVP_V, .raw = 3550, .persist = 0x1 };
+	CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 20);
+	int n = record(JK02_05, rec, sizeof(rec), 0, 0);
+	CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_E_UNEXPECTED); /* no record before the 0x96 */
+	CHECK_EQ_INT(feed(d, &c, "AA 55 90 EB C8 01 01 00 00 00 00 00 00 00 00 00 00 00 00 45"), BMS_E_CHECKSUM);
+	CHECK_EQ_INT(feed(d, &c, "AA 55 90 EB C8 01 01 00 00 00 00 00 00 00 00 00 00 00 00 44"), BMS_OK);
+	CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 20);
+	n = record(JK02_05, rec, sizeof(rec), 0, 0);
+	rec[4] = 2; /* a streamed cell record (type 2) */
+	rec[299] = (uint8_t)(rec[299] + 1);
+	CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_E_UNEXPECTED);
+	n = record(JK02_05, rec, sizeof(rec), 0, 0);
+	rec[299] ^= 1;
+	CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_E_CHECKSUM);
+	rec[299] ^= 1;
+	CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_OK);
+	CHECK(c.have_back && c.back_raw == 3600); /* not the 3550 written: failed */
+	CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
+	/* JK02_24S (JK02-02, 8.0.6G): the balancing start written to 0x26 and read at 138 */
+	struct bms_wchange s = { .key = BMS_W_BALANCE_START_V, .raw = 3400, .persist = 0x3, .step = 1 };
+	n = record(JK02_02, rec, sizeof(rec), 138, 3400);
+	CHECK_EQ_INT(d->writer->answer(&s, rec, (size_t)n), BMS_OK);
+	CHECK(s.have_back && s.back_raw == 3400);
+	struct bms_wchange u = { .key = BMS_W_BALANCE_START_V, .raw = 3400, .persist = 0x3, .step = 1 };
+	n = record(JK02_02, rec, sizeof(rec), 0, 0);
+	CHECK_EQ_INT(d->writer->answer(&u, rec, (size_t)n), BMS_OK);
+	CHECK(u.back_raw == 3500);
+	/* given up; a key it does not write; a raw value outside the field */
+	struct bms_wchange g = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .quit = true };
+	CHECK_EQ_INT(d->writer->request(&g, out, sizeof(out)), 0);
+	struct bms_wchange soc = { .key = BMS_W_SOC, .raw = 500 };
+	CHECK_EQ_INT(d->writer->request(&soc, out, sizeof(out)), BMS_E_RANGE);
+	struct bms_wchange v = { .key = BMS_W_CAPACITY_AH, .raw = 1999 };
+	CHECK_EQ_INT(d->writer->request(&v, out, sizeof(out)), BMS_E_RANGE);
+	/* the framer hands the acknowledgement over (a poll ignores it), skips our request */
+	struct bms_poll poll = { 0 };
+	size_t k;
+	uint8_t f[32];
+	CHECK_EQ_INT(check_hex("AA 55 90 EB C8 01 01 00 00 00 00 00 00 00 00 00 00 00 00 44", f, 32), 20);
+	CHECK_EQ_INT(d->scan(&poll, f, 20, &k), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(d->handle(&poll, f, 20), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(check_hex("AA 55 90 EB 04 04 10 0E 00 00 00 00 00 00 00 00 00 00 00 A0", f, 32), 20);
+	CHECK_EQ_INT(d->scan(&poll, f, 20, &k), BMS_SCAN_SKIP);
+}
+
+/* The JK families' effective ranges: the protocol's (ESPHome's) within the
+ * chemistry's and B4's. */
+static void jk_bounds(void)
+{
+	double lo, hi, step;
+	const struct bms_writer *w = bms_jk_pb_driver.writer;
+	gw_wset_range(w, BMS_W_CELL_OVP_V, CONF_CHEM_LTO, &lo, &hi, &step);
+	CHECK_NEAR(lo, 1.5, 1e-9);
+	CHECK_NEAR(hi, 2.8, 1e-9);
+	CHECK_NEAR(step, 0.001, 1e-12);
+	gw_wset_range(w, BMS_W_BALANCE_DELTA_V, CONF_CHEM_LFP, &lo, &hi, &step);
+	CHECK_NEAR(lo, 0.003, 1e-9);
+	CHECK_NEAR(hi, 0.5, 1e-9);
+	gw_wset_range(w, BMS_W_CHARGE_OCP_A, CONF_CHEM_LFP, &lo, &hi, &step);
+	CHECK_NEAR(lo, 1.0, 1e-9);
+	CHECK_NEAR(hi, 600.0, 1e-9);
+	CHECK_NEAR(step, 0.001, 1e-12);
+	gw_wset_range(w, BMS_W_DISCHARGE_OCP_A, CONF_CHEM_LFP, &lo, &hi, &step);
+	CHECK_NEAR(hi, 1000.0, 1e-9);
+	gw_wset_range(w, BMS_W_CAPACITY_AH, CONF_CHEM_LFP, &lo, &hi, &step);
+	CHECK_NEAR(lo, 2.0, 1e-9);
+	CHECK_NEAR(hi, 10000.0, 1e-9);
+	gw_wset_range(bms_jk_ble_driver.writer, BMS_W_BALANCE_START_V, CONF_CHEM_NMC, &lo, &hi, &step);
+	CHECK_NEAR(lo, 3.0, 1e-9);
+	CHECK_NEAR(hi, 4.2, 1e-9);
+	struct bms_settings s = { 0 };
+	bms_settings_put(&s, BMS_SET_CELL_OVP_V, 3.65f);
+	bms_settings_put(&s, BMS_SET_CELL_OVP_RELEASE_V, 3.44f);
+	bms_settings_put(&s, BMS_SET_CELL_UVP_RELEASE_V, 2.90f);
+	bms_settings_put(&s, BMS_SET_CELL_UVP_V, 2.70f);
+	bms_settings_put(&s, BMS_SET_BALANCE_START_V, 3.35f);
+	char why[200];
+	int64_t raw;
+	struct gw_wset_ask a = { BMS_W_CELL_OVP_V, 3.6, w, w->wire, CONF_CHEM_LFP, &s };
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 0);
+	CHECK_EQ_INT((int)raw, 3600);
+	a.value = 3.66; /* over lfp's */
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);
+	a.value = 3.6005; /* off the 1 mV step: never rounded */
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);
+	a.value = 3.45; /* 0.01 V over its release */
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);
+	struct gw_wset_ask c = { BMS_W_CHARGE_OCP_A, 100.0005, w, w->wire, CONF_CHEM_LFP, &s };
+	CHECK_EQ_INT(gw_wset_check(&c, &raw, why, sizeof(why)), 422);
+	c.value = 100.001;
+	CHECK_EQ_INT(gw_wset_check(&c, &raw, why, sizeof(why)), 0);
+	CHECK_EQ_INT((int)raw, 100001);
+	c.value = 600.001;
+	CHECK_EQ_INT(gw_wset_check(&c, &raw, why, sizeof(why)), 422);
+}
+
 static int ask(enum bms_wkey k, double v, enum conf_chemistry ch, const struct bms_settings *have, char *why)
 {
 	const struct bms_writer *w = bms_jbd_driver.writer;
@@ -234,6 +576,8 @@ static void vocabulary(void)
 	for (int k = 1; k < BMS_W_COUNT; k++)
 		CHECK_STR(bms_settings_name(bms_wkey_read((enum bms_wkey)k)), bms_wkey_name((enum bms_wkey)k));
 	CHECK_EQ_INT(bms_writer_keys(bms_jk_driver.writer, BMS_LINK_WIRE), 0);
+	CHECK_EQ_INT(bms_writer_keys(bms_jk_driver.writer, BMS_LINK_BLE), 0);
+	CHECK_EQ_INT(bms_writer_keys(bms_jk_pb_driver.writer, BMS_LINK_BLE), 0);
 	CHECK_EQ_INT(bms_writer_keys(bms_daly_driver.writer, BMS_LINK_WIRE), BMS_W_BIT(BMS_W_SOC));
 }
 
@@ -244,6 +588,11 @@ int main(void)
 	jbd_refused();
 	jbd_balancer();
 	daly_soc();
+	jkpb_keys();
+	jkpb_answers();
+	jkble_keys();
+	jkble_answers();
+	jk_bounds();
 	bounds();
 	return check_report();
 }
