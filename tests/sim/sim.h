@@ -99,6 +99,9 @@ struct sim_pack {
 	int eeprom_set;         /* eeprom[] holds its defaults */
 	int factory;            /* jbd: in factory mode */
 	unsigned long set_writes; /* settings writes received (factory mode and SOC writes too) */
+	uint16_t d2set[0x50];   /* daly-modbus, dialect=d2: its settings registers 0x80..0xCF
+	                         * (sim_daly_modbus.c; d2set[r - 0x80]) */
+	int d2set_ready;        /* d2set[] holds its defaults */
 	uint8_t alarm[SIM_MAX_ALARM]; /* raw brand alarm bytes (Daly 0x98 D0..D7) */
 	uint64_t balance;       /* bit n = cell n+1 balancing */
 	unsigned life;          /* heartbeat counter, +1 per second while moving */
