@@ -27,7 +27,8 @@
  *		registers from 0 (cells 0x00..0x1F, temperatures 0x20..0x27, V,
  *		I, SOC, state, remaining Ah, counts, cycles, MOSFETs, alarm
  *		words 0x3A..0x3D), the switch settings in 0x80..0xA8 (0xA5 /
- *		0xA6) for packs with control;
+ *		0xA6) for packs with control, the settings 0x80..0xA8 and the
+ *		balancer switch 0xCF for packs with bms_settings when due;
  *	0x81	the wire protocol above, board `address` (0x81 -> 0x51), on some
  *		DL / ESS units.
  * Which one a pack speaks is found out per pack: a try in D2, and after a
@@ -139,10 +140,15 @@ static const struct {
 	uint16_t start, count;
 } dm2_reads[] = {
 	{ 0x00, 0x3E },  /* D2 03 00 00 00 3E D7 B9 (DALYN-REQ-1) */
-	{ 0x80, 0x29 },  /* the settings, for packs with control: D2 03 00 80 00 29 96 5F */
+	{ 0x80, 0x29 },  /* the settings, for packs with control, and for packs with
+	                  * bms_settings when due: D2 03 00 80 00 29 96 5F */
+	{ 0xCF, 0x01 },  /* the balancer switch, for packs with bms_settings when due:
+	                  * D2 03 00 CF 00 01 A7 96 (syssi/esphome-daly-bms reads it so) */
 };
 #define DM2_NREADS ((int)(sizeof(dm2_reads) / sizeof(dm2_reads[0])))
 #define DM2_READ_SETPOINTS 1
+#define DM2_READ_BALANCER 2
+#define DM2_R_BALANCER 0xCF   /* the balancer switch, 1 on, 0 off (settings; FC06) */
 
 /* D2 alarm words 0x3A..0x3D hold the eight bytes of the legacy protocol's
  * 0x98 answer, two per register, low byte first (0x3A = D1 << 8 | D0, as
@@ -246,11 +252,19 @@ static enum dm_dialect dm_dialect(const struct bms_poll *poll)
 	return BMS_PRIV(poll, struct dm_state)->dialect == DM_D2 ? DM_D2 : DM_P81;
 }
 
+/* D2: the settings and the balancer switch are read for a pack with
+ * bms_settings in a poll marked settings_due (bms/PROTOCOLS.md §1.8): the
+ * values a change is checked against and shows. */
+static bool dm2_wsettings(const struct bms_poll *poll)
+{
+	return poll->wsettings && poll->settings_due;
+}
+
 /* Reads this poll makes: the settings read only when asked for. */
 static int dm_nreads(const struct bms_poll *poll)
 {
 	if (dm_dialect(poll) == DM_D2)
-		return poll->setpoints ? DM2_NREADS : DM2_READ_SETPOINTS;
+		return dm2_wsettings(poll) ? DM2_NREADS : poll->setpoints ? DM2_READ_BALANCER : DM2_READ_SETPOINTS;
 	return poll->setpoints ? DM_NREADS : DM_READ_SETPOINTS;
 }
 
@@ -509,25 +523,62 @@ static const struct {
 	{ 0xA4, BMS_SET_BALANCE_DELTA_V, 0, 1000.0f, 0, 10000 },
 };
 
+/* A D2 over-current level (0x94 charge, 0x96 discharge: 30000 + 0.1 A,
+ * the sign of either side UNCERTAIN, §14.2) as its magnitude, as daly.c
+ * reads the legacy levels; 30000 (0 A) is none. */
+static void dm2_ocp(struct bms_settings *out, enum bms_set_key k, uint16_t raw)
+{
+	int a = (int)raw - DM_CURRENT_ZERO;
+	if (a != 0)
+		bms_settings_put(out, k, (float)(a < 0 ? -a : a) / 10.0f);
+}
+
 /* The settings of a whole D2 settings answer (registers 0x80..0xA8 at d)
  * into kept.settings; the cell count is the cells of the three
- * acquisition boards (0x83..0x85). */
+ * acquisition boards (0x83..0x85).  The balancer, read apart (0xCF), is
+ * kept. */
 static void dm2_settings(struct bms_poll *poll, const uint8_t *d)
 {
 	const uint16_t st = dm2_reads[DM2_READ_SETPOINTS].start;
 	struct bms_settings *out = &poll->kept.settings;
+	bool bal = bms_settings_has(out, BMS_SET_BALANCER);
+	float bal_v = out->v[BMS_SET_BALANCER];
 	memset(out, 0, sizeof(*out));
+	if (bal)
+		bms_settings_put(out, BMS_SET_BALANCER, bal_v);
 	for (size_t i = 0; i < sizeof(dm2_set) / sizeof(dm2_set[0]); i++) {
 		uint16_t raw = dm_reg(d, st, dm2_set[i].reg);
 		if (raw >= dm2_set[i].lo && raw <= dm2_set[i].hi)
 			bms_settings_put(out, (enum bms_set_key)dm2_set[i].key,
 					 (float)((int)raw + dm2_set[i].add) / dm2_set[i].div);
 	}
+	dm2_ocp(out, BMS_SET_CHARGE_OCP_A, dm_reg(d, st, 0x94));
+	dm2_ocp(out, BMS_SET_DISCHARGE_OCP_A, dm_reg(d, st, 0x96));
 	unsigned cells = 0;
 	for (uint16_t r = 0x83; r <= 0x85; r++)
 		cells += dm_reg(d, st, r);
 	if (cells >= 1 && cells <= DM_D2_MAX_CELLS)
 		bms_settings_put(out, BMS_SET_CELL_COUNT, (float)cells);
+}
+
+/* A D2 answer of read `step` >= 1: the settings (the switches too for a
+ * pack with control), or the balancer switch (0 off, 1 on; another value
+ * is none). */
+static void dm2_decode_more(struct bms_poll *poll, const uint8_t *d, uint16_t start)
+{
+	struct bms_snapshot *s = &poll->snap;
+	if (poll->step == DM2_READ_BALANCER) {
+		uint16_t on = dm_reg(d, start, DM2_R_BALANCER);
+		if (on <= 1)
+			bms_settings_put(&poll->kept.settings, BMS_SET_BALANCER, (float)on);
+		return;
+	}
+	if (poll->setpoints) {
+		s->chg_set = dm_reg(d, start, DM2_R_SET_CHG) != 0;
+		s->dsg_set = dm_reg(d, start, DM2_R_SET_DSG) != 0;
+		s->present |= BMS_HAS_SETPOINT;
+	}
+	dm2_settings(poll, d); /* shown read only */
 }
 
 static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
@@ -566,16 +617,11 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_UNEXPECTED;
 
 	if (dialect == DM_D2) {
-		if (poll->step == 0) {
+		rc = BMS_OK;
+		if (poll->step == 0)
 			rc = dm_decode_d2(poll, frame + 3);
-		} else {
-			struct bms_snapshot *s = &poll->snap;
-			s->chg_set = dm_reg(frame + 3, start, DM2_R_SET_CHG) != 0;
-			s->dsg_set = dm_reg(frame + 3, start, DM2_R_SET_DSG) != 0;
-			s->present |= BMS_HAS_SETPOINT;
-			dm2_settings(poll, frame + 3); /* shown read only */
-			rc = BMS_OK;
-		}
+		else
+			dm2_decode_more(poll, frame + 3, start);
 	} else if (poll->step == 0) {
 		rc = dm_decode_main(poll, frame + 3);
 	} else if (poll->step == 1) {
@@ -601,9 +647,18 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 /* A try failed (no answer, or a bad one).  Over BLE, a failed first read
  * moves the search on: a dialect not yet known alternates, a known one is
- * asked once more before the search starts over.  Never completes a step. */
+ * asked once more before the search starts over.  A D2 read made only for
+ * bms_settings (the settings without control, the balancer switch) ends
+ * the poll's reads: the status stands, the settings stay as they were
+ * (§1.8).  Completes no other step. */
 static bool dm_timeout(struct bms_poll *poll)
 {
+	if (poll->link == BMS_LINK_BLE && poll->step > 0 && dm_dialect(poll) == DM_D2 && dm2_wsettings(poll) &&
+	    (poll->step == DM2_READ_BALANCER || !poll->setpoints)) {
+		/* the reads of a pack with bms_settings alone: the status stands */
+		poll->step = dm_nreads(poll);
+		return true;
+	}
 	if (poll->link != BMS_LINK_BLE || poll->step != 0)
 		return false;
 	if (poll->persist & DM_P_KNOWN) {
@@ -750,13 +805,15 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
 	.vendor = "Daly",
 	.protocol_id = 2,
-	/* the D2 settings answer (BLE, packs with control; §14.2) */
+	/* the D2 settings answer and the balancer switch (BLE, packs with control or
+	 * bms_settings; §14.2) */
 	.settings = BMS_SET_BIT(BMS_SET_CAPACITY_AH) | BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
 		    BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
 		    BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) |
 		    BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) |
 		    BMS_SET_BIT(BMS_SET_CELL_DIFF_V) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
-		    BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_CELL_COUNT),
+		    BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_CELL_COUNT) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_BALANCER),
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,
