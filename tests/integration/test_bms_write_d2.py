@@ -33,6 +33,7 @@ Prints what a change takes end to end (frames, seconds) and
 "N passed, N failed"."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -335,8 +336,10 @@ def main():
         c.eq(writes(sim), [], "nothing written at start")
         fig = changes(api, sim, gw, rate)
         for key_, frames, took in fig:
-            print("# %s: %d frames (read, write, read-back) + the echo, request -> confirmed read-back %.2f s"
-                  % (key_, frames, took))
+            m = re.search(r"pack van: %s [^\n]*: done, confirmed by read-back in ([0-9.]+) s" % key_, gw.text())
+            print("# %s: %d requests (read, write, read-back), 3 answers (the value, the echo, the value); "
+                  "request -> confirmed read-back %.2f s over HTTPS (%s s in bmsgw's log)"
+                  % (key_, frames, took, m.group(1) if m else "?"))
         refusals(api, sim, rate)
         failures(api, sim, gw, rate)
         quiet(sim, fake, gw)
