@@ -27,7 +27,9 @@
  *		registers from 0 (cells 0x00..0x1F, temperatures 0x20..0x27, V,
  *		I, SOC, state, remaining Ah, counts, cycles, MOSFETs, alarm
  *		words 0x3A..0x3D), the switch settings in 0x80..0xA8 (0xA5 /
- *		0xA6) for packs with control;
+ *		0xA6) for packs with control, the settings 0x80..0xA8 and the
+ *		balancer switch 0xCF for packs with bms_settings when due;
+ *		the BMS's own settings written (below, §14.5);
  *	0x81	the wire protocol above, board `address` (0x81 -> 0x51), on some
  *		DL / ESS units.
  * Which one a pack speaks is found out per pack: a try in D2, and after a
@@ -139,10 +141,16 @@ static const struct {
 	uint16_t start, count;
 } dm2_reads[] = {
 	{ 0x00, 0x3E },  /* D2 03 00 00 00 3E D7 B9 (DALYN-REQ-1) */
-	{ 0x80, 0x29 },  /* the settings, for packs with control: D2 03 00 80 00 29 96 5F */
+	{ 0x80, 0x29 },  /* the settings, for packs with control, and for packs with
+	                  * bms_settings when due: D2 03 00 80 00 29 96 5F */
+	{ 0xCF, 0x01 },  /* the balancer switch, for packs with bms_settings when due:
+	                  * D2 03 00 CF 00 01 A7 96 (syssi/esphome-daly-bms reads it so) */
 };
 #define DM2_NREADS ((int)(sizeof(dm2_reads) / sizeof(dm2_reads[0])))
 #define DM2_READ_SETPOINTS 1
+#define DM2_READ_BALANCER 2
+#define DM2_R_BALANCER 0xCF   /* the balancer switch, 1 on, 0 off (settings; FC06) */
+#define DM2_WREAD_COUNT 2     /* registers a settings change reads of its register (below) */
 
 /* D2 alarm words 0x3A..0x3D hold the eight bytes of the legacy protocol's
  * 0x98 answer, two per register, low byte first (0x3A = D1 << 8 | D0, as
@@ -218,7 +226,7 @@ static bool dm_known_bytes(uint8_t bc, bool d2)
 		for (int i = 0; i < DM2_NREADS; i++)
 			if (bc == 2 * dm2_reads[i].count)
 				return true;
-		return false;
+		return bc == 2 * DM2_WREAD_COUNT; /* a settings change's read */
 	}
 	for (int i = 0; i < DM_NREADS; i++)
 		if (bc == 2 * dm_reads[i].count)
@@ -246,11 +254,19 @@ static enum dm_dialect dm_dialect(const struct bms_poll *poll)
 	return BMS_PRIV(poll, struct dm_state)->dialect == DM_D2 ? DM_D2 : DM_P81;
 }
 
+/* D2: the settings and the balancer switch are read for a pack with
+ * bms_settings in a poll marked settings_due (bms/PROTOCOLS.md §1.8): the
+ * values a change is checked against and shows. */
+static bool dm2_wsettings(const struct bms_poll *poll)
+{
+	return poll->wsettings && poll->settings_due;
+}
+
 /* Reads this poll makes: the settings read only when asked for. */
 static int dm_nreads(const struct bms_poll *poll)
 {
 	if (dm_dialect(poll) == DM_D2)
-		return poll->setpoints ? DM2_NREADS : DM2_READ_SETPOINTS;
+		return dm2_wsettings(poll) ? DM2_NREADS : poll->setpoints ? DM2_READ_BALANCER : DM2_READ_SETPOINTS;
 	return poll->setpoints ? DM_NREADS : DM_READ_SETPOINTS;
 }
 
@@ -509,25 +525,62 @@ static const struct {
 	{ 0xA4, BMS_SET_BALANCE_DELTA_V, 0, 1000.0f, 0, 10000 },
 };
 
+/* A D2 over-current level (0x94 charge, 0x96 discharge: 30000 + 0.1 A,
+ * the sign of either side UNCERTAIN, §14.2) as its magnitude, as daly.c
+ * reads the legacy levels; 30000 (0 A) is none. */
+static void dm2_ocp(struct bms_settings *out, enum bms_set_key k, uint16_t raw)
+{
+	int a = (int)raw - DM_CURRENT_ZERO;
+	if (a != 0)
+		bms_settings_put(out, k, (float)(a < 0 ? -a : a) / 10.0f);
+}
+
 /* The settings of a whole D2 settings answer (registers 0x80..0xA8 at d)
  * into kept.settings; the cell count is the cells of the three
- * acquisition boards (0x83..0x85). */
+ * acquisition boards (0x83..0x85).  The balancer, read apart (0xCF), is
+ * kept. */
 static void dm2_settings(struct bms_poll *poll, const uint8_t *d)
 {
 	const uint16_t st = dm2_reads[DM2_READ_SETPOINTS].start;
 	struct bms_settings *out = &poll->kept.settings;
+	bool bal = bms_settings_has(out, BMS_SET_BALANCER);
+	float bal_v = out->v[BMS_SET_BALANCER];
 	memset(out, 0, sizeof(*out));
+	if (bal)
+		bms_settings_put(out, BMS_SET_BALANCER, bal_v);
 	for (size_t i = 0; i < sizeof(dm2_set) / sizeof(dm2_set[0]); i++) {
 		uint16_t raw = dm_reg(d, st, dm2_set[i].reg);
 		if (raw >= dm2_set[i].lo && raw <= dm2_set[i].hi)
 			bms_settings_put(out, (enum bms_set_key)dm2_set[i].key,
 					 (float)((int)raw + dm2_set[i].add) / dm2_set[i].div);
 	}
+	dm2_ocp(out, BMS_SET_CHARGE_OCP_A, dm_reg(d, st, 0x94));
+	dm2_ocp(out, BMS_SET_DISCHARGE_OCP_A, dm_reg(d, st, 0x96));
 	unsigned cells = 0;
 	for (uint16_t r = 0x83; r <= 0x85; r++)
 		cells += dm_reg(d, st, r);
 	if (cells >= 1 && cells <= DM_D2_MAX_CELLS)
 		bms_settings_put(out, BMS_SET_CELL_COUNT, (float)cells);
+}
+
+/* A D2 answer of read `step` >= 1: the settings (the switches too for a
+ * pack with control), or the balancer switch (0 off, 1 on; another value
+ * is none). */
+static void dm2_decode_more(struct bms_poll *poll, const uint8_t *d, uint16_t start)
+{
+	struct bms_snapshot *s = &poll->snap;
+	if (poll->step == DM2_READ_BALANCER) {
+		uint16_t on = dm_reg(d, start, DM2_R_BALANCER);
+		if (on <= 1)
+			bms_settings_put(&poll->kept.settings, BMS_SET_BALANCER, (float)on);
+		return;
+	}
+	if (poll->setpoints) {
+		s->chg_set = dm_reg(d, start, DM2_R_SET_CHG) != 0;
+		s->dsg_set = dm_reg(d, start, DM2_R_SET_DSG) != 0;
+		s->present |= BMS_HAS_SETPOINT;
+	}
+	dm2_settings(poll, d); /* shown read only; written by a change (below) */
 }
 
 static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
@@ -566,16 +619,11 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		return BMS_E_UNEXPECTED;
 
 	if (dialect == DM_D2) {
-		if (poll->step == 0) {
+		rc = BMS_OK;
+		if (poll->step == 0)
 			rc = dm_decode_d2(poll, frame + 3);
-		} else {
-			struct bms_snapshot *s = &poll->snap;
-			s->chg_set = dm_reg(frame + 3, start, DM2_R_SET_CHG) != 0;
-			s->dsg_set = dm_reg(frame + 3, start, DM2_R_SET_DSG) != 0;
-			s->present |= BMS_HAS_SETPOINT;
-			dm2_settings(poll, frame + 3); /* shown read only */
-			rc = BMS_OK;
-		}
+		else
+			dm2_decode_more(poll, frame + 3, start);
 	} else if (poll->step == 0) {
 		rc = dm_decode_main(poll, frame + 3);
 	} else if (poll->step == 1) {
@@ -601,9 +649,18 @@ static int dm_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 
 /* A try failed (no answer, or a bad one).  Over BLE, a failed first read
  * moves the search on: a dialect not yet known alternates, a known one is
- * asked once more before the search starts over.  Never completes a step. */
+ * asked once more before the search starts over.  A D2 read made only for
+ * bms_settings (the settings without control, the balancer switch) ends
+ * the poll's reads: the status stands, the settings stay as they were
+ * (§1.8).  Completes no other step. */
 static bool dm_timeout(struct bms_poll *poll)
 {
+	if (poll->link == BMS_LINK_BLE && poll->step > 0 && dm_dialect(poll) == DM_D2 && dm2_wsettings(poll) &&
+	    (poll->step == DM2_READ_BALANCER || !poll->setpoints)) {
+		/* the reads of a pack with bms_settings alone: the status stands */
+		poll->step = dm_nreads(poll);
+		return true;
+	}
 	if (poll->link != BMS_LINK_BLE || poll->step != 0)
 		return false;
 	if (poll->persist & DM_P_KNOWN) {
@@ -733,30 +790,188 @@ static int dm_bus_at(const struct bms_bus_ctx *ctx, const uint8_t *buf, size_t l
 
 BMS_LISTEN_REPLAY(dm, bms_daly_modbus_driver, dm_bus_at, NULL)
 
-/* Settings writes (bms/setwrite.h): none yet.  The wired 0x81 dialect's
- * settings registers are unconfirmed (syssi/esphome-daly-bms#22: BMSTool
- * switches the balancer at 0x00F6 where the BLE map says 0x00CF): nothing
- * until a capture of a settings write from BMSTool confirms them.  The D2
- * dialect's (Bluetooth LE) FC06 writes, acknowledged by an echo and so
- * decided by read-back alone, are not implemented in this version. */
+/* ---- settings writes (bms/setwrite.h; bms/PROTOCOLS.md §14.5) -----------
+ * The D2 dialect's (Bluetooth LE) only: FC06 to its settings register,
+ * value u16 BE, as syssi/esphome-daly-bms's number and switch entities
+ * write them (its register table, docs/protocol-register-map.md):
+ *	D2 03 <reg:2> 00 02 <crc>	read the register (old)  -> D2 03 04 <v:2> <v+1:2> <crc>
+ *	D2 06 <reg:2> <v:2> <crc>	write                    -> the echo D2 06 <reg> <v> <crc>
+ *	D2 03 <reg:2> 00 02 <crc>	read back                -> D2 03 04 <v:2> <v+1:2> <crc>
+ * The echo is byte for byte our request: it proves only that a frame
+ * came, so the read-back alone decides.  D2 86 / D2 83 <code> is a
+ * refusal.  Each read asks two registers (the balancer's 0xCF one, as
+ * ESPHome reads it), so that a late answer of a poll's read (62, 41 or
+ * the balancer's one register) is never taken for the field's.  The SOC
+ * is written to 0xA7 and read from 0x2A, the SOC the status read shows
+ * (no capture shows 0xA7 reading back the SOC the BMS counts with).  The
+ * over-current levels 0x94 / 0x96 are 30000 + 0.1 A with a sign no
+ * source settles (DALYN-08: -10.0 A charge, +16.0 A discharge): the
+ * change keeps the side its own fresh read of the register shows, and a
+ * register at 30000 (0 A, no side) is not written at all.  No password is
+ * sent (the app only reads 0xC9).  The 0x81 dialect (the wire, some ESS DL
+ * units over BLE) writes none: its settings registers are not confirmed
+ * by a capture of a settings write (syssi/esphome-daly-bms#22: BMSTool
+ * switches the balancer at 0x00F6 where the map says 0x00CF). */
+enum { DW2_READ, DW2_WRITE, DW2_BACK, DW2_DONE };
+#define DW2_NEG 0x1u    /* word: the over-current register read under 30000 */
+
+static const struct bms_wfield *dm_wfield(const struct bms_wchange *c);
+
+static bool dm_wocp(const struct bms_wchange *c)
+{
+	return c->key == BMS_W_CHARGE_OCP_A || c->key == BMS_W_DISCHARGE_OCP_A;
+}
+
+/* Over Bluetooth LE, not known to speak the 0x81 dialect (unknown: the
+ * change's first read, in D2, finds out before anything is written). */
+static bool dm_wd2(const struct bms_wchange *c)
+{
+	return c->link == BMS_LINK_BLE && !((c->persist & DM_P_KNOWN) && (c->persist & DM_P_P81));
+}
+
+/* The register read for the field (the SOC: the status read's) and its
+ * count. */
+static uint16_t dm_wread_reg(const struct bms_wchange *c, const struct bms_wfield *f)
+{
+	return c->key == BMS_W_SOC ? DM2_R_SOC : f->reg;
+}
+
+static uint16_t dm_wcount(const struct bms_wchange *c)
+{
+	return c->key == BMS_W_BALANCER ? 1 : DM2_WREAD_COUNT;
+}
+
+/* The register's value for the raw value written. */
+static uint16_t dm_wwire(const struct bms_wchange *c)
+{
+	if (dm_wocp(c))
+		return (uint16_t)((c->word & DW2_NEG) ? DM_CURRENT_ZERO - c->raw : DM_CURRENT_ZERO + c->raw);
+	return (uint16_t)c->raw;
+}
+
+static int dm_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
+{
+	const struct bms_wfield *f = dm_wfield(c);
+	if (!f || c->address < 1 || c->address > DM_MAX_BOARD || c->raw < f->lo || c->raw > f->hi)
+		return BMS_E_RANGE;
+	if (!dm_wd2(c))
+		return BMS_E_INVALID; /* the 0x81 dialect: nothing is written */
+	if (c->quit || c->refused || c->step >= DW2_DONE)
+		return 0;
+	if (c->step == DW2_WRITE)
+		return bms_mb_request(out, cap, DM_D2_ADDR, DM_FC_WRITE, f->reg, dm_wwire(c));
+	return bms_mb_request(out, cap, DM_D2_ADDR, DM_FC_READ, dm_wread_reg(c, f), dm_wcount(c));
+}
+
+/* A read's value v as the key's raw value (*raw); false for an
+ * over-current register at 30000 read before the write (no side). */
+static bool dm_wraw(struct bms_wchange *c, uint16_t v, int64_t *raw)
+{
+	if (!dm_wocp(c)) {
+		*raw = v;
+		return true;
+	}
+	if (c->step == DW2_READ) {
+		if (v == DM_CURRENT_ZERO)
+			return false;
+		c->word = v < DM_CURRENT_ZERO ? DW2_NEG : 0;
+	}
+	/* the side of the read before the write: the other side is no match */
+	*raw = (c->word & DW2_NEG) ? (int64_t)DM_CURRENT_ZERO - v : (int64_t)v - DM_CURRENT_ZERO;
+	return true;
+}
+
+static int dm_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
+{
+	const struct bms_wfield *f = dm_wfield(c);
+	if (len < DM_ERR_LEN)
+		return BMS_E_SHORT;
+	if (!f || frame[0] != DM_D2_ADDR || c->step < 0 || c->step >= DW2_DONE)
+		return BMS_E_UNEXPECTED;
+	if (!bms_crc16_modbus_ok(frame, len))
+		return BMS_E_CHECKSUM;
+	uint8_t fc = c->step == DW2_WRITE ? DM_FC_WRITE : DM_FC_READ;
+	if (frame[1] == (fc | DM_FC_ERROR) && len == DM_ERR_LEN) {
+		c->refused = true;
+		return BMS_E_REFUSED;
+	}
+	if (frame[1] != fc)
+		return BMS_E_UNEXPECTED; /* a late answer of another kind */
+	if (c->step == DW2_WRITE) {
+		uint8_t want[DM_REQ_LEN];
+		if (len != DM_REQ_LEN || dm_wrequest(c, want, sizeof(want)) != DM_REQ_LEN ||
+		    memcmp(frame + 1, want + 1, 5) != 0)
+			return BMS_E_UNEXPECTED; /* not the echo of this write */
+		c->step = DW2_BACK;  /* "received", nothing more: the read-back decides */
+		return BMS_OK;
+	}
+	if (frame[2] != 2 * dm_wcount(c))
+		return BMS_E_UNEXPECTED; /* a late answer of a poll's read */
+	if (len != 5u + frame[2])
+		return BMS_E_SHORT;
+	int64_t raw;
+	if (!dm_wraw(c, bms_be16(frame + 3), &raw))
+		return BMS_E_RANGE; /* 0 A: which side is not known; nothing is written */
+	if (c->step == DW2_READ) {
+		c->old_raw = raw;
+		c->have_old = true;
+	} else {
+		c->back_raw = raw;
+		c->have_back = true;
+	}
+	c->step++;
+	return BMS_OK;
+}
+
+/* syssi/esphome-daly-bms's number table (address, factor, offset, range)
+ * and switch table (0x00CF), ba082a1: mV, 0.1 A about 30000, 0.1 Ah,
+ * 0.1 %; the level-2 ("alarm") register of each pair, as the reads take
+ * them.  The over-currents' raw value is the magnitude (0.1 A, up to
+ * 3000.0 A: the side under 30000 takes no more). */
+#define DM2_MV(reg) { reg, 1000, 0, 0, 65535 }
 static const struct bms_writer dm_writer = {
+	.field = {
+		[BMS_W_SOC] = { 0xA7, 10, 0, 0, 1000 },
+		[BMS_W_BALANCER] = { DM2_R_BALANCER, 1, 0, 0, 1 },
+		[BMS_W_BALANCE_START_V] = DM2_MV(0xA3),
+		[BMS_W_BALANCE_DELTA_V] = DM2_MV(0xA4),
+		[BMS_W_CELL_OVP_V] = DM2_MV(0x8C),
+		[BMS_W_CELL_UVP_V] = DM2_MV(0x8E),
+		[BMS_W_CHARGE_OCP_A] = { 0x94, 10, 0, 1, DM_CURRENT_ZERO },
+		[BMS_W_DISCHARGE_OCP_A] = { 0x96, 10, 0, 1, DM_CURRENT_ZERO },
+		[BMS_W_CAPACITY_AH] = { 0x80, 10, 0, 0, 65535 },
+	},
+	.wire = 0,
+	.ble = BMS_W_ALL & ~(BMS_W_BIT(BMS_W_CELL_OVP_RELEASE_V) | BMS_W_BIT(BMS_W_CELL_UVP_RELEASE_V)),
 	.none_wire = "the wired 0x81 dialect's settings registers are not confirmed by a capture of a settings "
 		     "write (BMSTool), so none of its settings is written",
-	.none_ble = "the D2 dialect's settings writes are not implemented in this version",
+	.none_ble = "over Bluetooth LE only the D2 dialect's settings are written: a pack that speaks the 0x81 "
+		    "dialect takes none (its settings registers are not confirmed by a capture of a settings write)",
+	.request = dm_wrequest,
+	.answer = dm_wanswer,
 };
+
+static const struct bms_wfield *dm_wfield(const struct bms_wchange *c)
+{
+	if (c->key >= BMS_W_COUNT || !dm_writer.field[c->key].mul)
+		return NULL;
+	return &dm_writer.field[c->key];
+}
 
 const struct bms_driver bms_daly_modbus_driver = {
 	.name = "daly-modbus",
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
 	.vendor = "Daly",
 	.protocol_id = 2,
-	/* the D2 settings answer (BLE, packs with control; §14.2) */
+	/* the D2 settings answer and the balancer switch (BLE, packs with control or
+	 * bms_settings; §14.2) */
 	.settings = BMS_SET_BIT(BMS_SET_CAPACITY_AH) | BMS_SET_BIT(BMS_SET_CELL_OVP_V) | BMS_SET_BIT(BMS_SET_CELL_UVP_V) |
 		    BMS_SET_BIT(BMS_SET_PACK_OVP_V) | BMS_SET_BIT(BMS_SET_PACK_UVP_V) |
 		    BMS_SET_BIT(BMS_SET_CHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_CHARGE_UTP_C) |
 		    BMS_SET_BIT(BMS_SET_DISCHARGE_OTP_C) | BMS_SET_BIT(BMS_SET_DISCHARGE_UTP_C) |
 		    BMS_SET_BIT(BMS_SET_CELL_DIFF_V) | BMS_SET_BIT(BMS_SET_BALANCE_START_V) |
-		    BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_CELL_COUNT),
+		    BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) | BMS_SET_BIT(BMS_SET_CELL_COUNT) |
+		    BMS_SET_BIT(BMS_SET_CHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_DISCHARGE_OCP_A) | BMS_SET_BIT(BMS_SET_BALANCER),
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC |
 		BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
 		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_ALARMS | BMS_HAS_SETPOINT,

@@ -101,7 +101,9 @@ struct bms_wchange {
 };
 
 /* A family's writes.  request(): the next frame of c (> 0 its length), 0
- * when the change is over, or a negative BMS_E_*.  answer(): one frame
+ * when the change is over, or a negative BMS_E_* (for the first frame: the
+ * pack cannot take the change, as its polls found it; the gateway asks
+ * that of a copy before it queues one, and refuses it with none_*).  answer(): one frame
  * scan() found while a frame of c waits: BMS_OK = this step's answer
  * (c->step moved on; a "received" that proves nothing, as JK02's 0xC8
  * notification or the D2 dialect's echo, is one too: the read-back
@@ -111,7 +113,10 @@ struct bms_wchange {
 struct bms_writer {
 	struct bms_wfield field[BMS_W_COUNT];
 	uint32_t wire, ble;     /* BMS_W_BIT()s writable on a wire, over Bluetooth LE */
-	const char *none_wire;  /* why nothing is writable there, where the mask is 0 */
+	const char *none_wire;  /* why nothing is writable there, where the mask is 0; where
+	                         * it is not, what limits it (--check adds it), and why a
+	                         * pack whose first frame request() cannot make takes no
+	                         * change (daly-modbus over BLE in the 0x81 dialect) */
 	const char *none_ble;
 	int (*request)(struct bms_wchange *c, uint8_t *out, size_t cap); /* NULL where both masks are 0 */
 	int (*answer)(struct bms_wchange *c, const uint8_t *frame, size_t len);

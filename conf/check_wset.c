@@ -4,8 +4,9 @@
  *
  *   - each key must be one its protocol writes on its link (the driver's
  *     struct bms_writer: daly-modbus writes over Bluetooth LE only, its D2
- *     dialect; jk (0x4E57) nothing until its writes are captured), and the
- *     message names the ones it can;
+ *     dialect's keys; jk (0x4E57) nothing until its writes are captured),
+ *     and the message names the ones it can, and those the other link
+ *     writes where they differ;
  *   - a cell-voltage key needs the pack's own `chemistry` line: its bounds
  *     are that chemistry's cell range, never a default taken from [soc] or
  *     [limits] (a cell over-voltage of 4.2 V must not pass on an LFP pack
@@ -52,15 +53,25 @@ bool conf__check_bms_settings(struct load *x, int i, const char *sect)
 		list_keys(want & ~can, what, sizeof(what));
 		list_keys(can, list, sizeof(list));
 		const char *none = !w ? "it writes no setting" : link == BMS_LINK_BLE ? w->none_ble : w->none_wire;
+		/* what the other link writes, where it differs (daly-modbus: none on a
+		 * wire, its D2 dialect's keys over Bluetooth LE) */
+		char other[CONF_EXP_MAX] = "";
+		uint32_t o = bms_writer_keys(w, link == BMS_LINK_BLE ? BMS_LINK_WIRE : BMS_LINK_BLE);
+		if (o && o != can && !p->is_can && !p->is_mqtt) {
+			char ol[CONF_EXP_MAX];
+			list_keys(o, ol, sizeof(ol));
+			conf__bfmt(other, sizeof(other), "; %s it writes %s", link == BMS_LINK_BLE ? "on a wire" :
+				   "over Bluetooth LE", ol);
+		}
 		if (can)
 			conf__fail(x, seen[K_BMS_SETTINGS], sect, "bms_settings",
-			     "protocol %s cannot write %s%s (expected some of: %s)", p->driver->name, what,
-			     p->is_ble ? " over Bluetooth LE" : "", list);
+			     "protocol %s cannot write %s%s (expected some of: %s)%s%s%s", p->driver->name, what,
+			     p->is_ble ? " over Bluetooth LE" : "", list, none ? "; " : "", none ? none : "", other);
 		else
 			conf__fail(x, seen[K_BMS_SETTINGS], sect, "bms_settings",
-			     "protocol %s writes none of its BMS settings%s: %s (expected none)", p->driver->name,
+			     "protocol %s writes none of its BMS settings%s: %s%s (expected none)", p->driver->name,
 			     p->is_ble ? " over Bluetooth LE" : p->is_can || p->is_mqtt ? " on this port" : "",
-			     none ? none : "none is documented well enough");
+			     none ? none : "none is documented well enough", other);
 		return false;
 	}
 	if ((want & BMS_W_CELL_KEYS) && !seen[K_PK_SOC_CHEMISTRY]) {

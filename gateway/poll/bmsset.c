@@ -304,6 +304,23 @@ static void prepare(struct bset *b, int key, int64_t raw)
 	}
 }
 
+/* The family can make the change's first frame for this pack, as its
+ * polls found it (daly-modbus: not over Bluetooth LE in the 0x81 dialect,
+ * whose settings are not written): 0, else 422 with the link's reason
+ * (struct bms_writer's none_*).  A copy is asked: nothing is sent. */
+static int first_frame(const struct bset *b, char *why, size_t wl)
+{
+	struct bms_wchange probe = b->wc;
+	uint8_t f[GW_LINK_TX_MAX];
+	int n = b->w->request(&probe, f, sizeof(f));
+	if (n > 0)
+		return 0;
+	const char *none = b->wc.link == BMS_LINK_BLE ? b->w->none_ble : b->w->none_wire;
+	snprintf(why, wl, "%s cannot be written to this pack: %s", bms_wkey_name((enum bms_wkey)b->wc.key),
+		 none ? none : bms_strerror(n));
+	return 422;
+}
+
 int gw_bset_submit(struct gw *gw, struct gw_pack *p, const char *key, double value, const char *who,
 		   gw_bset_done done, void *ctx, struct gw_ctl **handle, struct gw_bset_result *r)
 {
@@ -339,6 +356,11 @@ int gw_bset_submit(struct gw *gw, struct gw_pack *p, const char *key, double val
 	b->res = *r;
 	snprintf(b->who, sizeof(b->who), "%s", who);
 	prepare(b, k, raw);
+	st = first_frame(b, why, sizeof(why));
+	if (st) {
+		free(b);
+		return refuse(p, who, r, st, why);
+	}
 	char what[64];
 	snprintf(what, sizeof(what), "bms setting %s", key);
 	if (gw_control_queue(gw, p, &bset_ops, b, who, what, NULL, NULL, handle)) {

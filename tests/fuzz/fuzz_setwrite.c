@@ -1,27 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_setwrite.c - libFuzzer target: a change of a BMS's own
  * setting (bms/setwrite.h) by every driver that writes one (jbd, daly,
- * jk-pb, jk-ble),
+ * jk-pb, jk-ble, daly-modbus's D2 dialect),
  * driven as gateway/poll/bmsset.c drives it through control's fence:
  * request() for the next frame, the BMS's bytes through the daemon's
  * framing loop (bms_frames()) into answer(), a timeout that sends the same
  * frame again or gives up (quit).
  *
  * Input:
- *	byte 0	the driver (% 4), byte 1 the key (% BMS_W_COUNT), byte 2 the
+ *	byte 0	the driver (% 5), byte 1 the key (% BMS_W_COUNT), byte 2 the
  *		address, bytes 3-4 the raw value (u16 BE, signed for a
  *		negative field), byte 5 bit 0 over Bluetooth LE, bits 1-2 persist
- *		(jbd: factory mode entered; jk-ble: the layout known, JK02_24S)
+ *		(jbd: factory mode entered; jk-ble: the layout known, JK02_24S;
+ *		daly-modbus: a dialect known, the 0x81 one)
  *	then events, by their first byte E:
  *	E == 0		a timeout: the same frame again, or (E's next byte odd) quit
  *	E == 0xFF	the answer the family would give, made from the request
  *			(its checksum right; jk-pb's and jk-ble's read-back a
- *			settings record holding the value written), the next
+ *			settings record holding the value written; a D2 read: the
+ *			next byte's registers), the next
  *			byte XORed into it
  *	otherwise	the next min(E, rest) bytes arrive as one read().
  * Invariants: requests fit their buffer; the step never goes back; after
  * quit or a refusal at most the frames that leave an unlock follow (jbd:
- * one); answer() returns only OK, REFUSED, UNEXPECTED or a framing error;
+ * one); answer() returns only OK, REFUSED, UNEXPECTED, a framing error or
+ * (daly-modbus: an over-current register at 0 A) RANGE; daly-modbus sends
+ * a write only in D2, over Bluetooth LE, after its read was answered, of
+ * its key's register;
  * a change over (request() 0) that was unlocked is left.
  */
 #include <stdbool.h>
@@ -37,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define REQUIRE(c) do { if (!(c)) abort(); } while (0)
 
 static const struct bms_driver *const drivers[] = { &bms_jbd_driver, &bms_daly_driver, &bms_jk_pb_driver,
-						    &bms_jk_ble_driver };
+						    &bms_jk_ble_driver, &bms_daly_modbus_driver };
 #define NDRIVERS (sizeof(drivers) / sizeof(drivers[0]))
 
 /* A JK settings record (type 1) into out whose field at off holds v. */
@@ -85,9 +90,35 @@ static size_t jkble_answer(const struct bms_wchange *c, const uint8_t *req, uint
 }
 
 /* The answer the family gives to req. */
-static size_t answer_of(const struct bms_driver *d, const struct bms_wchange *c, const uint8_t *req, size_t n,
-			uint8_t *out)
+/* daly-modbus D2: a read's registers, each the value v (an over-current's
+ * side: v's), or the echo of a write. */
+static size_t d2_answer(const uint8_t *req, uint8_t *out, uint16_t v)
 {
+	size_t len = 6;
+	if (req[1] == 0x03) {
+		unsigned cnt = req[5] ? req[5] : 1;
+		out[0] = 0xD2;
+		out[1] = 0x03;
+		out[2] = (uint8_t)(2 * cnt);
+		for (unsigned i = 0; i < cnt && i < 4; i++) {
+			out[3 + 2 * i] = (uint8_t)(v >> 8);
+			out[4 + 2 * i] = (uint8_t)v;
+		}
+		len = 3 + 2 * (cnt < 4 ? cnt : 4);
+	} else {
+		memcpy(out, req, 6); /* the echo */
+	}
+	uint16_t crc = bms_crc16_modbus(out, len);
+	out[len] = (uint8_t)crc;
+	out[len + 1] = (uint8_t)(crc >> 8);
+	return len + 2;
+}
+
+static size_t answer_of(const struct bms_driver *d, const struct bms_wchange *c, const uint8_t *req, size_t n,
+			uint8_t *out, uint16_t v)
+{
+	if (d == &bms_daly_modbus_driver && n == 8)
+		return d2_answer(req, out, v);
 	if (d == &bms_jk_pb_driver && (n == 11 || n == 13))
 		return jkpb_answer(c, req, n, out);
 	if (d == &bms_jk_ble_driver && n == 20)
@@ -130,7 +161,7 @@ static enum bms_frame_next take(void *ctx, const uint8_t *f, size_t fl)
 	int before = r->c->step;
 	int rc = r->d->writer->answer(r->c, f, fl);
 	REQUIRE(rc == BMS_OK || rc == BMS_E_REFUSED || rc == BMS_E_UNEXPECTED || rc == BMS_E_CHECKSUM ||
-		rc == BMS_E_HEADER || rc == BMS_E_SHORT);
+		rc == BMS_E_HEADER || rc == BMS_E_SHORT || (rc == BMS_E_RANGE && r->d == &bms_daly_modbus_driver));
 	REQUIRE(r->c->step >= before);
 	if (rc == BMS_E_UNEXPECTED)
 		return BMS_FRAME_MORE;
@@ -160,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.persist = (data[5] >> 1) & 3;
 	struct bms_poll poll;
 	memset(&poll, 0, sizeof(poll));
+	poll.link = c.link; /* the framer takes D2 frames over Bluetooth LE only */
 	struct bms_rx rx;
 	bms_rx_clear(&rx);
 	uint8_t req[256];
@@ -179,6 +211,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			if ((c.quit || c.refused) && !resent)
 				REQUIRE(++after_quit <= 2); /* the frame that leaves the unlock, and its end */
+			if (d == &bms_daly_modbus_driver && req[1] == 0x06) /* a D2 write, of the key's register, read first */
+				REQUIRE(c.link == BMS_LINK_BLE && req[0] == 0xD2 && c.have_old && (c.persist & 3) != 3 &&
+					(req[2] << 8 | req[3]) == fl->reg && !c.quit && !c.refused);
 			r.need = false;
 			resent = false;
 			bms_rx_clear(&rx);
@@ -198,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		if (e == 0xFF) {
-			len = answer_of(d, &c, req, (size_t)n, in);
+			len = answer_of(d, &c, req, (size_t)n, in, (uint16_t)(k < size ? 29000u + 10u * data[k] : 0));
 			if (k < size && len)
 				in[data[k] % len] ^= data[k];
 			k++;

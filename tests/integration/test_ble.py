@@ -654,8 +654,10 @@ def test_control():
                                                                     "balance_delta_v", "cell_count")}
                 c.eq(got, {"cell_ovp_v": 3.5, "pack_uvp_v": 41.6, "discharge_utp_c": -1, "balance_delta_v": 0.02,
                            "cell_count": 16}, "daly-modbus over BLE: settings_bms from the D2 settings")
-                c.ok((st.get("charge_ocp_a") or {}).get("value") is None,
-                     "daly-modbus over BLE: no over-current setting (signs contradict)")
+                c.eq(((st.get("charge_ocp_a") or {}).get("value"), (st.get("discharge_ocp_a") or {}).get("value")),
+                     (10.0, 16.0), "daly-modbus over BLE: the over-current levels as magnitudes (signs contradict)")
+                c.ok((st.get("balancer") or {}).get("value") is None,
+                     "daly-modbus over BLE: the balancer switch is read for bms_settings only")
             cl = ModbusTcpClient("127.0.0.1", port=port, timeout=8)
             cl.connect()
             t0 = time.monotonic()

@@ -1166,9 +1166,35 @@ def test_ble():
     d = xf(w, hx("D2 03 00 80 00 29 96 5F"))
     check(len(d) == 87 and d[3 + 2 * 0x25:5 + 2 * 0x25] == b"\x00\x00" and d[3 + 2 * 0x26:5 + 2 * 0x26] == b"\x00\x01",
           "daly-modbus d2: settings 0x80..0xA8 show the switches 0xA5 = 0, 0xA6 = 1")
+    # the BMS's own settings (syssi/esphome-daly-bms's number table): written, echoed, read back
+    d = xf(w, crc16([0xD2, 3, 0, 0x8C, 0, 2]))
+    check(d == crc16([0xD2, 3, 4, 0x0D, 0xAC, 0x0A, 0x28]), "daly-modbus d2: cell OVP 0x8C reads 3500 mV")
+    d = xf(w, hx("D2 06 00 8C 0E 10 5E 2E"))
+    st = sim.state()["packs"][0]
+    check(d == hx("D2 06 00 8C 0E 10 5E 2E") and st["d2set"][0x0C] == 3600 and st["set_writes"] == 1,
+          "daly-modbus d2: D2 06 00 8C 0E 10 (cell OVP 3.600 V) echoed and kept")
+    d = xf(w, crc16([0xD2, 3, 0, 0x8C, 0, 2]))
+    check(d[3:5] == b"\x0e\x10", "daly-modbus d2: the next read shows 3600 mV")
+    d = xf(w, crc16([0xD2, 6, 0, 0xA7, 0x01, 0xF4]))
+    st = sim.state()["packs"][0]
+    check(len(d) == 8 and abs(st["soc"] - 50.0) < 1e-9, "daly-modbus d2: the SOC set 0xA7 <- 500: 50.0 %")
+    d = xf(w, crc16([0xD2, 3, 0, 0x2A, 0, 1]))
+    check(d[3:5] == b"\x01\xf4", "daly-modbus d2: 0x2A reads 50.0 %")
+    check(xf(w, crc16([0xD2, 6, 0, 0xCF, 0, 2])) == crc16([0xD2, 0x86, 3]) and
+          xf(w, crc16([0xD2, 6, 0, 0xA7, 0x03, 0xE9])) == crc16([0xD2, 0x86, 3]),
+          "daly-modbus d2: the balancer 2, a SOC over 100.0 %: exception 03")
+    check(xf(w, crc16([0xD2, 6, 0, 0xC0, 0, 1])) == crc16([0xD2, 0x86, 2]),
+          "daly-modbus d2: a register outside the settings: exception 02")
+    sim.ctl("control 1 noswitch")
+    d = xf(w, crc16([0xD2, 6, 0, 0xCF, 0, 0]))
+    st = sim.state()["packs"][0]
+    check(len(d) == 8 and st["d2set"][0x4F] == 1, "daly-modbus d2: noswitch: the balancer write echoed, not taken")
     sim.ctl("control 1 refuse")
     d = xf(w, hx("D2 06 00 A5 00 01 4B 8A"))
     check(d == crc16([0xD2, 0x86, 4]), "daly-modbus d2: refuse -> D2 86 04")
+    d = xf(w, crc16([0xD2, 6, 0, 0x8E, 0x0A, 0xF0]))
+    check(d == crc16([0xD2, 0x86, 4]) and sim.state()["packs"][0]["d2set"][0x0E] == 2600,
+          "daly-modbus d2: refuse: a settings write too, nothing kept")
     sim.ctl("set 1 alarm 0 0x02")
     d = xf(w, crc16([0xD2, 3, 0, 0x3A, 0, 4]))
     check(d[3:5] == b"\x00\x02", "daly-modbus d2: alarm byte 0 (D0) in the low byte of 0x3A")

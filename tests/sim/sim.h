@@ -102,6 +102,9 @@ struct sim_pack {
 	uint32_t jk_set[64];    /* jk-pb, jk-ble: the settings block's UINT32s a write set, by
 	                         * JK02 register (sim_jkrecord.c) ... */
 	uint64_t jk_written;    /* ... bit n: register n was written */
+	uint16_t d2set[0x50];   /* daly-modbus, dialect=d2: its settings registers 0x80..0xCF
+	                         * (sim_daly_modbus.c; d2set[r - 0x80]) */
+	int d2set_ready;        /* d2set[] holds its defaults */
 	uint8_t alarm[SIM_MAX_ALARM]; /* raw brand alarm bytes (Daly 0x98 D0..D7) */
 	uint64_t balance;       /* bit n = cell n+1 balancing */
 	unsigned life;          /* heartbeat counter, +1 per second while moving */

@@ -27,9 +27,11 @@
  * legacy 0x98 bytes D0..D7, two per register, low byte first: 0x3A = D1 <<
  * 8 | D0), balancing 0x3E / 0x3F, MOS temperature 0x42; settings 0x80
  * (rated capacity, 0.1 Ah), the protections 0x8B..0xA4 (DALYN-08's,
- * d2_settings) and the MOSFET switches 0xA5 / 0xA6, written
+ * d2_settings), the MOSFET switches 0xA5 / 0xA6, written
  * with `D2 06 00 A5|A6 00 00|01 CRC` and acknowledged by the echo (a
- * refusal: D2 86 04).  A protection holding a MOSFET off sets D4 b0 / b1
+ * refusal: D2 86 04), the SOC set 0xA7 and the balancer switch 0xCF; the
+ * settings are written with FC 06 too (d2_set_write()), and a write
+ * changes what the next read shows.  A protection holding a MOSFET off sets D4 b0 / b1
  * (MOS temperature high).  The default (`dialect=81`) answers only the
  * 0x81.. requests, on a wire and over BLE alike (the ESS DL units).  The
  * view of a D2 pack is what a gateway reading 0x00..0x3D gets: no MOS
@@ -229,26 +231,38 @@ static void dm_image(const struct sim_pack *p, uint16_t *reg)
 
 /* The D2 register image 0x00..0xFF (§14.2). */
 
-/* The D2 settings an LFP pack holds (DALYN-08's, the pack voltages for n
- * cells): warning / critical pairs 0x8B..0xA2, balancing 0xA3 / 0xA4, the
- * cells of acquisition board 1 (bms/PROTOCOLS.md §14.2). */
-static void d2_settings(uint16_t *reg, int n)
+/* The D2 settings an LFP pack holds at first (DALYN-08's, the pack
+ * voltages for its cells): the rated capacity 0x80 (0.1 Ah), warning /
+ * critical pairs 0x8B..0xA2, balancing 0xA3 / 0xA4, the cells of
+ * acquisition board 1 (bms/PROTOCOLS.md §14.2), the balancer switch 0xCF
+ * on.  They are the pack's state from then on: a write changes them
+ * (d2_set_write()), the next read shows it. */
+#define D2_SET0 0x80
+#define D2REG(p, r) ((p)->d2set[(r) - D2_SET0])
+static void d2_settings(struct sim_pack *p)
 {
 	static const uint16_t pairs[][2] = {
 		{ 0x8B, 3500 }, { 0x8D, 2600 }, { 0x97, 85 }, { 0x99, 40 }, { 0x9B, 110 }, { 0x9D, 39 },
 		{ 0x9F, 255 }, { 0xA1, 255 },
 	};
+	if (p->d2set_ready)
+		return;
+	p->d2set_ready = 1;
+	int n = p->ncells < D2_CELLS ? p->ncells : D2_CELLS;
+	memset(p->d2set, 0, sizeof(p->d2set));
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
-		reg[pairs[i][0]] = reg[pairs[i][0] + 1] = pairs[i][1];
-	reg[0x82] = 1;
-	reg[0x83] = (uint16_t)n;
-	reg[0x8F] = reg[0x90] = (uint16_t)(35 * n); /* 3.5 V a cell, 0.1 V */
-	reg[0x91] = reg[0x92] = (uint16_t)(26 * n);
-	reg[0x93] = reg[0x94] = 29900;
-	reg[0x95] = 29840;
-	reg[0x96] = 30160;
-	reg[0xA3] = 3200;
-	reg[0xA4] = 20;
+		D2REG(p, pairs[i][0]) = D2REG(p, pairs[i][0] + 1) = pairs[i][1];
+	D2REG(p, 0x80) = (uint16_t)clampl(lround(p->capacity_ah * 10.0), 0, 65535);
+	D2REG(p, 0x82) = 1;
+	D2REG(p, 0x83) = (uint16_t)n;
+	D2REG(p, 0x8F) = D2REG(p, 0x90) = (uint16_t)(35 * n); /* 3.5 V a cell, 0.1 V */
+	D2REG(p, 0x91) = D2REG(p, 0x92) = (uint16_t)(26 * n);
+	D2REG(p, 0x93) = D2REG(p, 0x94) = 29900;
+	D2REG(p, 0x95) = 29840;
+	D2REG(p, 0x96) = 30160;
+	D2REG(p, 0xA3) = 3200;
+	D2REG(p, 0xA4) = 20;
+	D2REG(p, 0xCF) = 1;
 }
 
 static void d2_image(const struct sim_pack *p, uint16_t *reg)
@@ -294,10 +308,11 @@ static void d2_image(const struct sim_pack *p, uint16_t *reg)
 	reg[0x3F] = (uint16_t)(r.balance >> 16);
 	reg[0x40] = 30000;
 	reg[0x42] = (uint16_t)r.mos_raw;
-	reg[0x80] = (uint16_t)clampl(lround(p->capacity_ah * 10.0), 0, 65535);
-	d2_settings(reg, n);
+	if (p->d2set_ready)
+		memcpy(reg + D2_SET0, p->d2set, sizeof(p->d2set));
 	reg[0xA5] = p->chg_set ? 1 : 0; /* the switch settings; 0x35 / 0x36 the MOSFETs */
 	reg[0xA6] = p->dsg_set ? 1 : 0;
+	reg[0xA7] = (uint16_t)r.soc_pm; /* the SOC set: reads as the SOC (not captured) */
 }
 
 static uint16_t dm_crc(const uint8_t *b, size_t n)
@@ -387,6 +402,45 @@ static const struct dm_dialect dm_81 = { dm_image, DM_NREGS, 0x121, 0x122 };
  * for the others, not captured); a refusal is exception 04, "slave device
  * failure" (none has been seen; 02 / 03 already mean a wrong register /
  * value). */
+/* A D2 write of the BMS's own settings (FC 06), as syssi/esphome-daly-bms
+ * writes them: the registers of its number table 0x80..0xA4 and 0xA8 (any
+ * value), the SOC set 0xA7 (0.1 %, at most 1000: the SOC is the new one at
+ * once), the balancer switch 0xCF (0 / 1); a value beyond those gets
+ * exception 03, another register 02 (dm_serve()).  Answered by the echo,
+ * by the pack's control mode (sim_pack_set_write(): refuse D2 86 04,
+ * silent none, noack applied without the echo, noswitch echoed and not
+ * applied). */
+static int d2_settable(unsigned a)
+{
+	return (a >= D2_SET0 && a <= 0xA4) || a == 0xA7 || a == 0xA8 || a == 0xCF;
+}
+
+static enum sim_resp d2_set_write(struct sim_pack *p, const uint8_t *req, unsigned a, unsigned v,
+                                  struct sim_reply *reply)
+{
+	if ((a == 0xA7 && v > 1000) || (a == 0xCF && v > 1)) {
+		dm_exception(reply, p, req[1], 0x03);
+		return SIM_RESP_OK;
+	}
+	d2_settings(p);
+	int apply;
+	enum sim_wr w = sim_pack_set_write(p, &apply);
+	if (apply && a == 0xA7)
+		p->soc = v / 10.0;
+	else if (apply)
+		D2REG(p, a) = (uint16_t)v;
+	if (w == SIM_WR_SILENT)
+		return SIM_RESP_NONE;
+	if (w == SIM_WR_REFUSED) {
+		dm_exception(reply, p, req[1], 0x04);
+		return SIM_RESP_OK;
+	}
+	uint8_t f[DM_REQ_LEN];
+	memcpy(f, req, 6);
+	sim_reply_add(reply, f, dm_put_crc(f, 6));
+	return SIM_RESP_OK;
+}
+
 static enum sim_resp dm_serve(struct sim_pack *p, const struct dm_dialect *dl, uint8_t from, const uint8_t *req,
                               unsigned a, unsigned v, struct sim_reply *reply)
 {
@@ -408,6 +462,8 @@ static enum sim_resp dm_serve(struct sim_pack *p, const struct dm_dialect *dl, u
 		sim_reply_add(reply, f, dm_put_crc(f, 3 + 2 * v));
 		return SIM_RESP_OK;
 	}
+	if (dl == &dm_d2 && d2_settable(a))
+		return d2_set_write(p, req, a, v, reply);
 	if (a != dl->set_chg && a != dl->set_dsg) {
 		dm_exception(reply, p, req[1], 0x02);
 		return SIM_RESP_OK;
@@ -439,8 +495,10 @@ static enum sim_resp dm_respond(struct sim_pack *p, const uint8_t *req, size_t n
 	if ((req[0] == D2_ADDR) != (p->dialect == D2_ADDR))
 		return SIM_RESP_NONE;
 	unsigned a = (unsigned)(req[2] << 8 | req[3]), v = (unsigned)(req[4] << 8 | req[5]);
-	if (req[0] == D2_ADDR)
+	if (req[0] == D2_ADDR) {
+		d2_settings(p);
 		return dm_serve(p, &dm_d2, D2_ADDR, req, a, v, reply);
+	}
 	return dm_serve(p, &dm_81, (uint8_t)(0x50 + p->address), req, a, v, reply);
 }
 

@@ -834,6 +834,10 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 		sim_buf_printf(b, "%s%u", i ? "," : ",\"eeprom\":[", p->eeprom[i]);
 	if (p->eeprom_set)
 		sim_buf_printf(b, "]");
+	for (int i = 0; p->d2set_ready && i < 0x50; i++)
+		sim_buf_printf(b, "%s%u", i ? "," : ",\"d2set\":[", p->d2set[i]);
+	if (p->d2set_ready)
+		sim_buf_printf(b, "]");
 	sim_truth_json(b, p);
 	sim_buf_printf(b, "}");
 }

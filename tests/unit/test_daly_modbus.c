@@ -422,8 +422,9 @@ static bool req_is(struct bms_poll *poll, const char *hex)
 
 
 /* DALYN-08's settings shown read only (§14.2, ESPHome's reading of the
- * same frame): the critical level of each pair; the over-currents (signs
- * that contradict) and the MOS temperature are not shown. */
+ * same frame): the critical level of each pair, the over-currents as
+ * magnitudes (their signs contradict: 29900 charge, 30160 discharge); the
+ * MOS temperature is not shown, the balancer (0xCF) is read apart. */
 static void check_dalyn08_settings(const struct bms_settings *st)
 {
 	static const struct {
@@ -434,7 +435,7 @@ static void check_dalyn08_settings(const struct bms_settings *st)
 		{ BMS_SET_PACK_OVP_V, 14.0f }, { BMS_SET_PACK_UVP_V, 10.4f }, { BMS_SET_CHARGE_OTP_C, 45.0f },
 		{ BMS_SET_CHARGE_UTP_C, 0.0f }, { BMS_SET_DISCHARGE_OTP_C, 70.0f }, { BMS_SET_DISCHARGE_UTP_C, -1.0f },
 		{ BMS_SET_CELL_DIFF_V, 0.255f }, { BMS_SET_BALANCE_START_V, 3.2f }, { BMS_SET_BALANCE_DELTA_V, 0.02f },
-		{ BMS_SET_CELL_COUNT, 4.0f },
+		{ BMS_SET_CELL_COUNT, 4.0f }, { BMS_SET_CHARGE_OCP_A, 10.0f }, { BMS_SET_DISCHARGE_OCP_A, 16.0f },
 	};
 	uint64_t have = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -443,7 +444,80 @@ static void check_dalyn08_settings(const struct bms_settings *st)
 		have |= BMS_SET_BIT(want[i].k);
 	}
 	CHECK(st->have == have);
-	CHECK(drv->settings == have);
+	CHECK(drv->settings == (have | BMS_SET_BIT(BMS_SET_BALANCER)));
+}
+
+/* DALYN-08's settings and the balancer switch read apart. */
+static void check_dalyn08_settings_bal(const struct bms_settings *st, float bal)
+{
+	struct bms_settings only = *st;
+	CHECK(bms_settings_has(st, BMS_SET_BALANCER));
+	CHECK_NEAR(st->v[BMS_SET_BALANCER], bal, 1e-9);
+	only.have &= ~BMS_SET_BIT(BMS_SET_BALANCER);
+	check_dalyn08_settings(&only);
+}
+
+/* A D2 pack with bms_settings (wsettings): in a poll marked settings_due
+ * the settings 0x80..0xA8 and the balancer switch 0xCF are read after the
+ * status, without the switch settings when it has no control; a read made
+ * only for them that fails ends the poll's reads, the status good; not
+ * due, the status alone. */
+static void test_d2_wsettings(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.wsettings = poll.settings_due = true;
+	CHECK(req_is(&poll, DALYN_REQ_1));
+	struct drive_res r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	bms_rx_clear(&rx);
+	CHECK(req_is(&poll, D2_REQ_SETTINGS));
+	r = FEED_HEX(&poll, &rx, DALYN_08, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	bms_rx_clear(&rx);
+	CHECK(req_is(&poll, "d20300cf0001a796"));
+	r = FEED_HEX(&poll, &rx, "d2030400010000493e" "d203020001fc57", chunks_odd);
+	CHECK_EQ_INT(r.ok, 0); /* a change's answer (4 bytes), a bad CRC: not the balancer's */
+	r = FEED_HEX(&poll, &rx, "d203020001fc56", chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(cur_start(&poll), -1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!(poll.snap.present & BMS_HAS_SETPOINT)); /* no control: the switches are not shown */
+	check_dalyn08_settings_bal(&poll.kept.settings, 1.0f);
+	/* the balancer off; then a poll whose balancer read goes unanswered
+	 * keeps it; then one whose settings read is refused: the status stands */
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.wsettings = poll.settings_due = true;
+	r = FEED_HEX(&poll, &rx, DALYN_01 DALYN_08 "d2030200003d96", chunks_big);
+	CHECK_EQ_INT(r.ok, 3);
+	check_dalyn08_settings_bal(&poll.kept.settings, 0.0f);
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.wsettings = poll.settings_due = true;
+	r = FEED_HEX(&poll, &rx, DALYN_01 DALYN_08, chunks_big);
+	CHECK_EQ_INT(r.ok, 2);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(cur_start(&poll), -1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	check_dalyn08_settings_bal(&poll.kept.settings, 0.0f);
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.wsettings = poll.settings_due = true;
+	r = FEED_HEX(&poll, &rx, DALYN_01 "d283023108", chunks_big);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK(drv->timeout(&poll));
+	CHECK_EQ_INT(cur_start(&poll), -1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	/* with control the settings read is the poll's own: its failure fails the try */
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.wsettings = poll.settings_due = poll.setpoints = true;
+	r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	CHECK(!drv->timeout(&poll));
+	CHECK(req_is(&poll, D2_REQ_SETTINGS));
+	/* not due: the status read alone */
+	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, false);
+	poll.wsettings = true;
+	r = FEED_HEX(&poll, &rx, DALYN_01, chunks_big);
+	CHECK_EQ_INT(cur_start(&poll), -1);
 }
 
 /* Settings out of range are left out; a broken settings answer changes
@@ -1123,5 +1197,6 @@ int main(void)
 	test_broken();
 	test_finish();
 	test_d2_settings_broken();
+	test_d2_wsettings();
 	return check_report();
 }

@@ -31,6 +31,14 @@
  * acknowledgement taken as received, never as success; the read-back from
  * the settings records JK02-05 (JK02_32S) and JK02-02 (JK02_24S: the
  * balancing start written to 0x26, read at 138).
+ * daly-modbus, D2 dialect (§14.5): every key's read, FC06 write and
+ * read-back on syssi/esphome-daly-bms's register table (settings.md's
+ * example `D2 06 00 8C 0E 10 5E 2E`, cell OVP 3.600 V; the CRC computed),
+ * the echo taken as "received" only, exceptions D2 86 04 / D2 83 02
+ * refusals, a poll's late answers (41 registers, the balancer's one) never
+ * the field's, a read-back that disagrees, the over-current's side kept
+ * from its own read (0 A: nothing written), the 0x81 dialect and a wire
+ * nothing at all.
  */
 #include <string.h>
 
@@ -508,6 +516,201 @@ static void jk_bounds(void)
 	CHECK_EQ_INT((int)raw, 100001);
 	c.value = 600.001;
 	CHECK_EQ_INT(gw_wset_check(&c, &raw, why, sizeof(why)), 422);
+/* One D2 change, every step: key, value, the read (old), its answer, the
+ * write, the read-back's answer, the raw values old and read back. */
+static const struct {
+	enum bms_wkey key;
+	double value;
+	const char *read, *old, *write, *back;
+	int64_t old_raw, back_raw;
+} d2_rows[] = {
+	{ BMS_W_CELL_OVP_V, 3.6, "D2 03 00 8C 00 02 16 43", "D2 03 04 0D AC 0A 28 DC CD", "D2 06 00 8C 0E 10 5E 2E",
+	  "D2 03 04 0E 10 0A 28 1D 6D", 3500, 3600 },
+	{ BMS_W_CELL_UVP_V, 2.8, "D2 03 00 8E 00 02 B7 83", "D2 03 04 0A 28 0D AC 9F C3", "D2 06 00 8E 0A F0 FC A6",
+	  "D2 03 04 0A F0 0D AC 1F F8", 2600, 2800 },
+	{ BMS_W_BALANCE_START_V, 3.4, "D2 03 00 A3 00 02 27 8A", "D2 03 04 0C 80 00 14 1A 49",
+	  "D2 06 00 A3 0D 48 6E ED", "D2 03 04 0D 48 00 14 9A 4B", 3200, 3400 },
+	{ BMS_W_BALANCE_DELTA_V, 0.015, "D2 03 00 A4 00 02 96 4B", "D2 03 04 00 14 00 01 99 3A",
+	  "D2 06 00 A4 00 0F 9B 8E", "D2 03 04 00 0F 00 01 E9 3D", 20, 15 },
+	{ BMS_W_CAPACITY_AH, 280, "D2 03 00 80 00 02 D6 40", "D2 03 04 04 1A 00 00 38 09", "D2 06 00 80 0A F0 9D 65",
+	  "D2 03 04 0A F0 00 00 1B 15", 1050, 2800 },
+	/* the SOC: written to 0xA7, read from 0x2A (the status read's) */
+	{ BMS_W_SOC, 55.5, "D2 03 00 2A 00 02 F6 60", "D2 03 04 02 A8 0C E4 9D ED", "D2 06 00 A7 02 2B 6A F5",
+	  "D2 03 04 02 2B 0C E4 6C 05", 680, 555 },
+	/* the balancer switch: one register, as ESPHome reads it */
+	{ BMS_W_BALANCER, 0, "D2 03 00 CF 00 01 A7 96", "D2 03 02 00 01 FC 56", "D2 06 00 CF 00 00 AA 56",
+	  "D2 03 02 00 00 3D 96", 1, 0 },
+	/* DALYN-08's levels: charge 29900 (under 30000: 100 A is 29000), discharge 30160 (over: 31500) */
+	{ BMS_W_CHARGE_OCP_A, 100, "D2 03 00 94 00 02 96 44", "D2 03 04 74 CC 74 90 E4 5D", "D2 06 00 94 71 48 FF E3",
+	  "D2 03 04 71 48 74 90 A4 B8", 100, 1000 },
+	{ BMS_W_DISCHARGE_OCP_A, 150, "D2 03 00 96 00 02 37 84", "D2 03 04 75 D0 00 00 03 0B",
+	  "D2 06 00 96 7B 0C 58 B0", "D2 03 04 7B 0C 00 00 C0 19", 160, 1500 },
+};
+
+/* A D2 pack over Bluetooth LE whose polls found the D2 dialect (persist
+ * DM_P_KNOWN, not DM_P_P81). */
+static struct bms_wchange d2_change(enum bms_wkey k, int64_t raw)
+{
+	return (struct bms_wchange){ .key = (uint8_t)k, .raw = raw, .address = 1, .link = BMS_LINK_BLE, .persist = 1 };
+}
+
+static void daly_modbus_d2(void)
+{
+	const struct bms_driver *d = &bms_daly_modbus_driver;
+	char why[160];
+	uint8_t out[32];
+	for (size_t i = 0; i < sizeof(d2_rows) / sizeof(d2_rows[0]); i++) {
+		int64_t raw;
+		CHECK_EQ_INT(bms_wfield_raw(&d->writer->field[d2_rows[i].key], d2_rows[i].value, &raw, why, sizeof(why)),
+			     0);
+		CHECK_EQ_INT(raw, d2_rows[i].back_raw);
+		struct bms_wchange c = d2_change(d2_rows[i].key, raw);
+		expect_req(d, &c, d2_rows[i].read);
+		CHECK_EQ_INT(feed(d, &c, d2_rows[i].read), BMS_E_UNEXPECTED);   /* our request: no answer */
+		if (d2_rows[i].key != BMS_W_BALANCER)                              /* a poll's late balancer read */
+			CHECK_EQ_INT(feed(d, &c, "D2 03 02 00 01 FC 56"), BMS_E_UNEXPECTED);
+		CHECK_EQ_INT(feed(d, &c, d2_rows[i].old), BMS_OK);
+		CHECK(c.have_old && c.old_raw == d2_rows[i].old_raw);
+		expect_req(d, &c, d2_rows[i].write);
+		CHECK_EQ_INT(feed(d, &c, "D2 06 00 A5 00 01 4B 8A"), BMS_E_UNEXPECTED); /* a MOSFET write's echo */
+		CHECK_EQ_INT(feed(d, &c, d2_rows[i].write), BMS_OK);             /* the echo: received, no more */
+		CHECK(!c.have_back);
+		expect_req(d, &c, d2_rows[i].read);
+		CHECK_EQ_INT(feed(d, &c, d2_rows[i].back), BMS_OK);
+		CHECK(c.have_back && c.back_raw == d2_rows[i].back_raw && !c.refused);
+		CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
+		CHECK_EQ_INT(feed(d, &c, d2_rows[i].back), BMS_E_UNEXPECTED);     /* over: nothing is an answer */
+	}
+	/* the matrix: the D2 keys over Bluetooth LE, none on a wire */
+	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_WIRE), 0);
+	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_BLE),
+		     BMS_W_ALL & ~(BMS_W_BIT(BMS_W_CELL_OVP_RELEASE_V) | BMS_W_BIT(BMS_W_CELL_UVP_RELEASE_V)));
+	/* off the step (0.1 %, 1 mV, 0.1 A, 0.1 Ah), out of the protocol's range: refused, never rounded */
+	int64_t raw;
+	const struct bms_wfield *fl = d->writer->field;
+	CHECK(bms_wfield_raw(&fl[BMS_W_SOC], 55.55, &raw, why, sizeof(why)) < 0);
+	CHECK(bms_wfield_raw(&fl[BMS_W_SOC], 100.1, &raw, why, sizeof(why)) < 0);
+	CHECK(bms_wfield_raw(&fl[BMS_W_CELL_OVP_V], 3.6005, &raw, why, sizeof(why)) < 0);
+	CHECK(bms_wfield_raw(&fl[BMS_W_CHARGE_OCP_A], 100.05, &raw, why, sizeof(why)) < 0);
+	CHECK(bms_wfield_raw(&fl[BMS_W_DISCHARGE_OCP_A], 3000.1, &raw, why, sizeof(why)) < 0);
+	CHECK(bms_wfield_raw(&fl[BMS_W_CAPACITY_AH], 280.05, &raw, why, sizeof(why)) < 0);
+	CHECK(bms_wfield_raw(&fl[BMS_W_BALANCER], 0.5, &raw, why, sizeof(why)) < 0);
+	CHECK(bms_wfield_raw(&fl[BMS_W_CELL_OVP_RELEASE_V], 3.4, &raw, why, sizeof(why)) < 0);
+}
+
+static void daly_modbus_d2_refused(void)
+{
+	const struct bms_driver *d = &bms_daly_modbus_driver;
+	uint8_t out[32];
+	/* the write refused (exception 04): nothing more is sent */
+	struct bms_wchange c = d2_change(BMS_W_CELL_OVP_V, 3600);
+	CHECK_EQ_INT(feed(d, &c, "D2 03 04 0D AC 0A 28 DC CD"), BMS_OK);
+	CHECK_EQ_INT(feed(d, &c, "D2 83 02 31 08"), BMS_E_UNEXPECTED);      /* a read's exception: not the write's */
+	CHECK_EQ_INT(feed(d, &c, "D2 86 04 B2 5A"), BMS_E_REFUSED);
+	CHECK(c.refused && !c.have_back);
+	CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
+	/* the read refused (exception 02): nothing is written */
+	struct bms_wchange r = d2_change(BMS_W_BALANCER, 0);
+	CHECK_EQ_INT(feed(d, &r, "D2 83 02 31 08"), BMS_E_REFUSED);
+	CHECK_EQ_INT(d->writer->request(&r, out, sizeof(out)), 0);
+	/* a read-back that disagrees: the BMS kept 3.500 V (the gateway's verdict: failed) */
+	struct bms_wchange w = d2_change(BMS_W_CELL_OVP_V, 3600);
+	w.step = 2;
+	CHECK_EQ_INT(feed(d, &w, "D2 03 04 0D AC 0A 28 DC CD"), BMS_OK);
+	CHECK(w.have_back && w.back_raw == 3500);
+	CHECK_EQ_INT(d->writer->request(&w, out, sizeof(out)), 0);
+	/* the echo of another value is not this write's */
+	struct bms_wchange e = d2_change(BMS_W_CELL_OVP_V, 3600);
+	e.step = 1;
+	CHECK_EQ_INT(feed(d, &e, "D2 06 00 8C 0D AC 5F 6F"), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(e.step, 1);
+	/* broken: a bad CRC, a cut answer, a read answer of the wrong length */
+	struct bms_wchange b = d2_change(BMS_W_CELL_OVP_V, 3600);
+	CHECK_EQ_INT(feed(d, &b, "D2 03 04 0D AC 0A 28 DC CE"), BMS_E_CHECKSUM);
+	CHECK_EQ_INT(feed(d, &b, "D2 03 04"), BMS_E_SHORT);
+	CHECK_EQ_INT(feed(d, &b, "D2 03 06 0D AC 0A 28 00 00 BA 95"), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(feed(d, &b, "51 03 04 0D AC 0A 28 DC CD"), BMS_E_UNEXPECTED);  /* not from 0xD2 */
+	CHECK_EQ_INT(b.step, 0);
+	/* an over-current register at 30000 (0 A): its side is not known, nothing is written */
+	struct bms_wchange z = d2_change(BMS_W_CHARGE_OCP_A, 1000);
+	CHECK_EQ_INT(feed(d, &z, "D2 03 04 75 30 00 00 02 FD"), BMS_E_RANGE);
+	CHECK_EQ_INT(z.step, 0);
+	z.quit = true; /* the gateway gives up on a bad answer */
+	CHECK_EQ_INT(d->writer->request(&z, out, sizeof(out)), 0);
+	/* read under 30000, written under it; read back over it: no match */
+	struct bms_wchange s = d2_change(BMS_W_CHARGE_OCP_A, 1000);
+	CHECK_EQ_INT(feed(d, &s, "D2 03 04 74 CC 74 90 E4 5D"), BMS_OK);
+	expect_req(d, &s, "D2 06 00 94 71 48 FF E3");
+	CHECK_EQ_INT(feed(d, &s, "D2 06 00 94 71 48 FF E3"), BMS_OK);
+	CHECK_EQ_INT(feed(d, &s, "D2 03 04 79 18 74 90 A6 C9"), BMS_OK);    /* 31000: +100 A */
+	CHECK(s.have_back && s.back_raw == -1000);
+	/* read over 30000: written over it */
+	struct bms_wchange u = d2_change(BMS_W_CHARGE_OCP_A, 1000);
+	CHECK_EQ_INT(feed(d, &u, "D2 03 04 75 D0 00 00 03 0B"), BMS_OK);
+	CHECK_EQ_INT(u.old_raw, 160);
+	CHECK_EQ_INT(d->writer->request(&u, out, sizeof(out)), 8);
+	CHECK(out[4] == 0x79 && out[5] == 0x18);
+	/* the 0x81 dialect (learned over BLE), and a wire: no frame at all */
+	struct bms_wchange p81 = d2_change(BMS_W_SOC, 500);
+	p81.persist = 1 | 2;
+	CHECK_EQ_INT(d->writer->request(&p81, out, sizeof(out)), BMS_E_INVALID);
+	struct bms_wchange wire = d2_change(BMS_W_SOC, 500);
+	wire.link = BMS_LINK_WIRE;
+	CHECK_EQ_INT(d->writer->request(&wire, out, sizeof(out)), BMS_E_INVALID);
+	CHECK(d->writer->none_wire != NULL && d->writer->none_ble != NULL);
+	/* not known yet: the read in D2 comes first, and finds out */
+	struct bms_wchange unk = d2_change(BMS_W_SOC, 500);
+	unk.persist = 0;
+	expect_req(d, &unk, "D2 03 00 2A 00 02 F6 60");
+	/* a key the dialect does not write, a value out of its range */
+	struct bms_wchange rel = d2_change(BMS_W_CELL_OVP_RELEASE_V, 3400);
+	CHECK_EQ_INT(d->writer->request(&rel, out, sizeof(out)), BMS_E_RANGE);
+	struct bms_wchange big = d2_change(BMS_W_SOC, 1001);
+	CHECK_EQ_INT(d->writer->request(&big, out, sizeof(out)), BMS_E_RANGE);
+}
+
+/* The chemistry and the order with the D2 keys (no releases: they drop out of the chain). */
+static void daly_modbus_bounds(void)
+{
+	const struct bms_writer *w = bms_daly_modbus_driver.writer;
+	struct bms_settings s = { 0 };
+	char why[200];
+	int64_t raw;
+	bms_settings_put(&s, BMS_SET_CELL_OVP_V, 3.5f);
+	bms_settings_put(&s, BMS_SET_CELL_UVP_V, 2.6f);
+	bms_settings_put(&s, BMS_SET_BALANCE_START_V, 3.2f);
+	struct gw_wset_ask a = { BMS_W_CELL_OVP_V, 3.65, w, w->ble, CONF_CHEM_LFP, &s };
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 0);
+	CHECK_EQ_INT(raw, 3650);
+	a.value = 3.66;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);   /* over lfp's */
+	a.value = 3.2;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);   /* not over the balance start */
+	a.value = 2.61;
+	a.key = BMS_W_CELL_UVP_V;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 0);     /* no UVP release: under the OVP */
+	a.value = 3.49;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);   /* 0.01 V under the OVP */
+	a.key = BMS_W_CELL_OVP_RELEASE_V;
+	a.value = 3.4;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);   /* not written by D2 */
+	a.key = BMS_W_CHARGE_OCP_A;
+	a.value = 3000;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 0);
+	a.value = 0.5;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);   /* under 1 A */
+	a.key = BMS_W_SOC;
+	a.value = 42.5;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 0);
+	a.keys = w->wire;
+	CHECK_EQ_INT(gw_wset_check(&a, &raw, why, sizeof(why)), 422);   /* on a wire: none */
+	double lo, hi, step;
+	gw_wset_range(w, BMS_W_DISCHARGE_OCP_A, CONF_CHEM_LFP, &lo, &hi, &step);
+	CHECK_NEAR(lo, 1.0, 1e-9);
+	CHECK_NEAR(hi, 3000.0, 1e-9);
+	CHECK_NEAR(step, 0.1, 1e-12);
+	gw_wset_range(w, BMS_W_CAPACITY_AH, CONF_CHEM_LFP, &lo, &hi, &step);
+	CHECK_NEAR(hi, 6553.5, 1e-9);
 }
 
 static int ask(enum bms_wkey k, double v, enum conf_chemistry ch, const struct bms_settings *have, char *why)
@@ -593,6 +796,9 @@ int main(void)
 	jkble_keys();
 	jkble_answers();
 	jk_bounds();
+	daly_modbus_d2();
+	daly_modbus_d2_refused();
+	daly_modbus_bounds();
 	bounds();
 	return check_report();
 }
