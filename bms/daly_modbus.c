@@ -793,7 +793,7 @@ BMS_LISTEN_REPLAY(dm, bms_daly_modbus_driver, dm_bus_at, NULL)
 /* ---- settings writes (bms/setwrite.h; bms/PROTOCOLS.md §14.5) -----------
  * The D2 dialect's (Bluetooth LE) only: FC06 to its settings register,
  * value u16 BE, as syssi/esphome-daly-bms's number and switch entities
- * write them (its register table, docs/protocol-register-map.md):
+ * write them (its register table, its docs' protocol register map):
  *	D2 03 <reg:2> 00 02 <crc>	read the register (old)  -> D2 03 04 <v:2> <v+1:2> <crc>
  *	D2 06 <reg:2> <v:2> <crc>	write                    -> the echo D2 06 <reg> <v> <crc>
  *	D2 03 <reg:2> 00 02 <crc>	read back                -> D2 03 04 <v:2> <v+1:2> <crc>

@@ -409,7 +409,7 @@ static int jkpb_control_ack(struct bms_control *c, const uint8_t *frame, size_t 
  *	<addr> 10 <reg:2> 00 02 04 <value:4> <crc>  ->  <addr> 10 <reg:2> 00 02 <crc>
  *	<addr> 10 16 1E 00 01 02 00 00 <crc>        ->  settings record + <addr> 10 16 1E 00 01 <crc>
  * The registers are JK's "BMS RS485 Modbus V1.0" settings block, as
- * mr-manuel's JKBMS-PB.md (dbus-serialbattery at 358d3c7) lists it and
+ * mr-manuel's JK-PB notes (dbus-serialbattery at 358d3c7) lists it and
  * txubelaxu's component writes them (a captured 02 10 10 84 00 02 04 00 00
  * 0D 70 3D CC, balancing start 3.440 V; 02 10 10 78 ..., the balancer).
  * The answer of the write is the standard FC16 response of our address,

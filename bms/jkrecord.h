@@ -108,7 +108,7 @@ void jk_record_settings(const uint8_t *p, struct bms_settings *out);
  * n, put on the wire by REG(n) (jk-ble: n itself; jk-pb: 0x1000 + 4 (n -
  * 1)).  u32 in mV, mA, mAh (step 1 mV, 1 mA, 1 mAh), the balancer 0 / 1.
  * The ranges are ESPHome's for JK02 (syssi/esphome-jk-bms at 2fa4323,
- * components/jk_bms_ble/number/__init__.py): cells 1.2-4.35 V, balancing
+ * its jk_bms_ble number component): cells 1.2-4.35 V, balancing
  * start 1.2-4.25 V, trigger 0.003-1.0 V, charge over-current 1-600 A,
  * discharge 1-1200 A cut at the 1000 A the settings read takes as a
  * current limit (JK_RECORD_MAX_CUR_MA), capacity 2-20000 Ah cut at the

@@ -16,7 +16,7 @@
  * D0 = 0 a refusal, our echo (host 0x40) never an answer, the read-back
  * from 0x90 D6-D7.
  * jk-pb (§6.8): every key's FC16 frame of two registers, the value
- * big-endian, CRC-16/MODBUS: settings.md's example `01 10 10 0C 00 02 04 00
+ * big-endian, CRC-16/MODBUS: the example `01 10 10 0C 00 02 04 00
  * 00 0E 10 ..` (cell OVP 3.600 V) and txubelaxu/esphome-jk-bms's captured
  * `02 10 10 84 00 02 04 00 00 0D 70 3D CC` (balancing start 3.440 V) and
  * `02 10 10 78 00 02 04 00 00 00 01 F6 69` (the balancer on); the standard
@@ -25,14 +25,14 @@
  * order, another address's acknowledgement disowning the frame), equal
  * and not equal; broken CRCs and sums.
  * jk-ble (§15.7): every key's 20-byte frame (value little-endian, sum8),
- * settings.md's `AA 55 90 EB 04 04 10 0E 00 .. A0` (cell OVP 3.600 V) and
+ * the example `AA 55 90 EB 04 04 10 0E 00 .. A0` (cell OVP 3.600 V) and
  * the frames syssi/esphome-jk-bms#128 lists as tested (cell OVP 3.65 V,
  * trigger 0.003 V, the JK02_24S balancing start 0x26); the 0xC8
  * acknowledgement taken as received, never as success; the read-back from
  * the settings records JK02-05 (JK02_32S) and JK02-02 (JK02_24S: the
  * balancing start written to 0x26, read at 138).
  * daly-modbus, D2 dialect (§14.5): every key's read, FC06 write and
- * read-back on syssi/esphome-daly-bms's register table (settings.md's
+ * read-back on syssi/esphome-daly-bms's register table (the
  * example `D2 06 00 8C 0E 10 5E 2E`, cell OVP 3.600 V; the CRC computed),
  * the echo taken as "received" only, exceptions D2 86 04 / D2 83 02
  * refusals, a poll's late answers (41 registers, the balancer's one) never
@@ -237,7 +237,7 @@ static int record(const char *h, uint8_t *b, size_t cap, unsigned off, uint32_t 
 }
 
 /* Each key: its value, the JK-PB settings register, the settings record's
- * offset (JK's V1.0 settings table as mr-manuel's JKBMS-PB.md lists it: 0x1000
+ * offset (JK's V1.0 settings table as mr-manuel's JK-PB notes list it: 0x1000
  * + block offset, record = block offset + 6), the JK-PB frame at address 1 and
  * the JK02 frame (computed from the documents, checksums checked). */
 static const struct {
@@ -516,6 +516,8 @@ static void jk_bounds(void)
 	CHECK_EQ_INT((int)raw, 100001);
 	c.value = 600.001;
 	CHECK_EQ_INT(gw_wset_check(&c, &raw, why, sizeof(why)), 422);
+}
+
 /* One D2 change, every step: key, value, the read (old), its answer, the
  * write, the read-back's answer, the raw values old and read back. */
 static const struct {
