@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # make demo: the simulator (a Daly BMS behind a "TCP serial server" on
 # 127.0.0.1:15020, a JBD BMS on 15022) plus the gateway on 127.0.0.1:1502
-# with conf/demo.ini, its status page on http://127.0.0.1:8080/ and a
+# with (a copy of) conf/demo.ini, its status page on http://127.0.0.1:8080/ and a
 # private Mosquitto on 127.0.0.1:15024.  Once the JBD pack's settings are
 # read, one of them (balance_start_v) is changed end to end over MQTT:
 # the request, the outcome once the BMS confirmed it by read-back, and the
@@ -28,7 +28,10 @@ export STATE_DIRECTORY=$PWD/build/demo-state
 mkdir -p "$STATE_DIRECTORY"
 log=$STATE_DIRECTORY/bmsgw.log
 : >"$log"
-"$BIN/bmsgw" -c conf/demo.ini 2> >(tee -a "$log" >&2) &
+# a copy of conf/demo.ini, which the page's Setup tab may rewrite: the
+# repository's file stays as it is
+cp conf/demo.ini "$STATE_DIRECTORY/bmsgw.ini"
+"$BIN/bmsgw" -c "$STATE_DIRECTORY/bmsgw.ini" 2> >(tee -a "$log" >&2) &
 gw=$!
 trap 'kill $gw $sim $sim2 $broker 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM EXIT
 # wait until the gateway accepts connections
