@@ -106,6 +106,12 @@ static const struct bms_ble_hint bk_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble bk_ble = {
+	.only = true,
+	.gatt = bk_gatt,
+	.hints = bk_ble_hints,
+};
+
 const struct bms_driver bms_buknuwo_driver = {
 	.name = "buknuwo",
 	.description = "Buknuwo batteries over Bluetooth LE (CDZG..., Modbus FC03 0x0000 x 13, 0x0039, 0x002E x 11)",
@@ -119,7 +125,6 @@ const struct bms_driver bms_buknuwo_driver = {
 	.handle = bk_handle,
 	.timeout = bk_timeout,
 	.finish = bk_finish,
-	.ble_gatt = bk_gatt,
-	.ble_hints = bk_ble_hints,
-	.mb_table = &bk_proto,
+	.ble = &bk_ble,
+	.mb = &bk_proto,
 };

@@ -169,6 +169,11 @@ static const struct bms_probe ll_probe = {
 	.timeout = 0.2,
 };
 
+static const struct bms_ble ll_ble = {
+	.gatt = ll_gatt,
+	.hints = ll_ble_hints,
+};
+
 const struct bms_driver bms_eg4_ll_driver = {
 	.name = "eg4-ll",
 	.description = "EG4-LL / LL-S / LifePower4 V2 RS485 Modbus RTU (FC03 0x0000 x 39, identity 0x0069)",
@@ -185,8 +190,7 @@ const struct bms_driver bms_eg4_ll_driver = {
 	.handle = ll_handle,
 	.timeout = ll_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = ll_gatt,
-	.ble_hints = ll_ble_hints,
+	.ble = &ll_ble,
 	.probe = &ll_probe,
-	.mb_table = &ll_proto,
+	.mb = &ll_proto,
 };

@@ -125,6 +125,12 @@ static const struct bms_ble_hint gb_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble gb_ble = {
+	.only = true,
+	.gatt = gb_gatt,
+	.hints = gb_ble_hints,
+};
+
 const struct bms_driver bms_gobel_driver = {
 	.name = "gobel",
 	.description = "Gobel Power batteries over Bluetooth LE (BMS-..., Modbus FC03 0x0000 x 59)",
@@ -139,7 +145,6 @@ const struct bms_driver bms_gobel_driver = {
 	.handle = gb_handle,
 	.timeout = gb_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = gb_gatt,
-	.ble_hints = gb_ble_hints,
-	.mb_table = &gb_proto,
+	.ble = &gb_ble,
+	.mb = &gb_proto,
 };

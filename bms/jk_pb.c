@@ -662,6 +662,11 @@ static int jkpb_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const
 
 static const struct bms_listen jkpb_listen = { bms_bus_jkpb_at, jkpb_hear };
 
+static const struct bms_control_ops jkpb_control = {
+	.request = jkpb_control_request,
+	.ack = jkpb_control_ack,
+};
+
 const struct bms_driver bms_jk_pb_driver = {
 	.name = "jk-pb",
 	.description = "JK-PB inverter BMS, RS485 0x1620 / 0x161E triggers -> 0x55AA status / settings frames (115200 baud, DIP address 1-15)",
@@ -686,8 +691,7 @@ const struct bms_driver bms_jk_pb_driver = {
 	.handle = jkpb_handle,
 	.timeout = jkpb_timeout,
 	.finish = jkpb_finish,
-	.control_request = jkpb_control_request,
-	.control_ack = jkpb_control_ack,
+	.control = &jkpb_control,
 	.writer = &jkpb_writer,
 	.probe = &jkpb_probe,
 };

@@ -252,5 +252,5 @@ const struct bms_driver bms_pace_modbus_driver = {
 	.timeout = pm_timeout,
 	.finish = bms_finish_pack,
 	.probe = &pm_probe,
-	.mb_table = &pm_proto,
+	.mb = &pm_proto,
 };

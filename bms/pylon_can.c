@@ -337,6 +337,13 @@ static int pc_finish(struct bms_poll *poll)
 	return BMS_OK;
 }
 
+static const struct bms_can pc_can = {
+	.bitrate = 500000,
+	/* 0x340-0x37F: 0x351-0x35E and the Victron-style sets' 0x370-0x379 */
+	.id = 0x340,
+	.mask = 0x7C0,
+};
+
 const struct bms_driver bms_pylon_can_driver = {
 	.name = "pylon-can",
 	.description = "a battery speaking Pylontech LV CAN V1.2 to its inverter, read listen only "
@@ -356,8 +363,5 @@ const struct bms_driver bms_pylon_can_driver = {
 	.handle = pc_handle,
 	.timeout = pc_timeout,
 	.finish = pc_finish,
-	.can_bitrate = 500000,
-	/* 0x340-0x37F: 0x351-0x35E and the Victron-style sets' 0x370-0x379 */
-	.can_id = 0x340,
-	.can_mask = 0x7C0,
+	.can = &pc_can,
 };

@@ -108,6 +108,12 @@ static const struct bms_ble_hint pr_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble pr_ble = {
+	.only = true,
+	.gatt = pr_gatt,
+	.hints = pr_ble_hints,
+};
+
 const struct bms_driver bms_pylon_rt_driver = {
 	.name = "pylon-rt",
 	.description = "Pylontech RT batteries over Bluetooth LE (Modbus FC03 0x1016.., the highest and lowest "
@@ -122,7 +128,6 @@ const struct bms_driver bms_pylon_rt_driver = {
 	.handle = pr_handle,
 	.timeout = pr_timeout,
 	.finish = pr_finish,
-	.ble_gatt = pr_gatt,
-	.ble_hints = pr_ble_hints,
-	.mb_table = &pr_proto,
+	.ble = &pr_ble,
+	.mb = &pr_proto,
 };

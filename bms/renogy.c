@@ -124,6 +124,11 @@ static const struct bms_probe rng_probe = {
 	.timeout = 0.2,
 };
 
+static const struct bms_ble rng_ble = {
+	.gatt = bms_rng_gatt,
+	.hints = rng_ble_hints,
+};
+
 const struct bms_driver bms_renogy_driver = {
 	.name = "renogy",
 	.description = "Renogy smart LiFePO4 RS485 Modbus RTU V1.7 (FC03 5000.., ids 0x30-0x37)",
@@ -142,8 +147,7 @@ const struct bms_driver bms_renogy_driver = {
 	.handle = rng_handle,
 	.timeout = rng_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = bms_rng_gatt,
-	.ble_hints = rng_ble_hints,
+	.ble = &rng_ble,
 	.probe = &rng_probe,
-	.mb_table = &rng_proto,
+	.mb = &rng_proto,
 };

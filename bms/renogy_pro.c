@@ -73,6 +73,12 @@ static const struct bms_ble_hint rp_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble rp_ble = {
+	.only = true,
+	.gatt = bms_rng_gatt,
+	.hints = rp_ble_hints,
+};
+
 const struct bms_driver bms_renogy_pro_driver = {
 	.name = "renogy-pro",
 	.description = "Renogy Pro batteries over Bluetooth LE (RNGRBP / RNGC / RNGPRO, Modbus FC03 5000..)",
@@ -86,7 +92,6 @@ const struct bms_driver bms_renogy_pro_driver = {
 	.handle = rp_handle,
 	.timeout = rp_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = bms_rng_gatt,
-	.ble_hints = rp_ble_hints,
-	.mb_table = &rp_proto,
+	.ble = &rp_ble,
+	.mb = &rp_proto,
 };

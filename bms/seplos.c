@@ -582,6 +582,11 @@ static const struct bms_ble_hint sep_ble_hints[] = {
 /* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
 BMS_LISTEN_REPLAY(sep, bms_seplos_driver, bms_bus_paceic_at, bms_listen_same_paceic)
 
+static const struct bms_ble sep_bluetooth = {
+	.gatt = sep_gatt,
+	.hints = sep_ble_hints,
+};
+
 const struct bms_driver bms_seplos_driver = {
 	.name = "seplos",
 	.description = "Seplos V2 RS485 (Pylontech-style ~...CR ASCII, 0x42/0x44) or Bluetooth LE (binary 0x61)",
@@ -607,6 +612,5 @@ const struct bms_driver bms_seplos_driver = {
 	.timeout = sep_timeout,
 	.finish = bms_finish_pack,
 	.probe = &sep_probe,
-	.ble_gatt = sep_gatt,
-	.ble_hints = sep_ble_hints,
+	.ble = &sep_bluetooth,
 };

@@ -39,7 +39,7 @@ static bool lists_baud(const struct bms_probe *p, int baud)
 
 bool gw_plan_listens_at(const struct gw_plan_opts *o, const struct bms_driver *d, int baud)
 {
-	if (!d->probe || !d->listen_only || d->ble_only)
+	if (!d->probe || !d->listen_only || bms_ble_only(d))
 		return false;
 	return o->tcp || o->baud || lists_baud(d->probe, baud);
 }
@@ -172,7 +172,7 @@ size_t gw_plan_build_heard(const struct gw_plan_opts *o, const struct gw_plan_he
 		int baud = o->tcp ? 0 : o->baud ? o->baud : probe_order[g];
 		for (size_t i = 0; bms_drivers[i]; i++) {
 			const struct bms_driver *d = bms_drivers[i];
-			if (!d->probe || d->listen_only || d->ble_only || (!o->tcp && !o->baud && !lists_baud(d->probe, baud)))
+			if (!d->probe || d->listen_only || bms_ble_only(d) || (!o->tcp && !o->baud && !lists_baud(d->probe, baud)))
 				continue;
 			n = add_driver(o, heard_at(heard, baud), d, baud, rate_group(heard, baud, (unsigned)g), k, n,
 				       GW_PLAN_MAX);

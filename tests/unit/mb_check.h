@@ -131,7 +131,7 @@ static inline void mb_check_table(const char *name, int id, int baud, int lo, in
 	CHECK_EQ_INT(drv->max_address, hi);
 	CHECK_EQ_INT(drv->default_address, dflt);
 	CHECK(drv->any_address);
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(drv->control == NULL);
 	CHECK(drv->finish != NULL && drv->timeout != NULL);
 	CHECK(bms_find(name) == drv);
 }
