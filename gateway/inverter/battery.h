@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/battery.h - the virtual battery an inverter sees: the one
- * plain input every inverter encoder (pylon_can.c, pylon_rs485.c) takes.
+ * plain input every inverter encoder (dialect/emu_pylon_can.c, dialect/emu_pylon_rs485.c) takes.
  * The output fills it from a pack or the bank and the limit engine; the
  * encoders only scale, clamp and place it (gateway/inverter/PROTOCOLS.md).
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/canframes.h - private to gateway/inverter/: the frames and
- * fields the CAN codecs (pylon_can.c, lux_can.c, sma_can.c, solark_can.c,
- * deye_can.c) share, and the
+ * fields the CAN codecs (dialect/emu_pylon_can.c, dialect/emu_lux_can.c, dialect/emu_sma_can.c, dialect/emu_solark_can.c,
+ * dialect/emu_deye_can.c) share, and the
  * extras any of them may send.  Layouts and sources: PROTOCOLS.md §1-§3.
  * Pure: struct in, frame out. */
 #ifndef GATEWAY_INVERTER_CANFRAMES_H

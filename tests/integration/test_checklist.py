@@ -191,7 +191,7 @@ def check_inverters():
     confs = inverter_confs()
     first = {}  # sym -> the name of the first row of it: a later row is the same codec under its own name
     for ident, sym, name, kind in rows:
-        path = "gateway/inverter/%s.c" % sym
+        path = "gateway/inverter/dialect/emu_%s.c" % sym
         src = read(path) if os.path.exists(os.path.join(ROOT, path)) else ""
         owner = first.setdefault(sym, name)
         c.ok(re.search(r"const struct inv_codec inv_codec_%s = \{[^}]*\.name = \"%s\"" % (sym, re.escape(owner)),

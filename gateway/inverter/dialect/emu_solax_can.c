@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/solax_can.c - the solax-can codec: a SolaX Triple Power
+/* gateway/inverter/dialect/emu_solax_can.c - the solax-can codec: a SolaX Triple Power
  * HV battery (T-BAT) as SolaX's X1/X3 hybrids and the X3 Ultra read it
- * (PROTOCOLS.md §11).  500 kbit/s, EXTENDED (29-bit) identifiers, LITTLE
+ * (../PROTOCOLS.md §11).  500 kbit/s, EXTENDED (29-bit) identifiers, LITTLE
  * endian, DLC 8 (0x100A001: 0):
  *
  *	0x187E installed energy (Wh), SOH, SOC
@@ -30,9 +30,9 @@
  * answered. */
 #include <string.h>
 
-#include "invident.h"
-#include "invscale.h"
-#include "sxfamily.h"
+#include "../invident.h"
+#include "../invscale.h"
+#include "../sxfamily.h"
 
 /* Kinds of request (struct inv_heard asked). */
 #define SX_ASK_POLL 0x01u  /* byte 0 = 01 or 02: the set */

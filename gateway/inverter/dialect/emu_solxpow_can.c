@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/solxpow_can.c - the solxpow-can codec: a battery as the
+/* gateway/inverter/dialect/emu_solxpow_can.c - the solxpow-can codec: a battery as the
  * Solxpow X3 hybrids and their rebrands read it (Solxpow's "Default HV_1
  * CANBUS Protocol of High Voltage system V00.01", as Battery-Emulator's
- * SOLXPOW-CAN sends it; PROTOCOLS.md §22).  Pylontech's high-voltage layout
- * (pylon_hv_can.c) at address 0, 500 kbit/s, EXTENDED (29-bit) identifiers,
+ * SOLXPOW-CAN sends it; ../PROTOCOLS.md §22).  Pylontech's high-voltage layout
+ * (emu_pylon_hv_can.c) at address 0, 500 kbit/s, EXTENDED (29-bit) identifiers,
  * LITTLE endian, DLC 8, with two differences: the currents carry NO 30000
  * offset (0x4210's current a plain s16, + = charging; 0x4220's CCL and DCL
  * plain u16, both positive), and the temperatures of 0x4240 and 0x4270 are
@@ -23,8 +23,8 @@
  * The battery speaks only when asked (codec.h `answers`): the inverter's
  * 0x4200 byte 0 = 00 gets 0x4210-0x4290, 02 gets 0x7310-0x7340, as
  * pylon-hv-can's (phfamily.h). */
-#include "invscale.h"
-#include "phfamily.h"
+#include "../invscale.h"
+#include "../phfamily.h"
 
 /* 0x4210: voltage (u16 0.1 V), current (s16 0.1 A, + = charging, no
  * offset), the average temperature (0.1 degC + 1000, as pylon-hv-can's),
@@ -60,7 +60,7 @@ static bool sp_4220(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0x4240 and 0x4270: plain s16 0.1 degC (Battery-Emulator's, tested on
- * the X3; PROTOCOLS.md §22). */
+ * the X3; ../PROTOCOLS.md §22). */
 static bool sp_4240(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	ph_temps(b, f, 0x4240, false, 0);

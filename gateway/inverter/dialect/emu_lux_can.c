@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/lux_can.c - the lux-can codec: Luxpower's "Battery CAN
+/* gateway/inverter/dialect/emu_lux_can.c - the lux-can codec: Luxpower's "Battery CAN
  * BUS Protocol" V04 (2023-09-05), what LuxPower SNA / LXP and EG4 12000XP /
- * 18kPV inverters read on "Lithium brand 6" (PROTOCOLS.md §1a).  The
+ * 18kPV inverters read on "Lithium brand 6" (../PROTOCOLS.md §1a).  The
  * Pylontech frames, DLC 8 throughout, with four fields of its own:
  *
  *	0x351 CVL, CCL, DCL, discharge cut voltage
@@ -17,8 +17,8 @@
  * default. */
 #include <string.h>
 
-#include "canframes.h"
-#include "invscale.h"
+#include "../canframes.h"
+#include "../invscale.h"
 
 static bool lx_355(const struct inv_battery *b, struct gw_can_frame *f)
 {

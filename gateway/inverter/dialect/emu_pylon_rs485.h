@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/pylon_rs485.h - bmsgw as a Pylontech LV RS485 battery
+/* gateway/inverter/dialect/emu_pylon_rs485.h - bmsgw as a Pylontech LV RS485 battery
  * (V3.3/V3.5 ASCII protocol) on an inverter's RS485 port: the inverter is
  * the master and polls
  *	~ VER ADR CID1 CID2 LENGTH INFO CHKSUM \r	(ASCII hex, 9600 8N1)
@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../conf/conf.h"
-#include "battery.h"
-#include "codec.h"
+#include "../../../conf/conf.h"
+#include "../battery.h"
+#include "../codec.h"
 
 /* Longest request accepted, '~' to '\r' (18 characters of frame and up to
  * 55 bytes of INFO); a longer one is dropped as overlong. */

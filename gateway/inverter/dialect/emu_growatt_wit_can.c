@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/growatt_wit_can.c - the growatt-wit-can codec: a battery
+/* gateway/inverter/dialect/emu_growatt_wit_can.c - the growatt-wit-can codec: a battery
  * for Growatt's WIT 50-100K-HU/AU, as "GROWATT BATTERY BMS CAN COMMUNICATION
  * PROTOCOL V1.1 2024.7.19" describes it through Battery-Emulator's
- * GROWATT-WIT-CAN (PROTOCOLS.md §17).  29-bit identifiers PRI 6 . PG 2 .
+ * GROWATT-WIT-CAN (../PROTOCOLS.md §17).  29-bit identifiers PRI 6 . PG 2 .
  * FSN . TA . SA: the battery (SA 0xF3) sends 0x1A<FSN>FFF3 to all (TA
  * 0xFF), little endian, DLC 8:
  *
@@ -20,9 +20,9 @@
  * prohibit bits of 0xC5 set. */
 #include <string.h>
 
-#include "canframes.h"
-#include "invident.h"
-#include "invscale.h"
+#include "../canframes.h"
+#include "../invident.h"
+#include "../invscale.h"
 
 #define WIT_ID(fsn) (0x1A00FFF3u | ((uint32_t)(fsn) << 16))
 #define WIT_CUR_MAX 10000      /* 0.1 A: 0-1000 A, the document's range */
@@ -88,7 +88,7 @@ static bool wit_c3(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0xC4: bytes 4-5 the voltage where constant-voltage charging starts: the
- * CVL (Battery-Emulator sends 10 V less; PROTOCOLS.md §17). */
+ * CVL (Battery-Emulator sends 10 V less; ../PROTOCOLS.md §17). */
 static bool wit_c4(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	struct inv_cf_limits l;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/pylon_hv_can.c - the pylon-hv-can codec: Pylontech's
+/* gateway/inverter/dialect/emu_pylon_hv_can.c - the pylon-hv-can codec: Pylontech's
  * high-voltage (Force-H) battery CAN, as Deye HV, Solis HV, GoodWe ET and
- * Sungrow read it (PROTOCOLS.md §8).  500 kbit/s, EXTENDED (29-bit)
+ * Sungrow read it (../PROTOCOLS.md §8).  500 kbit/s, EXTENDED (29-bit)
  * identifiers, LITTLE endian (every real battery's capture; disagreement 1
  * of §8.2), DLC 8 throughout; the last digit of the battery's identifiers
  * its address, 0 or 1 ([inverter.NAME] address):
@@ -27,12 +27,12 @@
  * communication error) are heard and never obeyed.
  *
  * ferroamp-can is this codec under its own row (its address 1 by default);
- * solxpow-can (solxpow_can.c) takes the frames, the parser and the answer
+ * solxpow-can (emu_solxpow_can.c) takes the frames, the parser and the answer
  * its layout shares with this one through phfamily.h. */
 #include <string.h>
 
-#include "invscale.h"
-#include "phfamily.h"
+#include "../invscale.h"
+#include "../phfamily.h"
 
 #define PH_CUR_OFFSET 30000L /* 0.1 A: raw 30000 = 0 A */
 #define PH_CCL_MAX (0xFFFFL - PH_CUR_OFFSET) /* 0.1 A a raw u16 can carry each way */

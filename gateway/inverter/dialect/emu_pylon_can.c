@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/pylon_can.c - the pylon-can codec: Pylontech LV CAN V1.2
- * (PROTOCOLS.md §1), the format most hybrid inverters read (Deye, Sunsynk,
+/* gateway/inverter/dialect/emu_pylon_can.c - the pylon-can codec: Pylontech LV CAN V1.2
+ * (../PROTOCOLS.md §1), the format most hybrid inverters read (Deye, Sunsynk,
  * Growatt, Sofar, Goodwe, Solis, a Victron GX).
  *
  *	0x351 CVL, CCL, DCL, DVL        (8 bytes, as the real battery sends)
@@ -13,7 +13,7 @@
  * DLCs are the real battery's (ArminJo/JK-BMSToPylontechCAN's comments of
  * setfirelabs' capture).  Default extras: capacity (0x35F, 0x379), which
  * ArminJo reports harmless on a Deye. */
-#include "canframes.h"
+#include "../canframes.h"
 
 /* 0x355: SOC, SOH (1 %); no SOH: 100. */
 static bool pc_355(const struct inv_battery *b, struct gw_can_frame *f)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/afore_can.c - the afore-can codec: a battery as Afore's
+/* gateway/inverter/dialect/emu_afore_can.c - the afore-can codec: a battery as Afore's
  * hybrids read it ("Afore 2.3 CAN standard", 2023-08-07, as
- * Battery-Emulator's AFORE-CAN sends it; PROTOCOLS.md §21).  500 kbit/s,
+ * Battery-Emulator's AFORE-CAN sends it; ../PROTOCOLS.md §21).  500 kbit/s,
  * STANDARD (11-bit) identifiers, LITTLE endian, DLC 8:
  *
  *	0x350 voltage (0.1 V), current (0.1 A + 5000, + = charging), the hottest
@@ -24,9 +24,9 @@
  * supports LFP"). */
 #include <string.h>
 
-#include "invident.h"
-#include "invscale.h"
-#include "phfamily.h"
+#include "../invident.h"
+#include "../invscale.h"
+#include "../phfamily.h"
 
 #define AF_REQUEST_ID 0x305
 #define AF_CUR_OFFSET 5000L  /* 0.1 A: raw 5000 = 0 A */
@@ -217,7 +217,7 @@ static bool af_358(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0x359 / 0x35A: characters 1-8 / 9-16 of the battery's serial number
- * (PROTOCOLS.md §10a: "BMSGW00", the machine's tag; Battery-Emulator
+ * (../PROTOCOLS.md §10a: "BMSGW00", the machine's tag; Battery-Emulator
  * writes "battery-" "emulator" there). */
 static void af_serial(const struct inv_battery *b, struct gw_can_frame *f, uint32_t id, size_t from)
 {

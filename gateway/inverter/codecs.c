@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/protocols.c - the codec of every inverter protocol, by
+/* gateway/inverter/codecs.c - the codec of every inverter protocol, by
  * its place in CONF_INV_PROTOCOL_LIST (conf/conf.h), and in its variant. */
 #include <stddef.h>
 

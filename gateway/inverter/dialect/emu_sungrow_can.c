@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/sungrow_can.c - the sungrow-can codec: a Sungrow SBR
+/* gateway/inverter/dialect/emu_sungrow_can.c - the sungrow-can codec: a Sungrow SBR
  * battery of 2 to 8 modules as Sungrow's SH...RS / RT / T hybrids read it
  * (Battery-Emulator's "Sungrow SBRXXX emulation", from captures of a real
- * SBR096; PROTOCOLS.md §13).  250 kbit/s, standard (11-bit) identifiers,
+ * SBR096; ../PROTOCOLS.md §13).  250 kbit/s, standard (11-bit) identifiers,
  * LITTLE endian, DLC 8.
  *
  * The battery speaks first: once the source has data, its init set every
@@ -26,10 +26,10 @@
  * module), held within 2-8. */
 #include <string.h>
 
-#include "../../bms/bms.h"
-#include "canframes.h"
-#include "invident.h"
-#include "invscale.h"
+#include "../../../bms/bms.h"
+#include "../canframes.h"
+#include "../invident.h"
+#include "../invscale.h"
 
 #define SG_INIT 0                 /* struct inv_heard mode: the init set */
 #define SG_RUN 1                  /* ... the run set */
@@ -189,7 +189,7 @@ static bool sg_serial(const struct inv_battery *b, struct gw_can_frame *f, uint3
 }
 
 /* Constant frames: bytes as every source sends them (their meaning not
- * known beyond the names: PROTOCOLS.md §13). */
+ * known beyond the names: ../PROTOCOLS.md §13). */
 static bool sg_const(struct gw_can_frame *f, uint32_t id, const char *bytes)
 {
 	sg_begin(f, id);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/byd_hvm_modbus.c - bmsgw as BYD's Battery-Box Premium
+/* gateway/inverter/dialect/emu_byd_hvm_modbus.c - bmsgw as BYD's Battery-Box Premium
  * HVM on a Fronius inverter's battery RS485 (protocol byd-hvm-modbus): a
  * Modbus RTU slave (address 21 by default, 9600 8N1) whose holding
  * registers are a BYD battery's (gateway/inverter/PROTOCOLS.md §23): the
@@ -15,7 +15,7 @@
  * Battery-Emulator's register map keep them: a read gives back what was
  * written (the watchdog at 401 the last of 0x00FF / 0xFF00 the Fronius
  * toggles), 0 before any write (Battery-Emulator's map starts empty; the
- * registers a real HVM gave a Fronius read 400-419 as 0: PROTOCOLS.md §23,
+ * registers a real HVM gave a Fronius read 400-419 as 0: ../PROTOCOLS.md §23,
  * BYDB).  Nothing the inverter writes reaches the image (200-212, 300-323:
  * the limits), bmsgw or a BMS.  A write anywhere else is refused with
  * exception 02.
@@ -27,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "invident.h"
-#include "invscale.h"
-#include "mbrtu.h"
+#include "../codec.h"
+#include "../invident.h"
+#include "../invscale.h"
+#include "../mbrtu.h"
 
 #define HVM_LAST 30000          /* reads end below (Battery-Emulator's map) */
 #define HVM_WH_MAX 57960        /* Wh: three HVM 19.3 towers (Battery-Emulator) */

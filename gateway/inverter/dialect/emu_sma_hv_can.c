@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/sma_hv_can.c - the sma-hv-can codec: a BYD Battery-Box
+/* gateway/inverter/dialect/emu_sma_hv_can.c - the sma-hv-can codec: a BYD Battery-Box
  * as SMA's high-voltage inverters read it over CAN (Sunny Boy / Tripower
  * Smart Energy, Sunny Boy Storage), in Battery-Emulator's three emulations,
- * `variant = byd-hvs | byd-h | sbs` (PROTOCOLS.md §18).  Standard frames,
+ * `variant = byd-hvs | byd-h | sbs` (../PROTOCOLS.md §18).  Standard frames,
  * 500 kbit/s, BIG endian, DLC 8: BYD's HVS layouts (bydframes.c, which
  * byd-hvs-can sends under BYD's own identifiers) under SMA's:
  *
@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bydframes.h"
-#include "canframes.h"
-#include "invident.h"
-#include "invscale.h"
+#include "../bydframes.h"
+#include "../canframes.h"
+#include "../invident.h"
+#include "../invscale.h"
 
 #define SHV_READY 0x03
 #define SHV_STOP 0x02

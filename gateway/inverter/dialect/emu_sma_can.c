@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/sma_can.c - the sma-can codec: what SMA's Sunny Island
+/* gateway/inverter/dialect/emu_sma_can.c - the sma-can codec: what SMA's Sunny Island
  * 6.0H-11 expects of an external BMS (SMA "FSS-ConnectingBat-TI-en-10";
- * PROTOCOLS.md §2): 0x351, 0x355, 0x356, 0x35A, 0x35E, 0x35F, DLC 8, at
+ * ../PROTOCOLS.md §2): 0x351, 0x355, 0x356, 0x35A, 0x35E, 0x35F, DLC 8, at
  * least 200 ms between two frames (the set goes frame by frame), unused
  * fields SMA's "invalid", values out of the Sunny Island's ranges clamped
  * toward the safe side (it would silently keep an older value). */
 #include <string.h>
 
-#include "canframes.h"
-#include "invscale.h"
+#include "../canframes.h"
+#include "../invscale.h"
 
 #define SC_INVALID_U16 0xFFFFu /* an unsigned field not given */
 #define SC_INVALID_S16 0x8000u /* a signed field not given */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/growatt_hv_can.c - the growatt-hv-can codec: a Growatt
+/* gateway/inverter/dialect/emu_growatt_hv_can.c - the growatt-hv-can codec: a Growatt
  * ARK HV battery as Growatt's SPH / SPA TL3 BH-UP hybrids read it
  * ("Growatt BMS CAN-Bus-protocol High Voltage V1.10 2023-11-06", as
- * Battery-Emulator quotes it; PROTOCOLS.md §15).  500 kbit/s, EXTENDED
+ * Battery-Emulator quotes it; ../PROTOCOLS.md §15).  500 kbit/s, EXTENDED
  * (29-bit) identifiers, BIG endian, DLC 8, the whole set every second once
  * the inverter has spoken (its heartbeat 0x3010, control 0x3020, time
  * 0x3030, every second):
@@ -26,9 +26,9 @@
  * before the inverter's first frame; 0x3110 (the limits, the forbidden
  * marks) also at once when a limit falls or the source goes stale.  While
  * stale: CCL = DCL = 0, both forbidden, "battery normal" clear. */
-#include "canframes.h"
-#include "invident.h"
-#include "invscale.h"
+#include "../canframes.h"
+#include "../invident.h"
+#include "../invscale.h"
 
 #define GH_MODULES_MAX 32    /* 0x3150 modules in series: 1-32 (the document) */
 #define GH_CELLS_MAX 512     /* total cells: 1-512 */

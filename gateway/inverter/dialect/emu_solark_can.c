@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/solark_can.c - the solark-can codec: "Sol-Ark CAN Bus
+/* gateway/inverter/dialect/emu_solark_can.c - the solark-can codec: "Sol-Ark CAN Bus
  * Protocol for LV Battery-Inverter Communications" rev 1.3, 2023-01-20
- * (PROTOCOLS.md §1c).  The Pylontech identifiers, every frame DLC 8 ("the
+ * (../PROTOCOLS.md §1c).  The Pylontech identifiers, every frame DLC 8 ("the
  * Sol-Ark inverters only recognize standard CAN Bus frames containing 8
  * bytes of data"), with two differences of its own:
  *
@@ -15,7 +15,7 @@
  *	0x379 bank capacity (Ah), left out without it
  *
  * The inverter answers each set with 0x305 (all 0).  No extras. */
-#include "canframes.h"
+#include "../canframes.h"
 
 static bool sa_355(const struct inv_battery *b, struct gw_can_frame *f)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/deye_can.c - the deye-can codec: Deye's "PCS-CANBUS
+/* gateway/inverter/dialect/emu_deye_can.c - the deye-can codec: Deye's "PCS-CANBUS
  * Protocol" V3.3 (2024-05-25), what a Deye or Sunsynk inverter reads from
- * Deye's own LV batteries (PROTOCOLS.md §1d).  Not the older "DEYE CANBUS
+ * Deye's own LV batteries (../PROTOCOLS.md §1d).  Not the older "DEYE CANBUS
  * Protocol" V1.2, which is Pylontech's and is pylon-can.  Little endian,
  * DLC 8 throughout:
  *
@@ -20,8 +20,8 @@
  *
  * The inverter answers 0x305 with its time every second.  No extras. */
 
-#include "canframes.h"
-#include "invscale.h"
+#include "../canframes.h"
+#include "../invscale.h"
 
 static bool dy_355(const struct inv_battery *b, struct gw_can_frame *f)
 {

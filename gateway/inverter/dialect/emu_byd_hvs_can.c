@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/byd_hvs_can.c - the byd-hvs-can codec: the CAN set of a
+/* gateway/inverter/dialect/emu_byd_hvs_can.c - the byd-hvs-can codec: the CAN set of a
  * BYD Battery-Box Premium HVS/HVM as GoodWe, Solis, Sungrow and Deye HV
- * inverters read it (PROTOCOLS.md §9).  BYD publishes no document: the
+ * inverters read it (../PROTOCOLS.md §9).  BYD publishes no document: the
  * layout is the one reverse-engineered between a real HVS and an inverter
  * and kept by the emulators that follow it.  Standard frames, 500 kbit/s,
  * BIG endian, DLC 8:
@@ -18,9 +18,9 @@
  * No enable flag exists: a stop is CCL / DCL 0 (soc_override = deye gives
  * the SOC rule Deye and Solis follow).  The output waits for the
  * inverter's first frame (codec.h `periods`). */
-#include "bydframes.h"
-#include "canframes.h"
-#include "invscale.h"
+#include "../bydframes.h"
+#include "../canframes.h"
+#include "../invscale.h"
 
 /* 0x110: the limits (bydframes.c, as SMA's 0x358). */
 static bool bh_110(const struct inv_battery *b, struct gw_can_frame *f)
@@ -52,7 +52,7 @@ static bool bh_210(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* 0x190: the alarm frame, whose bits nobody has decoded; Battery-Emulator's
- * 00 00 03 00 ..., the most field-tested (PROTOCOLS.md §9). */
+ * 00 00 03 00 ..., the most field-tested (../PROTOCOLS.md §9). */
 static bool bh_190(const struct inv_battery *b, struct gw_can_frame *f)
 {
 	(void)b;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/foxess_can.c - the foxess-can codec: a FoxESS HV2600 /
+/* gateway/inverter/dialect/emu_foxess_can.c - the foxess-can codec: a FoxESS HV2600 /
  * ECS4100 tower of one to eight stacked ~50 V modules as FoxESS's H1, H3,
- * KH and KP hybrids read it (PROTOCOLS.md §12).  500 kbit/s, EXTENDED
+ * KH and KP hybrids read it (../PROTOCOLS.md §12).  500 kbit/s, EXTENDED
  * (29-bit) identifiers, LITTLE endian, DLC 8:
  *
  *	0x1872 CVL, DVL, CCL, DCL               (sxfamily.c, as solax-can)
@@ -28,9 +28,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "invident.h"
-#include "invscale.h"
-#include "sxfamily.h"
+#include "../invident.h"
+#include "../invscale.h"
+#include "../sxfamily.h"
 
 /* Kinds of request (struct inv_heard asked). */
 #define FX_ASK_INFO 0x01u    /* 01 .. byte 4 = 00 */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/growatt_can.c - the growatt-can codec: Growatt's "BMS
+/* gateway/inverter/dialect/emu_growatt_can.c - the growatt-can codec: Growatt's "BMS
  * CAN-Bus-protocol-low-voltage" Rev_04 (V1.04, 2019-02-22), what Growatt's
- * low-voltage inverters read (PROTOCOLS.md §7).  Standard frames, 500
+ * low-voltage inverters read (../PROTOCOLS.md §7).  Standard frames, 500
  * kbit/s, BIG endian ("the high byte of data is stored in the low byte of
  * the address"), DLC 8 throughout:
  *
@@ -21,8 +21,8 @@
  * cannot carry stops charging instead). */
 #include <string.h>
 
-#include "canframes.h"
-#include "invscale.h"
+#include "../canframes.h"
+#include "../invscale.h"
 
 #define GC_CV_MIN 410     /* 0.1 V: the charge voltage Growatt accepts (Battery-Emulator's "MIN 41V, MAX 63V") */
 #define GC_CV_MAX 630

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/rvc.c - the rvc codec: bmsgw as the house battery of an
+/* gateway/inverter/dialect/emu_rvc.c - the rvc codec: bmsgw as the house battery of an
  * RV-C bus (motorhomes, boats), the DC source of its instance
- * (PROTOCOLS.md §25).  250 kbit/s, 29-bit, little endian, DLC 8, priority
+ * (../PROTOCOLS.md §25).  250 kbit/s, 29-bit, little endian, DLC 8, priority
  * 6, device priority 120 ("battery SOC device"); the layouts and scalings
  * are bms/rvcdgn.c's, which the rvc BMS driver reads with:
  *
@@ -22,9 +22,9 @@
  * each field), 0 A and "do not charge"; then the output is silent. */
 #include <string.h>
 
-#include "../../bms/rvcdgn.h"
-#include "canframes.h"
-#include "invscale.h"
+#include "../../../bms/rvcdgn.h"
+#include "../canframes.h"
+#include "../invscale.h"
 
 #define RV_MAX_CCL (RVC_MAX16 - RVC_AMP16_ZERO) /* 0.05 A: 1612.75 A */
 
@@ -103,7 +103,7 @@ static bool rv_dc4(const struct inv_battery *b, struct gw_can_frame *f)
 }
 
 /* DC_SOURCE_STATUS_1: voltage 0.05 V, current 0.001 A, + = out of the
- * battery (PROTOCOLS.md §25: the RV-C readers and a captured bank; the rvc
+ * battery (../PROTOCOLS.md §25: the RV-C readers and a captured bank; the rvc
  * BMS driver reads it back so), hence bmsgw's + = charging negated. */
 static bool rv_dc1(const struct inv_battery *b, struct gw_can_frame *f)
 {

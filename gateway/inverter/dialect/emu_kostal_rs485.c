@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/kostal_rs485.c - bmsgw as a BYD battery on a Kostal
+/* gateway/inverter/dialect/emu_kostal_rs485.c - bmsgw as a BYD battery on a Kostal
  * Plenticore's or PIKO MP's RS485 (protocol kostal-rs485, 57600 8N1;
  * gateway/inverter/PROTOCOLS.md §24): the inverter asks, the battery
  * answers; four requests are known: the battery information (0x084A),
@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "invident.h"
-#include "invscale.h"
+#include "../codec.h"
+#include "../invident.h"
+#include "../invscale.h"
 
 #define KO_MAX 128              /* bytes a frame may take: the longest known is 64 */
 #define KO_MIN 8                /* zero, header, checksum, end: the acknowledgement */

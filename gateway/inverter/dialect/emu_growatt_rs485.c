@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/growatt_rs485.c - bmsgw as a battery on a Growatt
+/* gateway/inverter/dialect/emu_growatt_rs485.c - bmsgw as a battery on a Growatt
  * inverter's RS485 port (protocol growatt-rs485, EXPERIMENTAL): a Modbus
  * RTU slave (address 1 by default, 9600 8N1) answering function 03 and 04
  * over a 19-register image (gateway/inverter/PROTOCOLS.md §6a: register 0
@@ -13,9 +13,9 @@
  * answered.  Pure: no I/O, no globals. */
 #include <string.h>
 
-#include "codec.h"
-#include "invscale.h"
-#include "mbrtu.h"
+#include "../codec.h"
+#include "../invscale.h"
+#include "../mbrtu.h"
 
 #define GW485_REGS 19           /* the image: registers 0..18 */
 #define GW485_REG_VOLT 0        /* 0.1 V */

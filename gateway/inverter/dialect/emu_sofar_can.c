@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/sofar_can.c - the sofar-can codec: a battery of a Sofar
+/* gateway/inverter/dialect/emu_sofar_can.c - the sofar-can codec: a battery of a Sofar
  * HYD hybrid set to "General" (Battery-Emulator's "Sofar BMS (Extended) via
- * CAN, Battery ID"; PROTOCOLS.md §14).  500 kbit/s, EXTENDED (29-bit)
+ * CAN, Battery ID"; ../PROTOCOLS.md §14).  500 kbit/s, EXTENDED (29-bit)
  * identifiers, each the base plus the battery id (`address`, 0-15) times
  * 0x1000, LITTLE endian, DLC 8, every second:
  *
@@ -25,8 +25,8 @@
  * documented anywhere read). */
 #include <string.h>
 
-#include "canframes.h"
-#include "invscale.h"
+#include "../canframes.h"
+#include "../invscale.h"
 
 #define SF_SOC_MAX 99        /* %: the SOC sent never above (Battery-Emulator's "SoC deception") */
 #define SF_ID_SHIFT 12       /* the battery id's place in the identifiers */

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/pylon_rs485.c - bmsgw as a Pylontech LV RS485 battery
+/* gateway/inverter/dialect/emu_pylon_rs485.c - bmsgw as a Pylontech LV RS485 battery
  * polled by an inverter: the request framer and the reply encoders
  * (gateway/inverter/PROTOCOLS.md §6).  Framing and checksums are
- * bms/pylonframe.c's.  See pylon_rs485.h. */
-#include "pylon_rs485.h"
+ * bms/pylonframe.c's.  See emu_pylon_rs485.h. */
+#include "emu_pylon_rs485.h"
 
 #include <string.h>
 
-#include "../../bms/pylonframe.h"
-#include "codec.h"
-#include "invscale.h"
+#include "../../../bms/pylonframe.h"
+#include "../codec.h"
+#include "../invscale.h"
 
 #define P485_CID1 0x46          /* battery data */
 #define P485_VER 0x20

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/inverter/schneider_can.c - the schneider-can codec: a battery for
+/* gateway/inverter/dialect/emu_schneider_can.c - the schneider-can codec: a battery for
  * Schneider Electric's XW Pro (48 V), "SE BMS Communication Protocol"
- * version 2 as Battery-Emulator's SCHNEIDER-CAN quotes it (PROTOCOLS.md
+ * version 2 as Battery-Emulator's SCHNEIDER-CAN quotes it (../PROTOCOLS.md
  * §19).  29-bit identifiers 0x320-0x333, BIG endian, 32-bit signed values
  * in 0.01 V and 0.01 A; the battery speaks first, from the source's first
  * data, whether the inverter's 0x310 comes or not:
@@ -17,9 +17,9 @@
  * cleared; a stale source says "stop" there and "faulted" in 0x326. */
 #include <string.h>
 
-#include "canframes.h"
-#include "invident.h"
-#include "invscale.h"
+#include "../canframes.h"
+#include "../invident.h"
+#include "../invscale.h"
 
 #define SE_STATE_ONLINE 3
 #define SE_STATE_FAULTED 4
