@@ -252,8 +252,8 @@ $(B)/gen/bench_cases.h: tests/tools/fixtures.py tests/fixtures/vectors.tsv bms/d
 	/usr/bin/python3 tests/tools/fixtures.py bench-cases > $@.t && mv $@.t $@
 $(B)/tests/tools/bench_decode.o: $(B)/gen/bench_cases.h
 
-$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/limits.o $(B)/gateway/engine/bank_limits.o \
-		$(B)/gateway/engine/settings.o $(B)/gateway/engine/strings.o $(B)/gateway/engine/string_limits.o \
+$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/pack_limits.o $(B)/gateway/engine/bank_limits.o \
+		$(B)/gateway/engine/settings.o $(B)/gateway/engine/bank_strings.o $(B)/gateway/engine/string_limits.o \
 		$(B)/gateway/engine/cellext.o $(B)/bms/bms.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 

@@ -81,7 +81,7 @@ struct inv_battery {
 	 * protect = protections acting now (the BMS cut, or will cut, the
 	 * current), warn = warnings (a protection may be in both).  The
 	 * output splits a pack's word with gw_limits_alarm_levels() and the
-	 * bank's with gw_limits_bank_alarm_levels() (engine/limits.h). */
+	 * bank's with gw_limits_bank_alarm_levels() (engine/pack_limits.h). */
 	uint32_t protect;
 	uint32_t warn;
 

@@ -190,7 +190,7 @@ struct ss_unit {
 	                                  * aggregate, which has no cells); NULL = none */
 	bool fresh;                      /* false: every data point not implemented, State
 	                                  * DISCONNECTED, Evt1 COMMUNICATION_ERROR */
-	uint32_t protect, warn;          /* the unit's alarms by level (BMS_AL_*, engine/limits.h
+	uint32_t protect, warn;          /* the unit's alarms by level (BMS_AL_*, engine/pack_limits.h
 	                                  * gw_limits_alarm_levels()): Evt1's *_ALARM bits for
 	                                  * protect, *_WARNING for the rest of warn */
 	bool comm_warning;               /* the bank: a pack of it is stale (Evt1 says

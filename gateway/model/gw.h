@@ -27,7 +27,7 @@
 #include "histsrc.h"
 #include "../engine/bank.h"
 #include "../engine/chemfit.h"
-#include "../engine/limits.h"
+#include "../engine/pack_limits.h"
 #include "socunit.h"
 
 struct gw;

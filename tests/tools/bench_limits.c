@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../gateway/engine/limits.h"
-#include "../../gateway/engine/strings.h"
+#include "../../gateway/engine/pack_limits.h"
+#include "../../gateway/engine/bank_strings.h"
 
 #define TRACE 7200 /* seconds: two hours */
 #define PACKS 16

@@ -11,7 +11,7 @@
 
 #include "../../gateway/engine/capacity.h"
 #include "../../gateway/model/gw.h"
-#include "../../gateway/engine/strings.h"
+#include "../../gateway/engine/bank_strings.h"
 #include "check.h"
 
 /* A snapshot with what a BMS gives: full / remaining Ah where >= 0, a SOC. */

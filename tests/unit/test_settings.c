@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../gateway/engine/limits.h"
+#include "../../gateway/engine/pack_limits.h"
 #include "../../gateway/engine/settings.h"
 #include "check.h"
 

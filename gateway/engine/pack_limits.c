@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/engine/limits.c - the charge and discharge limit engine (CVL, CCL,
+/* gateway/engine/pack_limits.c - the charge and discharge limit engine (CVL, CCL,
  * DCL, DVL, flags, mode, reasons) of one pack; the bank's is in
  * bank_limits.c.
  *
@@ -146,7 +146,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "limits.h"
+#include "pack_limits.h"
 
 #define ABS_RESTART_MV 3.0     /* dbus-serialbattery SWITCH_TO_FLOAT_CELL_VOLTAGE_DEVIATION */
 #define ABS_DROP_V 0.5         /* dbus-serialbattery measurement_tolerance_variation */

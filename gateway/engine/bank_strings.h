@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/engine/strings.h - packs in series: the strings of a bank
+/* gateway/engine/bank_strings.h - packs in series: the strings of a bank
  * ([bank] strings = a+b+c+d, e+f+g+h; bmsgw.ini(5) "[bank]").
  *
  * A string is packs in series; the strings are in parallel.  A string is
- * computed from its members' last complete snapshots (strings.c), with the
+ * computed from its members' last complete snapshots (bank_strings.c), with the
  * bank, by the bank's one state (bankstate.h), never fresher or staler than
  * they are:
  *
@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #include "../../bms/bms.h"
-#include "limits.h"
+#include "pack_limits.h"
 
 /* Where a value of a string is: the member (1-based position in the
  * string) and its cell or sensor (1-based); member 0 = none. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/engine/limits.h - the charge and discharge limit engine: CVL, CCL,
+/* gateway/engine/pack_limits.h - the charge and discharge limit engine: CVL, CCL,
  * DCL, DVL, the flags an inverter needs, the charge mode and the reasons,
  * for one pack from its snapshot and for the bank from its packs' results.
  *
@@ -7,7 +7,7 @@
  * gw_lim_state per pack and calls gw_limits_step() at every good poll and
  * once a second (holds and ramps move with time), with the pack's snapshot
  * while it is fresh and NULL while it is stale.  The algorithm and its
- * sources are described in limits.c.
+ * sources are described in pack_limits.c.
  */
 #ifndef GATEWAY_ENGINE_LIMITS_H
 #define GATEWAY_ENGINE_LIMITS_H
@@ -314,7 +314,7 @@ const char *gw_limits_reason_name(enum gw_lim_reason r);
 const char *gw_limits_exceeded_name(enum gw_lim_exceeded e);
 
 /* The engine's rule for one current limit, shared by the pack and the bank
- * (limits.c): down to target at once; up only after recovery_hold, at
+ * (pack_limits.c): down to target at once; up only after recovery_hold, at
  * recovery_rate, and from 0 only above 1.5 % of max.  prev: the time of
  * the previous step. */
 void gw_limits_current_follow(const struct conf_limits *cfg, struct gw_lim_current *l, double target,
@@ -333,7 +333,7 @@ double gw_limits_table(const struct conf_table *t, double x, enum conf_interp in
 			     BMS_AL_DSG_OC | BMS_AL_SHORT | BMS_AL_SOC_LOW)
 #define GW_LIM_AL_BOTH (BMS_AL_MOS_OT | BMS_AL_MOS_FAULT | BMS_AL_HW_FAULT | BMS_AL_COMM)
 /* The GW_LIM_F_CHARGE / GW_LIM_F_DISCHARGE sides an alarm set blocks
- * (BMS_AL_PROTECTION: see limits.c). */
+ * (BMS_AL_PROTECTION: see pack_limits.c). */
 unsigned gw_limits_alarm_side(uint32_t alarms);
 
 /* A pack's alarm word split by level: warn = every bit it shows; protect =

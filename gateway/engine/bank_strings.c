@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/engine/strings.c - a string of packs in series, from its members'
- * snapshots (gw_string_aggregate, pure; model/strings_gw.c holds gw's).  The rules are strings.h's; why: no peer
+/* gateway/engine/bank_strings.c - a string of packs in series, from its members'
+ * snapshots (gw_string_aggregate, pure; model/strings_gw.c holds gw's).  The rules are bank_strings.h's; why: no peer
  * aggregates separately managed packs in series correctly
  * (gateway/inverter/PROTOCOLS.md §10): bms-to-inverter averages a series
  * string's voltage over the packs, dbus-aggregate-batteries has no series
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strings.h"
+#include "bank_strings.h"
 #include "cellext.h"
 
 /* Totals while the members are added one by one. */
