@@ -4,7 +4,7 @@
  *   submit   allowed? fresh? not busy?  -> queued on the pack's wire
  *   wire     the driver's frames, each acknowledged by the BMS (a protocol
  *            without a known acknowledgement skips that): this file is the
- *            control client of the bus's engine (bus.h), asked ahead of the
+ *            control client of the bus's engine (bus_engine.h), asked ahead of the
  *            poller whenever the wire is free and at the end of every gap
  *   verify   the next poll of the pack that started after the
  *            acknowledgement must show the MOSFETs as asked; if it does
@@ -35,7 +35,7 @@
 #include "../core/util.h"
 #include "../model/gw.h"
 #include "../model/statefile.h"
-#include "bus.h"
+#include "bus_engine.h"
 #include "control.h"
 
 #define CTL_RATE_S 1.0         /* at most one command per pack per second */
@@ -151,7 +151,7 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 	free(c);
 }
 
-/* ---- the control client of the bus's engine (struct gw_bus_client, bus.h) ----
+/* ---- the control client of the bus's engine (struct gw_bus_client, bus_engine.h) ----
  * A command queued on a pack of a bus runs between two poll steps (or when
  * the wire is idle): gap, frame, acknowledgement, for each frame of the
  * command; then the engine asks the poller again (the poll it interrupted

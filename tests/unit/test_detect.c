@@ -8,7 +8,7 @@
 #include "../../bms/drivers.h"
 #include "../../gateway/detect/detect.h"
 #include "../../gateway/detect/holders.h"
-#include "../../gateway/detect/plan.h"
+#include "../../gateway/detect/probe_order.h"
 #include "../../gateway/detect/sniff.h"
 #include "check.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/daemon/plan.c - which packs and buses of the running gateway a
- * (re)build keeps, which it makes and which go (see plan.h).
+/* gateway/daemon/reload_plan.c - which packs and buses of the running gateway a
+ * (re)build keeps, which it makes and which go (see reload_plan.h).
  *
  * A pack none of whose keys that restart it or its wire changed
  * (conf/conf.c: protocol, address, cells, invert_current, position,
@@ -16,7 +16,7 @@
 #include "../poll/bmsset.h"
 #include "../poll/control.h"
 #include "../poll/poll.h"
-#include "plan.h"
+#include "reload_plan.h"
 
 bool gw_plan_same_pack(const struct conf_pack *a, const struct conf_pack *b)
 {

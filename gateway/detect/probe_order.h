@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/detect/plan.h - which probes `bmsgw --detect` sends, in which order,
+/* gateway/detect/probe_order.h - which probes `bmsgw --detect` sends, in which order,
  * and what that costs (bms/PROTOCOLS.md §27).  Pure.
  *
  * The rates are listened to in the order 115200, 19200, 9600: the first

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/poll/bus.c - the transaction engine of a bus (see bus.h).
+/* gateway/poll/bus_engine.c - the transaction engine of a bus (see bus_engine.h).
  *
  *   IDLE  the clients are asked, in order (control, then the poller); one
  *         starts a transaction, or the poller asks to be woken when its next
@@ -15,7 +15,7 @@
  * transactions stop), gone.  So is the lending of the wire to a maintenance
  * tool.  Nothing here blocks: every wait is the timer below.
  */
-#include "bus.h"
+#include "bus_engine.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/poll/bus.h - the transaction engine of a bus (bus.c): one
+/* gateway/poll/bus_engine.h - the transaction engine of a bus (bus_engine.c): one
  * transaction at a time on the wire, as mbusd runs one queue per port.
  *
  * A transaction is a gap of silence, a frame sent (or none: the BMS talks by

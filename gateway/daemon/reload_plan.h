@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/daemon/plan.h - the packs and buses of a configuration: decided
+/* gateway/daemon/reload_plan.h - the packs and buses of a configuration: decided
  * first (nothing changes, only allocations that can be undone), then
- * carried out (plan.c). */
+ * carried out (reload_plan.c). */
 #ifndef GATEWAY_DAEMON_PLAN_H
 #define GATEWAY_DAEMON_PLAN_H
 

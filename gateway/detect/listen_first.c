@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/detect/listen.c - listen before talking.
+/* gateway/detect/listen_first.c - listen before talking.
  *
  * About 1.2 s at the first rate (115200; the one rate of --baud or of a
  * TCP serial server), then at 19200 and 9600 as long again once anything
@@ -118,7 +118,7 @@ static void describe_window(struct det *d, int baud, const struct gw_sniff *s)
 }
 
 /* The families whose signatures were heard at this rate (hints.h): their
- * probes go first (plan.h). */
+ * probes go first (probe_order.h). */
 static void hints(struct det *d, int baud)
 {
 	unsigned *sig = d->hints.sig[d->li];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/mqtt/settings.c - the charge settings over MQTT (bmsgw-mqtt(7)
+/* gateway/mqtt/charge_settings.c - the charge settings over MQTT (bmsgw-mqtt(7)
  * "CHARGE SETTINGS", design section 18).
  *
  * P/UNIT/set/<setting> (UNIT a pack's name or "bank"; setting max_soc,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/detect/plan.c - the order of the probes and their cost (see plan.h). */
-#include "plan.h"
+/* gateway/detect/probe_order.c - the order of the probes and their cost (see probe_order.h). */
+#include "probe_order.h"
 
 #include <stdlib.h>
 #include <string.h>
