@@ -264,7 +264,7 @@ enum bms_scan {
 	                    * checksum (or end marker): the gateway counts it */
 };
 
-/* ---- a framer's start (bms/frames.c) ----
+/* ---- a framer's start (bms/base/frames.c) ----
  * Most framers resynchronise on a start byte: what precedes it is garbage,
  * skipped whole.  bms_scan_skip() counts the bytes of buf[0..len) (len >= 1)
  * before the next one, after buf[0], that is among starts[0..nstarts): len
@@ -315,12 +315,12 @@ struct bms_lenword {
 bool bms_scan_lenword(const struct bms_lenword *f, const uint8_t *buf, size_t len, size_t *want, enum bms_scan *r,
 		      size_t *n);
 
-/* ---- a request's opening (bms/frames.c) ----
+/* ---- a request's opening (bms/base/frames.c) ----
  * A request of a fixed len bytes, zeroed and opened with the nhead bytes of
  * head: BMS_OK, or BMS_E_NOSPACE (out untouched) when cap cannot hold it. */
 int bms_req_open(uint8_t *out, size_t cap, size_t len, const uint8_t *head, size_t nhead);
 
-/* ---- the framing loop (bms/frames.c): the one every user of scan() runs
+/* ---- the framing loop (bms/base/frames.c): the one every user of scan() runs
  * (the poller, the probes' judge, the unit tests' and fuzz targets' drivers,
  * the decoder bench).  From the start of the bytes: the driver's scan()
  * (poll read only); SKIP and BADSUM drop their bytes (BADSUM counted); each
@@ -934,7 +934,7 @@ void bms_snapshot_state(struct bms_snapshot *s, float current_threshold);
 /* The threshold the gateway uses where nothing else is configured (A). */
 #define BMS_STATE_THRESHOLD_A 0.1f
 
-/* ---- plausibility (bms/plausible.c) ----
+/* ---- plausibility (bms/base/plausible.c) ----
  * The one table every snapshot passes before it may replace a pack's
  * cache: cells 0.5..5.0 V (0 = absent), sensors -50..+150 degC, SOC and SOH
  * 0..100 %, currents within +-3000 A, the BMS's limits 0..3000 A and
@@ -960,7 +960,7 @@ struct bms_implausible {
  * absent, not implausible (a slot bms_sensor_faults() emptied). */
 bool bms_plausible(const struct bms_snapshot *s, struct bms_implausible *why);
 
-/* ---- sensor faults (bms/plausible.c) ----
+/* ---- sensor faults (bms/base/plausible.c) ----
  * A temperature outside -50..+150 degC is no reading but a sensor that is
  * not there: a BMS fills the slot of a sensor it lacks, or lost, with a
  * placeholder (EG4-LL 0xC8 = -56 degC, 0x7FFF, a 0 K reading).  It costs
@@ -987,7 +987,7 @@ static inline uint32_t bms_own_alarms(const struct bms_snapshot *s)
 }
 /* "cell 3 = 65.535 V (plausible: 0.5..5)" */
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap);
-/* ---- the cells the pack voltage makes (bms/plausible.c) ----
+/* ---- the cells the pack voltage makes (bms/base/plausible.c) ----
  * A cell answer may have more slots than the pack has cells and fill a
  * slot after the last cell with a value (CBT Power's 4S pack sends a fifth
  * slot of 2317 mV beside its 13.4 V).  Of the list mv[0..n), the count k
@@ -1037,7 +1037,7 @@ uint32_t bms_alarm_map(const uint16_t *words, size_t nwords, const struct bms_al
  * range) or cap is too small. */
 size_t bms_can_record(uint8_t *out, size_t cap, uint32_t id, bool ext, bool rtr, uint8_t dlc,
 		      const uint8_t *data);
-/* ---- CAN records (bms/canrec.c), for the CAN drivers ---- */
+/* ---- CAN records (bms/base/canrec.c), for the CAN drivers ---- */
 /* One record's fields; data zero beyond dlc (and all zero for a remote frame). */
 struct bms_can_msg {
 	uint32_t id;
@@ -1072,7 +1072,7 @@ int bms_can_take(struct bms_poll *poll, int slot, const struct bms_can_msg *m, u
 		 int (*decode)(struct bms_poll *poll, int slot, const uint8_t *data), uint32_t need);
 bool bms_can_usable(const struct bms_poll *poll, uint32_t need);
 int bms_can_learn(struct bms_poll *poll, uint32_t need, uint32_t all);
-/* ---- probes (bms/probe.c) ---- */
+/* ---- probes (bms/base/probe.c) ---- */
 /* The address a probe tries first: the probe's first, else the driver's default. */
 uint8_t bms_probe_address(const struct bms_driver *d);
 /* A fresh poll for try `attempt` of d's probe at `address`. */
@@ -1123,7 +1123,7 @@ static inline uint32_t bms_le32(const uint8_t *p)
 static inline int16_t bms_s16(uint16_t v) { return (int16_t)(v >= 0x8000u ? (int32_t)v - 0x10000 : (int32_t)v); }
 static inline int16_t bms_les16(const uint8_t *p) { return bms_s16(bms_le16(p)); }
 static inline int16_t bms_bes16(const uint8_t *p) { return bms_s16(bms_be16(p)); }
-/* ---- ASCII hex digits (bms/hex.c): the ASCII protocols', the CAN
+/* ---- ASCII hex digits (bms/base/hex.c): the ASCII protocols', the CAN
  * adapters' lines, the configuration's addresses and capture files. */
 /* The value of a hex digit (either case), -1 if c is none. */
 int bms_hexval(unsigned char c);

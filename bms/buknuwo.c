@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/buknuwo.c - Buknuwo smart batteries (advertised CDZG...): Modbus RTU
- * FC03 over Bluetooth LE, a register table on the master of bms/mbmaster.c.
+ * FC03 over Bluetooth LE, a register table on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §65.  Written to ...0e8ac72e0001, notified on
  * ...0e8ac72e0002 of service 00002760-08c2-11e1-9073-0e8ac72e1001 (Gobel's

@@ -155,7 +155,7 @@ static const struct {
 /* D2 alarm words 0x3A..0x3D hold the eight bytes of the legacy protocol's
  * 0x98 answer, two per register, low byte first (0x3A = D1 << 8 | D0, as
  * syssi/esphome-daly-bms's D2 error table lists them; no capture with an
- * alarm set: UNCERTAIN); they mean what they mean there (dalyalarm.c). */
+ * alarm set: UNCERTAIN); they mean what they mean there (base/dalyalarm.c). */
 /* Alarm words 0x6D..0x73 (§3.4; bit 0 = LSB of the register value, which
  * DALYN-05 supports: SOC 11 % with 0x70 = 0x0002 "SOC low level 2", and
  * every sensor absent with 0x72 = 0x8000 "temperature detect fault").

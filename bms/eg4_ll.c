@@ -2,7 +2,7 @@
 /* bms/eg4_ll.c - EG4-LL / LL-S, LifePower4 V2 and PowerPro packs on RS485:
  * "EG4-LL MODBUS Communication Protocol" V01.06, Modbus RTU.
  *
- * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §23.  9600 8N1,
+ * bms/PROTOCOLS.md §18 (the master, bms/base/mbmaster.c) and §23.  9600 8N1,
  * slave = the DIP address 1..16; packs without DIP switches answer at 0x40
  * ("auto-ID").  A poll reads, from slave `address`:
  *	FC03 0x0000 x 39	voltage 10 mV, current s16 10 mA (+ = charging),

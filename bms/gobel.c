@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/gobel.c - Gobel Power LiFePO4 batteries with their Bluetooth BMS
  * (advertised BMS-<hex>): Modbus RTU FC03 over Bluetooth LE, a register
- * table on the master of bms/mbmaster.c.
+ * table on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §52.  Written to ...0e8ac72e0001, notified on
  * ...0e8ac72e0002 of service 00002760-08c2-11e1-9073-0e8ac72e1001;

@@ -40,7 +40,7 @@
  *		that gets none marks the BMS as not streaming, so the retry
  *		(and the next poll) sends 0x96 again and listens after its
  *		settings record.
- * The cell record is decoded by bms/jkrecord.c, the decoder of jk-pb's
+ * The cell record is decoded by bms/base/jkrecord.c, the decoder of jk-pb's
  * RS485 status frame (the same record, JK02_32S), in the learned layout.
  *
  * MOSFET control (§15.6): the charge / discharge switch registers 0x1D /

@@ -33,7 +33,7 @@
  * it: the step ends without limits, and it is asked again on refresh polls.
  *
  * The status payload is JK's 300-byte cell-info record in its JK02_32S
- * layout (offsets = status block offset + 6): bms/jkrecord.c decodes it,
+ * layout (offsets = status block offset + 6): bms/base/jkrecord.c decodes it,
  * the same code the JK02 Bluetooth LE driver (bms/jk_ble.c) uses.  Cells,
  * voltage, current, SOC, SOH, remaining and full Ah, cycles, MOS temperature
  * and T1..T4 (as the sensor-present bits say), MOSFETs, 32 alarm bits;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/lipower.c - Ective "LiPower" batteries over Bluetooth LE: one Modbus
- * RTU read (the frames of bms/mbmaster.c) over FFE1 of service FFE0.
+ * RTU read (the frames of bms/base/mbmaster.c) over FFE1 of service FFE0.
  *
  * bms/PROTOCOLS.md §64.  A poll is one read, FC03 0x0400 x 8, to the
  * device id the pack answers at: 0x22, else 0x0B, else 0x08, tried in

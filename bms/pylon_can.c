@@ -66,7 +66,7 @@ static const uint8_t pc_min_dlc[PC_NSLOTS] = { 6, 4, 6, 4, 8, 1, 1, 8, 2 };
 #define PC_CHG_EN 0x80
 #define PC_DSG_EN 0x40
 
-/* Records (bms/canrec.c). */
+/* Records (bms/base/canrec.c). */
 static enum bms_scan pc_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;

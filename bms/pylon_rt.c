@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/pylon_rt.c - Pylontech RT batteries (RT12100, RT12200, RT24100 ...)
  * with their Bluetooth module built in: Modbus RTU FC03 over Bluetooth LE,
- * a register table on the master of bms/mbmaster.c.
+ * a register table on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §51.  Written to ...0a0b0c0d2b11, notified on
  * ...0a0b0c0d2b10 of the module's service 00010203-...-0a0b0c0d1910;

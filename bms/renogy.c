@@ -3,7 +3,7 @@
  * ...) on their RS485 communication port: "Lithium Iron Battery BMS Modbus
  * Protocol V1.7", Modbus RTU.
  *
- * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §24.  9600 8N1;
+ * bms/PROTOCOLS.md §18 (the master, bms/base/mbmaster.c) and §24.  9600 8N1;
  * slave 0x30 (48) on a single battery or the first on a Renogy hub, 0x30..
  * 0x37 for the batteries of a hub, 0xF7 (247) on some.  A poll reads, from
  * slave `address` (registers in decimal, as the document numbers them):

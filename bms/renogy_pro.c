@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/renogy_pro.c - Renogy "Pro" smart LiFePO4 batteries with Bluetooth
  * built in (advertised RNGRBP*, RNGC*, RNGPRO*): the registers of Renogy's
- * "Lithium Iron Battery BMS Modbus Protocol V1.7" (bms/renogyregs.c) over
- * Bluetooth LE, on the master of bms/mbmaster.c.
+ * "Lithium Iron Battery BMS Modbus Protocol V1.7" (bms/base/renogyregs.c) over
+ * Bluetooth LE, on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §49.  Written to FFD1 of service FFD0, notified on FFF1
  * of service FFF0; requests to the universal slave 0xFF, answers taken

@@ -8,7 +8,7 @@
  * yarrumretep/dbus-rvc-renogy publishes (bms/PROTOCOLS.md §63).
  *
  * 250 kbit/s, 29-bit identifiers (priority, DGN, source address), little
- * endian, the layouts and scalings of bms/rvcdgn.c (the rvc inverter output
+ * endian, the layouts and scalings of bms/base/rvcdgn.c (the rvc inverter output
  * sends them with the same code):
  *	1FFFD DC_SOURCE_STATUS_1   voltage 0.05 V, current 0.001 A + 2e9,
  *	                           + = out of the battery (the readers negate

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/saihang.c - Saihang BMSs (sold in Anenji and other batteries,
  * advertised SH...): a Modbus RTU FC03 frame behind the two bytes A5 A5
- * over Bluetooth LE, a register table on the master of bms/mbmaster.c
+ * over Bluetooth LE, a register table on the master of bms/base/mbmaster.c
  * (its prefix option).
  *
  * bms/PROTOCOLS.md §53.  Written to FFFB, notified on FFFC of service

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/seplos.c - Seplos V2 (EMU10xx / 11xx) RS485 "MODBUS-ASCII" V2.0.
  *
- * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §11.  A poll
+ * bms/PROTOCOLS.md §8 (framing, shared: bms/base/pylonframe.c) and §11.  A poll
  * sends to ADR = `address` = the pack's DIP address (0..15), VER 0x20, INFO
  * = one byte COMMAND_GROUP = the same address (the BMS checks that it
  * matches its DIP switches; 0xFF "all groups" is RS232 only):

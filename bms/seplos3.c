@@ -2,7 +2,7 @@
 /* bms/seplos3.c - Seplos V3 ("XZH" BMS, Seplos 3.0 / 10E boards and later)
  * on RS485: Modbus RTU.
  *
- * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §22.  19200 8N1,
+ * bms/PROTOCOLS.md §18 (the master, bms/base/mbmaster.c) and §22.  19200 8N1,
  * slave = the DIP address 0..15 (0 is an ordinary address here, not a
  * broadcast).  A poll reads, from slave `address`:
  *	FC04 0x1000 x 0x11	PIA: voltage 10 mV, current s16 10 mA (+ =

@@ -2,7 +2,7 @@
 /* bms/vatrer.c - Vatrer LiFePO4 wall and rack batteries whose BMS is not a
  * JBD (names like "240612512100001": a date, 512, the capacity, as
  * aiobmsble reads them): Modbus RTU FC03 over Bluetooth LE, a register
- * table on the master of bms/mbmaster.c.
+ * table on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §50.  The Nordic UART service; requests to slave 0x02.
  * A poll reads (registers hex):

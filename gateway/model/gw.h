@@ -156,7 +156,7 @@ struct gw_bus_stats {
 	uint32_t exceptions;           /* answers that were an error code (a Modbus exception,
 	                                * a paceic RTN other than 00) */
 	uint32_t implausible;          /* polls (or records of an answer for all) whose frames
-	                                * were valid but a value was not (bms/plausible.c) */
+	                                * were valid but a value was not (bms/base/plausible.c) */
 	uint32_t bad_messages;         /* mqtt-json: messages that were no JSON object, lacked a
 	                                * required field or carried a value out of its range */
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_mbtable.h - the harness of the Modbus register-table
  * drivers (struct bms_driver.mb, bms/mbmaster.h): whole polls of a
- * driver built on the master of bms/mbmaster.c, driven the way
+ * driver built on the master of bms/base/mbmaster.c, driven the way
  * gateway/poll/poller.c drives it (harness: fuzz_drive.h).  The frames
  * (bms_mb_scan) and each driver's decoder.  Every check comes from the
  * driver's table: its reads (a settings block only in a poll marked due),

@@ -378,7 +378,7 @@ def self_test_pure():
     core/'s log.h, <ev.h> and <unistd.h> are found, those of its own room,
     bms/, conf/ and <math.h> are not."""
     owner = {"gw_log": "gateway/core/log.o", "gw_pack_online_at": "gateway/model/units.o",
-             "bms_cell_stats": "bms/bms.o", "conf_chem_name": "conf/chem.o",
+             "bms_cell_stats": "bms/base/bms.o", "conf_chem_name": "conf/chem.o",
              "gw_limits_floor": "gateway/engine/pack_limits.o"}
     uses = {
         "gateway/engine/a.o": {"gw_log", "bms_cell_stats", "conf_chem_name", "gw_limits_floor", "fmin", "memcpy",

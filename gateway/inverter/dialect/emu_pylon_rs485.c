@@ -2,7 +2,7 @@
 /* gateway/inverter/dialect/emu_pylon_rs485.c - bmsgw as a Pylontech LV RS485 battery
  * polled by an inverter: the request framer and the reply encoders
  * (gateway/inverter/PROTOCOLS.md §6).  Framing and checksums are
- * bms/pylonframe.c's.  See emu_pylon_rs485.h. */
+ * bms/base/pylonframe.c's.  See emu_pylon_rs485.h. */
 #include "emu_pylon_rs485.h"
 
 #include <string.h>

@@ -7,7 +7,7 @@
  * counted, never answered); the reply encoders answer them from a struct
  * inv_battery.  The codec (codec.h, inv_codec_pylon_rs485) is these with
  * the options taken from the [inverter] section.  Frame helpers are the
- * BMS side's (bms/pylonframe.c).  Layouts, units, sources and dialects:
+ * BMS side's (bms/base/pylonframe.c).  Layouts, units, sources and dialects:
  * gateway/inverter/PROTOCOLS.md §6.
  *
  * Pure: no I/O, no globals, no allocation. */

@@ -3,7 +3,7 @@
  * RV-C bus (motorhomes, boats), the DC source of its instance
  * (../PROTOCOLS.md §25).  250 kbit/s, 29-bit, little endian, DLC 8, priority
  * 6, device priority 120 ("battery SOC device"); the layouts and scalings
- * are bms/rvcdgn.c's, which the rvc BMS driver reads with:
+ * are bms/base/rvcdgn.c's, which the rvc BMS driver reads with:
  *
  *	DC_SOURCE_STATUS_4 (1FEC9) every 1 s   desired charge state (1 "do not
  *	                  charge" when charging is not allowed), voltage = CVL,

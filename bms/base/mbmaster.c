@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/mbmaster.c - the Modbus RTU master of the BMS side (bms/PROTOCOLS.md
+/* bms/base/mbmaster.c - the Modbus RTU master of the BMS side (bms/PROTOCOLS.md
  * §18).  See mbmaster.h. */
-#include "mbmaster.h"
+#include "../mbmaster.h"
 
 #include <string.h>
 

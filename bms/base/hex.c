@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/hex.c - ASCII hex digits, read and written (bms.h): the one parser
+/* bms/base/hex.c - ASCII hex digits, read and written (bms.h): the one parser
  * the ASCII protocols (pylonframe, chins, topband), the slcan line codec,
  * the Bluetooth UUIDs and the configuration's addresses and capture files
  * share.  Pure. */
-#include "bms.h"
+#include "../bms.h"
 
 int bms_hexval(unsigned char c)
 {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/registry.c - the driver registry: every driver's table, by
+/* bms/base/registry.c - the driver registry: every driver's table, by
  * BMS_DRIVER_LIST (drivers.h), and the lookup by protocol name.  It is the
  * one file of bms/ that names every driver; the drivers call the helpers
  * of bms.c and never this file, so no call goes round bms/. */
 #include <string.h>
 
-#include "drivers.h"
+#include "../drivers.h"
 
 /* Every driver of BMS_DRIVER_LIST (drivers.h), in protocol-id order. */
 const struct bms_driver *const bms_drivers[] = {

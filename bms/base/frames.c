@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/frames.c - the one framing loop (bms.h, bms_frames()): the driver's
+/* bms/base/frames.c - the one framing loop (bms.h, bms_frames()): the driver's
  * scan() on what is left of the bytes, garbage and bad frames dropped and
  * counted, each complete frame handed to the caller's take().  The poller,
  * the probes' judge, the unit tests' and the fuzz targets' drivers and the
@@ -18,7 +18,7 @@
  */
 #include <string.h>
 
-#include "bms.h"
+#include "../bms.h"
 
 /* buf[0..len) (or, with rx, what rx holds; take() may empty it) from the
  * start until scan() needs more bytes or take() says stop; with rx, what

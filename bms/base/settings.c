@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/settings.c - the vocabulary of a BMS's settings (bms/settings.h). */
-#include "settings.h"
+/* bms/base/settings.c - the vocabulary of a BMS's settings (bms/settings.h). */
+#include "../settings.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/plausible.c - the one plausibility table every snapshot passes before
+/* bms/base/plausible.c - the one plausibility table every snapshot passes before
  * it may replace a pack's cache.
  *
  * A frame whose checksum is right can still carry values no battery has: a
@@ -41,7 +41,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "bms.h"
+#include "../bms.h"
 
 /* One row: a value of the snapshot, present when `has` is in s->present
  * (and, with nan_absent, not NAN: a limit the BMS gives in one direction

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/probe.c - what every driver's probe shares (bms.h, "identification"):
+/* bms/base/probe.c - what every driver's probe shares (bms.h, "identification"):
  * the fresh poll of a try, the request, the judge that runs the driver's
  * own framer and decoder on what came back, and the plausibility of a
  * decoded answer.  bms/PROTOCOLS.md §27.
@@ -11,7 +11,7 @@
  * cells and voltages with values no battery has, or ones that do not agree
  * with each other.  Pure: no I/O, no globals.
  */
-#include "bms.h"
+#include "../bms.h"
 
 #include <math.h>
 #include <stdio.h>

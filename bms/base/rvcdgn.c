@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/rvcdgn.c - RV-C's DC source status layouts (rvcdgn.h): one table of
+/* bms/base/rvcdgn.c - RV-C's DC source status layouts (rvcdgn.h): one table of
  * the fields (DGN, byte, width, member), written and read by the same two
  * loops.  Pure. */
-#include "rvcdgn.h"
+#include "../rvcdgn.h"
 
 #include <math.h>
 #include <stddef.h>

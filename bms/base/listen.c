@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/listen.c - listen mode for a driver whose requests are its own
+/* bms/base/listen.c - listen mode for a driver whose requests are its own
  * poll's (bms/bus.h): the request another master was heard sending is
  * matched against the request each step of the driver's poll would send,
  * and the answer goes to the driver's handle() at that step, as if the
  * gateway had asked it.  A paceic request is the same when its ADR, CID1,
  * CID2 and INFO are (a master may write another VER).  Pure.
  */
-#include "bus.h"
+#include "../bus.h"
 
 #include <string.h>
 
-#include "pylonframe.h"
+#include "../pylonframe.h"
 
 #define LISTEN_STEPS BMS_LISTEN_EXTRA
 #define LISTEN_REQ_MAX 256

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/jsonmap.c - the field map of an mqtt-json pack and the mapper: one
+/* bms/base/jsonmap.c - the field map of an mqtt-json pack and the mapper: one
  * JSON message in, one snapshot out (bms/jsonmap.h).  Pure: no I/O, no
  * globals; the JSON is parsed by jansson (json_loadb), never by hand.
  *
  * Only a whole valid message gives a snapshot: a value of the wrong type,
  * not finite, or outside the bounds below rejects the message whole.  The
- * bounds are the plausibility table's (bms/plausible.c), so that nothing
+ * bounds are the plausibility table's (bms/base/plausible.c), so that nothing
  * that could not pass it is ever converted to the snapshot's integer or
  * float members; that table still judges the snapshot after finish().
  */
-#include "jsonmap.h"
+#include "../jsonmap.h"
 
 #include <jansson.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/jkrecord.c - JK's 300-byte records (bms/jkrecord.h): the cell-info /
+/* bms/base/jkrecord.c - JK's 300-byte records (bms/jkrecord.h): the cell-info /
  * status record decoder shared by jk-pb (RS485) and jk-ble (JK02 over
  * Bluetooth LE), in its two layouts.  bms/PROTOCOLS.md §6.3 (the JK02_32S
  * layout = the JK-PB status frame) and §15.4 (JK02_24S).
@@ -32,7 +32,7 @@
  * discharge current (0x38), 118 / 122 charge / discharge switch (u32,
  * 0x70 / 0x74), 126 the balancer (0x78, "BalanEN").
  */
-#include "jkrecord.h"
+#include "../jkrecord.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/pylonframe.c - Pylontech-style ("paceic") ASCII framing shared by the
+/* bms/base/pylonframe.c - Pylontech-style ("paceic") ASCII framing shared by the
  * pylontech, topbms, seplos, pace, eg4-lp4 and daren drivers
  * (bms/PROTOCOLS.md §8).  See pylonframe.h. */
-#include "pylonframe.h"
+#include "../pylonframe.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/canrec.c - the CAN records (bms.h: BMS_CAN_MAGIC0 ...) as the CAN
+/* bms/base/canrec.c - the CAN records (bms.h: BMS_CAN_MAGIC0 ...) as the CAN
  * drivers read them: the framer every CAN driver's scan() is, and the
  * check of one record into its fields.  Pure. */
-#include "bms.h"
+#include "../bms.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/bms.c - helpers shared by every driver (the registry that names
+/* bms/base/bms.c - helpers shared by every driver (the registry that names
  * them all is registry.c: a driver calls these, the registry calls none). */
-#include "bms.h"
+#include "../bms.h"
 
 #include <limits.h>
 #include <math.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/dalyalarm.c - Daly's alarm bytes (see dalyalarm.h). */
-#include "dalyalarm.h"
+/* bms/base/dalyalarm.c - Daly's alarm bytes (see dalyalarm.h). */
+#include "../dalyalarm.h"
 
-#include "bms.h"
+#include "../bms.h"
 
 /* 0x98 bit n of byte Dk (k*8 + n) -> normalised alarms (bms/PROTOCOLS.md
  * §2.6).  Level-2 bits also raise BMS_AL_PROTECTION; reserved bits map to

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/bus.c - the framers of a bus heard whole (see bus.h).
+/* bms/base/bus.c - the framers of a bus heard whole (see bus.h).
  *
  * Modbus RTU ("MODBUS over Serial Line V1.02", modbus.org): a request is
  * 8 bytes (FC 01-06) or 9 + its byte count (FC 0F, 10); an answer to a read
@@ -9,13 +9,13 @@
  * bms/PROTOCOLS.md §39), so they are cut by length and CRC alone, and the
  * request heard last tells an answer of the same length from a request.
  */
-#include "bus.h"
+#include "../bus.h"
 
 #include <string.h>
 
-#include "jkrecord.h"
-#include "mbmaster.h"
-#include "pylonframe.h"
+#include "../jkrecord.h"
+#include "../mbmaster.h"
+#include "../pylonframe.h"
 
 #define MB_MAX_UNIT 247
 #define MB_EXC 0x80

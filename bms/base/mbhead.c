@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/mbhead.c - the head of the register map that buknuwo and gobel
+/* bms/base/mbhead.c - the head of the register map that buknuwo and gobel
  * share (bms/PROTOCOLS.md §52, §65, with their sources): registers 0..7 of
  * a read from 0 (see mbmaster.h). */
-#include "mbmaster.h"
+#include "../mbmaster.h"
 
 int bms_mb_head(struct bms_poll *poll, const uint8_t *d, uint16_t full_reg)
 {

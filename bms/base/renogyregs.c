@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/renogyregs.c - the registers Renogy's smart batteries share (see
+/* bms/base/renogyregs.c - the registers Renogy's smart batteries share (see
  * renogyregs.h; bms/PROTOCOLS.md §24). */
-#include "renogyregs.h"
+#include "../renogyregs.h"
 
 #include <string.h>
 
-#include "mbmaster.h"
+#include "../mbmaster.h"
 
 #define RNG_MAX_CELLS 16
 #define RNG_MAX_TEMPS 16
