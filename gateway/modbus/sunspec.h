@@ -167,7 +167,7 @@ struct ss_series {
 
 /* One string of model 803, in bank order: a pack of the bank (series
  * NULL: one module), or with [bank] strings a string of packs in series
- * (snap: the string as one pack, strings.h; series: its members). */
+ * (snap: the string as one pack, bank_strings.h; series: its members). */
 struct ss_pack {
 	const struct bms_snapshot *snap; /* its last snapshot, NULL = never had data */
 	bool fresh;                      /* within stale_after: only a fresh pack's data are shown */
