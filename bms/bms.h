@@ -654,7 +654,8 @@ struct bms_probe {
 
 /* ---- what belongs to one wire, or to one optional job, behind one
  * pointer of struct bms_driver each (NULL where the protocol has none): a
- * driver of a serial protocol without MOSFET control reads none of them. */
+ * driver of a serial protocol without MOSFET control or settings writes
+ * reads none of them (settings writes: struct bms_writer, bms/setwrite.h). */
 
 /* Bluetooth LE (ble:// ports and ESPHome proxies; struct bms_driver.ble):
  * NULL where the protocol is not used over BLE (a ble:// port is then a

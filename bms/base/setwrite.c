@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* bms/setwrite.c - the vocabulary of settings writes and a value's raw
+/* bms/base/setwrite.c - the vocabulary of settings writes and a value's raw
  * form on the wire (bms/setwrite.h). */
-#include "setwrite.h"
+#include "../setwrite.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "bms.h"
+#include "../bms.h"
 
 static const struct {
 	const char *name, *unit;
