@@ -118,7 +118,7 @@ static void pk_write(struct pack *pk, const uint8_t *w, int n)
 		pk_send(pk);
 }
 
-/* ---- the gateway's side of a poll (gateway/poll/poller.c, bus.c) -------- */
+/* ---- the gateway's side of a poll (gateway/poll/poller.c, bus_engine.c) - */
 
 struct taking {
 	struct bms_poll *poll;
