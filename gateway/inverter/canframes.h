@@ -36,6 +36,10 @@ void inv_cf_put16(uint8_t *p, long v);
  * byd-hvs-can, sma-hv-can, schneider-can). */
 void inv_cf_put16be(uint8_t *p, long v);
 void inv_cf_put32be(uint8_t *p, long v);
+/* Four 16-bit fields a, b, c, d into p[0..8), the most frames' whole
+ * payload: low byte first, or (be) high byte first. */
+void inv_cf_put16x4(uint8_t *p, long a, long b, long c, long d);
+void inv_cf_put16x4be(uint8_t *p, long a, long b, long c, long d);
 /* SOC and SOH as fields of `per` units a percent: SOC rounded down, SOH
  * to the nearest; `none` when absent. */
 long inv_cf_soc(const struct inv_battery *b, long per, long none);

@@ -127,10 +127,7 @@ static bool af_352(const struct inv_battery *b, struct gw_can_frame *f)
 
 	af_limits(b, &l);
 	af_begin(f, 0x352);
-	inv_cf_put16(f->data, l.ccl);
-	inv_cf_put16(f->data + 2, l.dcl);
-	inv_cf_put16(f->data + 4, l.cvl);
-	inv_cf_put16(f->data + 6, l.dvl);
+	inv_cf_put16x4(f->data, l.ccl, l.dcl, l.cvl, l.dvl);
 	return true;
 }
 

@@ -80,10 +80,7 @@ static bool wit_c3(const struct inv_battery *b, struct gw_can_frame *f)
 
 	wit_limits(b, &l);
 	wit_begin(f, 0xC3);
-	inv_cf_put16(f->data, l.ccl);
-	inv_cf_put16(f->data + 2, l.dcl);
-	inv_cf_put16(f->data + 4, l.cvl);
-	inv_cf_put16(f->data + 6, l.dvl);
+	inv_cf_put16x4(f->data, l.ccl, l.dcl, l.cvl, l.dvl);
 	return true;
 }
 
@@ -274,10 +271,7 @@ static bool wit_d8(const struct inv_battery *b, struct gw_can_frame *f)
 	uint32_t p = have ? b->protect : 0, w = have ? b->warn : 0;
 
 	wit_begin(f, 0xD8);
-	inv_cf_put16(f->data, wit_chg_bits(w));
-	inv_cf_put16(f->data + 2, wit_dsg_bits(w));
-	inv_cf_put16(f->data + 4, wit_chg_bits(p));
-	inv_cf_put16(f->data + 6, wit_dsg_bits(p));
+	inv_cf_put16x4(f->data, wit_chg_bits(w), wit_dsg_bits(w), wit_chg_bits(p), wit_dsg_bits(p));
 	return true;
 }
 

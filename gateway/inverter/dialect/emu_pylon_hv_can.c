@@ -93,10 +93,7 @@ static bool ph_4220(const struct inv_battery *b, struct gw_can_frame *f)
 	ph_limits(b, &l);
 	inv_cf_begin(f, 0x4220, 8);
 	f->ext = true;
-	inv_cf_put16(f->data, l.cvl);
-	inv_cf_put16(f->data + 2, l.dvl);
-	inv_cf_put16(f->data + 4, PH_CUR_OFFSET + l.ccl);
-	inv_cf_put16(f->data + 6, PH_CUR_OFFSET - l.dcl);
+	inv_cf_put16x4(f->data, l.cvl, l.dvl, PH_CUR_OFFSET + l.ccl, PH_CUR_OFFSET - l.dcl);
 	return true;
 }
 

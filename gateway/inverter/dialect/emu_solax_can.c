@@ -115,10 +115,7 @@ static bool sx_1876(const struct inv_battery *b, struct gw_can_frame *f)
 
 	inv_cf_temp_extremes(b, &hi, &lo);
 	sx_begin(f, 0x1876);
-	inv_cf_put16(f->data, sx_temp(hi));
-	inv_cf_put16(f->data + 2, sx_cell_max(b));
-	inv_cf_put16(f->data + 4, sx_temp(lo));
-	inv_cf_put16(f->data + 6, sx_cell_min(b));
+	inv_cf_put16x4(f->data, sx_temp(hi), sx_cell_max(b), sx_temp(lo), sx_cell_min(b));
 	return true;
 }
 

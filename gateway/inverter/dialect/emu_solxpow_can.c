@@ -52,10 +52,7 @@ static bool sp_4220(const struct inv_battery *b, struct gw_can_frame *f)
 	inv_cf_limits(b, &l);
 	inv_cf_begin(f, 0x4220, 8);
 	f->ext = true;
-	inv_cf_put16(f->data, l.cvl);
-	inv_cf_put16(f->data + 2, l.dvl);
-	inv_cf_put16(f->data + 4, l.ccl);
-	inv_cf_put16(f->data + 6, l.dcl);
+	inv_cf_put16x4(f->data, l.cvl, l.dvl, l.ccl, l.dcl);
 	return true;
 }
 

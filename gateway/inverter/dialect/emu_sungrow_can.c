@@ -87,10 +87,7 @@ static bool sg_limits(const struct inv_battery *b, struct gw_can_frame *f, uint3
 
 	inv_cf_limits(b, &l);
 	sg_begin(f, id);
-	inv_cf_put16(f->data, l.cvl);
-	inv_cf_put16(f->data + 2, l.dvl);
-	inv_cf_put16(f->data + 4, l.ccl);
-	inv_cf_put16(f->data + 6, l.dcl);
+	inv_cf_put16x4(f->data, l.cvl, l.dvl, l.ccl, l.dcl);
 	return true;
 }
 
@@ -124,10 +121,7 @@ static bool sg_status(const struct inv_battery *b, struct gw_can_frame *f, uint3
 
 	inv_cf_temp_extremes(b, &hi, &lo);
 	sg_begin(f, id);
-	inv_cf_put16(f->data, sg_volt(b));
-	inv_cf_put16(f->data + 2, id == 0x504 ? -i : i);
-	inv_cf_put16(f->data + 4, sg_volt(b));
-	inv_cf_put16(f->data + 6, sg_temp(hi));
+	inv_cf_put16x4(f->data, sg_volt(b), id == 0x504 ? -i : i, sg_volt(b), sg_temp(hi));
 	return true;
 }
 
