@@ -160,7 +160,7 @@ $(eval $(call build_flags,$(B)/build.flags,$(strip $(CC) $(filter-out -Werror,$(
 FORCE:
 
 # pure code (no I/O): decoders, register map, configuration
-CORE_SRC := $(wildcard bms/*.c) $(wildcard registers/*.c) $(wildcard conf/*.c)
+CORE_SRC := $(wildcard bms/*.c) $(wildcard bms/base/*.c) $(wildcard registers/*.c) $(wildcard conf/*.c)
 # the daemon: gateway/ and its rooms (gateway/core/, gateway/wire/ble/ ...)
 GW_DIRS  := gateway gateway/* gateway/*/*
 GW_SRC   := $(filter-out gateway/main.c,$(wildcard $(addsuffix /*.c,$(GW_DIRS))))
@@ -252,9 +252,9 @@ $(B)/gen/bench_cases.h: tests/tools/fixtures.py tests/fixtures/vectors.tsv bms/d
 	/usr/bin/python3 tests/tools/fixtures.py bench-cases > $@.t && mv $@.t $@
 $(B)/tests/tools/bench_decode.o: $(B)/gen/bench_cases.h
 
-$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/limits.o $(B)/gateway/engine/bank_limits.o \
-		$(B)/gateway/engine/settings.o $(B)/gateway/engine/strings.o $(B)/gateway/engine/string_limits.o \
-		$(B)/gateway/engine/cellext.o $(B)/bms/bms.o
+$(B)/bench_limits: $(B)/tests/tools/bench_limits.o $(B)/gateway/engine/pack_limits.o $(B)/gateway/engine/bank_limits.o \
+		$(B)/gateway/engine/settings.o $(B)/gateway/engine/bank_strings.o $(B)/gateway/engine/string_limits.o \
+		$(B)/gateway/engine/cellext.o $(B)/bms/base/bms.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench_soc: $(B)/tests/tools/bench_soc.o $(B)/gateway/engine/soc.o $(B)/gateway/engine/soc_curve.o \

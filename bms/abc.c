@@ -375,6 +375,12 @@ static const struct bms_ble_hint abc_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble abc_ble = {
+	.only = true,
+	.gatt = abc_gatt,
+	.hints = abc_ble_hints,
+};
+
 const struct bms_driver bms_abc_driver = {
 	.name = "abc",
 	.description = "SOK and other ABC-BMS over Bluetooth LE (0xEE requests, 20-byte 0xCC answers, CRC-8)",
@@ -389,6 +395,5 @@ const struct bms_driver bms_abc_driver = {
 	.handle = abc_handle,
 	.timeout = abc_timeout,
 	.finish = abc_finish,
-	.ble_gatt = abc_gatt,
-	.ble_hints = abc_ble_hints,
+	.ble = &abc_ble,
 };

@@ -667,6 +667,11 @@ static const struct bms_probe ant_probe = {
 	.request = ant_probe_request,
 };
 
+static const struct bms_ble ant_ble = {
+	.gatt = ant_gatt,
+	.hints = ant_ble_hints,
+};
+
 const struct bms_driver bms_ant_driver = {
 	.name = "ant",
 	.description = "ANT BMS, UART (TTL) or Bluetooth LE (7E A1 ... AA 55 and the legacy AA 55 AA FF frame)",
@@ -687,8 +692,7 @@ const struct bms_driver bms_ant_driver = {
 	.handle = ant_handle,
 	.timeout = ant_timeout,
 	.finish = ant_finish,
-	.ble_gatt = ant_gatt,
-	.ble_hints = ant_ble_hints,
+	.ble = &ant_ble,
 	.probe = &ant_probe,
 	/* the settings registers, 7E A1 func 0x02 (§28.7) */
 	.settings = BMS_SET_OCP_PROTECT | BMS_SET_BIT(BMS_SET_CELL_OVP_V) |

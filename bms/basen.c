@@ -246,6 +246,12 @@ static const struct bms_ble_hint ba_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble ba_ble = {
+	.only = true,
+	.gatt = ba_gatt,
+	.hints = ba_ble_hints,
+};
+
 const struct bms_driver bms_basen_driver = {
 	.name = "basen",
 	.description = "Basen BMS over Bluetooth LE (3A/3B ... 0D 0A frames, 16-bit sum)",
@@ -258,6 +264,5 @@ const struct bms_driver bms_basen_driver = {
 	.scan = ba_scan,
 	.handle = ba_handle,
 	.finish = ba_finish,
-	.ble_gatt = ba_gatt,
-	.ble_hints = ba_ble_hints,
+	.ble = &ba_ble,
 };

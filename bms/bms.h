@@ -127,10 +127,10 @@ struct bms_gatt {
 	const char *write_service;
 	const char *notify2;
 };
-/* The entry that ends a list of layouts (struct bms_driver.ble_gatt). */
+/* The entry that ends a list of layouts (struct bms_ble.gatt). */
 #define BMS_GATT_END { .service = NULL }
 /* An unlock a BMS wants before it answers anything (struct
- * bms_driver.ble_auth; TDT: ASCII "HiLink" to FFFA, without which it
+ * bms_ble.auth; TDT: ASCII "HiLink" to FFFA, without which it
  * ignores every request and drops the link): len bytes data written with
  * response to the characteristic chr of the layout's service, then chr read
  * back: its first byte must be ok, or the link fails.  Once a connection,
@@ -152,14 +152,14 @@ struct bms_ble_auth {
 #define BMS_GATT_NUS { .service = BMS_NUS_UUID("1"), .notify = BMS_NUS_UUID("3"), .write = BMS_NUS_UUID("2") }
 
 /* An advertisement as the BLE transport hands it to a listen-only driver
- * (struct bms_driver.ble_company): BMS_ADV_MAGIC0, BMS_ADV_MAGIC1, the
+ * (struct bms_ble.company): BMS_ADV_MAGIC0, BMS_ADV_MAGIC1, the
  * company id (little-endian 16 bit), the length n (one byte), then the n
  * bytes of manufacturer data, company id stripped as BlueZ gives them. */
 #define BMS_ADV_MAGIC0 0xAD
 #define BMS_ADV_MAGIC1 0x5E
 #define BMS_ADV_HDR 5
 
-/* A CAN frame as a CAN port hands it to a driver with can_bitrate (the
+/* A CAN frame as a CAN port hands it to a driver with can->bitrate (the
  * CAN transport, gateway/wire/canlink.c): BMS_CAN_MAGIC0, BMS_CAN_MAGIC1,
  * flags (BMS_CAN_EXT, BMS_CAN_RTR), the identifier (little-endian 32 bit:
  * 11 bits, or 29 with BMS_CAN_EXT), the DLC (0..8), then the DLC's data
@@ -264,7 +264,7 @@ enum bms_scan {
 	                    * checksum (or end marker): the gateway counts it */
 };
 
-/* ---- a framer's start (bms/frames.c) ----
+/* ---- a framer's start (bms/base/frames.c) ----
  * Most framers resynchronise on a start byte: what precedes it is garbage,
  * skipped whole.  bms_scan_skip() counts the bytes of buf[0..len) (len >= 1)
  * before the next one, after buf[0], that is among starts[0..nstarts): len
@@ -315,12 +315,12 @@ struct bms_lenword {
 bool bms_scan_lenword(const struct bms_lenword *f, const uint8_t *buf, size_t len, size_t *want, enum bms_scan *r,
 		      size_t *n);
 
-/* ---- a request's opening (bms/frames.c) ----
+/* ---- a request's opening (bms/base/frames.c) ----
  * A request of a fixed len bytes, zeroed and opened with the nhead bytes of
  * head: BMS_OK, or BMS_E_NOSPACE (out untouched) when cap cannot hold it. */
 int bms_req_open(uint8_t *out, size_t cap, size_t len, const uint8_t *head, size_t nhead);
 
-/* ---- the framing loop (bms/frames.c): the one every user of scan() runs
+/* ---- the framing loop (bms/base/frames.c): the one every user of scan() runs
  * (the poller, the probes' judge, the unit tests' and fuzz targets' drivers,
  * the decoder bench).  From the start of the bytes: the driver's scan()
  * (poll read only); SKIP and BADSUM drop their bytes (BADSUM counted); each
@@ -334,7 +334,7 @@ struct bms_poll;
  * poll on: what is left waits for the next step). */
 enum bms_frame_next { BMS_FRAME_MORE = 0, BMS_FRAME_STOP };
 /* A complete frame, frame[0..len), checksum valid: decode it (handle(),
- * control_ack()).  ctx is bms_frames()'s. */
+ * control->ack()).  ctx is bms_frames()'s. */
 typedef enum bms_frame_next bms_frame_take(void *ctx, const uint8_t *frame, size_t len);
 /* What the loop did: added to the caller's counts (NULL: not counted). */
 struct bms_frame_counts {
@@ -485,7 +485,7 @@ struct bms_poll {
 	bool link_fresh;        /* first poll since the link was (re)opened (a BLE
 	                         * connection: a BMS that streams must be asked again) */
 	uint8_t ble_layout;     /* over Bluetooth LE: the index in struct
-	                         * bms_driver.ble_gatt of the GATT layout the link
+	                         * bms_ble.gatt of the GATT layout the link
 	                         * found on the device (0 elsewhere); a driver looks
 	                         * at it only where its layouts speak differently
 	                         * (superb: v1 pushes, v2 is asked) */
@@ -652,6 +652,82 @@ struct bms_probe {
 	bool patient;
 };
 
+/* ---- what belongs to one wire, or to one optional job, behind one
+ * pointer of struct bms_driver each (NULL where the protocol has none): a
+ * driver of a serial protocol without MOSFET control or settings writes
+ * reads none of them (settings writes: struct bms_writer, bms/setwrite.h). */
+
+/* Bluetooth LE (ble:// ports and ESPHome proxies; struct bms_driver.ble):
+ * NULL where the protocol is not used over BLE (a ble:// port is then a
+ * configuration error).  Either gatt or company is set. */
+struct bms_ble {
+	/* The GATT layouts of a connected BMS, tried in order (an entry with a
+	 * NULL service ends the list); the transport writes each request to
+	 * `write` (Write Command when the characteristic allows it) and hands
+	 * every notification of `notify` (and of `notify2`) to the framer as
+	 * bytes; the poll learns which layout (poll->ble_layout). */
+	const struct bms_gatt *gatt;
+	/* The BMS is not connected to at all: its advertisements'
+	 * manufacturer data of this company id are handed to the framer as
+	 * records (BMS_ADV_MAGIC0 ...), for a listen_only driver. */
+	uint16_t company;
+	/* The protocol exists only over BLE (a serial or tcp:// port is a
+	 * configuration error; BMS_BLE_ONLY gives the link members it takes). */
+	bool only;
+	/* What `bmsgw --ble-scan` recognises a device of this protocol by
+	 * (struct bms_ble_hint, the list ended by a NULL why); NULL = nothing.
+	 * The scan tries every driver's hints in rank order. */
+	const struct bms_ble_hint *hints;
+	/* The unlock of a connected BMS (struct bms_ble_auth); NULL: none. */
+	const struct bms_ble_auth *auth;
+	/* Requests are written with response (WriteValue type "request") even
+	 * where the write characteristic takes a Write Command too. */
+	bool write_request;
+	/* The largest write the BMS takes (bytes); a longer request goes out
+	 * in pieces of this size, in order, each written only once the write
+	 * before it completed (BlueZ answered its WriteValue, the ESPHome
+	 * proxy its write), and a piece that fails drops the rest of the
+	 * request (the poll's timeout retries).  0 = each request in one write
+	 * (of the ATT MTU less 3 for a Write Command).  Creabest VB: 20. */
+	uint16_t write_piece;
+};
+
+/* CAN (a `port` that is a CAN interface or an slcan adapter; struct
+ * bms_driver.can): NULL where the protocol is not spoken on a CAN bus.  A
+ * CAN protocol reads nothing but the frames the CAN port hands it as
+ * records (BMS_CAN_MAGIC0 ...), and only a CAN port may carry it.  It is
+ * listen_only unless its protocol needs a request: then next_request()
+ * writes records too, each one frame to send. */
+struct bms_can {
+	uint32_t bitrate; /* the bus's bit rate */
+	/* id / mask: the standard identifiers it reads, as a SocketCAN filter
+	 * (a frame's identifier f passes when f & mask == id & mask); ext_id / ext_mask
+	 * likewise the extended (29-bit) ones, where ext_mask is not 0 (0: it
+	 * reads no extended frame); other frames are not read. */
+	uint16_t id, mask;
+	uint32_t ext_id, ext_mask;
+};
+
+/* MOSFET control (struct bms_driver.control): NULL where the protocol has
+ * none that is documented well enough (`control = true` is then a
+ * configuration error).  Pure, like the decoders. */
+struct bms_control_ops {
+	/* The next frame of command c into out (> 0 = its length), 0 when
+	 * every frame was acknowledged, or a negative BMS_E_*. */
+	int (*request)(struct bms_control *c, uint8_t *out, size_t cap);
+	/* Judge one frame scan() found while a control frame is outstanding:
+	 * BMS_OK = acknowledged (c->step moves on), BMS_E_REFUSED = the BMS
+	 * said no, BMS_E_UNEXPECTED = not the answer (ignored), another
+	 * negative = a bad answer. */
+	int (*ack)(struct bms_control *c, const uint8_t *frame, size_t len);
+	/* No acknowledgement is known for this protocol (jk): the gateway sends
+	 * the frames one after the other and judges by the read-back alone. */
+	bool unacked;
+	/* The least silence before a control frame where it is longer than
+	 * the driver's gap_floor (0 = gap_floor). */
+	double gap_floor;
+};
+
 struct bms_listen; /* bms/bus.h */
 struct bms_mb_proto; /* bms/mbmaster.h */
 struct bms_driver {
@@ -670,11 +746,10 @@ struct bms_driver {
 	 * the pack's baud rate (10 bits a character, Modbus RTU's inter-frame
 	 * rule), or gap_floor when that is longer: the least silence a BMS or
 	 * its adapters are documented to need before a request (0 = none known;
-	 * the driver cites its source).  control_gap_floor: the same before a
-	 * MOSFET control frame (0 = gap_floor).  The `gap` key of the
+	 * the driver cites its source); before a MOSFET control frame,
+	 * control->gap_floor where it is longer.  The `gap` key of the
 	 * configuration replaces the derived value (a write keeps its floor). */
 	double gap_floor;
-	double control_gap_floor;
 	double interbyte;        /* seconds of silence that abandon a partial frame */
 	uint8_t min_address;     /* lowest valid `address`, also its default (0 or 1) */
 	uint8_t max_address;     /* highest valid `address` (0 = the protocol has none) */
@@ -724,48 +799,13 @@ struct bms_driver {
 	 * derived fields.  0 or BMS_E_INVALID.  May be NULL. */
 	int (*finish)(struct bms_poll *poll);
 
-	/* MOSFET control, NULL where the protocol has none that is documented
-	 * well enough (`control = true` is then a configuration error).  Pure,
-	 * like the decoders.  control_request writes the next frame of command
-	 * c (> 0 = its length), 0 when every frame was acknowledged, or a
-	 * negative BMS_E_*.  control_ack judges one frame scan() found while a
-	 * control frame is outstanding: BMS_OK = acknowledged (c->step moves
-	 * on), BMS_E_REFUSED = the BMS said no, BMS_E_UNEXPECTED = not the
-	 * answer (ignored), another negative = a bad answer. */
-	int (*control_request)(struct bms_control *c, uint8_t *out, size_t cap);
-	int (*control_ack)(struct bms_control *c, const uint8_t *frame, size_t len);
-	/* No acknowledgement is known for this protocol (jk): the gateway sends
-	 * the frames one after the other and judges by the read-back alone. */
-	bool control_unacked;
+	/* MOSFET control (struct bms_control_ops); NULL: none. */
+	const struct bms_control_ops *control;
 	/* Writes of the BMS's own settings (`bms_settings`, bms/setwrite.h):
 	 * the family's fields, the keys it may write per link and its pure
 	 * steps; NULL where it writes none. */
 	const struct bms_writer *writer;
 
-	/* Bluetooth LE (ble:// ports); NULL / 0 where the protocol is not used
-	 * over BLE (a ble:// port is then a configuration error).
-	 * ble_gatt: the GATT layouts of a connected BMS, tried in order (an
-	 * entry with a NULL service ends the list); the transport writes each
-	 * request to `write` (Write Command when the characteristic allows it)
-	 * and hands every notification of `notify` (and of `notify2`) to the
-	 * framer as bytes; the poll learns which layout (poll->ble_layout).
-	 * ble_company: the BMS is not connected to at all; its advertisements'
-	 * manufacturer data of this company id are handed to the framer as
-	 * records (BMS_ADV_MAGIC0 ...), for a listen_only driver.
-	 * ble_only: the protocol exists only over BLE (a serial or tcp:// port
-	 * is a configuration error). */
-	const struct bms_gatt *ble_gatt;
-	uint16_t ble_company;
-	bool ble_only;
-	/* What `bmsgw --ble-scan` recognises a device of this protocol by
-	 * (struct bms_ble_hint, the list ended by a NULL why); NULL = nothing.
-	 * The scan tries every driver's hints in rank order. */
-	const struct bms_ble_hint *ble_hints;
-	/* The unlock of a connected BMS (struct bms_ble_auth); NULL: none. */
-	const struct bms_ble_auth *ble_auth;
-	/* Requests are written with response (WriteValue type "request") even
-	 * where the write characteristic takes a Write Command too. */
-	bool ble_write_request;
 	/* Optional: called once the request of the current step is written,
 	 * before anything answers it.  True: that write completes the step,
 	 * nothing answers it (an acknowledgement the BMS takes in silence:
@@ -781,13 +821,6 @@ struct bms_driver {
 	 * framed at once after the request.  The driver tells a stale piece
 	 * from its answer's. */
 	bool keep_rx;
-	/* The largest write the BMS takes (bytes); a longer request goes out
-	 * in pieces of this size, in order, each written only once the write
-	 * before it completed (BlueZ answered its WriteValue, the ESPHome
-	 * proxy its write), and a piece that fails drops the rest of the
-	 * request (the poll's timeout retries).  0 = each request in one write
-	 * (of the ATT MTU less 3 for a Write Command).  Creabest VB: 20. */
-	uint16_t ble_write_piece;
 	/* Optional: true when the current step of the poll sends nothing and
 	 * waits for frames the BMS sends by itself (JK02 streams its cell
 	 * records once asked); the gateway then waits `timeout` for them as
@@ -796,20 +829,6 @@ struct bms_driver {
 	 * next_request() is not called for a step that listens; handle()
 	 * returning BMS_OK ends the step as usual. */
 	bool (*listens)(const struct bms_poll *poll);
-	/* CAN (a `port` that is a CAN interface or an slcan adapter); 0 where
-	 * the protocol is not spoken on a CAN bus.  can_bitrate: the bus's
-	 * bit rate; a CAN protocol reads nothing but the frames the CAN port
-	 * hands it as records (BMS_CAN_MAGIC0 ...), and only a CAN port may
-	 * carry it.  It is listen_only unless its protocol needs a request:
-	 * then next_request() writes records too, each one frame to send.
-	 * can_id / can_mask: the standard identifiers it reads, as a SocketCAN
-	 * filter (an id passes when id & can_mask == can_id & can_mask);
-	 * can_ext_id / can_ext_mask likewise the extended (29-bit) ones, where
-	 * can_ext_mask is not 0 (0: it reads no extended frame); other frames
-	 * are not read. */
-	uint32_t can_bitrate;
-	uint16_t can_id, can_mask;
-	uint32_t can_ext_id, can_ext_mask;
 	/* Listen mode (`listen = true`: another master polls the bus and the
 	 * gateway only hears it; bms/bus.h); NULL where the protocol's
 	 * answers cannot be paired with requests heard on a bus. */
@@ -817,26 +836,35 @@ struct bms_driver {
 	/* Identification (`bmsgw --detect`): its read-only probe; NULL = not
 	 * tried (a Bluetooth-only or CAN protocol). */
 	const struct bms_probe *probe;
-	/* A Modbus RTU register-table protocol (bms/mbmaster.h): its table, the
-	 * reads a poll makes and nothing else (`bmsgw --list-protocols --json`
-	 * lists them; the fuzz harness holds every request to them); NULL for
-	 * the other protocols. */
-	const struct bms_mb_proto *mb_table;
+	/* The link-specific parts, each NULL where the protocol does not use
+	 * that link: Bluetooth LE (struct bms_ble), a CAN bus (struct bms_can),
+	 * and a Modbus RTU register-table protocol's table (bms/mbmaster.h:
+	 * the reads a poll makes and nothing else; `bmsgw --list-protocols
+	 * --json` lists them, the fuzz harness holds every request to them). */
+	const struct bms_ble *ble;
+	const struct bms_can *can;
+	const struct bms_mb_proto *mb;
 	/* Optional, for a driver with BMS_HAS_BALANCER: the stable lower-case
 	 * name of its operation status code (struct bms_snapshot.bal_status),
 	 * e.g. "balancing"; NULL for a code it does not know. */
 	const char *(*balancer_state)(uint8_t status);
 };
 
-/* The link members every Bluetooth-only driver shares (ble_only): no bus
+/* Is the protocol spoken over Bluetooth LE alone (ble->only)? */
+static inline bool bms_ble_only(const struct bms_driver *d)
+{
+	return d->ble && d->ble->only;
+}
+
+/* The link members every Bluetooth-only driver shares (its ble->only): no bus
  * address, no baud rate and no gap before a request over BLE (the
  * simulator's TCP bridge paces at default_baud). */
-#define BMS_BLE_ONLY .ble_only = true, .default_baud = 115200, .gap_floor = 0, .min_address = 0, .max_address = 0
+#define BMS_BLE_ONLY .default_baud = 115200, .gap_floor = 0, .min_address = 0, .max_address = 0
 /* ... with the timing most Bluetooth BMSs have: the notifications of one
  * answer come within milliseconds (0.3 s between bytes ends it), the BMS
  * answers within two seconds. */
 #define BMS_BLE_LINK BMS_BLE_ONLY, .interbyte = 0.3, .default_timeout = 2.0
-/* The link members of a CAN driver (a bus at .can_bitrate, read through
+/* The link members of a CAN driver (a bus at its can->bitrate, read through
  * SocketCAN or an slcan adapter): default_baud is the serial line of an
  * slcan adapter (a USB CDC one ignores it); no gap, no bytes between
  * which a frame could be cut; the addresses lo .. hi. */
@@ -907,7 +935,7 @@ void bms_snapshot_state(struct bms_snapshot *s, float current_threshold);
 /* The threshold the gateway uses where nothing else is configured (A). */
 #define BMS_STATE_THRESHOLD_A 0.1f
 
-/* ---- plausibility (bms/plausible.c) ----
+/* ---- plausibility (bms/base/plausible.c) ----
  * The one table every snapshot passes before it may replace a pack's
  * cache: cells 0.5..5.0 V (0 = absent), sensors -50..+150 degC, SOC and SOH
  * 0..100 %, currents within +-3000 A, the BMS's limits 0..3000 A and
@@ -933,7 +961,7 @@ struct bms_implausible {
  * absent, not implausible (a slot bms_sensor_faults() emptied). */
 bool bms_plausible(const struct bms_snapshot *s, struct bms_implausible *why);
 
-/* ---- sensor faults (bms/plausible.c) ----
+/* ---- sensor faults (bms/base/plausible.c) ----
  * A temperature outside -50..+150 degC is no reading but a sensor that is
  * not there: a BMS fills the slot of a sensor it lacks, or lost, with a
  * placeholder (EG4-LL 0xC8 = -56 degC, 0x7FFF, a 0 K reading).  It costs
@@ -960,7 +988,7 @@ static inline uint32_t bms_own_alarms(const struct bms_snapshot *s)
 }
 /* "cell 3 = 65.535 V (plausible: 0.5..5)" */
 void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t cap);
-/* ---- the cells the pack voltage makes (bms/plausible.c) ----
+/* ---- the cells the pack voltage makes (bms/base/plausible.c) ----
  * A cell answer may have more slots than the pack has cells and fill a
  * slot after the last cell with a value (CBT Power's 4S pack sends a fifth
  * slot of 2317 mV beside its 13.4 V).  Of the list mv[0..n), the count k
@@ -1010,7 +1038,7 @@ uint32_t bms_alarm_map(const uint16_t *words, size_t nwords, const struct bms_al
  * range) or cap is too small. */
 size_t bms_can_record(uint8_t *out, size_t cap, uint32_t id, bool ext, bool rtr, uint8_t dlc,
 		      const uint8_t *data);
-/* ---- CAN records (bms/canrec.c), for the CAN drivers ---- */
+/* ---- CAN records (bms/base/canrec.c), for the CAN drivers ---- */
 /* One record's fields; data zero beyond dlc (and all zero for a remote frame). */
 struct bms_can_msg {
 	uint32_t id;
@@ -1045,7 +1073,7 @@ int bms_can_take(struct bms_poll *poll, int slot, const struct bms_can_msg *m, u
 		 int (*decode)(struct bms_poll *poll, int slot, const uint8_t *data), uint32_t need);
 bool bms_can_usable(const struct bms_poll *poll, uint32_t need);
 int bms_can_learn(struct bms_poll *poll, uint32_t need, uint32_t all);
-/* ---- probes (bms/probe.c) ---- */
+/* ---- probes (bms/base/probe.c) ---- */
 /* The address a probe tries first: the probe's first, else the driver's default. */
 uint8_t bms_probe_address(const struct bms_driver *d);
 /* A fresh poll for try `attempt` of d's probe at `address`. */
@@ -1096,7 +1124,7 @@ static inline uint32_t bms_le32(const uint8_t *p)
 static inline int16_t bms_s16(uint16_t v) { return (int16_t)(v >= 0x8000u ? (int32_t)v - 0x10000 : (int32_t)v); }
 static inline int16_t bms_les16(const uint8_t *p) { return bms_s16(bms_le16(p)); }
 static inline int16_t bms_bes16(const uint8_t *p) { return bms_s16(bms_be16(p)); }
-/* ---- ASCII hex digits (bms/hex.c): the ASCII protocols', the CAN
+/* ---- ASCII hex digits (bms/base/hex.c): the ASCII protocols', the CAN
  * adapters' lines, the configuration's addresses and capture files. */
 /* The value of a hex digit (either case), -1 if c is none. */
 int bms_hexval(unsigned char c);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/buknuwo.c - Buknuwo smart batteries (advertised CDZG...): Modbus RTU
- * FC03 over Bluetooth LE, a register table on the master of bms/mbmaster.c.
+ * FC03 over Bluetooth LE, a register table on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §65.  Written to ...0e8ac72e0001, notified on
  * ...0e8ac72e0002 of service 00002760-08c2-11e1-9073-0e8ac72e1001 (Gobel's
@@ -106,6 +106,12 @@ static const struct bms_ble_hint bk_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble bk_ble = {
+	.only = true,
+	.gatt = bk_gatt,
+	.hints = bk_ble_hints,
+};
+
 const struct bms_driver bms_buknuwo_driver = {
 	.name = "buknuwo",
 	.description = "Buknuwo batteries over Bluetooth LE (CDZG..., Modbus FC03 0x0000 x 13, 0x0039, 0x002E x 11)",
@@ -119,7 +125,6 @@ const struct bms_driver bms_buknuwo_driver = {
 	.handle = bk_handle,
 	.timeout = bk_timeout,
 	.finish = bk_finish,
-	.ble_gatt = bk_gatt,
-	.ble_hints = bk_ble_hints,
-	.mb_table = &bk_proto,
+	.ble = &bk_ble,
+	.mb = &bk_proto,
 };

@@ -132,7 +132,7 @@ struct bms_listen {
 typedef bool bms_listen_same(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
 /* paceic: the same ADR, CID1, CID2 and INFO (a master may write another VER). */
 bool bms_listen_same_paceic(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
-/* hear() of a driver whose requests are its poll's (bms/listen.c): the
+/* hear() of a driver whose requests are its poll's (bms/base/listen.c): the
  * step whose request is the one heard (`same`) takes the answer, through
  * the driver's scan() and handle(); the key is the step (BMS_LISTEN_EXTRA
  * + step for an identity command).  An answer with no request before it

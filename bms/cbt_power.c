@@ -212,6 +212,12 @@ static const struct bms_ble_hint cb_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble cb_ble = {
+	.only = true,
+	.gatt = cb_gatt,
+	.hints = cb_ble_hints,
+};
+
 const struct bms_driver bms_cbt_power_driver = {
 	.name = "cbt-power",
 	.description = "CBT Power / Creabest R packs over Bluetooth LE (AA 55 reads, notify FFE4, write FFE9)",
@@ -224,6 +230,5 @@ const struct bms_driver bms_cbt_power_driver = {
 	.scan = cb_scan,
 	.handle = cb_handle,
 	.finish = cb_finish,
-	.ble_gatt = cb_gatt,
-	.ble_hints = cb_ble_hints,
+	.ble = &cb_ble,
 };

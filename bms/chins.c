@@ -342,6 +342,12 @@ static const struct bms_ble_hint ch_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble ch_ble = {
+	.only = true,
+	.gatt = ch_gatt,
+	.hints = ch_ble_hints,
+};
+
 const struct bms_driver bms_chins_driver = {
 	.name = "chins",
 	.description = "E&J BMS over Bluetooth LE (Chins, Lithtech, Supervolt, AG Power; ASCII :...~, RT 0x02 + CAP 0x10)",
@@ -355,6 +361,5 @@ const struct bms_driver bms_chins_driver = {
 	.scan = ch_scan,
 	.handle = ch_handle,
 	.finish = ch_finish,
-	.ble_gatt = ch_gatt,
-	.ble_hints = ch_ble_hints,
+	.ble = &ch_ble,
 };

@@ -3,7 +3,7 @@
  *
  * See bms/PROTOCOLS.md §67.  Bluetooth LE only: notifications on FFE4 of
  * service FFE0, writes to FFE9 of service FFE5 (cbt-power's services), the
- * BMS taking at most 20 bytes a write (ble_write_piece: the transport
+ * BMS taking at most 20 bytes a write (ble->write_piece: the transport
  * writes a longer request in pieces).  The frames are the Pylontech-style
  * ASCII of bms/pylonframe.h (§8): requests with VER 0x11, ADR 1, CID1 0x46,
  * answers with VER 0x22.  One poll, two reads:
@@ -174,6 +174,13 @@ static const struct bms_ble_hint vb_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble vb_ble = {
+	.only = true,
+	.gatt = vb_gatt,
+	.hints = vb_ble_hints,
+	.write_piece = VB_PIECE,
+};
+
 const struct bms_driver bms_creabest_vb_driver = {
 	.name = "creabest-vb",
 	.description = "Creabest VB packs over Bluetooth LE (~11..46 ASCII reads in 20-byte writes, notify FFE4, write FFE9)",
@@ -186,7 +193,5 @@ const struct bms_driver bms_creabest_vb_driver = {
 	.scan = vb_scan,
 	.handle = vb_handle,
 	.finish = vb_finish,
-	.ble_gatt = vb_gatt,
-	.ble_hints = vb_ble_hints,
-	.ble_write_piece = VB_PIECE,
+	.ble = &vb_ble,
 };

@@ -406,6 +406,12 @@ static const struct bms_ble_hint dp_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble dp_ble = {
+	.only = true,
+	.gatt = dp_gatt,
+	.hints = dp_ble_hints,
+};
+
 const struct bms_driver bms_d_powercore_driver = {
 	.name = "d-powercore",
 	.description = "D-powercore DXB / TBA packs (e-foils) over Bluetooth LE (pages each acknowledged; the DXB "
@@ -423,6 +429,5 @@ const struct bms_driver bms_d_powercore_driver = {
 	.finish = dp_finish,
 	.sent = dp_sent,
 	.keep_rx = true,
-	.ble_gatt = dp_gatt,
-	.ble_hints = dp_ble_hints,
+	.ble = &dp_ble,
 };

@@ -588,6 +588,17 @@ static const struct bms_probe daly_probe = {
 	.timeout = 0.2, /* an awake Daly answers in 50-80 ms (§2.9) */
 };
 
+static const struct bms_ble daly_ble = {
+	.gatt = daly_gatt,
+	.hints = daly_ble_hints,
+};
+
+static const struct bms_control_ops daly_control = {
+	.gap_floor = 0.02,
+	.request = daly_control_request,
+	.ack = daly_control_ack,
+};
+
 const struct bms_driver bms_daly_driver = {
 	.name = "daly",
 	.description = "Daly legacy UART/RS485 protocol (0xA5, 13-byte frames)",
@@ -602,7 +613,8 @@ const struct bms_driver bms_daly_driver = {
 	 * of silence before a write, which lost SOC writes without it
 	 * (mr-manuel/venus-os_dbus-serialbattery PR #15, bms/PROTOCOLS.md §2.8) */
 	.gap_floor = 0,
-	.control_gap_floor = 0.02,
+	.control = &daly_control,
+	.writer = &daly_writer,
 	.interbyte = 0.2,
 	.min_address = 1,
 	.max_address = DALY_MAX_BOARD,
@@ -612,11 +624,7 @@ const struct bms_driver bms_daly_driver = {
 	.handle = daly_handle,
 	.timeout = daly_timeout,
 	.finish = bms_finish_pack, /* all-zero answers (0 V, -3000 A, 0 cells) are not data: §2.10 */
-	.control_request = daly_control_request,
-	.control_ack = daly_control_ack,
-	.writer = &daly_writer,
-	.ble_gatt = daly_gatt,
-	.ble_hints = daly_ble_hints,
+	.ble = &daly_ble,
 	.probe = &daly_probe,
 	/* the settings reads 0x50, 0x59, 0x5A, 0x5B, 0x5E, 0x5F, 0x60 (§2.11) */
 	.settings = BMS_SET_BIT(BMS_SET_CAPACITY_AH) | BMS_SET_BIT(BMS_SET_CELL_OVP_V) |

@@ -92,6 +92,15 @@ static int dc_finish(struct bms_poll *poll)
 	return dc_uart->finish(poll);
 }
 
+static const struct bms_can dc_can = {
+	.bitrate = 250000,
+	.id = 0,
+	.mask = 0x7FF, /* no standard frame (id 0 never comes from a Daly) */
+	/* answers to the host: 0x18 cmd 0x40 board */
+	.ext_id = 0x18004000,
+	.ext_mask = 0x1F00FF00,
+};
+
 const struct bms_driver bms_daly_can_driver = {
 	.name = "daly-can",
 	.description = "Daly Smart BMS on its CAN port (the UART protocol in CAN frames; experimental: no real "
@@ -110,10 +119,5 @@ const struct bms_driver bms_daly_can_driver = {
 	.handle = dc_handle,
 	.timeout = dc_timeout,
 	.finish = dc_finish,
-	.can_bitrate = 250000,
-	.can_id = 0,
-	.can_mask = 0x7FF, /* no standard frame (id 0 never comes from a Daly) */
-	/* answers to the host: 0x18 cmd 0x40 board */
-	.can_ext_id = 0x18004000,
-	.can_ext_mask = 0x1F00FF00,
+	.can = &dc_can,
 };

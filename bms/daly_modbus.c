@@ -155,7 +155,7 @@ static const struct {
 /* D2 alarm words 0x3A..0x3D hold the eight bytes of the legacy protocol's
  * 0x98 answer, two per register, low byte first (0x3A = D1 << 8 | D0, as
  * syssi/esphome-daly-bms's D2 error table lists them; no capture with an
- * alarm set: UNCERTAIN); they mean what they mean there (dalyalarm.c). */
+ * alarm set: UNCERTAIN); they mean what they mean there (base/dalyalarm.c). */
 /* Alarm words 0x6D..0x73 (§3.4; bit 0 = LSB of the register value, which
  * DALYN-05 supports: SOC 11 % with 0x70 = 0x0002 "SOC low level 2", and
  * every sensor absent with 0x72 = 0x8000 "temperature detect fault").
@@ -958,6 +958,17 @@ static const struct bms_wfield *dm_wfield(const struct bms_wchange *c)
 	return &dm_writer.field[c->key];
 }
 
+static const struct bms_ble dm_ble = {
+	.gatt = dm_gatt,
+	.hints = dm_ble_hints,
+};
+
+static const struct bms_control_ops dm_control = {
+	.gap_floor = 0.02,
+	.request = dm_control_request,
+	.ack = dm_control_ack,
+};
+
 const struct bms_driver bms_daly_modbus_driver = {
 	.name = "daly-modbus",
 	.description = "Daly H/K/M/S-series and 100 Balance Modbus-like protocol (0x80+board, CRC-16)",
@@ -981,7 +992,8 @@ const struct bms_driver bms_daly_modbus_driver = {
 	 * need (legacy protocol, PR #15 of mr-manuel/venus-os_dbus-serialbattery):
 	 * the same boards and RS485 front end, and a write is rare */
 	.gap_floor = 0,
-	.control_gap_floor = 0.02,
+	.control = &dm_control,
+	.writer = &dm_writer,
 	.interbyte = 0.2,
 	.min_address = 1,
 	.max_address = DM_MAX_BOARD,
@@ -992,10 +1004,6 @@ const struct bms_driver bms_daly_modbus_driver = {
 	.handle = dm_handle,
 	.timeout = dm_timeout,
 	.finish = bms_finish_pack,
-	.control_request = dm_control_request,
-	.control_ack = dm_control_ack,
-	.writer = &dm_writer,
-	.ble_gatt = dm_gatt,
-	.ble_hints = dm_ble_hints,
+	.ble = &dm_ble,
 	.probe = &dm_probe,
 };

@@ -3,7 +3,7 @@
  * the packs built on it), and the KS48100 firmware, whose frames start with
  * '>' instead of '~'.
  *
- * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §21.  A poll
+ * bms/PROTOCOLS.md §8 (framing, shared: bms/base/pylonframe.c) and §21.  A poll
  * sends, to ADR = `address`, with VER 0x22 and CID1 0x4A:
  *	0x42 real-time data  INFO = ADR   ~22014A42E00201FD28
  *	0x47 system parameters (INFO = ADR): the BMS's own settings, only in
@@ -28,7 +28,7 @@
  * raw_alarms[]: the words 0..3.
  *
  * Progress in struct bms_poll: step = index into drn_steps[] (the table
- * core of bms/pylonframe.c); persist
+ * core of bms/base/pylonframe.c); persist
  * DRN_P_KNOWN a start character was answered, DRN_P_KS it is '>'.
  */
 #include "bms.h"

@@ -181,6 +181,12 @@ static int dy_finish(struct bms_poll *poll)
 	return bms_can_learn(poll, DY_NEED, DY_ALL);
 }
 
+static const struct bms_can dy_can = {
+	.bitrate = 500000,
+	.id = 0x340,
+	.mask = 0x7C0, /* 0x340 ... 0x37F */
+};
+
 const struct bms_driver bms_deye_can_driver = {
 	.name = "deye-can",
 	.description = "a Deye low-voltage battery on its PCS CAN bus to the inverter, read listen only "
@@ -197,7 +203,5 @@ const struct bms_driver bms_deye_can_driver = {
 	.handle = dy_handle,
 	.timeout = dy_timeout,
 	.finish = dy_finish,
-	.can_bitrate = 500000,
-	.can_id = 0x340,
-	.can_mask = 0x7C0, /* 0x340 ... 0x37F */
+	.can = &dy_can,
 };

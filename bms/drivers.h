@@ -10,7 +10,7 @@
  * driver table `bms_<sym>_driver` lives in bms/<sym>.c and its protocol key
  * is sym with '_' written '-' (daly_modbus -> "daly-modbus").  Adding a
  * brand = one line here plus its file; see "Adding a protocol" in bms/README.md.
- * Only registry.c and the tests name the tables; the gateway uses
+ * Only base/registry.c and the tests name the tables; the gateway uses
  * bms_find() and bms_drivers[].
  */
 #ifndef BMS_DRIVERS_H

@@ -225,6 +225,12 @@ static const struct bms_ble_hint ew_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble ew_ble = {
+	.only = true,
+	.gatt = ew_gatt,
+	.hints = ew_ble_hints,
+};
+
 const struct bms_driver bms_ecoworthy_driver = {
 	.name = "ecoworthy",
 	.description = "Eco-Worthy BW02 BMS over Bluetooth LE (v1 and v2 0xA1/0xA2 frames, pushed; listen only)",
@@ -240,6 +246,5 @@ const struct bms_driver bms_ecoworthy_driver = {
 	.scan = ew_scan,
 	.handle = ew_handle,
 	.finish = ew_finish,
-	.ble_gatt = ew_gatt,
-	.ble_hints = ew_ble_hints,
+	.ble = &ew_ble,
 };

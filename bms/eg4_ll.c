@@ -2,7 +2,7 @@
 /* bms/eg4_ll.c - EG4-LL / LL-S, LifePower4 V2 and PowerPro packs on RS485:
  * "EG4-LL MODBUS Communication Protocol" V01.06, Modbus RTU.
  *
- * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §23.  9600 8N1,
+ * bms/PROTOCOLS.md §18 (the master, bms/base/mbmaster.c) and §23.  9600 8N1,
  * slave = the DIP address 1..16; packs without DIP switches answer at 0x40
  * ("auto-ID").  A poll reads, from slave `address`:
  *	FC03 0x0000 x 39	voltage 10 mV, current s16 10 mA (+ = charging),
@@ -169,6 +169,11 @@ static const struct bms_probe ll_probe = {
 	.timeout = 0.2,
 };
 
+static const struct bms_ble ll_ble = {
+	.gatt = ll_gatt,
+	.hints = ll_ble_hints,
+};
+
 const struct bms_driver bms_eg4_ll_driver = {
 	.name = "eg4-ll",
 	.description = "EG4-LL / LL-S / LifePower4 V2 RS485 Modbus RTU (FC03 0x0000 x 39, identity 0x0069)",
@@ -185,8 +190,7 @@ const struct bms_driver bms_eg4_ll_driver = {
 	.handle = ll_handle,
 	.timeout = ll_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = ll_gatt,
-	.ble_hints = ll_ble_hints,
+	.ble = &ll_ble,
 	.probe = &ll_probe,
-	.mb_table = &ll_proto,
+	.mb = &ll_proto,
 };

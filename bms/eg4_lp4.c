@@ -2,7 +2,7 @@
 /* bms/eg4_lp4.c - EG4 LifePower4 (Qualtech QT-YS00-16SV100A boards):
  * "paceic" version 2.0 with CID1 0x4A.
  *
- * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §20.  A poll
+ * bms/PROTOCOLS.md §8 (framing, shared: bms/base/pylonframe.c) and §20.  A poll
  * sends, to ADR = `address`, with VER 0x20, CID1 0x4A and no INFO at all
  * (EG4 takes no command byte):
  *	0x42 analog values   ~20014A420000FDA2

@@ -631,6 +631,12 @@ static const struct bms_ble_hint fe_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble fe_ble = {
+	.only = true,
+	.gatt = fe_gatt,
+	.hints = fe_ble_hints,
+};
+
 const struct bms_driver bms_felicity_driver = {
 	.name = "felicity",
 	.description = "Felicity Solar battery over Bluetooth LE (JSON answers to wifilocalMonitor requests)",
@@ -647,6 +653,5 @@ const struct bms_driver bms_felicity_driver = {
 	.handle = fe_handle,
 	.timeout = fe_timeout,
 	.finish = fe_finish,
-	.ble_gatt = fe_gatt,
-	.ble_hints = fe_ble_hints,
+	.ble = &fe_ble,
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/gobel.c - Gobel Power LiFePO4 batteries with their Bluetooth BMS
  * (advertised BMS-<hex>): Modbus RTU FC03 over Bluetooth LE, a register
- * table on the master of bms/mbmaster.c.
+ * table on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §52.  Written to ...0e8ac72e0001, notified on
  * ...0e8ac72e0002 of service 00002760-08c2-11e1-9073-0e8ac72e1001;
@@ -125,6 +125,12 @@ static const struct bms_ble_hint gb_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble gb_ble = {
+	.only = true,
+	.gatt = gb_gatt,
+	.hints = gb_ble_hints,
+};
+
 const struct bms_driver bms_gobel_driver = {
 	.name = "gobel",
 	.description = "Gobel Power batteries over Bluetooth LE (BMS-..., Modbus FC03 0x0000 x 59)",
@@ -139,7 +145,6 @@ const struct bms_driver bms_gobel_driver = {
 	.handle = gb_handle,
 	.timeout = gb_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = gb_gatt,
-	.ble_hints = gb_ble_hints,
-	.mb_table = &gb_proto,
+	.ble = &gb_ble,
+	.mb = &gb_proto,
 };

@@ -173,6 +173,12 @@ static const struct bms_ble_hint gw_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble gw_ble = {
+	.only = true,
+	.gatt = gw_gatt,
+	.hints = gw_ble_hints,
+};
+
 const struct bms_driver bms_greenway_driver = {
 	.name = "greenway",
 	.description = "Greenway BMS of Talaria bikes over Bluetooth LE (47 16 01 frames, 11 reads)",
@@ -185,6 +191,5 @@ const struct bms_driver bms_greenway_driver = {
 	.scan = gw_scan,
 	.handle = gw_handle,
 	.finish = gw_finish,
-	.ble_gatt = gw_gatt,
-	.ble_hints = gw_ble_hints,
+	.ble = &gw_ble,
 };

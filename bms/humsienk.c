@@ -329,6 +329,12 @@ static const struct bms_ble_hint hs_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble hs_ble = {
+	.only = true,
+	.gatt = hs_gatt,
+	.hints = hs_ble_hints,
+};
+
 const struct bms_driver bms_humsienk_driver = {
 	.name = "humsienk",
 	.description = "HumsiENK BMS over Bluetooth LE (0xAA frames, 16-bit sum)",
@@ -343,8 +349,7 @@ const struct bms_driver bms_humsienk_driver = {
 	.handle = hs_handle,
 	.timeout = hs_timeout,
 	.finish = hs_finish,
-	.ble_gatt = hs_gatt,
-	.ble_hints = hs_ble_hints,
+	.ble = &hs_ble,
 	/* 0x58, asked when settings_due (§38.4) */
 	.settings = BMS_SET_CELL_PROTECT | BMS_SET_TEMP_PROTECT | BMS_SET_BIT(BMS_SET_CELL_COUNT) |
 		BMS_SET_BIT(BMS_SET_CAPACITY_AH),

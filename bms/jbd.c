@@ -560,6 +560,16 @@ static const struct bms_probe jbd_probe = {
 	.timeout = 0.2,
 };
 
+static const struct bms_ble jbd_ble = {
+	.gatt = jbd_gatt,
+	.hints = jbd_ble_hints,
+};
+
+static const struct bms_control_ops jbd_control = {
+	.request = jbd_control_request,
+	.ack = jbd_control_ack,
+};
+
 const struct bms_driver bms_jbd_driver = {
 	.name = "jbd",
 	.description = "JBD / Xiaoxiang / LLT general protocol V4 (0xDD ... 0x77)",
@@ -580,10 +590,8 @@ const struct bms_driver bms_jbd_driver = {
 	.handle = jbd_handle,
 	.timeout = jbd_timeout,
 	.finish = jbd_finish,
-	.control_request = jbd_control_request,
-	.control_ack = jbd_control_ack,
+	.control = &jbd_control,
 	.writer = &jbd_writer,
-	.ble_gatt = jbd_gatt,
-	.ble_hints = jbd_ble_hints,
+	.ble = &jbd_ble,
 	.probe = &jbd_probe,
 };

@@ -616,6 +616,12 @@ static const struct bms_writer jk_writer = {
 	.none_ble = "jk is a wired protocol",
 };
 
+static const struct bms_control_ops jk_control = {
+	.request = jk_control_request,
+	.ack = jk_control_ack,
+	.unacked = true,
+};
+
 const struct bms_driver bms_jk_driver = {
 	.name = "jk",
 	.description = "JK-Bx BMS, GPS/UART port 0x4E57 \"read all\" protocol (115200 baud, one BMS per port)",
@@ -646,9 +652,7 @@ const struct bms_driver bms_jk_driver = {
 	.handle = jk_handle,
 	.timeout = NULL,
 	.finish = bms_finish_pack,
-	.control_request = jk_control_request,
-	.control_ack = jk_control_ack,
-	.control_unacked = true,
+	.control = &jk_control,
 	.writer = &jk_writer,
 	.probe = &jk_probe,
 };

@@ -40,13 +40,13 @@
  *		that gets none marks the BMS as not streaming, so the retry
  *		(and the next poll) sends 0x96 again and listens after its
  *		settings record.
- * The cell record is decoded by bms/jkrecord.c, the decoder of jk-pb's
+ * The cell record is decoded by bms/base/jkrecord.c, the decoder of jk-pb's
  * RS485 status frame (the same record, JK02_32S), in the learned layout.
  *
  * MOSFET control (§15.6): the charge / discharge switch registers 0x1D /
  * 0x1E written with the request frame (len 4, value 1 on / 0 off), as
  * syssi/esphome-jk-bms's switches and fl4p/batmon-ha write them.  No
- * acknowledgement is known (control_unacked): the read-back decides (the
+ * acknowledgement is known (control->unacked): the read-back decides (the
  * settings record's switches, the cell record's MOSFETs).
  *
  * Settings writes (bms_settings, §15.7): the register write, the BMS's
@@ -411,6 +411,18 @@ static const struct bms_ble_hint jkb_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble jkb_ble = {
+	.only = true,
+	.gatt = jkb_gatt,
+	.hints = jkb_ble_hints,
+};
+
+static const struct bms_control_ops jkb_control = {
+	.request = jkb_control_request,
+	.ack = jkb_control_ack,
+	.unacked = true,
+};
+
 const struct bms_driver bms_jk_ble_driver = {
 	.name = "jk-ble",
 	.description = "JK BMS over Bluetooth LE (JK02: JK-B/BD boards, JK-PB), 0x97/0x96 then streamed 0x55AA records",
@@ -428,11 +440,8 @@ const struct bms_driver bms_jk_ble_driver = {
 	.handle = jkb_handle,
 	.timeout = jkb_timeout,
 	.finish = jkb_finish,
-	.control_request = jkb_control_request,
-	.control_ack = jkb_control_ack,
-	.control_unacked = true,
+	.control = &jkb_control,
 	.writer = &jkb_writer,
-	.ble_gatt = jkb_gatt,
-	.ble_hints = jkb_ble_hints,
+	.ble = &jkb_ble,
 	.listens = jkb_listens,
 };

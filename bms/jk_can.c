@@ -288,6 +288,16 @@ static int jc_finish(struct bms_poll *poll)
 	return BMS_OK;
 }
 
+static const struct bms_can jc_can = {
+	.bitrate = 250000,
+	/* 0x2F4, 0x4F4, 0x5F4, 0x7F4 */
+	.id = 0x0F4,
+	.mask = 0x0FF,
+	/* 0x18xx28F4, and 0x2F4 ... as extended ids (the one capture's) */
+	.ext_id = 0x000000F4,
+	.ext_mask = 0x000000FF,
+};
+
 const struct bms_driver bms_jk_can_driver = {
 	.name = "jk-can",
 	.description = "JK BMS (JK-B CAN, JK-PB CAN V2) on its CAN port, read listen only "
@@ -306,11 +316,5 @@ const struct bms_driver bms_jk_can_driver = {
 	.handle = jc_handle,
 	.timeout = jc_timeout,
 	.finish = jc_finish,
-	.can_bitrate = 250000,
-	/* 0x2F4, 0x4F4, 0x5F4, 0x7F4 */
-	.can_id = 0x0F4,
-	.can_mask = 0x0FF,
-	/* 0x18xx28F4, and 0x2F4 ... as extended ids (the one capture's) */
-	.can_ext_id = 0x000000F4,
-	.can_ext_mask = 0x000000FF,
+	.can = &jc_can,
 };

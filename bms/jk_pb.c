@@ -33,7 +33,7 @@
  * it: the step ends without limits, and it is asked again on refresh polls.
  *
  * The status payload is JK's 300-byte cell-info record in its JK02_32S
- * layout (offsets = status block offset + 6): bms/jkrecord.c decodes it,
+ * layout (offsets = status block offset + 6): bms/base/jkrecord.c decodes it,
  * the same code the JK02 Bluetooth LE driver (bms/jk_ble.c) uses.  Cells,
  * voltage, current, SOC, SOH, remaining and full Ah, cycles, MOS temperature
  * and T1..T4 (as the sensor-present bits say), MOSFETs, 32 alarm bits;
@@ -662,6 +662,11 @@ static int jkpb_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const
 
 static const struct bms_listen jkpb_listen = { bms_bus_jkpb_at, jkpb_hear };
 
+static const struct bms_control_ops jkpb_control = {
+	.request = jkpb_control_request,
+	.ack = jkpb_control_ack,
+};
+
 const struct bms_driver bms_jk_pb_driver = {
 	.name = "jk-pb",
 	.description = "JK-PB inverter BMS, RS485 0x1620 / 0x161E triggers -> 0x55AA status / settings frames (115200 baud, DIP address 1-15)",
@@ -686,8 +691,7 @@ const struct bms_driver bms_jk_pb_driver = {
 	.handle = jkpb_handle,
 	.timeout = jkpb_timeout,
 	.finish = jkpb_finish,
-	.control_request = jkpb_control_request,
-	.control_ack = jkpb_control_ack,
+	.control = &jkpb_control,
 	.writer = &jkpb_writer,
 	.probe = &jkpb_probe,
 };

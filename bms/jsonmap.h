@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/jsonmap.h - a pack whose values arrive as one JSON object a message
  * (protocol mqtt-json): the field map of its `fields =` key and the pure
- * mapper, JSON text + field map in, snapshot out (bms/jsonmap.c).
+ * mapper, JSON text + field map in, snapshot out (bms/base/jsonmap.c).
  *
  * `fields = voltage:v, current:i, soc:soc, cells:cells` pairs one of
  * bmsgw's fields (the names /api/state uses, below) with where the message

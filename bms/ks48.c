@@ -362,6 +362,12 @@ static const struct bms_ble_hint ks_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble ks_ble = {
+	.only = true,
+	.gatt = ks_gatt,
+	.hints = ks_ble_hints,
+};
+
 const struct bms_driver bms_ks48_driver = {
 	.name = "ks48",
 	.description = "KS48x00 / Braun Power / Daren BMS over Bluetooth LE (7B ... 7D frames, no checksum)",
@@ -376,8 +382,7 @@ const struct bms_driver bms_ks48_driver = {
 	.handle = ks_handle,
 	.timeout = ks_timeout,
 	.finish = ks_finish,
-	.ble_gatt = ks_gatt,
-	.ble_hints = ks_ble_hints,
+	.ble = &ks_ble,
 	/* the settings reads 0x04 .. 0x07 (§54.4) */
 	.settings = BMS_SET_CELL_PROTECT | BMS_SET_TEMP_PROTECT | BMS_SET_OCP_PROTECT |
 		BMS_SET_BIT(BMS_SET_BALANCE_START_V) | BMS_SET_BIT(BMS_SET_BALANCE_DELTA_V) |

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/lipower.c - Ective "LiPower" batteries over Bluetooth LE: one Modbus
- * RTU read (the frames of bms/mbmaster.c) over FFE1 of service FFE0.
+ * RTU read (the frames of bms/base/mbmaster.c) over FFE1 of service FFE0.
  *
  * bms/PROTOCOLS.md §64.  A poll is one read, FC03 0x0400 x 8, to the
  * device id the pack answers at: 0x22, else 0x0B, else 0x08, tried in
@@ -134,6 +134,12 @@ static const struct bms_ble_hint lp_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble lp_ble = {
+	.only = true,
+	.gatt = lp_gatt,
+	.hints = lp_ble_hints,
+};
+
 const struct bms_driver bms_lipower_driver = {
 	.name = "lipower",
 	.description = "Ective LiPower batteries over Bluetooth LE (Modbus FC03 0x0400 x 8, id 0x22 / 0x0B / 0x08)",
@@ -146,6 +152,5 @@ const struct bms_driver bms_lipower_driver = {
 	.handle = lp_handle,
 	.timeout = lp_timeout,
 	.finish = lp_finish,
-	.ble_gatt = lp_gatt,
-	.ble_hints = lp_ble_hints,
+	.ble = &lp_ble,
 };

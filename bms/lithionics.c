@@ -248,6 +248,12 @@ static const struct bms_ble_hint lt_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble lt_ble = {
+	.only = true,
+	.gatt = lt_gatt,
+	.hints = lt_ble_hints,
+};
+
 const struct bms_driver bms_lithionics_driver = {
 	.name = "lithionics",
 	.description = "Lithionics NeverDie / Li3 over Bluetooth LE (its ASCII stream on FFE1, listened to)",
@@ -263,6 +269,5 @@ const struct bms_driver bms_lithionics_driver = {
 	.scan = lt_scan,
 	.handle = lt_handle,
 	.finish = lt_finish,
-	.ble_gatt = lt_gatt,
-	.ble_hints = lt_ble_hints,
+	.ble = &lt_ble,
 };

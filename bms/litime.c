@@ -274,6 +274,12 @@ static const struct bms_ble_hint lt_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble lt_ble = {
+	.only = true,
+	.gatt = lt_gatt,
+	.hints = lt_ble_hints,
+};
+
 const struct bms_driver bms_litime_driver = {
 	.name = "litime",
 	.description = "LiTime / Redodo / Power Queen over Bluetooth LE (00 00 04 01 13 55 AA 17, 105-byte status)",
@@ -288,6 +294,5 @@ const struct bms_driver bms_litime_driver = {
 	.scan = lt_scan,
 	.handle = lt_handle,
 	.finish = lt_finish,
-	.ble_gatt = lt_gatt,
-	.ble_hints = lt_ble_hints,
+	.ble = &lt_ble,
 };

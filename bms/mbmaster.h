@@ -60,7 +60,7 @@ static inline uint32_t bms_mb_reg32(const uint8_t *d, uint16_t start, uint16_t r
 /* n registers from reg on, as text (bms_ident_text()), into dst[0..cap). */
 void bms_mb_text(const uint8_t *d, uint16_t start, uint16_t reg, unsigned n, char *dst, size_t cap);
 
-/* The head that buknuwo's and gobel's maps share (bms/mbhead.c), of a read
+/* The head that buknuwo's and gobel's maps share (bms/base/mbhead.c), of a read
  * from register 0: current (s16 10 mA, poll's sign), voltage (10 mV), SOC
  * and SOH (%, over 100 BMS_E_RANGE), remaining Ah and full Ah at full_reg
  * (10 mAh; full present only when above 0), cycles (register 7). */

@@ -298,6 +298,12 @@ static const struct bms_ble_hint myv_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble myv_ble = {
+	.only = true,
+	.gatt = myv_gatt,
+	.hints = myv_ble_hints,
+};
+
 const struct bms_driver bms_myvolta_driver = {
 	.name = "myvolta",
 	.description = "Volta Power Systems (myVolta VPS-...) over Bluetooth LE (its DLE-framed stream, listened to)",
@@ -313,6 +319,5 @@ const struct bms_driver bms_myvolta_driver = {
 	.scan = myv_scan,
 	.handle = myv_handle,
 	.finish = myv_finish,
-	.ble_gatt = myv_gatt,
-	.ble_hints = myv_ble_hints,
+	.ble = &myv_ble,
 };

@@ -540,6 +540,12 @@ static const struct bms_ble_hint ney_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble ney_ble = {
+	.only = true,
+	.gatt = ney_gatt,
+	.hints = ney_ble_hints,
+};
+
 const struct bms_driver bms_neey_driver = {
 	.name = "neey",
 	.description = "NEEY / Heltec / EnerKey active balancer over Bluetooth LE (0x55AA frames): a balancer unit",
@@ -565,8 +571,7 @@ const struct bms_driver bms_neey_driver = {
 	.handle = ney_handle,
 	.timeout = ney_timeout,
 	.finish = ney_finish,
-	.ble_gatt = ney_gatt,
-	.ble_hints = ney_ble_hints,
+	.ble = &ney_ble,
 	.listens = ney_listens,
 	.balancer_state = ney_state,
 };

@@ -296,6 +296,12 @@ static const struct bms_ble_hint og_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble og_ble = {
+	.only = true,
+	.gatt = og_gatt,
+	.hints = og_ble_hints,
+};
+
 const struct bms_driver bms_ogt_driver = {
 	.name = "ogt",
 	.description = "Offgridtec Smart Pro type A over Bluetooth LE (+RAA registers, XOR key from the name)",
@@ -309,8 +315,7 @@ const struct bms_driver bms_ogt_driver = {
 	.handle = og_handle,
 	.timeout = og_timeout,
 	.finish = og_finish,
-	.ble_gatt = og_gatt,
-	.ble_hints = og_ble_hints,
+	.ble = &og_ble,
 	/* 0x3C, asked when settings_due (§56.4) */
 	.settings = BMS_SET_BIT(BMS_SET_CAPACITY_AH),
 };

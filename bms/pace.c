@@ -3,7 +3,7 @@
  * Jakiper, Gobel, Easun, Liontron, BSLBATT, Revov, Sunsynk and their many
  * rebrands.
  *
- * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §19.  VER
+ * bms/PROTOCOLS.md §8 (framing, shared: bms/base/pylonframe.c) and §19.  VER
  * 0x25, CID1 0x46.  A poll sends to ADR = `address` (0..15):
  *	0x42 analog values   INFO = the pack number (= `address`), FF for all
  *	0x44 alarms, status  the same INFO
@@ -53,7 +53,7 @@
  *	[2] fault << 8 | system, [3] control << 8.
  *
  * Progress in struct bms_poll: step = index into pace_steps[] (the table
- * core of bms/pylonframe.c).
+ * core of bms/base/pylonframe.c).
  */
 #include "bms.h"
 #include "bus.h"

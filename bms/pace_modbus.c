@@ -3,7 +3,7 @@
  * "Modbus" instead of the paceic ASCII protocol of bms/pace.c): "PACE BMS
  * Modbus Protocol for RS485" V1.3 (2017-06-27), Modbus RTU.
  *
- * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §25.  9600 8N1,
+ * bms/PROTOCOLS.md §18 (the master, bms/base/mbmaster.c) and §25.  9600 8N1,
  * slave = the DIP address 1..16.  A poll reads, from slave `address`
  * (registers in decimal, as the document numbers them):
  *	FC03 0 x 37	current (s16 10 mA, + = charging), voltage 10 mV, SOC
@@ -252,5 +252,5 @@ const struct bms_driver bms_pace_modbus_driver = {
 	.timeout = pm_timeout,
 	.finish = bms_finish_pack,
 	.probe = &pm_probe,
-	.mb_table = &pm_proto,
+	.mb = &pm_proto,
 };

@@ -182,6 +182,12 @@ static const struct bms_ble_hint px_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble px_ble = {
+	.only = true,
+	.gatt = px_gatt,
+	.hints = px_ble_hints,
+};
+
 const struct bms_driver bms_paceex_driver = {
 	.name = "paceex",
 	.description = "PACEEX (PeiCheng) BMS over Bluetooth LE (9A ... 9D frames, CRC-16/MODBUS)",
@@ -194,6 +200,5 @@ const struct bms_driver bms_paceex_driver = {
 	.scan = px_scan,
 	.handle = px_handle,
 	.finish = px_finish,
-	.ble_gatt = px_gatt,
-	.ble_hints = px_ble_hints,
+	.ble = &px_ble,
 };

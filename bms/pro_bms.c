@@ -243,6 +243,12 @@ static const struct bms_ble_hint pb_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble pb_ble = {
+	.only = true,
+	.gatt = pb_gatt,
+	.hints = pb_ble_hints,
+};
+
 const struct bms_driver bms_pro_bms_driver = {
 	.name = "pro-bms",
 	.description = "Pro BMS smart shunt over Bluetooth LE (Foxwell BT630, Leagend CM100; handshake, then a stream)",
@@ -259,6 +265,5 @@ const struct bms_driver bms_pro_bms_driver = {
 	.timeout = pb_timeout,
 	.finish = pb_finish,
 	.listens = pb_listens,
-	.ble_gatt = pb_gatt,
-	.ble_hints = pb_ble_hints,
+	.ble = &pb_ble,
 };

@@ -66,7 +66,7 @@ static const uint8_t pc_min_dlc[PC_NSLOTS] = { 6, 4, 6, 4, 8, 1, 1, 8, 2 };
 #define PC_CHG_EN 0x80
 #define PC_DSG_EN 0x40
 
-/* Records (bms/canrec.c). */
+/* Records (bms/base/canrec.c). */
 static enum bms_scan pc_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
@@ -337,6 +337,13 @@ static int pc_finish(struct bms_poll *poll)
 	return BMS_OK;
 }
 
+static const struct bms_can pc_can = {
+	.bitrate = 500000,
+	/* 0x340-0x37F: 0x351-0x35E and the Victron-style sets' 0x370-0x379 */
+	.id = 0x340,
+	.mask = 0x7C0,
+};
+
 const struct bms_driver bms_pylon_can_driver = {
 	.name = "pylon-can",
 	.description = "a battery speaking Pylontech LV CAN V1.2 to its inverter, read listen only "
@@ -356,8 +363,5 @@ const struct bms_driver bms_pylon_can_driver = {
 	.handle = pc_handle,
 	.timeout = pc_timeout,
 	.finish = pc_finish,
-	.can_bitrate = 500000,
-	/* 0x340-0x37F: 0x351-0x35E and the Victron-style sets' 0x370-0x379 */
-	.can_id = 0x340,
-	.can_mask = 0x7C0,
+	.can = &pc_can,
 };

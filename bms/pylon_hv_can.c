@@ -230,6 +230,15 @@ static int ph_finish(struct bms_poll *poll)
 	return BMS_OK;
 }
 
+static const struct bms_can ph_can = {
+	.bitrate = 500000,
+	.id = 0,
+	.mask = 0x7FF, /* no standard frame */
+	/* 0x42x0 / 0x73x0 and their address nibble (0x4200 too: passed over) */
+	.ext_id = 0x4000,
+	.ext_mask = 0x1FFF8000,
+};
+
 const struct bms_driver bms_pylon_hv_can_driver = {
 	.name = "pylon-hv-can",
 	.description = "a battery answering its inverter in Pylontech HV / Force-H CAN, read listen only "
@@ -248,10 +257,5 @@ const struct bms_driver bms_pylon_hv_can_driver = {
 	.handle = ph_handle,
 	.timeout = ph_timeout,
 	.finish = ph_finish,
-	.can_bitrate = 500000,
-	.can_id = 0,
-	.can_mask = 0x7FF, /* no standard frame */
-	/* 0x42x0 / 0x73x0 and their address nibble (0x4200 too: passed over) */
-	.can_ext_id = 0x4000,
-	.can_ext_mask = 0x1FFF8000,
+	.can = &ph_can,
 };

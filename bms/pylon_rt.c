@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/pylon_rt.c - Pylontech RT batteries (RT12100, RT12200, RT24100 ...)
  * with their Bluetooth module built in: Modbus RTU FC03 over Bluetooth LE,
- * a register table on the master of bms/mbmaster.c.
+ * a register table on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §51.  Written to ...0a0b0c0d2b11, notified on
  * ...0a0b0c0d2b10 of the module's service 00010203-...-0a0b0c0d1910;
@@ -108,6 +108,12 @@ static const struct bms_ble_hint pr_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble pr_ble = {
+	.only = true,
+	.gatt = pr_gatt,
+	.hints = pr_ble_hints,
+};
+
 const struct bms_driver bms_pylon_rt_driver = {
 	.name = "pylon-rt",
 	.description = "Pylontech RT batteries over Bluetooth LE (Modbus FC03 0x1016.., the highest and lowest "
@@ -122,7 +128,6 @@ const struct bms_driver bms_pylon_rt_driver = {
 	.handle = pr_handle,
 	.timeout = pr_timeout,
 	.finish = pr_finish,
-	.ble_gatt = pr_gatt,
-	.ble_hints = pr_ble_hints,
-	.mb_table = &pr_proto,
+	.ble = &pr_ble,
+	.mb = &pr_proto,
 };

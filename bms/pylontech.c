@@ -2,7 +2,7 @@
 /* bms/pylontech.c - Pylontech US2000/US3000/US5000 RS485 protocol V3.3.
  *
  * bms/PROTOCOLS.md §8 (framing, shared with topbms and seplos:
- * bms/pylonframe.c) and §9 (payloads).  A poll sends, to ADR = `address`,
+ * bms/base/pylonframe.c) and §9 (payloads).  A poll sends, to ADR = `address`,
  * with VER 0x20 and INFO = one byte command value = ADR:
  *	0x42 analog values:  cells, temperatures, current, voltage, capacities
  *	0x44 alarm info:     state bytes, Status1..5 (MOSFETs, direction, faults)

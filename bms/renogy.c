@@ -3,7 +3,7 @@
  * ...) on their RS485 communication port: "Lithium Iron Battery BMS Modbus
  * Protocol V1.7", Modbus RTU.
  *
- * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §24.  9600 8N1;
+ * bms/PROTOCOLS.md §18 (the master, bms/base/mbmaster.c) and §24.  9600 8N1;
  * slave 0x30 (48) on a single battery or the first on a Renogy hub, 0x30..
  * 0x37 for the batteries of a hub, 0xF7 (247) on some.  A poll reads, from
  * slave `address` (registers in decimal, as the document numbers them):
@@ -124,6 +124,11 @@ static const struct bms_probe rng_probe = {
 	.timeout = 0.2,
 };
 
+static const struct bms_ble rng_ble = {
+	.gatt = bms_rng_gatt,
+	.hints = rng_ble_hints,
+};
+
 const struct bms_driver bms_renogy_driver = {
 	.name = "renogy",
 	.description = "Renogy smart LiFePO4 RS485 Modbus RTU V1.7 (FC03 5000.., ids 0x30-0x37)",
@@ -142,8 +147,7 @@ const struct bms_driver bms_renogy_driver = {
 	.handle = rng_handle,
 	.timeout = rng_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = bms_rng_gatt,
-	.ble_hints = rng_ble_hints,
+	.ble = &rng_ble,
 	.probe = &rng_probe,
-	.mb_table = &rng_proto,
+	.mb = &rng_proto,
 };

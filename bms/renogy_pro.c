@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/renogy_pro.c - Renogy "Pro" smart LiFePO4 batteries with Bluetooth
  * built in (advertised RNGRBP*, RNGC*, RNGPRO*): the registers of Renogy's
- * "Lithium Iron Battery BMS Modbus Protocol V1.7" (bms/renogyregs.c) over
- * Bluetooth LE, on the master of bms/mbmaster.c.
+ * "Lithium Iron Battery BMS Modbus Protocol V1.7" (bms/base/renogyregs.c) over
+ * Bluetooth LE, on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §49.  Written to FFD1 of service FFD0, notified on FFF1
  * of service FFF0; requests to the universal slave 0xFF, answers taken
@@ -73,6 +73,12 @@ static const struct bms_ble_hint rp_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble rp_ble = {
+	.only = true,
+	.gatt = bms_rng_gatt,
+	.hints = rp_ble_hints,
+};
+
 const struct bms_driver bms_renogy_pro_driver = {
 	.name = "renogy-pro",
 	.description = "Renogy Pro batteries over Bluetooth LE (RNGRBP / RNGC / RNGPRO, Modbus FC03 5000..)",
@@ -86,7 +92,6 @@ const struct bms_driver bms_renogy_pro_driver = {
 	.handle = rp_handle,
 	.timeout = rp_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = bms_rng_gatt,
-	.ble_hints = rp_ble_hints,
-	.mb_table = &rp_proto,
+	.ble = &rp_ble,
+	.mb = &rp_proto,
 };

@@ -226,6 +226,12 @@ static const struct bms_ble_hint rp_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble rp_ble = {
+	.only = true,
+	.gatt = rp_gatt,
+	.hints = rp_ble_hints,
+};
+
 const struct bms_driver bms_roypow_driver = {
 	.name = "roypow",
 	.description = "RoyPow / Epoch BMS over Bluetooth LE (EA D1 01 ... F5 frames, XOR)",
@@ -238,6 +244,5 @@ const struct bms_driver bms_roypow_driver = {
 	.scan = rp_scan,
 	.handle = rp_handle,
 	.finish = rp_finish,
-	.ble_gatt = rp_gatt,
-	.ble_hints = rp_ble_hints,
+	.ble = &rp_ble,
 };

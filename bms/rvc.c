@@ -8,7 +8,7 @@
  * yarrumretep/dbus-rvc-renogy publishes (bms/PROTOCOLS.md §63).
  *
  * 250 kbit/s, 29-bit identifiers (priority, DGN, source address), little
- * endian, the layouts and scalings of bms/rvcdgn.c (the rvc inverter output
+ * endian, the layouts and scalings of bms/base/rvcdgn.c (the rvc inverter output
  * sends them with the same code):
  *	1FFFD DC_SOURCE_STATUS_1   voltage 0.05 V, current 0.001 A + 2e9,
  *	                           + = out of the battery (the readers negate
@@ -257,6 +257,15 @@ static int rv_finish(struct bms_poll *poll)
 	return bms_can_learn(poll, RV_NEED, RV_ALL);
 }
 
+static const struct bms_can rv_can = {
+	.bitrate = 250000,
+	.id = 0,
+	.mask = 0x7FF, /* no standard frame: RV-C has none (id 0 is no battery's) */
+	/* data page 1, PF 0xFE or 0xFF: the DC source DGNs among them */
+	.ext_id = 0x01FE0000,
+	.ext_mask = 0x01FE0000,
+};
+
 const struct bms_driver bms_rvc_driver = {
 	.name = "rvc",
 	.description = "a battery on an RV-C bus: its DC source status at its source address, read listen only "
@@ -275,10 +284,5 @@ const struct bms_driver bms_rvc_driver = {
 	.handle = rv_handle,
 	.timeout = rv_timeout,
 	.finish = rv_finish,
-	.can_bitrate = 250000,
-	.can_id = 0,
-	.can_mask = 0x7FF, /* no standard frame: RV-C has none (id 0 is no battery's) */
-	/* data page 1, PF 0xFE or 0xFF: the DC source DGNs among them */
-	.can_ext_id = 0x01FE0000,
-	.can_ext_mask = 0x01FE0000,
+	.can = &rv_can,
 };

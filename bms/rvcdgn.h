@@ -2,7 +2,7 @@
 /* bms/rvcdgn.h - RV-C's DC source status DGNs (bms/PROTOCOLS.md §63): the
  * 29-bit identifier, the byte layouts and the scalings, pure, shared by the
  * rvc BMS driver (bms/rvc.c, which reads a battery's) and the rvc inverter
- * output (gateway/inverter/rvc.c, which sends bmsgw's).
+ * output (gateway/inverter/dialect/emu_rvc.c, which sends bmsgw's).
  *
  * RV-C is J1939 at 250 kbit/s: an identifier is the priority (bits 28-26),
  * a reserved bit (25), the DGN (24-8: data page, PF, PS) and the source

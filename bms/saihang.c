@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/saihang.c - Saihang BMSs (sold in Anenji and other batteries,
  * advertised SH...): a Modbus RTU FC03 frame behind the two bytes A5 A5
- * over Bluetooth LE, a register table on the master of bms/mbmaster.c
+ * over Bluetooth LE, a register table on the master of bms/base/mbmaster.c
  * (its prefix option).
  *
  * bms/PROTOCOLS.md §53.  Written to FFFB, notified on FFFC of service
@@ -139,6 +139,12 @@ static const struct bms_ble_hint sh_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble sh_ble = {
+	.only = true,
+	.gatt = sh_gatt,
+	.hints = sh_ble_hints,
+};
+
 const struct bms_driver bms_saihang_driver = {
 	.name = "saihang",
 	.description = "Saihang / Anenji BMSs over Bluetooth LE (SH..., A5 A5 + Modbus FC03 0x0000 x 72)",
@@ -153,7 +159,6 @@ const struct bms_driver bms_saihang_driver = {
 	.handle = sh_handle,
 	.timeout = sh_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = sh_gatt,
-	.ble_hints = sh_ble_hints,
-	.mb_table = &sh_proto,
+	.ble = &sh_ble,
+	.mb = &sh_proto,
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/seplos.c - Seplos V2 (EMU10xx / 11xx) RS485 "MODBUS-ASCII" V2.0.
  *
- * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §11.  A poll
+ * bms/PROTOCOLS.md §8 (framing, shared: bms/base/pylonframe.c) and §11.  A poll
  * sends to ADR = `address` = the pack's DIP address (0..15), VER 0x20, INFO
  * = one byte COMMAND_GROUP = the same address (the BMS checks that it
  * matches its DIP switches; 0xFF "all groups" is RS232 only):
@@ -582,6 +582,11 @@ static const struct bms_ble_hint sep_ble_hints[] = {
 /* Listen mode (bms/bus.h): the answers to the requests of its own poll. */
 BMS_LISTEN_REPLAY(sep, bms_seplos_driver, bms_bus_paceic_at, bms_listen_same_paceic)
 
+static const struct bms_ble sep_bluetooth = {
+	.gatt = sep_gatt,
+	.hints = sep_ble_hints,
+};
+
 const struct bms_driver bms_seplos_driver = {
 	.name = "seplos",
 	.description = "Seplos V2 RS485 (Pylontech-style ~...CR ASCII, 0x42/0x44) or Bluetooth LE (binary 0x61)",
@@ -607,6 +612,5 @@ const struct bms_driver bms_seplos_driver = {
 	.timeout = sep_timeout,
 	.finish = bms_finish_pack,
 	.probe = &sep_probe,
-	.ble_gatt = sep_gatt,
-	.ble_hints = sep_ble_hints,
+	.ble = &sep_bluetooth,
 };

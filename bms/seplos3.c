@@ -2,7 +2,7 @@
 /* bms/seplos3.c - Seplos V3 ("XZH" BMS, Seplos 3.0 / 10E boards and later)
  * on RS485: Modbus RTU.
  *
- * bms/PROTOCOLS.md §18 (the master, bms/mbmaster.c) and §22.  19200 8N1,
+ * bms/PROTOCOLS.md §18 (the master, bms/base/mbmaster.c) and §22.  19200 8N1,
  * slave = the DIP address 0..15 (0 is an ordinary address here, not a
  * broadcast).  A poll reads, from slave `address`:
  *	FC04 0x1000 x 0x11	PIA: voltage 10 mV, current s16 10 mA (+ =
@@ -356,6 +356,11 @@ static const struct bms_probe sv3_probe = {
 	.judge = sv3_probe_judge,
 };
 
+static const struct bms_ble sv3_ble = {
+	.gatt = sv3_gatt,
+	.hints = sv3_ble_hints,
+};
+
 const struct bms_driver bms_seplos3_driver = {
 	.name = "seplos3",
 	.description = "Seplos V3 (XZH) RS485 Modbus RTU (FC04 0x1000/0x1100, FC01 0x1200, identity 0x1700)",
@@ -374,8 +379,7 @@ const struct bms_driver bms_seplos3_driver = {
 	.handle = sv3_handle,
 	.timeout = sv3_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = sv3_gatt,
-	.ble_hints = sv3_ble_hints,
+	.ble = &sv3_ble,
 	.probe = &sv3_probe,
-	.mb_table = &sv3_proto,
+	.mb = &sv3_proto,
 };

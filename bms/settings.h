@@ -5,7 +5,7 @@
  * never written.
  *
  * A fixed vocabulary of keys shared by every protocol, each with its unit
- * (the table in bms/settings.c; bms/PROTOCOLS.md §1.6 lists it and says per
+ * (the table in bms/base/settings.c; bms/PROTOCOLS.md §1.6 lists it and says per
  * protocol which a driver fills, from which frame).  A key a protocol
  * cannot read is absent (its bit in `have` clear), never zero.  A driver's
  * decoder fills a struct bms_settings from a whole, checked frame (pure:

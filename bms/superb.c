@@ -262,6 +262,12 @@ static const struct bms_ble_hint sb_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble sb_ble = {
+	.only = true,
+	.gatt = sb_gatt,
+	.hints = sb_ble_hints,
+};
+
 const struct bms_driver bms_superb_driver = {
 	.name = "superb",
 	.description = "Super-B Epsilon (v1, v2) over Bluetooth LE (v1 pushed, v2 asked 21 54 00)",
@@ -277,6 +283,5 @@ const struct bms_driver bms_superb_driver = {
 	.scan = sb_scan,
 	.handle = sb_handle,
 	.finish = sb_finish,
-	.ble_gatt = sb_gatt,
-	.ble_hints = sb_ble_hints,
+	.ble = &sb_ble,
 };

@@ -278,6 +278,14 @@ static const struct bms_ble_hint tdt_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble tdt_ble = {
+	.only = true,
+	.gatt = tdt_gatt,
+	.hints = tdt_ble_hints,
+	.auth = &tdt_auth,
+	.write_request = true,
+};
+
 const struct bms_driver bms_tdt_driver = {
 	.name = "tdt",
 	.description = "TDT smart BMS (WattCycle, XDZN) over Bluetooth LE (0x7E frames, CRC-16)",
@@ -294,8 +302,5 @@ const struct bms_driver bms_tdt_driver = {
 	.handle = tdt_handle,
 	.timeout = tdt_timeout,
 	.finish = tdt_finish,
-	.ble_gatt = tdt_gatt,
-	.ble_hints = tdt_ble_hints,
-	.ble_auth = &tdt_auth,
-	.ble_write_request = true,
+	.ble = &tdt_ble,
 };

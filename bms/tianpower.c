@@ -343,6 +343,12 @@ static const struct bms_ble_hint tp_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble tp_ble = {
+	.only = true,
+	.gatt = tp_gatt,
+	.hints = tp_ble_hints,
+};
+
 const struct bms_driver bms_tianpower_driver = {
 	.name = "tianpower",
 	.description = "Tian Power BMS over Bluetooth LE (TP_* module, 55 04 <type> AA, 20-byte answers)",
@@ -357,6 +363,5 @@ const struct bms_driver bms_tianpower_driver = {
 	.handle = tp_handle,
 	.timeout = tp_timeout,
 	.finish = tp_finish,
-	.ble_gatt = tp_gatt,
-	.ble_hints = tp_ble_hints,
+	.ble = &tp_ble,
 };

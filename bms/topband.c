@@ -185,6 +185,12 @@ static const struct bms_ble_hint tb_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble tb_ble = {
+	.only = true,
+	.gatt = tb_gatt,
+	.hints = tb_ble_hints,
+};
+
 const struct bms_driver bms_topband_driver = {
 	.name = "topband",
 	.description = "Topband BMS over Bluetooth LE (KiloVault HLX+, Ective, Startcraft; v1 ASCII frames, pushed)",
@@ -200,6 +206,5 @@ const struct bms_driver bms_topband_driver = {
 	.scan = tb_scan,
 	.handle = tb_handle,
 	.finish = tb_finish,
-	.ble_gatt = tb_gatt,
-	.ble_hints = tb_ble_hints,
+	.ble = &tb_ble,
 };

@@ -2,7 +2,7 @@
 /* bms/topbms.c - TopBMS "Lithium iron phosphate battery system communication
  * protocol V1.7" (TopBMS / cleverbms 12-16S boards in AliExpress LFP packs).
  *
- * bms/PROTOCOLS.md §8 (framing, shared: bms/pylonframe.c) and §10.  Pylontech
+ * bms/PROTOCOLS.md §8 (framing, shared: bms/base/pylonframe.c) and §10.  Pylontech
  * framing, but not Pylontech scaling.  A poll is one request, 0x42, with VER
  * 0x21 (what the vendor tool sends; the BMS answers with VER 0x52, which is
  * not checked), ADR = `address` (1..254) and INFO = the pack command: 0x01..

@@ -270,6 +270,14 @@ static int ub_finish(struct bms_poll *poll)
 	return BMS_OK;
 }
 
+static const struct bms_can ub_can = {
+	.bitrate = 250000,
+	/* 0x0C0 ... 0x0CF and 0x350 ... 0x36F share bit 6: the filter passes
+	 * them (and the other ids with it, which handle() passes over) */
+	.id = 0x040,
+	.mask = 0x040,
+};
+
 const struct bms_driver bms_ubms_can_driver = {
 	.name = "ubms-can",
 	.description = "Valence U-BMS with U27-12XP modules on its CAN port, read listen only "
@@ -287,9 +295,5 @@ const struct bms_driver bms_ubms_can_driver = {
 	.handle = ub_handle,
 	.timeout = ub_timeout,
 	.finish = ub_finish,
-	.can_bitrate = 250000,
-	/* 0x0C0 ... 0x0CF and 0x350 ... 0x36F share bit 6: the filter passes
-	 * them (and the other ids with it, which handle() passes over) */
-	.can_id = 0x040,
-	.can_mask = 0x040,
+	.can = &ub_can,
 };

@@ -2,7 +2,7 @@
 /* bms/vatrer.c - Vatrer LiFePO4 wall and rack batteries whose BMS is not a
  * JBD (names like "240612512100001": a date, 512, the capacity, as
  * aiobmsble reads them): Modbus RTU FC03 over Bluetooth LE, a register
- * table on the master of bms/mbmaster.c.
+ * table on the master of bms/base/mbmaster.c.
  *
  * bms/PROTOCOLS.md §50.  The Nordic UART service; requests to slave 0x02.
  * A poll reads (registers hex):
@@ -129,6 +129,12 @@ static const struct bms_ble_hint vt_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble vt_ble = {
+	.only = true,
+	.gatt = vt_gatt,
+	.hints = vt_ble_hints,
+};
+
 const struct bms_driver bms_vatrer_driver = {
 	.name = "vatrer",
 	.description = "Vatrer wall / rack batteries over Bluetooth LE (non-JBD, Modbus FC03 slave 2)",
@@ -143,7 +149,6 @@ const struct bms_driver bms_vatrer_driver = {
 	.handle = vt_handle,
 	.timeout = vt_timeout,
 	.finish = bms_finish_pack,
-	.ble_gatt = vt_gatt,
-	.ble_hints = vt_ble_hints,
-	.mb_table = &vt_proto,
+	.ble = &vt_ble,
+	.mb = &vt_proto,
 };

@@ -240,6 +240,12 @@ static const struct bms_ble_hint vic_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble vic_ble = {
+	.only = true,
+	.company = VIC_COMPANY,
+	.hints = vic_ble_hints,
+};
+
 const struct bms_driver bms_victron_ble_driver = {
 	.name = "victron-ble",
 	.description = "Victron SmartShunt / BMV Instant Readout (Bluetooth LE advertisements, AES-CTR with the pack's key)",
@@ -257,6 +263,5 @@ const struct bms_driver bms_victron_ble_driver = {
 	.handle = vic_handle,
 	.timeout = NULL,
 	.finish = vic_finish,
-	.ble_company = VIC_COMPANY,
-	.ble_hints = vic_ble_hints,
+	.ble = &vic_ble,
 };

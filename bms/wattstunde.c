@@ -159,6 +159,12 @@ static const struct bms_ble_hint ws_ble_hints[] = {
 	{0},
 };
 
+static const struct bms_ble ws_ble = {
+	.only = true,
+	.gatt = ws_gatt,
+	.hints = ws_ble_hints,
+};
+
 const struct bms_driver bms_wattstunde_driver = {
 	.name = "wattstunde",
 	.description = "Wattstunde Nova Core over Bluetooth LE (':' hex frames XOR a key)",
@@ -171,6 +177,5 @@ const struct bms_driver bms_wattstunde_driver = {
 	.scan = ws_scan,
 	.handle = ws_handle,
 	.finish = ws_finish,
-	.ble_gatt = ws_gatt,
-	.ble_hints = ws_ble_hints,
+	.ble = &ws_ble,
 };

@@ -30,7 +30,7 @@ static void list_ble_protocols(char *buf, size_t cap)
 	buf[0] = '\0';
 	for (size_t i = 0; bms_drivers[i] && n < cap; i++) {
 		const struct bms_driver *d = bms_drivers[i];
-		if (!d->ble_gatt && !d->ble_company)
+		if (!d->ble)
 			continue;
 		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", d->name);
 		if (r < 0)
@@ -58,7 +58,7 @@ static bool check_ble_pack(struct load *x, int i, const char *sect)
 			return false;
 		}
 #endif
-		if (!d->ble_gatt && !d->ble_company) {
+		if (!d->ble) {
 			conf__fail(x, seen[K_PORT], sect, "port", "protocol %s is not spoken over Bluetooth LE (expected a "
 			     "/dev/... or tcp:// port, or a protocol with a Bluetooth mode: %s)", d->name, list);
 			return false;
@@ -68,17 +68,17 @@ static bool check_ble_pack(struct load *x, int i, const char *sect)
 			     "key)", p->port);
 			return false;
 		}
-	} else if (d->ble_only) {
+	} else if (bms_ble_only(d)) {
 		conf__fail(x, seen[K_PORT], sect, "port", "protocol %s exists only over Bluetooth LE (expected port = "
 		     "ble://AA:BB:CC:DD:EE:FF)", d->name);
 		return false;
 	}
-	if (d->ble_company && !seen[K_KEY]) {
+	if (d->ble && d->ble->company && !seen[K_KEY]) {
 		conf__fail(x, p->line, sect, NULL, "missing key \"key\" (protocol %s decrypts the device's "
 		     "advertisements: expected key = its 32 hex digit advertisement key)", d->name);
 		return false;
 	}
-	if (seen[K_KEY] && !d->ble_company) {
+	if (seen[K_KEY] && !(d->ble && d->ble->company)) {
 		conf__fail(x, seen[K_KEY], sect, "key", "protocol %s takes no key (expected no key: only protocols read "
 		     "from advertisements, such as victron-ble, have one)", d->name);
 		return false;
@@ -88,7 +88,7 @@ static bool check_ble_pack(struct load *x, int i, const char *sect)
 
 static bool is_can_protocol(const struct bms_driver *d)
 {
-	return d->can_bitrate != 0;
+	return d->can != NULL;
 }
 
 /* The bit rates of a CAN bus an slcan adapter can be set to (S0..S8). */
@@ -101,7 +101,7 @@ static bool check_can_bitrate(struct load *x, int i, const char *sect)
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
 	if (!seen[K_BITRATE]) {
-		p->bitrate = (int)p->driver->can_bitrate;
+		p->bitrate = p->driver->can ? (int)p->driver->can->bitrate : 0;
 		return true;
 	}
 	if (!p->is_can) {
@@ -126,12 +126,12 @@ static bool check_can_pack(struct load *x, int i, const char *sect)
 	const struct bms_driver *d = p->driver;
 	char list[CONF_EXP_MAX];
 	conf__list_protocols_with(list, sizeof(list), is_can_protocol);
-	if (d->can_bitrate && !p->is_can) {
+	if (d->can && !p->is_can) {
 		conf__fail(x, seen[K_PORT], sect, "port", "protocol %s reads a CAN bus (expected port = a CAN interface such "
 		     "as can0, or slcan:///dev/ttyACM0 for a serial CAN adapter)", d->name);
 		return false;
 	}
-	if (p->is_can && !d->can_bitrate) {
+	if (p->is_can && !d->can) {
 		conf__fail(x, seen[K_PORT], sect, "port", "\"%s\" is a CAN port, and protocol %s is not spoken on a CAN bus "
 		     "(expected /dev/..., tcp://HOST:PORT or ble://MAC%s%s; a CAN port is for %s)", p->port, d->name,
 		     p->is_slcan ? "" : ", e.g. /dev/", p->is_slcan ? "" : p->port, list);
@@ -139,7 +139,7 @@ static bool check_can_pack(struct load *x, int i, const char *sect)
 	}
 	if (p->is_can && seen[K_BAUD]) {
 		conf__fail(x, seen[K_BAUD], sect, "baud", "a CAN bus (%s) runs at the protocol's bit rate, %u kbit/s (expected "
-		     "no baud key)", p->port, (unsigned)(d->can_bitrate / 1000));
+		     "no baud key)", p->port, (unsigned)(d->can->bitrate / 1000));
 		return false;
 	}
 	return check_can_bitrate(x, i, sect);
@@ -207,7 +207,7 @@ static void finish_pack(struct load *x, int i)
 	if (!seen[K_PORT] && !p->is_mqtt) {
 		conf__fail(x, p->line, sect, NULL, "missing key \"port\" (expected port = /dev/..., tcp://HOST:PORT, "
 		     "ble://AA:BB:CC:DD:EE:FF, or for %s a CAN interface such as can0 or slcan:///dev/ttyACM0)",
-		     p->driver && p->driver->can_bitrate ? p->driver->name : "pylon-can");
+		     p->driver && p->driver->can ? p->driver->name : "pylon-can");
 		return;
 	}
 	const struct bms_driver *d = p->driver;
@@ -239,7 +239,7 @@ static void finish_pack(struct load *x, int i)
 		p->timeout = d->default_timeout;
 	if (!seen[K_GAP])
 		p->gap = -1; /* derived from the baud rate (may come from another pack of the port) */
-	if (p->control && !d->control_request) {
+	if (p->control && !d->control) {
 		conf__fail(x, seen[K_CONTROL], sect, "control",
 		     "protocol %s has no MOSFET control documented well enough to use (expected false; "
 		     "control exists for daly, daly-modbus, jbd, jk and jk-pb)", d->name);
@@ -275,8 +275,8 @@ double conf_pack_gap(const struct conf_pack *p, bool write)
 {
 	const struct bms_driver *d = p->driver;
 	double floor = d->gap_floor;
-	if (write && d->control_gap_floor > floor)
-		floor = d->control_gap_floor;
+	if (write && d->control && d->control->gap_floor > floor)
+		floor = d->control->gap_floor;
 	if (p->gap >= 0)
 		return write && floor > p->gap ? floor : p->gap;
 	if (p->is_ble || p->is_can)

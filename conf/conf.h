@@ -212,7 +212,7 @@ struct conf_pack {
 	int tcp_port;
 	int baud;                        /* default: driver->default_baud */
 	int bitrate;                     /* CAN: the bus's bit rate, one an slcan adapter has
-	                                  * (default: driver->can_bitrate) */
+	                                  * (default: driver->can->bitrate) */
 	int address;                     /* driver->min_address..max_address (default driver->default_address,
 	                                  * else min_address; 0 if none) */
 	int unit_id;                     /* 1..247, unique; default: position (1, 2 ...) */
@@ -256,7 +256,7 @@ double conf_pack_stale_after(const struct conf_pack *p, double g);
 /* Silence before a request (write: a MOSFET control frame) to pack p, in
  * seconds: 3.5 character times at its baud rate (Modbus RTU's inter-frame
  * rule) or the protocol's documented floor (struct bms_driver gap_floor,
- * control_gap_floor), whichever is longer; `gap` replaces that, a write
+ * control->gap_floor), whichever is longer; `gap` replaces that, a write
  * still keeping its floor. */
 double conf_pack_gap(const struct conf_pack *p, bool write);
 /* What a pack's port opens, to compare with other ports: the slcan

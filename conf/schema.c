@@ -71,7 +71,7 @@ bool conf_key_secret(int k)
 /* The keys of [pack.NAME] that only some protocols take, and which. */
 bool conf_pack_key_applies(const struct bms_driver *d, int k)
 {
-	bool ble = d->ble_gatt || d->ble_company, can = d->can_bitrate != 0, wire = !ble || !d->ble_only;
+	bool ble = d->ble != NULL, can = d->can != NULL, wire = !ble || !bms_ble_only(d);
 	switch (k) {
 	case K_BAUD:
 		return wire && !can && !d->messages;
@@ -86,11 +86,11 @@ bool conf_pack_key_applies(const struct bms_driver *d, int k)
 	case K_BITRATE:
 		return can;
 	case K_KEY:
-		return d->ble_company != 0;
+		return d->ble && d->ble->company != 0;
 	case K_PK_ADAPTER:
 		return ble;
 	case K_CONTROL: case K_CONTROL_TIMEOUT:
-		return d->control_request != NULL;
+		return d->control != NULL;
 	case K_PK_TOPIC: case K_PK_FIELDS:
 		return d->messages;
 	case K_PORT:

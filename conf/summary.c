@@ -176,7 +176,7 @@ static void print_ble(const struct conf *c, FILE *out)
 			continue;
 		fprintf(out, "  %s %s%s%s: %s\n", p->ble_addr, p->name, p->via_proxy ? " through proxy " : "",
 		        p->via_proxy ? p->proxy.name : "",
-		        p->driver && p->driver->ble_company
+		        p->driver && p->driver->ble && p->driver->ble->company
 		        ? "read from its advertisements (no connection; discovery runs while bmsgw does)"
 		        : "connected (GATT notifications), reconnected with backoff");
 	}

@@ -12,7 +12,7 @@
  * A reload follows ser2net's rule: the new file was validated whole before
  * it gets here, and nothing changes unless all of it can be applied.  Each
  * key's row in conf/conf.c says whether a new value is live or restarts
- * its part (plan.c for the packs and wires, each output for itself).  A
+ * its part (reload_plan.c for the packs and wires, each output for itself).  A
  * pack none of whose restarting keys changed keeps its snapshot, counters,
  * freshness and daily SOC maximum, and a poll it has in progress; a wire
  * stays open while some pack still uses it; every output is prepared for
@@ -45,7 +45,7 @@
 #include "../wire/ble/ble.h"
 #include "../wire/wire.h"
 #include "daemon.h"
-#include "plan.h"
+#include "reload_plan.h"
 #include "records.h"
 #include "services.h"
 

@@ -12,7 +12,7 @@ int gw_can_rates(uint32_t *rates, int cap)
 	unsigned count[GW_CAN_RATES] = { 0 };
 	int n = 0;
 	for (size_t i = 0; bms_drivers[i]; i++) {
-		uint32_t r = bms_drivers[i]->can_bitrate;
+		uint32_t r = bms_drivers[i]->can ? bms_drivers[i]->can->bitrate : 0;
 		int k = 0;
 		while (k < n && rates[k] != r)
 			k++;
@@ -36,7 +36,7 @@ int gw_can_rates(uint32_t *rates, int cap)
 
 bool gw_can_tried(const struct bms_driver *drv, uint32_t rate)
 {
-	return drv->can_bitrate && drv->listen_only && drv->scan && drv->handle && (!rate || drv->can_bitrate == rate);
+	return drv->can && drv->listen_only && drv->scan && drv->handle && (!rate || drv->can->bitrate == rate);
 }
 
 /* A poll handle() completed: its finish(), the derived values, the

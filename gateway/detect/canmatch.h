@@ -37,7 +37,7 @@ struct gw_can_match {
 	struct bms_probe_result read;   /* its cells and SOC (has_cells, has_soc): the chemistry */
 };
 
-/* The bit rates of the CAN drivers (can_bitrate), the one most drivers use
+/* The bit rates of the CAN drivers (can->bitrate), the one most drivers use
  * first (the higher of two as many); their number. */
 int gw_can_rates(uint32_t *rates, int cap);
 /* Is drv tried at rate?  A listen-only CAN driver of that rate (rate 0:

@@ -40,7 +40,7 @@ static void askers(char *out, size_t cap)
 	size_t n = 0;
 	out[0] = '\0';
 	for (size_t i = 0; bms_drivers[i] && n < cap; i++)
-		if (bms_drivers[i]->can_bitrate && !bms_drivers[i]->listen_only)
+		if (bms_drivers[i]->can && !bms_drivers[i]->listen_only)
 			n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", bms_drivers[i]->name);
 }
 

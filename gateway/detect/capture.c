@@ -341,7 +341,7 @@ static int open_output(struct cap *c)
 static int setup_can(struct cap *c)
 {
 	const struct bms_driver *d = c->o->probe;
-	if (d && !d->can_bitrate) {
+	if (d && !d->can) {
 		say(c, "--probe %s: the protocol is not spoken on a CAN bus", d->name);
 		return -1;
 	}
@@ -350,7 +350,7 @@ static int setup_can(struct cap *c)
 		    c->o->port);
 		return -1;
 	}
-	c->baud = d ? (int)d->can_bitrate : 500000;
+	c->baud = d ? (int)d->can->bitrate : 500000;
 	c->address = c->o->address >= 0 ? (uint8_t)c->o->address : d ? d->min_address : 0;
 	if (c->port.is_slcan && port_held(c, c->port.can_device))
 		return -1;
@@ -381,7 +381,7 @@ static int setup(struct cap *c)
 	}
 	if (c->port.is_can)
 		return setup_can(c);
-	if (d && (!d->probe || d->ble_only || d->listen_only)) {
+	if (d && (!d->probe || bms_ble_only(d) || d->listen_only)) {
 		say(c, "--probe %s: the protocol has no read-only probe to send (listen only: leave --probe out)",
 		    d->name);
 		return -1;

@@ -6,7 +6,7 @@
  * as the daemon does (wire/serial.c), listens before it sends anything
  * (sniff.h: another master on the line, or a device that talks by itself),
  * then sends each wired protocol's read-only probe (bms.h, struct
- * bms_probe) in the order of plan.h, with a quiet gap before each, takes
+ * bms_probe) in the order of probe_order.h, with a quiet gap before each, takes
  * an answer only with a valid checksum and plausible content, confirms it
  * with a second read, and prints a [pack.NAME] section for what answered.
  * A CAN port (can0, slcan://...) is only listened to (canport.c).

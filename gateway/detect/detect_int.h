@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/detect/detect_int.h - the detector's state, shared by its files:
- * detect.c (the port, the loop, the link's owner), listen.c (listening
+ * detect.c (the port, the loop, the link's owner), listen_first.c (listening
  * before sending), master.c (a bus with another master: who polls whom),
  * probing.c (the probes), late.c (an answer after its wait), report.c (what
  * it says). */
@@ -13,7 +13,7 @@
 #include "canmatch.h"
 #include "detect.h"
 #include "hints.h"
-#include "plan.h"
+#include "probe_order.h"
 #include "sniff.h"
 
 #define GW_FOUND_MAX 32
@@ -175,7 +175,7 @@ struct det {
 	int nfound;
 	unsigned sent;
 	/* The phases' starts (detect.c sets them): a phase that ends starts
-	 * the next through these, so that listen.c and probing.c never call
+	 * the next through these, so that listen_first.c and probing.c never call
 	 * each other. */
 	void (*start_listening)(struct det *d);
 	void (*start_probing)(struct det *d);
@@ -191,7 +191,7 @@ static inline double gw_det_now(const struct det *d)
 void gw_det_timer(struct det *d, double after);
 void gw_det_finish(struct det *d, int rc);
 int gw_det_set_baud(struct det *d, int baud);
-/* listen.c */
+/* listen_first.c */
 void gw_det_listen_start(struct det *d);
 void gw_det_listen_bytes(struct det *d, const uint8_t *p, size_t n);
 void gw_det_listen_end(struct det *d);

@@ -14,7 +14,7 @@
  * address, command 0x90..0x98, length 8), JBD (DD, A5/5A and register
  * 03..05, or register 03..05 and status 00/80), JK (4E 57 and a length
  * that fits), the LifePower family (7E|7C, address 0..15, command 01, 33
- * or 42).  The plan (plan.h) tries the probes of the families heard
+ * or 42).  The plan (probe_order.h) tries the probes of the families heard
  * first, at the rate they were heard at.  Pure: no I/O, no globals.
  */
 #ifndef GATEWAY_DETECT_HINTS_H

@@ -40,7 +40,7 @@ struct walk {
  * driver at the one rate of a TCP server or of --baud)? */
 static bool listens_at(const struct det *d, const struct bms_driver *drv, int baud)
 {
-	if (!drv->listen || drv->ble_only)
+	if (!drv->listen || bms_ble_only(drv))
 		return false;
 	if (d->po.tcp || d->po.baud || drv->default_baud == baud)
 		return true;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/detect/probing.c - the probes, one at a time (plan.h's order).
+/* gateway/detect/probing.c - the probes, one at a time (probe_order.h's order).
  *
  * Before each request the line must be quiet for the probe's gap (at
  * least 50 ms after the last byte, longer where a protocol asks: EG4
  * 200 ms, JK 100 ms); the silence since the last byte on the line (the
  * answer's, or the end of our own request when nothing answered) counts,
  * so that a try after an unanswered one at the same rate mostly waits no
- * more (plan.h: gw_plan_cost_after()); a line that never goes quiet for a
+ * more (probe_order.h: gw_plan_cost_after()); a line that never goes quiet for a
  * second skips the probe.  The request must be a read (sniff.h checks every one before
  * it is written: a probe that built anything else is a bug, and nothing
  * is sent).  The answer is judged by the probe (bms.h) as bytes come: our
@@ -20,7 +20,7 @@
  * after its wait, in a later probe's gap or wait, sends the probing back to
  * its probe, with a longer wait (late.c).  A request of another
  * master heard while probing (one that began after the listening) stops
- * it: nothing more is sent, and the line is listened to again (listen.c:
+ * it: nothing more is sent, and the line is listened to again (listen_first.c:
  * the master named, or exit 2 where it is not heard again).
  */
 #include <stdlib.h>

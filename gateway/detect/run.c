@@ -2,7 +2,7 @@
 /* gateway/detect/run.c - the detector's run as its phases share it: its
  * one timer, the port's baud rate, and its end (the sections said, the
  * loop left; its clock is gw_det_now() of detect_int.h).  The phases
- * (listen.c, probing.c) call these, start each other through the
+ * (listen_first.c, probing.c) call these, start each other through the
  * detector's start_listening / start_probing, and detect.c dispatches the
  * link's and the timer's events to them, so that no phase calls back into
  * the file that calls it.  The end tells the detector's owner (the tool's

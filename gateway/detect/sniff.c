@@ -244,7 +244,7 @@ static size_t talker_at(const uint8_t *b, size_t len, struct gw_sniff_frame *f)
 {
 	for (size_t i = 0; bms_drivers[i]; i++) {
 		const struct bms_driver *d = bms_drivers[i];
-		if (!d->listen_only || d->ble_only || !d->probe || !d->scan)
+		if (!d->listen_only || bms_ble_only(d) || !d->probe || !d->scan)
 			continue;
 		struct bms_poll p;
 		size_t n = 0;

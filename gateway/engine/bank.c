@@ -226,7 +226,7 @@ void gw_bank_soc_apply(struct gw_bank_state *out)
 	}
 }
 
-/* ---- a bank of strings (strings.h): the strings are its members ---- */
+/* ---- a bank of strings (bank_strings.h): the strings are its members ---- */
 
 /* Bank pack position (1-based) of string s's member m (1-based). */
 static uint8_t bank_pos(const struct conf_bank *cb, int s, int m)

@@ -14,7 +14,7 @@
 #include "../../conf/conf.h"
 #include "../../registers/regmap.h"
 #include "banksoc.h"
-#include "strings.h"
+#include "bank_strings.h"
 
 /* The bank unit. */
 struct gw_bank_state {

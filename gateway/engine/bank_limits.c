@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/engine/bank_limits.c - the charge and discharge limits of the bank:
  * its target from its packs' limits (gw_limits_bank, stateless) and what it
- * publishes of them over time (gw_limits_bank_follow).  limits.h says what
+ * publishes of them over time (gw_limits_bank_follow).  pack_limits.h says what
  * each rule is; the reasons:
  *
  *  - one charge machine for the bank: with the CVL the lowest of the packs'
@@ -27,7 +27,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "limits.h"
+#include "pack_limits.h"
 
 #define FULL_SOC 97.0          /* %: Pylontech's full-charge flag clears here */
 
@@ -324,7 +324,7 @@ unsigned gw_limits_bank_follow(const struct conf_limits *cfg, struct gw_lim_bank
 	return ch;
 }
 
-#define BANK_FULL_SOC 97.0          /* %: as a pack's (limits.c) */
+#define BANK_FULL_SOC 97.0          /* %: as a pack's (pack_limits.c) */
 #define BANK_WALL_MIN 1577836800    /* 2020-01-01: an earlier clock is not set yet */
 
 void gw_limits_bank_settings(const struct gw_settings *set, const struct gw_lim_bank_in *in, int64_t wall,

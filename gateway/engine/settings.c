@@ -13,7 +13,7 @@
  * own or against a peer's (a pack's against its bank's, the bank's
  * against each of its packs').  The ceiling latches at max_soc and lets go
  * max_soc_hysteresis under it, the floor latches at min_soc and lets go
- * min_soc_hysteresis over it (limits.c, gw_limits_settings_apply): when
+ * min_soc_hysteresis over it (pack_limits.c, gw_limits_settings_apply): when
  * max_soc - min_soc is under either hysteresis, a SOC that falls from the
  * ceiling reaches the floor before the ceiling lets go (max_soc 60, min_soc
  * 57, 5 % each: held at 57..60 with CCL = DCL = 0), or one that rises from

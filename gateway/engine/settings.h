@@ -3,7 +3,7 @@
  * bank) that an energy manager may change at run time (bmsgw-modbus(7)
  * "CHARGE SETTINGS", design section 18): a SOC ceiling and floor with their
  * hysteresis, a force-charge request with an end, current caps on a lease,
- * full_charge_days.  The limit engine (limits.c) applies them.
+ * full_charge_days.  The limit engine (pack_limits.c) applies them.
  *
  * Pure: no I/O, no globals.  Each value has its origin (the configuration,
  * Modbus, MQTT).  A runtime value only tightens what the configuration

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/engine/string_limits.c - the charge and discharge limits of a
- * string of packs in series, from its members' (strings.h):
+ * string of packs in series, from its members' (bank_strings.h):
  *
  *   CVL, DVL   the sums of the members': the inverter regulates the sum, and
  *              a member whose cells run high lowers the sum by its own
@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "strings.h"
+#include "bank_strings.h"
 
 /* The sums of the voltages, the cells and the machine's state. */
 static void string_voltages(const struct gw_limits *const lim[], int n, struct gw_limits *o)

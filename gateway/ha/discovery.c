@@ -234,7 +234,7 @@ static void device_name(FILE *o, const struct conf *c, const char *name)
 
 bool gw_disc_control(const struct conf *c, const struct conf_pack *p)
 {
-	return c->mqtt.control && p->control && p->driver && p->driver->control_request;
+	return c->mqtt.control && p->control && p->driver && p->driver->control;
 }
 
 static const char *component(unsigned flags)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/battery.h - the virtual battery an inverter sees: the one
- * plain input every inverter encoder (pylon_can.c, pylon_rs485.c) takes.
+ * plain input every inverter encoder (dialect/emu_pylon_can.c, dialect/emu_pylon_rs485.c) takes.
  * The output fills it from a pack or the bank and the limit engine; the
  * encoders only scale, clamp and place it (gateway/inverter/PROTOCOLS.md).
  *
@@ -81,7 +81,7 @@ struct inv_battery {
 	 * protect = protections acting now (the BMS cut, or will cut, the
 	 * current), warn = warnings (a protection may be in both).  The
 	 * output splits a pack's word with gw_limits_alarm_levels() and the
-	 * bank's with gw_limits_bank_alarm_levels() (engine/limits.h). */
+	 * bank's with gw_limits_bank_alarm_levels() (engine/pack_limits.h). */
 	uint32_t protect;
 	uint32_t warn;
 

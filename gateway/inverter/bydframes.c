@@ -17,10 +17,7 @@ void inv_byd_limits(const struct inv_battery *b, struct gw_can_frame *f, uint32_
 
 	inv_cf_limits(b, &l);
 	inv_cf_begin(f, id, 8);
-	inv_cf_put16be(f->data, l.cvl);
-	inv_cf_put16be(f->data + 2, l.dvl);
-	inv_cf_put16be(f->data + 4, l.dcl);
-	inv_cf_put16be(f->data + 6, l.ccl);
+	inv_cf_put16x4be(f->data, l.cvl, l.dvl, l.dcl, l.ccl);
 }
 
 void inv_byd_soc(const struct inv_battery *b, struct gw_can_frame *f, uint32_t id)

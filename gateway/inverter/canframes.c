@@ -29,6 +29,22 @@ void inv_cf_put16be(uint8_t *p, long v)
 	p[1] = (uint8_t)(u & 0xFFu);
 }
 
+void inv_cf_put16x4(uint8_t *p, long a, long b, long c, long d)
+{
+	inv_cf_put16(p, a);
+	inv_cf_put16(p + 2, b);
+	inv_cf_put16(p + 4, c);
+	inv_cf_put16(p + 6, d);
+}
+
+void inv_cf_put16x4be(uint8_t *p, long a, long b, long c, long d)
+{
+	inv_cf_put16be(p, a);
+	inv_cf_put16be(p + 2, b);
+	inv_cf_put16be(p + 4, c);
+	inv_cf_put16be(p + 6, d);
+}
+
 void inv_cf_put32be(uint8_t *p, long v)
 {
 	unsigned long u = (unsigned long)v & 0xFFFFFFFFul;
@@ -182,10 +198,7 @@ void inv_cf_put35c(const struct inv_battery *b, struct gw_can_frame *f, uint8_t 
 void inv_cf_put351(const struct inv_cf_limits *l, struct gw_can_frame *f)
 {
 	inv_cf_begin(f, 0x351, 8);
-	inv_cf_put16(f->data, l->cvl);
-	inv_cf_put16(f->data + 2, l->ccl);
-	inv_cf_put16(f->data + 4, l->dcl);
-	inv_cf_put16(f->data + 6, l->dvl);
+	inv_cf_put16x4(f->data, l->cvl, l->ccl, l->dcl, l->dvl);
 }
 
 bool inv_cf_351(const struct inv_battery *b, struct gw_can_frame *f)

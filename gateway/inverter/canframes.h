@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/canframes.h - private to gateway/inverter/: the frames and
- * fields the CAN codecs (pylon_can.c, lux_can.c, sma_can.c, solark_can.c,
- * deye_can.c) share, and the
+ * fields the CAN codecs (dialect/emu_pylon_can.c, dialect/emu_lux_can.c, dialect/emu_sma_can.c, dialect/emu_solark_can.c,
+ * dialect/emu_deye_can.c) share, and the
  * extras any of them may send.  Layouts and sources: PROTOCOLS.md §1-§3.
  * Pure: struct in, frame out. */
 #ifndef GATEWAY_INVERTER_CANFRAMES_H
@@ -36,6 +36,10 @@ void inv_cf_put16(uint8_t *p, long v);
  * byd-hvs-can, sma-hv-can, schneider-can). */
 void inv_cf_put16be(uint8_t *p, long v);
 void inv_cf_put32be(uint8_t *p, long v);
+/* Four 16-bit fields a, b, c, d into p[0..8), the most frames' whole
+ * payload: low byte first, or (be) high byte first. */
+void inv_cf_put16x4(uint8_t *p, long a, long b, long c, long d);
+void inv_cf_put16x4be(uint8_t *p, long a, long b, long c, long d);
 /* SOC and SOH as fields of `per` units a percent: SOC rounded down, SOH
  * to the nearest; `none` when absent. */
 long inv_cf_soc(const struct inv_battery *b, long per, long none);

@@ -3,7 +3,7 @@
  * its codec, one `const struct inv_codec inv_codec_<sym>` per protocol in
  * gateway/inverter/<sym>.c, found by the protocol's place in
  * CONF_INV_PROTOCOL_LIST (conf/conf.h, the one list of the protocols'
- * names and kinds; protocols.c).  Adding a protocol of either kind is its
+ * names and kinds; codecs.c).  Adding a protocol of either kind is its
  * codec file and its row in that list (gateway/README.md "Adding an inverter
  * protocol"); the outputs (invcan.c, inv485.c) know no protocol.
  *
@@ -247,7 +247,7 @@ struct inv_codec {
 CONF_INV_PROTOCOL_LIST(INV_CODEC_DECL_)
 #undef INV_CODEC_DECL_
 
-/* The codec of protocol p (protocols.c); NULL outside the list. */
+/* The codec of protocol p (codecs.c); NULL outside the list. */
 const struct inv_codec *inv_codec_of(enum conf_inv_protocol p);
 /* The codec an [inverter.NAME] runs: its protocol's, in its `variant`. */
 const struct inv_codec *inv_codec_for(const struct conf_inverter *c);

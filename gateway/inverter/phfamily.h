@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/phfamily.h - private to gateway/inverter/: what the
  * Pylontech high-voltage family shares (PROTOCOLS.md §8, §20, §22): the
- * frames of pylon-hv-can (pylon_hv_can.c) that solxpow-can (solxpow_can.c)
+ * frames of pylon-hv-can (dialect/emu_pylon_hv_can.c) that solxpow-can (dialect/emu_solxpow_can.c)
  * sends unchanged, the inverter's 0x4200 and the answer to it.  ferroamp-can
  * is pylon-hv-can's codec whole (its own row of CONF_INV_PROTOCOL_LIST).
  * 29-bit identifiers, little endian, DLC 8.  Pure: struct in, frame out. */
@@ -30,7 +30,7 @@ void ph_temps(const struct inv_battery *b, struct gw_can_frame *f, uint32_t id, 
  * another's only when the cells a pack has are known); 0 unknown. */
 long ph_cell_no(const struct inv_battery *b, struct inv_where w);
 
-/* The frames both send (ids with address 0; pylon_hv_can.c says each):
+/* The frames both send (ids with address 0; dialect/emu_pylon_hv_can.c says each):
  * 0x4230 the extreme cells, 0x4250 the state, cycles, errors, warnings and
  * protections, 0x4260 module voltages (0), 0x4280 the forbidden marks (0xAA
  * for a current of 0), 0x4290 (0), 0x7310 versions (0), 0x7320 cells,

@@ -25,10 +25,7 @@ bool sx_1872(const struct inv_battery *b, struct gw_can_frame *f)
 
 	inv_cf_limits(b, &l);
 	sx_begin(f, 0x1872);
-	inv_cf_put16(f->data, l.cvl);
-	inv_cf_put16(f->data + 2, l.dvl);
-	inv_cf_put16(f->data + 4, l.ccl);
-	inv_cf_put16(f->data + 6, l.dcl);
+	inv_cf_put16x4(f->data, l.cvl, l.dvl, l.ccl, l.dcl);
 	return true;
 }
 

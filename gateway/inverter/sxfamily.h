@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/sxfamily.h - private to gateway/inverter/: what the
- * SolaX / FoxESS "V1" family shares (solax_can.c, foxess_can.c;
+ * SolaX / FoxESS "V1" family shares (dialect/emu_solax_can.c, dialect/emu_foxess_can.c;
  * PROTOCOLS.md §11, §12): 29-bit identifiers, little endian, DLC 8, the
  * inverter's 0x1871 and the battery's 0x1872 (limits), 0x1873 (voltage,
  * current, SOC, remaining energy), the same in both, and 0x1874 (extreme

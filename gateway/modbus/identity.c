@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../model/bankstate.h"
-#include "../engine/limits.h"
+#include "../engine/pack_limits.h"
 #include "../model/strings_gw.h"
 #include "identity.h"
 
@@ -105,7 +105,7 @@ static void sunspec_limits(const struct gw *gw, const struct gw_unit *u, int npa
 }
 
 /* With [bank] strings: 803's strings are the bank's strings of packs in
- * series, each its members' modules (engine/strings.h); n of them. */
+ * series, each its members' modules (engine/bank_strings.h); n of them. */
 static void bank_strings(const struct gw_bank_view *v, struct gw_ss_scratch *sc, int n)
 {
 	for (int s = 0; s < n; s++) {
@@ -130,7 +130,7 @@ static void bank_strings(const struct gw_bank_view *v, struct gw_ss_scratch *sc,
 	}
 }
 
-/* A pack's alarms by level (engine/limits.h); the BMS's own protection
+/* A pack's alarms by level (engine/pack_limits.h); the BMS's own protection
  * flag is a protection too. */
 static void pack_levels(const struct gw_pack *p, uint32_t *protect, uint32_t *warn)
 {

@@ -8,7 +8,7 @@
 #define GATEWAY_MODBUS_IDENTITY_H
 
 #include "../model/gw.h"
-#include "../engine/strings.h"
+#include "../engine/bank_strings.h"
 #include "mbident.h"
 #include "sunspec.h"
 

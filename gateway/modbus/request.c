@@ -191,7 +191,7 @@ static void screen_write(struct gw *gw, const uint8_t *pdu, size_t plen, const s
 		out->why = "the bank unit is never writable";
 	else if (!wr->allowed)
 		out->why = wr->refused_why;
-	else if (!u->pack->drv->control_request)
+	else if (!u->pack->drv->control)
 		out->why = "this protocol has no MOSFET control";
 	else if (!u->pack->cfg->control)
 		out->why = "control is not enabled for this pack";

@@ -167,7 +167,7 @@ struct ss_series {
 
 /* One string of model 803, in bank order: a pack of the bank (series
  * NULL: one module), or with [bank] strings a string of packs in series
- * (snap: the string as one pack, strings.h; series: its members). */
+ * (snap: the string as one pack, bank_strings.h; series: its members). */
 struct ss_pack {
 	const struct bms_snapshot *snap; /* its last snapshot, NULL = never had data */
 	bool fresh;                      /* within stale_after: only a fresh pack's data are shown */
@@ -190,7 +190,7 @@ struct ss_unit {
 	                                  * aggregate, which has no cells); NULL = none */
 	bool fresh;                      /* false: every data point not implemented, State
 	                                  * DISCONNECTED, Evt1 COMMUNICATION_ERROR */
-	uint32_t protect, warn;          /* the unit's alarms by level (BMS_AL_*, engine/limits.h
+	uint32_t protect, warn;          /* the unit's alarms by level (BMS_AL_*, engine/pack_limits.h
 	                                  * gw_limits_alarm_levels()): Evt1's *_ALARM bits for
 	                                  * protect, *_WARNING for the rest of warn */
 	bool comm_warning;               /* the bank: a pack of it is stale (Evt1 says

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/charge.c - the charge and discharge limits of every pack
- * and of the bank, kept current: the engine (limits.c, bank_limits.c)
+ * and of the bank, kept current: the engine (pack_limits.c, bank_limits.c)
  * stepped at every good poll and once a second, a stale pack fail-safe
  * within the second and the bank stepped the moment one of its members goes
  * stale (a timer, so that no output serves a member gone for up to a
@@ -202,7 +202,7 @@ static void log_members(const struct gw *gw, double now, bool was)
 	}
 }
 
-/* A string's limits from its members' (strings.h), and the string as a
+/* A string's limits from its members' (bank_strings.h), and the string as a
  * member of the bank: its ratings the smallest member's, its capacity the
  * smallest full; a member that is not online makes the string fail-safe
  * and leaves it out of the bank's currents. */

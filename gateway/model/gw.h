@@ -27,7 +27,7 @@
 #include "histsrc.h"
 #include "../engine/bank.h"
 #include "../engine/chemfit.h"
-#include "../engine/limits.h"
+#include "../engine/pack_limits.h"
 #include "socunit.h"
 
 struct gw;
@@ -50,7 +50,7 @@ struct gw_state_record;
 /* One configured pack.  Each group of fields has one writer; other rooms
  * read them, or ask their owner through its calls. */
 struct gw_pack {
-	/* Wiring: written by the plan (daemon/plan.c) at start and at each
+	/* Wiring: written by the plan (daemon/reload_plan.c) at start and at each
 	 * reload that keeps the pack. */
 	const struct conf_pack *cfg;
 	const struct bms_driver *drv;
@@ -104,7 +104,7 @@ struct gw_pack {
 };
 
 /* pack.c: a pack configured at monotonic time now, for the plan to wire
- * (daemon/plan.c); NULL when out of memory.  gw_pack_free(): NULL is fine. */
+ * (daemon/reload_plan.c); NULL when out of memory.  gw_pack_free(): NULL is fine. */
 struct gw_pack *gw_pack_new(double now);
 void gw_pack_free(struct gw_pack *p);
 /* The bytes of a poll's frames kept for the log of an implausible one. */
@@ -156,7 +156,7 @@ struct gw_bus_stats {
 	uint32_t exceptions;           /* answers that were an error code (a Modbus exception,
 	                                * a paceic RTN other than 00) */
 	uint32_t implausible;          /* polls (or records of an answer for all) whose frames
-	                                * were valid but a value was not (bms/plausible.c) */
+	                                * were valid but a value was not (bms/base/plausible.c) */
 	uint32_t bad_messages;         /* mqtt-json: messages that were no JSON object, lacked a
 	                                * required field or carried a value out of its range */
 };

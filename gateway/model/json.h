@@ -8,7 +8,7 @@
 
 #include "../core/jsonw.h"
 
-#include "../engine/limits.h"
+#include "../engine/pack_limits.h"
 #include "../engine/settings.h"
 
 struct gw;

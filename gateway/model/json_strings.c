@@ -3,7 +3,7 @@
  * as JSON: ,"strings":[{...}] in the bank's object (/api/state, --once,
  * MQTT's bank state).  Each string: its name ("string1" ...), its members
  * (name, unit, fresh, voltage, current, SOC, departing current), the values
- * of the string as one pack (strings.h), its concatenated cells (string
+ * of the string as one pack (bank_strings.h), its concatenated cells (string
  * index, and which pack and cell it is), the current deviation and its
  * own limits (the object a pack has). */
 #include <math.h>

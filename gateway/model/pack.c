@@ -174,7 +174,7 @@ static void commit(struct gw *gw, struct gw_pack *p, const struct bms_snapshot *
 	p->last_error[0] = 0;
 }
 
-/* A snapshot of p that is not plausible (bms/plausible.c): counted, and
+/* A snapshot of p that is not plausible (bms/base/plausible.c): counted, and
  * logged with the frames heard once in a row of them; why (cap bytes) says
  * which value. */
 static void implausible(struct gw_pack *p, const struct gw_poll_end *e, const struct bms_implausible *im, char *why,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/strings_gw.c - the strings of gw's bank ([bank] strings):
  * their members, names, current thresholds, and each string now
- * (gw_string_aggregate over its members' fresh snapshots, strings.c). */
+ * (gw_string_aggregate over its members' fresh snapshots, bank_strings.c). */
 #include <math.h>
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/model/strings_gw.h - the strings of gw's bank ([bank] strings =
  * a+b+c+d, e+f+g+h): their members and names, and each string at a time
- * (strings_gw.c), by the pure rules of engine/strings.h over the members'
+ * (strings_gw.c), by the pure rules of engine/bank_strings.h over the members'
  * fresh snapshots.  Every reader takes the strings the bank's one state
  * keeps (bankstate.h). */
 #ifndef GATEWAY_MODEL_STRINGS_GW_H
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "../engine/strings.h"
+#include "../engine/bank_strings.h"
 
 struct gw;
 

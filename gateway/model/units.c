@@ -106,7 +106,7 @@ bool gw_unit_online_at(const struct gw *gw, const struct gw_unit *u, double now)
 }
 
 /* A bank of strings has data while one of its strings has every member
- * fresh (strings.h): a string with a member not fresh has none. */
+ * fresh (bank_strings.h): a string with a member not fresh has none. */
 bool gw_strings_online_at(const struct gw *gw, double now)
 {
 	const struct conf_bank *b = &gw->conf->bank;

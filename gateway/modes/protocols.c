@@ -26,13 +26,13 @@ _Static_assert(sizeof(has_names) / sizeof(has_names[0]) == 22, "a name for every
  * LE mode too. */
 static const char *links(const struct bms_driver *d)
 {
-	if (d->can_bitrate)
+	if (d->can)
 		return "can";
 	if (d->messages)
 		return "mqtt";
-	if (d->ble_only)
+	if (bms_ble_only(d))
 		return "ble";
-	return d->ble_gatt || d->ble_company ? "serial,tcp,ble" : "serial,tcp";
+	return d->ble ? "serial,tcp,ble" : "serial,tcp";
 }
 
 static void jstr(FILE *o, const char *key, const char *s)
@@ -89,29 +89,29 @@ static void ble_hints(FILE *o, const struct bms_ble_hint *h)
 static void ble(FILE *o, const struct bms_driver *d)
 {
 	fputs(",\"ble\":", o);
-	if (!d->ble_gatt && !d->ble_company) {
+	if (!d->ble) {
 		fputs("null", o);
 		return;
 	}
 	fputc('{', o);
-	ble_layouts(o, d->ble_gatt);
-	if (d->ble_company)
-		fprintf(o, ",\"company\":%u", d->ble_company);
+	ble_layouts(o, d->ble->gatt);
+	if (d->ble->company)
+		fprintf(o, ",\"company\":%u", d->ble->company);
 	else
 		fputs(",\"company\":null", o);
 	fputs(",\"auth\":", o);
-	if (d->ble_auth) {
+	if (d->ble->auth) {
 		fputc('{', o);
-		jstr(o, "characteristic", d->ble_auth->chr);
+		jstr(o, "characteristic", d->ble->auth->chr);
 		fputs(",\"data\":", o);
-		hex(o, d->ble_auth->data, d->ble_auth->len);
-		fprintf(o, ",\"ok\":%u}", d->ble_auth->ok);
+		hex(o, d->ble->auth->data, d->ble->auth->len);
+		fprintf(o, ",\"ok\":%u}", d->ble->auth->ok);
 	} else {
 		fputs("null", o);
 	}
-	fprintf(o, ",\"write_request\":%s", d->ble_write_request ? "true" : "false");
-	fprintf(o, ",\"write_piece\":%u", (unsigned)d->ble_write_piece);
-	ble_hints(o, d->ble_hints);
+	fprintf(o, ",\"write_request\":%s", d->ble->write_request ? "true" : "false");
+	fprintf(o, ",\"write_piece\":%u", (unsigned)d->ble->write_piece);
+	ble_hints(o, d->ble->hints);
 	fputc('}', o);
 }
 
@@ -165,14 +165,14 @@ static void one_json(FILE *o, const struct bms_driver *d)
 	else
 		fputs("null", o);
 	fprintf(o, ",\"listen_only\":%s,\"control\":%s,\"probe\":%s,\"can\":", d->listen_only ? "true" : "false",
-		d->control_request ? "true" : "false", d->probe ? "true" : "false");
-	if (d->can_bitrate)
-		fprintf(o, "{\"bitrate\":%lu,\"id\":%u,\"mask\":%u}", (unsigned long)d->can_bitrate, d->can_id,
-			d->can_mask);
+		d->control ? "true" : "false", d->probe ? "true" : "false");
+	if (d->can)
+		fprintf(o, "{\"bitrate\":%lu,\"id\":%u,\"mask\":%u}", (unsigned long)d->can->bitrate, d->can->id,
+			d->can->mask);
 	else
 		fputs("null", o);
 	ble(o, d);
-	modbus(o, d->mb_table);
+	modbus(o, d->mb);
 	fputc('}', o);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/commands.c - MOSFET commands over MQTT (the charge
- * settings on the same P/NAME/set/+ subscription: settings.c).
+ * settings on the same P/NAME/set/+ subscription: charge_settings.c).
  *
  * P/NAME/set/charge_mos, P/NAME/set/discharge_mos with ON / OFF, subscribed
  * only with [mqtt] control = true; P/NAME/result gets the outcome of each
@@ -101,7 +101,7 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 	m->commands++;
 	int setting = mq_setting_id(cmd);
 	if (setting >= 0) {
-		mq_setting(m, msg, unit, setting); /* settings.c */
+		mq_setting(m, msg, unit, setting); /* charge_settings.c */
 		return;
 	}
 	if (strncmp(cmd, "bms_", 4) == 0) {

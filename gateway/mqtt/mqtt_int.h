@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/mqtt_int.h - private to the MQTT output: the client's state
- * and what its files (mqtt.c, session.c, publish.c, commands.c, settings.c,
- * bmsset.c, result.c) call of each other. */
+ * and what its files (mqtt.c, session.c, publish.c, commands.c,
+ * charge_settings.c, bmsset.c, result.c) call of each other. */
 #ifndef GATEWAY_MQTT_MQTT_INT_H
 #define GATEWAY_MQTT_MQTT_INT_H
 
@@ -155,7 +155,7 @@ int64_t mq_bf_backlog(const struct gw_mqtt *m, int unit);
 bool mq_command(struct gw_mqtt *m, const struct mosquitto_message *msg);
 void mq_commands_cancel(struct gw_mqtt *m);
 
-/* settings.c: the payload t of setting id (a NUL-terminated text) -> the
+/* charge_settings.c: the payload t of setting id (a NUL-terminated text) -> the
  * value as engine/settings.h keeps it (a cap in 0.1 A, below
  * GW_SET_CAP_NONE unless t is "none"); NULL, or why not (pure) */
 const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "../../bms/bms.h"
-#include "../engine/limits.h"
+#include "../engine/pack_limits.h"
 
 /* What the JSON of one unit is made of: the snapshot /api/state shows,
  * the limits the inverter outputs use (NULL: none, no [limits] or no CVL

@@ -23,7 +23,7 @@
 #include "../engine/setbounds.h"
 #include "../model/gw.h"
 #include "bmsset.h"
-#include "bus.h"
+#include "bus_engine.h"
 #include "control.h"
 
 /* A pack's counts (bmsgw_pack_bms_settings_total). */

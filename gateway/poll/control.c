@@ -4,7 +4,7 @@
  *   submit   allowed? fresh? not busy?  -> queued on the pack's wire
  *   wire     the driver's frames, each acknowledged by the BMS (a protocol
  *            without a known acknowledgement skips that): this file is the
- *            control client of the bus's engine (bus.h), asked ahead of the
+ *            control client of the bus's engine (bus_engine.h), asked ahead of the
  *            poller whenever the wire is free and at the end of every gap
  *   verify   the next poll of the pack that started after the
  *            acknowledgement must show the MOSFETs as asked; if it does
@@ -35,7 +35,7 @@
 #include "../core/util.h"
 #include "../model/gw.h"
 #include "../model/statefile.h"
-#include "bus.h"
+#include "bus_engine.h"
 #include "control.h"
 
 #define CTL_RATE_S 1.0         /* at most one command per pack per second */
@@ -151,7 +151,7 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 	free(c);
 }
 
-/* ---- the control client of the bus's engine (struct gw_bus_client, bus.h) ----
+/* ---- the control client of the bus's engine (struct gw_bus_client, bus_engine.h) ----
  * A command queued on a pack of a bus runs between two poll steps (or when
  * the wire is idle): gap, frame, acknowledgement, for each frame of the
  * command; then the engine asks the poller again (the poll it interrupted
@@ -218,7 +218,7 @@ static void ctl_send(struct gw_bus *w)
 	struct gw_pack *p = w->ctl->pack;
 	uint8_t req[GW_LINK_TX_MAX];
 	const struct gw_ctl_ops *ops = w->ctl->ops;
-	int n = ops ? ops->request(w->ctl->arg, req, sizeof(req)) : p->drv->control_request(&w->ctl->bc, req, sizeof(req));
+	int n = ops ? ops->request(w->ctl->arg, req, sizeof(req)) : p->drv->control->request(&w->ctl->bc, req, sizeof(req));
 	if (n == 0) {
 		ctl_end(w, 0, NULL); /* every frame acknowledged */
 		return;
@@ -230,7 +230,7 @@ static void ctl_send(struct gw_bus *w)
 	gw_debug("link %s: pack %s: control frame", gw_link_port(w->link), p->cfg->name);
 	if (gw_bus_send(w, req, (size_t)n) < 0)
 		return; /* the link went down: ctl_stop() ended it */
-	if (!ops && p->drv->control_unacked)
+	if (!ops && p->drv->control->unacked)
 		ctl_gap(w); /* nothing comes back: the next frame (or the read-back) after a gap */
 }
 
@@ -259,7 +259,7 @@ static void ctl_retry(struct gw_bus *w, const char *what)
 static enum bms_frame_next ctl_frame(struct gw_bus *w, const uint8_t *f, size_t fl)
 {
 	const struct gw_ctl_ops *ops = w->ctl->ops;
-	int rc = ops ? ops->answer(w->ctl->arg, f, fl) : w->ctl->pack->drv->control_ack(&w->ctl->bc, f, fl);
+	int rc = ops ? ops->answer(w->ctl->arg, f, fl) : w->ctl->pack->drv->control->ack(&w->ctl->bc, f, fl);
 	if (rc == BMS_E_UNEXPECTED)
 		return BMS_FRAME_MORE;
 	if (rc == BMS_OK || ops) { /* another kind goes on after a refusal with its own frames */
@@ -401,7 +401,7 @@ int gw_control_submit(struct gw *gw, struct gw_pack *p, const bool set[2], const
 	char what[64];
 	describe(what, sizeof(what), set, on);
 	int exc = 0;
-	if (!p->cfg->control || !p->drv->control_request) {
+	if (!p->cfg->control || !p->drv->control) {
 		exc = GW_MB_ILLEGAL_FUNCTION;
 		snprintf(why, wl, "control is not enabled for this pack");
 	} else {
@@ -546,7 +546,7 @@ void gw_control_reloaded(struct gw *gw)
 		if (c && c->phase == CTL_QUEUED)
 			gw_control_end(p, GW_MB_GATEWAY_TARGET,
 				       "the configuration was reloaded before it was sent; nothing was sent");
-		else if (c && !c->ops && c->phase == CTL_WIRE && (!p->cfg->control || !p->drv->control_request))
+		else if (c && !c->ops && c->phase == CTL_WIRE && (!p->cfg->control || !p->drv->control))
 			gw_control_end(p, GW_MB_GATEWAY_TARGET, "control was turned off by a reload");
 	}
 }

@@ -100,7 +100,7 @@ bool gw_control_busy(const struct gw_pack *p);
 /* The requester is gone: the command goes on, its result is only logged. */
 void gw_control_cancel(struct gw_ctl **handle);
 
-/* The control client of a bus's engine (bus.h): a queued command goes on
+/* The control client of a bus's engine (bus_engine.h): a queued command goes on
  * the wire ahead of the next poll step; the only writer of control frames. */
 struct gw_bus_client;
 extern const struct gw_bus_client gw_control_client;

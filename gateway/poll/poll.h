@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/poll/poll.h - a bus: the packs polled on one link.  Its
- * transaction engine (bus.c, bus.h) runs one transaction at a time on the
+ * transaction engine (bus_engine.c, bus_engine.h) runs one transaction at a time on the
  * wire for its two clients: the poller (poller.c: the poll steps) and
  * MOSFET control (control.c: the command frames, ahead of the next poll
  * step).  The link is the wire room's (wire/wire.h); the bus is the poll
@@ -20,7 +20,7 @@
 #include "../model/gw.h"
 #include "../wire/wire.h"
 
-/* The engine's state (bus.c). */
+/* The engine's state (bus_engine.c). */
 enum gw_bus_state {
 	GW_BUS_IDLE,        /* no transaction (perhaps waiting for the next pack due) */
 	GW_BUS_GAP,         /* silence before a frame */
@@ -37,8 +37,8 @@ struct gw_bus {
 	struct gw_bus_stats stats;    /* its error counters (its clients count what they frame) */
 	struct gw_pack *packs[CONF_MAX_PACKS]; /* the packs on it, in configuration order (gw_bus_attach) */
 	int npacks;
-	/* the engine's (bus.c) */
-	const struct gw_bus_client *clients[2]; /* by enum gw_bus_who (bus.h) */
+	/* the engine's (bus_engine.c) */
+	const struct gw_bus_client *clients[2]; /* by enum gw_bus_who (bus_engine.h) */
 	enum gw_bus_state ps;
 	int who;                       /* the client of the transaction (enum gw_bus_who) */
 	struct gw_pack *xp;            /* its pack: the gap, the timeout, the framer */
@@ -81,7 +81,7 @@ struct gw_bus {
 struct gw_poll_slot;
 struct gw_poll_slot *gw_poll_slot_new(double now);
 void gw_poll_slot_free(struct gw_poll_slot *s);
-/* bus.c: the plan puts the packs on their bus, in order: none, then each. */
+/* bus_engine.c: the plan puts the packs on their bus, in order: none, then each. */
 void gw_bus_detach_all(struct gw_bus *w);
 void gw_bus_attach(struct gw_bus *w, struct gw_pack *p);
 /* What the others may know of a pack's polls: at least one finished
@@ -103,18 +103,18 @@ struct gw_bus *gw_bus_new(struct gw *gw, const struct conf_pack *cfg);
 bool gw_bus_listens_as(const struct gw_bus *w, const struct conf_pack *cfg);
 /* poller.c: a reload attached w's packs again (gw_listener_packs_moved). */
 void gw_bus_packs_moved(struct gw_bus *w);
-/* bus.c: stop polling, free the link (its borrower hears "gone") and the bus; NULL is fine. */
+/* bus_engine.c: stop polling, free the link (its borrower hears "gone") and the bus; NULL is fine. */
 void gw_bus_free(struct gw_bus *w);
-/* bus.c: open the bus's link; the poller starts once it is up. */
+/* bus_engine.c: open the bus's link; the poller starts once it is up. */
 void gw_bus_open(struct gw_bus *w);
 /* poller.c: abandon the poll in progress (its pack is going away) without counting it. */
 void gw_poll_abort(struct gw_bus *w);
-/* bus.c: start the pack that is due first, or sleep until it is (after a reload). */
+/* bus_engine.c: start the pack that is due first, or sleep until it is (after a reload). */
 void gw_poll_schedule(struct gw_bus *w);
-/* bus.c: a transaction was queued on w (a control command): start it now
+/* bus_engine.c: a transaction was queued on w (a control command): start it now
  * if the wire is idle (else it goes ahead of the next poll step). */
 void gw_poll_kick(struct gw_bus *w);
-/* bus.c: lend the wire to a maintenance tool: once the request on the wire (if
+/* bus_engine.c: lend the wire to a maintenance tool: once the request on the wire (if
  * any) is answered or timed out, polling stops (the poll in progress is
  * abandoned, commands of its packs end with 0x0B), the borrower's o
  * becomes the link's owner and ready(arg) is called.  Until
@@ -123,7 +123,7 @@ void gw_poll_kick(struct gw_bus *w);
 void gw_poll_lend(struct gw_bus *w, const struct gw_link_owner *o, void *arg, void (*ready)(void *arg));
 /* poller.c */
 void gw_poll_return(struct gw_bus *w);
-/* bus.c: the bus of the port string, or NULL. */
+/* bus_engine.c: the bus of the port string, or NULL. */
 struct gw_bus *gw_bus_find(const struct gw *gw, const char *port);
 
 #endif

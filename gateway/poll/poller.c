@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/poll/poller.c - polls the packs of each bus: the poll client of
- * its transaction engine (bus.c, struct gw_bus_client).
+ * its transaction engine (bus_engine.c, struct gw_bus_client).
  *
  * Per bus: the pack due first (a MOSFET command's read-back ahead of the
  * rest) begins a poll; each step is a transaction: the gap, the step's
@@ -25,7 +25,7 @@
 #include "../core/mbexc.h"
 #include "../core/util.h"
 #include "../model/events.h"
-#include "bus.h"
+#include "bus_engine.h"
 #include "control.h"
 #include "listener.h"
 
@@ -400,7 +400,7 @@ static void count_message(struct gw_bus *w, struct gw_pack *p, const uint8_t *f,
 		bms_strerror(rc), why);
 }
 
-/* ---- the poll client of the bus's engine (struct gw_bus_client, bus.h) ---- */
+/* ---- the poll client of the bus's engine (struct gw_bus_client, bus_engine.h) ---- */
 
 /* A complete answer to the poll request on the wire. */
 static enum bms_frame_next poll_frame(struct gw_bus *w, const uint8_t *f, size_t fl)

@@ -6,7 +6,7 @@
  * As for a pack, a string that is not fresh (a member not fresh) keeps its
  * online and stale flags, its membership and its limits (the fail-safe
  * ones while it is not fresh), and leaves out its value gauges: Prometheus
- * shows a gap, not a flat line.  Read from the model only (strings.h). */
+ * shows a gap, not a flat line.  Read from the model only (bank_strings.h). */
 #include <stdio.h>
 
 #include "../core/prom.h"

@@ -7,8 +7,8 @@
  *
  * The link owns a listening CAN port (can.h, gw_can_new_listener(); its
  * l->tr_data, made at the first open): the
- * driver's bit rate and identifiers (struct bms_driver can_bitrate,
- * can_id, can_mask, can_ext_id, can_ext_mask), SocketCAN with that receive
+ * driver's bit rate and identifiers (struct bms_can: bitrate,
+ * id, mask, ext_id, ext_mask), SocketCAN with that receive
  * filter, an slcan adapter opened listen only (with "O" for a protocol
  * that sends its requests).  Every frame it receives goes to the link's owner as
  * one record (bms.h: BMS_CAN_MAGIC0 ...), whole, as a BLE advertisement
@@ -69,12 +69,12 @@ static void cl_open(struct gw_link *l)
 	}
 	const struct conf_pack *cfg = l->cfg;
 	const struct bms_driver *d = cfg ? cfg->driver : NULL;
-	if (!d || !d->can_bitrate) {
+	if (!d || !d->can) {
 		gw_link_failed(l, "open", EINVAL);
 		return;
 	}
-	struct gw_can_filter flt = { d->can_id, d->can_mask, d->can_ext_id, d->can_ext_mask };
-	uint32_t rate = cfg->bitrate > 0 ? (uint32_t)cfg->bitrate : d->can_bitrate;
+	struct gw_can_filter flt = { d->can->id, d->can->mask, d->can->ext_id, d->can->ext_mask };
+	uint32_t rate = cfg->bitrate > 0 ? (uint32_t)cfg->bitrate : d->can->bitrate;
 	c = gw_can_new_listener(l->env, cfg->port, cfg->is_slcan, cfg->can_device, rate, &flt, !d->listen_only,
 				&cl_owner, l);
 	if (!c) {

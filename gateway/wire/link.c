@@ -334,7 +334,8 @@ const char *gw_link_peer_name(const struct gw_link *l)
 size_t gw_link_ble_piece(const struct gw_link *l, bool write_cmd, unsigned mtu, size_t left)
 {
 	size_t piece = write_cmd && mtu > 3 ? mtu - 3 : left;
-	unsigned most = l->cfg->driver->ble_write_piece;
+	const struct bms_ble *ble = l->cfg->driver->ble;
+	unsigned most = ble ? ble->write_piece : 0;
 	if (most && most < piece)
 		piece = most;
 	return left < piece ? left : piece;

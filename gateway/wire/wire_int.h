@@ -117,7 +117,7 @@ void gw_link_closef(struct gw_link *l, const char *fmt, ...) __attribute__((form
 /* link.c: the largest write of a Bluetooth LE link (ble/, esphome/) with
  * left bytes to go: the ATT MTU less 3 for a write without response (one
  * with a response is split by the stack), at most the driver's
- * ble_write_piece (0: no limit of its own). */
+ * ble->write_piece (0: no limit of its own). */
 size_t gw_link_ble_piece(const struct gw_link *l, bool write_cmd, unsigned mtu, size_t left);
 
 /* link.c: a closed link of transport tr, logging under port (kept as a

@@ -117,6 +117,6 @@ static const struct fd_target abc = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(abc.drv->ble_only && !abc.drv->listens);
+	REQUIRE(bms_ble_only(abc.drv) && !abc.drv->listens);
 	return fd_run(&abc, data, size);
 }

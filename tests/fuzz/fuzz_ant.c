@@ -206,7 +206,7 @@ static const struct fd_target ant = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(!ant.drv->ble_only && ant.drv->probe);
+	REQUIRE(!bms_ble_only(ant.drv) && ant.drv->probe);
 	last_set_addr = last_set_len = 0;
 	return fd_run(&ant, data, size);
 }

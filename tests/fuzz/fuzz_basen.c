@@ -114,6 +114,6 @@ static const struct fd_target basen = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(basen.drv->ble_only && !basen.drv->listens);
+	REQUIRE(bms_ble_only(basen.drv) && !basen.drv->listens);
 	return fd_run(&basen, data, size);
 }

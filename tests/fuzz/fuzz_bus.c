@@ -26,7 +26,7 @@
  * not 0), hear()'s results (a key below BMS_LISTEN_KEYS or a BMS_E_*
  * code), and that a completed poll the plausibility gate lets through has
  * only a battery's values (the bounds of fuzz_drive.h, written apart from
- * bms/plausible.c); the sanitizers: no read out of bounds, no overflow. */
+ * bms/base/plausible.c); the sanitizers: no read out of bounds, no overflow. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>

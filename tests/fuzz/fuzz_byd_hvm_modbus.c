@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_byd_hvm_modbus.c - libFuzzer target: bmsgw as BYD's
  * Battery-Box Premium HVM on a Fronius's RS485
- * (gateway/inverter/byd_hvm_modbus.c): the Modbus RTU framer (mbrtu.c),
+ * (gateway/inverter/dialect/emu_byd_hvm_modbus.c): the Modbus RTU framer (mbrtu.c),
  * through the output's assembly (inv485rx.c), on anything the port could
  * carry, and the answer to every request it yields, through the codec as
  * the output calls it, from a battery the input also shapes.

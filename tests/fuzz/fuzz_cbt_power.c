@@ -128,6 +128,6 @@ static const struct fd_target cbt_power = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(cbt_power.drv->ble_only && !cbt_power.drv->listen_only && !cbt_power.drv->probe);
+	REQUIRE(bms_ble_only(cbt_power.drv) && !cbt_power.drv->listen_only && !cbt_power.drv->probe);
 	return fd_run(&cbt_power, data, size);
 }

@@ -115,6 +115,6 @@ static const struct fd_target chins = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(chins.drv->ble_only && !chins.drv->probe);
+	REQUIRE(bms_ble_only(chins.drv) && !chins.drv->probe);
 	return fd_run(&chins, data, size);
 }

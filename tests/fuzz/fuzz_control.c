@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_control.c - libFuzzer target: the MOSFET control step of
  * every driver that has one (daly, daly-modbus, jbd, jk, jk-pb, jk-ble), driven the
- * way gateway/poll/poller.c drives it: control_request() for the next frame,
- * then the BMS's bytes through scan() and control_ack() until the frame is
+ * way gateway/poll/poller.c drives it: control->request() for the next frame,
+ * then the BMS's bytes through scan() and control->ack() until the frame is
  * acknowledged, refused, or a timeout (a retry sends the same frame again).
  *
  * Input:
@@ -21,7 +21,7 @@
  *	otherwise	the next min(E, rest) bytes arrive as one read(), framed
  *			by the daemon's loop (bms_frames()).
  * Invariants: requests fit and are never longer than the buffer; a driver
- * sends at most one frame per FET it switches; control_ack() returns only
+ * sends at most one frame per FET it switches; control->ack() returns only
  * OK, REFUSED, UNEXPECTED or a framing/checksum error; the command's step
  * only ever grows; jbd always writes both lock bits from the intent.
  */
@@ -106,14 +106,14 @@ struct acking {
 };
 
 /* A frame the daemon's framing loop (bms_frames()) found while a control
- * frame waits: control_ack() and its invariants; on after an unexpected
+ * frame waits: control->ack() and its invariants; on after an unexpected
  * one, else stop (the next frame, the same again, or the end). */
 static enum bms_frame_next ack_take(void *ctx, const uint8_t *f, size_t fl)
 {
 	struct acking *a = ctx;
 	REQUIRE(a->fc.bad_scan == 0); /* every length scan() gave was one of the bytes */
 	int before = a->c->step;
-	int rc = a->d->control_ack(a->c, f, fl);
+	int rc = a->d->control->ack(a->c, f, fl);
 	REQUIRE(rc == BMS_OK || rc == BMS_E_REFUSED || rc == BMS_E_UNEXPECTED || rc == BMS_E_CHECKSUM ||
 		rc == BMS_E_HEADER || rc == BMS_E_SHORT);
 	REQUIRE(a->c->step == before + (rc == BMS_OK));
@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 3)
 		return 0;
 	const struct bms_driver *d = drivers[data[0] % NDRIVERS];
-	REQUIRE(d->control_request && d->control_ack);
+	REQUIRE(d->control && d->control->ack);
 	struct bms_control c;
 	memset(&c, 0, sizeof(c));
 	c.address = data[1];
@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (k <= size) {
 		if (a.need_frame) {
 			int last_step = c.step;
-			n = d->control_request(&c, req, sizeof(req));
+			n = d->control->request(&c, req, sizeof(req));
 			REQUIRE(n <= (int)sizeof(req));
 			REQUIRE(c.step >= last_step);
 			if (n <= 0)
@@ -173,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				REQUIRE(req[0] == 0xD2); /* persist 1: D2 known */
 			a.need_frame = false;
 			bms_rx_clear(&rx);
-			if (d->control_unacked) {
+			if (d->control->unacked) {
 				a.need_frame = true; /* nothing comes back */
 				continue;
 			}

@@ -153,7 +153,7 @@ static const struct fd_target creabest_vb = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(creabest_vb.drv->ble_only && !creabest_vb.drv->listen_only && !creabest_vb.drv->probe &&
-		creabest_vb.drv->ble_write_piece == 20);
+	REQUIRE(bms_ble_only(creabest_vb.drv) && !creabest_vb.drv->listen_only && !creabest_vb.drv->probe &&
+		creabest_vb.drv->ble->write_piece == 20);
 	return fd_run(&creabest_vb, data, size);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_d_powercore.c - libFuzzer target: whole polls of the
  * D-powercore driver (bms/d_powercore.c), driven the way
- * gateway/poll/poller.c and bus.c drive a keep_rx driver: each step's
+ * gateway/poll/poller.c and bus_engine.c drive a keep_rx driver: each step's
  * request written, sent() asked, what arrives kept across the steps of a
  * poll and framed (scan() + handle()), a failed try retried (what was
  * kept dropped), a poll ended by finish().  Beyond a generic target: every

@@ -64,6 +64,6 @@ static const struct fd_target daly_can = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(!daly_can.drv->listen_only && daly_can.drv->control_request == NULL);
+	REQUIRE(!daly_can.drv->listen_only && daly_can.drv->control == NULL);
 	return fd_run(&daly_can, data, size);
 }

@@ -337,7 +337,7 @@ static void fd_request(struct fd *s)
 	/* the echo of our own request is never a frame; a CAN request is a
 	 * record like the answers (the bus echoes nothing), and no answer */
 	size_t en = 0;
-	if (s->drv->can_bitrate) {
+	if (s->drv->can) {
 		struct bms_poll copy = s->poll;
 		REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_FRAME && en == (size_t)n);
 		REQUIRE(s->drv->handle(&copy, req, (size_t)n) == BMS_E_UNEXPECTED);

@@ -113,7 +113,7 @@ static const struct fd_target ecoworthy = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(ecoworthy.drv->ble_only && ecoworthy.drv->listen_only && !ecoworthy.drv->probe &&
+	REQUIRE(bms_ble_only(ecoworthy.drv) && ecoworthy.drv->listen_only && !ecoworthy.drv->probe &&
 		ecoworthy.drv->next_request == NULL);
 	return fd_run(&ecoworthy, data, size);
 }

@@ -145,6 +145,6 @@ static const struct fd_target felicity = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(felicity.drv->ble_only && !felicity.drv->probe && !felicity.drv->listen_only);
+	REQUIRE(bms_ble_only(felicity.drv) && !felicity.drv->probe && !felicity.drv->listen_only);
 	return fd_run(&felicity, data, size);
 }

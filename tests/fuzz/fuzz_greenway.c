@@ -104,6 +104,6 @@ static const struct fd_target greenway = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(greenway.drv->ble_only && !greenway.drv->listens);
+	REQUIRE(bms_ble_only(greenway.drv) && !greenway.drv->listens);
 	return fd_run(&greenway, data, size);
 }

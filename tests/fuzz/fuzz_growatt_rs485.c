@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_growatt_rs485.c - libFuzzer target: bmsgw as a battery
- * on a Growatt inverter's RS485 (gateway/inverter/growatt_rs485.c): the
+ * on a Growatt inverter's RS485 (gateway/inverter/dialect/emu_growatt_rs485.c): the
  * Modbus RTU framer, through the output's assembly (inv485rx.c), on
  * anything the port could carry, and the answer to every request it
  * yields, through the codec as the output calls it, from a battery the

@@ -114,6 +114,6 @@ static const struct fd_target humsienk = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(humsienk.drv->ble_only && !humsienk.drv->listens);
+	REQUIRE(bms_ble_only(humsienk.drv) && !humsienk.drv->listens);
 	return fd_run(&humsienk, data, size);
 }

@@ -135,6 +135,6 @@ static const struct fd_target jbd_up = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(!jbd_up.drv->ble_only && jbd_up.drv->probe);
+	REQUIRE(!bms_ble_only(jbd_up.drv) && jbd_up.drv->probe);
 	return fd_run(&jbd_up, data, size);
 }

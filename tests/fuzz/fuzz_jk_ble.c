@@ -151,6 +151,6 @@ static const struct fd_target jk_ble = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(jk_ble.drv->listens && jk_ble.drv->ble_only);
+	REQUIRE(jk_ble.drv->listens && bms_ble_only(jk_ble.drv));
 	return fd_run(&jk_ble, data, size);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_kostal_rs485.c - libFuzzer target: bmsgw as a BYD
- * battery on a Kostal's RS485 (gateway/inverter/kostal_rs485.c): the
+ * battery on a Kostal's RS485 (gateway/inverter/dialect/emu_kostal_rs485.c): the
  * framer of zero-stuffed frames, through the output's assembly
  * (inv485rx.c), on anything the port could carry, and the answer to every
  * request it yields, from a battery the input also shapes.

@@ -117,6 +117,6 @@ static const struct fd_target ks48 = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(ks48.drv->ble_only && !ks48.drv->listens);
+	REQUIRE(bms_ble_only(ks48.drv) && !ks48.drv->listens);
 	return fd_run(&ks48, data, size);
 }

@@ -112,6 +112,6 @@ static const struct fd_target lifepower = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(!lifepower.drv->ble_only && lifepower.drv->probe);
+	REQUIRE(!bms_ble_only(lifepower.drv) && lifepower.drv->probe);
 	return fd_run(&lifepower, data, size);
 }

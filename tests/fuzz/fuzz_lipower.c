@@ -91,6 +91,6 @@ static const struct fd_target lipower = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(lipower.drv->ble_only && !lipower.drv->listens);
+	REQUIRE(bms_ble_only(lipower.drv) && !lipower.drv->listens);
 	return fd_run(&lipower, data, size);
 }

@@ -113,7 +113,7 @@ static const struct fd_target lithionics = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(lithionics.drv->ble_only && lithionics.drv->listen_only && !lithionics.drv->probe &&
+	REQUIRE(bms_ble_only(lithionics.drv) && lithionics.drv->listen_only && !lithionics.drv->probe &&
 		lithionics.drv->next_request == NULL);
 	return fd_run(&lithionics, data, size);
 }

@@ -101,6 +101,6 @@ static const struct fd_target litime = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(litime.drv->ble_only && !litime.drv->probe);
+	REQUIRE(bms_ble_only(litime.drv) && !litime.drv->probe);
 	return fd_run(&litime, data, size);
 }

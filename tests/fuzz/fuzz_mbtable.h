@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_mbtable.h - the harness of the Modbus register-table
- * drivers (struct bms_driver.mb_table, bms/mbmaster.h): whole polls of a
- * driver built on the master of bms/mbmaster.c, driven the way
+ * drivers (struct bms_driver.mb, bms/mbmaster.h): whole polls of a
+ * driver built on the master of bms/base/mbmaster.c, driven the way
  * gateway/poll/poller.c drives it (harness: fuzz_drive.h).  The frames
  * (bms_mb_scan) and each driver's decoder.  Every check comes from the
  * driver's table: its reads (a settings block only in a poll marked due),
@@ -123,7 +123,7 @@ static const char *mz_names[8];
 static void mz_prefixes(const struct bms_driver *drv)
 {
 	size_t nn = 0;
-	for (const struct bms_ble_hint *h = drv->ble_hints; h && h->why; h++)
+	for (const struct bms_ble_hint *h = drv->ble ? drv->ble->hints : NULL; h && h->why; h++)
 		if (h->kind == BMS_BLE_NAME && h->prefix && nn + 1 < sizeof(mz_names) / sizeof(mz_names[0]))
 			mz_names[nn++] = h->prefix;
 	mz_names[nn] = NULL;
@@ -194,7 +194,7 @@ static const struct fd_target *mz_target(const struct bms_driver *drv)
 	static struct fd_target t;
 	if (t.drv == drv)
 		return &t;
-	mz_pr = drv->mb_table;
+	mz_pr = drv->mb;
 	REQUIRE(mz_pr && mz_pr->prefix_len <= 16);
 	mz_prefixes(drv);
 	t = (struct fd_target){

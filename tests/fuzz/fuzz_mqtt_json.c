@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_mqtt_json.c - libFuzzer target: the mqtt-json field map
- * and mapper (bms/jsonmap.c) and its driver's framer (bms/mqtt_json.c).
+ * and mapper (bms/base/jsonmap.c) and its driver's framer (bms/mqtt_json.c).
  *
  * Input: the text up to the first newline is a `fields =` map (when it does
  * not parse, one of the fixed maps below, picked by its first byte); the
@@ -38,7 +38,7 @@ static const char *const maps[] = {
 };
 
 /* The settings of a message taken: only keys the map names, each finite
- * and within its unit's bounds (bms/jsonmap.c). */
+ * and within its unit's bounds (bms/base/jsonmap.c). */
 static void check_settings(const struct bms_settings *set, const struct bms_jsonmap *m)
 {
 	REQUIRE((set->have & ~bms_jsonmap_settings(m)) == 0);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_mqtt_setting.c - the payload of an MQTT charge setting
- * (P/UNIT/set/<setting>, gateway/mqtt/settings.c mq_setting_parse()): the
+ * (P/UNIT/set/<setting>, gateway/mqtt/charge_settings.c mq_setting_parse()): the
  * first byte picks the setting, the rest is the payload.  Invariants: no
  * crash, no read past the text; a taken cap is below "none" unless the
  * payload says none; force_charge is 0 or 1. */

@@ -136,7 +136,7 @@ static const struct fd_target myvolta = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(myvolta.drv->ble_only && myvolta.drv->listen_only && !myvolta.drv->probe &&
+	REQUIRE(bms_ble_only(myvolta.drv) && myvolta.drv->listen_only && !myvolta.drv->probe &&
 		myvolta.drv->next_request == NULL);
 	return fd_run(&myvolta, data, size);
 }

@@ -160,6 +160,6 @@ static const struct fd_target neey = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(neey.drv->listens && neey.drv->ble_only);
+	REQUIRE(neey.drv->listens && bms_ble_only(neey.drv));
 	return fd_run(&neey, data, size);
 }

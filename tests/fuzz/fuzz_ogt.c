@@ -152,6 +152,6 @@ static const struct fd_target ogt = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(ogt.drv->ble_only && !ogt.drv->listens);
+	REQUIRE(bms_ble_only(ogt.drv) && !ogt.drv->listens);
 	return fd_run(&ogt, data, size);
 }

@@ -116,6 +116,6 @@ static const struct fd_target paceex = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(paceex.drv->ble_only && !paceex.drv->listens);
+	REQUIRE(bms_ble_only(paceex.drv) && !paceex.drv->listens);
 	return fd_run(&paceex, data, size);
 }

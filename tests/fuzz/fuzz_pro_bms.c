@@ -127,7 +127,7 @@ static const struct fd_target pro_bms = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(pro_bms.drv->ble_only && !pro_bms.drv->listen_only && !pro_bms.drv->probe &&
+	REQUIRE(bms_ble_only(pro_bms.drv) && !pro_bms.drv->listen_only && !pro_bms.drv->probe &&
 		pro_bms.drv->listens != NULL);
 	return fd_run(&pro_bms, data, size);
 }

@@ -135,6 +135,6 @@ static const struct fd_target pylon_can = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	REQUIRE(pylon_can.drv->listen_only && pylon_can.drv->next_request == NULL);
-	REQUIRE(pylon_can.drv->can_bitrate == 500000);
+	REQUIRE(pylon_can.drv->can->bitrate == 500000);
 	return fd_run(&pylon_can, data, size);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_pylon_rs485.c - libFuzzer target: bmsgw as a Pylontech
- * RS485 battery (gateway/inverter/pylon_rs485.c): the request framer,
+ * RS485 battery (gateway/inverter/dialect/emu_pylon_rs485.c): the request framer,
  * through the output's assembly (inv485rx.c), on anything the inverter's
  * port could carry, and the answer to every request it yields, through
  * the codec as the output calls it, from a battery the input also shapes.
@@ -31,7 +31,7 @@
 
 #include "../../bms/pylonframe.h"
 #include "../../gateway/inverter/inv485rx.h"
-#include "../../gateway/inverter/pylon_rs485.h"
+#include "../../gateway/inverter/dialect/emu_pylon_rs485.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

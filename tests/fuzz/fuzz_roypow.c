@@ -123,6 +123,6 @@ static const struct fd_target roypow = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(roypow.drv->ble_only && !roypow.drv->listens);
+	REQUIRE(bms_ble_only(roypow.drv) && !roypow.drv->listens);
 	return fd_run(&roypow, data, size);
 }

@@ -121,6 +121,6 @@ static const struct fd_target seplos_ble = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(seplos_ble.drv->ble_gatt && !seplos_ble.drv->ble_only);
+	REQUIRE(seplos_ble.drv->ble->gatt && !bms_ble_only(seplos_ble.drv));
 	return fd_run(&seplos_ble, data, size);
 }

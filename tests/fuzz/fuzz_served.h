@@ -2,7 +2,7 @@
 /* tests/fuzz/fuzz_served.h - what the gateway serves of a completed poll,
  * for the fuzz targets that complete polls (fuzz_drive.h's driver targets,
  * fuzz_bus.c's listening drivers).  By bounds written here apart from
- * bms/plausible.c (the gate the poller runs: bms_sensor_faults(), then
+ * bms/base/plausible.c (the gate the poller runs: bms_sensor_faults(), then
  * bms_plausible()): a snapshot the gate lets through must be within them
  * all, an absent (NaN) sensor aside.  The includer defines REQUIRE(). */
 #ifndef TESTS_FUZZ_SERVED_H

@@ -191,8 +191,8 @@ static const struct fd_target superb = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(superb.drv->ble_only && !superb.drv->listen_only && !superb.drv->probe &&
-		superb.drv->listens && superb.drv->next_request && superb.drv->ble_gatt[0].write == NULL &&
-		superb.drv->ble_gatt[1].notify2 != NULL);
+	REQUIRE(bms_ble_only(superb.drv) && !superb.drv->listen_only && !superb.drv->probe &&
+		superb.drv->listens && superb.drv->next_request && superb.drv->ble->gatt[0].write == NULL &&
+		superb.drv->ble->gatt[1].notify2 != NULL);
 	return fd_run(&superb, data, size);
 }

@@ -117,6 +117,6 @@ static const struct fd_target tdt = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(tdt.drv->ble_only && !tdt.drv->listens);
+	REQUIRE(bms_ble_only(tdt.drv) && !tdt.drv->listens);
 	return fd_run(&tdt, data, size);
 }

@@ -102,6 +102,6 @@ static const struct fd_target tianpower = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(tianpower.drv->ble_only && !tianpower.drv->probe);
+	REQUIRE(bms_ble_only(tianpower.drv) && !tianpower.drv->probe);
 	return fd_run(&tianpower, data, size);
 }

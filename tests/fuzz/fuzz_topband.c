@@ -105,7 +105,7 @@ static const struct fd_target topband = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(topband.drv->ble_only && topband.drv->listen_only && !topband.drv->probe &&
+	REQUIRE(bms_ble_only(topband.drv) && topband.drv->listen_only && !topband.drv->probe &&
 		topband.drv->next_request == NULL);
 	return fd_run(&topband, data, size);
 }

@@ -150,6 +150,6 @@ static const struct fd_target victron_ble = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	REQUIRE(victron_ble.drv->listen_only && victron_ble.drv->next_request == NULL);
-	REQUIRE(victron_ble.drv->ble_company == 0x02E1);
+	REQUIRE(victron_ble.drv->ble->company == 0x02E1);
 	return fd_run(&victron_ble, data, size);
 }

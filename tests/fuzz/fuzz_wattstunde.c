@@ -97,6 +97,6 @@ static const struct fd_target wattstunde = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	REQUIRE(wattstunde.drv->ble_only && !wattstunde.drv->listen_only && !wattstunde.drv->probe);
+	REQUIRE(bms_ble_only(wattstunde.drv) && !wattstunde.drv->listen_only && !wattstunde.drv->probe);
 	return fd_run(&wattstunde, data, size);
 }

@@ -7,7 +7,7 @@
  * protocol's fixtures (tests/tools/fixtures.py seeds).  What it holds the
  * driver to comes from its table alone:
  *
- * - a register-table protocol (.mb_table): fuzz_mbtable.h (its reads, its
+ * - a register-table protocol (.mb): fuzz_mbtable.h (its reads, its
  *   slave, its prefix, CRC-forged answers reaching the decoder);
  * - any other: whole polls of fuzz_drive.h's harness at the pack's default
  *   address (no address byte: the input's first byte is the cell count
@@ -50,7 +50,7 @@ static size_t gen_config(struct fd *s, const uint8_t *d, size_t size)
 		snprintf(names[nn], sizeof(names[nn]), "%s10001", mz_names[nn]);
 	if (nn)
 		s->peer_name = names[(size_t)(d[0] >> 7) % nn];
-	if (s->drv->ble_only) {
+	if (bms_ble_only(s->drv)) {
 		s->link = BMS_LINK_BLE;
 		s->fresh = true;
 	}
@@ -96,7 +96,7 @@ static const struct fd_target *gen_target(const struct bms_driver *drv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (FUZZ_DRIVER.mb_table)
+	if (FUZZ_DRIVER.mb)
 		return mz_run(&FUZZ_DRIVER, data, size);
 	return fd_run(gen_target(&FUZZ_DRIVER), data, size);
 }

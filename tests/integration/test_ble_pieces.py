@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Requests in pieces (bms/bms.h ble_write_piece), end to end: a Creabest
+"""Requests in pieces (bms/bms.h ble->write_piece), end to end: a Creabest
 VB pack (creabest-vb, which takes at most 20 bytes a write) behind the
 fake BlueZ on a private dbus-daemon and behind the fake ESPHome proxy,
 each device refusing a write over 20 bytes (max_write) and answering each

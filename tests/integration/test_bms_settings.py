@@ -19,7 +19,7 @@ tests/sim/sim_ant.c (the 7E A1 settings registers, a 16S LFP pack's levels;
 ant asks the block 0x0000 and eleven single registers once, and a pack
 that ignores them is asked the first once),
 tests/sim/sim_renogy.c (5200 x 22, a RBT100LFP12SH-G1's levels; the
-register tables' settings block, asked only when due, bms/mbmaster.c),
+register tables' settings block, asked only when due, bms/base/mbmaster.c),
 tests/sim/sim_seplos3.c (SPA 0x1300 / 0x1335, a SG16S200A-SP57B-A's),
 tests/sim/sim_pace_modbus.c (60 .. 114, a 16S LFP pack's levels).
 tests/sim/sim_jbd_up.c (0x1C00's balancing, 0x1800: UP16S-03's levels),

@@ -77,12 +77,12 @@ def compiled(out):
 
 
 def tree_sources(tree):
-    """The sources of the daemon and the simulator: bms/, registers/,
-    conf/, gateway/ and its rooms, tests/sim/."""
+    """The sources of the daemon and the simulator: bms/ and bms/base/,
+    registers/, conf/, gateway/ and its rooms, tests/sim/."""
     out = []
-    for top in ("bms", "registers", "conf", "gateway", "tests/sim"):
+    for top in ("bms", "bms/base", "registers", "conf", "gateway", "tests/sim"):
         for d, dirs, fs in os.walk(os.path.join(tree, top)):
-            if top in ("bms", "registers", "conf", "tests/sim"):
+            if top in ("bms", "bms/base", "registers", "conf", "tests/sim"):
                 dirs[:] = []
             out += [os.path.relpath(os.path.join(d, f), tree) for f in fs if f.endswith(".c")]
     return out

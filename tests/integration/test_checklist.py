@@ -39,7 +39,7 @@ runs two of its packs on one bus; one that takes a ble:// port has an entry
 under "Protocols over Bluetooth" in bmsgw-bms(7), a case in test_ble.py (its
 own, or the generic one every protocol with a GATT layout gets from the
 driver table when its simulator responder names the device: .ble_name) and
-the hints --ble-scan knows it by (ble_hints); and the man pages' lists of
+the hints --ble-scan knows it by (ble->hints); and the man pages' lists of
 protocols are the driver table's (`make man`).
 
 Adding an output is one too (gateway/README.md "Adding an output"): every
@@ -191,7 +191,7 @@ def check_inverters():
     confs = inverter_confs()
     first = {}  # sym -> the name of the first row of it: a later row is the same codec under its own name
     for ident, sym, name, kind in rows:
-        path = "gateway/inverter/%s.c" % sym
+        path = "gateway/inverter/dialect/emu_%s.c" % sym
         src = read(path) if os.path.exists(os.path.join(ROOT, path)) else ""
         owner = first.setdefault(sym, name)
         c.ok(re.search(r"const struct inv_codec inv_codec_%s = \{[^}]*\.name = \"%s\"" % (sym, re.escape(owner)),
@@ -335,8 +335,8 @@ def check_implied(names):
             c.ok(man_entry(ble_table, name), "%s: an entry under \"Protocols over Bluetooth\" in bmsgw-bms(7)" % name)
             c.ok(ble_case(name), "%s: a case in test_ble.py, its own or the generic one (the simulator's "
                  ".ble_name)" % name)
-            c.ok(re.search(r"\.ble_hints = \w+", read("bms/%s.c" % sym)) is not None,
-                 "%s: the hints --ble-scan knows it by (ble_hints)" % name)
+            c.ok(re.search(r"\.hints = \w+", read("bms/%s.c" % sym)) is not None,
+                 "%s: the hints --ble-scan knows it by (its ble->hints)" % name)
     r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/tools/man_protocols.py"), "--check",
                         os.path.join(ROOT, RUN, "bmsgw")], capture_output=True, text=True)
     c.ok(r.returncode == 0, "the man pages' lists of protocols are the driver table's (make man) " + r.stderr.strip())

@@ -501,7 +501,7 @@ static void bench_gen(const struct gen_case *g)
 	}
 	uint8_t addr = g->drv->default_address ? g->drv->default_address : g->drv->min_address;
 	struct bench_case c = { g->name, g->drv, addr, false, wire, false };
-	if (bench(&c, 1.0, g->drv->ble_only) != 0)
+	if (bench(&c, 1.0, bms_ble_only(g->drv)) != 0)
 		printf("%-12s (not measured: its fixtures make no whole poll)\n", g->name);
 }
 

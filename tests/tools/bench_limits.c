@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../gateway/engine/limits.h"
-#include "../../gateway/engine/strings.h"
+#include "../../gateway/engine/pack_limits.h"
+#include "../../gateway/engine/bank_strings.h"
 
 #define TRACE 7200 /* seconds: two hours */
 #define PACKS 16
@@ -99,7 +99,7 @@ static void sample(int t, int k, struct bms_snapshot *s)
 }
 
 /* The same 16 packs as two strings of eight in series ([bank] strings):
- * per step each string's aggregate (strings.c) and limits (string_limits.c),
+ * per step each string's aggregate (bank_strings.c) and limits (string_limits.c),
  * then the bank over the two strings. */
 static void bench_strings(const struct conf_limits *cfg, struct bms_snapshot trace[PACKS][TRACE],
 			  const struct gw_limits bout[PACKS])

@@ -69,8 +69,8 @@ PURE_LIBC = {"memcpy", "memmove", "memset", "memcmp", "memchr", "memrchr", "memm
              "__ctype_b_loc", "__ctype_tolower_loc", "__ctype_toupper_loc"}
 # what a compiler's instrumentation adds to any object
 INSTRUMENTED = ("__asan_", "__ubsan_", "__sanitizer_", "__stack_chk_fail", "_GLOBAL_OFFSET_TABLE_")
-# the C standard's headers, the only <...> a pure room includes ("limits.h"
-# in quotes is engine/'s own)
+# the C standard's headers, the only <...> a pure room includes (no header
+# of the rooms has the name of one: engine/'s limits are pack_limits.h)
 STD_HEADERS = {"assert", "complex", "ctype", "errno", "fenv", "float", "inttypes", "iso646", "limits", "math",
                "stdalign", "stdarg", "stdbool", "stddef", "stdint", "stdio", "stdlib", "stdnoreturn", "string",
                "tgmath"}                         # each with .h
@@ -378,8 +378,8 @@ def self_test_pure():
     core/'s log.h, <ev.h> and <unistd.h> are found, those of its own room,
     bms/, conf/ and <math.h> are not."""
     owner = {"gw_log": "gateway/core/log.o", "gw_pack_online_at": "gateway/model/units.o",
-             "bms_cell_stats": "bms/bms.o", "conf_chem_name": "conf/chem.o",
-             "gw_limits_floor": "gateway/engine/limits.o"}
+             "bms_cell_stats": "bms/base/bms.o", "conf_chem_name": "conf/chem.o",
+             "gw_limits_floor": "gateway/engine/pack_limits.o"}
     uses = {
         "gateway/engine/a.o": {"gw_log", "bms_cell_stats", "conf_chem_name", "gw_limits_floor", "fmin", "memcpy",
                                "__isoc99_sscanf", "__snprintf_chk", "__asan_report_load8"},
@@ -396,10 +396,10 @@ def self_test_pure():
     print("%s self-test: pure calls %s" % ("ok" if ok else "FAIL", got if ok else "%s, expected %s" % (got, want)))
     # made-up text under the names of two files of engine/; each include
     # written as it would be there (and as it resolves from here too)
-    good = ["<math.h>", '"limits.h"', '"../../bms/bms.h"', '"../../conf/conf.h"']
+    good = ["<math.h>", '"pack_limits.h"', '"../../bms/bms.h"', '"../../conf/conf.h"']
     bad = ["<ev.h>", '"../../gateway/model/gw.h"', '"../../gateway/core/log.h"', "<unistd.h>",
            '"../../tests/unit/check.h"']
-    first, second = "gateway/engine/limits.c", "gateway/engine/soc.c"
+    first, second = "gateway/engine/pack_limits.c", "gateway/engine/soc.c"
     sources = {first: "".join("#include %s\n" % h for h in good),
                second: "".join("#include %s\n" % h for h in good[:2] + bad[:2]) + "# include %s\n" % bad[2] +
                "".join("#include %s\n" % h for h in bad[3:])}

@@ -4,8 +4,8 @@
  * tests/unit/test_inv_pylon_can.c) as the slcan lines bmsgw writes to a serial
  * CAN adapter, for tests/tools/slcan_pycan.py to decode with python-can.
  * Built by that script: cc -I. this file gateway/inverter/canframes.c
- * gateway/inverter/pylon_can.c gateway/inverter/lux_can.c
- * gateway/inverter/sma_can.c gateway/wire/slcan.c -lm. */
+ * gateway/inverter/dialect/emu_pylon_can.c gateway/inverter/dialect/emu_lux_can.c
+ * gateway/inverter/dialect/emu_sma_can.c gateway/wire/slcan.c -lm. */
 #include <stdio.h>
 #include <string.h>
 

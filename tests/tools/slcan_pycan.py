@@ -41,8 +41,8 @@ def check(cond, what):
 def lines_from_dump(cc):
     with tempfile.TemporaryDirectory() as tmp:
         exe = os.path.join(tmp, "slcan_dump")
-        srcs = ["tests/tools/slcan_dump.c", "gateway/inverter/canframes.c", "gateway/inverter/pylon_can.c",
-                "gateway/inverter/lux_can.c", "gateway/inverter/sma_can.c", "gateway/wire/slcan.c"]
+        srcs = ["tests/tools/slcan_dump.c", "gateway/inverter/canframes.c", "gateway/inverter/dialect/emu_pylon_can.c",
+                "gateway/inverter/dialect/emu_lux_can.c", "gateway/inverter/dialect/emu_sma_can.c", "gateway/wire/slcan.c"]
         subprocess.run([cc, "-std=c11", "-D_DEFAULT_SOURCE", "-I" + ROOT] + [os.path.join(ROOT, f) for f in srcs] + ["-lm", "-o", exe],
                        check=True)
         out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout

@@ -363,7 +363,7 @@ static inline void drive_scan_whole(const char *hex, uint8_t *b, size_t cap, siz
  * name hint)? */
 static inline bool drive_hinted(const char *name)
 {
-	for (const struct bms_ble_hint *h = drv->ble_hints; h && h->why; h++) {
+	for (const struct bms_ble_hint *h = drv->ble ? drv->ble->hints : NULL; h && h->why; h++) {
 		CHECK(h->kind == BMS_BLE_NAME);
 		if (h->prefix ? strncasecmp(name, h->prefix, strlen(h->prefix)) == 0 : h->name_ok(name))
 			return true;
@@ -375,17 +375,17 @@ static inline bool drive_hinted(const char *name)
  * GATT layout (full UUIDs), no probe, no MOSFET control, no address. */
 static inline void drive_check_ble(const char *svc, const char *ntf, const char *wr)
 {
-	CHECK(drv->ble_only && !drv->listen_only && drv->listens == NULL);
-	CHECK(drv->ble_gatt != NULL);
-	if (!drv->ble_gatt)
+	CHECK(bms_ble_only(drv) && !drv->listen_only && drv->listens == NULL);
+	CHECK(drv->ble && drv->ble->gatt != NULL);
+	if (!drv->ble || !drv->ble->gatt)
 		return;
-	CHECK_STR(drv->ble_gatt[0].service, svc);
-	CHECK_STR(drv->ble_gatt[0].notify, ntf);
-	CHECK_STR(drv->ble_gatt[0].write, wr);
-	CHECK(drv->ble_gatt[0].write_service == NULL);
-	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK_STR(drv->ble->gatt[0].service, svc);
+	CHECK_STR(drv->ble->gatt[0].notify, ntf);
+	CHECK_STR(drv->ble->gatt[0].write, wr);
+	CHECK(drv->ble->gatt[0].write_service == NULL);
+	CHECK(drv->ble->gatt[1].service == NULL);
 	CHECK(drv->probe == NULL);
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(drv->control == NULL);
 	CHECK_EQ_INT(drv->max_address, 0);
 }
 

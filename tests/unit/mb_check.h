@@ -2,7 +2,7 @@
 /* tests/unit/mb_check.h - helpers shared by the unit tests of the Modbus
  * register-table drivers (test_seplos3.c, test_eg4_ll.c, test_renogy.c,
  * test_pace_modbus.c): an independent encoder of answers (not
- * bms/mbmaster.c, which is under test), the outstanding read, a valid
+ * bms/base/mbmaster.c, which is under test), the outstanding read, a valid
  * answer fed in every chunking, and the broken variants of a valid answer
  * (bad CRC, truncated, another address, impossible byte counts, garbage and
  * the request's echo before it).  The gateway's read loop is drive.h's.
@@ -131,7 +131,7 @@ static inline void mb_check_table(const char *name, int id, int baud, int lo, in
 	CHECK_EQ_INT(drv->max_address, hi);
 	CHECK_EQ_INT(drv->default_address, dflt);
 	CHECK(drv->any_address);
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(drv->control == NULL);
 	CHECK(drv->finish != NULL && drv->timeout != NULL);
 	CHECK(bms_find(name) == drv);
 }

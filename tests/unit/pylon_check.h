@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/pylon_check.h - helpers shared by the unit tests of the
  * Pylontech-style ASCII drivers (test_pylontech.c, test_topbms.c,
- * test_seplos.c): an independent frame encoder (not bms/pylonframe.c, which
+ * test_seplos.c): an independent frame encoder (not bms/base/pylonframe.c, which
  * is under test), random splits of a text, the outstanding request.  The
  * gateway's read loop is drive.h's.  Include after check.h; define `drv`
  * (const struct bms_driver *) first. */

@@ -265,18 +265,18 @@ static void test_table(void)
 	CHECK_STR(drv->name, "ant");
 	CHECK_EQ_INT(drv->protocol_id, 21);
 	CHECK(bms_find("ant") == drv);
-	CHECK(!drv->ble_only && !drv->listen_only && !drv->listens);
+	CHECK(!bms_ble_only(drv) && !drv->listen_only && !drv->listens);
 	CHECK_EQ_INT(drv->default_baud, 19200);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000ffe1-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[1].service == NULL);
 	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(!drv->control_request && !drv->control_ack);
+	CHECK(!drv->control);
 	CHECK(drv->probe && drv->probe->bauds[0] == 19200 && drv->probe->bauds[1] == 9600 && !drv->probe->bauds[2]);
 	CHECK(!(drv->provides & (BMS_HAS_CYCLES | BMS_HAS_SETPOINT | BMS_HAS_BALANCER)));
-	CHECK_STR(drv->ble_hints[0].prefix, "ANT-BLE");
-	CHECK(drv->ble_hints[1].why == NULL);
+	CHECK_STR(drv->ble->hints[0].prefix, "ANT-BLE");
+	CHECK(drv->ble->hints[1].why == NULL);
 }
 
 /* The request of a step: by the try until the dialect is learned, then the

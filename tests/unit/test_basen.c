@@ -80,8 +80,8 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 46);
 	CHECK(bms_find("basen") == drv);
 	drive_check_ble16("fa00", "fa01", "fa02");
-	CHECK(drv->ble_hints[0].kind == BMS_BLE_SERVICE && drv->ble_hints[0].value == 0xFA00);
-	CHECK(drv->ble_hints[1].why == NULL);
+	CHECK(drv->ble->hints[0].kind == BMS_BLE_SERVICE && drv->ble->hints[0].value == 0xFA00);
+	CHECK(drv->ble->hints[1].why == NULL);
 }
 
 /* Every request is a read (len 1, data 00): 0x2A, 0x2B, 0x24, 0x25, 0x26. */

@@ -107,11 +107,13 @@ static void test_conf(void)
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\nkey = 00112233445566778899aabbccddeeff\n",
 		   "t.ini:6: [pack.a] key: protocol jbd takes no key");
 
-	/* the drivers' BLE members: every ble_gatt list is terminated and in
+	/* the drivers' BLE members: every ble->gatt list is terminated and in
 	 * lower case; a layout without a write is a listen_only driver's, or one
 	 * whose steps may listen (superb's v1); a second notifier is a full UUID */
 	for (size_t i = 0; bms_drivers[i]; i++) {
-		const struct bms_gatt *g = bms_drivers[i]->ble_gatt;
+		const struct bms_ble *ble = bms_drivers[i]->ble;
+		const struct bms_gatt *g = ble ? ble->gatt : NULL;
+		CHECK(!ble || ble->gatt || ble->company); /* a driver's BLE part says how it is reached */
 		for (int k = 0; g && g[k].service && k < 16; k++) {
 			CHECK(g[k].notify && (g[k].write || bms_drivers[i]->listen_only || bms_drivers[i]->listens));
 			CHECK(!g[k].notify2 || (strlen(g[k].notify2) == 36 && strcmp(g[k].notify2, g[k].notify) != 0));
@@ -119,7 +121,7 @@ static void test_conf(void)
 			for (const char *p = g[k].service; *p; p++)
 				CHECK(!(*p >= 'A' && *p <= 'Z'));
 		}
-		if (bms_drivers[i]->ble_company)
+		if (ble && ble->company)
 			CHECK(bms_drivers[i]->listen_only);
 	}
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_bus.c - listen mode's bus layer (bms/bus.c, bms/listen.c
+/* tests/unit/test_bus.c - listen mode's bus layer (bms/base/bus.c, bms/base/listen.c
  * and the drivers' hear(); bms/PROTOCOLS.md §39), pure: a bus heard whole,
  * both directions, cut into frames by bms_bus_scan() with each family's
  * framer and paired by bms_bus_pair(), as gateway/poll/listener.c does.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_bus_engine.c - the transaction engine of a bus
- * (gateway/poll/bus.c) driven over a socketpair: a link whose transport is
+ * (gateway/poll/bus_engine.c) driven over a socketpair: a link whose transport is
  * one end of it (wire/wire_int.h), a JBD BMS this test plays on the other
  * end, and two clients of the engine standing in for the poller and MOSFET
  * control (struct gw_bus_client), each with a JBD pack whose framer the
@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "../../gateway/daemon/daemon.h"
-#include "../../gateway/poll/bus.h"
+#include "../../gateway/poll/bus_engine.h"
 #include "../../gateway/wire/wire_int.h"
 #include "check.h"
 #include "loop_check.h"

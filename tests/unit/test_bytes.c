@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_bytes.c - the pieces the drivers share (bms/bms.h): hex
- * digits (bms/hex.c), the wire's numbers and sums, a framer's start on its
- * start byte (bms_scan_start(), bms_scan_skip() of bms/frames.c; the
+ * digits (bms/base/hex.c), the wire's numbers and sums, a framer's start on its
+ * start byte (bms_scan_start(), bms_scan_skip() of bms/base/frames.c; the
  * start, length and end bytes of bms_scan_sle(), a header's length word of
  * bms_scan_lenword()), a fixed request's opening (bms_req_open()), a
  * finish() at its last step, the Bluetooth base UUID.  The start is run as

@@ -51,10 +51,10 @@ static void test_rates(void)
 	for (size_t i = 0; bms_drivers[i]; i++) {
 		const struct bms_driver *d = bms_drivers[i];
 		int k = 0;
-		while (d->can_bitrate && k < n && r[k] != d->can_bitrate)
+		while (d->can && k < n && r[k] != d->can->bitrate)
 			k++;
-		CHECK(!d->can_bitrate || k < n); /* every CAN driver's rate is listed */
-		if (d->can_bitrate && k < n)
+		CHECK(!d->can || k < n); /* every CAN driver's rate is listed */
+		if (d->can && k < n)
 			count[k]++;
 	}
 	for (int k = 1; k < n; k++)

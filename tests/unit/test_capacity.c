@@ -3,7 +3,7 @@
  * rule (gateway/engine/capacity.c: its BMS's full capacity, else its
  * configured [soc] capacity, else its remaining over its SOC; its remaining
  * the BMS's, else its SOC of that full), one test per branch, unknown never
- * 0; the string's from its members by the same rule (strings.c), the bank's
+ * 0; the string's from its members by the same rule (bank_strings.c), the bank's
  * (banksoc.c) the same figures, and what Home Assistant is told a pack
  * carries. */
 #include <math.h>
@@ -11,7 +11,7 @@
 
 #include "../../gateway/engine/capacity.h"
 #include "../../gateway/model/gw.h"
-#include "../../gateway/engine/strings.h"
+#include "../../gateway/engine/bank_strings.h"
 #include "check.h"
 
 /* A snapshot with what a BMS gives: full / remaining Ah where >= 0, a SOC. */

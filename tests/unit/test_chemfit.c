@@ -8,7 +8,7 @@
  * lfp; an LFP pack over-discharged to 2.3 V whose BMS says 0 %, and one
  * charged into its protection (the highest cell at 3.9 V), are still lfp.
  * The captures are decoded by the ant driver through --detect's probe
- * judge (bms/probe.c), which keeps the cells and SOC --detect proposes
+ * judge (bms/base/probe.c), which keeps the cells and SOC --detect proposes
  * `chemistry =` from.
  */
 #include <math.h>

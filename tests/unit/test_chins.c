@@ -90,12 +90,12 @@ static void test_table(void)
 	CHECK_STR(drv->name, "chins");
 	CHECK_EQ_INT(drv->protocol_id, 30);
 	CHECK(bms_find("chins") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && !drv->listens);
-	CHECK_STR(drv->ble_gatt[0].service, "6e400001-b5a3-f393-e0a9-e50e24dcca9e");
-	CHECK_STR(drv->ble_gatt[0].notify, "6e400003-b5a3-f393-e0a9-e50e24dcca9e");
-	CHECK_STR(drv->ble_gatt[0].write, "6e400002-b5a3-f393-e0a9-e50e24dcca9e");
-	CHECK(drv->ble_gatt[1].service != NULL && drv->ble_gatt[2].service == NULL); /* AG's: test_ag() */
-	CHECK(!drv->control_request && !drv->probe);
+	CHECK(bms_ble_only(drv) && !drv->listen_only && !drv->listens);
+	CHECK_STR(drv->ble->gatt[0].service, "6e400001-b5a3-f393-e0a9-e50e24dcca9e");
+	CHECK_STR(drv->ble->gatt[0].notify, "6e400003-b5a3-f393-e0a9-e50e24dcca9e");
+	CHECK_STR(drv->ble->gatt[0].write, "6e400002-b5a3-f393-e0a9-e50e24dcca9e");
+	CHECK(drv->ble->gatt[1].service != NULL && drv->ble->gatt[2].service == NULL); /* AG's: test_ag() */
+	CHECK(!drv->control && !drv->probe);
 	CHECK(!(drv->provides & (BMS_HAS_SOH | BMS_HAS_MOS_TEMP)));
 }
 
@@ -156,9 +156,9 @@ static void test_ag(void)
 	struct bms_rx rx = { 0 };
 	struct drive_res r = { 0 };
 	static const uint16_t c[4] = { 3296, 3297, 3295, 3297 };
-	CHECK_STR(drv->ble_gatt[1].service, "00008000-0000-1000-8000-57616c6b697a");
-	CHECK_STR(drv->ble_gatt[1].notify, "00008002-0000-1000-8000-57616c6b697a");
-	CHECK_STR(drv->ble_gatt[1].write, "00008001-0000-1000-8000-57616c6b697a");
+	CHECK_STR(drv->ble->gatt[1].service, "00008000-0000-1000-8000-57616c6b697a");
+	CHECK_STR(drv->ble->gatt[1].notify, "00008002-0000-1000-8000-57616c6b697a");
+	CHECK_STR(drv->ble->gatt[1].write, "00008001-0000-1000-8000-57616c6b697a");
 	CHECK(drive_hinted("AG100L21021805"));
 	CHECK(!drive_hinted("AG100X21021805") && !drive_hinted("AG10L"));
 	CHECK_EQ_INT(strlen(EJ_03), 128);
@@ -410,7 +410,7 @@ static void test_alarms(void)
 /* --ble-scan's hints: E&J's names, not LiTime's nor other brands'. */
 static void test_hints(void)
 {
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_NAME && h[0].name_ok);
 	CHECK_STR(h[1].prefix, "LT-12V-");
 	CHECK_STR(h[2].prefix, "SV12V");

@@ -29,7 +29,7 @@ static void expect_request(const struct bms_driver *d, struct bms_control *c, co
 {
 	uint8_t want[64], got[64];
 	int n = check_hex(hex, want, sizeof(want));
-	int m = d->control_request(c, got, sizeof(got));
+	int m = d->control->request(c, got, sizeof(got));
 	CHECK_EQ_INT(m, n);
 	if (m == n && memcmp(got, want, (size_t)n) != 0) {
 		fprintf(stderr, "  %s: got", d->name);
@@ -42,7 +42,7 @@ static void expect_request(const struct bms_driver *d, struct bms_control *c, co
 	}
 }
 
-/* The answer `hex` scans as one frame and control_ack gives `rc`. */
+/* The answer `hex` scans as one frame and control->ack gives `rc`. */
 static void expect_ack(const struct bms_driver *d, struct bms_control *c, const char *hex, int rc)
 {
 	uint8_t f[64];
@@ -59,7 +59,7 @@ static void expect_ack(const struct bms_driver *d, struct bms_control *c, const 
 	poll.link = c->link;
 	int h = d->handle(&poll, f, (size_t)n);
 	CHECK(h == BMS_E_UNEXPECTED || h == BMS_E_HEADER || h == BMS_E_INVALID);
-	CHECK_EQ_INT(d->control_ack(c, f, (size_t)n), rc);
+	CHECK_EQ_INT(d->control->ack(c, f, (size_t)n), rc);
 }
 
 static void test_daly(void)
@@ -74,7 +74,7 @@ static void test_daly(void)
 	expect_request(d, &c, "A5 40 D9 08 01 00 00 00 00 00 00 00 C7");
 	expect_ack(d, &c, "A5 01 D9 08 01 0D 13 0D 21 0D 17 C0 BA", BMS_OK);
 	CHECK_EQ_INT(c.step, 1);
-	CHECK_EQ_INT(d->control_request(&c, (uint8_t[64]){0}, 64), 0); /* done */
+	CHECK_EQ_INT(d->control->request(&c, (uint8_t[64]){0}, 64), 0); /* done */
 	c = cmd(1, BMS_FET_DISCHARGE, false);
 	expect_request(d, &c, "A5 40 D9 08 00 00 00 00 00 00 00 00 C6");
 	expect_ack(d, &c, "A5 01 D9 08 00 0D 13 0D 21 0D 17 C0 B9", BMS_OK);
@@ -166,7 +166,7 @@ static void test_daly_modbus(void)
 	c.persist = 0x1;
 	expect_request(d, &c, "D2 06 00 A5 00 01 4B 8A");
 	expect_ack(d, &c, "D2 06 00 A5 00 01 4B 8A", BMS_OK);
-	CHECK_EQ_INT(d->control_request(&c, req, sizeof(req)), 0);
+	CHECK_EQ_INT(d->control->request(&c, req, sizeof(req)), 0);
 	c = cmd(1, BMS_FET_CHARGE, false);
 	c.link = BMS_LINK_BLE;
 	c.persist = 0x1;
@@ -192,7 +192,7 @@ static void test_daly_modbus(void)
 	c = cmd(1, BMS_FET_CHARGE, true);
 	c.link = BMS_LINK_BLE;
 	c.persist = 0x4;
-	CHECK_EQ_INT(d->control_request(&c, req, sizeof(req)), BMS_E_INVALID);
+	CHECK_EQ_INT(d->control->request(&c, req, sizeof(req)), BMS_E_INVALID);
 }
 
 static void test_jbd(void)
@@ -229,14 +229,14 @@ static void test_jk(void)
 	 * answer known */
 	struct bms_control c = cmd(0, BMS_FET_CHARGE, false);
 	expect_request(d, &c, "4E 57 00 14 00 00 00 00 02 03 00 AB 00 00 00 00 00 68 00 00 01 D1");
-	CHECK_EQ_INT(d->control_request(&c, (uint8_t[64]){0}, 64), 0); /* nothing to wait for */
+	CHECK_EQ_INT(d->control->request(&c, (uint8_t[64]){0}, 64), 0); /* nothing to wait for */
 	c = cmd(0, BMS_FET_CHARGE, true);
 	expect_request(d, &c, "4E 57 00 14 00 00 00 00 02 03 00 AB 01 00 00 00 00 68 00 00 01 D2");
 	c = cmd(0, BMS_FET_DISCHARGE, true);
 	expect_request(d, &c, "4E 57 00 14 00 00 00 00 02 03 00 AC 01 00 00 00 00 68 00 00 01 D3");
 	c = cmd(0, BMS_FET_DISCHARGE, false);
 	expect_request(d, &c, "4E 57 00 14 00 00 00 00 02 03 00 AC 00 00 00 00 00 68 00 00 01 D2");
-	CHECK(d->control_unacked);
+	CHECK(d->control->unacked);
 }
 
 static void test_jk_pb(void)
@@ -275,12 +275,12 @@ static void test_none(void)
 	const char *none[] = { "pylontech", "seplos", "topbms", "sinowealth", "vedirect" };
 	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
 		const struct bms_driver *d = bms_find(none[i]);
-		CHECK(d && !d->control_request && !d->control_ack);
+		CHECK(d && !d->control);
 	}
 	const char *some[] = { "daly", "daly-modbus", "jbd", "jk", "jk-pb" };
 	for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++) {
 		const struct bms_driver *d = bms_find(some[i]);
-		CHECK(d && d->control_request && d->control_ack && (d->provides & BMS_HAS_MOSFETS));
+		CHECK(d && d->control && d->control->ack && (d->provides & BMS_HAS_MOSFETS));
 	}
 }
 

@@ -75,21 +75,21 @@ static void test_table(void)
 	CHECK_STR(drv->name, "creabest-vb");
 	CHECK_EQ_INT(drv->protocol_id, 58);
 	CHECK(bms_find("creabest-vb") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && !drv->listens && !drv->probe && !drv->control_request);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ffe4-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000ffe9-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write_service, "0000ffe5-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK_EQ_INT(drv->ble_write_piece, 20);
-	const struct bms_ble_hint *h = drv->ble_hints;
+	CHECK(bms_ble_only(drv) && !drv->listen_only && !drv->listens && !drv->probe && !drv->control);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ffe4-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000ffe9-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write_service, "0000ffe5-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK_EQ_INT(drv->ble->write_piece, 20);
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_NAME && h[0].name_ok("VB024001223") && h[0].name_ok("VB123456789"));
 	CHECK(!h[0].name_ok("VB101-172") && !h[0].name_ok("VB0240012234") && !h[0].name_ok("XB024001223") &&
 	      !h[0].name_ok("140R00036D") && !h[0].name_ok(""));
 	CHECK(h[1].kind == BMS_BLE_COMPANY_SERVICE && h[1].value == 0xFFF04243u);
 	CHECK(h[2].why == NULL);
 	/* ranked before every hint of cbt-power, whose service FFE5 a VB pack has too */
-	for (const struct bms_ble_hint *c = bms_cbt_power_driver.ble_hints; c->why; c++)
+	for (const struct bms_ble_hint *c = bms_cbt_power_driver.ble->hints; c->why; c++)
 		CHECK(h[0].rank < c->rank && h[1].rank < c->rank);
 }
 

@@ -118,7 +118,7 @@ static void pk_write(struct pack *pk, const uint8_t *w, int n)
 		pk_send(pk);
 }
 
-/* ---- the gateway's side of a poll (gateway/poll/poller.c, bus.c) -------- */
+/* ---- the gateway's side of a poll (gateway/poll/poller.c, bus_engine.c) - */
 
 struct taking {
 	struct bms_poll *poll;
@@ -259,13 +259,13 @@ static void test_table(void)
 	CHECK_STR(drv->name, "d-powercore");
 	CHECK_EQ_INT(drv->protocol_id, 61);
 	CHECK(bms_find("d-powercore") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && !drv->listens && !drv->probe && !drv->control_request);
-	CHECK(drv->sent != NULL && drv->keep_rx && drv->ble_auth == NULL);
-	CHECK_STR(drv->ble_gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000fff4-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000fff3-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
-	const struct bms_ble_hint *h = drv->ble_hints;
+	CHECK(bms_ble_only(drv) && !drv->listen_only && !drv->listens && !drv->probe && !drv->control);
+	CHECK(drv->sent != NULL && drv->keep_rx && drv->ble->auth == NULL);
+	CHECK_STR(drv->ble->gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000fff4-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000fff3-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[1].service == NULL);
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_NAME && strcmp(h[0].prefix, "DXB-") == 0);
 	CHECK(h[1].kind == BMS_BLE_NAME && strcmp(h[1].prefix, "TBA-") == 0);
 	CHECK(h[2].why == NULL);

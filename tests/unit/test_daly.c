@@ -198,7 +198,7 @@ static void test_requests(void)
 	CHECK_EQ_INT(drv->protocol_id, 1);
 	CHECK_EQ_INT(drv->default_baud, 9600);
 	CHECK_NEAR(drv->gap_floor, 0, 1e-9);
-	CHECK_NEAR(drv->control_gap_floor, 0.02, 1e-9); /* dbus-serialbattery PR #15 */
+	CHECK_NEAR(drv->control->gap_floor, 0.02, 1e-9); /* dbus-serialbattery PR #15 */
 	CHECK_NEAR(drv->interbyte, 0.2, 1e-9);
 	CHECK_EQ_INT(drv->max_address, 16);
 	CHECK(drv->timeout != NULL && drv->finish != NULL);
@@ -807,12 +807,12 @@ static void test_ble(void)
 	struct bms_snapshot *s = &poll.snap;
 	uint8_t req[16], want[13];
 
-	CHECK(drv->ble_gatt != NULL);
-	CHECK_STR(drv->ble_gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000fff2-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(!drv->ble_only && drv->ble_company == 0 && drv->listens == NULL);
+	CHECK(drv->ble->gatt != NULL);
+	CHECK_STR(drv->ble->gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000fff2-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK(!bms_ble_only(drv) && drv->ble->company == 0 && drv->listens == NULL);
 
 	for (uint8_t board = 1; board <= 16; board += 15)
 		for (int attempt = 0; attempt < 4; attempt++) {

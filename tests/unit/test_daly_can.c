@@ -84,13 +84,13 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 33);
 	CHECK(bms_find("daly-can") == drv);
 	CHECK(!drv->listen_only && drv->next_request != NULL);
-	CHECK_EQ_INT(drv->can_bitrate, 250000);
+	CHECK_EQ_INT(drv->can->bitrate, 250000);
 	CHECK(drv->min_address == 1 && drv->max_address == 1 && !drv->probe);
-	CHECK(drv->control_request == NULL && !drv->ble_gatt);
+	CHECK(drv->control == NULL && !drv->ble);
 	/* its answers pass the filter, the host's requests do not */
-	CHECK((0x18904001u & drv->can_ext_mask) == (drv->can_ext_id & drv->can_ext_mask));
-	CHECK((0x18984001u & drv->can_ext_mask) == (drv->can_ext_id & drv->can_ext_mask));
-	CHECK((0x18900140u & drv->can_ext_mask) != (drv->can_ext_id & drv->can_ext_mask));
+	CHECK((0x18904001u & drv->can->ext_mask) == (drv->can->ext_id & drv->can->ext_mask));
+	CHECK((0x18984001u & drv->can->ext_mask) == (drv->can->ext_id & drv->can->ext_mask));
+	CHECK((0x18900140u & drv->can->ext_mask) != (drv->can->ext_id & drv->can->ext_mask));
 }
 
 /* A whole poll: the reads in order, the values as the UART gives them. */

@@ -205,7 +205,7 @@ static void test_requests(void)
 	CHECK_EQ_INT(drv->default_baud, 9600);
 	CHECK_EQ_INT(drv->min_address, 1);
 	CHECK_EQ_INT(drv->max_address, 16);
-	CHECK(drv->control_gap_floor >= 0.02 && drv->interbyte > 0 && drv->default_timeout >= 0.3);
+	CHECK(drv->control->gap_floor >= 0.02 && drv->interbyte > 0 && drv->default_timeout >= 0.3);
 	CHECK(!drv->listen_only);
 	CHECK(drv->finish != NULL && drv->next_request != NULL);
 	CHECK(bms_find("daly-modbus") == drv);
@@ -569,15 +569,15 @@ static void test_ble_dialects(void)
 	struct bms_rx rx = { 0 };
 	struct drive_res r;
 
-	CHECK(drv->ble_gatt != NULL);
-	CHECK_STR(drv->ble_gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000fff2-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[1].service, "0000ff00-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[1].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[1].write, "0000ff02-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[2].service == NULL);
-	CHECK(!drv->ble_only && drv->ble_company == 0 && drv->listens == NULL);
+	CHECK(drv->ble->gatt != NULL);
+	CHECK_STR(drv->ble->gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000fff2-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[1].service, "0000ff00-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[1].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[1].write, "0000ff02-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[2].service == NULL);
+	CHECK(!bms_ble_only(drv) && drv->ble->company == 0 && drv->listens == NULL);
 
 	/* nothing known: D2 first (DALYN-REQ-1), then the tries alternate */
 	drive_begin_link(&poll, &rx, 1, 0, false, BMS_LINK_BLE, true);

@@ -89,7 +89,7 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->default_baud, 19200);
 	CHECK_EQ_INT(drv->min_address, 1);
 	CHECK_EQ_INT(drv->max_address, 15);
-	CHECK(drv->any_address && drv->group == 0 && !drv->control_request);
+	CHECK(drv->any_address && drv->group == 0 && !drv->control);
 	CHECK(bms_find("daren") == drv);
 }
 

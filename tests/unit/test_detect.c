@@ -8,7 +8,7 @@
 #include "../../bms/drivers.h"
 #include "../../gateway/detect/detect.h"
 #include "../../gateway/detect/holders.h"
-#include "../../gateway/detect/plan.h"
+#include "../../gateway/detect/probe_order.h"
 #include "../../gateway/detect/sniff.h"
 #include "check.h"
 
@@ -523,7 +523,7 @@ static void test_requests(void)
 	 * CAN bus is listened to, not asked), nor mqtt-json (no wire: a topic) */
 	for (size_t i = 0; bms_drivers[i]; i++) {
 		const struct bms_driver *x = bms_drivers[i];
-		CHECK(x->ble_only || x->can_bitrate || x->messages ? x->probe == NULL : x->probe != NULL);
+		CHECK(bms_ble_only(x) || x->can || x->messages ? x->probe == NULL : x->probe != NULL);
 		if (x->probe && !x->listen_only)
 			CHECK(x->probe->bauds[0] > 0 && x->probe->rank > 0);
 	}

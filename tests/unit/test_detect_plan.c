@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_detect_plan.c - the plan of `bmsgw --detect` as it
- * scales (gateway/detect/plan.h, hints.h): the worst case of a port where
+ * scales (gateway/detect/probe_order.h, hints.h): the worst case of a port where
  * nothing answers, computed from the drivers' probe tables, stays within
  * the 15 s budget with the wired protocols to come; the families'
  * signatures in what listening heard, and the plan they reorder.
@@ -9,7 +9,7 @@
 #include "../../bms/drivers.h"
 #include "../../gateway/detect/detect.h"
 #include "../../gateway/detect/hints.h"
-#include "../../gateway/detect/plan.h"
+#include "../../gateway/detect/probe_order.h"
 #include "check.h"
 
 #include <stdint.h>

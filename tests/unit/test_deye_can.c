@@ -45,11 +45,11 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 35);
 	CHECK(bms_find("deye-can") == drv);
 	CHECK(drv->listen_only && drv->next_request == NULL);
-	CHECK_EQ_INT(drv->can_bitrate, 500000);
+	CHECK_EQ_INT(drv->can->bitrate, 500000);
 	static const unsigned ids[] = { 0x351, 0x355, 0x356, 0x359, 0x35E, 0x361 };
 	for (size_t i = 0; i < 6; i++)
-		CHECK((ids[i] & drv->can_mask) == drv->can_id);
-	CHECK((0x305 & drv->can_mask) != drv->can_id);
+		CHECK((ids[i] & drv->can->mask) == drv->can->id);
+	CHECK((0x305 & drv->can->mask) != drv->can->id);
 }
 
 static void test_set(void)

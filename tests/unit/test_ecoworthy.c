@@ -104,14 +104,14 @@ static void test_table(void)
 	CHECK_STR(drv->name, "ecoworthy");
 	CHECK_EQ_INT(drv->protocol_id, 28);
 	CHECK(bms_find("ecoworthy") == drv);
-	CHECK(drv->ble_only && drv->listen_only && !drv->next_request && !drv->listens);
-	CHECK_STR(drv->ble_gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[0].write == NULL); /* the init writes are not sent */
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(!drv->control_request && !drv->probe && !drv->ble_company);
+	CHECK(bms_ble_only(drv) && drv->listen_only && !drv->next_request && !drv->listens);
+	CHECK_STR(drv->ble->gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[0].write == NULL); /* the init writes are not sent */
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK(!drv->control && !drv->probe && !drv->ble->company);
 	CHECK(!(drv->provides & (BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE)));
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_NAME && strcmp(h[0].prefix, "ECO-WORTHY 02_") == 0);
 	CHECK(h[1].kind == BMS_BLE_NAME && strcmp(h[1].prefix, "ECO-WORTHY 0B_") == 0);
 	CHECK(h[2].kind == BMS_BLE_NAME && strcmp(h[2].prefix, "DCHOUSE") == 0);

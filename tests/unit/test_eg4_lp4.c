@@ -99,7 +99,7 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->max_address, 15);
 	CHECK_NEAR(drv->gap_floor, 0.2, 1e-9);
 	CHECK_NEAR(drv->default_timeout, 2.0, 1e-9);
-	CHECK(drv->any_address && drv->group == 0 && !drv->control_request);
+	CHECK(drv->any_address && drv->group == 0 && !drv->control);
 	CHECK(bms_find("eg4-lp4") == drv);
 }
 

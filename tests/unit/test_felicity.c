@@ -129,15 +129,15 @@ static void test_table(void)
 	CHECK_STR(drv->name, "felicity");
 	CHECK_EQ_INT(drv->protocol_id, 29);
 	CHECK(bms_find("felicity") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && drv->next_request && !drv->listens && drv->timeout);
-	CHECK_STR(drv->ble_gatt[0].service, "6e6f736a-4643-4d44-8fa9-0fafd005e455");
-	CHECK_STR(drv->ble_gatt[0].notify, "49535458-8341-43f4-a9d4-ec0e34729bb3");
-	CHECK_STR(drv->ble_gatt[0].write, "49535258-184d-4bd9-bc61-20c647249616");
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(!drv->control_request && !drv->probe && !drv->ble_company);
+	CHECK(bms_ble_only(drv) && !drv->listen_only && drv->next_request && !drv->listens && drv->timeout);
+	CHECK_STR(drv->ble->gatt[0].service, "6e6f736a-4643-4d44-8fa9-0fafd005e455");
+	CHECK_STR(drv->ble->gatt[0].notify, "49535458-8341-43f4-a9d4-ec0e34729bb3");
+	CHECK_STR(drv->ble->gatt[0].write, "49535258-184d-4bd9-bc61-20c647249616");
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK(!drv->control && !drv->probe && !drv->ble->company);
 	CHECK(!(drv->provides & (BMS_HAS_SOH | BMS_HAS_CYCLES | BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_BALANCE |
 				 BMS_HAS_CUR_LIMITS | BMS_HAS_VOLT_LIMITS)));
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_NAME && h[0].name_ok);
 	CHECK(h[0].name_ok("F100011002424470238"));
 	CHECK(h[0].name_ok("F07123456789"));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_frames.c - the one framing loop (bms/frames.c,
+/* tests/unit/test_frames.c - the one framing loop (bms/base/frames.c,
  * bms_frames() and bms_frames_buf()) with a toy framer: garbage skipped,
  * a bad checksum counted, a frame split over reads, the framer bugs (a
  * length of 0 or beyond the bytes, a result scan() may not give) counted

@@ -73,13 +73,13 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "gobel");
 	CHECK_EQ_INT(drv->protocol_id, 43);
-	CHECK(drv->ble_hints != NULL && drv->listen == NULL);
+	CHECK(drv->ble->hints != NULL && drv->listen == NULL);
 	CHECK(bms_find("gobel") == drv);
 	drive_check_ble("00002760-08c2-11e1-9073-0e8ac72e1001",
 			"00002760-08c2-11e1-9073-0e8ac72e0002",
 			"00002760-08c2-11e1-9073-0e8ac72e0001");
 	/* aiobmsble's name pattern BMS-[0-9A-F]* */
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h->name_ok != NULL);
 	if (h->name_ok) {
 		CHECK(h->name_ok("BMS-1A2B3C4D5E6F7A8B"));

@@ -76,7 +76,7 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 57);
 	CHECK(bms_find("greenway") == drv);
 	drive_check_ble16("fff0", "fff1", "fff1");
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_ADDRESS_SERVICE && h[0].value == 0xFFF0);
 	CHECK_STR(h[0].prefix, "C4:A9:B8");
 	CHECK(h[1].why == NULL);

@@ -100,20 +100,20 @@ static void test_table(void)
 	CHECK_STR(drv->name, "humsienk");
 	CHECK_EQ_INT(drv->protocol_id, 31);
 	CHECK(bms_find("humsienk") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && drv->listens == NULL);
-	CHECK_STR(drv->ble_gatt[0].service, "00000001-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "00000003-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "00000002-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[0].write_service == NULL);
-	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(bms_ble_only(drv) && !drv->listen_only && drv->listens == NULL);
+	CHECK_STR(drv->ble->gatt[0].service, "00000001-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "00000003-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "00000002-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[0].write_service == NULL);
+	CHECK(drv->ble->gatt[1].service == NULL);
 	CHECK(drv->probe == NULL);
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(drv->control == NULL);
 	CHECK_EQ_INT(drv->max_address, 0);
 }
 
 static bool hinted(const char *name)
 {
-	for (const struct bms_ble_hint *h = drv->ble_hints; h && h->why; h++) {
+	for (const struct bms_ble_hint *h = drv->ble->hints; h && h->why; h++) {
 		CHECK(h->kind == BMS_BLE_NAME);
 		if (h->prefix ? strncasecmp(name, h->prefix, strlen(h->prefix)) == 0 : h->name_ok(name))
 			return true;

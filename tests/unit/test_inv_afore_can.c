@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_afore_can.c - the afore-can codec (gateway/inverter/
- * afore_can.c) byte for byte against PROTOCOLS.md §21: standard (11-bit)
+ * dialect/emu_afore_can.c) byte for byte against PROTOCOLS.md §21: standard (11-bit)
  * identifiers 0x350-0x35A, little endian, DLC 8; the document's own
  * examples as Battery-Emulator's AFORE-CAN quotes them (a current of 1 A is
  * raw 5010, 20 degC raw 1200) and frames this test encodes itself from the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_byd_hvm_modbus.c - bmsgw as BYD's Battery-Box
- * Premium HVM on a Fronius's RS485 (gateway/inverter/byd_hvm_modbus.c): the
+ * Premium HVM on a Fronius's RS485 (gateway/inverter/dialect/emu_byd_hvm_modbus.c): the
  * Modbus RTU framer (mbrtu.c, FC 23 included) through the output's assembly
  * (inv485rx.c) on a stream of good, bad and foreign frames in every
  * chunking; every answer byte for byte: the state block 300-323, the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_byd_hvs_can.c - the byd-hvs-can codec (gateway/
- * inverter/byd_hvs_can.c) byte for byte against the layout of
+ * inverter/dialect/emu_byd_hvs_can.c) byte for byte against the layout of
  * PROTOCOLS.md §9 (big endian, DLC 8) and its example frames (§9 "Examples": an
  * emulator's defaults, written here as the battery they describe); the
  * identification set; the inverter's frames (a GoodWe's 0x151 as

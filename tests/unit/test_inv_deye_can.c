@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_deye_can.c - the deye-can codec (gateway/inverter/
- * deye_can.c) byte for byte against Deye's PCS-CANBUS Protocol V3.3
+ * dialect/emu_deye_can.c) byte for byte against Deye's PCS-CANBUS Protocol V3.3
  * (PROTOCOLS.md §1d): 0x356's current + = discharging, 0x359 Deye's own
  * layout, 0x35E "DY", 0x361 cell and temperature extremes, 0x364 pack
  * counts, 0x371 the on-grid limits; and the safety rules at the codec:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_foxess_can.c - the foxess-can codec (gateway/inverter/
- * foxess_can.c) byte for byte against PROTOCOLS.md §12: extended
+ * dialect/emu_foxess_can.c) byte for byte against PROTOCOLS.md §12: extended
  * identifiers, little endian, DLC 8; the sources' own bytes
  * (Battery-Emulator's FoxESS inverter header,
  * https://github.com/dalathegreat/Battery-Emulator/blob/main/Software/src/inverter/FOXESS-CAN.h: initial 0x1872, 0x1873, 0x1875, 0x1876;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_growatt_can.c - the growatt-can codec (gateway/
- * inverter/growatt_can.c) byte for byte against Growatt's "BMS
+ * inverter/dialect/emu_growatt_can.c) byte for byte against Growatt's "BMS
  * CAN-Bus-protocol-low-voltage" Rev_04 (PROTOCOLS.md §7): big endian, DLC
  * 8, 0x311-0x321 from a known battery; the cells of a single pack only;
  * the alarm tables; the inverter's 0x301 (the document's example) as the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_growatt_hv_can.c - the growatt-hv-can codec
- * (gateway/inverter/growatt_hv_can.c) byte for byte against PROTOCOLS.md
+ * (gateway/inverter/dialect/emu_growatt_hv_can.c) byte for byte against PROTOCOLS.md
  * §15: extended identifiers, BIG endian, DLC 8; no source gives a frame of
  * this protocol's bytes, so every frame is this test's own encoding of the
  * layout Battery-Emulator quotes from Growatt's document (the fields, their

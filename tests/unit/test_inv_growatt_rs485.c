@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_growatt_rs485.c - bmsgw as a battery on a Growatt
- * inverter's RS485 (gateway/inverter/growatt_rs485.c, experimental): the
+ * inverter's RS485 (gateway/inverter/dialect/emu_growatt_rs485.c, experimental): the
  * Modbus RTU framer through the output's assembly (inv485rx.c) on a
  * stream of good, bad and foreign frames in every chunking; every answer
  * byte for byte; its address only; the safety rules: nothing before

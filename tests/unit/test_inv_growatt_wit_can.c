@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_growatt_wit_can.c - the growatt-wit-can codec
- * (gateway/inverter/growatt_wit_can.c) byte for byte against PROTOCOLS.md
+ * (gateway/inverter/dialect/emu_growatt_wit_can.c) byte for byte against PROTOCOLS.md
  * §17 (29-bit 0x1A<FSN>FFF3, little endian, DLC 8): the identifier's split
  * as Battery-Emulator's header gives it (0x1AC3FFF3: PRI 6, PG 2, FSN 0xC3,
  * TA 0xFF, SA 0xF3), every frame of a known battery as this test encodes

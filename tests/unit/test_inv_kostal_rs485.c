@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_kostal_rs485.c - bmsgw as a BYD battery on a Kostal
- * inverter's RS485 (gateway/inverter/kostal_rs485.c): the framer (a frame
+ * inverter's RS485 (gateway/inverter/dialect/emu_kostal_rs485.c): the framer (a frame
  * ends at its only 0x00, its zeros stuffed as distances, a sum checksum)
  * through the output's assembly (inv485rx.c) on good, broken and foreign
  * frames in every chunking; the sources' own bytes (Battery-Emulator's

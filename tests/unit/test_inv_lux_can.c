@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_lux_can.c - the lux-can codec (gateway/inverter/
- * lux_can.c) byte for byte against Luxpower's "Battery CAN BUS Protocol"
+ * dialect/emu_lux_can.c) byte for byte against Luxpower's "Battery CAN BUS Protocol"
  * V04 (PROTOCOLS.md §1a): DLC 8 throughout; 0x355 bytes 4-7 the highest
  * and lowest cell (mV); 0x356 bytes 4-7 the hottest and coldest sensor
  * (0.1 degC); 0x359 byte 4 modules, bytes 5-6 capacity (Ah) where

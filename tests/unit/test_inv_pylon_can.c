@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_pylon_can.c - the pylon-can codec (gateway/inverter/
- * pylon_can.c, canframes.c) byte for byte against the layouts of
+ * dialect/emu_pylon_can.c, canframes.c) byte for byte against the layouts of
  * gateway/inverter/PROTOCOLS.md §1 (Pylontech LV CAN V1.2): every frame
  * from a known battery, fields at their limits, negative current, absent
  * values, rounding (the SOC down), the enable bits and force charge, the
  * module count, every extra (0x35F, 0x379, 0x372, 0x373-0x377, 0x382) and
- * the inverter's frames (§3); the codec table (protocols.c). */
+ * the inverter's frames (§3); the codec table (codecs.c). */
 #include "inv_check.h"
 
 static const struct inv_codec *const P = &inv_codec_pylon_can;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_pylon_hv_can.c - the pylon-hv-can codec (gateway/
- * inverter/pylon_hv_can.c) byte for byte against PROTOCOLS.md §8: extended
+ * inverter/dialect/emu_pylon_hv_can.c) byte for byte against PROTOCOLS.md §8: extended
  * identifiers, little endian, the currents on the 30000 offset (DCL =
  * 30000 - 10 A), temperatures on the 1000 offset; the vectors of a real
  * battery's 0x4220 (Battery-Emulator #2019) and Battery-Emulator's

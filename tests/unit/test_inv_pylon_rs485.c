@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_pylon_rs485.c - bmsgw as a Pylontech RS485 battery
- * (gateway/inverter/pylon_rs485.c): the request framer, through the
+ * (gateway/inverter/dialect/emu_pylon_rs485.c): the request framer, through the
  * output's assembly (inv485rx.c), on good, bad, partial and interleaved
  * input in every chunking; every reply byte for byte; the codec as the
  * output calls it, with the options of an [inverter] section, and the
@@ -15,7 +15,7 @@
 #include "../../bms/pylonframe.h"
 #include "../../gateway/inverter/codec.h"
 #include "../../gateway/inverter/inv485rx.h"
-#include "../../gateway/inverter/pylon_rs485.h"
+#include "../../gateway/inverter/dialect/emu_pylon_rs485.h"
 #include "check.h"
 
 /* inverter-pylon-rs485 PylonInverterRS485ProcessorTest.testReadFrame */

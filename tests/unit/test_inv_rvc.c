@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_inv_rvc.c - the rvc codec (gateway/inverter/rvc.c), the
- * RV-C layouts it shares with the rvc BMS driver (bms/rvcdgn.c) and the J1939
+/* tests/unit/test_inv_rvc.c - the rvc codec (gateway/inverter/dialect/emu_rvc.c), the
+ * RV-C layouts it shares with the rvc BMS driver (bms/base/rvcdgn.c) and the J1939
  * address claim of its node (gateway/inverter/j1939.c), against the
  * sources' own bytes and this test's own encoding of PROTOCOLS.md §25:
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_schneider_can.c - the schneider-can codec (gateway/
- * inverter/schneider_can.c) byte for byte against PROTOCOLS.md §19: 29-bit
+ * inverter/dialect/emu_schneider_can.c) byte for byte against PROTOCOLS.md §19: 29-bit
  * identifiers 0x320-0x333, BIG endian, 32-bit signed fields in 0.01 V and
  * 0.01 A, the short frames (0x320 DLC 2, 0x324 DLC 4, 0x325 DLC 6), the
  * fixed "SEBMS" and version 2 of Battery-Emulator's, every other frame of a

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_inv_sma_can.c - the sma-can codec (gateway/inverter/sma_can.c)
+/* tests/unit/test_inv_sma_can.c - the sma-can codec (gateway/inverter/dialect/emu_sma_can.c)
  * byte for byte against SMA's "Connecting Batteries with external BMS to
  * Sunny Island" (PROTOCOLS.md §2): its set from a known battery, its ranges
  * and clamps toward the safe side, "invalid" for what is absent, the SOC

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_sma_hv_can.c - the sma-hv-can codec (gateway/
- * inverter/sma_hv_can.c) byte for byte against PROTOCOLS.md §18 (standard
+ * inverter/dialect/emu_sma_hv_can.c) byte for byte against PROTOCOLS.md §18 (standard
  * identifiers, BIG endian, DLC 8): Battery-Emulator's own frames decoded as
  * the battery they describe and encoded back (0x358 of its HVS and of its
  * BYD-H, 0x3D8, 0x4D8, 0x518, 0x558, 0x598, "BYD", "Battery-Box Premium

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_sofar_can.c - the sofar-can codec (gateway/inverter/
- * sofar_can.c) byte for byte against PROTOCOLS.md §14: extended
+ * dialect/emu_sofar_can.c) byte for byte against PROTOCOLS.md §14: extended
  * identifiers plus the battery id times 0x1000, little endian, DLC 8; the
  * source's own bytes (§18 of the round's notes: Battery-Emulator's initial
  * 0x351 and 0x356, and its 0x355, 0x35E and 0x30F, decoded by the layout)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_solark_can.c - the solark-can codec (gateway/inverter/
- * solark_can.c) byte for byte against the Sol-Ark CAN Bus Protocol rev 1.3
+ * dialect/emu_solark_can.c) byte for byte against the Sol-Ark CAN Bus Protocol rev 1.3
  * (PROTOCOLS.md §1c): DLC 8 throughout, 0x356's voltage in 0.1 V, 0x359
  * byte 3 bit 3 a critical system error (never the communication warning),
  * 0x379 the bank's Ah; and the safety rules at the codec: zero limits with

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_solax_can.c - the solax-can codec (gateway/inverter/
- * solax_can.c) byte for byte against PROTOCOLS.md §11: extended
+ * dialect/emu_solax_can.c) byte for byte against PROTOCOLS.md §11: extended
  * identifiers, little endian, DLC 8; the sources' own bytes (§18 of the
  * round's notes: Battery-Emulator's 0x1876 initial data, RAND's and
  * Battery-Emulator's 0x1871 poll and identity request) and frames this test

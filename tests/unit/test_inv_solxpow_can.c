@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_solxpow_can.c - the solxpow-can codec (gateway/
- * inverter/solxpow_can.c) byte for byte against PROTOCOLS.md §22: extended
+ * inverter/dialect/emu_solxpow_can.c) byte for byte against PROTOCOLS.md §22: extended
  * identifiers at address 0, little endian, Pylontech's high-voltage layout
  * WITHOUT the 30000 current offset (0x4210's current a plain s16, 0x4220's
  * CCL and DCL plain u16) and with plain s16 temperatures in 0x4240 and

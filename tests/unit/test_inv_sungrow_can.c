@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_inv_sungrow_can.c - the sungrow-can codec (gateway/
- * inverter/sungrow_can.c) byte for byte against PROTOCOLS.md §13: standard
+ * inverter/dialect/emu_sungrow_can.c) byte for byte against PROTOCOLS.md §13: standard
  * identifiers, little endian, DLC 8; the source's own bytes (§18 of the
  * round's notes: Battery-Emulator's capture of the inverter's Modbus
  * request on 0x1E0 and the real battery's reply, whose CRCs this test

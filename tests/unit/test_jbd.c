@@ -515,20 +515,20 @@ static void test_ble(void)
 	uint8_t f[64], g[64];
 	size_t n, m;
 
-	CHECK(drv->ble_gatt != NULL);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ff00-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000ff02-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt != NULL);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ff00-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000ff02-0000-1000-8000-00805f9b34fb");
 	/* Eleksol: FF06 / notify FF07 / write FF08, known by its service */
-	CHECK_STR(drv->ble_gatt[1].service, "0000ff06-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[1].notify, "0000ff07-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[1].write, "0000ff08-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[2].service == NULL);
+	CHECK_STR(drv->ble->gatt[1].service, "0000ff06-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[1].notify, "0000ff07-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[1].write, "0000ff08-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[2].service == NULL);
 	int eleksol = 0;
-	for (const struct bms_ble_hint *h = drv->ble_hints; h->why; h++)
+	for (const struct bms_ble_hint *h = drv->ble->hints; h->why; h++)
 		eleksol += h->kind == BMS_BLE_SERVICE && h->value == 0xFF06;
 	CHECK_EQ_INT(eleksol, 1);
-	CHECK(!drv->ble_only && drv->ble_company == 0 && drv->listens == NULL);
+	CHECK(!bms_ble_only(drv) && drv->ble->company == 0 && drv->listens == NULL);
 
 	hex_frame(JBD_BLE_01, f, &n);
 	CHECK_EQ_INT(n, 36);

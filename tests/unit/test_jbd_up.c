@@ -158,7 +158,7 @@ static void test_table(void)
 	CHECK_STR(drv->name, "jbd-up");
 	CHECK_EQ_INT(drv->protocol_id, 36);
 	CHECK(bms_find("jbd-up") == drv);
-	CHECK(!drv->ble_only && !drv->ble_gatt && !drv->listen_only && !drv->control_request);
+	CHECK(!drv->ble && !drv->listen_only && !drv->control);
 	CHECK(!drv->any_address && drv->group == 0);
 	CHECK_EQ_INT(drv->min_address, 1);
 	CHECK_EQ_INT(drv->max_address, 15);

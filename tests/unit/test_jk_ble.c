@@ -310,18 +310,18 @@ static void test_table(void)
 	CHECK_STR(drv->name, "jk-ble");
 	CHECK_EQ_INT(drv->protocol_id, 11);
 	CHECK(bms_find("jk-ble") == drv);
-	CHECK(drv->ble_only);
+	CHECK(bms_ble_only(drv));
 	CHECK(!drv->listen_only);
 	CHECK(drv->listens != NULL);
-	CHECK_EQ_INT(drv->ble_company, 0);
-	CHECK(drv->ble_gatt != NULL);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000ffe1-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK_EQ_INT(drv->ble->company, 0);
+	CHECK(drv->ble->gatt != NULL);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[1].service == NULL);
 	CHECK_EQ_INT(drv->min_address, 0);
 	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(drv->control_request && drv->control_ack && drv->control_unacked);
+	CHECK(drv->control && drv->control->unacked);
 	CHECK(drv->provides & BMS_HAS_SETPOINT);
 	CHECK(drv->default_timeout >= 1.0); /* records stream 0.32-0.67 s apart */
 }
@@ -945,26 +945,26 @@ static void test_control(void)
 	c.on[BMS_FET_DISCHARGE] = true;
 	c.link = BMS_LINK_BLE;
 	/* register 0x1D (charge switch), 4 bytes, 0; then 0x1E, 1 */
-	CHECK_EQ_INT(drv->control_request(&c, out, sizeof(out)), 20);
+	CHECK_EQ_INT(drv->control->request(&c, out, sizeof(out)), 20);
 	check_hex("aa5590eb1d04000000000000000000000000009b", want, 32);
 	CHECK(memcmp(out, want, 20) == 0);
 	CHECK_EQ_INT(c.step, 1);
-	CHECK_EQ_INT(drv->control_request(&c, out, sizeof(out)), 20);
+	CHECK_EQ_INT(drv->control->request(&c, out, sizeof(out)), 20);
 	check_hex("aa5590eb1e04010000000000000000000000009d", want, 32);
 	CHECK(memcmp(out, want, 20) == 0);
-	CHECK_EQ_INT(drv->control_request(&c, out, sizeof(out)), 0);
+	CHECK_EQ_INT(drv->control->request(&c, out, sizeof(out)), 0);
 	/* nothing acknowledges a write */
-	CHECK_EQ_INT(drv->control_ack(&c, want, 20), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(drv->control->ack(&c, want, 20), BMS_E_UNEXPECTED);
 	/* one switch only; a buffer too small */
 	memset(&c, 0, sizeof(c));
 	c.set[BMS_FET_DISCHARGE] = true;
 	c.on[BMS_FET_DISCHARGE] = false;
-	CHECK_EQ_INT(drv->control_request(&c, out, 19), BMS_E_NOSPACE);
+	CHECK_EQ_INT(drv->control->request(&c, out, 19), BMS_E_NOSPACE);
 	CHECK_EQ_INT(c.step, 0);
-	CHECK_EQ_INT(drv->control_request(&c, out, sizeof(out)), 20);
+	CHECK_EQ_INT(drv->control->request(&c, out, sizeof(out)), 20);
 	check_hex("aa5590eb1e04000000000000000000000000009c", want, 32);
 	CHECK(memcmp(out, want, 20) == 0);
-	CHECK_EQ_INT(drv->control_request(&c, out, sizeof(out)), 0);
+	CHECK_EQ_INT(drv->control->request(&c, out, sizeof(out)), 0);
 	/* the frame is skipped by the framer like any request */
 	struct bms_poll poll = { 0 };
 	size_t n;

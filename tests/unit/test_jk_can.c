@@ -57,17 +57,17 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 32);
 	CHECK(bms_find("jk-can") == drv);
 	CHECK(drv->listen_only && drv->next_request == NULL);
-	CHECK_EQ_INT(drv->can_bitrate, 250000);
+	CHECK_EQ_INT(drv->can->bitrate, 250000);
 	CHECK(drv->max_address == 0 && !drv->probe);
-	CHECK(!drv->ble_gatt && !drv->ble_company && drv->control_request == NULL);
+	CHECK(!drv->ble && drv->control == NULL);
 	/* every identifier it reads passes its filters */
 	static const unsigned std_ids[] = { 0x2F4, 0x4F4, 0x5F4, 0x7F4 };
 	for (size_t i = 0; i < 4; i++)
-		CHECK((std_ids[i] & drv->can_mask) == drv->can_id);
+		CHECK((std_ids[i] & drv->can->mask) == drv->can->id);
 	static const uint32_t ext_ids[] = { 0x2F4, 0x18F128F4, 0x18F228F4, 0x18F528F4, 0x18E028F4, 0x18E528F4 };
 	for (size_t i = 0; i < 6; i++)
-		CHECK((ext_ids[i] & drv->can_ext_mask) == (drv->can_ext_id & drv->can_ext_mask));
-	CHECK((0x305 & drv->can_mask) != drv->can_id);
+		CHECK((ext_ids[i] & drv->can->ext_mask) == (drv->can->ext_id & drv->can->ext_mask));
+	CHECK((0x305 & drv->can->mask) != drv->can->id);
 	CHECK((drv->provides & (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT)) == (BMS_HAS_CELL_EXT | BMS_HAS_TEMP_EXT));
 }
 

@@ -78,7 +78,7 @@ static void test_table(void)
 	CHECK_STR(drv->name, "lifepower");
 	CHECK_EQ_INT(drv->protocol_id, 22);
 	CHECK(bms_find("lifepower") == drv);
-	CHECK(!drv->ble_only && !drv->ble_gatt && !drv->listen_only && !drv->control_request);
+	CHECK(!drv->ble && !drv->listen_only && !drv->control);
 	CHECK_EQ_INT(drv->min_address, 1);
 	CHECK_EQ_INT(drv->max_address, 15);
 	CHECK_EQ_INT(drv->default_baud, 9600);

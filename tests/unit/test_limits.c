@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_limits.c - the charge and discharge limit engine
- * (gateway/engine/limits.c): the tables in both interpolations, the CVL
+ * (gateway/engine/pack_limits.c): the tables in both interpolations, the CVL
  * machine (bulk, absorption, float, rebulk), the cell over-voltage rule,
  * the current limits' hold, ramp and anti-flap, FETs and alarms, the cell
  * and temperature tables on a BMS's own extremes (no cell list), a stale
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../gateway/engine/limits.h"
+#include "../../gateway/engine/pack_limits.h"
 #include "check.h"
 
 #define WALL0 ((int64_t)1700000000) /* 2023-11-14, a plausible clock */

@@ -41,8 +41,8 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 55);
 	CHECK(bms_find("lipower") == drv);
 	drive_check_ble16("ffe0", "ffe1", "ffe1");
-	CHECK(drv->ble_hints[0].kind == BMS_BLE_SERVICE && drv->ble_hints[0].value == 0xAF30);
-	CHECK(drv->ble_hints[1].why == NULL);
+	CHECK(drv->ble->hints[0].kind == BMS_BLE_SERVICE && drv->ble->hints[0].value == 0xAF30);
+	CHECK(drv->ble->hints[1].why == NULL);
 	CHECK(!(drv->provides & (BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_ALARMS | BMS_HAS_MOSFETS)));
 }
 

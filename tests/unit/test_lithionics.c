@@ -77,12 +77,12 @@ static void test_table(void)
 	CHECK_STR(drv->name, "lithionics");
 	CHECK_EQ_INT(drv->protocol_id, 50);
 	CHECK(bms_find("lithionics") == drv);
-	CHECK(drv->ble_only && drv->listen_only && !drv->next_request && !drv->listens);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[0].write == NULL); /* nothing is ever written */
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(!drv->control_request && !drv->probe && !drv->ble_company && !drv->ble_auth);
+	CHECK(bms_ble_only(drv) && drv->listen_only && !drv->next_request && !drv->listens);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[0].write == NULL); /* nothing is ever written */
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK(!drv->control && !drv->probe && !drv->ble->company && !drv->ble->auth);
 	CHECK(drive_hinted("Li3-061322094") && drive_hinted("Li5-1"));
 	CHECK(!drive_hinted("Li-3") && !drive_hinted("Lithium") && !drive_hinted("LI3-0613") && !drive_hinted("L-12"));
 }

@@ -122,16 +122,16 @@ static void test_table(void)
 	CHECK_STR(drv->name, "litime");
 	CHECK_EQ_INT(drv->protocol_id, 23);
 	CHECK(bms_find("litime") == drv);
-	CHECK(drv->ble_only);
+	CHECK(bms_ble_only(drv));
 	CHECK(!drv->listen_only && !drv->listens);
-	CHECK_EQ_INT(drv->ble_company, 0);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000ffe2-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[0].write_service == NULL);
-	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK_EQ_INT(drv->ble->company, 0);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000ffe2-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[0].write_service == NULL);
+	CHECK(drv->ble->gatt[1].service == NULL);
 	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(!drv->control_request && !drv->probe);
+	CHECK(!drv->control && !drv->probe);
 	CHECK(!(drv->provides & (BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_SETPOINT)));
 }
 
@@ -401,10 +401,10 @@ static void test_forced(void)
 /* --ble-scan's hints: LiTime's names, not E&J's nor other brands'. */
 static void test_hints(void)
 {
-	const struct bms_ble_hint *name = &drv->ble_hints[0], *company = &drv->ble_hints[1];
+	const struct bms_ble_hint *name = &drv->ble->hints[0], *company = &drv->ble->hints[1];
 	CHECK(name->kind == BMS_BLE_NAME && name->name_ok);
 	CHECK(company->kind == BMS_BLE_COMPANY && company->value == 0x585A && company->rank > name->rank);
-	CHECK(drv->ble_hints[2].why == NULL);
+	CHECK(drv->ble->hints[2].why == NULL);
 	static const char *const yes[] = {
 		"L-12100BNNA70-A09683", "R-24100BNN160-A00643", "P-24050BNNA70-A01152", "PQ-24100B-A00292",
 		"RO-24100B-A00162", "LT-51230BGC-A00229", "LT-12100BG-A07700", "L-51030GBNGC2-A00263",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_mqtt_json.c - the mqtt-json field map and mapper
- * (bms/jsonmap.c) and its driver (bms_mqtt_json_driver) on the shapes the
+ * (bms/base/jsonmap.c) and its driver (bms_mqtt_json_driver) on the shapes the
  * nodes publish (bms/PROTOCOLS.md "mqtt-json" names the sources):
  *  - mr-manuel/venus-os_dbus-mqtt-battery's JSON (README "JSON structure":
  *    nested Dc, Info, History, System, Voltages.CellN), which nodes feeding

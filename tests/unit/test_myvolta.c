@@ -130,12 +130,12 @@ static void test_table(void)
 	CHECK_STR(drv->name, "myvolta");
 	CHECK_EQ_INT(drv->protocol_id, 59);
 	CHECK(bms_find("myvolta") == drv);
-	CHECK(drv->ble_only && drv->listen_only && !drv->next_request && !drv->listens);
-	CHECK_STR(drv->ble_gatt[0].service, "00035b03-58e6-07dd-021a-08123a000300");
-	CHECK_STR(drv->ble_gatt[0].notify, "00035b03-58e6-07dd-021a-08123a000301");
-	CHECK(drv->ble_gatt[0].write == NULL); /* nothing is ever written */
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(!drv->control_request && !drv->probe && !drv->ble_company && !drv->ble_auth);
+	CHECK(bms_ble_only(drv) && drv->listen_only && !drv->next_request && !drv->listens);
+	CHECK_STR(drv->ble->gatt[0].service, "00035b03-58e6-07dd-021a-08123a000300");
+	CHECK_STR(drv->ble->gatt[0].notify, "00035b03-58e6-07dd-021a-08123a000301");
+	CHECK(drv->ble->gatt[0].write == NULL); /* nothing is ever written */
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK(!drv->control && !drv->probe && !drv->ble->company && !drv->ble->auth);
 	CHECK(drive_hinted("VPS-197B") && drive_hinted("VPS-1A50") && drive_hinted("VPS-00ff"));
 	/* any other RN4020 module's name, or a name merely like it */
 	CHECK(!drive_hinted("VPS-") && !drive_hinted("VPS-197") && !drive_hinted("VPS-197B0") &&

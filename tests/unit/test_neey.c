@@ -262,16 +262,16 @@ static void test_table(void)
 	CHECK_STR(drv->name, "neey");
 	CHECK_EQ_INT(drv->protocol_id, 25);
 	CHECK(bms_find("neey") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && drv->listens != NULL);
-	CHECK_EQ_INT(drv->ble_company, 0);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000ffe1-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
+	CHECK(bms_ble_only(drv) && !drv->listen_only && drv->listens != NULL);
+	CHECK_EQ_INT(drv->ble->company, 0);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000ffe1-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[1].service == NULL);
 	CHECK_EQ_INT(drv->max_address, 0);
 	CHECK(drv->probe == NULL);
 	/* no write of any kind: no control, and a balancer unit's values */
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(drv->control == NULL);
 	CHECK(!(drv->provides & (BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_FULL | BMS_HAS_REMAIN)));
 	CHECK(drv->provides & BMS_HAS_BALANCER);
 	CHECK_STR(drv->balancer_state(5), "balancing");
@@ -283,7 +283,7 @@ static void test_table(void)
 
 static void test_hints(void)
 {
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h && h[0].kind == BMS_BLE_NAME && h[0].name_ok && h[1].why == NULL);
 	if (!h || !h[0].name_ok)
 		return;

@@ -158,7 +158,7 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->max_address, 15);
 	CHECK(drv->any_address);
 	CHECK_EQ_INT(drv->group, BMS_MAX_GROUP);
-	CHECK(!drv->control_request && !drv->ble_gatt);
+	CHECK(!drv->control && !drv->ble);
 	CHECK(bms_find("pace") == drv);
 }
 

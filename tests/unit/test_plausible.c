@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_plausible.c - bms/plausible.c: the one table every
+/* tests/unit/test_plausible.c - bms/base/plausible.c: the one table every
  * snapshot passes before it may replace a pack's cache.  Each row at its
  * bounds and beyond, absent values ignored (a 0 cell, a NAN limit, a value
  * without its presence bit), the pack voltage against its cells' sum, and

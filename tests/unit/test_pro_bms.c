@@ -115,12 +115,12 @@ static void test_table(void)
 	CHECK_STR(drv->name, "pro-bms");
 	CHECK_EQ_INT(drv->protocol_id, 51);
 	CHECK(bms_find("pro-bms") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && drv->listens && drv->next_request);
-	CHECK_STR(drv->ble_gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000fff4-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000fff3-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(!drv->control_request && !drv->probe && !drv->ble_company && !drv->ble_auth);
+	CHECK(bms_ble_only(drv) && !drv->listen_only && drv->listens && drv->next_request);
+	CHECK_STR(drv->ble->gatt[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000fff4-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000fff3-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK(!drv->control && !drv->probe && !drv->ble->company && !drv->ble->auth);
 	CHECK(drive_hinted("Pro BMS"));
 	CHECK(!drive_hinted("Pro BMS2") && !drive_hinted("pro bms") && !drive_hinted("Pro") && !drive_hinted(""));
 }

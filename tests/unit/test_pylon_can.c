@@ -66,12 +66,12 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 20);
 	CHECK(bms_find("pylon-can") == drv);
 	CHECK(drv->listen_only && drv->next_request == NULL);
-	CHECK_EQ_INT(drv->can_bitrate, 500000);
-	CHECK_EQ_INT(drv->can_id, 0x340);
-	CHECK_EQ_INT(drv->can_mask, 0x7C0);
+	CHECK_EQ_INT(drv->can->bitrate, 500000);
+	CHECK_EQ_INT(drv->can->id, 0x340);
+	CHECK_EQ_INT(drv->can->mask, 0x7C0);
 	CHECK(drv->max_address == 0);
-	CHECK(!drv->ble_gatt && !drv->ble_company && !drv->ble_only);
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(!drv->ble);
+	CHECK(drv->control == NULL);
 	CHECK(!(drv->provides & (BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_BALANCE | BMS_HAS_REMAIN)));
 	CHECK(drv->provides & BMS_HAS_CUR_LIMITS);
 	CHECK(drv->provides & BMS_HAS_VOLT_LIMITS);
@@ -80,8 +80,8 @@ static void test_table(void)
 	/* every identifier it reads passes its filter; 0x305 (the inverter's) does not */
 	static const unsigned ids[] = { 0x351, 0x355, 0x356, 0x359, 0x35A, 0x35C, 0x35E, 0x373, 0x379 };
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		CHECK((ids[i] & drv->can_mask) == drv->can_id);
-	CHECK((0x305 & drv->can_mask) != drv->can_id);
+		CHECK((ids[i] & drv->can->mask) == drv->can->id);
+	CHECK((0x305 & drv->can->mask) != drv->can->id);
 }
 
 /* bms_can_record() itself. */

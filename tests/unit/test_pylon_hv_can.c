@@ -54,11 +54,11 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 34);
 	CHECK(bms_find("pylon-hv-can") == drv);
 	CHECK(drv->listen_only && drv->next_request == NULL);
-	CHECK_EQ_INT(drv->can_bitrate, 500000);
+	CHECK_EQ_INT(drv->can->bitrate, 500000);
 	static const uint32_t ids[] = { 0x4210, 0x4211, 0x4220, 0x4280, 0x7320, 0x7341 };
 	for (size_t i = 0; i < 6; i++)
-		CHECK((ids[i] & drv->can_ext_mask) == (drv->can_ext_id & drv->can_ext_mask));
-	CHECK((0x8210u & drv->can_ext_mask) != (drv->can_ext_id & drv->can_ext_mask));
+		CHECK((ids[i] & drv->can->ext_mask) == (drv->can->ext_id & drv->can->ext_mask));
+	CHECK((0x8210u & drv->can->ext_mask) != (drv->can->ext_id & drv->can->ext_mask));
 }
 
 static void check_group(const struct bms_poll *poll, bool inv)

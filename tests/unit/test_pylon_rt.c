@@ -74,14 +74,14 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "pylon-rt");
 	CHECK_EQ_INT(drv->protocol_id, 42);
-	CHECK(drv->ble_hints != NULL && drv->listen == NULL);
+	CHECK(drv->ble->hints != NULL && drv->listen == NULL);
 	CHECK(bms_find("pylon-rt") == drv);
 	CHECK(!(drv->provides & (BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_ALARMS)));
 	drive_check_ble("00010203-0405-0607-0809-0a0b0c0d1910",
 			"00010203-0405-0607-0809-0a0b0c0d2b10",
 			"00010203-0405-0607-0809-0a0b0c0d2b11");
 	/* the name pattern RT[1-4][2468]* */
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h->name_ok != NULL);
 	if (h->name_ok) {
 		CHECK(h->name_ok("RT12100-A1B2C3"));

@@ -54,7 +54,7 @@ static void test_drivers(void)
 		CHECK(d->scan && d->handle);
 		CHECK(d->listen_only || d->next_request);
 		CHECK(d->default_baud >= 1200);
-		CHECK(d->gap_floor >= 0 && d->control_gap_floor >= 0 && d->interbyte >= 0);
+		CHECK(d->gap_floor >= 0 && (!d->control || d->control->gap_floor >= 0) && d->interbyte >= 0);
 		CHECK(d->min_address <= d->max_address || d->max_address == 0);
 		CHECK(d->default_address == 0 ||
 		      (d->default_address >= d->min_address && d->default_address <= d->max_address));

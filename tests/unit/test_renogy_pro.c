@@ -110,14 +110,14 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "renogy-pro");
 	CHECK_EQ_INT(drv->protocol_id, 40);
-	CHECK(drv->ble_only && drv->ble_gatt != NULL && drv->ble_hints != NULL);
+	CHECK(bms_ble_only(drv) && drv->ble->gatt != NULL && drv->ble->hints != NULL);
 	CHECK_EQ_INT(drv->max_address, 0);
-	CHECK(drv->control_request == NULL && drv->listen == NULL && drv->probe == NULL);
+	CHECK(drv->control == NULL && drv->listen == NULL && drv->probe == NULL);
 	CHECK(drv->finish != NULL && drv->timeout != NULL);
 	CHECK(bms_find("renogy-pro") == drv);
-	CHECK_STR(drv->ble_gatt[0].write, "0000ffd1-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write_service, "0000ffd0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000ffd1-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write_service, "0000ffd0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
 }
 
 static void test_requests(void)

@@ -59,7 +59,7 @@ static void fresh(struct bms_poll *poll, struct bms_rx *rx, bool inv)
 
 static bool passes(uint32_t id)
 {
-	return (id & drv->can_ext_mask) == (drv->can_ext_id & drv->can_ext_mask);
+	return (id & drv->can->ext_mask) == (drv->can->ext_id & drv->can->ext_mask);
 }
 
 static void test_table(void)
@@ -67,8 +67,8 @@ static void test_table(void)
 	CHECK_STR(drv->name, "rvc");
 	CHECK_EQ_INT(drv->protocol_id, 54);
 	CHECK(bms_find("rvc") == drv);
-	CHECK(drv->listen_only && drv->next_request == NULL && drv->control_request == NULL);
-	CHECK_EQ_INT(drv->can_bitrate, 250000);
+	CHECK(drv->listen_only && drv->next_request == NULL && drv->control == NULL);
+	CHECK_EQ_INT(drv->can->bitrate, 250000);
 	CHECK_EQ_INT(drv->default_address, 0x8F);
 	CHECK_EQ_INT(drv->max_address, 253);
 	/* dbus-serialbattery's identifiers pass the filter; a claim, a request do not */
@@ -76,7 +76,7 @@ static void test_table(void)
 	for (size_t i = 0; i < 6; i++)
 		CHECK(passes(ids[i]));
 	CHECK(!passes(0x18EEFF8F) && !passes(0x18EAFF44));
-	CHECK((0x305 & drv->can_mask) != drv->can_id);
+	CHECK((0x305 & drv->can->mask) != drv->can->id);
 }
 
 static void test_set(void)

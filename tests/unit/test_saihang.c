@@ -68,11 +68,11 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "saihang");
 	CHECK_EQ_INT(drv->protocol_id, 44);
-	CHECK(drv->ble_hints != NULL && drv->listen == NULL);
+	CHECK(drv->ble->hints != NULL && drv->listen == NULL);
 	CHECK(bms_find("saihang") == drv);
 	drive_check_ble16("fffa", "fffc", "fffb");
 	/* aiobmsble's name pattern SH* */
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h->name_ok != NULL);
 	if (h->name_ok) {
 		CHECK(h->name_ok("SH-24100"));

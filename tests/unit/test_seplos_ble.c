@@ -103,13 +103,13 @@ static void check_want(const struct bms_snapshot *s, const struct sb_want *w)
 
 static void test_table(void)
 {
-	const struct bms_gatt *g = drv->ble_gatt;
-	CHECK(g && !drv->ble_only && drv->ble_auth == NULL && !drv->ble_write_request);
+	const struct bms_gatt *g = drv->ble->gatt;
+	CHECK(g && !bms_ble_only(drv) && drv->ble->auth == NULL && !drv->ble->write_request);
 	CHECK_STR(g[0].service, "0000ff00-0000-1000-8000-00805f9b34fb");
 	CHECK_STR(g[0].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
 	CHECK_STR(g[0].write, "0000ff02-0000-1000-8000-00805f9b34fb");
 	CHECK(g[1].service == NULL);
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h && h[0].kind == BMS_BLE_NAME && h[0].name_ok && h[1].why == NULL);
 	CHECK(h[0].name_ok("BP00") && h[0].name_ok("BP1A") && h[0].name_ok("BP2z"));
 	CHECK(!h[0].name_ok("BP3A") && !h[0].name_ok("BP0") && !h[0].name_ok("BP000") && !h[0].name_ok("JBD-"));

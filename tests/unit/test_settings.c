@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../gateway/engine/limits.h"
+#include "../../gateway/engine/pack_limits.h"
 #include "../../gateway/engine/settings.h"
 #include "check.h"
 
@@ -425,7 +425,7 @@ static void bank(void)
 	CHECK(!gw_limits_settings_force(&set, WALL0));
 }
 
-/* Whether the latches of limits.c can hold a ceiling hi and a floor lo at
+/* Whether the latches of pack_limits.c can hold a ceiling hi and a floor lo at
  * once while the SOC walks down from 100 to 0 and back up, in 0.5 %
  * steps, twice (the ceiling latches on the way down from 100, the floor
  * on the way down to 0). */

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_strings.c - packs in series (gateway/engine/strings.c,
+/* tests/unit/test_strings.c - packs in series (gateway/engine/bank_strings.c,
  * gw_string_aggregate; string_limits.c, gw_limits_string): one test per rule
- * of strings.h, and the bank's limits over strings (gw_limits_bank with the
+ * of bank_strings.h, and the bank's limits over strings (gw_limits_bank with the
  * strings as its members: two strings of two are two current paths, not
  * four). */
 #include <math.h>
 #include <string.h>
 
 #include "../../gateway/model/gw.h"
-#include "../../gateway/engine/strings.h"
+#include "../../gateway/engine/bank_strings.h"
 #include "check.h"
 
 /* A 16-cell pack: voltage from its cells, current, SOC, capacity, 2 sensors. */

@@ -70,21 +70,21 @@ static void test_table(void)
 	CHECK_STR(drv->name, "superb");
 	CHECK_EQ_INT(drv->protocol_id, 48);
 	CHECK(bms_find("superb") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && drv->next_request && drv->listens);
+	CHECK(bms_ble_only(drv) && !drv->listen_only && drv->next_request && drv->listens);
 	/* v1: one notifier, nothing ever written */
-	CHECK_STR(drv->ble_gatt[0].service, "74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70");
-	CHECK_STR(drv->ble_gatt[0].notify, "6edadbe4-4f53-4a5a-96ed-02f93db93790");
-	CHECK(drv->ble_gatt[0].write == NULL && drv->ble_gatt[0].notify2 == NULL);
+	CHECK_STR(drv->ble->gatt[0].service, "74b9c2d1-dc6d-42cf-a2e9-7398b8fc2e70");
+	CHECK_STR(drv->ble->gatt[0].notify, "6edadbe4-4f53-4a5a-96ed-02f93db93790");
+	CHECK(drv->ble->gatt[0].write == NULL && drv->ble->gatt[0].notify2 == NULL);
 	/* v2: written and notifying on cf9ccdfa, the second notifier e0fef452 */
-	CHECK_STR(drv->ble_gatt[1].service, "cf9ccdf7-eee9-43ce-87a5-82b54af5324e");
-	CHECK_STR(drv->ble_gatt[1].notify, "cf9ccdfa-eee9-43ce-87a5-82b54af5324e");
-	CHECK_STR(drv->ble_gatt[1].write, "cf9ccdfa-eee9-43ce-87a5-82b54af5324e");
-	CHECK_STR(drv->ble_gatt[1].notify2, "e0fef452-9d2b-4005-a1e3-69fe1102b436");
-	CHECK(drv->ble_gatt[1].write_service == NULL);
-	CHECK(drv->ble_gatt[2].service == NULL);
-	CHECK(!drv->control_request && !drv->probe && !drv->ble_company && !drv->ble_auth);
+	CHECK_STR(drv->ble->gatt[1].service, "cf9ccdf7-eee9-43ce-87a5-82b54af5324e");
+	CHECK_STR(drv->ble->gatt[1].notify, "cf9ccdfa-eee9-43ce-87a5-82b54af5324e");
+	CHECK_STR(drv->ble->gatt[1].write, "cf9ccdfa-eee9-43ce-87a5-82b54af5324e");
+	CHECK_STR(drv->ble->gatt[1].notify2, "e0fef452-9d2b-4005-a1e3-69fe1102b436");
+	CHECK(drv->ble->gatt[1].write_service == NULL);
+	CHECK(drv->ble->gatt[2].service == NULL);
+	CHECK(!drv->control && !drv->probe && !drv->ble->company && !drv->ble->auth);
 	CHECK(!(drv->provides & (BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_MOSFETS)));
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_COMPANY && h[0].value == 0x50BE); /* v2, read */
 	CHECK(strstr(h[0].why, "not read") == NULL && strstr(h[0].why, "V2") != NULL);
 	CHECK(h[1].kind == BMS_BLE_NAME && strcmp(h[1].prefix, "Epsilon-") == 0);

@@ -117,24 +117,24 @@ static void test_table(void)
 	CHECK_STR(drv->name, "tdt");
 	CHECK_EQ_INT(drv->protocol_id, 37);
 	CHECK(bms_find("tdt") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && drv->listens == NULL);
-	const struct bms_gatt *g = drv->ble_gatt;
+	CHECK(bms_ble_only(drv) && !drv->listen_only && drv->listens == NULL);
+	const struct bms_gatt *g = drv->ble->gatt;
 	CHECK_STR(g[0].service, "0000fff0-0000-1000-8000-00805f9b34fb");
 	CHECK_STR(g[0].notify, "0000fff1-0000-1000-8000-00805f9b34fb");
 	CHECK_STR(g[0].write, "0000fff2-0000-1000-8000-00805f9b34fb");
-	CHECK(g[0].write_service == NULL && drv->ble_write_request);
-	const struct bms_ble_auth *a = drv->ble_auth;
+	CHECK(g[0].write_service == NULL && drv->ble->write_request);
+	const struct bms_ble_auth *a = drv->ble->auth;
 	CHECK_STR(a->chr, "0000fffa-0000-1000-8000-00805f9b34fb");
 	CHECK(a->len == 6 && memcmp(a->data, "HiLink", 6) == 0 && a->ok == 0x01);
 	CHECK(g[1].service == NULL);
 	CHECK(drv->probe == NULL);
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(drv->control == NULL);
 	CHECK_EQ_INT(drv->max_address, 0);
 }
 
 static bool hinted(const char *name, uint32_t company)
 {
-	for (const struct bms_ble_hint *h = drv->ble_hints; h && h->why; h++) {
+	for (const struct bms_ble_hint *h = drv->ble->hints; h && h->why; h++) {
 		if (h->kind == BMS_BLE_COMPANY && h->value == company)
 			return true;
 		if (h->kind == BMS_BLE_NAME && name && strncasecmp(name, h->prefix, strlen(h->prefix)) == 0)

@@ -92,14 +92,14 @@ static void test_table(void)
 	CHECK_STR(drv->name, "tianpower");
 	CHECK_EQ_INT(drv->protocol_id, 24);
 	CHECK(bms_find("tianpower") == drv);
-	CHECK(drv->ble_only && !drv->listen_only && !drv->listens);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ff00-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].write, "0000ff02-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(!drv->control_request && !drv->probe);
-	CHECK_STR(drv->ble_hints[0].prefix, "TP_");
-	CHECK(drv->ble_hints[1].why == NULL);
+	CHECK(bms_ble_only(drv) && !drv->listen_only && !drv->listens);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ff00-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ff01-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].write, "0000ff02-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK(!drv->control && !drv->probe);
+	CHECK_STR(drv->ble->hints[0].prefix, "TP_");
+	CHECK(drv->ble->hints[1].why == NULL);
 }
 
 /* The requests of a first poll, and of a later one (identity known). */

@@ -108,14 +108,14 @@ static void test_table(void)
 	CHECK_STR(drv->name, "topband");
 	CHECK_EQ_INT(drv->protocol_id, 27);
 	CHECK(bms_find("topband") == drv);
-	CHECK(drv->ble_only && drv->listen_only && !drv->next_request && !drv->listens);
-	CHECK_STR(drv->ble_gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
-	CHECK_STR(drv->ble_gatt[0].notify, "0000ffe4-0000-1000-8000-00805f9b34fb");
-	CHECK(drv->ble_gatt[0].write == NULL); /* nothing is ever written */
-	CHECK(drv->ble_gatt[1].service == NULL);
-	CHECK(!drv->control_request && !drv->probe && !drv->ble_company);
+	CHECK(bms_ble_only(drv) && drv->listen_only && !drv->next_request && !drv->listens);
+	CHECK_STR(drv->ble->gatt[0].service, "0000ffe0-0000-1000-8000-00805f9b34fb");
+	CHECK_STR(drv->ble->gatt[0].notify, "0000ffe4-0000-1000-8000-00805f9b34fb");
+	CHECK(drv->ble->gatt[0].write == NULL); /* nothing is ever written */
+	CHECK(drv->ble->gatt[1].service == NULL);
+	CHECK(!drv->control && !drv->probe && !drv->ble->company);
 	CHECK(!(drv->provides & (BMS_HAS_SOH | BMS_HAS_MOS_TEMP | BMS_HAS_FULL | BMS_HAS_MOSFETS | BMS_HAS_BALANCE)));
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_COMPANY_SERVICE && h[0].value == 0xFFE00000u); /* FFE0 and 0x0000 */
 	CHECK(h[1].kind == BMS_BLE_COMPANY_SERVICE && h[1].value == 0xFFE0FFFFu); /* FFE0 and 0xFFFF */
 	CHECK(h[2].why == NULL);

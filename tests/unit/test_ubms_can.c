@@ -72,12 +72,12 @@ static void test_table(void)
 	CHECK_STR(drv->name, "ubms-can");
 	CHECK_EQ_INT(drv->protocol_id, 60);
 	CHECK(bms_find("ubms-can") == drv);
-	CHECK(drv->listen_only && drv->next_request == NULL && drv->control_request == NULL);
-	CHECK_EQ_INT(drv->can_bitrate, 250000);
-	CHECK_EQ_INT(drv->can_ext_mask, 0);
+	CHECK(drv->listen_only && drv->next_request == NULL && drv->control == NULL);
+	CHECK_EQ_INT(drv->can->bitrate, 250000);
+	CHECK_EQ_INT(drv->can->ext_mask, 0);
 	static const uint16_t ids[] = { 0x0C0, 0x0C1, 0x0C4, 0x350, 0x35F, 0x36F };
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		CHECK((ids[i] & drv->can_mask) == (drv->can_id & drv->can_mask));
+		CHECK((ids[i] & drv->can->mask) == (drv->can->id & drv->can->mask));
 }
 
 /* UBMS-01: the 2018-09-03 bank discharging. */

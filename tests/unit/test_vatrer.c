@@ -71,13 +71,13 @@ static void test_table(void)
 {
 	CHECK_STR(drv->name, "vatrer");
 	CHECK_EQ_INT(drv->protocol_id, 41);
-	CHECK(drv->ble_hints != NULL && drv->listen == NULL);
+	CHECK(drv->ble->hints != NULL && drv->listen == NULL);
 	CHECK(bms_find("vatrer") == drv);
 	drive_check_ble("6e400001-b5a3-f393-e0a9-e50e24dcca9e",
 			"6e400003-b5a3-f393-e0a9-e50e24dcca9e",
 			"6e400002-b5a3-f393-e0a9-e50e24dcca9e");
 	/* aiobmsble's name pattern [2-9]???[0-3]?512??00?? */
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h->name_ok != NULL);
 	if (h->name_ok) {
 		CHECK(h->name_ok("240612512100001"));

@@ -123,11 +123,11 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 12);
 	CHECK(bms_find("victron-ble") == drv);
 	CHECK(drv->listen_only && drv->next_request == NULL);
-	CHECK(drv->ble_only);
-	CHECK_EQ_INT(drv->ble_company, 0x02E1);
-	CHECK(drv->ble_gatt == NULL);
+	CHECK(bms_ble_only(drv));
+	CHECK_EQ_INT(drv->ble->company, 0x02E1);
+	CHECK(drv->ble->gatt == NULL);
 	CHECK(drv->listens == NULL);
-	CHECK(drv->control_request == NULL && drv->control_ack == NULL);
+	CHECK(drv->control == NULL);
 	CHECK(!(drv->provides & (BMS_HAS_CELLS | BMS_HAS_MOSFETS | BMS_HAS_REMAIN | BMS_HAS_FULL)));
 }
 

@@ -93,7 +93,7 @@ static void test_table(void)
 	CHECK_EQ_INT(drv->protocol_id, 52);
 	CHECK(bms_find("wattstunde") == drv);
 	drive_check_ble16("fff0", "fff1", "fff1");
-	const struct bms_ble_hint *h = drv->ble_hints;
+	const struct bms_ble_hint *h = drv->ble->hints;
 	CHECK(h[0].kind == BMS_BLE_COMPANY_SERVICE && h[0].value == 0xFFF06E60u); /* 60:6E:41 */
 	CHECK(h[1].kind == BMS_BLE_COMPANY_SERVICE && h[1].value == 0xFFF02310u); /* 10:23:81 */
 	CHECK(h[0].rank < 6 && h[2].why == NULL); /* before Daly's FFF0 */

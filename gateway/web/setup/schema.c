@@ -55,11 +55,11 @@ static json_t *protocols_json(void)
 		for (int k = conf_key_next(CONF_SEC_PACK, 0); k >= 0; k = conf_key_next(CONF_SEC_PACK, k + 1))
 			if (conf_pack_key_applies(d, k))
 				json_array_append_new(keys, json_string(conf_key_name(k)));
-		const char *link = d->messages ? "mqtt" : d->can_bitrate ? "can" : d->ble_only ? "ble" : "serial";
+		const char *link = d->messages ? "mqtt" : d->can ? "can" : bms_ble_only(d) ? "ble" : "serial";
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "name", d->name, "description",
 				      d->description ? d->description : "", "vendor", d->vendor ? d->vendor : "", "link", link,
-				      "keys", keys, "ble", d->ble_gatt || d->ble_company);
-		if (d->default_baud && !d->can_bitrate)
+				      "keys", keys, "ble", d->ble != NULL);
+		if (d->default_baud && !d->can)
 			json_object_set_new(o, "baud", json_integer(d->default_baud));
 		if (d->max_address)
 			json_object_set_new(o, "address", json_pack("{s:i, s:i, s:i}", "min", d->min_address, "max",

@@ -4,7 +4,7 @@
  * libsystemd) on the daemon's libev loop.  The files it builds on are
  * listed in ble_int.h.
  *
- * A connected link (a driver with ble_gatt):
+ * A connected link (a driver with ble->gatt):
  *
  *   find the device (discovery with Transport=le only while BlueZ does not
  *   know it) -> wait for the adapter's connection slot (one Connect at a
@@ -18,10 +18,10 @@
  *   Value of the notify characteristic (and of the second) goes to the
  *   poller as bytes, one stream (the framers reassemble and tell the frames
  *   apart), every request is one WriteValue (in the driver's pieces of
- *   ble_write_piece bytes where it has them, each after the one before
+ *   ble->write_piece bytes where it has them, each after the one before
  *   was answered).
  *
- * An advertisement link (a driver with ble_company) never connects: while
+ * An advertisement link (a driver with ble->company) never connects: while
  * one is configured discovery runs (Transport=le, DuplicateData), and each
  * ManufacturerData[company] the device's PropertiesChanged carries is handed
  * over as a BMS_ADV record.
@@ -96,7 +96,7 @@ static struct ble_obj *find_char(struct gw_ble_link *b, const char *svc, const c
  * ble_layout on that the device has (ble_layout set to it), or false. */
 static bool pick_chars(struct gw_ble_link *b)
 {
-	const struct bms_gatt *g0 = b->l->cfg->driver->ble_gatt, *g = g0;
+	const struct bms_gatt *g0 = b->l->cfg->driver->ble->gatt, *g = g0;
 	for (int k = 0; g && g->service && k < b->l->ble_layout; k++)
 		g++;
 	for (; g && g->service; g++) {
@@ -112,7 +112,7 @@ static bool pick_chars(struct gw_ble_link *b)
 			snprintf(b->write, sizeof(b->write), "%s", write ? write->path : "");
 			/* with response where the layout says so and the characteristic can */
 			b->write_cmd = write && (write->flags & CF_WWR) != 0 &&
-				       !(b->l->cfg->driver->ble_write_request && (write->flags & CF_WRITE));
+				       !(b->l->cfg->driver->ble->write_request && (write->flags & CF_WRITE));
 			b->mtu = write ? write->mtu : notify->mtu;
 			b->l->ble_layout = (int)(g - g0);
 			gw_debug("link %s: GATT service %s: notify %s%s%s, write %s (%s)", b->l->port, g->service,
@@ -171,7 +171,7 @@ static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 	const sd_bus_error *e = call_done(b, msg);
 	if (e) {
 		char t[200];
-		const struct bms_gatt *g = b->l->cfg->driver->ble_gatt;
+		const struct bms_gatt *g = b->l->cfg->driver->ble->gatt;
 		if ((sd_bus_error_has_name(e, "org.bluez.Error.NotPermitted") ||
 		     sd_bus_error_has_name(e, "org.bluez.Error.NotSupported")) && g[b->l->ble_layout + 1].service) {
 			/* newer firmware refuses the old layout's notifier (Daly FFF1): the next layout */
@@ -209,7 +209,7 @@ static int on_auth_read(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 {
 	(void)ret_error;
 	struct gw_ble_link *b = ud;
-	const struct bms_ble_auth *a = b->l->cfg->driver->ble_auth;
+	const struct bms_ble_auth *a = b->l->cfg->driver->ble->auth;
 	const sd_bus_error *e = call_done(b, msg);
 	char t[200];
 	if (e) {
@@ -276,7 +276,7 @@ static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const str
 static void start_notify(struct gw_ble_link *b)
 {
 	if (!pick_chars(b)) {
-		const struct bms_gatt *g = b->l->cfg->driver->ble_gatt;
+		const struct bms_gatt *g = b->l->cfg->driver->ble->gatt;
 		gw_link_closef(b->l, "no GATT layout of protocol %s on the device (service %s with notify %s and "
 			       "write %s%s); a stale GATT cache is cleared with bluetoothctl remove %s",
 			       b->l->cfg->driver->name, g ? g->service : "?", g ? g->notify : "?",
@@ -285,8 +285,8 @@ static void start_notify(struct gw_ble_link *b)
 		return;
 	}
 	const struct bms_driver *d = b->l->cfg->driver;
-	if (d->ble_auth)
-		auth_call(b, &d->ble_gatt[b->l->ble_layout], d->ble_auth);
+	if (d->ble->auth)
+		auth_call(b, &d->ble->gatt[b->l->ble_layout], d->ble->auth);
 	else
 		notify_call(b);
 }
@@ -503,7 +503,7 @@ static void ble_open(struct gw_link *l)
 		}
 		b->m = m;
 		b->l = l;
-		b->adv = l->cfg->driver->ble_company != 0;
+		b->adv = l->cfg->driver->ble->company != 0;
 		ev_init(&b->timer, timer_link_cb);
 		b->next = m->links;
 		m->links = b;
@@ -617,7 +617,7 @@ static int ble_write_failed(struct gw_link *l, int r)
 
 static int on_piece_written(sd_bus_message *msg, void *ud, sd_bus_error *ret_error);
 
-/* A driver with ble_write_piece: the next piece of l->tx[txoff..txlen),
+/* A driver with ble->write_piece: the next piece of l->tx[txoff..txlen),
  * unless one is in flight (its answer writes the next). */
 static int ble_next_piece(struct gw_ble_link *b)
 {
@@ -657,7 +657,7 @@ static int on_piece_written(sd_bus_message *msg, void *ud, sd_bus_error *ret_err
 }
 
 /* One request: WriteValue in pieces of the ATT MTU less 3 for a write
- * without response, all queued at once; a driver with ble_write_piece:
+ * without response, all queued at once; a driver with ble->write_piece:
  * in its pieces, each after BlueZ answered the one before. */
 static int ble_write(struct gw_link *l)
 {
@@ -666,7 +666,7 @@ static int ble_write(struct gw_link *l)
 		l->txlen = l->txoff = 0;
 		return 0;
 	}
-	if (l->cfg->driver->ble_write_piece)
+	if (l->cfg->driver->ble->write_piece)
 		return ble_next_piece(b);
 	size_t off = l->txoff, end = l->txlen;
 	int r = 0;

@@ -131,7 +131,7 @@ struct gw_ble_link {
 	bool write_cmd;                 /* WriteValue type "command" */
 	unsigned mtu;
 	sd_bus_slot *call;              /* Connect / the unlock / StartNotify / Disconnect in flight */
-	sd_bus_slot *wcall;             /* the WriteValue of a request piece in flight (ble_write_piece) */
+	sd_bus_slot *wcall;             /* the WriteValue of a request piece in flight (ble->write_piece) */
 	ev_timer timer;                 /* find / resolve deadline */
 	bool idle;                      /* up, its poll over: its connection may go to a link waiting */
 	bool parked;                    /* its wire waits for its turn (gw_link_park) */

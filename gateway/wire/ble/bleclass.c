@@ -3,7 +3,7 @@
  * likely protocol from its advertised name, service UUIDs and manufacturer
  * data.  Pure (no I/O), built with or without Bluetooth support.
  *
- * The hints are the drivers' (struct bms_driver.ble_hints, each with its
+ * The hints are the drivers' (struct bms_ble.hints, each with its
  * source: the names and services open-source BLE BMS readers match on), so
  * a brand's BLE facts live in its file of bms/.
  */
@@ -58,7 +58,7 @@ static bool hint_matches(const struct bms_ble_hint *h, const struct gw_ble_seen 
 	return false;
 }
 
-/* The hints of every driver (bms/: struct bms_driver.ble_hints), rank by
+/* The hints of every driver (bms/: struct bms_ble.hints), rank by
  * rank, drivers in registry order within a rank. */
 void gw_ble_classify(const struct gw_ble_seen *d, struct gw_ble_guess *g)
 {
@@ -67,7 +67,8 @@ void gw_ble_classify(const struct gw_ble_seen *d, struct gw_ble_guess *g)
 	g->pairing = false;
 	for (int rank = 0; rank <= UINT8_MAX; rank++)
 		for (size_t i = 0; bms_drivers[i]; i++)
-			for (const struct bms_ble_hint *h = bms_drivers[i]->ble_hints; h && h->why; h++)
+			for (const struct bms_ble_hint *h = bms_drivers[i]->ble ? bms_drivers[i]->ble->hints : NULL;
+			     h && h->why; h++)
 				if (h->rank == rank && hint_matches(h, d)) {
 					g->protocol = bms_drivers[i]->name;
 					g->why = h->why;

@@ -146,7 +146,7 @@ static void adv_feed(struct gw_ble *m, const struct ble_obj *dev)
 		if (b->st != BL_ADV || !ble_under(dev->path, b->adapter) ||
 		    strcasecmp(dev->address, b->l->cfg->ble_addr) != 0)
 			continue;
-		uint16_t company = b->l->cfg->driver->ble_company;
+		uint16_t company = b->l->cfg->driver->ble->company;
 		for (int i = 0; i < dev->nmfr; i++) {
 			if (dev->mfr[i].company != company)
 				continue;

@@ -164,7 +164,7 @@ struct gw_esp_link {
 	uint32_t notify2_h, cccd2_h;   /* the layout's second notifier (struct bms_gatt.notify2), 0 = none */
 	bool indicate2;
 	bool write_cmd;
-	bool wpending;                 /* a request piece written, its answer awaited (ble_write_piece) */
+	bool wpending;                 /* a request piece written, its answer awaited (ble->write_piece) */
 	unsigned mtu;
 	struct esp_char *chars;
 	int nchars, capchars;

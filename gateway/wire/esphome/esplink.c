@@ -3,7 +3,7 @@
  * Bluetooth proxy: the transport gw_transport_esphome (wire_int.h), on the
  * API session of espclient.c (esp_int.h).
  *
- * A connected link (a driver with ble_gatt), as gateway/wire/ble/ble.c
+ * A connected link (a driver with ble->gatt), as gateway/wire/ble/ble.c
  * does it through BlueZ:
  *
  *   the session up -> the device's advertisement seen (its address type;
@@ -15,11 +15,11 @@
  *   response, read back) -> notify enabled -> up: every notification of
  *   the notify handle goes to the poller as bytes, every request is one
  *   BluetoothGATTWriteRequest (pieces of the MTU less 3; in the driver's
- *   pieces of ble_write_piece bytes where it has them, each after the
+ *   pieces of ble->write_piece bytes where it has them, each after the
  *   proxy answered the one before: BluetoothGATTWriteResponse, which
  *   ESPHome sends for a write without response too).
  *
- * A listen-only driver (ble_company) never connects: each advertisement of
+ * A listen-only driver (ble->company) never connects: each advertisement of
  * the device through the proxy hands its manufacturer data of that
  * company over as a BMS_ADV record.
  *
@@ -169,7 +169,7 @@ static void auth_write(struct gw_esp_link *k, const struct bms_gatt *g, const st
 static void pick_layout(struct gw_esp_link *k)
 {
 	const struct bms_driver *d = k->l->cfg->driver;
-	const struct bms_gatt *g0 = d->ble_gatt, *g = g0;
+	const struct bms_gatt *g0 = d->ble->gatt, *g = g0;
 	for (int i = 0; g && g->service && i < k->l->ble_layout; i++)
 		g++;
 	for (; g && g->service; g++) {
@@ -187,12 +187,12 @@ static void pick_layout(struct gw_esp_link *k)
 		k->cccd2_h = n2 ? n2->cccd : 0;
 		k->indicate2 = n2 && !(n2->props & P_NOTIFY);
 		k->write_h = w ? w->handle : 0;
-		k->write_cmd = w && (w->props & P_WWR) && !(d->ble_write_request && (w->props & P_WRITE));
+		k->write_cmd = w && (w->props & P_WWR) && !(d->ble->write_request && (w->props & P_WRITE));
 		k->l->ble_layout = (int)(g - g0);
 		gw_debug("link %s: GATT service %s: notify handle %u, write handle %u (%s)", k->l->port, g->service,
 			 k->notify_h, k->write_h, k->write_cmd ? "command" : "request");
-		if (d->ble_auth)
-			auth_write(k, g, d->ble_auth);
+		if (d->ble->auth)
+			auth_write(k, g, d->ble->auth);
 		else
 			notify_enable(k, EL_NOTIFY);
 		return;
@@ -378,7 +378,7 @@ static void notify_on(struct gw_esp_link *k)
 /* The unlock's answers: the write taken, then the byte read back. */
 static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMessage *m)
 {
-	const struct bms_ble_auth *a = k->l->cfg->driver->ble_auth;
+	const struct bms_ble_auth *a = k->l->cfg->driver->ble->auth;
 	if (k->st == EL_AUTH_WRITE && type == ESP_WRITE_RESP) {
 		Esphome__BluetoothGATTReadRequest r = ESPHOME__BLUETOOTH_GATTREAD_REQUEST__INIT;
 		r.address = k->addr;
@@ -468,7 +468,7 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 		return;
 	case ESP_GATT_ERROR: {
 		const Esphome__BluetoothGATTErrorResponse *e = (const void *)m;
-		const struct bms_gatt *g = k->l->cfg->driver->ble_gatt;
+		const struct bms_gatt *g = k->l->cfg->driver->ble->gatt;
 		if (k->st == EL_NOTIFY && e->handle == k->notify_h && g[k->l->ble_layout + 1].service) {
 			/* newer firmware refuses the old layout's notifier (Daly FFF1): the next layout */
 			gw_debug("link %s: notify on handle %u refused (GATT error %d); trying the next GATT layout",
@@ -507,7 +507,7 @@ static void on_advert(struct gw_esp_link *k, const Esphome__BluetoothLERawAdvert
 	}
 	if (k->st != EL_ADV)
 		return;
-	uint16_t company = k->l->cfg->driver->ble_company;
+	uint16_t company = k->l->cfg->driver->ble->company;
 	const uint8_t *d = a->data.data;
 	size_t n = a->data.len;
 	for (size_t i = 0; i + 1 < n && d[i]; i += (size_t)d[i] + 1) {
@@ -566,7 +566,7 @@ static void esp_open(struct gw_link *l)
 			return;
 		}
 		k->l = l;
-		k->adv = l->cfg->driver->ble_company != 0;
+		k->adv = l->cfg->driver->ble->company != 0;
 		k->addr = mac_u64(l->cfg->ble_addr);
 		ev_init(&k->timer, timer_cb);
 		esp_client_join(p, k);
@@ -636,7 +636,7 @@ static int write_gatt(struct gw_esp_link *k, const uint8_t *p, size_t n)
 	return esp_client_send(k->p, ESP_WRITE_REQ, &w.base);
 }
 
-/* A driver with ble_write_piece: the next piece of l->tx[txoff..txlen),
+/* A driver with ble->write_piece: the next piece of l->tx[txoff..txlen),
  * unless one is unanswered (its answer writes the next). */
 static void next_piece(struct gw_esp_link *k)
 {
@@ -656,7 +656,7 @@ static void next_piece(struct gw_esp_link *k)
 }
 
 /* One request: GATT writes of the MTU less 3 (without response), or whole,
- * all sent at once; a driver with ble_write_piece: in its pieces, each
+ * all sent at once; a driver with ble->write_piece: in its pieces, each
  * after the proxy answered the one before. */
 static int esp_write(struct gw_link *l)
 {
@@ -665,7 +665,7 @@ static int esp_write(struct gw_link *l)
 		l->txlen = l->txoff = 0;
 		return 0;
 	}
-	if (l->cfg->driver->ble_write_piece) {
+	if (l->cfg->driver->ble->write_piece) {
 		next_piece(k);
 		return k->st == EL_UP ? 0 : -1;
 	}
