@@ -797,21 +797,12 @@ BMS_LISTEN_REPLAY(dm, bms_daly_modbus_driver, dm_bus_at, NULL)
  *	D2 03 <reg:2> 00 02 <crc>	read the register (old)  -> D2 03 04 <v:2> <v+1:2> <crc>
  *	D2 06 <reg:2> <v:2> <crc>	write                    -> the echo D2 06 <reg> <v> <crc>
  *	D2 03 <reg:2> 00 02 <crc>	read back                -> D2 03 04 <v:2> <v+1:2> <crc>
- * The echo is byte for byte our request: it proves only that a frame
- * came, so the read-back alone decides.  D2 86 / D2 83 <code> is a
- * refusal.  Each read asks two registers (the balancer's 0xCF one, as
- * ESPHome reads it), so that a late answer of a poll's read (62, 41 or
- * the balancer's one register) is never taken for the field's.  The SOC
- * is written to 0xA7 and read from 0x2A, the SOC the status read shows
- * (no capture shows 0xA7 reading back the SOC the BMS counts with).  The
- * over-current levels 0x94 / 0x96 are 30000 + 0.1 A with a sign no
- * source settles (DALYN-08: -10.0 A charge, +16.0 A discharge): the
- * change keeps the side its own fresh read of the register shows, and a
- * register at 30000 (0 A, no side) is not written at all.  No password is
- * sent (the app only reads 0xC9).  The 0x81 dialect (the wire, some ESS DL
- * units over BLE) writes none: its settings registers are not confirmed
- * by a capture of a settings write (syssi/esphome-daly-bms#22: BMSTool
- * switches the balancer at 0x00F6 where the map says 0x00CF). */
+ * The echo is our request: it proves only that a frame came, so the
+ * read-back alone decides; D2 86 / D2 83 <code> is a refusal.  Each read
+ * asks two registers, so that a poll's late answer is never the field's.
+ * The SOC is written to 0xA7 and read from 0x2A; the over-currents keep
+ * the side of 30000 their fresh read shows (30000: not written); no
+ * password; the 0x81 dialect writes none (§14.5 says why, with sources). */
 enum { DW2_READ, DW2_WRITE, DW2_BACK, DW2_DONE };
 #define DW2_NEG 0x1u    /* word: the over-current register read under 30000 */
 
