@@ -105,7 +105,7 @@ static void on_command(struct gw_mqtt *m, const struct mosquitto_message *msg, c
 		return;
 	}
 	if (strncmp(cmd, "bms_", 4) == 0) {
-		mq_bms_setting(m, msg, unit, cmd + 4); /* bmsset.c */
+		mq_bms_setting(m, msg, unit, cmd + 4); /* bms_settings.c */
 		return;
 	}
 	char payload[16];

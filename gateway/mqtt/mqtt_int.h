@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/mqtt/mqtt_int.h - private to the MQTT output: the client's state
  * and what its files (mqtt.c, session.c, publish.c, commands.c,
- * charge_settings.c, bmsset.c, result.c) call of each other. */
+ * charge_settings.c, bms_settings.c, result.c) call of each other. */
 #ifndef GATEWAY_MQTT_MQTT_INT_H
 #define GATEWAY_MQTT_MQTT_INT_H
 
@@ -22,7 +22,7 @@
 #define STOP_MIN_S 0.3         /* ... and at least this long for the offline messages themselves */
 
 /* A command on its way through control.c: a MOSFET's, or a change of a
- * BMS setting (bset: bmsset.c, through poll/bmsset.h). */
+ * BMS setting (bset: bms_settings.c, through poll/bmsset.h). */
 struct mq_cmd {
 	struct gw_mqtt *m;
 	struct mq_cmd *next;
@@ -162,7 +162,7 @@ const char *mq_setting_parse(enum gw_set_id id, const char *t, uint32_t *v);
 /* P/UNIT/set/<setting>, the charge settings; -1: `name` is not one of them */
 int mq_setting_id(const char *name);
 void mq_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, int id);
-/* bmsset.c: P/UNIT/set/bms_KEY (key: KEY), a change of a BMS's own setting;
+/* bms_settings.c: P/UNIT/set/bms_KEY (key: KEY), a change of a BMS's own setting;
  * its outcome on P/UNIT/set/result. */
 void mq_bms_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, const char *key);
 /* result.c: a document of P/UNIT/set/result.  mq_result_open() begins it

@@ -2,7 +2,7 @@
 /* gateway/mqtt/result.c - the outcome of a setting written over MQTT on
  * P/UNIT/set/result (not retained): the document's beginning and end,
  * shared by the charge settings (charge_settings.c) and a BMS's own settings
- * (bmsset.c), which write their value (and what follows it) between:
+ * (bms_settings.c), which write their value (and what follows it) between:
  *   {"setting":S,"payload":P,"result":R,"value":... ,"message":M}
  */
 #include <stdio.h>

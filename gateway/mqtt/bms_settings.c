@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway/mqtt/bmsset.c - a BMS's own settings over MQTT (bmsgw-mqtt(7)
+/* gateway/mqtt/bms_settings.c - a BMS's own settings over MQTT (bmsgw-mqtt(7)
  * "BMS SETTINGS"): P/NAME/set/bms_KEY, subscribed with [mqtt] control =
  * true (the set/ topics, session.c), the payload the value in the key's
  * unit (the balancer ON / OFF / 1 / 0).  The change is poll/bmsset.h's, as
