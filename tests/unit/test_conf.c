@@ -286,13 +286,19 @@ static void test_examples(void)
 	CHECK_STR(c.gw.listen_host, "127.0.0.1");
 	CHECK_EQ_INT(c.gw.listen_port, 1502);
 	CHECK_NEAR(c.gw.stale_after, 10, 1e-9);
-	CHECK_EQ_INT(c.npacks, 1);
+	CHECK_EQ_INT(c.npacks, 2);
 	CHECK_STR(c.packs[0].name, "demo");
 	CHECK(c.packs[0].driver == bms_find("daly"));
 	CHECK(c.packs[0].is_tcp);
 	CHECK_STR(c.packs[0].tcp_host, "127.0.0.1");
 	CHECK_EQ_INT(c.packs[0].tcp_port, 15020);
 	CHECK_NEAR(c.packs[0].poll_interval, 1, 1e-9);
+	CHECK_EQ_INT(c.packs[0].bms_settings, 0);
+	/* the JBD pack whose settings `make demo` changes over MQTT */
+	CHECK_STR(c.packs[1].name, "van");
+	CHECK(c.packs[1].driver == bms_find("jbd"));
+	CHECK_EQ_INT(c.packs[1].tcp_port, 15022);
+	CHECK_EQ_INT(c.packs[1].bms_settings, (int)(BMS_W_BIT(BMS_W_BALANCE_START_V) | BMS_W_BIT(BMS_W_BALANCER)));
 	CHECK_STR(c.file, "conf/demo.ini");
 
 	CHECK_EQ_INT(conf_load_file("conf/serial-daly.ini", &c, err, sizeof(err)), 0);
