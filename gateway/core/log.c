@@ -10,7 +10,9 @@
  *
  * A message logged with a key (gw_log_keyed: a client's refusals) is
  * folded by its key, its text may change: the lines of one key within the
- * interval are counted, and the next print says "(and N more like it)".
+ * interval are counted, and a line of the last one's text with "(and N
+ * more like it)" tells them (at the interval's end, or before the key's
+ * next line): every other line of the key is one message.
  *
  * A line is one line: a control character in a message (a certificate's
  * role, a client's payload, a BMS's text) is written as \xHH, so nothing
@@ -156,6 +158,10 @@ static void fold(enum conf_log_level level, const char *key, const char *raw, do
 	if (found && now - s->last_print < GW_LOG_REPEAT_S) {
 		s->repeats++;
 		return;
+	}
+	if (found && s->keyed && s->repeats) { /* the count of the last interval first, on its own line */
+		print_line(s->level, s->text, s->repeats, true);
+		s->repeats = 0;
 	}
 	if (key && !found && !keyed_budget(now))
 		return;

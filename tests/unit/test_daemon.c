@@ -121,6 +121,21 @@ static void test_fold(void)
 	CHECK_EQ_INT(take(buf, sizeof(buf)), 2);
 	CHECK(strstr(buf, "pack a: poll failed (repeated 2 times)") != NULL);
 
+	/* a key's next line after the interval: the count of the last one on
+	 * a line of its own first, so that every other line is one refusal */
+	for (int i = 0; i < 6; i++) {
+		char who[64], key[96];
+		snprintf(who, sizeof(who), "Modbus client 10.2.0.1:%d", 5000 + i);
+		gw_log_source("refused", who, key, sizeof(key));
+		gw_log_keyed_text(GW_LOG_INFO, key, who, 650.0 + i * 0.1);
+	}
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 1);
+	gw_log_source("refused", "Modbus client 10.2.0.1:6000", k, sizeof(k));
+	gw_log_keyed_text(GW_LOG_INFO, k, "Modbus client 10.2.0.1:6000", 650.0 + GW_LOG_REPEAT_S + 1);
+	CHECK_EQ_INT(take(buf, sizeof(buf)), 2);
+	CHECK(strstr(buf, "Modbus client 10.2.0.1:5000 (and 5 more like it)\n") != NULL);
+	CHECK(strstr(buf, "Modbus client 10.2.0.1:6000\n") != NULL);
+
 	/* debug lines (hex dumps) are never folded */
 	for (int i = 0; i < 5; i++)
 		gw_log_text(GW_LOG_DEBUG, "tcp://x (13 bytes): a5 40 90", 700.0);
