@@ -328,7 +328,10 @@ class Daemon:
         pat = re.compile(r"reload #%d: applied|reload #%d failed" % (n, n))
         start = len(self.gw.text().splitlines())
         self.gw.p.send_signal(signal.SIGHUP)
-        got = wait_until(lambda: [l for l in self.gw.text().splitlines()[start:] if pat.search(l)], 10)
+        # a bound on a hang, not a latency: a reload with TLS keys on a loaded
+        # machine took over 10 s, and a reload not waited for left its keys
+        # in the file for the next one
+        got = wait_until(lambda: [l for l in self.gw.text().splitlines()[start:] if pat.search(l)], 60)
         return got[0] if got else "no reload line"
 
 
