@@ -479,7 +479,6 @@ def test_history(sim, gw, http_port, hist):
         return list(csv.DictReader(io.StringIO(body.decode()))) if st == 200 else []
     ok = wait_until(lambda: len([r for r in rows("string2") if r["online"] == "1"]) >= 2, 15)
     c.ok(ok, "string2 sampled at the history interval")
-    st = api_state(http_port)
     sp = sim_packs(sim)
     for k, (name, members) in enumerate(STRINGS.items()):
         r = [x for x in rows(name) if x["online"] == "1"][-1]
@@ -488,9 +487,20 @@ def test_history(sim, gw, http_port, hist):
         c.near(float(r["soc_pct"]), min(sp[m]["soc"] for m in members), 0.06, "%s: stored SOC (weakest)" % name)
         c.eq(int(r["cell_min_mv"]), min(min(sp[m]["cells_mv"]) for m in members), "%s: lowest cell of all" % name)
         c.eq(float(r["temp_max_c"]), max(max(sp[m]["temps_c"]) for m in members), "%s: hottest sensor" % name)
-        lim = st["bank"]["strings"][k]["limits"]
-        c.near(float(r["ccl_a"]), lim["ccl_a"], 0.051, "%s: its own CCL stored" % name)
-        c.near(float(r["dcl_a"]), lim["dcl_a"], 0.051, "%s: its own DCL stored" % name)
+        # the limits rise slowly (a step a poll): a row holds them as they were at its sample, so the check
+        # waits for a row that agrees with /api/state read after it, and says what the last pair was
+        last = [None]
+
+        def limits_stored(k=k, name=name):
+            js, online = api_state(http_port), [x for x in rows(name) if x["online"] == "1"]
+            if not js or not online:
+                return False
+            lim, r = js["bank"]["strings"][k]["limits"], online[-1]
+            last[0] = (r["ccl_a"], r["dcl_a"], lim["ccl_a"], lim["dcl_a"])
+            return abs(float(r["ccl_a"]) - lim["ccl_a"]) <= 0.051 and abs(float(r["dcl_a"]) - lim["dcl_a"]) <= 0.051
+        ok = wait_until(limits_stored, 60, 0.2)
+        c.ok(ok, "%s: its own CCL and DCL stored (the last row %s A / %s A, /api/state %s A / %s A)"
+             % ((name,) + (last[0] or ("-",) * 4)))
     b = [x for x in rows("bank") if x["online"] == "1"][-1]
     c.ok(b["ccl_a"] != "" and b["dcl_a"] != "", "the bank's limits are stored too")
     c.ok([x for x in rows("a") if x["online"] == "1"][-1]["ccl_a"] != "", "and a pack's")
