@@ -220,9 +220,11 @@ struct bms_snapshot {
 	/* The highest and lowest cell as the BMS itself reports them
 	 * (BMS_HAS_CELL_EXT, both 500..5000 mV, min <= max; bms_set_cell_ext()),
 	 * where its protocol has them: the only cell data of a BMS that sends no
-	 * cell list (jk-can's 0x4F4, pylon-can's 0x373, pylon-rt's 0x1018).
-	 * A cell list, where the poll has one, wins everywhere
-	 * (bms_cell_stats()); these are used only without it. */
+	 * cell list (jk-can's 0x4F4, pylon-can's 0x373, pylon-rt's 0x1018),
+	 * and beside a list that is not every cell (ubms-can's modules in
+	 * parallel).  A cell list, where the poll has one, gives the cells,
+	 * their mean and numbers; these widen its extremes where they lie
+	 * beyond them (bms_cell_stats()). */
 	uint16_t ext_max_mv, ext_min_mv;
 	uint8_t ext_max_cell, ext_min_cell; /* their cell numbers, 1-based; 0 = not said */
 	/* The highest and lowest temperature as the BMS reports them
@@ -1000,7 +1002,10 @@ void bms_implausible_text(const struct bms_implausible *why, char *buf, size_t c
 unsigned bms_cells_for_voltage(const uint16_t *mv, unsigned n, float volts);
 
 /* Cell statistics of a snapshot: over its cell list s->cell_mv[0..ncells)
- * where it has one (from BMS_CELLS_LIST), else the BMS's own highest and
+ * where it has one (from BMS_CELLS_LIST; the BMS's own highest and lowest
+ * cell beside it, where it gives them, widen the extremes: a list may be
+ * one string of several in parallel, and a low cell is never hidden; the
+ * index is then 0, avg_mv stays the list's), else the BMS's own highest and
  * lowest cell (BMS_HAS_CELL_EXT: from BMS_CELLS_EXT, avg_mv 0: not known,
  * delta_mv their difference, an index 0 where the BMS gave no number),
  * else all 0 (from BMS_CELLS_NONE). */

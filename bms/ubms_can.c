@@ -32,8 +32,10 @@
  * 1.5 V or 5 % from S modules), none, more modules than communicate or
  * more than eight (the 32 cells of a snapshot) refuses the poll, as does a
  * string whose sum is not the voltage within as much.  A U-BMS configured
- * for more than 1 V a count (gimx's bank: 13 for 26.6 V) needs `cells`.  A
- * poll is whole once 0x0C0, 0x0C1, 0x0C4 and both cell frames of each
+ * for more than 1 V a count (gimx's bank: 13 for 26.6 V) needs `cells`.
+ * The pack's highest and lowest cell are 0x0C4's, or a module's cell heard
+ * beyond them (in the string or in parallel), as the BMS's own extremes
+ * beside the list (ub_extremes()).  A poll is whole once 0x0C0, 0x0C1, 0x0C4 and both cell frames of each
  * module of the string arrived (0x0C1 is read with the mode of the poll's
  * 0x0C0, which comes after it).  A refused frame fails the poll.  Any
  * other identifier (the module frames 0x06A, 0x46A, 0x76A ..., 0x180,
@@ -63,6 +65,7 @@ enum { UB_C0, UB_C1, UB_C4 };
  * modules communicating. */
 struct ub_state {
 	uint32_t halves;
+	uint16_t all_lo, all_hi; /* every module's cells heard, in the string or not (0: none) */
 	uint8_t modules;
 	uint8_t mode;
 	uint8_t c1[8];
@@ -178,6 +181,11 @@ static int ub_cells(struct bms_poll *poll, unsigned m, bool second, const struct
 		if (mv < BMS_PLAUSIBLE_MIN_CELL_MV || mv > BMS_PLAUSIBLE_MAX_CELL_MV)
 			return BMS_E_RANGE;
 	}
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t mv = bms_be16(msg->data + 2 + 2 * i);
+		st->all_lo = !st->all_lo || mv < st->all_lo ? mv : st->all_lo;
+		st->all_hi = mv > st->all_hi ? mv : st->all_hi;
+	}
 	if (m >= UB_SERIES)
 		return BMS_OK;
 	for (unsigned i = 0; i < n; i++)
@@ -249,6 +257,22 @@ static int ub_c1(struct bms_poll *poll)
 	return BMS_OK;
 }
 
+/* The pack's highest and lowest cell: 0x0C4's (the U-BMS's own over every
+ * module) or a module's cell heard beyond them, in the string or in a
+ * string in parallel, which the list leaves out (bms_cell_stats() widens
+ * the list's extremes by them: a low cell of module 5 is never hidden). */
+static void ub_extremes(struct bms_poll *poll)
+{
+	struct bms_snapshot *s = &poll->snap;
+	const struct ub_state *st = BMS_PRIV(poll, struct ub_state);
+	unsigned hi = s->ext_max_mv, lo = s->ext_min_mv; /* 0x0C4's: a whole poll has it */
+	if (st->all_hi > hi)
+		hi = st->all_hi;
+	if (st->all_lo && st->all_lo < lo)
+		lo = st->all_lo;
+	bms_set_cell_ext(s, hi, 0, lo, 0);
+}
+
 static int ub_finish(struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
@@ -264,6 +288,7 @@ static int ub_finish(struct bms_poll *poll)
 		return BMS_E_INVALID; /* the string is not the pack the voltage says */
 	for (unsigned i = n; i < BMS_MAX_CELLS; i++)
 		s->cell_mv[i] = 0; /* none beyond the string */
+	ub_extremes(poll);
 	s->ncells = (uint8_t)n;
 	s->voltage = (float)sum / 1000.0f;
 	s->present |= BMS_HAS_CELLS | BMS_HAS_VOLTAGE;

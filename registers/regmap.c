@@ -71,9 +71,11 @@ static const struct reg_def reg_table[] = {
 	{ 5, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_AVG, REG_ABS_ZERO,
 	  "cell average", "of the cells: absent for a BMS that gives only its highest and lowest" },
 	{ 6, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_MAX, REG_ABS_ZERO,
-	  "max cell", "highest cell voltage: of the cells, else the BMS's own highest (a BMS that sends no cell list)" },
+	  "max cell", "highest cell voltage: of the cells, else the BMS's own highest (a BMS that sends no cell list); "
+	  "the BMS's own where it is higher than the list's (a list of one string of several in parallel)" },
 	{ 7, 1, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL_MIN, REG_ABS_ZERO,
-	  "min cell", "lowest cell voltage: of the cells, else the BMS's own lowest" },
+	  "min cell", "lowest cell voltage: of the cells, else the BMS's own lowest; the BMS's own where it is lower "
+	  "than the list's (a list of one string of several in parallel: never a low cell hidden)" },
 	{ 8, 1, 0, REG_FLOAT, 0, "°C", REG_DATA, REG_SRC_TEMP_AVG, REG_ABS_NAN,
 	  "temperature", "average of the pack temperature sensors (MOS sensor not included)" },
 	{ 10, 1, 0, REG_FLOAT, 0, "V", REG_DATA, REG_SRC_VOLTAGE, REG_ABS_ZERO,

@@ -240,6 +240,24 @@ void bms_snapshot_state(struct bms_snapshot *s, float current_threshold)
 	}
 }
 
+/* A list that is not every cell (a U-BMS's modules in parallel list one
+ * string): the BMS's own highest and lowest, where it gives them beside the
+ * list, are cells too; the list's extremes give way to them where they lie
+ * beyond (the cell's number then not known: 0). */
+static void widen_by_ext(const struct bms_snapshot *s, struct bms_cell_stats *out)
+{
+	if (!(s->present & BMS_HAS_CELL_EXT) || !s->ext_max_mv || !s->ext_min_mv || s->ext_min_mv > s->ext_max_mv)
+		return;
+	if (s->ext_max_mv > out->max_mv) {
+		out->max_mv = s->ext_max_mv;
+		out->max_idx = 0;
+	}
+	if (s->ext_min_mv < out->min_mv) {
+		out->min_mv = s->ext_min_mv;
+		out->min_idx = 0;
+	}
+}
+
 void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -271,8 +289,9 @@ void bms_cell_stats(const struct bms_snapshot *s, struct bms_cell_stats *out)
 		}
 	}
 	out->avg_mv = (uint16_t)((sum + n / 2) / n);
-	out->delta_mv = (uint16_t)(out->max_mv - out->min_mv);
 	out->from = BMS_CELLS_LIST;
+	widen_by_ext(s, out);
+	out->delta_mv = (uint16_t)(out->max_mv - out->min_mv);
 }
 
 void bms_set_cell_ext(struct bms_snapshot *s, unsigned max_mv, unsigned max_cell, unsigned min_mv, unsigned min_cell)

@@ -75,6 +75,40 @@ static void obs_soc(const struct al_view *v, const struct conf_alerts *c, bool o
 	snprintf(o->detail, sizeof(o->detail), "SOC %.1f %% (alert below %g %%)", v->snap->soc, c->on.soc_below);
 }
 
+/* A pack's lowest and highest listed cell (0-based; -1: none), the empty
+ * slots passed over; the BMS's own extremes beside a list that is not every
+ * cell (ubms-can's modules in parallel) where they lie beyond (-2: a cell
+ * not listed). */
+static void pack_spread(const struct bms_snapshot *s, int *lo, int *hi, int *lo_mv, int *hi_mv)
+{
+	*lo = *hi = -1;
+	for (int i = 0; i < s->ncells && i < BMS_MAX_CELLS; i++) {
+		int mv = s->cell_mv[i];
+		if (!mv)
+			continue;
+		if (*lo < 0 || mv < *lo_mv)
+			*lo = i, *lo_mv = mv;
+		if (*hi < 0 || mv > *hi_mv)
+			*hi = i, *hi_mv = mv;
+	}
+	if (*lo < 0 || !(s->present & BMS_HAS_CELL_EXT) || !s->ext_min_mv || s->ext_min_mv > s->ext_max_mv)
+		return;
+	if (s->ext_min_mv < *lo_mv)
+		*lo = -2, *lo_mv = s->ext_min_mv;
+	if (s->ext_max_mv > *hi_mv)
+		*hi = -2, *hi_mv = s->ext_max_mv;
+}
+
+/* "cell N" of a listed cell, else the BMS's own extreme */
+static const char *cell_name(char *buf, size_t n, int i, const char *extreme)
+{
+	if (i >= 0)
+		snprintf(buf, n, "cell %d", i + 1);
+	else
+		snprintf(buf, n, "the BMS's %s cell", extreme);
+	return buf;
+}
+
 static void obs_imbalance(const struct al_view *v, const struct conf_alerts *c, struct al_obs *o)
 {
 	int lo = -1, hi = -1, lo_mv = 0, hi_mv = 0;
@@ -83,24 +117,18 @@ static void obs_imbalance(const struct al_view *v, const struct conf_alerts *c, 
 		hi_mv = v->rb->max_mv;
 		lo = hi = 0;
 	} else if (!v->rb && (v->snap->present & BMS_HAS_CELLS)) {
-		for (int i = 0; i < v->snap->ncells && i < BMS_MAX_CELLS; i++) {
-			int mv = v->snap->cell_mv[i];
-			if (!mv)
-				continue;
-			if (lo < 0 || mv < lo_mv)
-				lo = i, lo_mv = mv;
-			if (hi < 0 || mv > hi_mv)
-				hi = i, hi_mv = mv;
-		}
+		pack_spread(v->snap, &lo, &hi, &lo_mv, &hi_mv);
 	}
-	o->known = v->fresh && lo >= 0 && hi >= 0 && (v->rb || v->snap->ncells >= 2);
+	o->known = v->fresh && lo != -1 && hi != -1 && (v->rb || v->snap->ncells >= 2);
 	o->truth = o->known && hi_mv - lo_mv > c->imbalance_mv;
+	char a[32], b[32];
 	if (v->rb)
 		snprintf(o->detail, sizeof(o->detail), "cell spread %d mV across the packs (%d..%d mV; alert above "
 			 "%d mV)", hi_mv - lo_mv, lo_mv, hi_mv, c->imbalance_mv);
 	else
-		snprintf(o->detail, sizeof(o->detail), "cell spread %d mV (cell %d %d mV, cell %d %d mV; alert above "
-			 "%d mV)", hi_mv - lo_mv, hi + 1, hi_mv, lo + 1, lo_mv, c->imbalance_mv);
+		snprintf(o->detail, sizeof(o->detail), "cell spread %d mV (%s %d mV, %s %d mV; alert above %d mV)",
+			 hi_mv - lo_mv, cell_name(a, sizeof(a), hi, "highest"), hi_mv,
+			 cell_name(b, sizeof(b), lo, "lowest"), lo_mv, c->imbalance_mv);
 }
 
 static void obs_health(const struct al_view *v, const struct conf_alerts *c, int cond, struct al_obs *o)

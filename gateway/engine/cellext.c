@@ -33,4 +33,8 @@ void gw_cell_ext_add(struct gw_cell_ext *e, uint8_t member, const struct bms_sna
 		e->n++;
 	}
 	e->listed = (uint16_t)(e->listed + n);
+	struct bms_cell_stats cs;
+	bms_cell_stats(ps, &cs);
+	if (!cs.min_idx || !cs.max_idx) /* the BMS's own beyond a list that is not every cell */
+		put(e, (struct gw_cell_pick){ cs.min_mv, member, 0, 0 }, (struct gw_cell_pick){ cs.max_mv, member, 0, 0 });
 }

@@ -3,7 +3,10 @@
  * members of a bank or a string (pure): each with its member and its
  * number there, the mean of the listed cells.  A member without a cell
  * list counts with its BMS's own highest and lowest cell (bms_cell_stats()
- * BMS_CELLS_EXT); the mean is then no longer every cell's. */
+ * BMS_CELLS_EXT); the mean is then no longer every cell's.  A member whose
+ * BMS gives its own extremes beside a list that is not every cell (ubms-can's
+ * modules in parallel) counts them too where they lie beyond the list's
+ * (number 0). */
 #ifndef GATEWAY_ENGINE_CELLEXT_H
 #define GATEWAY_ENGINE_CELLEXT_H
 

@@ -259,17 +259,14 @@ static bool cell_summary(const struct bms_snapshot *s, struct cells *c)
 	int n = s->ncells < BMS_MAX_CELLS ? s->ncells : BMS_MAX_CELLS;
 	if (!(s->present & BMS_HAS_CELLS) || n == 0)
 		return false;
+	struct bms_cell_stats cs;
+	bms_cell_stats(s, &cs); /* the list's extremes, widened by the BMS's own beside a partial list */
 	c->n = n;
 	c->sum_mv = 0;
-	c->max_mv = c->min_mv = s->cell_mv[0];
-	for (int i = 0; i < n; i++) {
-		double v = s->cell_mv[i];
-		c->sum_mv += v;
-		if (v > c->max_mv)
-			c->max_mv = v;
-		if (v < c->min_mv)
-			c->min_mv = v;
-	}
+	for (int i = 0; i < n; i++)
+		c->sum_mv += s->cell_mv[i];
+	c->max_mv = cs.max_mv;
+	c->min_mv = cs.min_mv;
 	return true;
 }
 

@@ -234,7 +234,8 @@ static void chemistry_fields(FILE *o, const struct gw_pack *p)
 
 /* The lowest, highest, mean and spread of a pack's cells: of its cell list,
  * else of its BMS's own highest and lowest cell ("cell_minmax_from":
- * "cells" or "bms"; no mean then, a number null where the BMS gives none);
+ * "cells" or "bms"; no mean then, a number null where the BMS gives none;
+ * "bms" too where the BMS's own lie beyond a list that is not every cell);
  * its BMS's own highest and lowest temperature. */
 static void cell_stats_fields(FILE *o, const struct bms_snapshot *s)
 {
@@ -247,8 +248,9 @@ static void cell_stats_fields(FILE *o, const struct bms_snapshot *s)
 	gw_json_num(o, "cell_max_index", cs.max_idx, cells && cs.max_idx, 0);
 	gw_json_num(o, "cell_avg_mv", cs.avg_mv, cs.from == BMS_CELLS_LIST, 0);
 	gw_json_num(o, "cell_delta_mv", cs.delta_mv, cells, 0);
+	bool listed = cs.from == BMS_CELLS_LIST && cs.min_idx && cs.max_idx; /* none of the BMS's own beyond */
 	fprintf(o, ",\"cell_minmax_from\":%s",
-		cs.from == BMS_CELLS_LIST ? "\"cells\"" : cs.from == BMS_CELLS_EXT ? "\"bms\"" : "null");
+		listed ? "\"cells\"" : cs.from != BMS_CELLS_NONE ? "\"bms\"" : "null");
 	bool t = (s->present & BMS_HAS_TEMP_EXT) != 0;
 	gw_json_num(o, "bms_temp_max_c", s->ext_tmax_c, t, 1);
 	gw_json_num(o, "bms_temp_min_c", s->ext_tmin_c, t, 1);

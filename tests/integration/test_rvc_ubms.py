@@ -30,7 +30,12 @@ end without CAN hardware, through an slcan adapter on a pty:
     13 V), and four strings of two (`cells=8,parallel=4`, 0x0C1 27 V),
     without `cells`: the string 0x0C1 tells, 4 (8) cells and their sum
     over Modbus (registers 1, 10-11, 20-27, 40) and /api/state (before
-    issue 89 every module in series: 32 cells, about 106 V).
+    issue 89 every module in series: 32 cells, about 106 V); issue 97:
+    cell 1 of the last string in parallel 12 mV under the first string's
+    (`parallel_dip=12`, 0x0C4's lowest the lowest of every module): the
+    pack's lowest cell is that cell over /api/state (cell_minmax_from
+    "bms", no number), Modbus register 7 and the cell delta (register 4),
+    where before the string's lowest hid it.
 Waits for conditions, never sleeps for luck.  Ends with "N passed, N
 failed".
 """
@@ -250,8 +255,8 @@ def e_parallel(tmp):
         print("== (e) ubms-can: the simulator's U-BMS, %d U27-12XP: %s, no `cells`" % (series * strings, label))
         path = os.path.join(tmp, "ubmspar%d" % series)
         sim = Sim(protocol="ubms-can", tcp=False, pty_path=path,
-                  packs=("address=0,cells=%d,parallel=%d,sensors=2,soc=76,current=-5,ccl=80,dcl=100"
-                         % (4 * series, strings),))
+                  packs=("address=0,cells=%d,parallel=%d,parallel_dip=12,sensors=2,soc=76,current=-5,ccl=80,"
+                         "dcl=100" % (4 * series, strings),))
         gw_port, http = free_port(), free_port()
         gw = Gateway(conf("ubms-can", gw_port, http, path), gw_port)
         try:
@@ -269,6 +274,14 @@ def e_parallel(tmp):
                     c.near(ha_float(regs[10:12]), volts, 1e-3, label + ": Modbus voltage float (10-11)")
                     c.near(regs[1], volts * 100, 1, label + ": Modbus voltage 0.01 V (1)")
                     c.eq(regs[20:28], (v["cells_mv"] + [0] * 8)[:8], label + ": Modbus cells, 0 after the string")
+                low, high = v["cells_mv"][0] - 12, max(v["cells_mv"])
+                c.ok(low < min(v["cells_mv"]), label + ": the dipped cell is the lowest of all (%d mV)" % low)
+                c.eq((p["cell_min_mv"], p.get("cell_min_index"), p["cell_max_mv"], p["cell_minmax_from"]),
+                     (low, None, high, "bms"), label + ": /api/state's lowest cell %d mV, a cell of the last string "
+                     "in parallel (the string's lowest %d mV)" % (low, min(v["cells_mv"])))
+                if regs is not None:
+                    c.eq((regs[7], regs[6], regs[4]), (low, high, high - low),
+                         label + ": Modbus lowest cell (7), highest (6) and delta (4) of every module")
             c.eq(sim.state()["packs"][0]["can_frames_heard"], 0, label + ": bmsgw wrote no frame")
         finally:
             if c.failed:

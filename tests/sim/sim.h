@@ -134,6 +134,7 @@ struct sim_pack {
 	                         * ks48, ant and humsienk keep it in `dialect` ('N') */
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	int parallel;           /* ubms-can: strings of modules in parallel (`parallel`; 0 = 1) */
+	int parallel_dip;       /* ubms-can: mV the last string's cell 1 reads under the first's (`parallel_dip`) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* pylon-can: the slcan adapter on the battery's bus */
 	int can_open;           /* its channel: 0 closed, 'O' open, 'L' open listen only */

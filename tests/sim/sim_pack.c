@@ -557,6 +557,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 			ok = parse_long(v, 1, 16, &l) == 0; /* strings of modules in parallel */
 			if (ok)
 				p->parallel = (int)l;
+		} else if (strcmp(k, "parallel_dip") == 0 && strcmp(proto->name, "ubms-can") == 0) {
+			ok = parse_long(v, 0, 1000, &l) == 0; /* mV under cell 1 of the last string in parallel */
+			if (ok)
+				p->parallel_dip = (int)l;
 		} else if (strcmp(k, "noprot") == 0 && strcmp(proto->name, "abc") == 0) {
 			ok = parse_long(v, 0, 1, &l) == 0;
 			if (ok)

@@ -7,11 +7,12 @@
  * pack's cells as modules of four in series (cells / 4 modules; the cells
  * beyond a multiple of four are left out), parallel=N such strings in
  * parallel (copies of the first, modules 1 .. cells / 4; as many as fit in
- * the sixteen modules 0x350 ... 0x36F), in drive mode:
+ * the sixteen modules 0x350 ... 0x36F; parallel_dip=MV: cell 1 of the last
+ * string MV under the first's), in drive mode:
  *	0x350 + 2 (m - 1), 0x351 + 2 (m - 1): module m's cells 1-3 and 4,
  *	      "01 00" and big-endian u16 mV
  *	0x0C4 highest and lowest sensor, 0x40, the board's (degC + 40),
- *	      highest and lowest cell u16 mV
+ *	      highest and lowest cell u16 mV (of every module)
  *	0x0C1 the string's voltage in whole volts (1 V a unit), the current
  *	      u16 A + 32768 (+ =
  *	      charging), the discharge limit u16 0.1 A, the charge limit
@@ -110,16 +111,32 @@ static int ub_all(const struct sim_pack *p, const struct sim_view *v)
 	return (n < UB_IDS / s ? n : UB_IDS / s) * s;
 }
 
+/* Cell i of module k on the bus: the first string's, cell 1 of the last
+ * string in parallel parallel_dip mV under it. */
+static int ub_cell(const struct sim_pack *p, const struct sim_view *v, int k, int i)
+{
+	int s = v->ncells / 4, all = ub_all(p, v), mv = v->cell_mv[4 * (k % s) + i];
+	return all > s && k == all - s && i == 0 ? mv - p->parallel_dip : mv;
+}
+
+/* The lowest cell of every module on the bus (0x0C4's: the U-BMS's own). */
+static int ub_lowest(const struct sim_pack *p, const struct sim_view *v)
+{
+	int lo = v->cell_min_mv, all = ub_all(p, v);
+	for (int k = 0; k < all; k++)
+		for (int i = 0; i < 4; i++)
+			lo = ub_cell(p, v, k, i) < lo ? ub_cell(p, v, k, i) : lo;
+	return lo;
+}
+
 static void ub_cells(const struct sim_pack *p, const struct sim_view *v, struct sim_reply *reply)
 {
-	int s = v->ncells / 4;
 	for (int k = 0; k < ub_all(p, v); k++) {
-		int m = k % s; /* module m of the first string */
 		uint8_t d[8] = { 0x01, 0x00 };
 		for (int i = 0; i < 3; i++)
-			ub_put_be16(d + 2 + 2 * i, v->cell_mv[4 * m + i]);
+			ub_put_be16(d + 2 + 2 * i, ub_cell(p, v, k, i));
 		sim_slcan_line(reply, 't', (unsigned)(0x350 + 2 * k), d, 8);
-		ub_put_be16(d + 2, v->cell_mv[4 * m + 3]);
+		ub_put_be16(d + 2, ub_cell(p, v, k, 3));
 		sim_slcan_line(reply, 't', (unsigned)(0x351 + 2 * k), d, 4);
 	}
 }
@@ -139,7 +156,7 @@ static enum sim_resp ub_emit(struct sim_pack *p, struct sim_reply *reply)
 	d[2] = 0x40;
 	d[3] = (uint8_t)clampl(lround(v.mos_temp_c) + 40, 0, 255);
 	sim_slcan_put16(d + 4, v.cell_max_mv);
-	sim_slcan_put16(d + 6, v.cell_min_mv);
+	sim_slcan_put16(d + 6, ub_lowest(p, &v));
 	sim_slcan_line(reply, 't', 0x0C4, d, 8);
 	long dcl = lround(v.dcl_a * 10.0), ccl = lround(v.ccl_a * 10.0);
 	d[0] = (uint8_t)clampl(lround(v.voltage), 0, 255);

@@ -281,6 +281,20 @@ static void test_cell_extremes(void)
 	const struct bms_snapshot *h[] = { &b };
 	gw_bank_aggregate(h, 1, 1.0, 0.1, &o);
 	CHECK(!o.rb.have_cells);
+	/* issue 97: a list that is not every cell (ubms-can's modules in
+	 * parallel) beside its BMS's own extremes: those beyond the list are
+	 * the bank's, number 0; the mean stays the lists' */
+	struct bms_snapshot c = pack(53, 0, 50, 100, 3300);
+	bms_set_cell_ext(&c, 3302, 0, 3240, 0);
+	const struct bms_snapshot *k[] = { &a, &c };
+	gw_bank_aggregate(k, 2, 1.0, 0.1, &o);
+	CHECK_EQ_INT(o.rb.min_mv, 3240);
+	CHECK_EQ_INT(o.rb.min_pack, 2);
+	CHECK_EQ_INT(o.rb.min_cell, 0);
+	CHECK_EQ_INT(o.rb.max_mv, 3303);
+	CHECK_EQ_INT(o.rb.max_pack, 1);
+	CHECK_EQ_INT(o.rb.max_cell, 4);
+	CHECK(!o.rb.no_avg);
 }
 
 static void test_maxima(void)

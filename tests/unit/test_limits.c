@@ -1200,14 +1200,29 @@ static void test_cell_extremes(void)
 	run(0, &s);
 	CHECK_NEAR(out.ccl_a, 5, 1e-9);
 	CHECK_EQ_INT(out.ccl_reason, GW_LR_TEMPERATURE);
-	/* a list wins: extremes that say 3.52 V beside cells at 3.30 V are not read */
+	/* a list beside them gives the cells; the BMS's own extremes within it
+	 * change nothing ... */
 	fresh();
 	pack16(&s, 3300);
-	bms_set_cell_ext(&s, 3520, 1, 3300, 2);
+	bms_set_cell_ext(&s, 3300, 1, 3300, 2);
 	run(0, &s);
 	CHECK_NEAR(out.ccl_a, 50, 1e-9);
 	CHECK_EQ_INT(out.mode, GW_LIM_BULK);
 	CHECK_EQ_INT(out.cells, 16);
+	/* ... and beyond it they are cells too (issue 97: a list of one string
+	 * of several in parallel): a cell at 3.65 V the list does not hold
+	 * stops the charge, as the list's own would */
+	fresh();
+	pack16(&s, 3300);
+	bms_set_cell_ext(&s, 3650, 0, 3300, 0);
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-9);
+	CHECK_EQ_INT(out.cells, 16);
+	fresh();
+	pack16(&s, 3300);
+	s.cell_mv[0] = 3650;
+	run(0, &s);
+	CHECK_NEAR(out.ccl_a, 0, 1e-9);
 }
 
 static void test_disabled_words(void)

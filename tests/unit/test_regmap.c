@@ -327,15 +327,23 @@ static void test_cell_extremes(void)
 	CHECK_EQ_INT(regs[40], 0);
 	for (int o = 20; o <= 35; o++)
 		CHECK_EQ_INT(regs[o], 0);
-	/* a list beside them wins */
+	/* a list beside them gives the cells and the mean; the BMS's own lowest
+	 * beyond the list's is the pack's lowest (issue 97: a list of one
+	 * string of several in parallel), its highest within it changes nothing */
 	s.present |= BMS_HAS_CELLS;
 	s.ncells = 4;
 	for (int i = 0; i < 4; i++)
 		s.cell_mv[i] = (uint16_t)(3300 + i);
 	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
 	CHECK_EQ_INT(regs[6], 3303);
-	CHECK_EQ_INT(regs[7], 3300);
+	CHECK_EQ_INT(regs[7], 3243);
+	CHECK_EQ_INT(regs[4], 60);
 	CHECK_EQ_INT(regs[5], 3302);
+	bms_set_cell_ext(&s, 3302, 0, 3301, 0);
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[6], 3303);
+	CHECK_EQ_INT(regs[7], 3300);
+	CHECK_EQ_INT(regs[4], 3);
 	/* neither: absent */
 	s.present &= ~(uint32_t)(BMS_HAS_CELLS | BMS_HAS_CELL_EXT);
 	s.ncells = 0;

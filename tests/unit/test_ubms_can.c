@@ -9,7 +9,8 @@
  * two modules in series (`cells = 8`, dbus_ubms's 2018 bank, whose U-BMS
  * counts 2 V a unit); issue 89's battery, eight U27-12XP in parallel (a
  * 12 V battery: 0x0C1 13 V), built from the protocol: four cells, 13.284 V,
- * and the same modules as 2S4P, 4S2P, 8S and 1S16P as 0x0C1 tells; the
+ * and the same modules as 2S4P, 4S2P, 8S and 1S16P as 0x0C1 tells; a low
+ * cell of a module in parallel (issue 97) the pack's lowest; the
  * U-BMS's other frames, a VMU's command, extended and remote frames passed
  * over; broken frames (short, impossible SOC, cells, temperatures,
  * modules; a pack voltage between two counts, of none, of more modules
@@ -109,7 +110,9 @@ static void test_discharge(void)
 		CHECK_NEAR(s->temp_c[0], 25, 1e-6);
 		CHECK_NEAR(s->temp_c[1], 20, 1e-6);
 		CHECK_NEAR(s->mos_temp_c, 24, 1e-6);
-		CHECK_EQ_INT(s->ext_max_mv, 3330);
+		/* 0x0C4 says 3330 / 3324, module 6's cells 3331 (0x0D03) in the
+		 * same cycle: the highest heard */
+		CHECK_EQ_INT(s->ext_max_mv, 3331);
 		CHECK_EQ_INT(s->ext_min_mv, 3324);
 		CHECK_EQ_INT(s->alarms, 0);
 		CHECK(!s->balancing);
@@ -218,6 +221,53 @@ static void test_parallel(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
 	CHECK_EQ_INT(poll.snap.ncells, 8);
 	CHECK_NEAR(poll.snap.voltage, 26.570, 1e-4);
+}
+
+/* Issue 97: eight modules in parallel, one low cell in module 5 (cell 1 at
+ * 3300 mV, 0x0C4's lowest 3300): the list is module 1's four cells, but the
+ * pack's lowest cell is 3300, its number not known; 0x0C4 lower than every
+ * module heard (the cells of a burst not in the poll) wins too, as does a
+ * module heard under an older 0x0C4; the list's own extremes where nothing
+ * lies beyond them. */
+static void test_parallel_low_cell(void)
+{
+	static const struct {
+		const char *m5, *c4;
+		unsigned lo, hi;
+	} cases[] = {
+		{ "358#01000CE40CFA0CF9", "0C4#403D4043FA0CE40C", 3300, 3322 },
+		{ "358#01000CFA0CFA0CF9", "0C4#403D4043FA0CDA0C", 3290, 3322 },
+		{ "358#01000CE40CFA0CF9", "0C4#403D4043FA0CF80C", 3300, 3322 },
+		{ "358#01000CFA0CFA0D20", "0C4#403D4043FA0CF80C", 3320, 3360 },
+		{ "358#01000CFA0CFA0CF9", "0C4#403D4043FA0CF80C", 3320, 3322 },
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct bms_poll poll = { 0 };
+		struct bms_rx rx = { 0 };
+		char text[1024];
+		snprintf(text, sizeof(text),
+			 "350#01000CF90CFA0CF8 351#01000CF9 352#01000CFA0CF90CF9 353#01000CFA 354#01000CF80CF90CFA "
+			 "355#01000CF9 356#01000CF90CF80CF9 357#01000CFA %s 359#01000CF8 35A#01000CF90CF90CF8 "
+			 "35B#01000CF9 35C#01000CF80CFA0CF9 35D#01000CF9 35E#01000CF90CF90CFA 35F#01000CF8 %s "
+			 "0C1#0DFB7FE803200E03 " P8_C0,
+			 cases[k].m5, cases[k].c4);
+		drive_begin(&poll, &rx, 0, 0, false);
+		struct drive_res r = feed(&poll, &rx, text);
+		CHECK_EQ_INT(r.err, 0);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		const struct bms_snapshot *s = &poll.snap;
+		CHECK_EQ_INT(s->ncells, 4);
+		CHECK(bms_plausible(s, NULL));
+		struct bms_cell_stats cs;
+		bms_cell_stats(s, &cs);
+		CHECK_EQ_INT(cs.from, BMS_CELLS_LIST);
+		CHECK_EQ_INT(cs.min_mv, cases[k].lo);
+		CHECK_EQ_INT(cs.max_mv, cases[k].hi);
+		CHECK_EQ_INT(cs.delta_mv, cases[k].hi - cases[k].lo);
+		CHECK_EQ_INT(cs.min_idx, cases[k].lo == 3320 ? 3 : 0); /* module 1's cell 3, else not listed */
+		CHECK_EQ_INT(cs.max_idx, cases[k].hi == 3322 ? 2 : 0);
+		CHECK_EQ_INT(cs.avg_mv, 3321); /* the list's mean */
+	}
 }
 
 /* A pack voltage that tells no string the U-BMS can have: refused, the
@@ -355,6 +405,7 @@ int main(void)
 	test_discharge();
 	test_charge();
 	test_parallel();
+	test_parallel_low_cell();
 	test_voltage_broken();
 	test_alarms();
 	test_broken();
