@@ -540,6 +540,7 @@ static int daly_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
 	out[2] = c->step == DW_WRITE ? DALY_SET_SOC : DALY_VOLT;
 	out[3] = DALY_DLEN;
 	if (c->step == DW_WRITE) {
+		c->wrote = true;
 		memcpy(out + 4, c->date, 6);
 		out[10] = (uint8_t)(c->raw >> 8);
 		out[11] = (uint8_t)c->raw;

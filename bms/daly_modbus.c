@@ -849,8 +849,10 @@ static int dm_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
 		return BMS_E_INVALID; /* the 0x81 dialect: nothing is written */
 	if (c->quit || c->refused || c->step >= DW2_DONE)
 		return 0;
-	if (c->step == DW2_WRITE)
+	if (c->step == DW2_WRITE) {
+		c->wrote = true;
 		return bms_mb_request(out, cap, DM_D2_ADDR, DM_FC_WRITE, f->reg, dm_wwire(c));
+	}
 	return bms_mb_request(out, cap, DM_D2_ADDR, DM_FC_READ, dm_wread_reg(c, f), dm_wcount(c));
 }
 

@@ -392,6 +392,10 @@ static int jbd_control_ack(struct bms_control *c, const uint8_t *frame, size_t l
  *	DD 5A 01 02 28 28 <chk> 77   leave, saved      -> DD 01 00 00 00 00 77
  * Status 0x80 is a refusal; after one, a wrong read-back or a step left
  * unanswered inside factory mode, it is left without saving (01 <- 00 00).
+ * Factory mode counts as entered once its entry is sent: an entry whose
+ * acknowledgement was lost may have taken, so the exit goes all the same
+ * (and the polls send it again while it is unanswered); only a refused
+ * entry needs none.
  * 0x2D is read, modified (bit 2, balance_en) and written whole. */
 enum { JW_ENTER, JW_READ, JW_WRITE, JW_BACK, JW_EXIT_SAVE, JW_EXIT_NOSAVE, JW_DONE };
 
@@ -418,6 +422,10 @@ static int jbd_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
 	uint16_t w = (uint16_t)c->raw;
 	switch (c->step) {
 	case JW_ENTER:
+		/* from here on the BMS may be in factory mode, its acknowledgement
+		 * lost or not: whatever follows leaves it */
+		c->unlocked = true;
+		c->persist |= JBD_P_FACTORY;
 		return jbd_request(out, cap, JBD_WRITE, JBD_REG_ENTER, jbd_enter, 2);
 	case JW_READ: case JW_BACK:
 		return jbd_request(out, cap, JBD_READ, reg, NULL, 0);
@@ -426,6 +434,7 @@ static int jbd_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
 			w = (uint16_t)((c->word & ~0x0004u) | (c->raw ? 0x0004u : 0));
 		v[0] = (uint8_t)(w >> 8);
 		v[1] = (uint8_t)w;
+		c->wrote = true;
 		return jbd_request(out, cap, JBD_WRITE, reg, v, 2);
 	case JW_EXIT_SAVE:
 		return jbd_request(out, cap, JBD_WRITE, JBD_REG_EXIT, jbd_exit_save, 2);
@@ -449,6 +458,10 @@ static int jbd_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
 		return BMS_E_UNEXPECTED; /* a late answer to a poll's read */
 	if (frame[2] != JBD_STATUS_OK) {
 		c->refused = true; /* leave without saving next (or, refused that too, give up) */
+		if (st == JW_ENTER) {
+			c->unlocked = false; /* it said no: not in factory mode */
+			c->persist &= ~JBD_P_FACTORY;
+		}
 		if (st == JW_EXIT_NOSAVE) {
 			c->unlocked = false; /* refused: left to the polls (persist) */
 			c->step = JW_DONE;

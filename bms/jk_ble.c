@@ -348,6 +348,7 @@ static int jkb_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
 		return jkb_frame(out, cap, JKB_CMD_CELLS, 0, 0);
 	bool l24 = (c->persist & (JKB_P_LAYOUT | JKB_P_24S)) == (JKB_P_LAYOUT | JKB_P_24S);
 	uint8_t reg = c->key == BMS_W_BALANCE_START_V && l24 ? JKB_REG_START_24S : (uint8_t)f->reg;
+	c->wrote = true;
 	return jkb_frame(out, cap, reg, 4, (uint32_t)c->raw);
 }
 

@@ -430,8 +430,10 @@ static int jkpb_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
 		return BMS_E_RANGE;
 	if (c->quit || c->refused || c->step >= PW_DONE)
 		return 0;
-	if (c->step == PW_WRITE)
+	if (c->step == PW_WRITE) {
+		c->wrote = true;
 		return jkpb_write32(out, cap, c->address, f->reg, (uint32_t)c->raw);
+	}
 	c->word = 0; /* a trigger (again): both halves of its answer anew */
 	c->have_back = false;
 	return jkpb_trigger(out, cap, c->address, JKPB_REG_SETTINGS);

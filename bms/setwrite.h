@@ -58,10 +58,32 @@ const char *bms_wkey_unit(enum bms_wkey k);
 enum bms_set_key bms_wkey_read(enum bms_wkey k);
 int bms_wkey_find(const char *name);
 
+/* A value as it is given (bms/base/setvalue.c: the one parser of the
+ * HTTP API's JSON, MQTT's payloads and so Home Assistant's commands), in
+ * the key's unit.  A switch (the balancer) is ON / OFF, true / false or
+ * 1 / 0 (any case) and only that; every other key a decimal number and
+ * only that: an optional '-', digits, optionally '.' and digits, at most
+ * 15 significant digits; no hex ("0x3.8p0", "0X64"), exponent, leading
+ * '+', blank, inf or nan.  0 with *v (a switch: 1 / 0), or -1 with why,
+ * for people.  _text: len bytes (not NUL-terminated; a NUL in them is no
+ * digit); _number: a JSON number; _bool: a JSON boolean. */
+bool bms_wkey_switch(enum bms_wkey k);
+int bms_wvalue_text(enum bms_wkey k, const char *t, size_t len, double *v, char *why, size_t wl);
+int bms_wvalue_number(enum bms_wkey k, double x, double *v, char *why, size_t wl);
+int bms_wvalue_bool(enum bms_wkey k, bool b, double *v, char *why, size_t wl);
+/* |v| as the shortest decimal that reads back as v: digits x 10^exp10
+ * (digits without a trailing zero); -1 for inf or nan.  What decides
+ * whether a value is on a protocol's step: the digits written, never a
+ * tolerance. */
+int bms_wvalue_exact(double v, uint64_t *digits, int *exp10);
+/* v as that decimal, without an exponent where it reads well ("3.6",
+ * "9999.9996", "0.001"). */
+void bms_wvalue_str(double v, char *out, size_t cap);
+
 /* How one key goes on the wire: raw = value x mul + add (mul < 0: the
  * raw is negative, as JBD's discharge current), within lo..hi, and the
- * value must be a whole number of steps (1 / |mul|): never rounded.
- * mul 0: not writable. */
+ * value must be a whole number of steps (1 / |mul|) on its shortest
+ * decimal (bms_wvalue_exact): never rounded.  mul 0: not writable. */
 struct bms_wfield {
 	uint16_t reg;           /* the register, command id or offset */
 	int32_t mul;
@@ -94,6 +116,8 @@ struct bms_wchange {
 	int step;
 	bool refused;           /* the BMS said no (its own refusal) */
 	bool unlocked;          /* inside an unlock (jbd's factory mode) */
+	bool wrote;             /* the write itself was asked for (the value may be in the BMS):
+	                         * what the pack's write budget counts */
 	bool have_old, have_back;
 	int64_t old_raw;        /* what the field held before (where the steps read it) */
 	int64_t back_raw;       /* what the read-back after the write showed */

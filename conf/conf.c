@@ -134,6 +134,8 @@ const struct conf_key conf__keys[K_COUNT] = {
 	                       PK(control_timeout), "3"},
 	[K_BMS_SETTINGS] = {CONF_SEC_PACK, "bms_settings", CONF_LIVE, KT_FLAGS, 0, 0, false, wkey_words,
 	                    PK(bms_settings), "none"},
+	[K_BMS_SETTINGS_PER_DAY] = {CONF_SEC_PACK, "bms_settings_per_day", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
+	                            PK(bms_settings_per_day), "10"},
 	[K_KEY] = {CONF_SEC_PACK, "key", CONF_LIVE, KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
 	[K_PK_MAX_CHARGE] = {CONF_SEC_PACK, "max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
 	                     PK(max_charge_current), ""},

@@ -232,6 +232,8 @@ struct conf_pack {
 	bool control;                    /* its MOSFETs may be switched (needs a driver with control) */
 	int bms_settings;                /* BMS_W_BIT()s of the BMS's own settings that may be
 	                                  * written (bms/setwrite.h; default none) */
+	int bms_settings_per_day;        /* changes of them that reach the BMS in any 24 h, 1..1000
+	                                  * (default 10: an EEPROM's ~100k cycles last decades) */
 	bool listen;                     /* another master polls its port: never written, its answers
 	                                  * heard (a driver with listen; every pack of the port) */
 	double takeover_after;           /* s with no master heard before bmsgw polls by itself, 0 = never */

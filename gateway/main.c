@@ -84,7 +84,8 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
 	gw_info("signal %d: shutting down", w->signum);
-	ev_break(loop, EVBREAK_ALL);
+	if (!gw_stop_begin(w->data))
+		ev_break(loop, EVBREAK_ALL); /* else once what is on the wires ended */
 }
 
 static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -194,7 +195,7 @@ int main(int argc, char **argv)
 	ev_signal_init(&sigint, signal_cb, SIGINT);
 	ev_signal_init(&sigterm, signal_cb, SIGTERM);
 	ev_signal_init(&sighup, sighup_cb, SIGHUP);
-	sighup.data = &gw;
+	sigint.data = sigterm.data = sighup.data = &gw;
 	ev_signal_start(loop, &sigint);
 	ev_signal_start(loop, &sigterm);
 	ev_signal_start(loop, &sighup);

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../bms.h"
@@ -54,23 +55,52 @@ double bms_wfield_value(const struct bms_wfield *f, int64_t raw)
 	return f->mul ? (double)(raw - f->add) / f->mul : 0;
 }
 
+/* The times 2 (f 2) or 5 (f 5) divides x (x > 0). */
+static int factors(uint64_t x, unsigned f)
+{
+	int n = 0;
+	while (x && x % f == 0) {
+		x /= f;
+		n++;
+	}
+	return n;
+}
+
+/* value x |mul| is a whole number, on value's shortest decimal digits x
+ * 10^e: 10^-e divides digits x |mul|, i.e. 2^-e and 5^-e both do. */
+static bool on_step(const struct bms_wfield *f, double value)
+{
+	uint64_t d;
+	int e;
+	if (bms_wvalue_exact(value, &d, &e) < 0)
+		return false;
+	if (d == 0 || e >= 0)
+		return true;
+	uint64_t m = (uint64_t)llabs((long long)f->mul);
+	return factors(d, 2) + factors(m, 2) >= -e && factors(d, 5) + factors(m, 5) >= -e;
+}
+
 int bms_wfield_raw(const struct bms_wfield *f, double value, int64_t *raw, char *why, size_t wl)
 {
 	if (!f->mul || !isfinite(value)) {
 		snprintf(why, wl, "not writable");
 		return -1;
 	}
-	double x = value * f->mul, r = nearbyint(x);
-	/* a whole number of steps, within what a decimal written by hand or
-	 * JSON's double keeps of it */
-	if (fabs(x - r) > 1e-6 * (fabs(x) > 1 ? fabs(x) : 1)) {
-		snprintf(why, wl, "%g is not a multiple of the protocol's step %g", value, 1.0 / fabs((double)f->mul));
+	char shown[40], st[40];
+	bms_wvalue_str(value, shown, sizeof(shown));
+	bms_wvalue_str(1.0 / fabs((double)f->mul), st, sizeof(st));
+	/* a whole number of steps, on the digits written: never rounded */
+	if (!on_step(f, value)) {
+		snprintf(why, wl, "%s is not a multiple of the protocol's step %s", shown, st);
 		return -1;
 	}
-	double lo, hi, step;
+	double r = nearbyint(value * f->mul), lo, hi, step;
 	bms_wfield_range(f, &lo, &hi, &step);
 	if (r + f->add < (double)f->lo || r + f->add > (double)f->hi) {
-		snprintf(why, wl, "%g is outside the protocol's range %g..%g", value, lo, hi);
+		char slo[40], shi[40];
+		bms_wvalue_str(lo, slo, sizeof(slo));
+		bms_wvalue_str(hi, shi, sizeof(shi));
+		snprintf(why, wl, "%s is outside the protocol's range %s..%s", shown, slo, shi);
 		return -1;
 	}
 	*raw = (int64_t)r + f->add;

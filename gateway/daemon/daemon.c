@@ -324,13 +324,61 @@ void gw_reload_file(struct gw *gw)
 	send_status(gw, true);
 }
 
+/* ------------------------------------------------------------ stop */
+
+static void stop_now(struct gw *gw)
+{
+	gw->on_quiet = NULL;
+	ev_timer_stop(gw->loop, &gw->stop_wait);
+	ev_break(gw->loop, EVBREAK_ALL);
+}
+
+static void quiet_cb(struct gw *gw)
+{
+	gw_info("stopping: the commands on the wires ended");
+	stop_now(gw);
+}
+
+static void stop_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gw *gw = container_of(w, struct gw, stop_wait);
+	gw_warn("stopping: a command is still on a wire after the time its frames may take: stopping without its end");
+	stop_now(gw);
+}
+
+int gw_stop_begin(struct gw *gw)
+{
+	if (gw->stopping) {
+		stop_now(gw);
+		return 0;
+	}
+	gw->stopping = true;
+	double wait;
+	int n = gw_control_stop(gw, &wait);
+	if (!n)
+		return 0;
+	if (wait > GW_STOP_WAIT_MAX)
+		wait = GW_STOP_WAIT_MAX;
+	gw_info("stopping: waiting up to %.1f s for %d command(s) on the wires to end (a BMS left as it was found)",
+		wait, n);
+	gw->on_quiet = quiet_cb;
+	ev_timer_init(&gw->stop_wait, stop_wait_cb, wait, 0.);
+	ev_timer_start(gw->loop, &gw->stop_wait);
+	return 1;
+}
+
 /* ------------------------------------------------------------ teardown */
 
 void gw_free(struct gw *gw)
 {
 	gw->stopping = true;
-	if (gw->loop)
+	gw->on_quiet = NULL;
+	if (gw->loop) {
 		ev_timer_stop(gw->loop, &gw->tick);
+		ev_timer_stop(gw->loop, &gw->stop_wait);
+	}
 	if (gw->state) {
 		if (gw->serving)
 			gw_statefile_save(gw, true);

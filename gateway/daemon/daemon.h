@@ -25,6 +25,16 @@ int gw_reload(struct gw *gw, struct conf *nc, char *err, size_t errlen);
 /* SIGHUP: read the configuration file again and apply it (gw_reload), or
  * log why not and keep running as before; tells systemd RELOADING/READY. */
 void gw_reload_file(struct gw *gw);
+/* A signal to stop: nothing new starts (no poll, no command), and a change
+ * of a BMS's settings on a wire is given up and leaves the BMS as it was
+ * found (jbd: factory mode left without saving; poll/control.h
+ * gw_control_stop()).  0 when nothing is on a wire: the loop may end now;
+ * else 1, and the loop ends (ev_break) once those commands ended, or
+ * after the time their frames may take (at most GW_STOP_WAIT_MAX s).  A
+ * second signal ends it at once. */
+#define GW_STOP_WAIT_MAX 10.0
+int gw_stop_begin(struct gw *gw);
+
 /* Stop every watcher, close every link, client and socket, free everything
  * (the configuration too).  The loop itself stays. */
 void gw_free(struct gw *gw);

@@ -9,6 +9,7 @@
 #include "../model/gw.h"
 #include "../model/health_gw.h"
 #include "../model/socunit.h"
+#include "../poll/bmsset.h"
 #include "../poll/control.h"
 #include "records.h"
 
@@ -16,6 +17,7 @@ const struct gw_state_record *const gw_state_records[] = {
 	&gw_energy_pack_record,     /* pack NAME IN OUT: energy counters, kWh */
 	&gw_energy_bank_record,     /* bank IN OUT */
 	&gw_control_intent_record,  /* intent NAME CHARGE DISCHARGE: what bmsgw last switched */
+	&gw_bset_budget_record,     /* bmswrites NAME T1 T2 ...: the BMS settings writes of the last day */
 	&gw_charge_full_record,     /* full NAME UNIXTIME: the last absorption or float */
 	&gw_soc_record,             /* soc NAME 1 saved=... : the counted SOC */
 	&gw_charge_settings_record, /* set NAME max_soc=80/modbus ...: a pack's runtime charge settings */

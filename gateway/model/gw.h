@@ -201,11 +201,14 @@ struct gw {
 	double start;                  /* monotonic */
 	char machine[9];               /* this machine's tag (core/machine.h), "" = none */
 	gw_poll_cb on_poll;            /* optional: called after every finished poll */
-	bool stopping;                 /* gw_free() runs: schedule nothing new */
+	bool stopping;                 /* a stop began (a signal, gw_free()): schedule nothing new */
+	void (*on_quiet)(struct gw *gw); /* optional: a stop waits for the commands on the wires
+	                                  * (poll/control.h gw_control_stop()): the last ended */
 	bool verbose;                  /* -v: debug logging whatever log_level says */
 	int fd_limit;                  /* RLIMIT_NOFILE soft limit in force */
 	int client_cap;                /* Modbus clients the descriptors allow */
 	ev_timer tick;                 /* once a second: watchdog, status, log repeats */
+	ev_timer stop_wait;            /* a stop waits for the commands on the wires (daemon.c) */
 	double watchdog;               /* systemd's WatchdogSec, 0 = none */
 	char status[128];              /* last STATUS= sent to systemd */
 	struct gw_energy bank_energy;  /* the bank's, from the bank's power */

@@ -9,6 +9,7 @@
  *   pack rack1 123.456789 98.765432     energy counters (model/energy.c)
  *   bank 250.000000 199.000000          the bank's (model/energy.c)
  *   intent rack1 1 1                    MOSFET intents (poll/control.c)
+ *   bmswrites rack1 1795420800 ...      BMS settings writes of the last day (poll/bmsset.c)
  *   full rack1 1795420800               the last full charge (model/charge.c)
  *   soc rack1 1 saved=... ah=201.5 ...  the counted SOC (model/socunit.c)
  *   hir rack1 p:40:0:2.5,2.6 1:...     resistance windows (model/health_gw.c)

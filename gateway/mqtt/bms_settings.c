@@ -2,7 +2,8 @@
 /* gateway/mqtt/bms_settings.c - a BMS's own settings over MQTT (bmsgw-mqtt(7)
  * "BMS SETTINGS"): P/NAME/set/bms_KEY, subscribed with [mqtt] control =
  * true (the set/ topics, session.c), the payload the value in the key's
- * unit (the balancer ON / OFF / 1 / 0).  The change is poll/bmsset.h's, as
+ * unit as bms/setwrite.h's one parser takes it (a decimal; the balancer
+ * ON / OFF, true / false, 1 / 0).  The change is poll/bmsset.h's, as
  * an admin's over HTTP is (the pack's bms_settings, the bounds, the order,
  * the fence), with who "mqtt"; its outcome goes to P/NAME/set/result (not
  * retained): {"setting":"bms_KEY","payload","result","value","old",
@@ -55,18 +56,6 @@ static void done(void *ctx, const struct gw_bset_result *r)
 	free(k);
 }
 
-/* The payload: a number, or for the balancer ON / OFF. */
-static bool value_of(const char *t, double *v)
-{
-	if (strcmp(t, "ON") == 0 || strcmp(t, "OFF") == 0) {
-		*v = t[1] == 'N';
-		return true;
-	}
-	char *end;
-	*v = strtod(t, &end);
-	return end != t && !*end && isfinite(*v);
-}
-
 void mq_bms_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, const char *unit, const char *key)
 {
 	char payload[32];
@@ -80,13 +69,19 @@ void mq_bms_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, cons
 	struct gw_bset_result r = { .result = "refused", .status = 400 };
 	snprintf(r.key, sizeof(r.key), "%s", key);
 	const char *why = NULL;
+	char bad[320];
 	double v = 0;
-	if (!p)
+	int wk = bms_wkey_find(key);
+	if (!p) {
 		why = "no such pack (the bank has no BMS settings)";
-	else if (msg->retain)
+		r.status = 404;
+	} else if (msg->retain) {
 		why = "a retained setting is never taken (it would be applied again at every connect); it has been cleared";
-	else if ((size_t)msg->payloadlen >= sizeof(payload) || !value_of(payload, &v))
-		why = "the payload is a number in the key's unit (the balancer: ON or OFF)";
+	} else if (wk >= 0 && (p->cfg->bms_settings & (int)BMS_W_BIT(wk)) &&
+		   bms_wvalue_text((enum bms_wkey)wk, msg->payload, (size_t)msg->payloadlen, &v, bad, sizeof(bad)) < 0) {
+		why = bad; /* the one parser (bms/setwrite.h); a key not allowed: 403 below */
+		r.status = 422;
+	}
 	struct mq_cmd *k = why ? NULL : calloc(1, sizeof(*k));
 	if (!why && !k)
 		why = "out of memory";
@@ -94,7 +89,7 @@ void mq_bms_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, cons
 		snprintf(r.message, sizeof(r.message), "%s", why);
 		char what[64];
 		snprintf(what, sizeof(what), "%s \"%s\"", key, payload);
-		gw_bset_refused(p, "mqtt", what, p ? 400 : 404, why);
+		gw_bset_refused(p, "mqtt", what, r.status, why);
 		if (msg->retain)
 			mq_clear_topic(m, msg->topic);
 		publish(m, unit, key, payload, &r);
@@ -106,7 +101,7 @@ void mq_bms_setting(struct gw_mqtt *m, const struct mosquitto_message *msg, cons
 	snprintf(k->command, sizeof(k->command), "%s", key);
 	snprintf(k->payload, sizeof(k->payload), "%s", payload);
 	if (gw_bset_submit(m->gw, p, key, v, "mqtt", done, k, &k->handle, &r)) {
-		publish(m, unit, key, payload, &r); /* refused: logged and counted there */
+		publish(m, unit, key, payload, &r); /* refused (logged and counted there), or done at once */
 		free(k);
 		return;
 	}

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/poll/bmsset.c - changing a BMS's own settings (see bmsset.h).
  *
- *   submit   allowed? in bounds and in order? fresh, not busy?
+ *   submit   allowed? in bounds and in order? fresh?  the value the BMS
+ *            holds already: done, nothing sent; not busy? within the
+ *            pack's write budget (engine/wbudget.h, else 429)?
  *   fence    control.c's queue on the pack's wire, through struct
  *            gw_ctl_ops: the frames are the family's (struct bms_writer's
  *            request() and answer()), each refusal or bad answer followed
@@ -9,7 +11,13 @@
  *   verdict  the BMS refused -> failed; no answer after the retries ->
  *            failed; the read-back missing or not equal -> failed; else
  *            done, and the value read back is the pack's at once
- *   end      one log line, a count, the requester's callback
+ *   end      one log line, a count, the write budget spent if the
+ *            write went out, the requester's callback
+ *
+ * A reload that no longer allows the key (or stops MQTT's control, for a
+ * change asked over MQTT), or the gateway stopping, gives a change on the
+ * wire up: only the frames that leave its unlock follow, never a write or
+ * a save; answered refused when nothing was written.
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,14 +29,17 @@
 #include "../core/log.h"
 #include "../core/mbexc.h"
 #include "../engine/setbounds.h"
+#include "../engine/wbudget.h"
 #include "../model/gw.h"
+#include "../model/statefile.h"
 #include "bmsset.h"
 #include "bus_engine.h"
 #include "control.h"
 
-/* A pack's counts (bmsgw_pack_bms_settings_total). */
+/* A pack's counts (bmsgw_pack_bms_settings_total) and its write budget. */
 struct gw_pack_bset {
 	uint32_t done, failed, refused;
+	struct gw_wbudget budget;
 };
 
 /* One change in progress. */
@@ -41,7 +52,9 @@ struct bset {
 	double requested;
 	bool has_old;
 	double old;
-	char quit_why[200];             /* why the gateway gave up on an answer ("" = it did not) */
+	char quit_why[320];             /* why the gateway gave up ("" = it did not) */
+	int quit_status;                /* it gave the change up (a reload, a stop): the refusal's
+	                                 * status should nothing have been written; 0: a failure */
 	char who[96];
 	gw_bset_done done;
 	void *ctx;
@@ -189,10 +202,11 @@ static void fill_result(struct bset *b, int exception, const char *why, bool sen
 {
 	struct gw_bset_result *r = &b->res;
 	const struct bms_wfield *f = &b->w->field[b->wc.key];
+	bool given_up = exception && b->quit_status && !b->wc.wrote; /* nothing written */
 	r->confirmed = exception == 0;
-	r->status = exception == 0 ? 200 : sent ? 502 : 503;
-	r->result = exception == 0 ? "done" : sent ? "failed" : "refused";
-	snprintf(r->message, sizeof(r->message), "%s", exception ? why : "");
+	r->status = exception == 0 ? 200 : given_up ? b->quit_status : sent ? 502 : 503;
+	r->result = exception == 0 ? "done" : sent && !given_up ? "failed" : "refused";
+	snprintf(r->message, sizeof(r->message), "%s", !exception ? "" : b->quit_status ? b->quit_why : why);
 	r->has_old = b->has_old;
 	r->old = b->old;
 	if (b->wc.have_old) {
@@ -223,6 +237,11 @@ static void op_ended(void *arg, int exception, const char *why, double took, boo
 	struct bset *b = arg;
 	struct gw_pack *p = b->pack;
 	give_persist(b);
+	if (b->wc.wrote) { /* the write went out: it counts, whatever came of it */
+		gw_wbudget_spend(&p->bset->budget, (int64_t)gw_wall());
+		gw_statefile_changed(b->gw);
+		gw_statefile_save(b->gw, false);
+	}
 	fill_result(b, exception, why, sent);
 	const struct gw_bset_result *r = &b->res;
 	char was[48] = "?", want[48];
@@ -237,19 +256,54 @@ static void op_ended(void *arg, int exception, const char *why, double took, boo
 		gw_info("bms-settings: %s: pack %s: %s %s -> %s: done, confirmed by read-back in %.1f s", b->who,
 			p->cfg->name, r->key, was, want, took);
 	} else {
-		if (sent)
+		if (r->status == 502)
 			p->bset->failed++;
 		else
 			p->bset->refused++;
-		gw_log(sent ? GW_LOG_WARN : GW_LOG_INFO, "bms-settings: %s: pack %s: %s %s -> %s: %s: %s", b->who,
-		       p->cfg->name, r->key, was, want, r->result, why);
+		gw_log(r->status == 502 ? GW_LOG_WARN : GW_LOG_INFO, "bms-settings: %s: pack %s: %s %s -> %s: %s: %s",
+		       b->who, p->cfg->name, r->key, was, want, r->result, r->message);
 	}
 	if (b->done)
 		b->done(b->ctx, r);
 	free(b);
 }
 
-static const struct gw_ctl_ops bset_ops = { op_request, op_answer, op_unanswered, op_verdict, op_ended };
+/* Under the configuration in force (a reload): the key still in the
+ * pack's bms_settings and written by its family on its link; asked over
+ * MQTT, MQTT's control still on. */
+static bool op_allowed(void *arg, char *why, size_t wl)
+{
+	struct bset *b = arg;
+	const struct gw_pack *p = b->pack;
+	enum bms_wkey k = (enum bms_wkey)b->wc.key;
+	const struct bms_writer *w = p->drv->writer;
+	if (!(p->cfg->bms_settings & (int)BMS_W_BIT(k)) || w != b->w ||
+	    !(bms_writer_keys(w, gw_link_bms_link(p->link)) & BMS_W_BIT(k))) {
+		snprintf(why, wl, "a reload took %s out of the pack's bms_settings", bms_wkey_name(k));
+		return false;
+	}
+	if (strcmp(b->who, "mqtt") == 0 && !b->gw->conf->mqtt.control) {
+		snprintf(why, wl, "a reload turned [mqtt] control off");
+		return false;
+	}
+	return true;
+}
+
+static void op_quit(void *arg, int status, const char *why)
+{
+	struct bset *b = arg;
+	if (!b->quit_status) {
+		b->quit_status = status;
+		snprintf(b->quit_why, sizeof(b->quit_why), "%s: given up%s", why,
+			 b->wc.wrote ? " after its write had gone out; nothing more sent but what leaves its unlock" :
+			 b->wc.unlocked ? " before its write: its unlock left without saving, nothing written" :
+			 " before its write: nothing written");
+	}
+	b->wc.quit = true;
+}
+
+static const struct gw_ctl_ops bset_ops = { op_request, op_answer,  op_unanswered, op_verdict,
+					    op_ended,   op_allowed, op_quit };
 
 void *gw_bset_cancel(struct gw_ctl **handle)
 {
@@ -267,8 +321,9 @@ void *gw_bset_cancel(struct gw_ctl **handle)
 
 static int refuse(struct gw_pack *p, const char *who, struct gw_bset_result *r, int status, const char *why)
 {
-	char what[64];
-	snprintf(what, sizeof(what), "%s %g", r->key, r->requested);
+	char what[96], v[40];
+	bms_wvalue_str(r->requested, v, sizeof(v));
+	snprintf(what, sizeof(what), "%s %s", r->key, v);
 	r->status = status;
 	r->result = "refused";
 	snprintf(r->message, sizeof(r->message), "%s", why);
@@ -321,6 +376,53 @@ static int first_frame(const struct bset *b, char *why, size_t wl)
 	return 422;
 }
 
+/* The BMS holds raw for k already, as it last reported (exactly, at the
+ * key's step): the change is answered done with nothing sent, logged once
+ * (folded by source: an automation that sends it every minute writes a
+ * line per interval), and costs nothing of the budget. */
+static bool holds(const struct gw_pack *p, enum bms_wkey k, int64_t raw)
+{
+	double v;
+	int64_t have;
+	char why[160];
+	return last_reported(p, k, &v) && bms_wfield_raw(&p->drv->writer->field[k], v, &have, why, sizeof(why)) == 0 &&
+	       have == raw;
+}
+
+static int answered_now(struct gw_pack *p, const char *who, enum bms_wkey k, struct gw_bset_result *r)
+{
+	char was[48];
+	r->status = 200;
+	r->result = "done";
+	r->has_old = r->has_value = last_reported(p, k, &r->value);
+	r->old = r->value;
+	say(was, sizeof(was), k, r->value);
+	snprintf(r->message, sizeof(r->message), "the BMS holds %s already (its last report): nothing was sent", was);
+	p->bset->done++;
+	gw_log_refused(GW_LOG_INFO, who, "bms-settings: %s: pack %s: %s %s -> %s: done, the BMS holds it already; "
+		       "nothing was sent", who, p->cfg->name, r->key, was, was);
+	return 200;
+}
+
+/* The pack's write budget is spent: 429, with when the next may go. */
+static int over_budget(struct gw_pack *p, const char *who, struct gw_bset_result *r)
+{
+	int64_t now = (int64_t)gw_wall();
+	long wait = gw_wbudget_wait(&p->bset->budget, p->cfg->bms_settings_per_day, now);
+	if (!wait)
+		return 0;
+	char in[48], at[48] = "", why[320];
+	gw_wbudget_say(wait, in, sizeof(in));
+	time_t t = (time_t)(now + wait);
+	struct tm tm;
+	if (localtime_r(&t, &tm))
+		strftime(at, sizeof(at), ", at %Y-%m-%d %H:%M:%S", &tm);
+	snprintf(why, sizeof(why), "the pack's write budget is spent: bms_settings_per_day = %d changes reach the BMS "
+		 "in any 24 hours (its EEPROM's sake); the next in %s%s", p->cfg->bms_settings_per_day, in, at);
+	r->retry_after = wait;
+	return refuse(p, who, r, 429, why);
+}
+
 int gw_bset_submit(struct gw *gw, struct gw_pack *p, const char *key, double value, const char *who,
 		   gw_bset_done done, void *ctx, struct gw_ctl **handle, struct gw_bset_result *r)
 {
@@ -341,8 +443,8 @@ int gw_bset_submit(struct gw *gw, struct gw_pack *p, const char *key, double val
 	if (st)
 		return refuse(p, who, r, st, why);
 	int exc = gw_control_may(gw, p, why, sizeof(why));
-	if (exc)
-		return refuse(p, who, r, exc == GW_MB_DEVICE_BUSY ? 409 : 503, why);
+	if (exc && exc != GW_MB_DEVICE_BUSY)
+		return refuse(p, who, r, 503, why);
 	struct bset *b = calloc(1, sizeof(*b));
 	if (!b)
 		return refuse(p, who, r, 503, "out of memory");
@@ -353,14 +455,22 @@ int gw_bset_submit(struct gw *gw, struct gw_pack *p, const char *key, double val
 	b->has_old = last_reported(p, (enum bms_wkey)k, &b->old);
 	b->done = done;
 	b->ctx = ctx;
-	b->res = *r;
 	snprintf(b->who, sizeof(b->who), "%s", who);
 	prepare(b, k, raw);
 	st = first_frame(b, why, sizeof(why));
+	if (!st && holds(p, (enum bms_wkey)k, raw))
+		st = answered_now(p, who, (enum bms_wkey)k, r);
+	else if (!st && exc)
+		st = refuse(p, who, r, 409, why);
+	else if (!st)
+		st = over_budget(p, who, r);
+	else
+		st = refuse(p, who, r, st, why);
 	if (st) {
 		free(b);
-		return refuse(p, who, r, st, why);
+		return st;
 	}
+	b->res = *r;
 	char what[64];
 	snprintf(what, sizeof(what), "bms setting %s", key);
 	if (gw_control_queue(gw, p, &bset_ops, b, who, what, NULL, NULL, handle)) {
@@ -370,3 +480,20 @@ int gw_bset_submit(struct gw *gw, struct gw_pack *p, const char *key, double val
 	gw_debug("bms-settings: %s: pack %s: %s %g: queued", who, p->cfg->name, key, value);
 	return 0;
 }
+
+/* The state file's record "bmswrites NAME T1 T2 ...": the unix times of
+ * the pack's writes in the last 24 hours, so that a restart keeps the
+ * budget spent. */
+static bool save_budget(const struct gw *gw, const struct gw_pack *p, char *out, size_t cap)
+{
+	(void)gw;
+	return gw_wbudget_format(&p->bset->budget, out, cap) > 0;
+}
+
+static void load_budget(struct gw *gw, struct gw_pack *p, const char *rest)
+{
+	(void)gw;
+	gw_wbudget_parse(&p->bset->budget, rest, (int64_t)gw_wall());
+}
+
+const struct gw_state_record gw_bset_budget_record = { "bmswrites", true, save_budget, load_budget };

@@ -11,8 +11,12 @@
  * poll step, the family's steps (bms/setwrite.h: unlock, write, the
  * protocol's own acknowledgement, a fresh read-back of the same field),
  * a frame sent again only when no answer at all came, at most the pack's
- * retries; done only when the read-back equals what was asked.  Nothing is
- * sent at start, reload or reconnect.  Each change is one log line (old ->
+ * retries; done only when the read-back equals what was asked.  A value
+ * the BMS holds already is answered done with nothing sent; a pack takes
+ * at most bms_settings_per_day changes that reach it in any 24 hours
+ * (engine/wbudget.h; 429 beyond).  Nothing is sent at start, reload or
+ * reconnect; a reload that no longer allows a change on the wire, or a
+ * stop, gives it up, its unlock left and nothing saved.  Each change is one log line (old ->
  * new, who, the outcome) and a count by result (/metrics
  * bmsgw_pack_bms_settings_total); refusals are folded per source.
  */
@@ -48,14 +52,18 @@ struct gw_bset_result {
 	double old;                     /* what the BMS held before */
 	double value;                   /* the read-back (or what the BMS last reported) */
 	bool confirmed;                 /* read back equal */
-	char message[320];              /* why, for people; "" when done */
+	long retry_after;               /* 429: seconds until the write budget takes one more */
+	char message[320];              /* why, for people; "" when done (a no-op: that nothing was sent) */
 };
 typedef void (*gw_bset_done)(void *ctx, const struct gw_bset_result *r);
 
-/* A change of pack p's key (its name) to value, asked by who ("admin ada
- * (https 192.168.1.5)", "mqtt").  0 when queued: done(ctx, result) comes
- * later, once, unless cancelled (gw_bset_cancel(handle)); else the
- * refusal's status with *r filled (done is not called). */
+/* A change of pack p's key (its name) to value (bms_wvalue_*()'s), asked
+ * by who ("admin ada (https 192.168.1.5)", "mqtt").  0 when queued:
+ * done(ctx, result) comes later, once, unless cancelled
+ * (gw_bset_cancel(handle)); else the answer's status with *r filled (done
+ * is not called): 200 done at once when the BMS holds the value already
+ * (nothing is sent), or a refusal's (429: the pack's write budget,
+ * bms_settings_per_day, is spent; r->retry_after says for how long). */
 int gw_bset_submit(struct gw *gw, struct gw_pack *p, const char *key, double value, const char *who,
 		   gw_bset_done done, void *ctx, struct gw_ctl **handle, struct gw_bset_result *r);
 /* The requester is gone: the change goes on, its result is only logged;
@@ -76,5 +84,9 @@ struct gw_bset_info {
 bool gw_bset_info(const struct gw_pack *p, enum bms_wkey k, struct gw_bset_info *out);
 /* A command of p (a change or a MOSFET switch) runs. */
 bool gw_bset_busy(const struct gw_pack *p);
+
+/* The state file's record of each pack's write budget (model/statefile.h). */
+struct gw_state_record;
+extern const struct gw_state_record gw_bset_budget_record;
 
 #endif

@@ -116,6 +116,15 @@ void gw_control_refused(struct gw_pack *p, const char *who, const char *what, in
 		       p->cfg->name, what, exception, why);
 }
 
+/* The commands on a wire (of any pack of gw). */
+static int on_wires(const struct gw *gw)
+{
+	int n = 0;
+	for (int i = 0; i < gw->npacks; i++)
+		n += gw->packs[i]->ctl->cur && gw->packs[i]->ctl->cur->phase == CTL_WIRE;
+	return n;
+}
+
 /* The end of a command: log, count, tell the requester, free. */
 static void finish(struct gw_ctl *c, int exception, const char *why)
 {
@@ -148,7 +157,10 @@ static void finish(struct gw_ctl *c, int exception, const char *why)
 	p->ctl->last = gw_mono(); /* the next command a second after this one ends */
 	if (c->done)
 		c->done(c->ctx, exception, exception ? why : "done");
+	struct gw *gw = c->gw;
 	free(c);
+	if (gw->stopping && gw->on_quiet && !on_wires(gw))
+		gw->on_quiet(gw);
 }
 
 /* ---- the control client of the bus's engine (struct gw_bus_client, bus_engine.h) ----
@@ -342,6 +354,10 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 int gw_control_may(struct gw *gw, struct gw_pack *p, char *why, size_t wl)
 {
 	double now = gw_mono();
+	if (gw->stopping) {
+		snprintf(why, wl, "bmsgw is stopping");
+		return GW_MB_GATEWAY_TARGET;
+	}
 	if (!gw_pack_online(gw, p)) {
 		snprintf(why, wl, "the pack is stale: its state is not known");
 		return GW_MB_GATEWAY_TARGET;
@@ -538,17 +554,54 @@ void gw_control_drop(struct gw_pack *p)
 	gw_control_end(p, GW_MB_GATEWAY_TARGET, "the pack was removed or the gateway stops");
 }
 
+/* Command c of another kind on the wire gives up (status, why): its next
+ * frame is the first that leaves its unlock, sent now rather than after
+ * the answer its frame on the wire waits for. */
+static void give_up(struct gw_ctl *c, int status, const char *why)
+{
+	struct gw_bus *w = c->pack->bus;
+	c->ops->quit(c->arg, status, why);
+	if (w && w->ctl == c && w->ps == GW_BUS_WAIT) {
+		gw_bus_abort(w);
+		w->ctl_tries = 0;
+		ctl_gap(w);
+	}
+}
+
 void gw_control_reloaded(struct gw *gw)
 {
+	char why[320];
 	for (int i = 0; i < gw->npacks; i++) {
 		struct gw_pack *p = gw->packs[i];
-		const struct gw_ctl *c = p->ctl->cur;
+		struct gw_ctl *c = p->ctl->cur;
 		if (c && c->phase == CTL_QUEUED)
 			gw_control_end(p, GW_MB_GATEWAY_TARGET,
 				       "the configuration was reloaded before it was sent; nothing was sent");
 		else if (c && !c->ops && c->phase == CTL_WIRE && (!p->cfg->control || !p->drv->control))
 			gw_control_end(p, GW_MB_GATEWAY_TARGET, "control was turned off by a reload");
+		else if (c && c->ops && c->phase == CTL_WIRE && !c->ops->allowed(c->arg, why, sizeof(why)))
+			give_up(c, 403, why);
 	}
+}
+
+int gw_control_stop(struct gw *gw, double *wait)
+{
+	*wait = 0;
+	for (int i = 0; i < gw->npacks; i++) {
+		struct gw_pack *p = gw->packs[i];
+		struct gw_ctl *c = p->ctl->cur;
+		if (c && c->phase == CTL_QUEUED)
+			gw_control_end(p, GW_MB_GATEWAY_TARGET, "bmsgw stops before it was sent; nothing was sent");
+		else if (c && c->phase == CTL_VERIFY)
+			gw_control_end(p, GW_MB_GATEWAY_TARGET, "acknowledged, but bmsgw stops before its read-back");
+		else if (c && c->ops && c->phase == CTL_WIRE)
+			give_up(c, 503, "bmsgw stops");
+		c = p->ctl->cur;
+		double t = p->cfg->timeout * (1 + p->cfg->retries) + conf_pack_gap(p->cfg, true);
+		if (c && c->phase == CTL_WIRE && t > *wait)
+			*wait = t;
+	}
+	return on_wires(gw);
 }
 
 /* The state file's record "intent NAME CHARGE DISCHARGE" (0 / 1) of every

@@ -82,6 +82,14 @@ struct gw_ctl_ops {
 	/* The command ends (any way): log and count it (sent: a frame of it
 	 * went on the wire), before the requester's callback. */
 	void (*ended)(void *arg, int exception, const char *why, double took, bool sent);
+	/* A reload was applied while the command is on the wire: true when it
+	 * may go on under the configuration in force, else false with why
+	 * (it is given up: quit()). */
+	bool (*allowed)(void *arg, char *why, size_t wl);
+	/* Give up (a reload took its leave, the gateway stops): from the next
+	 * frame on only those that leave an unlock, never a write or a save;
+	 * status is the refusal's (403, 503) should nothing have been written. */
+	void (*quit)(void *arg, int status, const char *why);
 };
 /* The checks every command of a pack passes (stale, wire lent or down,
  * busy): 0, or the exception with why (nothing refused is logged here). */
@@ -112,8 +120,20 @@ void gw_control_drop(struct gw_pack *p);
 /* A reload was applied (gw->conf the new one): a command not sent yet ends
  * (0x0B; the allowed clients, control itself may have changed: it is asked
  * again under the new configuration), and one on the wire of a pack whose
- * control is now off ends too; nothing is sent after a reload. */
+ * control is now off ends too, a change of another kind that the new
+ * configuration does not allow is given up (ops->allowed, ops->quit: it
+ * leaves its unlock, writes and saves nothing more); nothing is sent
+ * after a reload. */
 void gw_control_reloaded(struct gw *gw);
+/* The gateway stops (gw->stopping set: no poll or command starts): a
+ * command not sent yet ends (0x0B, nothing sent), a MOSFET command
+ * waiting for its read-back ends too, a change of another kind on the wire
+ * is given up (ops->quit: the frames that leave an unlock, at once) and a
+ * MOSFET frame on the wire waits for its answer.  Returns the commands
+ * still on a wire, and in *wait the seconds their frames may take (each
+ * pack's timeout times 1 + retries); gw->on_quiet is called when the last
+ * of them has ended. */
+int gw_control_stop(struct gw *gw, double *wait);
 /* poller.c: a command of p was acknowledged and waits for its read-back. */
 bool gw_control_verifying(const struct gw_pack *p);
 /* poller.c: a command of p waits for its read-back poll, due at *at (it

@@ -24,6 +24,7 @@ static void answer_json(struct gw_setup_answer *a, int status, json_t *o)
 {
 	a->status = status;
 	a->allow = NULL;
+	a->retry_after = 0;
 	a->json = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	a->len = a->json ? strlen(a->json) : 0;
 	json_decref(o);
@@ -84,20 +85,22 @@ void gw_bmsapi_get(struct gw *gw, const char *unit, struct gw_setup_answer *a)
 	answer_json(a, 200, o);
 }
 
-/* value: a number, true / false, or "ON" / "OFF". */
-static bool take_value(json_t *v, double *out)
+/* value, by the one parser of every way a change comes (bms/setwrite.h
+ * bms_wvalue_*): a JSON number, true / false (a switch only) or a string
+ * as an MQTT payload is read.  0, or -1 with why. */
+static int take_value(enum bms_wkey k, json_t *v, double *out, char *why, size_t wl)
 {
-	if (json_is_number(v))
-		*out = json_number_value(v);
-	else if (json_is_boolean(v))
-		*out = json_is_true(v) ? 1 : 0;
-	else if (json_is_string(v) && strcasecmp(json_string_value(v), "on") == 0)
-		*out = 1;
-	else if (json_is_string(v) && strcasecmp(json_string_value(v), "off") == 0)
-		*out = 0;
-	else
-		return false;
-	return isfinite(*out);
+	if (json_is_integer(v))
+		return bms_wvalue_number(k, (double)json_integer_value(v), out, why, wl);
+	if (json_is_real(v))
+		return bms_wvalue_number(k, json_real_value(v), out, why, wl);
+	if (json_is_boolean(v))
+		return bms_wvalue_bool(k, json_is_true(v), out, why, wl);
+	if (json_is_string(v))
+		return bms_wvalue_text(k, json_string_value(v), json_string_length(v), out, why, wl);
+	snprintf(why, wl, "%s: the value is a number in its unit%s", bms_wkey_name(k),
+		 bms_wkey_switch(k) ? ", true / false or \"ON\" / \"OFF\"" : "");
+	return -1;
 }
 
 static void change_done(void *ctx, const struct gw_bset_result *r)
@@ -105,6 +108,7 @@ static void change_done(void *ctx, const struct gw_bset_result *r)
 	struct waiter *w = ctx;
 	struct gw_setup_answer a = { 0 };
 	answer_json(&a, r->status, result_json(w->unit, r));
+	a.retry_after = r->retry_after;
 	w->cb(w->arg, &a);
 	free(w);
 }
@@ -150,7 +154,13 @@ int gw_bmsapi_post(struct gw *gw, const struct gw_setup *setup, const struct gw_
 	if (st)
 		return refuse(a, NULL, NULL, NULL, who, st, why);
 	json_error_t err;
-	json_t *o = json_loadb(q->body ? q->body : "", q->len, 0, &err);
+	/* a name given twice is refused, as the setup API refuses it: which
+	 * of the two a reader takes is its own choice */
+	json_t *o = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, &err);
+	if (!o && json_error_code(&err) == json_error_duplicate_key) {
+		snprintf(why, sizeof(why), "the body names a field twice (%s)", err.text);
+		return refuse(a, NULL, NULL, NULL, who, 422, why);
+	}
 	const char *unit = NULL, *key = NULL;
 	json_t *val = NULL;
 	if (!o || json_unpack(o, "{s:s, s:s, s:o}", "unit", &unit, "key", &key, "value", &val) != 0) {
@@ -159,19 +169,22 @@ int gw_bmsapi_post(struct gw *gw, const struct gw_setup *setup, const struct gw_
 			      "\"value\": VALUE}");
 	}
 	struct gw_pack *p = gw_find_pack(gw, unit);
+	int k = bms_wkey_find(key);
 	double value = 0;
 	int rc = 0;
 	struct gw_bset_result r;
 	struct waiter *w = calloc(1, sizeof(*w));
 	if (!p)
 		rc = refuse(a, NULL, unit, key, who, 404, "no such pack (the bank has no BMS settings)");
-	else if (!take_value(val, &value))
-		rc = refuse(a, p, unit, key, who, 400, "value: a number in the key's unit, true / false, or \"ON\" / \"OFF\"");
+	else if (k >= 0 && (p->cfg->bms_settings & (int)BMS_W_BIT(k)) &&
+		 take_value((enum bms_wkey)k, val, &value, why, sizeof(why)) < 0)
+		rc = refuse(a, p, unit, key, who, 422, why); /* (a key not allowed: 403 below) */
 	else if (!w)
 		rc = refuse(a, p, unit, key, who, 503, "out of memory");
-	else if ((st = gw_bset_submit(gw, p, key, value, who, change_done, w, handle, &r)) != 0)
+	else if ((st = gw_bset_submit(gw, p, key, value, who, change_done, w, handle, &r)) != 0) {
 		answer_json(a, st, result_json(unit, &r));
-	else {
+		a->retry_after = r.retry_after;
+	} else {
 		w->cb = cb;
 		w->arg = arg;
 		snprintf(w->unit, sizeof(w->unit), "%s", unit);

@@ -44,6 +44,11 @@ enum MHD_Result http_send_setup(struct MHD_Connection *con, struct req *r)
 	http_add_common(resp, "application/json", true);
 	if (a->allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, a->allow);
+	if (a->retry_after > 0) {
+		char ra[24];
+		snprintf(ra, sizeof(ra), "%ld", a->retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	enum MHD_Result rc = MHD_queue_response(con, (unsigned)a->status, resp);
 	MHD_destroy_response(resp);
 	return rc;

@@ -121,7 +121,8 @@ class Api:
 
 def conf(http_port, gw_port, pem, key, users, extra_81=""):
     pack = "[pack.%s]\nprotocol = daly-modbus\nport = ble://%s\nunit_id = %d\naddress = 1\nchemistry = lfp\n" \
-        "bms_settings = %s\npoll_interval = 0.5\ncontrol_timeout = 10\nretries = 1\ntimeout = 1\n"
+        "bms_settings = %s\nbms_settings_per_day = 100\npoll_interval = 0.5\ncontrol_timeout = 10\nretries = 1\n" \
+        "timeout = 1\n"
     return ("[gateway]\nlisten = 127.0.0.1:%d\nstale_after = 20\nstate_file = none\n"
             "[http]\nlisten = 127.0.0.1:%d\ntls_cert = %s\ntls_key = %s\nusers_file = %s\n"
             % (gw_port, http_port, pem, key, users) +

@@ -9,8 +9,10 @@
  * the factory entry `DD 5A 00 02 56 78 FF 30 77`; the write acknowledgement
  * captured from the Xiaoxiang app (`DD <reg> 00 00 00 00 77`); our own echo
  * ignored; a refusal (status 0x80) and a wrong read-back left without
- * saving (`DD 5A 01 02 00 00 FF FD 77`); 0x2D written whole, bit 2 alone
- * changed; a bad checksum no answer.
+ * saving (`DD 5A 01 02 00 00 FF FD 77`), and so is an entry whose
+ * acknowledgement was lost (it may have taken) and a change given up
+ * after its read; 0x2D written whole, bit 2 alone changed; a bad checksum
+ * no answer.
  * daly (§2.12): `A5 40 21 08 00 00 00 00 00 00 02 2B 3B` (55.5 %, zero
  * date, dbus-serialbattery / python-daly-bms), the board's answer D0 = 1,
  * D0 = 0 a refusal, our echo (host 0x40) never an answer, the read-back
@@ -153,6 +155,46 @@ static void jbd_refused(void)
 	CHECK_EQ_INT(feed(d, &b, "DD 24 00 00 00 00 77"), BMS_E_SHORT);
 	CHECK_EQ_INT(feed(d, &b, "DD 24 00 05 0E"), BMS_E_CHECKSUM);
 	CHECK_EQ_INT(b.step, 1);
+}
+
+/* The entry's acknowledgement lost: the BMS may be in factory mode, so
+ * the exit goes all the same; a refused entry needs none; the write flag
+ * (the budget's) set only by the write itself. */
+static void jbd_lost_ack(void)
+{
+	const struct bms_driver *d = &bms_jbd_driver;
+	struct bms_wchange c = { .key = BMS_W_CELL_OVP_V, .raw = 3600 };
+	expect_req(d, &c, "DD 5A 00 02 56 78 FF 30 77");
+	CHECK(c.unlocked && !c.wrote);
+	CHECK_EQ_INT((int)c.persist, 1);  /* the polls leave it if this change cannot */
+	c.quit = true;                     /* no answer after the retries */
+	expect_req(d, &c, "DD 5A 01 02 00 00 FF FD 77");
+	CHECK(!c.wrote);
+	CHECK_EQ_INT(feed(d, &c, "DD 01 00 00 00 00 77"), BMS_OK);
+	CHECK(!c.unlocked);
+	CHECK_EQ_INT((int)c.persist, 0);
+	uint8_t out[32];
+	CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
+	/* refused entry: no exit, no mark for the polls */
+	struct bms_wchange e = { .key = BMS_W_CELL_OVP_V, .raw = 3600 };
+	CHECK_EQ_INT(d->writer->request(&e, out, sizeof(out)), 9);
+	CHECK_EQ_INT(feed(d, &e, "DD 00 80 00 FF 80 77"), BMS_E_REFUSED);
+	CHECK(!e.unlocked);
+	CHECK_EQ_INT((int)e.persist, 0);
+	CHECK_EQ_INT(d->writer->request(&e, out, sizeof(out)), 0);
+	/* given up after the read (a reload, a stop): left without saving, nothing written */
+	struct bms_wchange g = { .key = BMS_W_CELL_OVP_V, .raw = 3600 };
+	CHECK_EQ_INT(d->writer->request(&g, out, sizeof(out)), 9);
+	CHECK_EQ_INT(feed(d, &g, "DD 00 00 00 00 00 77"), BMS_OK);
+	CHECK_EQ_INT(d->writer->request(&g, out, sizeof(out)), 7);
+	g.quit = true;
+	CHECK_EQ_INT(feed(d, &g, "DD 24 00 02 0E 42 FF AE 77"), BMS_OK);
+	expect_req(d, &g, "DD 5A 01 02 00 00 FF FD 77");
+	CHECK(!g.wrote);
+	/* the write itself marks it */
+	struct bms_wchange w = { .key = BMS_W_CELL_OVP_V, .raw = 3600, .step = 2, .unlocked = true };
+	expect_req(d, &w, "DD 5A 24 02 0E 10 FF BC 77");
+	CHECK(w.wrote);
 }
 
 static void jbd_balancer(void)
@@ -791,6 +833,7 @@ int main(void)
 	vocabulary();
 	jbd_done();
 	jbd_refused();
+	jbd_lost_ack();
 	jbd_balancer();
 	daly_soc();
 	jkpb_keys();

@@ -70,6 +70,7 @@ struct gw_setup_answer {
 	char *json;
 	size_t len;
 	const char *allow;              /* a 405's Allow header, else NULL */
+	long retry_after;               /* a 429's Retry-After header (s), 0 = none */
 };
 typedef void gw_setup_cb(void *arg, struct gw_setup_answer *a);
 struct gw_setup_wait;

@@ -157,6 +157,7 @@
 
   /* the answer of a POST as a line: done with old -> new, or the reason */
   function outcomeText(key, k, status, js) {
+    if (js.result === 'done' && js.message) return key + ': done, ' + js.message; /* held already: nothing sent */
     if (js.result === 'done') {
       return key + ': done, ' + show(key, k, js.old) + ' \u2192 ' + show(key, k, js.value) + ', confirmed by read-back';
     }
@@ -169,10 +170,7 @@
     const k = (B.packs[pack] && B.packs[pack].keys[key]) || {};
     let value;
     if (key === 'balancer') value = $('#bset-onoff').value === 'on';
-    else {
-      const t = $('#bset-value').value.trim();
-      value = t !== '' && !Number.isNaN(Number(t)) ? Number(t) : t;
-    }
+    else value = $('#bset-value').value.trim(); /* the text as typed: the gateway's one parser reads it */
     const msg = $('#bset-msg');
     msg.removeAttribute('data-result');
     msg.textContent = 'Writing to the BMS and reading it back\u2026';
