@@ -305,6 +305,9 @@ bool conf__is_ifname(const char *v);
 __attribute__((format(printf, 5, 6)))
 void conf__fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...);
 
+/* check_files.c: no key names another of bmsgw's own files; a file a key
+ * names is a regular one, reached without another user's link. */
+void conf__finish_files(struct load *x);
 /* [http]'s TLS files and users file (check_http.c). */
 void conf__check_http_secure(struct load *x);
 /* check_http.c: the loaders lent (conf_use_loaders); each NULL when none. */

@@ -139,7 +139,10 @@ void gw_setup_free(struct gw_setup *s)
 	free(s->later_conf);
 	if (pending && s->later_after) /* its task goes */
 		s->later_after(s, s->later_arg, 1, "bmsgw is stopping");
-	gw_workq_free(s->work); /* the tasks queued still run: a write begun is finished */
+	/* the tasks queued still run: a write begun is finished; but a disk
+	 * that never answers never holds the daemon's stop */
+	if (!gw_workq_free_within(s->work, SETUP_STOP_WAIT))
+		gw_warn("setup: its file work did not end within %.0f s of the stop: left unfinished", SETUP_STOP_WAIT);
 	for (int i = 0; i < SETUP_LOG_MAX; i++) {
 		json_decref(s->log[i].changed);
 		free(s->log[i].refused);

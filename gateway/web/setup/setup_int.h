@@ -29,13 +29,15 @@
 #define SETUP_SECRET_MAX 255      /* bytes of one */
 #define SETUP_PASSWORD_MIN 8      /* characters of the first admin's password */
 #define SETUP_RELOAD_AFTER 0.3    /* s between an answer and a reload that restarts the page's server */
+#define SETUP_STOP_WAIT 20.0      /* s the daemon's stop waits for the file work (an SD card's fsync: seconds) */
 
 /* ---- worker.c: the file work, one task at a time off the loop ----
  * (the configuration read, written with its backups and fsync'ed, secrets,
  * the users file, a certificate made, a configuration checked, which reads
  * the files it names: an SD card's fsync can take seconds), on the setup
  * API's queue (core/workq.h), in order; at gw_setup_free() every task
- * queued is done (the last ones' done called with s->stopping). */
+ * queued is done (the last ones' done called with s->stopping), within
+ * SETUP_STOP_WAIT: a disk that never answers never holds the stop. */
 struct setup_task {
 	struct gw_task q;                                        /* its place in the queue */
 	struct gw_setup *s;
