@@ -443,6 +443,7 @@ struct conf_http {
 	bool setup;                      /* the Setup tab may change the configuration (default true) */
 	bool ingress;                    /* Home Assistant's ingress proxy (web/ingress.c) */
 	char allowed_hosts[CONF_PORT_MAX]; /* more names the page answers to (web/hosts.c), "" = none */
+	double csrf_lifetime;            /* s an X-CSRF-Token of the setup API is good for (default 3600) */
 	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
 

@@ -30,9 +30,8 @@ static int session(struct setup_ctx *x)
 {
 	struct gw_setup *s = x->s;
 	const struct gw_setup_req *q = x->q;
-	char binding[80], token[80];
-	setup_csrf_binding(s, q, binding, sizeof(binding));
-	setup_csrf_token(s, binding, token, sizeof(token));
+	char token[80];
+	setup_csrf_token(s, q, token, sizeof(token));
 	bool code = setup_code_live(s) && !s->http.users_file[0];
 	const char *why = setup_may_change(s, q);
 	if (code && !q->tls && !q->trusted)
