@@ -107,7 +107,8 @@ const char *setup_csrf_bad(const struct gw_setup *s, const struct gw_setup_req *
 	for (size_t i = 0; ok && i < TOKEN; i++) {
 		int hi = unhex(token[2 * i]), lo = unhex(token[2 * i + 1]);
 		ok = hi >= 0 && lo >= 0;
-		got[i] = (uint8_t)(hi << 4 | (lo & 15));
+		if (ok)
+			got[i] = (uint8_t)(hi << 4 | lo);
 	}
 	if (ok) {
 		mac(s, got, binding, m);
