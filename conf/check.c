@@ -688,13 +688,17 @@ static void finish_tunnel(struct load *x, int i)
 	}
 }
 
-/* The file a key names must be readable (checked at load, so that --check
- * and a reload catch it). */
+/* The file a key names must be a regular file bmsgw can read (checked at
+ * load, so that --check and a reload catch it; rfile.c). */
 static bool readable(struct load *x, int key, const char *sect, const char *path)
 {
-	if (access(path, R_OK) == 0)
+	char why[CONF_PORT_MAX + 160];
+	int fd = conf_file_open(path, why, sizeof(why));
+	if (fd >= 0) {
+		close(fd);
 		return true;
-	conf__fail(x, x->mqtt_seen[key], sect, conf__keys[key].name, "cannot read %s: %s", path, strerror(errno));
+	}
+	conf__fail(x, x->mqtt_seen[key], sect, conf__keys[key].name, "%s", why);
 	return false;
 }
 
@@ -828,9 +832,10 @@ static void finish_backfill(struct load *x)
 		   "[http], without file = none; or backfill = false)");
 }
 
-/* In this order: a step may rely on what the steps before it resolved. */
+/* In this order: a step may rely on what the steps before it resolved; whose
+ * each file is comes first, before any is read. */
 static void (*const finish_steps[])(struct load *x) = {
-	finish_packs, finish_bank, finish_upstreams, finish_mqtt, conf__finish_mqtt_packs, finish_tunnels, finish_http,
+	conf__finish_files, finish_packs, finish_bank, finish_upstreams, finish_mqtt, conf__finish_mqtt_packs, finish_tunnels, finish_http,
 	finish_backfill,
 	conf__finish_limits, conf__finish_soc, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
 	conf__finish_mbtls, conf__finish_ble, conf__finish_alerts, conf__finish_influx,

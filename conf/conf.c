@@ -83,7 +83,8 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
  *                 discovery, publish_interval, cells, password_file,
  *                 backfill, backfill_rate; [rtu]
  *                 control; [http] tls_cert, tls_key, users_file,
- *                 metrics_public: the files read again at every reload)
+ *                 metrics_public, csrf_lifetime: the files read again at
+ *                 every reload)
  *   CONF_RESTART  its part stops and starts again with the new section: an
  *                 output ([upstream.NAME], [mqtt], [tunnel.NAME], [http],
  *                 [history], [inverter.NAME], the [rtu] line), the Modbus
@@ -221,6 +222,8 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_HT_INGRESS] = {CONF_SEC_HTTP, "ingress", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, HT(ingress), "false"},
 	[K_HT_ALLOWED_HOSTS] = {CONF_SEC_HTTP, "allowed_hosts", CONF_LIVE, KT_HOSTS, 0, 0, false, NULL,
 	                        HT(allowed_hosts), NULL},
+	[K_HT_CSRF_LIFETIME] = {CONF_SEC_HTTP, "csrf_lifetime", CONF_LIVE, KT_DOUBLE, 10, 604800, false, NULL,
+	                        HT(csrf_lifetime), "3600"},
 
 	[K_HI_FILE] = {CONF_SEC_HISTORY, "file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, HI(file), NULL},
 	[K_HI_INTERVAL] = {CONF_SEC_HISTORY, "interval", CONF_RESTART, KT_DOUBLE, 1, 86400, false, NULL, HI(interval),

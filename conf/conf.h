@@ -445,6 +445,7 @@ struct conf_http {
 	bool setup;                      /* the Setup tab may change the configuration (default true) */
 	bool ingress;                    /* Home Assistant's ingress proxy (web/ingress.c) */
 	char allowed_hosts[CONF_PORT_MAX]; /* more names the page answers to (web/hosts.c), "" = none */
+	double csrf_lifetime;            /* s an X-CSRF-Token of the setup API is good for (default 3600) */
 	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
 
@@ -689,6 +690,10 @@ struct conf_loaders {
 	/* [modbus_tls] cert, key and ca: 0, or -1 with why, which starts with
 	 * "certificate", "key" or "CA" for the file it is about */
 	int (*mbtls)(const char *cert, const char *key, const char *ca, char *why, size_t wl);
+	/* the place of a file of bmsgw's where the configuration names none
+	 * ("state", "history.db", "setup-code": gateway/core/statedir.h), for
+	 * the check that no key names one of them (check_files.c) */
+	bool (*state_path)(const char *name, char *out, size_t cap);
 };
 void conf_use_loaders(const struct conf_loaders *l);
 
@@ -733,11 +738,31 @@ struct conf {
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
 void conf_defaults(struct conf *c);
-/* secret.c: a file that holds a secret (a key, a password, password
- * hashes): a regular file bmsgw can read and others can neither read nor
- * write (as ssh asks of a private key; the group may read, for a daemon
- * that runs as a user of the key's group).  0, or -1 with why naming the
- * path. */
+/* rfile.c: a file bmsgw reads, opened never blocking and never through
+ * another user's symbolic link (root's and bmsgw's own are followed): a
+ * FIFO, a device, a directory or a socket in its place is refused, "PATH
+ * is not a regular file (a FIFO): refused".  A descriptor (O_RDONLY |
+ * O_NONBLOCK, close-on-exec), or -1 with why naming the path (errno ENOENT
+ * when there is none). */
+int conf_file_open(const char *path, char *why, size_t wl);
+/* The same, of a file that holds a secret (a key, a password, password
+ * hashes): others can neither read nor write it (as ssh asks of a private
+ * key; the group may read, for a daemon that runs as a user of the key's
+ * group). */
+int conf_private_open(const char *path, char *why, size_t wl);
+#define CONF_FILE_MAX (1024 * 1024)  /* bytes of a file read whole: no configuration, key or PEM is longer */
+/* A file read whole (conf_file_open(), or conf_private_open() when
+ * secret), NUL-terminated, at most CONF_FILE_MAX bytes: malloc'd with
+ * *len, or NULL with why naming the path. */
+char *conf_file_read(const char *path, bool secret, size_t *len, char *why, size_t wl);
+/* check_files.c: path with every symlink followed and every "." and ".."
+ * taken, where its last parts are not there yet (a file bmsgw makes); a
+ * relative one from the working directory.  false when it cannot be said
+ * (a symlink to nowhere, ".." after a part that is not there, a name too
+ * long, a directory it may not look in). */
+bool conf_path_resolve(const char *path, char *out, size_t cap);
+/* secret.c: a file that holds a secret is a private file (above) bmsgw
+ * can read.  0, or -1 with why naming the path. */
 int conf_private_file(const char *path, char *why, size_t wl);
 /* A password's file ([mqtt], [ble_proxy.NAME] password_file): a private
  * file (above) whose first line, 1 to cap - 1 characters, is the password,

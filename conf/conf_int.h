@@ -104,7 +104,7 @@ enum {
 	K_MQ_BACKFILL_RATE,
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
-	K_HT_INGRESS, K_HT_SETUP, K_HT_ALLOWED_HOSTS,
+	K_HT_INGRESS, K_HT_SETUP, K_HT_ALLOWED_HOSTS, K_HT_CSRF_LIFETIME,
 	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS, K_HI_CELLS,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT, K_BLE_MAX_CONNECTIONS,
 	K_BP_HOST, K_BP_PORT, K_BP_KEY, K_BP_PASSWORD_FILE,
@@ -306,6 +306,9 @@ bool conf__is_ifname(const char *v);
 __attribute__((format(printf, 5, 6)))
 void conf__fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...);
 
+/* check_files.c: no key names another of bmsgw's own files; a file a key
+ * names is a regular one, reached without another user's link. */
+void conf__finish_files(struct load *x);
 /* [http]'s TLS files and users file (check_http.c). */
 void conf__check_http_secure(struct load *x);
 /* check_http.c: the loaders lent (conf_use_loaders); each NULL when none. */

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -306,9 +307,15 @@ int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen)
 		set_err(err, errlen, "conf_load_file: no file name");
 		return -1;
 	}
-	FILE *fp = fopen(path, "r");
+	char why[CONF_ERR_MAX - 8];
+	int fd = conf_file_open(path, why, sizeof(why)); /* never a FIFO's wait, nor another user's link */
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!fp) {
-		conf__bfmt(msg, sizeof(msg), "%s: cannot open: %s", path, strerror(errno));
+		if (fd >= 0) {
+			conf__bfmt(why, sizeof(why), "cannot read %s: %s", path, strerror(errno));
+			close(fd);
+		}
+		conf__bfmt(msg, sizeof(msg), "%s", why);
 		set_err(err, errlen, msg);
 		return -1;
 	}

@@ -711,6 +711,10 @@ static void reg_md_intro(FILE *out, unsigned base)
 		"  (illegal function).\n"
 		"- A range outside the map (start < %u or start + quantity > %u):\n"
 		"  exception 0x02 (illegal data address).\n"
+		"- A write (06, 16) to a register that is not writable (any but the\n"
+		"  MOSFET offsets 17-18 and the charge settings 150-160), in the map or\n"
+		"  outside it: exception 0x02, whoever writes; to a writable one that the\n"
+		"  client or the unit may not make: 0x01 (bmsgw(8), MOSFET CONTROL).\n"
 		"- Quantity 0 or more than %u: exception 0x03 (illegal data value).\n"
 		"\n",
 		base, base + size, REG_READ_MAX);

@@ -6,7 +6,9 @@
  * curl_multi_info_read() after each, and handed to their callbacks. */
 #include <stdlib.h>
 
+#include "../../conf/conf.h"
 #include "curlev.h"
+#include "log.h"
 
 /* What CURLOPT_PRIVATE of a transfer holds. */
 struct cev_xfer {
@@ -210,8 +212,19 @@ CURL *gw_curlev_easy(const char *url, const char *protocols, long connect_ms, lo
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	if (ca_file[0])
-		curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
+	if (ca_file[0]) {
+		/* read here (conf/rfile.c: a FIFO planted in its place never holds
+		 * the loop, another user's link is never followed), curl takes a
+		 * copy; unreadable: no CA is trusted, and the transfer fails */
+		char why[CONF_PORT_MAX + 200];
+		size_t n = 0;
+		char *pem = conf_file_read(ca_file, false, &n, why, sizeof(why));
+		struct curl_blob blob = { .data = pem ? pem : "", .len = n, .flags = CURL_BLOB_COPY };
+		if (!pem)
+			gw_log_keyed(GW_LOG_WARN, "curl ca_file", "TLS: %s: no CA is trusted", why);
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+		free(pem);
+	}
 	return e;
 }
 

@@ -42,7 +42,8 @@ void gw_curlev_remove(struct gw_curlev *m, CURL *e);
  * protocols it may speak (libcurl's list: "http,https"), no signals, the
  * connect and whole-transfer timeouts (ms), libcurl's words of a failure
  * into errbuf (CURL_ERROR_SIZE bytes, emptied), the CAs of ca_file (""
- * the system's).  NULL when out of memory. */
+ * the system's; read here as every file bmsgw reads, conf/rfile.c, and
+ * handed over as text: none when it cannot be read, said).  NULL when out of memory. */
 CURL *gw_curlev_easy(const char *url, const char *protocols, long connect_ms, long total_ms, char *errbuf,
 		     const char *ca_file);
 /* A transfer's end: *e off the multi handle (nothing when it ended),

@@ -8,22 +8,38 @@
  * must chain to: trusted for the verification and named to the client in
  * the CertificateRequest.
  */
-#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gnutls/x509.h>
 
+#include "../../conf/conf.h"
 #include "tlsfiles.h"
 
-/* The file at path into *d (gnutls_free() it); -1 with why in err. */
-static int read_file(const char *what, const char *path, gnutls_datum_t *d, char *err, size_t errlen)
+/* The file at path into *d (unload() it; conf/rfile.c: never a FIFO's
+ * wait, nor another user's link); -1 with why in err, which starts with
+ * what. */
+static int read_file(const char *what, const char *path, bool secret, gnutls_datum_t *d, char *err, size_t errlen)
 {
-	errno = 0;
-	if (gnutls_load_file(path, d) == 0)
-		return 0;
-	snprintf(err, errlen, "%s %s: %s", what, path, errno ? strerror(errno) : "unreadable");
-	return -1;
+	char why[CONF_PORT_MAX + 200];
+	size_t n;
+	char *data = conf_file_read(path, secret, &n, why, sizeof(why));
+	if (!data) {
+		snprintf(err, errlen, "%s: %s", what, why);
+		return -1;
+	}
+	d->data = (unsigned char *)data;
+	d->size = (unsigned)n;
+	return 0;
+}
+
+static void unload(gnutls_datum_t *d)
+{
+	if (d->data)
+		explicit_bzero(d->data, d->size);
+	free(d->data);
+	d->data = NULL;
 }
 
 static int why_gnutls(char *err, size_t errlen, const char *what, const char *path, int r)
@@ -41,13 +57,13 @@ static int load_pair(gnutls_certificate_credentials_t cred, const char *cert, co
 	unsigned ncrts = 0;
 	gnutls_x509_privkey_t pk = NULL;
 	int rc = -1, r;
-	if (read_file("certificate", cert, &cd, err, errlen) < 0)
+	if (read_file("certificate", cert, false, &cd, err, errlen) < 0)
 		goto out;
 	if ((r = gnutls_x509_crt_list_import2(&crts, &ncrts, &cd, GNUTLS_X509_FMT_PEM, 0)) < 0 || ncrts == 0) {
 		why_gnutls(err, errlen, "certificate", cert, r < 0 ? r : GNUTLS_E_NO_CERTIFICATE_FOUND);
 		goto out;
 	}
-	if (read_file("key", key, &kd, err, errlen) < 0)
+	if (read_file("key", key, true, &kd, err, errlen) < 0)
 		goto out;
 	if (gnutls_x509_privkey_init(&pk) < 0 || (r = gnutls_x509_privkey_import2(pk, &kd, GNUTLS_X509_FMT_PEM,
 										  NULL, 0)) < 0) {
@@ -67,8 +83,8 @@ out:
 	gnutls_free(crts);
 	if (pk)
 		gnutls_x509_privkey_deinit(pk);
-	gnutls_free(cd.data);
-	gnutls_free(kd.data);
+	unload(&cd);
+	unload(&kd);
 	return rc;
 }
 
@@ -78,10 +94,10 @@ int gw_tls_files_load(gnutls_certificate_credentials_t cred, const char *cert, c
 	if (load_pair(cred, cert, key, err, errlen) < 0)
 		return -1;
 	gnutls_datum_t d = { NULL, 0 };
-	if (read_file("CA file", ca, &d, err, errlen) < 0)
+	if (read_file("CA file", ca, false, &d, err, errlen) < 0)
 		return -1;
 	int n = gnutls_certificate_set_x509_trust_mem(cred, &d, GNUTLS_X509_FMT_PEM);
-	gnutls_free(d.data);
+	unload(&d);
 	if (n <= 0)
 		return why_gnutls(err, errlen, "CA file (expected PEM certificates)", ca,
 				  n < 0 ? n : GNUTLS_E_NO_CERTIFICATE_FOUND);

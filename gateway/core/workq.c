@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -148,15 +149,18 @@ void gw_workq_post(struct gw_workq *q, struct gw_task *t)
 	pthread_mutex_unlock(&q->mu);
 }
 
-void gw_workq_free(struct gw_workq *q)
+/* Told to stop: the tasks queued still run (a write begun is finished). */
+static void tell_stop(struct gw_workq *q)
 {
-	if (!q)
-		return;
 	pthread_mutex_lock(&q->mu);
-	q->stop = true; /* the tasks queued still run: a write begun is finished */
+	q->stop = true;
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
-	pthread_join(q->thread, NULL);
+}
+
+/* The thread joined: the dones owed, the queue freed. */
+static void finish(struct gw_workq *q)
+{
 	if (q->loop) {
 		ev_async_stop(q->loop, &q->wake);
 		deliver(q);
@@ -164,6 +168,31 @@ void gw_workq_free(struct gw_workq *q)
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
+}
+
+void gw_workq_free(struct gw_workq *q)
+{
+	if (!q)
+		return;
+	tell_stop(q);
+	pthread_join(q->thread, NULL);
+	finish(q);
+}
+
+bool gw_workq_free_within(struct gw_workq *q, double limit)
+{
+	if (!q)
+		return true;
+	tell_stop(q);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until); /* pthread_timedjoin_np()'s clock */
+	until.tv_sec += (time_t)limit;
+	if (pthread_timedjoin_np(q->thread, NULL, &until) != 0) {
+		gw_workq_abandon(q); /* the task that waits finishes, if ever, on its thread, which then ends */
+		return false;
+	}
+	finish(q);
+	return true;
 }
 
 void gw_workq_abandon(struct gw_workq *q)

@@ -19,6 +19,7 @@
 #define GATEWAY_CORE_WORKQ_H
 
 #include <ev.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct gw_task {
@@ -45,6 +46,12 @@ void gw_workq_post(struct gw_workq *q, struct gw_task *t);
  * joined (this waits for the disk: at the end only), the dones not called
  * yet are called here, in order; the queue is freed.  NULL is fine. */
 void gw_workq_free(struct gw_workq *q);
+/* The same, waiting at most limit seconds for the thread (a daemon that
+ * stops never waits for ever on a task that hangs: a disk that never
+ * answers): true when it ended in time, else false and the queue is given
+ * up as gw_workq_abandon() gives it up (the dones not called are never
+ * called).  NULL is fine (true). */
+bool gw_workq_free_within(struct gw_workq *q, double limit);
 /* The queue is given up without a wait (on the loop, for a thread whose
  * task may take long): the dones not called yet are never called, the
  * tasks not begun are dropped, a task running finishes on the thread,

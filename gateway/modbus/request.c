@@ -10,13 +10,16 @@
  * registers (registers/regmap.c).  The SunSpec block is always answered:
  * a stale unit's data points hold not-implemented values, State says
  * DISCONNECTED and Evt1 COMMUNICATION_ERROR (sunspec.h), so that a SunSpec
- * reader walking the models sees every model whole.  The SunSpec block is read-only (0x01 for a write into it); the only
- * writable registers are the MOSFET offsets 17-18 of the map, under the
- * rules of bmsgw(8) "MOSFET CONTROL", and the charge settings 150-160 of
- * every unit (bmsgw-modbus(7) "CHARGE SETTINGS"): from a writer the
- * transport allows (else 0x01), within 150-160 and force_charge_until
- * whole (else 0x02), values the settings take (else 0x03, nothing taken);
- * nothing is sent to a BMS. */
+ * reader walking the models sees every model whole.  The SunSpec block is
+ * read-only (0x01 for a write into it); the only writable registers are
+ * the MOSFET offsets 17-18 of the map, under the rules of bmsgw(8)
+ * "MOSFET CONTROL", and the charge settings 150-160 of every unit
+ * (bmsgw-modbus(7) "CHARGE SETTINGS"): from a writer the transport allows
+ * (else 0x01), within 150-160 and force_charge_until whole (else 0x02),
+ * values the settings take (else 0x03, nothing taken); nothing is sent to
+ * a BMS.  A write to any other register of the map, or outside it, is
+ * 0x02 whoever writes (design section 5: the address is judged first, as
+ * libmodbus judges a write outside its mapping). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,14 @@ static bool in_sunspec(const struct gw *gw, const struct gw_unit *u, unsigned ad
 	unsigned long sb = (unsigned)gw->conf->sunspec.base;
 	unsigned long se = sb + (unsigned)ss_block_len(u->bank, ss_npacks(gw, u));
 	return addr < se && (unsigned long)addr + count > sb;
+}
+
+/* Does a write starting at addr start at the MOSFET registers (offsets 17-18)? */
+static bool at_mosfets(const struct gw *gw, unsigned addr)
+{
+	unsigned base = (unsigned)gw->conf->gw.base;
+	return addr >= base + (unsigned)reg_offset(REG_SRC_DSG_MOS) &&
+	       addr <= base + (unsigned)reg_offset(REG_SRC_CHG_MOS);
 }
 
 /* FC06 / FC16 of the MOSFET registers: the addresses and values. */
@@ -183,6 +194,15 @@ static void screen_write(struct gw *gw, const uint8_t *pdu, size_t plen, const s
 		unsigned s0 = (unsigned)gw->conf->gw.base + (unsigned)reg_offset(REG_SRC_SET_MAX_SOC);
 		if (out->addr >= s0 && out->addr < s0 + GW_SET_REGS) {
 			screen_settings(gw, pdu, plen, wr, out);
+			return;
+		}
+		if (!at_mosfets(gw, out->addr)) {
+			/* no register but these is writable, whoever asks (design section 5: 06/16 are
+			 * served for writable registers; any other address is 0x02, as libmodbus and
+			 * pymodbus answer a write outside their writable block) */
+			refuse(out, GW_MB_ILLEGAL_ADDRESS);
+			out->why = "only the MOSFET registers (offsets 17 and 18) and the charge settings (150-160) are "
+				   "writable";
 			return;
 		}
 	}

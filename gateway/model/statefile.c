@@ -7,6 +7,7 @@
  * new content, never a torn file; a thread does that (core/afile.c), so
  * that a slow disk never stalls the loop.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,12 +97,21 @@ static void load_line(struct gw *gw, const char *line, const struct gw_pack *onl
 	}
 }
 
-/* Every line of the file at path to its owner; false if it cannot be read. */
+/* Every line of the file at path to its owner; false if it cannot be read
+ * (conf/rfile.c: a FIFO in its place never holds the loop, another user's
+ * link is never followed; said). */
 static bool load_file(struct gw *gw, const char *path, const struct gw_pack *only)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
+	char why[600];
+	int fd = conf_file_open(path, why, sizeof(why));
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		else if (errno != ENOENT)
+			gw_warn("state file: %s: the counters start from 0", why);
 		return false;
+	}
 	char line[GW_STATE_LINE_MAX + 64];
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strlen(line);

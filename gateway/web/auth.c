@@ -642,6 +642,14 @@ unsigned long gw_auth_failures(const struct gw_auth *a)
 	return a ? a->failures : 0;
 }
 
+const struct gw_user *gw_auth_user(const struct gw_auth *a, const char *name)
+{
+	for (int i = 0; a && name && i < a->users->n; i++)
+		if (strcmp(a->users->u[i].name, name) == 0)
+			return &a->users->u[i];
+	return NULL;
+}
+
 void gw_auth_free(struct gw_auth *a)
 {
 	if (!a)

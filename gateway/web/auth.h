@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct gw_users;
+struct gw_user;
 struct gw_auth;
 struct gw_auth_ask;
 
@@ -43,6 +44,10 @@ void gw_auth_cancel(struct gw_auth_ask **ask);
 int gw_auth_retry_after(const struct gw_auth *a, const char *addr);
 /* Logins refused so far. */
 unsigned long gw_auth_failures(const struct gw_auth *a);
+/* The users file's line of NAME as in force (its hash binds the setup's
+ * CSRF tokens: a new password voids them), or NULL.  Good until the next
+ * gw_auth_users(). */
+const struct gw_user *gw_auth_user(const struct gw_auth *a, const char *name);
 /* Every ask cancelled first.  A check running finishes on its thread. */
 void gw_auth_free(struct gw_auth *a);
 

@@ -72,6 +72,26 @@ static int key_matches(struct gw_creds *c)
 	return ok;
 }
 
+/* A file read whole into a datum (rfile.c: never a FIFO's wait, nor
+ * another user's link; a key private): 0, or -1 with err. */
+static int load(const char *path, bool secret, gnutls_datum_t *d, char *err, size_t errlen)
+{
+	size_t n;
+	char *data = conf_file_read(path, secret, &n, err, errlen);
+	if (!data)
+		return -1;
+	d->data = (unsigned char *)data;
+	d->size = (unsigned)n;
+	return 0;
+}
+
+static void unload(gnutls_datum_t *d)
+{
+	if (d->data)
+		explicit_bzero(d->data, d->size);
+	free(d->data);
+}
+
 struct gw_creds *gw_creds_load(const char *cert, const char *key, char *err, size_t errlen)
 {
 	struct gw_creds *c = calloc(1, sizeof(*c));
@@ -82,19 +102,12 @@ struct gw_creds *gw_creds_load(const char *cert, const char *key, char *err, siz
 		return NULL;
 	}
 	c->npcert = GW_CREDS_CHAIN_MAX;
-	char why[CONF_PORT_MAX + 200];
-	if (conf_private_file(key, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s", why);
-		rc = -1;
+	if ((rc = load(key, true, &kd, err, errlen)) < 0 || (rc = load(cert, false, &cd, err, errlen)) < 0) {
 		c->npcert = 0;
-	} else if ((rc = gnutls_load_file(cert, &cd)) < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", cert, gnutls_strerror(rc));
 	} else if ((rc = gnutls_pcert_list_import_x509_raw(c->pcert, &c->npcert, &cd, GNUTLS_X509_FMT_PEM, 0)) < 0) {
 		c->npcert = 0;
 		snprintf(err, errlen, "%s: not a PEM certificate chain (of at most %d): %s", cert, GW_CREDS_CHAIN_MAX,
 			 gnutls_strerror(rc));
-	} else if ((rc = gnutls_load_file(key, &kd)) < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", key, gnutls_strerror(rc));
 	} else if ((rc = gnutls_privkey_init(&c->key)) < 0 ||
 		   (rc = gnutls_privkey_import_x509_raw(c->key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
 		snprintf(err, errlen, "%s: not a PEM private key without a passphrase: %s", key, gnutls_strerror(rc));
@@ -102,11 +115,8 @@ struct gw_creds *gw_creds_load(const char *cert, const char *key, char *err, siz
 		snprintf(err, errlen, "%s is not the key of the certificate in %s", key, cert);
 		rc = -1;
 	}
-	gnutls_free(cd.data);
-	if (kd.data) {
-		gnutls_memset(kd.data, 0, kd.size);
-		gnutls_free(kd.data);
-	}
+	unload(&cd);
+	unload(&kd);
 	if (rc < 0) {
 		gw_creds_free(c);
 		return NULL;

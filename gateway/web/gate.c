@@ -2,8 +2,10 @@
 /* gateway/web/gate.c - who may ask what of the HTTP server.
  *
  * Every request is judged at its headers first (http_headers_gate()): a
- * forged mark of Home Assistant's ingress is 403, a Host that is not a
- * name of this gateway is 421 (hosts.c: DNS rebinding), on every path; a
+ * forged mark of Home Assistant's ingress is 403, a Host missing from
+ * HTTP/1.1, empty or given twice is 400 (RFC 9112 section 3.2), a Host
+ * that is not a name of this gateway is 421 (hosts.c: DNS rebinding), on
+ * every path; a
  * request with a body has its login, role, path and length judged there
  * too, so that a refusal is answered before a byte of the body is read
  * (libmicrohttpd then closes the connection, the body unread, and sends no
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/log.h"
 #include "auth.h"
@@ -193,12 +196,49 @@ bool http_gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Resul
 	return true;
 }
 
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		(*(int *)cls)++;
+	return MHD_YES;
+}
+
+/* RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)
+ * status code to any HTTP/1.1 request message that lacks a Host header
+ * field and to any request message that contains more than one Host
+ * header field line or a Host header field with an invalid field value."
+ * NULL, or why r is one of them (an empty Host is invalid for an http or
+ * https URI; HTTP/1.0 may leave it out). */
+static const char *host_malformed(struct MHD_Connection *con, const char *version, const char *host)
+{
+	int n = 0;
+	MHD_get_connection_values(con, MHD_HEADER_KIND, count_host, &n);
+	if (n > 1)
+		return "a request with two Host header fields is refused (RFC 9112 section 3.2: one, naming this "
+		       "gateway)";
+	if (host && !host[0])
+		return "an empty Host header field is refused (RFC 9112 section 3.2: the name or address of this "
+		       "gateway)";
+	if (!host && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
+		return "an HTTP/1.1 request without a Host header field is refused (RFC 9112 section 3.2)";
+	return NULL;
+}
+
 /* The Host r gave is a name this gateway answers to (hosts.c), or r comes
  * from Home Assistant's ingress proxy, which sends its user's Host; else
- * 421 Misdirected Request (RFC 9110), logged once an interval. */
-static bool host_gate(struct gw_http *h, struct req *r, bool json, enum MHD_Result *rc)
+ * 421 Misdirected Request (RFC 9110), logged once an interval.  A Host
+ * missing from HTTP/1.1, empty or given twice: 400 (host_malformed()),
+ * through the ingress proxy too. */
+static bool host_gate(struct gw_http *h, struct req *r, const char *version, bool json, enum MHD_Result *rc)
 {
 	const char *host = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *bad = host_malformed(r->con, version, host);
+	if (bad) {
+		*rc = http_send_error(r->con, MHD_HTTP_BAD_REQUEST, json, "%s", bad);
+		return false;
+	}
 	if (r->ingress || gw_hosts_ok(&h->hosts, host))
 		return true;
 	char shown[80], addr[64];
@@ -241,12 +281,13 @@ static bool body_too_big(struct MHD_Connection *con)
  * the body (nor sends 100 Continue to a client that asked with Expect); a
  * login being checked suspends r, and libmicrohttpd calls again at the
  * headers once it is resumed.  false: answered, or waiting (*rc). */
-bool http_headers_gate(struct gw_http *h, struct req *r, const char *url, const char *method, enum MHD_Result *rc)
+bool http_headers_gate(struct gw_http *h, struct req *r, const char *url, const char *method, const char *version,
+		       enum MHD_Result *rc)
 {
 	bool json = strncmp(url, "/api/", 5) == 0;
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	*rc = MHD_YES;
-	if (!ingress_gate(h, r, json, rc) || !host_gate(h, r, json, rc))
+	if (!ingress_gate(h, r, json, rc) || !host_gate(h, r, version, json, rc))
 		return false;
 	if (get && !has_body(r->con))
 		return true; /* its login at its second call (on_request()) */

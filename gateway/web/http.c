@@ -110,7 +110,6 @@ static enum MHD_Result route(struct gw_http *h, struct req *r, const char *url)
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **ctx)
 {
-	(void)version;
 	struct gw_http *h = cls;
 	struct req *r = *ctx;
 	if (!r) {
@@ -122,7 +121,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return MHD_NO; /* its client left: the connection closes */
 	if (!r->headers_judged) {
 		enum MHD_Result hrc;
-		if (!http_headers_gate(h, r, url, method, &hrc))
+		if (!http_headers_gate(h, r, url, method, version, &hrc))
 			return hrc;
 		r->headers_judged = true;
 		/* the rest from the second call: a response queued in the first

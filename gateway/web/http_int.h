@@ -200,7 +200,8 @@ enum MHD_Result http_answer_history(struct req *r);
 
 /* r at its headers, before a byte of a body is read.  false: answered,
  * or waiting (*rc). */
-bool http_headers_gate(struct gw_http *h, struct req *r, const char *url, const char *method, enum MHD_Result *rc);
+bool http_headers_gate(struct gw_http *h, struct req *r, const char *url, const char *method, const char *version,
+		       enum MHD_Result *rc);
 /* May r go on?  false when it was answered or waits for its login (*rc). */
 bool http_gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc);
 

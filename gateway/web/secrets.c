@@ -105,6 +105,7 @@ void gw_http_take_live(struct gw_http *h, const struct conf_http *c, struct gw_h
 	memcpy(h->cfg.users_file, c->users_file, sizeof(h->cfg.users_file));
 	h->cfg.metrics_public = c->metrics_public;
 	h->cfg.setup = c->setup;
+	h->cfg.csrf_lifetime = c->csrf_lifetime;
 	memcpy(h->cfg.allowed_hosts, c->allowed_hosts, sizeof(h->cfg.allowed_hosts));
 	http_learn_hosts(h, s->creds);
 	if (s->creds && h->tls) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../model/gw.h"
+#include "auth.h"
 #include "http_int.h"
 
 /* From this machine itself (127/8, ::1, ::ffff:127/104). */
@@ -74,6 +75,7 @@ static void setup_req(struct gw_http *h, struct req *r, const char *method, cons
 		      char *addr, size_t al, struct gw_setup_req *q)
 {
 	struct MHD_Connection *con = r->con;
+	const struct gw_user *u = !r->ingress && h->auth && r->user[0] ? gw_auth_user(h->auth, r->user) : NULL;
 	http_client_addr(con, addr, al);
 	*q = (struct gw_setup_req){
 		.method = method, .path = path, .body = r->body ? r->body : "", .len = r->blen,
@@ -82,6 +84,7 @@ static void setup_req(struct gw_http *h, struct req *r, const char *method, cons
 		.origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin"),
 		.host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
 		.user = r->ingress ? "Home Assistant" : h->auth && r->user[0] ? r->user : NULL,
+		.cred = u ? u->dk : NULL, .cred_len = u ? sizeof(u->dk) : 0,
 		.role = r->ingress ? GW_ROLE_ADMIN : h->auth && r->user[0] ? r->role : -1,
 		.tls = h->tls != NULL, .trusted = trusted, .addr = addr, .ingress = r->ingress,
 	};

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "../../conf/conf.h"
 #include "users.h"
@@ -119,11 +120,13 @@ int gw_user_parse(const char *line, struct gw_user *u, char *why, size_t wl)
 int gw_users_load(const char *path, struct gw_users *out, char *err, size_t errlen)
 {
 	out->n = 0;
-	if (conf_private_file(path, err, errlen) < 0)
-		return -1;
-	FILE *f = fopen(path, "r");
+	int fd = conf_private_open(path, err, errlen); /* never a FIFO's wait, nor another user's link */
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!f) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			close(fd);
+		}
 		return -1;
 	}
 	char line[1024], why[160];

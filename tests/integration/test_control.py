@@ -261,6 +261,12 @@ def run_protocol(protocol):
             c.eq(exc, 1, "%s: pack without control = true -> 0x01" % label)
         exc, _ = raw_write(gw_port, 1, BASE + 16, 0)
         c.eq(exc, 2, "%s: another register -> 0x02" % label)
+        exc, _ = raw_write(gw_port, 1, BASE, 0, src="127.0.0.2")
+        c.eq(exc, 2, "%s: a read-only register from a client not in control_clients -> 0x02 (design section 5)"
+             % label)
+        if len(addrs) > 1:
+            exc, _ = raw_write(gw_port, 2, BASE, 0)
+            c.eq(exc, 2, "%s: a read-only register of a pack without control -> 0x02" % label)
         exc, _ = raw_write(gw_port, 1, DSG, 2)
         c.eq(exc, 3, "%s: value 2 -> 0x03" % label)
         exc, _ = raw_write(gw_port, 1, DSG, 0, fc=16, values=[0, 0, 0])
@@ -360,6 +366,8 @@ def test_bank():
         wait_until(lambda: online(client) and online(client, 2), 10)
         exc, _ = raw_write(gw_port, 100, DSG, 0)
         c.eq(exc, 1, "the bank unit is never writable -> 0x01")
+        exc, _ = raw_write(gw_port, 100, BASE, 0)
+        c.eq(exc, 2, "a read-only register of the bank unit -> 0x02")
         c.eq(json.loads(sim.ctl("stats"))["writes"], 0, "bank: nothing written")
         # a pack that a loaded machine let go stale for a poll answers 0x0B,
         # one whose bus is still busy 0x06 (nothing sent either way): write

@@ -146,7 +146,10 @@ def test_tcp():
         # raw requests: unsupported function and bad quantities are answered at once
         for fc, pdu, exc, what in [
                 (1, bytes([1, 1, 34, 0, 2]), 1, "FC1 read coils -> 0x01"),
-                (6, bytes([6, 1, 34, 0, 1]), 1, "FC6 write -> 0x01"),
+                (6, bytes([6, 1, 34, 0, 1]), 2, "FC6 write to offset 0 (read only) -> 0x02"),
+                (6, bytes([6, 0, 0, 0, 1]), 2, "FC6 write below the map -> 0x02"),
+                (16, bytes([16, 1, 34, 0, 1, 2, 0, 1]), 2, "FC16 write to offset 0 (read only) -> 0x02"),
+                (6, bytes([6, 1, 51, 0, 1]), 1, "FC6 write to offset 17 of a pack without control -> 0x01"),
                 (0x2B, bytes([0x2B, 0x0D, 1, 0]), 1, "FC43 MEI 0x0D (CANopen) -> 0x01"),
                 (3, bytes([3, 1, 34, 0, 126]), 3, "quantity 126 -> 0x03"),
                 (3, bytes([3, 1, 34, 0, 0]), 3, "quantity 0 -> 0x03")]:

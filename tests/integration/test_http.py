@@ -15,6 +15,9 @@
   seconds;
 - [http] ingress: X-Ingress-Path from an address other than Home
   Assistant's proxy refused, the page framed by no one without it;
+- the Host line (RFC 9112 section 3.2): HTTP/1.1 without one, an empty
+  one or two of them (either first) are 400; HTTP/1.0 without one is
+  answered;
 - the clients allowlist; hostile clients (half requests held open, readers
   that never read, many event streams) while Modbus answers stay fast and
   an allowed page still loads;
@@ -284,9 +287,40 @@ def run(sim, gw, gw_port, http_port, tmp):
     sim.ctl("fault 1 none")
     c.ok(wait_until(lambda: get_json(http_port, "/api/state")[1]["packs"][0]["online"], 8), "and back online")
 
+    host_rules(http_port)
     hostile(gw, gw_port, http_port)
     ingress_elsewhere(sim)
     allowlist_and_reload(sim, gw, gw_port, http_port, tmp)
+
+
+def raw_status(port, head):
+    """The status of a request written as it goes on the wire (head: its lines), None when none came."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(("\r\n".join(head + ["Connection: close"]) + "\r\n\r\n").encode())
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return int(data[9:12]) if data.startswith(b"HTTP/1.") and len(data) >= 12 else None
+
+
+def host_rules(http_port):
+    """RFC 9112 section 3.2: HTTP/1.1 without Host, an empty Host or two
+    Host lines are 400 (issue 97: they were answered, and of two Hosts the
+    first was judged); HTTP/1.0 may leave Host out."""
+    me = "Host: 127.0.0.1:%d" % http_port
+    for head, want, what in ((["GET /api/state HTTP/1.1", me], 200, "HTTP/1.1 with its Host"),
+                             (["GET /api/state HTTP/1.1"], 400, "HTTP/1.1 without Host"),
+                             (["GET /api/state HTTP/1.1", "Host:"], 400, "HTTP/1.1 with an empty Host"),
+                             (["GET /api/state HTTP/1.1", "Host:   "], 400, "HTTP/1.1 with a Host of spaces"),
+                             (["GET / HTTP/1.1", me, "Host: evil.example"], 400, "two Hosts, this gateway's first"),
+                             (["GET / HTTP/1.1", "Host: evil.example", me], 400, "two Hosts, another site's first"),
+                             (["GET /api/state HTTP/1.1", me, "host: 127.0.0.1"], 400, "two Hosts, any case"),
+                             (["GET /api/state HTTP/1.0", "Host: 127.0.0.1", me], 400, "HTTP/1.0 with two Hosts"),
+                             (["GET /api/state HTTP/1.0"], 200, "HTTP/1.0 without Host (answered)")):
+        c.eq(raw_status(http_port, head), want, "a request of %s" % what)
 
 
 def hostile(gw, gw_port, http_port):

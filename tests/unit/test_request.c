@@ -195,8 +195,9 @@ static void test_stale(void)
 	gw.conf->gw.stale_policy = CONF_STALE_EXCEPTION;
 }
 
-/* Writes: the SunSpec block is read-only (0x01, not a MOSFET command), the
- * transport's rule comes first, then the pack's. */
+/* Writes: the SunSpec block is read-only (0x01, not a MOSFET command); a
+ * register of the map that is not writable is 0x02; for the writable ones
+ * the transport's rule comes first, then the pack's. */
 static void test_writes(void)
 {
 	struct gw_screen s;
@@ -213,6 +214,15 @@ static void test_writes(void)
 	CHECK_EQ_INT(-ask(100, "06 01 1C 00 00", &allowed, NOW, &s, out), 1);
 	CHECK_EQ_INT(-ask(1, "06 01 1C 00 00", &allowed, NOW + 20, &s, out), 0x0B);
 	CHECK_EQ_INT(-ask(1, "06 01 1E 00 00", &allowed, NOW, &s, out), 2);
+	/* a register that is not writable is 0x02 whoever asks, its address judged before the writer's
+	 * and the pack's rules (design section 5; 0x01 before issue 97) */
+	CHECK_EQ_INT(-ask(1, "06 01 0B 00 00", &refused, NOW, &s, out), 2); /* offset 0, a writer refused */
+	CHECK(s.why && strstr(s.why, "writable"));
+	CHECK_EQ_INT(-ask(2, "06 01 0B 00 00", &allowed, NOW, &s, out), 2); /* b has no control */
+	CHECK_EQ_INT(-ask(100, "06 01 0B 00 00", &allowed, NOW, &s, out), 2); /* the bank */
+	CHECK_EQ_INT(-ask(1, "06 00 00 00 00", &refused, NOW, &s, out), 2); /* below the map */
+	CHECK_EQ_INT(-ask(1, "10 01 1B 00 02 04 00 00 00 00", &allowed, NOW, &s, out), 2); /* FC16 from offset 16 */
+	CHECK_EQ_INT(-ask(1, "10 01 1C 00 03 06 00 00 00 00 00 00", &allowed, NOW, &s, out), 3); /* 17-19 */
 }
 
 /* FC 0x11 and FC 0x2B: exact answers, the run indicator, the refusals. */

@@ -5,7 +5,9 @@
  * a task without a done is forgotten after its run; gw_workq_free() runs
  * what is queued and calls the dones owed before it returns;
  * gw_workq_abandon() returns at once while a task runs, never calls a
- * done again, and drops the task running and those not begun. */
+ * done again, and drops the task running and those not begun;
+ * gw_workq_free_within() frees as gw_workq_free() does, or gives the queue
+ * up as abandon does after its limit. */
 #include <ev.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -165,6 +167,41 @@ static void abandon(struct ev_loop *loop)
 	gw_workq_abandon(NULL);
 }
 
+/* gw_workq_free_within(): a queue whose tasks end is freed as
+ * gw_workq_free() frees it (true, the dones called); one whose task waits
+ * for ever is given up after the limit (false): the stop of a daemon never
+ * waits for ever on its thread (issue 97: a FIFO's open, a dead disk). */
+static void free_within(struct ev_loop *loop)
+{
+	char why[160];
+	reset();
+	struct gw_workq *q = gw_workq_new(loop, why, sizeof(why));
+	for (int i = 0; i < 3; i++)
+		gw_workq_post(q, &item(i, true, false)->t);
+	CHECK(gw_workq_free_within(q, 60));
+	CHECK_EQ_INT(nran, 3);
+	CHECK_EQ_INT(ndone, 3);
+	reset();
+	gate_open = at_gate = false;
+	q = gw_workq_new(loop, why, sizeof(why));
+	gw_workq_post(q, &item(0, true, true)->t);
+	gw_workq_post(q, &item(1, true, false)->t);
+	pthread_mutex_lock(&mu);
+	while (!at_gate)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	CHECK(!gw_workq_free_within(q, 0.2)); /* the task waits at its gate: given up */
+	CHECK_EQ_INT(ndone, 0);
+	pthread_mutex_lock(&mu); /* let it end: the thread drops both and frees the queue */
+	gate_open = true;
+	pthread_cond_broadcast(&cv);
+	while (dropped < 2)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	CHECK_EQ_INT(ndone, 0);
+	CHECK(gw_workq_free_within(NULL, 1));
+}
+
 int main(void)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
@@ -172,6 +209,7 @@ int main(void)
 	in_order(loop);
 	free_finishes(loop);
 	abandon(loop);
+	free_within(loop);
 	ev_loop_destroy(loop);
 	return check_report();
 }

@@ -2,43 +2,54 @@
 /* gateway/web/setup/csrf.c - the X-CSRF-Token of every change, and the
  * other checks of a POST.
  *
- * A token is a random nonce and an HMAC-SHA256 over it and its binding:
- * the login ("u:" and its name) or the setup code ("c:" and the code's
- * number), under a key drawn when the daemon starts.  It holds no state
- * on the server: any token of the same binding is good, a token of
- * another login or of a code that is void is not.  A page on another site
- * cannot read it (GET /api/setup/session is same-origin JSON), and cannot
- * send JSON with a custom header without CORS, which this server never
- * grants; the Origin, where a browser sends one, must be the page's own. */
+ * A token is a random nonce, the time it was issued and an HMAC-SHA256
+ * over both and its binding: the login ("u:", its name and its password's
+ * hash: PBKDF2's derived key of the users file's line) or the setup code
+ * ("c:" and the code's number), under a key drawn when the daemon starts.
+ * It holds no state on the server: a token of the same binding issued
+ * within [http] csrf_lifetime is good; a token of another login, of a
+ * password since changed, of a code that is void, or older, is not (403,
+ * saying which).  A page on another site cannot read it (GET
+ * /api/setup/session is same-origin JSON), and cannot send JSON with a
+ * custom header without CORS, which this server never grants; the Origin,
+ * where a browser sends one, must be the page's own. */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "../../core/clock.h"
 #include "setup_int.h"
 
 #define NONCE 8
+#define ISSUED 4        /* the monotonic clock's seconds at issue, big-endian */
 #define MACLEN 16
+#define TOKEN (NONCE + ISSUED + MACLEN)
+#define BINDING 160
 
-void setup_csrf_binding(const struct gw_setup *s, const struct gw_setup_req *q, char *out, size_t cap)
+static void binding_of(const struct gw_setup *s, const struct gw_setup_req *q, char *out, size_t cap)
 {
-	if (q->user)
-		snprintf(out, cap, "u:%s", q->user);
-	else if (s->code_live)
+	size_t n;
+	if (q->user) {
+		n = (size_t)snprintf(out, cap, "u:%.40s:", q->user);
+		for (size_t i = 0; q->cred && i < q->cred_len && n + 3 <= cap; i++, n += 2)
+			snprintf(out + n, 3, "%02x", q->cred[i]);
+	} else if (s->code_live) {
 		snprintf(out, cap, "c:%u", s->code_gen);
-	else
+	} else {
 		snprintf(out, cap, "-");
+	}
 }
 
-static void mac(const struct gw_setup *s, const uint8_t *nonce, const char *binding, uint8_t out[MACLEN])
+static void mac(const struct gw_setup *s, const uint8_t *head, const char *binding, uint8_t out[MACLEN])
 {
-	uint8_t msg[NONCE + 96], d[EVP_MAX_MD_SIZE];
+	uint8_t msg[NONCE + ISSUED + BINDING], d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
-	size_t bl = strlen(binding) < 96 ? strlen(binding) : 96;
-	memcpy(msg, nonce, NONCE);
-	memcpy(msg + NONCE, binding, bl);
-	if (!HMAC(EVP_sha256(), s->key, (int)sizeof(s->key), msg, NONCE + bl, d, &n) || n < MACLEN)
+	size_t bl = strnlen(binding, BINDING);
+	memcpy(msg, head, NONCE + ISSUED);
+	memcpy(msg + NONCE + ISSUED, binding, bl);
+	if (!HMAC(EVP_sha256(), s->key, (int)sizeof(s->key), msg, NONCE + ISSUED + bl, d, &n) || n < MACLEN)
 		memset(d, 0xff, MACLEN); /* never a token's: nothing checks good */
 	memcpy(out, d, MACLEN);
 }
@@ -49,18 +60,28 @@ static void hex(const uint8_t *p, size_t n, char *out)
 		snprintf(out + 2 * i, 3, "%02x", p[i]);
 }
 
-void setup_csrf_token(const struct gw_setup *s, const char *binding, char *out, size_t cap)
+static uint32_t now_s(void)
 {
-	uint8_t nonce[NONCE], m[MACLEN];
-	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
-		memset(nonce, 0, sizeof(nonce)); /* getrandom() never fails once the pool is ready */
-	mac(s, nonce, binding, m);
-	if (cap < 2 * (NONCE + MACLEN) + 1) {
+	return (uint32_t)gw_mono();
+}
+
+void setup_csrf_token(const struct gw_setup *s, const struct gw_setup_req *q, char *out, size_t cap)
+{
+	uint8_t t[TOKEN];
+	char binding[BINDING];
+	uint32_t at = now_s();
+	if (cap < 2 * TOKEN + 1) {
 		out[0] = '\0';
 		return;
 	}
-	hex(nonce, NONCE, out);
-	hex(m, MACLEN, out + 2 * NONCE);
+	if (getrandom(t, NONCE, 0) != NONCE)
+		memset(t, 0, NONCE); /* getrandom() never fails once the pool is ready */
+	for (int i = 0; i < ISSUED; i++)
+		t[NONCE + i] = (uint8_t)(at >> (8 * (ISSUED - 1 - i)));
+	binding_of(s, q, binding, sizeof(binding));
+	mac(s, t, binding, t + NONCE + ISSUED);
+	hex(t, TOKEN, out);
+	explicit_bzero(binding, sizeof(binding));
 }
 
 static int unhex(char c)
@@ -68,22 +89,45 @@ static int unhex(char c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-bool setup_csrf_ok(const struct gw_setup *s, const char *binding, const char *token)
+/* The token's lifetime ([http] csrf_lifetime). */
+static double lifetime(const struct gw_setup *s)
 {
-	uint8_t got[NONCE + MACLEN], m[MACLEN];
-	if (!token || strlen(token) != 2 * sizeof(got) || strcmp(binding, "-") == 0)
-		return false;
-	for (size_t i = 0; i < sizeof(got); i++) {
+	return s->have_http && s->http.csrf_lifetime > 0 ? s->http.csrf_lifetime : SETUP_CSRF_LIFE;
+}
+
+const char *setup_csrf_bad(const struct gw_setup *s, const struct gw_setup_req *q)
+{
+	uint8_t got[TOKEN], m[MACLEN];
+	char binding[BINDING];
+	const char *token = q->csrf;
+	if (!token)
+		return "no X-CSRF-Token header (take one from GET /api/setup/session)";
+	binding_of(s, q, binding, sizeof(binding));
+	bool ok = strlen(token) == 2 * TOKEN && strcmp(binding, "-") != 0;
+	for (size_t i = 0; ok && i < TOKEN; i++) {
 		int hi = unhex(token[2 * i]), lo = unhex(token[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		got[i] = (uint8_t)(hi << 4 | lo);
+		ok = hi >= 0 && lo >= 0;
+		if (ok)
+			got[i] = (uint8_t)(hi << 4 | lo);
 	}
-	mac(s, got, binding, m);
-	uint8_t diff = 0;
-	for (size_t i = 0; i < MACLEN; i++)
-		diff |= (uint8_t)(m[i] ^ got[NONCE + i]);
-	return diff == 0;
+	if (ok) {
+		mac(s, got, binding, m);
+		uint8_t diff = 0;
+		for (size_t i = 0; i < MACLEN; i++)
+			diff |= (uint8_t)(m[i] ^ got[NONCE + ISSUED + i]);
+		ok = diff == 0;
+	}
+	explicit_bzero(binding, sizeof(binding));
+	if (!ok)
+		return "the X-CSRF-Token is not this login's (or its password changed since) or this setup code's "
+		       "(take a new one from GET /api/setup/session)";
+	uint32_t at = 0;
+	for (int i = 0; i < ISSUED; i++)
+		at = at << 8 | got[NONCE + i];
+	if ((double)(uint32_t)(now_s() - at) > lifetime(s))
+		return "the X-CSRF-Token has expired ([http] csrf_lifetime: take a new one from GET "
+		       "/api/setup/session)";
+	return NULL;
 }
 
 /* The Origin a browser sends, against the page it asked (scheme and Host). */
@@ -108,14 +152,7 @@ const char *setup_post_bad(const struct gw_setup *s, const struct gw_setup_req *
 		return "a change is a POST of JSON (Content-Type: application/json)";
 	if (!origin_ok(q))
 		return "the Origin of the request is not this page's (a change comes from the page itself)";
-	char binding[80];
-	setup_csrf_binding(s, q, binding, sizeof(binding));
-	if (!q->csrf)
-		return "no X-CSRF-Token header (take one from GET /api/setup/session)";
-	if (!setup_csrf_ok(s, binding, q->csrf))
-		return "the X-CSRF-Token is not this login's or this setup code's (take a new one from GET "
-		       "/api/setup/session)";
-	return NULL;
+	return setup_csrf_bad(s, q);
 }
 
 const char *gw_setup_post_check(const struct gw_setup *s, const struct gw_setup_req *q)

@@ -12,12 +12,10 @@
  * is named in the file by hand.  Values the file holds already and the
  * page sends back unchanged are not judged.  The directories are named on
  * the loop, looked at on the worker. */
-#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../../core/statedir.h"
 #include "../../model/gw.h"
@@ -41,36 +39,6 @@ void setup_dirs_of(const struct gw_setup *s, struct setup_dirs *d)
 		dir_of(state, d->d[d->n++], sizeof(d->d[0]));
 	gw_state_path("state", state, sizeof(state));
 	dir_of(state, d->d[d->n++], sizeof(d->d[0]));
-}
-
-/* path with every symlink followed and every "." and ".." taken, where
- * its last parts are not there yet (a file the daemon makes): true, or
- * false when it cannot be said (a symlink to nowhere, ".." after a part
- * that is not there, a name too long, a directory it may not look in). */
-static bool resolve(const char *path, char *out, size_t cap)
-{
-	char head[PATH_MAX], tail[PATH_MAX] = "", real[PATH_MAX], t2[PATH_MAX];
-	struct stat st;
-	if (snprintf(head, sizeof(head), "%s", path) >= (int)sizeof(head) || head[0] != '/')
-		return false;
-	while (!realpath(head, real)) {
-		if (errno != ENOENT || lstat(head, &st) == 0)
-			return false; /* there, but not to be followed: a symlink to nowhere */
-		char *slash = strrchr(head, '/');
-		const char *last = slash + 1;
-		if (strcmp(last, "..") == 0 || strcmp(last, ".") == 0)
-			return false;
-		if (last[0]) {
-			if (snprintf(t2, sizeof(t2), "/%s%s", last, tail) >= (int)sizeof(t2))
-				return false;
-			memcpy(tail, t2, sizeof(tail));
-		}
-		if (slash == head)
-			slash[1] = '\0'; /* "/" is always there */
-		else
-			*slash = '\0';
-	}
-	return snprintf(out, cap, "%s%s", strcmp(real, "/") == 0 ? "" : real, tail) < (int)cap;
 }
 
 /* Is the resolved file inside one of d? */
@@ -130,7 +98,7 @@ int setup_path_errors(const json_t *changed, const struct setup_want *w, const s
 		const char *v = value_of(w, sect, key);
 		char real[PATH_MAX], where[1200];
 		if (strcmp(a.type, "path") != 0 || !v || v[0] != '/' ||
-		    (resolve(v, real, sizeof(real)) && inside(real, d)))
+		    (conf_path_resolve(v, real, sizeof(real)) && inside(real, d)))
 			continue; /* not a file; removed; "none" or not absolute (the checker's); inside */
 		dirs_text(d, where, sizeof(where));
 		e[n] = (struct conf_error){ 0 };

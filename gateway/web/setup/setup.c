@@ -30,9 +30,8 @@ static int session(struct setup_ctx *x)
 {
 	struct gw_setup *s = x->s;
 	const struct gw_setup_req *q = x->q;
-	char binding[80], token[80];
-	setup_csrf_binding(s, q, binding, sizeof(binding));
-	setup_csrf_token(s, binding, token, sizeof(token));
+	char token[80];
+	setup_csrf_token(s, q, token, sizeof(token));
 	bool code = setup_code_live(s) && !s->http.users_file[0];
 	const char *why = setup_may_change(s, q);
 	if (code && !q->tls && !q->trusted)
@@ -139,7 +138,10 @@ void gw_setup_free(struct gw_setup *s)
 	free(s->later_conf);
 	if (pending && s->later_after) /* its task goes */
 		s->later_after(s, s->later_arg, 1, "bmsgw is stopping");
-	gw_workq_free(s->work); /* the tasks queued still run: a write begun is finished */
+	/* the tasks queued still run: a write begun is finished; but a disk
+	 * that never answers never holds the daemon's stop */
+	if (!gw_workq_free_within(s->work, SETUP_STOP_WAIT))
+		gw_warn("setup: its file work did not end within %.0f s of the stop: left unfinished", SETUP_STOP_WAIT);
 	for (int i = 0; i < SETUP_LOG_MAX; i++) {
 		json_decref(s->log[i].changed);
 		free(s->log[i].refused);

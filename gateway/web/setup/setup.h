@@ -20,7 +20,8 @@
  * changes.c   who may change, the change log, a reload after the answer
  * plan.c      the configuration shown (secrets left out), the new file
  *             made from what the page sends
- * csrf.c      the tokens (HMAC-SHA256 of a nonce and the login or code)
+ * csrf.c      the tokens (HMAC-SHA256 of a nonce, its time and the login
+ *             with its password's hash, or the code)
  * code.c      the setup code: drawn, logged, its file, its tries
  * worker.c    the file work as tasks of its queue (core/workq.h)
  * sfiles.c    the file work: read with its hash, write atomically (through
@@ -56,6 +57,8 @@ struct gw_setup_req {
 	size_t len;
 	const char *content_type, *csrf, *origin, *host; /* headers, NULL when absent */
 	const char *user;               /* its login's name, NULL without one */
+	const unsigned char *cred;      /* its password's hash (the users file's derived key), NULL without */
+	size_t cred_len;
 	int role;                       /* enum gw_role of the login, -1 without one */
 	bool tls;                       /* over HTTPS */
 	bool trusted;                   /* from loopback or an [http] clients network */

@@ -19,6 +19,7 @@
 #define SETUP_CODE_LEN 12         /* base32 characters: 60 bits */
 #define SETUP_CODE_TRIES 5        /* wrong codes before it is void */
 #define SETUP_CODE_LIFE 3600.0    /* s before it is void */
+#define SETUP_CSRF_LIFE 3600.0    /* s a CSRF token is good for before [http] is known (csrf_lifetime's default) */
 #define SETUP_BACKUPS 5           /* FILE.1 up to the fifth */
 #define SETUP_LOG_MAX 100         /* changes kept for /api/setup/changes */
 #define SETUP_JOBS_MAX 16         /* jobs kept (done ones go first) */
@@ -29,13 +30,15 @@
 #define SETUP_SECRET_MAX 255      /* bytes of one */
 #define SETUP_PASSWORD_MIN 8      /* characters of the first admin's password */
 #define SETUP_RELOAD_AFTER 0.3    /* s between an answer and a reload that restarts the page's server */
+#define SETUP_STOP_WAIT 20.0      /* s the daemon's stop waits for the file work (an SD card's fsync: seconds) */
 
 /* ---- worker.c: the file work, one task at a time off the loop ----
  * (the configuration read, written with its backups and fsync'ed, secrets,
  * the users file, a certificate made, a configuration checked, which reads
  * the files it names: an SD card's fsync can take seconds), on the setup
  * API's queue (core/workq.h), in order; at gw_setup_free() every task
- * queued is done (the last ones' done called with s->stopping). */
+ * queued is done (the last ones' done called with s->stopping), within
+ * SETUP_STOP_WAIT: a disk that never answers never holds the stop. */
 struct setup_task {
 	struct gw_task q;                                        /* its place in the queue */
 	struct gw_setup *s;
@@ -133,9 +136,12 @@ void setup_reload_later(struct gw_setup *s, struct conf *nc, const char *who, se
 void setup_later_init(struct gw_setup *s);
 
 /* csrf.c */
-void setup_csrf_binding(const struct gw_setup *s, const struct gw_setup_req *q, char *out, size_t cap);
-void setup_csrf_token(const struct gw_setup *s, const char *binding, char *out, size_t cap);
-bool setup_csrf_ok(const struct gw_setup *s, const char *binding, const char *token);
+/* A token for q's login (its password's hash) or the setup code, good for
+ * [http] csrf_lifetime. */
+void setup_csrf_token(const struct gw_setup *s, const struct gw_setup_req *q, char *out, size_t cap);
+/* q's X-CSRF-Token: NULL when good, else why not (none, another binding,
+ * expired). */
+const char *setup_csrf_bad(const struct gw_setup *s, const struct gw_setup_req *q);
 /* The checks of every POST: JSON, the token, the Origin.  NULL or why not. */
 const char *setup_post_bad(const struct gw_setup *s, const struct gw_setup_req *q);
 

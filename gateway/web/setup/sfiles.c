@@ -17,44 +17,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../../conf/conf.h"
 #include "../../core/afile.h"
 #include "setup_int.h"
 
-#define READ_MAX (1024 * 1024)  /* a configuration file is never this long */
-
 char *setup_file_read(const char *path, size_t *len, char *why, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(why, cap, "cannot read %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > READ_MAX) {
-		snprintf(why, cap, "%s is %s", path, S_ISREG(st.st_mode) ? "over 1 MiB" : "not a file");
-		close(fd);
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (buf && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!buf) {
-		snprintf(why, cap, "out of memory");
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	/* conf/rfile.c: a FIFO planted in its place never holds this thread
+	 * (and with it every later request and SIGTERM), another user's link
+	 * is never followed; a file over 1 MiB is no configuration */
+	return conf_file_read(path, false, len, why, cap);
 }
 
 void setup_hash_hex(const char *data, size_t len, char out[65])
@@ -193,11 +165,16 @@ void setup_backups_forget(struct setup_backups *bk)
 
 int setup_secret_write(struct setup_secret_file *f, const char *value, char *why, size_t cap)
 {
-	char e[200];
 	size_t n;
+	struct stat st;
 	if (!f->path[0])
 		return 0; /* kept in the configuration itself */
-	f->old = setup_file_read(f->path, &n, e, sizeof(e));
+	/* what was there, to put back: none, or a regular file read whole; a
+	 * FIFO, a directory, another user's link is refused, never replaced */
+	bool there = lstat(f->path, &st) == 0 || errno != ENOENT;
+	f->old = there ? setup_file_read(f->path, &n, why, cap) : NULL;
+	if (there && !f->old)
+		return -1;
 	f->oldlen = f->old ? n : 0;
 	size_t vl = strlen(value);
 	char *line = malloc(vl + 2);
