@@ -251,15 +251,23 @@ void conf_key_text(int key, const void *obj, char *buf, size_t cap)
 	}
 }
 
+/* One line of bmsgw --keys. */
+static void print_key(const struct conf_key *k, FILE *out)
+{
+	char words[CONF_EXP_MAX] = "";
+	for (int j = 0; k->words && k->words[j]; j++)
+		conf__bfmt(words + strlen(words), sizeof(words) - strlen(words), "%s%s", j ? "," : "", k->words[j]);
+	fprintf(out, "%s\t%s\t%s\t%s%.10g\t%.10g\t%s\t%s\t%s\n", conf_section_word(k->sect), k->name,
+		type_names[k->type], k->above ? ">" : "", k->min, k->max, words, k->def ? k->def : "-",
+		reload_names[k->reload]);
+}
+
+/* Section by section, in the order messages list them, each section's keys
+ * in the table's order. */
 void conf_print_keys(FILE *out)
 {
-	for (int i = 0; i < K_COUNT; i++) {
-		const struct conf_key *k = &conf__keys[i];
-		char words[CONF_EXP_MAX] = "";
-		for (int j = 0; k->words && k->words[j]; j++)
-			conf__bfmt(words + strlen(words), sizeof(words) - strlen(words), "%s%s", j ? "," : "", k->words[j]);
-		fprintf(out, "%s\t%s\t%s\t%s%.10g\t%.10g\t%s\t%s\t%s\n", conf_section_word(k->sect), k->name,
-			type_names[k->type], k->above ? ">" : "", k->min, k->max, words, k->def ? k->def : "-",
-			reload_names[k->reload]);
-	}
+	for (size_t s = 0; s < conf__nsect_kinds; s++)
+		for (int i = conf_key_next(conf__sect_kinds[s].sect, 0); i >= 0;
+		     i = conf_key_next(conf__sect_kinds[s].sect, i + 1))
+			print_key(&conf__keys[i], out);
 }
