@@ -20,7 +20,7 @@ const char *const conf_alert_words[CONF_AL_NCOND + 1] = {
 };
 
 /* snprintf where cutting a long text short is fine (as values.c's
- * conf__bfmt; not called, so that this file and values.c, which calls its
+ * conf_bfmt; not called, so that this file and values.c, which calls its
  * parsers, do not call each other). */
 __attribute__((format(printf, 3, 4)))
 static void fmt(char *buf, size_t cap, const char *f, ...)
@@ -259,7 +259,7 @@ static bool mailboxes_ok(const char *s)
 }
 
 /* An e-mail destination's to and from; an HTTP one has neither. */
-static void check_mail(struct load *x, struct conf_alerts *a, const int *seen, const char *sect)
+static void check_mail(struct conf_load *x, struct conf_alerts *a, const int *seen, const char *sect)
 {
 	bool mail = a->url.scheme == CONF_URL_SMTP || a->url.scheme == CONF_URL_SMTPS;
 	if (!mail) {
@@ -281,7 +281,7 @@ static void check_mail(struct load *x, struct conf_alerts *a, const int *seen, c
 
 /* The user and password: from the URL, or username and password_file, not
  * both; a password file private (never readable by others). */
-static void check_creds(struct load *x, struct conf_alerts *a, const int *seen, const char *sect)
+static void check_creds(struct conf_load *x, struct conf_alerts *a, const int *seen, const char *sect)
 {
 	char why[CONF_WHY_MAX];
 	if (a->url.user[0] && seen[K_AL_USERNAME]) {
@@ -314,7 +314,7 @@ static void check_creds(struct load *x, struct conf_alerts *a, const int *seen, 
 			   "the network readable (expected url = https://)");
 }
 
-void conf__finish_alerts(struct load *x)
+void conf__finish_alerts(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.nalerts && !x->failed; i++) {
 		struct conf_alerts *a = &x->c.alerts[i];
@@ -353,3 +353,10 @@ void conf__print_alerts(const struct conf *c, FILE *out)
 		fprintf(out, "%s\n", a->password[0] ? "; with a password" : "");
 	}
 }
+
+static int parse_on(void *field, const char *v, char *why, size_t wl)
+{
+	return conf__set_alert_on(field, v, why, wl);
+}
+
+const struct conf_custom conf__alert_on = { "alerton", "text", parse_on };

@@ -17,7 +17,7 @@
 #include "../bms/bms.h"
 
 
-static int key_line(const struct load *x, int i, int key)
+static int key_line(const struct conf_load *x, int i, int key)
 {
 	int l = x->pack_seen[i][key];
 	return l ? l : x->c.packs[i].line;
@@ -38,11 +38,11 @@ static void list_ble_protocols(char *buf, size_t cap)
 		n += (size_t)r;
 	}
 	if (!n)
-		conf__bfmt(buf, cap, "none in this build");
+		conf_bfmt(buf, cap, "none in this build");
 }
 
 /* A pack's port against its protocol's transports, baud and key.  false after an error. */
-static bool check_ble_pack(struct load *x, int i, const char *sect)
+static bool check_ble_pack(struct conf_load *x, int i, const char *sect)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -96,7 +96,7 @@ static const int can_rates[] = { 10000, 20000, 50000, 100000, 125000, 250000, 50
 
 /* `bitrate`: on a CAN port only, one of can_rates[]; the protocol's by
  * default.  false after an error. */
-static bool check_can_bitrate(struct load *x, int i, const char *sect)
+static bool check_can_bitrate(struct conf_load *x, int i, const char *sect)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -119,7 +119,7 @@ static bool check_can_bitrate(struct load *x, int i, const char *sect)
 
 /* A CAN port and a CAN protocol go together; a CAN bus has no baud rate of
  * the configuration's.  false after an error. */
-static bool check_can_pack(struct load *x, int i, const char *sect)
+static bool check_can_pack(struct conf_load *x, int i, const char *sect)
 {
 	const struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -151,7 +151,7 @@ static bool can_listen(const struct bms_driver *d)
 }
 
 /* listen = true: a driver that can be read so, a wire, never a write. */
-static void check_listen(struct load *x, int i, const char *sect)
+static void check_listen(struct conf_load *x, int i, const char *sect)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -189,12 +189,12 @@ static bool has_group(const struct bms_driver *d)
 	return d->group > 0;
 }
 
-static void finish_pack(struct load *x, int i)
+static void finish_pack(struct conf_load *x, int i)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
 	char sect[CONF_NAME_MAX + 8];
-	conf__bfmt(sect, sizeof(sect), "pack.%s", p->name);
+	conf_bfmt(sect, sizeof(sect), "pack.%s", p->name);
 
 	if (!seen[K_PROTOCOL]) {
 		char list[CONF_EXP_MAX];
@@ -294,7 +294,7 @@ double conf_pack_stale_after(const struct conf_pack *p, double g)
 
 /* `gap` is a property of the wire: given on one pack of a port, it holds for
  * every pack of that port (check_packs() refused different values). */
-static void share_gaps(struct load *x)
+static void share_gaps(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.npacks; i++) {
 		struct conf_pack *p = &x->c.packs[i];
@@ -307,7 +307,7 @@ static void share_gaps(struct load *x)
 /* Packs i and j (j < i) share a port: distinct addresses, or one group
  * (the same protocol and address, distinct positions); address_any only
  * where no other pack could be taken for this one. */
-static bool check_shared(struct load *x, int i, int j, const char *sect)
+static bool check_shared(struct conf_load *x, int i, int j, const char *sect)
 {
 	const struct conf_pack *p = &x->c.packs[i], *q = &x->c.packs[j];
 	bool group = p->position && q->position && p->driver == q->driver && p->address == q->address;
@@ -328,7 +328,7 @@ static bool check_shared(struct load *x, int i, int j, const char *sect)
 	if (!group && (p->address_any || q->address_any)) {
 		int k = p->address_any ? i : j;
 		char ksect[CONF_NAME_MAX + 8];
-		conf__bfmt(ksect, sizeof(ksect), "pack.%s", x->c.packs[k].name);
+		conf_bfmt(ksect, sizeof(ksect), "pack.%s", x->c.packs[k].name);
 		conf__fail(x, key_line(x, k, K_ADDRESS_ANY), ksect, "address_any",
 		     "[pack.%s] takes answers from any address, but [pack.%s] shares its port %s "
 		     "(expected address_any only for a pack alone on its port, or the packs of one answer "
@@ -340,7 +340,7 @@ static bool check_shared(struct load *x, int i, int j, const char *sect)
 
 /* Packs i and j (j < i) share a port: both listen or neither (one reader
  * that never writes, or a poller), one protocol, one takeover. */
-static bool check_listen_shared(struct load *x, int i, int j, const char *sect)
+static bool check_listen_shared(struct conf_load *x, int i, int j, const char *sect)
 {
 	const struct conf_pack *p = &x->c.packs[i], *q = &x->c.packs[j];
 	if (p->listen != q->listen) {
@@ -366,12 +366,12 @@ static bool check_listen_shared(struct load *x, int i, int j, const char *sect)
 }
 
 /* Between packs: unique unit ids, one serial setting and distinct addresses per wire. */
-static void check_packs(struct load *x, int i)
+static void check_packs(struct conf_load *x, int i)
 {
 	const struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
 	char sect[CONF_NAME_MAX + 8];
-	conf__bfmt(sect, sizeof(sect), "pack.%s", p->name);
+	conf_bfmt(sect, sizeof(sect), "pack.%s", p->name);
 
 	for (int j = 0; j < i && !x->failed; j++) {
 		const struct conf_pack *q = &x->c.packs[j];
@@ -429,10 +429,10 @@ static void check_packs(struct load *x, int i)
 
 /* One pack name of a bank list at p (n characters) into the bank, once;
  * false (and the error) when it is no pack or listed twice. */
-static bool bank_add(struct load *x, const char *key, int line, const char *p, size_t n)
+static bool bank_add(struct conf_load *x, const char *key, int line, const char *p, size_t n)
 {
 	struct conf_bank *b = &x->c.bank;
-	int idx = conf__pack_by_name(&x->c, p, n);
+	int idx = conf_pack_by_name(&x->c, p, n);
 	if (idx < 0) {
 		conf__fail(x, line, "bank", key, "no [pack.%.*s] section (expected names of configured packs)", (int)n,
 			   p);
@@ -453,7 +453,7 @@ static bool bank_add(struct load *x, const char *key, int line, const char *p, s
 }
 
 /* `packs = a, b, c` (or every pack when empty). */
-static bool bank_packs(struct load *x)
+static bool bank_packs(struct conf_load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	int pl = x->bank_seen[K_BANK_PACKS] ? x->bank_seen[K_BANK_PACKS] : b->line;
@@ -484,7 +484,7 @@ static bool bank_packs(struct load *x)
 }
 
 /* `strings = a+b+c+d, e+f+g+h`: the bank's packs string by string. */
-static bool bank_strings(struct load *x)
+static bool bank_strings(struct conf_load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	int sl = x->bank_seen[K_BANK_STRINGS];
@@ -533,13 +533,13 @@ static bool bank_strings(struct load *x)
 
 /* `shunt = NAME`: a configured pack that measures a current (listen mode
  * is fine); it is resolved before the members, which it may not be. */
-static bool bank_shunt(struct load *x)
+static bool bank_shunt(struct conf_load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	if (!b->shunt[0])
 		return true;
 	int sl = x->bank_seen[K_BANK_SHUNT];
-	int idx = conf__pack_by_name(&x->c, b->shunt, strlen(b->shunt));
+	int idx = conf_pack_by_name(&x->c, b->shunt, strlen(b->shunt));
 	if (idx < 0) {
 		conf__fail(x, sl, "bank", "shunt", "no [pack.%s] section (expected the name of the pack that measures the "
 			   "bank's current)", b->shunt);
@@ -556,7 +556,7 @@ static bool bank_shunt(struct load *x)
 }
 
 /* [bank]: resolve the shunt, `packs` or `strings`, check the unit id against the packs'. */
-static void finish_bank(struct load *x)
+static void finish_bank(struct conf_load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	b->shunt_idx = -1;
@@ -593,12 +593,12 @@ static void finish_bank(struct load *x)
 }
 
 /* [upstream.NAME]: required keys, the source, the register window. */
-static void finish_upstream(struct load *x, int i)
+static void finish_upstream(struct conf_load *x, int i)
 {
 	struct conf_upstream *u = &x->c.upstreams[i];
 	const int *seen = x->up_seen[i];
 	char sect[CONF_NAME_MAX + 12];
-	conf__bfmt(sect, sizeof(sect), "upstream.%s", u->name);
+	conf_bfmt(sect, sizeof(sect), "upstream.%s", u->name);
 	if (!seen[K_UP_HOST]) {
 		conf__fail(x, u->line, sect, NULL, "missing key \"host\" (expected host = the Modbus TCP server to push to)");
 		return;
@@ -614,7 +614,7 @@ static void finish_upstream(struct load *x, int i)
 		}
 		u->source_pack = CONF_BANK_SOURCE;
 	} else {
-		u->source_pack = conf__pack_by_name(&x->c, u->source, strlen(u->source));
+		u->source_pack = conf_pack_by_name(&x->c, u->source, strlen(u->source));
 		if (u->source_pack < 0) {
 			conf__fail(x, seen[K_UP_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
 			     u->source);
@@ -632,12 +632,12 @@ static void finish_upstream(struct load *x, int i)
 }
 
 /* [tunnel.NAME]: a configured wire, an address of its own, an allowlist. */
-static void finish_tunnel(struct load *x, int i)
+static void finish_tunnel(struct conf_load *x, int i)
 {
 	struct conf_tunnel *t = &x->c.tunnels[i];
 	const int *seen = x->tunnel_seen[i];
 	char sect[CONF_NAME_MAX + 8];
-	conf__bfmt(sect, sizeof(sect), "tunnel.%s", t->name);
+	conf_bfmt(sect, sizeof(sect), "tunnel.%s", t->name);
 	static const struct { int key; const char *what; } req[] = {
 		{ K_TU_PORT, "port = the port of the wire to lend, as a [pack.*] section gives it" },
 		{ K_TU_LISTEN, "listen = HOST:PORT for the PC tool" },
@@ -668,7 +668,7 @@ static void finish_tunnel(struct load *x, int i)
 		     x->c.packs[j].name);
 		return;
 	}
-	if (conf__listen_clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port)) {
+	if (conf_listen_clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port)) {
 		conf__fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is the Modbus server's (expected another port)",
 		     t->listen_port);
 		return;
@@ -690,7 +690,7 @@ static void finish_tunnel(struct load *x, int i)
 
 /* The file a key names must be a regular file bmsgw can read (checked at
  * load, so that --check and a reload catch it; rfile.c). */
-static bool readable(struct load *x, int key, const char *sect, const char *path)
+static bool readable(struct conf_load *x, int key, const char *sect, const char *path)
 {
 	char why[CONF_PORT_MAX + 160];
 	int fd = conf_file_open(path, why, sizeof(why));
@@ -703,7 +703,7 @@ static bool readable(struct load *x, int key, const char *sect, const char *path
 }
 
 
-static bool private(struct load *x, int key, const char *sect, const char *path)
+static bool private(struct conf_load *x, int key, const char *sect, const char *path)
 {
 	char why[CONF_PORT_MAX + 160];
 	if (conf_private_file(path, why, sizeof(why)) == 0)
@@ -713,7 +713,7 @@ static bool private(struct load *x, int key, const char *sect, const char *path)
 }
 
 /* [mqtt]: required host, computed defaults, TLS files, the password. */
-static void finish_mqtt(struct load *x)
+static void finish_mqtt(struct conf_load *x)
 {
 	struct conf_mqtt *m = &x->c.mqtt;
 	if (!m->enabled)
@@ -728,17 +728,17 @@ static void finish_mqtt(struct load *x)
 		m->port = 8883;
 	memcpy(m->site, x->c.gw.site, sizeof(m->site));
 	if (!seen[K_MQ_TOPIC_PREFIX] && m->site[0]) /* an explicit topic_prefix wins */
-		conf__bfmt(m->topic_prefix, sizeof(m->topic_prefix), "bmsgw/%s", m->site);
+		conf_bfmt(m->topic_prefix, sizeof(m->topic_prefix), "bmsgw/%s", m->site);
 	if (!seen[K_MQ_CLIENT_ID]) {
 		/* bmsgw-<hostname>, in the characters a client id may hold */
 		char h[CONF_ID_MAX] = "";
 		if (gethostname(h, sizeof(h) - 1) != 0 || !h[0])
-			conf__bfmt(h, sizeof(h), "host");
+			conf_bfmt(h, sizeof(h), "host");
 		h[sizeof(h) - 1] = '\0';
 		for (char *p = h; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
 				*p = '-';
-		conf__bfmt(m->client_id, sizeof(m->client_id), "bmsgw-%.*s", CONF_ID_MAX - 7, h);
+		conf_bfmt(m->client_id, sizeof(m->client_id), "bmsgw-%.*s", CONF_ID_MAX - 7, h);
 	}
 	if (!m->tls) {
 		static const int tls_keys[] = { K_MQ_CA_FILE, K_MQ_CERT_FILE, K_MQ_KEY_FILE };
@@ -772,7 +772,7 @@ static void finish_mqtt(struct load *x)
 }
 
 /* [http] and [history]: history is kept with either section, unless file = none. */
-static void finish_http(struct load *x)
+static void finish_http(struct conf_load *x)
 {
 	struct conf_history *h = &x->c.history;
 	const struct conf_http *w = &x->c.http;
@@ -783,7 +783,7 @@ static void finish_http(struct load *x)
 		     h->retention);
 		return;
 	}
-	if (w->enabled && conf__listen_clash(x->c.gw.listen_host, x->c.gw.listen_port, w->listen_host, w->listen_port)) {
+	if (w->enabled && conf_listen_clash(x->c.gw.listen_host, x->c.gw.listen_port, w->listen_host, w->listen_port)) {
 		conf__fail(x, x->http_seen[K_HT_LISTEN] ? x->http_seen[K_HT_LISTEN] : w->line, "http", "listen",
 		     "port %d is the Modbus server's (expected another port)", w->listen_port);
 		return;
@@ -792,7 +792,7 @@ static void finish_http(struct load *x)
 }
 
 /* [pack.*]: at least one; each alone, then against the others. */
-static void finish_packs(struct load *x)
+static void finish_packs(struct conf_load *x)
 {
 	if (x->c.npacks == 0) {
 		/* a new installation: the page's Setup tab adds them (bmsgw(8) SETUP) */
@@ -808,13 +808,13 @@ static void finish_packs(struct load *x)
 	share_gaps(x);
 }
 
-static void finish_upstreams(struct load *x)
+static void finish_upstreams(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.nupstreams && !x->failed; i++)
 		finish_upstream(x, i);
 }
 
-static void finish_tunnels(struct load *x)
+static void finish_tunnels(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.ntunnels && !x->failed; i++)
 		finish_tunnel(x, i);
@@ -822,7 +822,7 @@ static void finish_tunnels(struct load *x)
 
 /* [mqtt] backfill reads the history: it needs one (after finish_http, which
  * says whether there is one). */
-static void finish_backfill(struct load *x)
+static void finish_backfill(struct conf_load *x)
 {
 	const struct conf_mqtt *m = &x->c.mqtt;
 	if (!m->enabled || !m->backfill || x->c.history.enabled)
@@ -832,17 +832,27 @@ static void finish_backfill(struct load *x)
 		   "[http], without file = none; or backfill = false)");
 }
 
-/* In this order: a step may rely on what the steps before it resolved; whose
- * each file is comes first, before any is read. */
-static void (*const finish_steps[])(struct load *x) = {
-	conf__finish_files, finish_packs, finish_bank, finish_upstreams, finish_mqtt, conf__finish_mqtt_packs, finish_tunnels, finish_http,
-	finish_backfill,
-	conf__finish_limits, conf__finish_soc, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
-	conf__finish_mbtls, conf__finish_ble, conf__finish_alerts, conf__finish_influx,
+/* conf's steps after the parse, by their order (sections.c adds the rooms'
+ * sections' own at theirs, section.h): a step may rely on what the steps
+ * before it resolved; whose each file is comes first, before any is read. */
+#define STEP(o, f) { .order = o, .finish = f }
+static const struct conf__step own[] = {
+	STEP(0, conf__finish_files), STEP(10, finish_packs), STEP(20, finish_bank), STEP(30, finish_upstreams),
+	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs), STEP(50, finish_tunnels), STEP(60, finish_http),
+	STEP(65, finish_backfill), STEP(70, conf__finish_limits), STEP(80, conf__finish_soc),
+	STEP(90, conf__finish_inverters), STEP(100, conf__finish_sunspec), STEP(110, conf__finish_rtu),
+	STEP(120, conf__finish_mbtls), STEP(130, conf__finish_ble), STEP(140, conf__finish_alerts),
 };
 
-void conf__check(struct load *x)
+/* conf's steps and the rooms' sections' (sections.c), by order; conf's
+ * first at one order. */
+void conf__run_finish(struct conf_load *x)
 {
-	for (size_t i = 0; i < sizeof(finish_steps) / sizeof(finish_steps[0]) && !x->failed; i++)
-		finish_steps[i](x);
+	size_t n, i = 0, j = 0, nown = sizeof(own) / sizeof(own[0]);
+	const struct conf__step *room = conf__room_steps(false, &n);
+	while ((i < nown || j < n) && !x->failed)
+		if (j >= n || (i < nown && own[i].order <= room[j].order))
+			own[i++].finish(x);
+		else
+			room[j++].finish(x);
 }

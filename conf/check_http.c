@@ -25,17 +25,17 @@ const struct conf_loaders *conf__loaders(void)
 /* why, for a file no loader was lent for */
 #define NO_LOADER "cannot be checked: no loader (conf_use_loaders)"
 
-static void fail_key(struct load *x, int k, const char *why)
+static void fail_key(struct conf_load *x, int k, const char *why)
 {
 	conf__fail(x, x->http_seen[k], "http", conf__keys[k].name, "%s", why);
 }
 
-void conf__check_http_secure(struct load *x)
+void conf__check_http_secure(struct conf_load *x)
 {
 	struct conf_http *w = &x->c.http;
 	const int *seen = x->http_seen;
 	char why[CONF_PORT_MAX * 2 + 200];
-	conf__bfmt(w->scheme, sizeof(w->scheme), "%s", seen[K_HT_TLS_CERT] ? "https" : "http");
+	conf_bfmt(w->scheme, sizeof(w->scheme), "%s", seen[K_HT_TLS_CERT] ? "https" : "http");
 	if (!w->enabled)
 		return;
 	if (!seen[K_HT_TLS_CERT] != !seen[K_HT_TLS_KEY]) {
@@ -62,7 +62,7 @@ void conf__check_http_secure(struct load *x)
 		if (n < 0)
 			fail_key(x, K_HT_USERS_FILE, users ? why : NO_LOADER);
 		else if (n == 0) {
-			conf__bfmt(why, sizeof(why), "%s has no user (expected lines of bmsgw --hash-password)",
+			conf_bfmt(why, sizeof(why), "%s has no user (expected lines of bmsgw --hash-password)",
 				   w->users_file);
 			fail_key(x, K_HT_USERS_FILE, why);
 		}

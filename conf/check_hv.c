@@ -86,7 +86,7 @@ static bool series_range(const struct conf *c, const int *pk, int n, double *lo,
 		double clo, chi;
 		conf_chem_range(p->soc.chemistry, &clo, &chi);
 		if (p->cells <= 0) {
-			conf__bfmt(why, wl, "[pack.%s] has no cells key (expected cells = its series cells: a "
+			conf_bfmt(why, wl, "[pack.%s] has no cells key (expected cells = its series cells: a "
 			     "high-voltage output needs every member's count to know its voltage range)", p->name);
 			return false;
 		}
@@ -103,7 +103,7 @@ bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, 
 	*vmin = *vmax = 0;
 	if (source_pack != CONF_BANK_SOURCE) {
 		if (source_pack < 0 || source_pack >= c->npacks) {
-			conf__bfmt(why, wl, "no such pack");
+			conf_bfmt(why, wl, "no such pack");
 			return false;
 		}
 		return series_range(c, &source_pack, 1, vmin, vmax, why, wl);

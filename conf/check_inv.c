@@ -189,7 +189,7 @@ bool conf__inv_takes(int key, enum conf_inv_protocol p)
 static void takers(int key, char *buf, size_t cap)
 {
 	size_t n = 0;
-	conf__bfmt(buf, cap, "none");
+	conf_bfmt(buf, cap, "none");
 	for (size_t i = 0; i < sizeof(takes) / sizeof(takes[0]) && n < cap; i++) {
 		if (takes[i].key != key)
 			continue;
@@ -211,7 +211,7 @@ static int *int_of(int key, struct conf_inverter *v)
 
 /* A number key set by the file within the protocol's range; false after an
  * error. */
-static bool in_range(struct load *x, struct conf_inverter *v, const struct inv_take *t, int line, const char *sect)
+static bool in_range(struct conf_load *x, struct conf_inverter *v, const struct inv_take *t, int line, const char *sect)
 {
 	const struct conf_key *k = &conf__keys[t->key];
 	if ((t->lo == 0 && t->hi == 0) || (k->type != KT_INT && k->type != KT_DOUBLE))
@@ -224,7 +224,7 @@ static bool in_range(struct load *x, struct conf_inverter *v, const struct inv_t
 	return false;
 }
 
-bool conf__inv_keys(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+bool conf__inv_keys(struct conf_load *x, struct conf_inverter *v, const int *seen, const char *sect)
 {
 	char list[CONF_EXP_MAX];
 	for (size_t i = 0; i < sizeof(inv_whys) / sizeof(inv_whys[0]); i++) {

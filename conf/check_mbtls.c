@@ -7,18 +7,18 @@
 
 #include "conf_int.h"
 
-static bool port_free(struct load *x)
+static bool port_free(struct conf_load *x)
 {
 	const struct conf_modbus_tls *t = &x->c.mbtls;
 	int line = x->mbtls_seen[K_MT_LISTEN] ? x->mbtls_seen[K_MT_LISTEN] : t->line;
 	const char *other = NULL;
-	if (conf__listen_clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port))
+	if (conf_listen_clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port))
 		other = "the Modbus TCP server's ([gateway] listen)";
 	else if (x->c.http.enabled &&
-		 conf__listen_clash(t->listen_host, t->listen_port, x->c.http.listen_host, x->c.http.listen_port))
+		 conf_listen_clash(t->listen_host, t->listen_port, x->c.http.listen_host, x->c.http.listen_port))
 		other = "the status page's ([http] listen)";
 	for (int i = 0; i < x->c.ntunnels && !other; i++)
-		if (conf__listen_clash(t->listen_host, t->listen_port, x->c.tunnels[i].listen_host, x->c.tunnels[i].listen_port))
+		if (conf_listen_clash(t->listen_host, t->listen_port, x->c.tunnels[i].listen_host, x->c.tunnels[i].listen_port))
 			other = "a maintenance tunnel's ([tunnel.NAME] listen)";
 	if (other)
 		conf__fail(x, line, "modbus_tls", "listen", "port %d is %s (expected a port of its own, 802)",
@@ -27,7 +27,7 @@ static bool port_free(struct load *x)
 }
 
 /* The files as the server takes them (the loader lent, gateway/core/tlsfiles.c), the key private. */
-static void files_load(struct load *x)
+static void files_load(struct conf_load *x)
 {
 	const struct conf_modbus_tls *t = &x->c.mbtls;
 	char why[3 * CONF_PORT_MAX];
@@ -49,7 +49,7 @@ static void files_load(struct load *x)
 	}
 }
 
-void conf__finish_mbtls(struct load *x)
+void conf__finish_mbtls(struct conf_load *x)
 {
 	const struct conf_modbus_tls *t = &x->c.mbtls;
 	if (!t->enabled)
@@ -75,7 +75,7 @@ void conf__print_mbtls(const struct conf *c, FILE *out)
 	if (!t->enabled)
 		return;
 	char hp[CONF_HOST_MAX + 16];
-	conf__fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
+	conf_fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
 	fprintf(out, "modbus_tls (Modbus/TCP Security: the map of Modbus TCP in TLS 1.2+, mutual authentication)\n"
 		"  listen        %s (at most %d clients, idle timeout %g s, as [gateway])\n"
 		"  certificate   %s, key %s\n"

@@ -16,7 +16,7 @@
 
 /* The chemistry's default of every key the file did not set, whatever the
  * order of the lines. */
-static void chemistry_defaults(struct load *x)
+static void chemistry_defaults(struct conf_load *x)
 {
 	struct conf_limits *l = &x->c.limits;
 	char why[CONF_WHY_MAX];
@@ -37,7 +37,7 @@ static bool chemistry_key(int key)
 
 /* a (key ka) below b (key kb), or at most b when !strict; false after an
  * error, which names the key the file wrote (ka if both or neither). */
-static bool in_order(struct load *x, int ka, double a, int kb, double b, bool strict, const char *rule)
+static bool in_order(struct conf_load *x, int ka, double a, int kb, double b, bool strict, const char *rule)
 {
 	const int *seen = x->limits_seen;
 	if (strict ? a < b : a <= b)
@@ -45,8 +45,8 @@ static bool in_order(struct load *x, int ka, double a, int kb, double b, bool st
 	int k = seen[ka] || !seen[kb] ? ka : kb, other = k == ka ? kb : ka;
 	char note[CONF_EXP_MAX] = "";
 	if (!seen[other])
-		conf__bfmt(note, sizeof(note), "; %s %g is the %s%sdefault", conf__keys[other].name, other == ka ? a : b,
-		     chemistry_key(other) ? conf__key_word(K_LI_CHEMISTRY, (int)x->c.limits.chemistry) : "",
+		conf_bfmt(note, sizeof(note), "; %s %g is the %s%sdefault", conf__keys[other].name, other == ka ? a : b,
+		     chemistry_key(other) ? conf__key_word(&conf__keys[K_LI_CHEMISTRY], (int)x->c.limits.chemistry) : "",
 		     chemistry_key(other) ? " " : "");
 	conf__fail(x, conf__seen_line(seen, k, x->c.limits.line), "limits", conf__keys[k].name, "%s %s %s (%g %s %g%s; expected %s)",
 	     conf__keys[ka].name, strict ? "not below" : "above", conf__keys[kb].name, a, strict ? ">=" : ">", b, note,
@@ -55,14 +55,14 @@ static bool in_order(struct load *x, int ka, double a, int kb, double b, bool st
 }
 
 /* A pack's own current rating is a [limits] setting. */
-static bool pack_ratings(struct load *x)
+static bool pack_ratings(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.npacks; i++) {
 		const int *seen = x->pack_seen[i];
 		int k = seen[K_PK_MAX_CHARGE] ? K_PK_MAX_CHARGE : seen[K_PK_MAX_DISCHARGE] ? K_PK_MAX_DISCHARGE : -1;
 		if (k >= 0 && !x->c.limits.enabled) {
 			char sect[CONF_NAME_MAX + 8];
-			conf__bfmt(sect, sizeof(sect), "pack.%s", x->c.packs[i].name);
+			conf_bfmt(sect, sizeof(sect), "pack.%s", x->c.packs[i].name);
 			conf__fail(x, seen[k], sect, conf__keys[k].name, "is a charge limit setting, but there is no [limits] "
 			     "section (expected [limits], or no %s key)", conf__keys[k].name);
 			return false;
@@ -72,7 +72,7 @@ static bool pack_ratings(struct load *x)
 }
 
 /* [limits]: chemistry defaults, then the voltages and spreads in order. */
-void conf__finish_limits(struct load *x)
+void conf__finish_limits(struct conf_load *x)
 {
 	static const char volts[] = "min_cell_voltage < float_cell_voltage <= max_cell_voltage";
 	struct conf_limits *l = &x->c.limits;
@@ -97,7 +97,7 @@ static const char *inverter_wire(const struct conf_inverter *v)
 }
 
 /* RS485: a serial device or tcp://HOST:PORT, as a pack's port. */
-static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const char *sect)
+static bool rs485_port(struct conf_load *x, struct conf_inverter *v, int line, const char *sect)
 {
 	char why[CONF_WHY_MAX];
 	struct conf_pack tmp;
@@ -112,14 +112,14 @@ static bool rs485_port(struct load *x, struct conf_inverter *v, int line, const 
 		return false;
 	}
 	v->is_tcp = tmp.is_tcp;
-	conf__bfmt(v->tcp_host, sizeof(v->tcp_host), "%s", tmp.tcp_host);
+	conf_bfmt(v->tcp_host, sizeof(v->tcp_host), "%s", tmp.tcp_host);
 	v->tcp_port = tmp.tcp_port;
-	conf__bfmt(v->device, sizeof(v->device), "%s", v->is_tcp ? "" : v->port);
+	conf_bfmt(v->device, sizeof(v->device), "%s", v->is_tcp ? "" : v->port);
 	return true;
 }
 
 /* CAN: a network interface (can0) or slcan:///dev/PATH. */
-static bool can_port(struct load *x, struct conf_inverter *v, int line, const char *sect)
+static bool can_port(struct conf_load *x, struct conf_inverter *v, int line, const char *sect)
 {
 	char why[CONF_WHY_MAX];
 	if (conf__can_port(v->port, &v->is_slcan, v->device, sizeof(v->device), why, sizeof(why)) < 0) {
@@ -131,7 +131,7 @@ static bool can_port(struct load *x, struct conf_inverter *v, int line, const ch
 
 /* growatt-rs485 (a Modbus RTU slave): address 1 unless set; the keys of
  * pylon-rs485's frames are none of its own; false after an error. */
-static bool growatt_rs485_keys(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+static bool growatt_rs485_keys(struct conf_load *x, struct conf_inverter *v, const int *seen, const char *sect)
 {
 	static const int pylon_only[] = { K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT };
 	for (size_t i = 0; i < sizeof(pylon_only) / sizeof(pylon_only[0]); i++) {
@@ -154,7 +154,7 @@ static bool growatt_rs485_keys(struct load *x, struct conf_inverter *v, const in
 
 /* pylon-hv-can: address 0 or 1, the last nibble of its identifiers (0x4210
  * or 0x4211 ...), 0 unless set; false after an error. */
-static bool pylon_hv_address(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+static bool pylon_hv_address(struct conf_load *x, struct conf_inverter *v, const int *seen, const char *sect)
 {
 	if (!seen[K_IN_ADDRESS]) {
 		v->address = 0;
@@ -168,7 +168,7 @@ static bool pylon_hv_address(struct load *x, struct conf_inverter *v, const int 
 
 /* Keys of the other kind of protocol (CAN or RS485); false after an error.
  * The CAN protocols' extras default to the protocol's. */
-static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+static bool inverter_keys(struct conf_load *x, struct conf_inverter *v, const int *seen, const char *sect)
 {
 	static const int can_only[] = { K_IN_INTERVAL, K_IN_EXTRAS };
 	static const int rs485_only[] = { K_IN_BAUD, K_IN_ADDRESS, K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT };
@@ -219,10 +219,10 @@ static bool inverter_keys(struct load *x, struct conf_inverter *v, const int *se
 }
 
 /* source: a pack or the bank; by default the bank, else the only pack. */
-static bool inverter_source(struct load *x, struct conf_inverter *v, const int *seen, const char *sect)
+static bool inverter_source(struct conf_load *x, struct conf_inverter *v, const int *seen, const char *sect)
 {
 	if (!seen[K_IN_SOURCE] && (x->c.bank.enabled || x->c.npacks == 1)) {
-		conf__bfmt(v->source, sizeof(v->source), "%s", x->c.bank.enabled ? "bank" : x->c.packs[0].name);
+		conf_bfmt(v->source, sizeof(v->source), "%s", x->c.bank.enabled ? "bank" : x->c.packs[0].name);
 	} else if (!seen[K_IN_SOURCE]) {
 		conf__fail(x, v->line, sect, NULL, "missing key \"source\": %d packs and no [bank] section (expected source = "
 		     "the pack whose limits it sends, or a [bank] section)", x->c.npacks);
@@ -236,7 +236,7 @@ static bool inverter_source(struct load *x, struct conf_inverter *v, const int *
 		v->source_pack = CONF_BANK_SOURCE;
 		return true;
 	}
-	v->source_pack = conf__pack_by_name(&x->c, v->source, strlen(v->source));
+	v->source_pack = conf_pack_by_name(&x->c, v->source, strlen(v->source));
 	if (v->source_pack < 0) {
 		conf__fail(x, seen[K_IN_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
 		     v->source);
@@ -259,7 +259,7 @@ static const char *source_lacks(const struct bms_driver *d)
 /* The source can give an inverter what it must read: an output whose source
  * never can would send zeros as data, so it is refused.  The bank can when
  * one of its packs can. */
-static bool inverter_source_data(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
+static bool inverter_source_data(struct conf_load *x, const struct conf_inverter *v, const int *seen, const char *sect)
 {
 	const struct conf_bank *b = &x->c.bank;
 	bool bank = v->source_pack == CONF_BANK_SOURCE;
@@ -279,7 +279,7 @@ static bool inverter_source_data(struct load *x, const struct conf_inverter *v, 
 /* A high-voltage protocol's source: every member's series cells given, and
  * its operating range (check_hv.c) inside the protocol's; true for the
  * other protocols. */
-static bool inverter_source_range(struct load *x, const struct conf_inverter *v, const int *seen, const char *sect)
+static bool inverter_source_range(struct conf_load *x, const struct conf_inverter *v, const int *seen, const char *sect)
 {
 	double lo, hi, smin, smax;
 	char why[CONF_WHY_MAX];
@@ -301,7 +301,7 @@ static bool inverter_source_range(struct load *x, const struct conf_inverter *v,
 }
 
 /* Its port against the packs' (and so the tunnels') and the inverters' before it. */
-static void inverter_shares(struct load *x, int i, int line, const char *sect)
+static void inverter_shares(struct conf_load *x, int i, int line, const char *sect)
 {
 	const struct conf_inverter *v = &x->c.inverters[i];
 	const char *w = inverter_wire(v);
@@ -325,12 +325,12 @@ static void inverter_shares(struct load *x, int i, int line, const char *sect)
 		}
 }
 
-static void finish_inverter(struct load *x, int i)
+static void finish_inverter(struct conf_load *x, int i)
 {
 	struct conf_inverter *v = &x->c.inverters[i];
 	const int *seen = x->inverter_seen[i];
 	char sect[CONF_NAME_MAX + 12];
-	conf__bfmt(sect, sizeof(sect), "inverter.%s", v->name);
+	conf_bfmt(sect, sizeof(sect), "inverter.%s", v->name);
 	if (!x->c.limits.enabled) {
 		conf__fail(x, v->line, sect, NULL, "needs a [limits] section (expected [limits]: the limits an inverter is "
 		     "sent come from there)");
@@ -357,7 +357,7 @@ static void finish_inverter(struct load *x, int i)
 		inverter_shares(x, i, seen[K_IN_PORT], sect);
 }
 
-void conf__finish_inverters(struct load *x)
+void conf__finish_inverters(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.ninverters && !x->failed; i++)
 		finish_inverter(x, i);
@@ -376,7 +376,7 @@ int conf_sunspec_regs(const struct conf *c, bool bank)
 }
 
 /* [sunspec]: the largest block fits below 65536 and clear of the register map. */
-void conf__finish_sunspec(struct load *x)
+void conf__finish_sunspec(struct conf_load *x)
 {
 	const struct conf_sunspec *s = &x->c.sunspec;
 	if (!s->enabled)
@@ -391,7 +391,7 @@ void conf__finish_sunspec(struct load *x)
 	}
 	if (s->base < gb + REG_MAP_SIZE && gb < s->base + len) {
 		char alt[CONF_EXP_MAX];
-		conf__bfmt(alt, sizeof(alt), "%d or less, or ", gb - len);
+		conf_bfmt(alt, sizeof(alt), "%d or less, or ", gb - len);
 		conf__fail(x, line, "sunspec", "base", "registers %d..%d (%s) overlap the register map %d..%d of [gateway] "
 		     "base = %d (expected a base of %s%d or more)", s->base, s->base + len - 1, which, gb,
 		     gb + REG_MAP_SIZE - 1, gb, gb - len >= 0 ? alt : "", gb + REG_MAP_SIZE);
@@ -402,7 +402,7 @@ void conf__finish_sunspec(struct load *x)
 
 /* [rtu]: a serial port that no pack or inverter uses (a tunnel lends a
  * pack's wire: the packs cover it). */
-void conf__finish_rtu(struct load *x)
+void conf__finish_rtu(struct conf_load *x)
 {
 	const struct conf_rtu *r = &x->c.rtu;
 	int line = x->rtu_seen[K_RT_PORT];

@@ -16,15 +16,6 @@
 
 struct bms_driver;
 
-/* The sections of the file, in the order messages and /api/config list
- * them: [gateway], [pack.NAME] ... */
-enum conf_sect {
-	CONF_SEC_NONE = 0, CONF_SEC_GATEWAY, CONF_SEC_PACK, CONF_SEC_BANK, CONF_SEC_UPSTREAM, CONF_SEC_MQTT,
-	CONF_SEC_TUNNEL, CONF_SEC_HTTP, CONF_SEC_HISTORY, CONF_SEC_BLE, CONF_SEC_BLE_PROXY, CONF_SEC_LIMITS,
-	CONF_SEC_INVERTER, CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_MODBUS_TLS, CONF_SEC_ALERTS,
-	CONF_SEC_HEALTH, CONF_SEC_INFLUX,
-	CONF_SEC_COUNT
-};
 
 /* What a new value of a key does to the running daemon on SIGHUP: each row
  * of the key table (conf/conf.c) says which (bmsgw(8) "RELOAD"). */
@@ -43,6 +34,12 @@ enum conf_reload {
 /* The size of a buffer that holds any message of conf_load_file() and
  * conf_load_string() whole: FILE:LINE: [section] key: problem. */
 #define CONF_ERR_MAX 2304
+/* Sections in force at most (conf's and the rooms'), the bytes of a struct
+ * conf the rooms' sections may take, and the lines of their keys a load
+ * keeps (conf/sections.c). */
+#define CONF_MAX_SECTIONS 48
+#define CONF_ROOM_BYTES (256 * 1024)
+#define CONF_ROOM_SEEN 4096
 
 enum conf_stale_policy { CONF_STALE_EXCEPTION = 0, CONF_STALE_FLAG = 1 };
 /* An address or a network: control_clients, tunnel clients. */
@@ -406,29 +403,6 @@ struct conf_alerts {
 	double imbalance_hold;           /* s it must last, and its end, before either is sent (60) */
 };
 
-/* [influx]: the units' values pushed to InfluxDB in its line protocol
- * (bmsgw.ini(5) "[influx]"): v1 (/write?db=DATABASE) when database = is
- * given, v2 (/api/v2/write?org=ORG&bucket=BUCKET) when org = and bucket
- * = are. */
-struct conf_influx {
-	bool enabled;                    /* a [influx] section exists */
-	int line;
-	struct conf_alert_url url;       /* required: http(s)://HOST[:PORT][/PATH] */
-	char database[CONF_ID_MAX];      /* v1 */
-	char username[CONF_ID_MAX];      /* v1: "" = none */
-	char password_file[CONF_PORT_MAX]; /* v1: its first line is the password */
-	char password[CONF_HOST_MAX];    /* read from password_file at load */
-	char org[CONF_ID_MAX];           /* v2 */
-	char bucket[CONF_ID_MAX];        /* v2 */
-	char token_file[CONF_PORT_MAX];  /* v2: its first line is the API token */
-	char token[CONF_HOST_MAX];       /* read from token_file at load */
-	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
-	double interval;                 /* s between two points of a unit (10) */
-	double timeout;                  /* s a POST may take, connecting included (10) */
-	int batch;                       /* points in one POST at most (1000) */
-	int queue;                       /* points held while the server is away (10000) */
-	int version;                     /* derived: 1 or 2 */
-};
 
 /* [http]: the read-only status page, its JSON API and /metrics (bmsgw(8) "STATUS PAGE, HISTORY AND METRICS"). */
 struct conf_http {
@@ -733,7 +707,9 @@ struct conf {
 	int nalerts;
 	struct conf_alerts alerts[CONF_MAX_ALERTS];
 	struct conf_health health;       /* [health] */
-	struct conf_influx influx;       /* [influx] */
+	/* The sections of the rooms above conf (conf/section.h), each where
+	 * conf/sections.c placed it: its count, then its structs. */
+	_Alignas(16) unsigned char room[CONF_ROOM_BYTES];
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
@@ -808,55 +784,5 @@ int conf_print_man_protocols(FILE *o, int section);
  * strings). */
 int conf_sunspec_regs(const struct conf *c, bool bank);
 
-/* The key table read back (conf/keys.c).  A part of the daemon that a
- * reload may keep compares its section's struct (struct conf_mqtt ...) in
- * the configuration it runs with and in the new one: conf_section_same()
- * is true when a and b of section s hold the same value of every key of
- * reload class r, and of what the checks derived from those keys.  Which
- * instance of a named section is which (its NAME) is the caller's. */
-bool conf_section_same(enum conf_sect s, enum conf_reload r, const void *a, const void *b);
-/* "gateway", "pack" ... ("?" for none). */
-const char *conf_section_word(enum conf_sect s);
-/* The i-th instance of section s in c (its struct), or NULL past the last
- * or when c has none ([mqtt] without the section); *name gets its NAME
- * (NULL for a single section). */
-const void *conf_section_at(const struct conf *c, enum conf_sect s, int i, const char **name);
-/* The keys of section s, in the table's order: the index of the first at or
- * after k, -1 past the last.  for (k = conf_key_next(s, 0); k >= 0; k =
- * conf_key_next(s, k + 1)) */
-int conf_key_next(enum conf_sect s, int k);
-const char *conf_key_name(int k);
-enum conf_reload conf_key_reload(int k);
-/* Key k's value in obj (its section's struct) as the file would write it
- * ("" for none); a Bluetooth advertisement key as a fingerprint, never
- * itself. */
-void conf_key_text(int k, const void *obj, char *buf, size_t cap);
-/* The key table for the setup page (conf/schema.c).  The kind of section
- * a name such as "pack.a" or "mqtt" is (*named: [word.NAME]), or
- * CONF_SEC_NONE. */
-enum conf_sect conf_section_kind(const char *name, bool *named);
-/* Key `name` of section s, or -1. */
-int conf_key_find(enum conf_sect s, const char *name);
-/* What a form needs of key k. */
-struct conf_key_about {
-	enum conf_sect sect;
-	const char *name;
-	const char *type;                /* int, number, bool, word, path, secret ... */
-	bool numeric, above;             /* above: the value must be > min */
-	double min, max;
-	const char *const *words;        /* a word's values, NULL-terminated; NULL for none */
-	const char *def;                 /* the default as text; NULL = none or computed */
-	bool secret;                     /* its value never leaves the daemon (conf_key_secret) */
-};
-void conf_key_about(int k, struct conf_key_about *a);
-/* A value that is a secret itself (an advertisement or encryption key),
- * never shown; a password is in its *_file, whose path is no secret. */
-bool conf_key_secret(int k);
-/* Does a [pack.NAME] of protocol d take key k (its baud, address, CAN bit
- * rate, Bluetooth adapter and key, listen mode, control, topic)? */
-bool conf_pack_key_applies(const struct bms_driver *d, int k);
-/* bmsgw --keys: the whole table, a key a line: section, key, type, min,
- * max, words, default, reload class, tab-separated. */
-void conf_print_keys(FILE *out);
 
 #endif

@@ -56,7 +56,7 @@ static int alerts_prepare(struct gw_svc_ctx *x)
 		a->from[i] = -1;
 		for (int j = 0; cur && j < cur->n; j++)
 			if (cur->d[j] && strcmp(cur->d[j]->cfg.name, c->alerts[i].name) == 0 &&
-			    conf_section_same(CONF_SEC_ALERTS, CONF_RESTART, &cur->d[j]->cfg, &c->alerts[i]))
+			    conf_section_same(&conf_sect_alerts, CONF_RESTART, &cur->d[j]->cfg, &c->alerts[i]))
 				a->from[i] = j;
 	}
 	x->next = a;
@@ -106,10 +106,10 @@ static void alerts_at_exit(const struct gw_svc_ctx *x)
 	gw_curlev_global_end();
 }
 
-static const void *alerts_held(void *st, enum conf_sect s, const char *name)
+static const void *alerts_held(void *st, const struct conf_section *s, const char *name)
 {
 	const struct gw_alerts *a = st;
-	for (int i = 0; s == CONF_SEC_ALERTS && name && i < a->n; i++)
+	for (int i = 0; s == &conf_sect_alerts && name && i < a->n; i++)
 		if (a->d[i] && strcmp(a->d[i]->cfg.name, name) == 0)
 			return &a->d[i]->cfg;
 	return NULL;

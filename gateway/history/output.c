@@ -30,7 +30,7 @@ static int hist_prepare(struct gw_svc_ctx *x)
 	x->next = NULL;
 	if (!c->enabled)
 		return 0;
-	if (o && conf_section_same(CONF_SEC_HISTORY, CONF_RESTART, gw_history_conf(o->h), c)) {
+	if (o && conf_section_same(&conf_sect_history, CONF_RESTART, gw_history_conf(o->h), c)) {
 		x->next = x->cur;
 		return 0;
 	}
@@ -101,11 +101,11 @@ static void hist_discard(const struct gw_svc_ctx *x)
 		free(x->next); /* never started */
 }
 
-static const void *hist_held(void *st, enum conf_sect s, const char *name)
+static const void *hist_held(void *st, const struct conf_section *s, const char *name)
 {
 	(void)name;
 	const struct hist_out *o = st;
-	return s == CONF_SEC_HISTORY && o->h ? gw_history_conf(o->h) : NULL;
+	return s == &conf_sect_history && o->h ? gw_history_conf(o->h) : NULL;
 }
 
 static void hist_status_json(void *st, const struct gw *gw, FILE *o)

@@ -33,7 +33,7 @@ static const struct inv_kind *const kinds[] = {
  * restarts it (conf/conf.c: all of them). */
 static bool same_output(const struct conf_inverter *a, const struct conf_inverter *b)
 {
-	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_INVERTER, CONF_RESTART, a, b);
+	return strcmp(a->name, b->name) == 0 && conf_section_same(&conf_sect_inverter, CONF_RESTART, a, b);
 }
 
 static long inv_fds(const struct conf *c)
@@ -168,10 +168,10 @@ static void inv_tick(void *st, double now)
 			o->kind->tick(o, now);
 }
 
-static const void *inv_held(void *st, enum conf_sect s, const char *name)
+static const void *inv_held(void *st, const struct conf_section *s, const char *name)
 {
 	const struct inv_set *set = st;
-	for (const struct inv_out *o = set->list; s == CONF_SEC_INVERTER && name && o; o = o->next)
+	for (const struct inv_out *o = set->list; s == &conf_sect_inverter && name && o; o = o->next)
 		if (strcmp(o->cfg.name, name) == 0)
 			return &o->cfg;
 	return NULL;

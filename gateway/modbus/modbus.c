@@ -86,7 +86,7 @@ static int prepare_tls(struct gw_svc_ctx *x, struct mb_out *m)
 		snprintf(x->err, x->errlen, "[modbus_tls]: %s", why);
 		return -1;
 	}
-	bool moved = !m->tls_srv || !conf_section_same(CONF_SEC_MODBUS_TLS, CONF_RESTART, &x->gw->conf->mbtls, t);
+	bool moved = !m->tls_srv || !conf_section_same(&conf_sect_modbus_tls, CONF_RESTART, &x->gw->conf->mbtls, t);
 	if (moved && (m->next_tls_fd = gw_tcp_listen(t->listen_host, t->listen_port, x->may_block, x->err,
 						     x->errlen)) < 0)
 		return -1;
@@ -107,7 +107,7 @@ static int mb_prepare(struct gw_svc_ctx *x)
 	x->next = m;
 	/* a new socket when a key of [gateway] that restarts the server changed
 	 * (conf/conf.c: listen); it reads the others as it goes */
-	bool moved = !m->srv || !conf_section_same(CONF_SEC_GATEWAY, CONF_RESTART, &x->gw->conf->gw, &nc->gw);
+	bool moved = !m->srv || !conf_section_same(&conf_sect_gateway, CONF_RESTART, &x->gw->conf->gw, &nc->gw);
 	m->next_fd = -1;
 	if (nc->gw.listen_port && moved &&
 	    (m->next_fd = gw_server_listen(&nc->gw, x->may_block, x->err, x->errlen)) < 0) {
@@ -120,7 +120,7 @@ static int mb_prepare(struct gw_svc_ctx *x)
 	}
 	/* the RTU port: kept when no key of [rtu] that restarts it changed */
 	const struct conf_rtu *nr = &nc->rtu;
-	m->rtu_replace = !(m->rtu && nr->enabled && conf_section_same(CONF_SEC_RTU, CONF_RESTART, gw_rtu_conf(m->rtu),
+	m->rtu_replace = !(m->rtu && nr->enabled && conf_section_same(&conf_sect_rtu, CONF_RESTART, gw_rtu_conf(m->rtu),
 								       nr));
 	m->next_rtu = NULL;
 	if (m->rtu_replace && nr->enabled && !(m->next_rtu = gw_rtu_new(x->gw, nr))) {
@@ -194,12 +194,12 @@ static void mb_stop(const struct gw_svc_ctx *x)
 
 /* The pushers' and the RTU server's copies ([gateway] is read from the
  * running configuration as the server goes). */
-static const void *mb_held(void *st, enum conf_sect s, const char *name)
+static const void *mb_held(void *st, const struct conf_section *s, const char *name)
 {
 	const struct mb_out *m = st;
-	if (s == CONF_SEC_UPSTREAM && name)
+	if (s == &conf_sect_upstream && name)
 		return gw_upstream_conf(m->upstreams, name);
-	return s == CONF_SEC_RTU && m->rtu ? gw_rtu_conf(m->rtu) : NULL;
+	return s == &conf_sect_rtu && m->rtu ? gw_rtu_conf(m->rtu) : NULL;
 }
 
 /* One server's counters and clients, the members 502 and 802 share. */

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../conf/section.h"
 #include "../model/gw.h"
 #include "../core/log.h"
 #include "../core/net.h"
@@ -392,7 +393,7 @@ static void up_free(struct gw_upstream *u)
  * schedule): a reload keeps it as it is. */
 static bool up_same(const struct conf_upstream *a, const struct conf_upstream *b)
 {
-	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_UPSTREAM, CONF_RESTART, a, b);
+	return strcmp(a->name, b->name) == 0 && conf_section_same(&conf_sect_upstream, CONF_RESTART, a, b);
 }
 
 const struct conf_upstream *gw_upstream_conf(const struct gw_upstream *list, const char *name)

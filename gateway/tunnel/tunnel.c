@@ -56,7 +56,7 @@ struct gw_tunnel {
  * restarts it (conf/conf.c: all of them). */
 static bool same_tunnel(const struct conf_tunnel *a, const struct conf_tunnel *b)
 {
-	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_TUNNEL, CONF_RESTART, a, b);
+	return strcmp(a->name, b->name) == 0 && conf_section_same(&conf_sect_tunnel, CONF_RESTART, a, b);
 }
 
 /* ---------------------------------------------------------------- a session */
@@ -437,9 +437,9 @@ static void tun_stop(const struct gw_svc_ctx *x)
 }
 
 /* "tunnels": each with its wire, its address and its tool, if one is connected. */
-static const void *tun_held(void *st, enum conf_sect s, const char *name)
+static const void *tun_held(void *st, const struct conf_section *s, const char *name)
 {
-	for (const struct gw_tunnel *t = st; s == CONF_SEC_TUNNEL && name && t; t = t->next)
+	for (const struct gw_tunnel *t = st; s == &conf_sect_tunnel && name && t; t = t->next)
 		if (strcmp(t->cfg.name, name) == 0)
 			return &t->cfg;
 	return NULL;

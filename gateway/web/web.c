@@ -50,7 +50,7 @@ static int web_prepare(struct gw_svc_ctx *x)
 	struct gw_http_secrets sec;
 	if (gw_http_secrets_load(c, &sec, x->err, x->errlen) < 0)
 		return -1;
-	if (oc && conf_section_same(CONF_SEC_HTTP, CONF_RESTART, oc, c)) {
+	if (oc && conf_section_same(&conf_sect_http, CONF_RESTART, oc, c)) {
 		struct web_out *kept = x->cur;
 		gw_http_secrets_free(&kept->sec);
 		kept->sec = sec;
@@ -120,11 +120,11 @@ static void web_at_exit(const struct gw_svc_ctx *x)
 	x->gw->setup = NULL;
 }
 
-static const void *web_held(void *st, enum conf_sect s, const char *name)
+static const void *web_held(void *st, const struct conf_section *s, const char *name)
 {
 	(void)name;
 	const struct web_out *w = st;
-	return s == CONF_SEC_HTTP && w->h ? gw_http_conf(w->h) : NULL;
+	return s == &conf_sect_http && w->h ? gw_http_conf(w->h) : NULL;
 }
 
 static void web_status_json(void *st, const struct gw *gw, FILE *o)

@@ -47,7 +47,7 @@ line of the service table in gateway/daemon/services.c must have its
 folder under gateway/ defining gw_svc_<sym> with a `held` hook, its room in
 layers.py's LAYERS between poll and daemon, its /api/state member in
 bmsgw(8)'s /api/state entry and its folder in gateway/README.md's "Layout";
-and every section its room reads (CONF_SEC_*) a subsection of bmsgw.ini(5),
+and every section its room reads (conf_sect_*) a subsection of bmsgw.ini(5),
 a mention in README (its "Where to read on" table), an integration test
 that configures it and its place in test_reload_keys.py's base
 configuration."""
@@ -392,12 +392,23 @@ def check_outputs():
         c.ok(re.search(r"^  %s/ " % re.escape(room), layout, re.M) is not None,
              "%s: gateway/%s/ in gateway/README.md's Layout" % (sym, room))
         sects = set()
-        for path in glob.glob(os.path.join(ROOT, "gateway", room, "*.c")):
-            sects |= set(re.findall(r"\bCONF_SEC_([A-Z]+)\b", read(os.path.relpath(path, ROOT))))
-        sects -= {"NONE", "COUNT"}
+        texts = [read(os.path.relpath(p, ROOT)) for p in glob.glob(os.path.join(ROOT, "gateway", room, "*.c"))]
+        for text in texts:
+            sects |= set(re.findall(r"\bconf_sect_([a-z_]+)\b", text))
+        # the sections the service row hands down (.sections = ...): each a const struct conf_section
+        # of the room's own, named by its .word
+        m = re.search(r"\.sections = (\w+)", body)
+        arr = next((re.search(r"conf_section \*const %s\[\] = \{([^}]*)\}" % m.group(1), t) for t in texts
+                    if m and re.search(r"conf_section \*const %s\[\]" % m.group(1), t)), None) if m else None
+        for sym in re.findall(r"&(\w+)", arr.group(1)) if arr else ():
+            word = next((re.search(r'struct conf_section %s = \{[^}]*?\.word = "(\w+)"' % sym, t, re.S)
+                         for t in texts if "struct conf_section %s = {" % sym in t), None)
+            c.ok(word is not None, "%s: its section %s is defined in its room, with its word" % (sym, sym))
+            if word:
+                sects.add(word.group(1))
         c.ok(len(sects) > 0, "%s: its room reads its section(s) of the configuration (%s)" %
              (sym, ", ".join(sorted(sects)) or "none"))
-        for word in sorted(x.lower() for x in sects):
+        for word in sorted(sects):
             head = re.compile(r"\[%s[\].]" % word)
             c.ok(re.search(r"^\.SS \[%s[\].]" % word, ini5, re.M) is not None,
                  "%s: [%s] has a subsection of bmsgw.ini(5)" % (sym, word))

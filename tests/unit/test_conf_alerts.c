@@ -52,12 +52,11 @@ static char *tmpfile_with(const char *content, mode_t mode)
 static const char *shown(const struct conf_alerts *a, const char *key)
 {
 	static char buf[512];
-	for (int k = conf_key_next(CONF_SEC_ALERTS, 0); k >= 0; k = conf_key_next(CONF_SEC_ALERTS, k + 1))
-		if (strcmp(conf_key_name(k), key) == 0) {
-			conf_key_text(k, a, buf, sizeof(buf));
-			return buf;
-		}
-	return "?";
+	const struct conf_key *k = conf_key_find(conf_section_kind("alerts.x", NULL), key);
+	if (!k)
+		return "?";
+	conf_key_text(k, a, buf, sizeof(buf));
+	return buf;
 }
 
 static void test_defaults(void)
@@ -225,18 +224,18 @@ static void test_password(void)
 	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = https://h/\nusername = u\npassword_file = %s\n", pw);
 	CHECK_EQ_INT(load(text), 0);
 	a = c;
-	CHECK(conf_section_same(CONF_SEC_ALERTS, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
+	CHECK(conf_section_same(&conf_sect_alerts, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
 	FILE *f = fopen(pw, "w");
 	fputs("other\n", f);
 	fclose(f);
 	CHECK_EQ_INT(load(text), 0);
-	CHECK(!conf_section_same(CONF_SEC_ALERTS, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
+	CHECK(!conf_section_same(&conf_sect_alerts, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
 	/* so is a new password in the URL, which the shown URL does not tell */
 	CHECK_EQ_INT(load(PACK "[alerts.m]\nurl = https://u:one@h/\n"), 0);
 	a = c;
 	CHECK_EQ_INT(load(PACK "[alerts.m]\nurl = https://u:two@h/\n"), 0);
 	CHECK_STR(a.alerts[0].url.text, c.alerts[0].url.text);
-	CHECK(!conf_section_same(CONF_SEC_ALERTS, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
+	CHECK(!conf_section_same(&conf_sect_alerts, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
 	unlink(pw);
 	unlink(open_pw);
 }

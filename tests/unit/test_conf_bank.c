@@ -5,6 +5,7 @@
 #include "../../conf/conf.h"
 #include "../../bms/bms.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -40,6 +41,7 @@ static void expect_error(const char *tail, const char *needle)
 
 int main(void)
 {
+	install_sections();
 	/* no bank, no upstream */
 	CHECK_EQ_INT(load(""), 0);
 	CHECK(!c.bank.enabled);

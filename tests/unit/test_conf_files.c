@@ -25,6 +25,7 @@
 
 #include "../../conf/conf.h"
 #include "check.h"
+#include "sections.h"
 
 static char dir[] = "/tmp/test_conf_files_XXXXXX";
 static char why[1024];
@@ -218,6 +219,7 @@ static void test_roles(void)
 
 int main(void)
 {
+	install_sections();
 	static const struct conf_loaders places = { .state_path = state_place };
 	if (!mkdtemp(dir))
 		return 1;

@@ -85,7 +85,7 @@ static int want_errors(const struct setup_want *w, struct conf_error *e, int max
 	int n = 0;
 	for (size_t i = 0; i < w->n && n < max; i++) {
 		const char *bad = conf_ini_name_bad(w->sects[i].sect, false);
-		if (!bad && conf_section_kind(w->sects[i].sect, NULL) == CONF_SEC_NONE)
+		if (!bad && !conf_section_kind(w->sects[i].sect, NULL))
 			bad = "unknown section";
 		for (size_t j = 0; !bad && j < i; j++)
 			if (strcmp(w->sects[j].sect, w->sects[i].sect) == 0)
@@ -179,7 +179,7 @@ static int port_errors(struct apply_task *a, struct conf_error *e, int max)
 		const char *key = json_string_value(json_object_get(c, "key"));
 		char v[CONF_PORT_MAX];
 		struct stat st;
-		if (n >= max || strcmp(key, "port") != 0 || conf_section_kind(sect, NULL) != CONF_SEC_PACK)
+		if (n >= max || strcmp(key, "port") != 0 || conf_section_kind(sect, NULL) != &conf_sect_pack)
 			continue;
 		bool found = false;
 		for (size_t k = 0; k < a->want.n && !found; k++)
@@ -416,7 +416,7 @@ static void reload(struct gw_setup *s, struct apply_task *a)
 	struct conf *nc = a->nc;
 	a->nc = NULL;
 	bool restart = gw->conf->http.enabled != nc->http.enabled ||
-		       !conf_section_same(CONF_SEC_HTTP, CONF_RESTART, &gw->conf->http, &nc->http);
+		       !conf_section_same(&conf_sect_http, CONF_RESTART, &gw->conf->http, &nc->http);
 	if (restart) {
 		setup_send(a->w, 202, pending_json(a));
 		a->w = NULL;

@@ -38,15 +38,14 @@ static bool url_with_path(const char *v)
 
 bool setup_value_hidden(const char *sect, const char *key, const char *value)
 {
-	int k = conf_key_find(conf_section_kind(sect, NULL), key);
-	if (k < 0)
+	const struct conf_key *k = conf_key_find(conf_section_kind(sect, NULL), key);
+	if (!k)
 		return false;
 	struct conf_key_about a;
 	conf_key_about(k, &a);
-	/* a URL: its login, and an alert's path and query (a webhook's token) */
-	return a.secret || (strcmp(a.type, "url") == 0 &&
-			    (url_with_login(value) || (conf_section_kind(sect, NULL) == CONF_SEC_ALERTS &&
-						       url_with_path(value))));
+	/* a URL: its login, and where its row says so its path and query (a
+	 * webhook's token) */
+	return a.secret || (strcmp(a.type, "url") == 0 && (url_with_login(value) || (a.path_secret && url_with_path(value))));
 }
 
 /* The secret a *_file key of sect holds ("password" for password_file),
@@ -58,7 +57,7 @@ const char *setup_secret_of_file(const char *sect, const char *key, char *out, s
 		return NULL;
 	snprintf(out, cap, "%.*s", (int)(n - 5), key);
 	return strcmp(out, "password") == 0 || strcmp(out, "token") == 0 ? (conf_key_find(conf_section_kind(sect, NULL),
-											   key) >= 0 ? out : NULL)
+											   key) ? out : NULL)
 									   : NULL;
 }
 
@@ -211,16 +210,16 @@ int setup_want_secret(struct setup_want *w, const struct setup_secret *sec, cons
 		snprintf(why, cap, "no [%s] in sections", sec->section);
 		return -1;
 	}
-	enum conf_sect kind = conf_section_kind(sec->section, NULL);
+	const struct conf_section *kind = conf_section_kind(sec->section, NULL);
 	char fk[80];
 	snprintf(fk, sizeof(fk), "%s_file", sec->key);
-	int k = conf_key_find(kind, sec->key);
+	const struct conf_key *k = conf_key_find(kind, sec->key);
 	path[0] = '\0';
-	if (conf_key_find(kind, fk) >= 0 && (strcmp(sec->key, "password") == 0 || strcmp(sec->key, "token") == 0)) {
+	if (conf_key_find(kind, fk) && (strcmp(sec->key, "password") == 0 || strcmp(sec->key, "token") == 0)) {
 		snprintf(path, pcap, "%s/%s.%s", dir, sec->section, sec->key);
 		return want_set(w, (size_t)at, fk, path);
 	}
-	if (k >= 0 && conf_key_secret(k))
+	if (k && conf_key_secret(k))
 		return want_set(w, (size_t)at, sec->key, sec->value); /* a key that is its own secret */
 	snprintf(why, cap, "[%s] has no secret %s (a password or token goes to its *_file)", sec->section, sec->key);
 	return -1;

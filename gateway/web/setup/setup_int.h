@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../../../conf/conf.h"
+#include "../../../conf/section.h"
 #include "../../../conf/ini.h"
 #include "../../core/workq.h"
 #include "setup.h"
