@@ -251,6 +251,8 @@ function unitCard(u, name, isBank) {
   if (u.cell_delta_mv !== null && u.cell_delta_mv !== undefined) valueRow(dl, 'Cell difference', 'cell_delta', fmt(u.cell_delta_mv, 0, 'mV'));
   valueRow(dl, 'Data age', 'age', age(u.age_s + elapsed()));
   card.appendChild(dl);
+  /* a pack that is to count but cannot: why (soc_estimate.not_counting) */
+  if (se && !se.counting && se.not_counting) card.appendChild(el('p', { class: 'muted sub', 'data-field': 'not_counting' }, 'No counted SOC: ' + se.not_counting + '.'));
 
   const fets = el('div', { class: 'fets' });
   const fet = (lbl, v, field) => {
