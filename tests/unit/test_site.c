@@ -4,7 +4,9 @@
  * compares, the Home Assistant ids and device names (discovery and
  * --ha-yaml); and a gateway without a site exactly as before.  Also the
  * BMS settings' diagnostic sensors of an mqtt-json pack: the keys its map
- * names (setting_<key>), no others. */
+ * names (setting_<key>), no others; --ha-yaml's sensors
+ * are those of the values a pack's protocol gives (no "SOH 0 %" of a Daly)
+ * and the counted SOC's only where the count can run. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +207,45 @@ static void test_ha_yaml(void)
 	free(y);
 }
 
+/* The sensors of one unit of --ha-yaml's output: "\"house SOH\"" found or not. */
+static bool has_sensor(const char *y, const char *name)
+{
+	char want[96];
+	snprintf(want, sizeof(want), "      - name: \"%s\"\n", name);
+	return strstr(y, want) != NULL;
+}
+
+static void test_ha_yaml_provides(void)
+{
+	/* a Daly: no SOH, no MOS temperature, no full capacity of its own (the
+	 * rule's from remaining over SOC: there), no capacity to count with */
+	CHECK_EQ_INT(load(PACK), 0);
+	char *y = ha_yaml();
+	CHECK(has_sensor(y, "house SOC") && has_sensor(y, "house cycles") && has_sensor(y, "house full capacity"));
+	CHECK(!has_sensor(y, "house SOH") && !has_sensor(y, "house MOS temperature"));
+	CHECK(!has_sensor(y, "house SOC (counted)") && !has_sensor(y, "house SOH (measured)") &&
+	      !has_sensor(y, "house SOC (BMS)"));
+	CHECK(strstr(y, "      # no counted SOC: no capacity") != NULL);
+	free(y);
+	/* its capacity configured: it counts */
+	CHECK_EQ_INT(load(PACK "capacity = 100\n"), 0);
+	y = ha_yaml();
+	CHECK(has_sensor(y, "house SOC (counted)") && has_sensor(y, "house SOH (measured)"));
+	CHECK(!has_sensor(y, "house SOH"));
+	CHECK(strstr(y, "# no counted SOC") == NULL);
+	free(y);
+	/* [soc] count = false: none of the counted SOC's */
+	CHECK_EQ_INT(load(PACK "capacity = 100\n[soc]\ncount = false\n"), 0);
+	y = ha_yaml();
+	CHECK(!has_sensor(y, "house SOC (counted)") && strstr(y, "# no counted SOC") == NULL);
+	free(y);
+	/* a JK-PB (SOH, MOS temperature, full capacity of its own): all of them, and it counts */
+	CHECK_EQ_INT(load("[pack.van]\nprotocol = jk-pb\nport = /dev/ttyUSB0\n"), 0);
+	y = ha_yaml();
+	CHECK(has_sensor(y, "van SOH") && has_sensor(y, "van MOS temperature") && has_sensor(y, "van SOC (counted)"));
+	free(y);
+}
+
 int main(void)
 {
 	test_prom();
@@ -212,5 +253,6 @@ int main(void)
 	test_ha();
 	test_ha_settings();
 	test_ha_yaml();
+	test_ha_yaml_provides();
 	return check_report();
 }
