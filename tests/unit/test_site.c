@@ -4,7 +4,8 @@
  * compares, the Home Assistant ids and device names (discovery and
  * --ha-yaml); and a gateway without a site exactly as before.  Also the
  * BMS settings' diagnostic sensors of an mqtt-json pack: the keys its map
- * names (setting_<key>), no others; --ha-yaml's sensors
+ * names (setting_<key>), no others; the status page labels each setting as
+ * its entity is named (bms/base/settings.c's label); --ha-yaml's sensors
  * are those of the values a pack's protocol gives (no "SOH 0 %" of a Daly)
  * and the counted SOC's only where the count can run. */
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../bms/settings.h"
 #include "../../conf/conf.h"
 #include "../../gateway/core/prom.h"
 #include "../../gateway/ha/discovery.h"
@@ -207,6 +209,28 @@ static void test_ha_yaml(void)
 	free(y);
 }
 
+/* The page's label of each setting (gateway/web/www/app.js, BMS_LABEL) is
+ * the one Home Assistant's entity carries. */
+static void test_page_labels(void)
+{
+	FILE *f = fopen("gateway/web/www/app.js", "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	static char js[256 * 1024];
+	size_t n = fread(js, 1, sizeof(js) - 1, f);
+	fclose(f);
+	js[n] = '\0';
+	for (int k = 0; k < BMS_SET_COUNT; k++) {
+		char want[160];
+		snprintf(want, sizeof(want), " %s: '%s',", bms_settings_name((enum bms_set_key)k),
+			 bms_settings_label((enum bms_set_key)k));
+		if (!strstr(js, want))
+			fprintf(stderr, "  app.js lacks%s\n", want);
+		CHECK(strstr(js, want) != NULL);
+	}
+}
+
 /* The sensors of one unit of --ha-yaml's output: "\"house SOH\"" found or not. */
 static bool has_sensor(const char *y, const char *name)
 {
@@ -254,5 +278,6 @@ int main(void)
 	test_ha_settings();
 	test_ha_yaml();
 	test_ha_yaml_provides();
+	test_page_labels();
 	return check_report();
 }

@@ -159,6 +159,34 @@ function settingsText(s) {
   return out.join(' · ');
 }
 
+/* Each BMS setting's label, one per key, for the card's two lists (the
+ * settings read here, those that may be written in bmsset.js) and the
+ * dialog: the labels of bms/base/settings.c, which Home Assistant's
+ * entities carry (the unit test test_site checks that they are the same);
+ * soc is a key that is written only. */
+const BMS_LABEL = {
+  cell_ovp_v: 'Cell over-voltage protection', cell_ovp_release_v: 'Cell over-voltage release',
+  cell_uvp_v: 'Cell under-voltage protection', cell_uvp_release_v: 'Cell under-voltage release',
+  cell_ovp_delay_s: 'Cell over-voltage delay', cell_uvp_delay_s: 'Cell under-voltage delay',
+  cell_diff_v: 'Cell difference protection', pack_ovp_v: 'Pack over-voltage protection',
+  pack_uvp_v: 'Pack under-voltage protection', power_off_v: 'Power-off cell voltage',
+  smart_sleep_v: 'Sleep cell voltage', charge_ocp_a: 'Charge over-current protection',
+  charge_ocp_delay_s: 'Charge over-current delay', charge_ocp_release_s: 'Charge over-current release time',
+  discharge_ocp_a: 'Discharge over-current protection', discharge_ocp_delay_s: 'Discharge over-current delay',
+  discharge_ocp_release_s: 'Discharge over-current release time', short_circuit_a: 'Short-circuit protection',
+  short_circuit_delay_s: 'Short-circuit delay', short_circuit_release_s: 'Short-circuit release time',
+  charge_otp_c: 'Charge over-temperature protection', charge_otp_release_c: 'Charge over-temperature release',
+  charge_utp_c: 'Charge under-temperature protection', charge_utp_release_c: 'Charge under-temperature release',
+  discharge_otp_c: 'Discharge over-temperature protection', discharge_otp_release_c: 'Discharge over-temperature release',
+  discharge_utp_c: 'Discharge under-temperature protection', discharge_utp_release_c: 'Discharge under-temperature release',
+  mos_otp_c: 'MOSFET over-temperature protection', mos_otp_release_c: 'MOSFET over-temperature release',
+  balance_start_v: 'Balancing start voltage', balance_delta_v: 'Balancing trigger difference',
+  balance_current_a: 'Balancing current setting', capacity_ah: 'Capacity setting', cell_count: 'Cell count setting',
+  balancer: 'Balancer switch',
+  soc: 'State of charge',
+};
+function bmsLabel(key) { return BMS_LABEL[key] || key; }
+
 /* The BMS's own settings its protocol reads (settings_bms), read only: a
  * collapsed table; nothing while never read (null). */
 const settingsOpen = new Set(); /* the packs whose table is open: kept across renders */
@@ -171,15 +199,11 @@ function bmsSettings(st, name) {
   box.addEventListener('toggle', () => { if (box.open) settingsOpen.add(name); else settingsOpen.delete(name); });
   box.appendChild(el('summary', {}, 'BMS settings (' + keys.length + ')'));
   const tb = el('table');
-  const abbr = { ovp: 'OVP', uvp: 'UVP', ocp: 'OCP', otp: 'OTP', utp: 'UTP', mos: 'MOS' };
   keys.forEach(k => {
     const v = st[k];
-    const words = k.split('_');
-    words.pop(); /* the unit suffix (_v, _a, _c, _s, _ah; "count" stays below) */
-    const label = (k === 'cell_count' ? ['cell', 'count'] : words).map(w => abbr[w] || w).join(' ');
     const tr = el('tr', { 'data-key': k });
-    tr.appendChild(el('th', {}, label.charAt(0).toUpperCase() + label.slice(1)));
-    tr.appendChild(el('td', {}, String(v.value) + (v.unit ? ' ' + v.unit : '')));
+    tr.appendChild(el('th', {}, bmsLabel(k)));
+    tr.appendChild(el('td', {}, k === 'balancer' ? (v.value ? 'on' : 'off') : String(v.value) + (v.unit ? ' ' + v.unit : '')));
     tb.appendChild(tr);
   });
   box.appendChild(tb);
