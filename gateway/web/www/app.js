@@ -521,10 +521,27 @@ function render() {
   fillUnits();
 }
 
+/* The page moved (the first admin made: the server restarts as HTTPS on
+ * the same port, and this http:// address answers no more): the expected
+ * end of this page's stream, said with where it went, never the red "does
+ * not answer" banner. */
+let movedTo = null;
+window.pageMoved = function (url) {
+  movedTo = url;
+  if (source) { source.close(); source = null; }
+  if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+  const a = $('#moved a');
+  a.href = url;
+  a.textContent = url;
+  $('#moved').hidden = false;
+  setConn('moved');
+};
+
 function setConn(s) {
+  if (movedTo) s = 'moved';
   const b = $('#conn');
   b.setAttribute('data-state', s);
-  b.textContent = { live: 'live', polling: 'polling', lost: 'no connection', connecting: 'connecting' }[s] || s;
+  b.textContent = { live: 'live', polling: 'polling', lost: 'no connection', connecting: 'connecting', moved: 'moved to HTTPS' }[s] || s;
   $('#lost').hidden = s !== 'lost';
 }
 
@@ -535,6 +552,7 @@ function accept(js) {
 }
 
 function poll() {
+  if (movedTo) return;
   fetch('api/state', { cache: 'no-store' }).then(r => r.json()).then(js => {
     accept(js);
     setConn('polling');
@@ -556,6 +574,7 @@ function connect() {
     if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
   });
   source.onerror = () => {
+    if (movedTo) return;
     /* the browser reconnects by itself; meanwhile poll */
     setConn(state ? 'lost' : 'connecting');
     startPolling();
@@ -565,7 +584,7 @@ function connect() {
 /* ages and staleness move on between two states */
 setInterval(() => {
   if (!state) return;
-  if (elapsed() > 12 && $('#conn').getAttribute('data-state') !== 'lost') setConn('lost');
+  if (!movedTo && elapsed() > 12 && $('#conn').getAttribute('data-state') !== 'lost') setConn('lost');
   renderUnits();
 }, 1000);
 

@@ -99,10 +99,14 @@
         return;
       }
       f.hidden = true;
+      $('#setup-who').textContent = 'The admin ' + js.user + ' is made: log in as ' + js.user + ' over HTTPS.';
       $('#su-done').hidden = false;
       $('#su-fpr').textContent = js.fingerprint;
       $('#su-https').href = js.https_url + '#setup';
+      $('#su-url').textContent = js.https_url;
       $('#su-https').focus();
+      /* the server restarts as HTTPS in a moment: this page's stream ends there */
+      if (window.pageMoved) window.pageMoved(js.https_url);
     }).catch(() => { $('#su-create').disabled = false; $('#su-msg').textContent = 'no answer'; });
   }
 
