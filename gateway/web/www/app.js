@@ -518,7 +518,19 @@ function render() {
   renderProxies();
   renderInverters();
   renderClients();
+  stackLabels();
   fillUnits();
+}
+
+/* On a phone a table of class stack is a list of rows, each cell under
+ * its column's name (style.css): every cell of a row gets that name. */
+function stackLabels() {
+  document.querySelectorAll('table.stack').forEach(t => {
+    const heads = Array.from(t.tHead.rows[0].cells).map(c => c.textContent);
+    Array.from(t.tBodies[0].rows).forEach(tr => Array.from(tr.cells).forEach((td, i) => {
+      if (heads[i]) td.setAttribute('data-label', heads[i]);
+    }));
+  });
 }
 
 /* The page moved (the first admin made: the server restarts as HTTPS on
@@ -730,7 +742,12 @@ function drawHeat(h) {
   const fg = css.getPropertyValue('--fg').trim() || '#1d2430', muted = css.getPropertyValue('--muted').trim() || '#667085';
   ctx.clearRect(0, 0, W, H);
   const plotW = W - left - right;
-  const first = h.from, span = Math.max(1, h.to - first);
+  /* from the first column (a column spans its bucket from its time), as
+   * the line charts from their first point: a range not yet filled (the
+   * 24 h of a gateway started a minute ago) is not a sliver at its end */
+  const fi = cols.findIndex(col => col !== null);
+  const first = fi >= 0 && h.t[fi] > h.from ? h.t[fi] : h.from;
+  const span = Math.max(1, h.to - first);
   const xOf = t => left + (t - first) / span * plotW;
   const colW = Math.max(1, h.step / span * plotW);
   ctx.font = Math.min(11, rowH + 2) + 'px system-ui, sans-serif';
