@@ -243,8 +243,9 @@ def check_full(env, gw, d):
     c.ok('bmsgw_soc_counted_percent{pack="p1"} 100' in m and 'bmsgw_soc_resumed{pack="p1"} 0' in m,
          "Prometheus bmsgw_soc_counted_percent, not resumed (bmsgw_soc_resumed 0)")
     u = check_band(env, d, "synced at the full point")
-    # the cells at 3.46 V: the curve says 99.4 % 50 mV under them, the count says 100
-    c.ok(u is not None and 0.5 <= u <= 1.0, "at the full point the truth is known to within %r %%" % u)
+    # the cells at 3.46 V: 50 mV under them lies on the curve's 98.3..99.5 % piece, a cell's own curve up to
+    # 30 mV over it: the piece says 98.9 % 80 mV under them, the count says 100
+    c.ok(u is not None and 1.0 <= u <= 1.5, "at the full point the truth is known to within %r %%" % u)
 
 
 def check_discharge(env):
@@ -262,8 +263,10 @@ def check_discharge(env):
     est = estimate(http)["soc_estimate"]
     e1 = est["remaining_ah"]
     drop = e0 - e1
-    # counted against the unmeasured 100 Ah: up to 1 / 0.784 of it may have been the truth's
-    c.ok(est.get("uncertainty") is not None and est["uncertainty"] >= env["band"] + 0.2 * drop,
+    # counted against the unmeasured 100 Ah: up to 1 / 0.784 of it may have been the truth's, 0.2755 of the
+    # drop more (each band rounded up to 0.1 %: the growth shows up to 0.1 % less)
+    u = est.get("uncertainty")
+    c.ok(u is not None and u >= env["band"] + 0.27 * drop - 0.1,
          "the discharge widens the uncertainty (%r, %r at the full point, %.2f Ah counted)"
          % (est.get("uncertainty"), env["band"], drop))
     c.ok(e is not None and 180 * (dt - 1.5) / 3600 <= drop <= 180 * (dt + 1.5) / 3600,
