@@ -860,12 +860,21 @@ function drawHistory(h) {
   const n = h.t.filter((t, i) => h.online[i] !== null).length;
   $('#h-note').textContent = n ? n + (n === 1 ? ' point' : ' points') + ', ' + h.step + ' s each' : 'No samples in this range yet.';
   $('#h-note').setAttribute('data-points', String(n));
-  /* the BMS's SOC and bmsgw's count, where it counts (/api/history soc_bms, soc_counted) */
+  /* the BMS's SOC and bmsgw's count, where it counts, with its uncertainty: the true SOC lies between the
+   * count minus and plus it (/api/history soc_bms, soc_counted, soc_band; none while it is not known) */
   const counted = (h.soc_counted || []).some(v => v !== null);
-  lineChart('c-soc', h, counted ? [
+  const soc = counted ? [
     { label: 'SOC (BMS) %', data: series(h, 'soc_bms'), borderColor: '#1a7f37' },
     { label: 'SOC (counted) %', data: series(h, 'soc_counted'), borderColor: '#4c8bf5' },
-  ] : [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }], { y: { min: 0, max: 100 } });
+  ] : [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }];
+  if (counted && (h.soc_band || []).some(v => v !== null)) {
+    const side = k => h.t.map((t, i) => ({ x: t, y: h.soc_counted[i] === null || h.soc_band[i] === null ? null
+      : Math.min(100, Math.max(0, h.soc_counted[i] + k * h.soc_band[i])) }));
+    soc.push({ label: 'counted − uncertainty %', data: side(-1), borderColor: '#a9c4fb', borderDash: [4, 3], pointRadius: 0 });
+    soc.push({ label: 'counted + uncertainty %', data: side(1), borderColor: '#a9c4fb', borderDash: [4, 3], pointRadius: 0,
+      fill: '-1', backgroundColor: 'rgba(76, 139, 245, 0.12)' });
+  }
+  lineChart('c-soc', h, soc, { y: { min: 0, max: 100 } });
   /* with [limits] the current limits beside the current: CCL above, DCL below zero */
   const vi = [
     { label: 'V', data: series(h, 'voltage'), borderColor: '#4c8bf5', yAxisID: 'y' },
