@@ -788,8 +788,12 @@ static const struct reg_def *reg_find_dec(enum reg_src src, enum reg_type type, 
 	return NULL;
 }
 
-/* The Home Assistant sensors of a unit, by register source. */
+/* The Home Assistant sensors of a unit, by register source; `needs`: the
+ * BMS_HAS_* values a pack's protocol must give for it (all of them, or
+ * with `any` one), as the MQTT discovery's (gateway/ha/discovery.c): a
+ * register of a value the BMS never gives reads 0 ("SOH 0 %"). */
 enum { HA_BOTH, HA_PACK, HA_BANK, HA_LIMITS, HA_COUNTED };
+#define HA_CELLS (BMS_HAS_CELLS | BMS_HAS_CELL_EXT)
 static const struct {
 	enum reg_src src;
 	enum reg_type type;
@@ -800,39 +804,50 @@ static const struct {
 	const char *device_class;
 	const char *state_class;
 	int precision;
+	uint32_t needs;       /* BMS_HAS_* (packs) */
+	bool any;             /* one of needs is enough */
 } reg_ha[] = {
-	{ REG_SRC_SOC, REG_U16, 1, HA_BOTH, "soc", "SOC", "battery", "measurement", 1 },
-	{ REG_SRC_VOLTAGE, REG_FLOAT, 0, HA_BOTH, "voltage", "voltage", "voltage", "measurement", 2 },
-	{ REG_SRC_CURRENT, REG_FLOAT, 0, HA_BOTH, "current", "current", "current", "measurement", 2 },
-	{ REG_SRC_POWER, REG_FLOAT, 0, HA_BOTH, "power", "power", "power", "measurement", 0 },
-	{ REG_SRC_TEMP_AVG, REG_FLOAT, 0, HA_BOTH, "temperature", "temperature", "temperature", "measurement", 1 },
-	{ REG_SRC_MOS_TEMP, REG_S16, 1, HA_PACK, "mos_temperature", "MOS temperature", "temperature", "measurement", 1 },
-	{ REG_SRC_CELL_MIN, REG_U16, 0, HA_BOTH, "cell_min", "cell min", "voltage", "measurement", 0 },
-	{ REG_SRC_CELL_MAX, REG_U16, 0, HA_BOTH, "cell_max", "cell max", "voltage", "measurement", 0 },
-	{ REG_SRC_CELL_DELTA, REG_U16, 0, HA_BOTH, "cell_delta", "cell delta", "voltage", "measurement", 0 },
-	{ REG_SRC_REMAIN, REG_U16, 1, HA_BOTH, "remaining", "remaining capacity", NULL, "measurement", 1 },
-	{ REG_SRC_FULL, REG_U16, 1, HA_BOTH, "full", "full capacity", NULL, "measurement", 1 },
-	{ REG_SRC_SOH, REG_U16, 0, HA_BOTH, "soh", "SOH", NULL, "measurement", 0 },
-	{ REG_SRC_CYCLES, REG_U32, 0, HA_BOTH, "cycles", "cycles", NULL, "total_increasing", 0 },
-	{ REG_SRC_ALARMS, REG_U32, 0, HA_BOTH, "alarms", "alarm bits", NULL, NULL, 0 },
-	{ REG_SRC_FAILURE, REG_U16, 0, HA_BOTH, "failure", "failure", NULL, NULL, 0 },
-	{ REG_SRC_ONLINE, REG_U16, 0, HA_BOTH, "online", "online", NULL, NULL, 0 },
-	{ REG_SRC_AGE, REG_U16, 0, HA_BOTH, "data_age", "data age", "duration", "measurement", 0 },
-	{ REG_SRC_BANK_ONLINE, REG_U16, 0, HA_BANK, "packs_online", "packs online", NULL, "measurement", 0 },
-	{ REG_SRC_BANK_DEVIATION, REG_U16, 0, HA_BANK, "deviation", "voltage deviation", NULL, NULL, 0 },
+	{ REG_SRC_SOC, REG_U16, 1, HA_BOTH, "soc", "SOC", "battery", "measurement", 1, BMS_HAS_SOC, false },
+	{ REG_SRC_VOLTAGE, REG_FLOAT, 0, HA_BOTH, "voltage", "voltage", "voltage", "measurement", 2, BMS_HAS_VOLTAGE,
+	  false },
+	{ REG_SRC_CURRENT, REG_FLOAT, 0, HA_BOTH, "current", "current", "current", "measurement", 2, BMS_HAS_CURRENT,
+	  false },
+	{ REG_SRC_POWER, REG_FLOAT, 0, HA_BOTH, "power", "power", "power", "measurement", 0, BMS_HAS_POWER, false },
+	{ REG_SRC_TEMP_AVG, REG_FLOAT, 0, HA_BOTH, "temperature", "temperature", "temperature", "measurement", 1,
+	  BMS_HAS_TEMPS, false },
+	{ REG_SRC_MOS_TEMP, REG_S16, 1, HA_PACK, "mos_temperature", "MOS temperature", "temperature", "measurement", 1,
+	  BMS_HAS_MOS_TEMP, false },
+	{ REG_SRC_CELL_MIN, REG_U16, 0, HA_BOTH, "cell_min", "cell min", "voltage", "measurement", 0, HA_CELLS, true },
+	{ REG_SRC_CELL_MAX, REG_U16, 0, HA_BOTH, "cell_max", "cell max", "voltage", "measurement", 0, HA_CELLS, true },
+	{ REG_SRC_CELL_DELTA, REG_U16, 0, HA_BOTH, "cell_delta", "cell delta", "voltage", "measurement", 0, HA_CELLS,
+	  true },
+	{ REG_SRC_REMAIN, REG_U16, 1, HA_BOTH, "remaining", "remaining capacity", NULL, "measurement", 1,
+	  BMS_HAS_REMAIN, false },
+	{ REG_SRC_FULL, REG_U16, 1, HA_BOTH, "full", "full capacity", NULL, "measurement", 1, BMS_HAS_FULL, false },
+	{ REG_SRC_SOH, REG_U16, 0, HA_BOTH, "soh", "SOH", NULL, "measurement", 0, BMS_HAS_SOH, false },
+	{ REG_SRC_CYCLES, REG_U32, 0, HA_BOTH, "cycles", "cycles", NULL, "total_increasing", 0, BMS_HAS_CYCLES, false },
+	{ REG_SRC_ALARMS, REG_U32, 0, HA_BOTH, "alarms", "alarm bits", NULL, NULL, 0, BMS_HAS_ALARMS, false },
+	{ REG_SRC_FAILURE, REG_U16, 0, HA_BOTH, "failure", "failure", NULL, NULL, 0, 0, false },
+	{ REG_SRC_ONLINE, REG_U16, 0, HA_BOTH, "online", "online", NULL, NULL, 0, 0, false },
+	{ REG_SRC_AGE, REG_U16, 0, HA_BOTH, "data_age", "data age", "duration", "measurement", 0, 0, false },
+	{ REG_SRC_BANK_ONLINE, REG_U16, 0, HA_BANK, "packs_online", "packs online", NULL, "measurement", 0, 0, false },
+	{ REG_SRC_BANK_DEVIATION, REG_U16, 0, HA_BANK, "deviation", "voltage deviation", NULL, NULL, 0, 0, false },
 	/* with [limits], on packs and the bank */
-	{ REG_SRC_LIM_CVL, REG_U16, 2, HA_LIMITS, "cvl", "charge voltage limit", "voltage", "measurement", 2 },
-	{ REG_SRC_LIM_CCL, REG_U16, 1, HA_LIMITS, "ccl", "charge current limit", "current", "measurement", 1 },
-	{ REG_SRC_LIM_DCL, REG_U16, 1, HA_LIMITS, "dcl", "discharge current limit", "current", "measurement", 1 },
-	{ REG_SRC_LIM_MODE, REG_U16, 0, HA_LIMITS, "charge_mode", "charge mode", NULL, NULL, 0 },
-	/* where the unit counts ([soc] count), on packs and the bank: the
-	 * names of the MQTT discovery's (bmsgw-mqtt(7)) */
-	{ REG_SRC_SOC_BMS, REG_U16, 1, HA_COUNTED, "soc_bms", "SOC (BMS)", "battery", "measurement", 1 },
-	{ REG_SRC_SOC_COUNTED, REG_U16, 1, HA_COUNTED, "soc_counted", "SOC (counted)", "battery", "measurement", 1 },
-	{ REG_SRC_SOC_BAND, REG_U16, 1, HA_COUNTED, "soc_uncertainty", "SOC uncertainty", NULL, "measurement", 1 },
+	{ REG_SRC_LIM_CVL, REG_U16, 2, HA_LIMITS, "cvl", "charge voltage limit", "voltage", "measurement", 2, 0, false },
+	{ REG_SRC_LIM_CCL, REG_U16, 1, HA_LIMITS, "ccl", "charge current limit", "current", "measurement", 1, 0, false },
+	{ REG_SRC_LIM_DCL, REG_U16, 1, HA_LIMITS, "dcl", "discharge current limit", "current", "measurement", 1, 0,
+	  false },
+	{ REG_SRC_LIM_MODE, REG_U16, 0, HA_LIMITS, "charge_mode", "charge mode", NULL, NULL, 0, 0, false },
+	/* where the unit counts ([soc] count and what the count needs), on
+	 * packs and the bank: the names of the MQTT discovery's (bmsgw-mqtt(7)) */
+	{ REG_SRC_SOC_BMS, REG_U16, 1, HA_COUNTED, "soc_bms", "SOC (BMS)", "battery", "measurement", 1, 0, false },
+	{ REG_SRC_SOC_COUNTED, REG_U16, 1, HA_COUNTED, "soc_counted", "SOC (counted)", "battery", "measurement", 1, 0,
+	  false },
+	{ REG_SRC_SOC_BAND, REG_U16, 1, HA_COUNTED, "soc_uncertainty", "SOC uncertainty", NULL, "measurement", 1, 0,
+	  false },
 	{ REG_SRC_SOC_CAPACITY, REG_FLOAT, 0, HA_COUNTED, "capacity_measured", "Capacity (measured)", NULL,
-	  "measurement", 1 },
-	{ REG_SRC_SOC_SOH, REG_U16, 1, HA_COUNTED, "soh_measured", "SOH (measured)", NULL, "measurement", 1 },
+	  "measurement", 1, 0, false },
+	{ REG_SRC_SOC_SOH, REG_U16, 1, HA_COUNTED, "soh_measured", "SOH (measured)", NULL, "measurement", 1, 0, false },
 };
 
 static const char *reg_ha_type(enum reg_type t)
@@ -876,12 +891,14 @@ static void reg_ha_entry(FILE *out, const struct reg_def *d, unsigned addr, enum
 }
 
 void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
-			  const char *id, unsigned ncells, bool bank, bool limits, bool counted, int scan_interval)
+			  const char *id, unsigned ncells, bool bank, bool limits, bool counted, uint32_t provides,
+			  int scan_interval)
 {
 	char uid[192];
 	for (size_t k = 0; k < sizeof(reg_ha) / sizeof(reg_ha[0]); k++) {
+		uint32_t needs = bank ? 0 : reg_ha[k].needs, got = needs & provides;
 		if (reg_ha[k].which == (bank ? HA_PACK : HA_BANK) || (reg_ha[k].which == HA_LIMITS && !limits) ||
-		    (reg_ha[k].which == HA_COUNTED && !counted))
+		    (reg_ha[k].which == HA_COUNTED && !counted) || (reg_ha[k].any ? needs && !got : got != needs))
 			continue;
 		const struct reg_def *d = reg_find_dec(reg_ha[k].src, reg_ha[k].type, reg_ha[k].dec);
 		if (!d)

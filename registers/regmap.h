@@ -199,11 +199,14 @@ float reg_get_float(const uint16_t *r, enum reg_float_order fo);
  * for one unit: name "<label> SOC" ..., unique_id "bmsgw_<id>_soc" ...
  * `ncells` individual cell sensors (0 = none); `bank` adds the bank rows
  * and leaves out per-pack ones; `limits` ([limits]) adds the charge
- * limits; `counted` ([soc] count) the counted SOC's: SOC (BMS), SOC
- * (counted), SOC uncertainty, Capacity (measured), SOH (measured).  Addresses, types and
- * scales come from the register table. */
+ * limits; `counted` (the unit counts: [soc] count and what the count
+ * needs) the counted SOC's: SOC (BMS), SOC (counted), SOC uncertainty,
+ * Capacity (measured), SOH (measured); `provides` (BMS_HAS_*, a pack's):
+ * only the values its BMS gives (no SOH, no full capacity of a Daly).
+ * Addresses, types and scales come from the register table. */
 void reg_write_ha_sensors(FILE *out, unsigned base, enum reg_float_order fo, int unit, const char *label,
-			  const char *id, unsigned ncells, bool bank, bool limits, bool counted, int scan_interval);
+			  const char *id, unsigned ncells, bool bank, bool limits, bool counted, uint32_t provides,
+			  int scan_interval);
 
 /* Write register-map.md (Markdown) for the given base address. */
 void reg_write_markdown(FILE *out, unsigned base);

@@ -225,11 +225,13 @@ double gw_soc_curve_mv(enum conf_chemistry chem, double v);
 /* The curve's % at v where it rises at least min_mv millivolts a % there,
  * else NAN. */
 double gw_soc_steep_value(enum conf_chemistry chem, double v, double min_mv);
-/* A bound of the curve's % at v: its value where it rises at least min_mv
- * millivolts a % there, else the lower (up false) or upper end of the
- * piece v lies on, where the straight line says too little (NAN where
- * there is no curve). */
-double gw_soc_curve_bound(enum conf_chemistry chem, double v, double min_mv, bool up);
+/* A bound of the % of a cell whose open-circuit voltage is v: where its
+ * piece of the curve rises at least min_mv millivolts a %, the piece's
+ * value at v - piece_v (up false) or v + piece_v (a cell's own curve
+ * departs from the straight piece by up to piece_v), within the piece;
+ * where it rises less, the piece's lower or upper end (NAN where there is
+ * no curve). */
+double gw_soc_curve_bound(enum conf_chemistry chem, double v, double min_mv, double piece_v, bool up);
 
 /* The state as one line of text, without newline: a version, then
  * key=value fields (soc_record.c), saved at wall time `wall` (unix s) and

@@ -5,12 +5,26 @@
  *
  * What it bounds.  The true SOC: the share of the cells' whole charge
  * that is in them, as the open-circuit curve (soc_curve.c) measures it
- * from its 0 % (2.0 V a LFP cell) to its 100 %.  The count's own 0 % is the
- * empty point, a little above (LFP's curve says 2.4 % at 2.90 V): the band
- * covers that too.  It is kept as an interval [lo, hi] of the truth minus
- * the count, which need not lie around 0 (at an empty point the truth is
- * 2.4 to 2.8 % over the count's 0 %); the band published is the larger of
- * |lo| and |hi|, rounded up to 0.1 % after the count's own rounding.
+ * from its 0 % (2.0 V a LFP cell) to its 100 %; in a pack, its weakest
+ * cell's (cells in series carry the same charge, and the first one empty
+ * ends it: in a top-balanced pack the lowest cell near empty, its cells
+ * full together at the top).  The count's own 0 % is the empty point, a
+ * little above (LFP's curve says 2.4 % at 2.90 V): the band covers that
+ * too.  It is kept as an interval [lo, hi] of the truth minus the count,
+ * which need not lie around 0 (at an empty point the truth is 2.1 to 2.7 %
+ * over the count's 0 %), and holds on both sides (the bank weighs its
+ * packs' by them; --soc-replay prints them); the band published is the
+ * larger of |lo| and |hi|, rounded up to 0.1 % after the count's own
+ * rounding.
+ *
+ * The curve.  A cell's own curve passes through the published points
+ * within CELL_ERR_V and departs from the straight piece between two of
+ * them by up to PIECE_ERR_V (the monotone cubic through the same points,
+ * the simulator's cell: LFP's 8.9..29.7 % piece by 18 mV, 4.6 %, its
+ * 1.2..2.7 % piece by 22 mV, NMC's 45.7..83.4 % piece by 26 mV): so a
+ * voltage on a steep piece says the piece's value PIECE_ERR_V further,
+ * never beyond the piece's end, and one on a flat piece (under STEEP_MV a
+ * %) its end (gw_soc_curve_bound).
  *
  * The points.  Each point says where the truth lies, from the curve at
  * the voltage it was taken at:
@@ -19,7 +33,8 @@
  *          FULL_DROP_V under it (the tail current's ohmic drop and
  *          polarisation, the charge's hysteresis; 2 R0 I + CELL_ERR_V
  *          where the resistance measured says more): LFP 3.45 V says
- *          99.2 % to 100 %, NMC 4.15 V 94.9 % to 100 %;
+ *          98.7 % to 100 %, NMC 4.15 V (on a piece of 3 mV a %) 85.4 % to
+ *          100 %;
  *   empty, knee and the light-load ceiling: the lowest cell under a light
  *          discharge: its open-circuit voltage lies between its reading
  *          less CELL_ERR_V (a discharged cell reads under its curve; at
@@ -27,15 +42,14 @@
  *          its reading plus R0 times the current and the discharge its
  *          polarisation remembers (soc_light.c) plus 2 CELL_ERR_V (its
  *          hysteresis, the reading's and the curve's errors); EMPTY_DROP_V
- *          until R0 is measured: LFP 2.90 V says 2.4 to 2.8 % (3.9 %);
- *   rest   the mean cell after rest_time at rest, within 2 CELL_ERR_V
- *          and PIECE_ERR_V plus the polarisation remembered (REST_DROP_V
- *          until R0 is measured): a rest point may lie anywhere on a piece
- *          of the curve (on NMC anywhere at all), where a straight piece
- *          departs from a cell's own curve by up to 30 mV (the monotone
- *          cubic through the same points, the simulator's cell: NMC's
- *          45.7..83.4 % piece by 26 mV, 2.7 %), where the other points lie
- *          at the steep ends, whose pieces are short.
+ *          until R0 is measured: LFP 2.90 V says 2.1 to 2.7 % (4.4 %);
+ *   rest   the mean cell after rest_time at rest, or the lowest where it
+ *          lies under it (at the bottom the mean cell of a pack whose
+ *          other cells hold 2 % more lies a % over the weakest: read from
+ *          the mean, the simulator's packs had the truth up to 0.37 %
+ *          under the band's low side for hours after each empty point),
+ *          within 2 CELL_ERR_V plus the polarisation remembered
+ *          (REST_DROP_V until R0 is measured).
  * A full, empty, knee or rest point anchors the interval there, within
  * what the band carried to it knew (a point narrows it, never widens it;
  * where the two disagree, the point's); a light-load point lowers its top
@@ -74,7 +88,23 @@
  * for the charge efficiency.  A gap bridged by the BMS's remaining Ah adds
  * current_gain_error of that charge and the offset over the gap; a gap
  * lost, or a restart the BMS cannot bridge, leaves no band until the next
- * point.  The truth never lies outside 0 ... 100 %.
+ * point.  The truth never lies outside 0 ... 100 %.  The current between
+ * two polls is taken as the trapezoid of the two (soc_step.c): a load
+ * switched on and off between polls, unseen, is outside this budget.
+ *
+ * What it cannot know.  Only two points at different charges measure the
+ * capacity: a run from a full point back to a full point, the count
+ * agreeing with it (99.x % when the full point came), says what the
+ * sensor's offset is (soc.c learns it, and the offset's bound above
+ * narrows), never the capacity: a pack of 80 % of its label, fed the same
+ * currents, leaves the same count and comes back to full as well, 25 %
+ * of the discharge lower in between, and on LFP's plateau no voltage
+ * tells the two apart (a cell's reading, its hysteresis and the curve's
+ * error span its 1.1 mV a %).  So a pack that never leaves the plateau
+ * keeps the prior's range: at a depth d below full the band is about
+ * 0.28 d (8 % in the median row of such a month on the simulator), and
+ * an aged pack's first deep discharge, before its capacity is measured,
+ * reaches about 20 %.
  *
  * Published only while the count is synced (soc.c): an unsynced count
  * started from the BMS's SOC says nothing of its own error.
@@ -91,7 +121,7 @@
 #define EMPTY_DROP_V 0.100 /* V: a loaded lowest cell under its open-circuit voltage until R0 is measured */
 #define REST_DROP_V 0.020  /* V: a rested cell's polarisation left until R0 is measured */
 #define PIECE_ERR_V 0.030  /* V: the curve's straight pieces against a cell's own curve between the published
-                            * points (a rest point's, anywhere on NMC) */
+                            * points */
 #define ROUND_PCT 0.05     /* %: the published count's rounding */
 #define STEEP_MV 3.0       /* mV a %: a flatter piece of the curve bounds by its ends (soc_light.c's) */
 
@@ -99,7 +129,7 @@
  * piece (under STEEP_MV a %) its end (NAN: no curve). */
 static double curve(const struct conf_soc *c, double v, bool up)
 {
-	return gw_soc_curve_bound(c->chemistry, v, STEEP_MV, up);
+	return gw_soc_curve_bound(c->chemistry, v, STEEP_MV, PIECE_ERR_V, up);
 }
 
 /* A cell's resistance as the light-load point measured it (soc_light.c's
@@ -142,8 +172,12 @@ struct gw_soc_span gw_soc_span_low(const struct gw_soc *s, const struct conf_soc
 
 struct gw_soc_span gw_soc_span_rest(const struct gw_soc *s, const struct conf_soc *c, const struct gw_soc_in *in)
 {
+	/* the lowest cell where it lies under the mean (the weakest cell's
+	 * charge is the pack's) */
 	double v = gw_soc_mean_cell(in), r0 = resistance(s);
-	double m = 2 * CELL_ERR_V + PIECE_ERR_V + (r0 > 0 ? r0 * s->ir.dis_a : REST_DROP_V);
+	if (isfinite(in->cell_min_v) && !(v <= in->cell_min_v))
+		v = in->cell_min_v;
+	double m = 2 * CELL_ERR_V + (r0 > 0 ? r0 * s->ir.dis_a : REST_DROP_V);
 	return span(curve(c, v - m, false), curve(c, v + m, true));
 }
 

@@ -16,7 +16,10 @@
  * or under 3.20 V and at or over 3.40 V a cell; NMC is steep enough
  * everywhere (10 mV or more per %).  A light-load point reads the curve
  * where its piece rises a few mV a % or more (gw_soc_steep_value): LFP
- * under 3.277 V (30 %).  LTO has no curve here: no rest points.
+ * under 3.277 V (30 %).  The band (soc_band.c) bounds a cell's % by its
+ * voltage (gw_soc_curve_bound), a cell's own curve taken to depart from a
+ * straight piece by up to a given voltage, never beyond the piece's ends.
+ * LTO has no curve here: no rest points.
  */
 #include "soc.h"
 
@@ -98,18 +101,22 @@ double gw_soc_steep_value(enum conf_chemistry chem, double v, double min_mv)
 	return c && isfinite(v) && piece_mv(c, n, v) >= min_mv ? on_curve(c, n, v) : NAN;
 }
 
-double gw_soc_curve_bound(enum conf_chemistry chem, double v, double min_mv, bool up)
+double gw_soc_curve_bound(enum conf_chemistry chem, double v, double min_mv, double piece_v, bool up)
 {
 	size_t n;
 	const struct curve_pt *c = curve_of(chem, &n);
 	if (!c || !isfinite(v))
 		return NAN;
-	if (piece_mv(c, n, v) >= min_mv)
-		return on_curve(c, n, v);
 	size_t i = 1; /* the piece v lies on, as piece_mv() finds it */
 	while (i < n - 1 && v > c[i].v)
 		i++;
-	return 100 * (up ? c[i].soc : c[i - 1].soc);
+	double end = 100 * (up ? c[i].soc : c[i - 1].soc);
+	if (!(piece_mv(c, n, v) >= min_mv))
+		return end;
+	/* a cell's own curve passes through the points and departs from the
+	 * straight piece between them by up to piece_v */
+	double x = on_curve(c, n, up ? v + piece_v : v - piece_v);
+	return up ? fmin(x, end) : fmax(x, end);
 }
 
 double gw_soc_rest_value(enum conf_chemistry chem, double v)

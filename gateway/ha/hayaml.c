@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/ha/hayaml.c - `bmsgw -c FILE --ha-yaml`: a Home Assistant `modbus:`
- * configuration for every configured pack and the bank, one hub. */
+ * configuration for every configured pack and the bank, one hub.  A pack
+ * gets the sensors of what its BMS gives, as the MQTT discovery announces
+ * them (discovery.c: its protocol's values, the capacities by the one rule
+ * of engine/capacity.h), and the counted SOC's where the count can run
+ * (model/socunit.h): a register of a value never given reads 0, which Home
+ * Assistant would show as "SOH 0 %". */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../engine/capacity.h"
 #include "../model/gw.h"
 #include "hayaml.h"
 
@@ -57,23 +63,30 @@ void gw_write_ha_yaml(const struct conf *c, FILE *out)
 		"    sensors:\n",
 		c->file, c->file, c->gw.site[0] ? "_" : "", c->gw.site, host, c->gw.listen_port, timeout);
 	char label[CONF_ID_MAX + CONF_NAME_MAX + 2], id[sizeof(label)];
+	bool any_counts = false;
 	for (int i = 0; i < c->npacks; i++) {
 		const struct conf_pack *p = &c->packs[i];
 		/* Home Assistant warns below 5 s; poll no faster than the pack is polled */
 		int scan = (int)ceil(p->poll_interval);
 		scan = scan < 10 ? 10 : scan;
+		bool counted = gw_soc_can_count(p);
+		if (counted)
+			any_counts = true;
+		const char *idle = gw_soc_idle_text(gw_soc_conf_idle(p));
 		fprintf(out, "      # pack %s: %s on %s, unit %d\n", p->name, p->driver->name, p->port, p->unit_id);
-		/* a pack whose protocol gives no current (a balancer) is not counted */
-		bool counted = p->soc.count && (p->driver->provides & BMS_HAS_CURRENT);
+		if (idle) /* its counted SOC's sensors left out */
+			fprintf(out, "      # no counted SOC: %s\n", idle);
 		unit_names(c, p->name, label, id, sizeof(label));
+		uint32_t provides = p->driver->provides | gw_capacity_provides(p->driver->provides, p->soc.capacity);
 		reg_write_ha_sensors(out, base, fo, p->unit_id, label, id, (unsigned)p->cells, false,
-				     c->limits.enabled, counted, scan);
+				     c->limits.enabled, counted, provides, scan);
 	}
 	if (c->bank.enabled) {
 		fprintf(out, "      # the bank: %d pack(s), unit %d\n", c->bank.npacks, c->bank.unit_id);
 		unit_names(c, "bank", label, id, sizeof(label));
+		/* the bank counts from its packs' counts (engine/banksoc.h) */
 		reg_write_ha_sensors(out, base, fo, c->bank.unit_id, label, id, 0, true, c->limits.enabled,
-				     c->soc.count, 10);
+				     c->soc.count && any_counts, ~0u, 10);
 	}
 	/* MOSFET switches of the packs with control = true: written with FC06
 	 * (the reply comes once the BMS's read-back confirms), state verified

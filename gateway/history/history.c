@@ -153,7 +153,8 @@ static void trim_queue(struct gw_history *h)
 }
 
 /* The two SOCs of a unit into its sample: the BMS's while the unit is
- * online, the count while it counts (socunit.h). */
+ * online, the count while it counts and its uncertainty while it is known
+ * (socunit.h). */
 static void sample_socs(struct gw_hsample *s, const struct gw_soc_out *o)
 {
 	if (s->online && isfinite(o->soc_bms)) {
@@ -163,6 +164,10 @@ static void sample_socs(struct gw_hsample *s, const struct gw_soc_out *o)
 	if (s->online && (o->flags & GW_SOC_F_COUNTING) && isfinite(o->soc_counted)) {
 		s->soc_counted = (float)o->soc_counted;
 		s->have |= GW_HS_SOC_COUNTED;
+		if (isfinite(o->band)) {
+			s->soc_band = (float)o->band;
+			s->have |= GW_HS_SOC_BAND;
+		}
 	}
 }
 

@@ -48,6 +48,7 @@ enum {
 	GW_HS_SOC_BMS = 1u << 8, GW_HS_SOC_COUNTED = 1u << 9, GW_HS_LIMITS = 1u << 10,
 	GW_HS_CELL_MV = 1u << 11,       /* cell_mv[0..ncells): every cell ([history] cells) */
 	GW_HS_BALANCE = 1u << 12,       /* balance: the BMS says which cells balance */
+	GW_HS_SOC_BAND = 1u << 13,      /* soc_band: the count's uncertainty (while it is known) */
 };
 struct gw_hsample {
 	int64_t ts;                     /* unix seconds */
@@ -59,6 +60,7 @@ struct gw_hsample {
 	float temp_min, temp_max, mos_temp;   /* degC */
 	uint32_t alarms;                /* BMS_AL_* */
 	float soc_bms, soc_counted;     /* %: the BMS's, bmsgw's count (set by the caller) */
+	float soc_band;                 /* %: the count's uncertainty, +- (engine/soc.h; set by the caller) */
 	float ccl, dcl;                 /* A: the unit's charge and discharge current limits
 	                                 * ([limits]; set by the caller) */
 	uint8_t ncells;                 /* GW_HS_CELL_MV: cells in cell_mv */

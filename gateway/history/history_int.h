@@ -11,8 +11,9 @@
  *	export.c   --history-csv: the file read-only, in query.c's CSV chunks
  *	cells.c    every cell's voltage: the BLOB of a row, its SQL functions
  *
- * Schema (user_version 3; a version 1 database gains soc_bms and
- * soc_counted, a version 2 one ccl, dcl, cells and balance, when opened):
+ * Schema (user_version 4; a version 1 database gains soc_bms and
+ * soc_counted, a version 2 one ccl, dcl, cells and balance, a version 3
+ * one soc_band, when opened):
  *
  *	units(id, name)                       a pack name, "bank" or a string of
  *	                                      the bank's ("string1" ...: [bank] strings)
@@ -21,7 +22,8 @@
  *	        cell_min, cell_max, cell_delta,       [ts, ts + 900) folded,
  *	        temp_min, temp_max, mos_temp,         `online` of them online
  *	        alarms, soc_bms, soc_counted,    the SOC the BMS says and bmsgw's count
- *	        ccl, dcl, cells, balance)     (model/socunit.h); soc is the one carried;
+ *	        ccl, dcl, soc_band,           (model/socunit.h), the count's uncertainty
+ *	        cells, balance)               (+- %, NULL while not known); soc is the one carried;
  *	                                      ccl, dcl the unit's current limits ([limits]);
  *	                                      cells: every cell's mV (cells.c), NULL with
  *	                                      [history] cells = false; balance: bit n =
@@ -29,7 +31,8 @@
  *	primary key (unit, ts, span), WITHOUT ROWID
  *
  * Averages over several rows are weighted by the online samples each row
- * holds, so a folded row counts as many samples as it folded; lowest cell
+ * holds, so a folded row counts as many samples as it folded (the count's
+ * uncertainty only where every counted sample has one); lowest cell
  * and temperature are minima, highest cell, cell difference and
  * temperatures maxima, alarms the OR of every sample, the current limits
  * minima; each cell is averaged as the pack's values are, balancing is the
@@ -57,8 +60,8 @@
 /* the value columns, in table order after `online` */
 #define VALUE_COLS                                                                                        \
 	"soc, voltage, current, power, cell_min, cell_max, cell_delta, temp_min, temp_max, mos_temp, alarms, " \
-	"soc_bms, soc_counted, ccl, dcl"
-#define NVALUES 15
+	"soc_bms, soc_counted, ccl, dcl, soc_band"
+#define NVALUES 16
 #define VC_ALARMS 10 /* the index of alarms among the value columns */
 
 /* every cell, as stored and as aggregated (cells.c) */
@@ -68,11 +71,17 @@
 
 /* one weighted average over rows (see the top of the file) */
 #define WAVG(c) "sum(" c " * online) / nullif(sum(CASE WHEN " c " IS NULL THEN 0 ELSE online END), 0)"
+/* the count's uncertainty over rows: the weighted average, where every
+ * counted sample has one (the mean truth lies within the mean count plus
+ * or minus the mean band; a sample without one bounds nothing) */
+#define BAND_AGG                                                                                     \
+	"CASE WHEN sum(CASE WHEN soc_counted IS NULL THEN 0 ELSE online END) = "                        \
+	"sum(CASE WHEN soc_band IS NULL THEN 0 ELSE online END) THEN " WAVG("soc_band") " END"
 /* the value columns aggregated over a group of rows */
 #define AGG_COLS                                                                                       \
 	WAVG("soc") ", " WAVG("voltage") ", " WAVG("current") ", " WAVG("power") ", min(cell_min), "        \
 		    "max(cell_max), max(cell_delta), min(temp_min), max(temp_max), max(mos_temp), bmsgw_or(alarms), " \
-		    WAVG("soc_bms") ", " WAVG("soc_counted") ", min(ccl), min(dcl)"
+		    WAVG("soc_bms") ", " WAVG("soc_counted") ", min(ccl), min(dcl), " BAND_AGG
 
 enum hq_kind { HQ_CHART, HQ_CSV, HQ_SAMPLES };
 
@@ -158,7 +167,7 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen);
  * of a sample to it. */
 #define GW_HIST_INSERT                                                                                    \
 	"INSERT OR REPLACE INTO samples(unit, ts, span, n, online, " VALUE_COLS ", " CELL_COLS ") "      \
-	"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+	"VALUES (?1, ?2, 0, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
 void gw_hist_bind(sqlite3_stmt *st, int64_t unit, const struct gw_hsample *s);
 /* Fold the stored samples of [lo, hi) (multiples of GW_HISTORY_FOLD) into
  * rows of GW_HISTORY_FOLD seconds, every unit, in one transaction.  SQLite code. */

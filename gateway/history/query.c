@@ -54,12 +54,12 @@ static const struct { const char *name; int prec; } value_cols[NVALUES] = {
 	{ "soc", 1 },      { "voltage", 2 },  { "current", 2 },  { "power", 1 },
 	{ "cell_min", 0 }, { "cell_max", 0 }, { "cell_delta", 0 }, { "temp_min", 1 },
 	{ "temp_max", 1 }, { "mos_temp", 1 }, { "alarms", 0 }, { "soc_bms", 1 },
-	{ "soc_counted", 1 }, { "ccl", 1 }, { "dcl", 1 },
+	{ "soc_counted", 1 }, { "ccl", 1 }, { "dcl", 1 }, { "soc_band", 1 },
 };
 
 /* The file has column `name`: --history-csv reads a file read-only, which
  * a bmsgw before it may still be writing (schema 2: no current limits, no
- * cells). */
+ * cells; schema 3: no soc_band). */
 static bool has_column(sqlite3 *db, const char *name)
 {
 	sqlite3_stmt *st = NULL;
@@ -102,6 +102,8 @@ static int prepare_rows(sqlite3 *db, int64_t unit, int64_t from, int64_t to, int
 		replace_all(sql, "min(ccl), min(dcl)", "NULL, NULL");
 		replace_all(sql, "ccl, dcl", "NULL, NULL");
 	}
+	if (!has_column(db, "soc_band")) /* schema 3 or before, read as it is: no uncertainty */
+		replace_all(sql, "soc_band", "NULL");
 	return sqlite3_prepare_v2(db, sql, -1, st, NULL);
 }
 
@@ -180,7 +182,8 @@ static void alarm_names(FILE *f, int64_t bits)
 
 #define CSV_HEADER                                                                                       \
 	"time,unix,unit,span_s,samples,online,soc_pct,voltage_v,current_a,power_w,cell_min_mv,cell_max_mv," \
-	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct,ccl_a,dcl_a"
+	"cell_delta_mv,temp_min_c,temp_max_c,mos_temp_c,alarm_bits,alarms,soc_bms_pct,soc_counted_pct,ccl_a,dcl_a," \
+	"soc_band_pct"
 
 /* The header: the pack's columns, then each cell's and the balancing. */
 static void csv_header(FILE *f, int ncells, bool bal)

@@ -6,7 +6,10 @@
  *
  * Every row that is online with a current is a good poll at its unix time.
  * Each row: the BMS's SOC, the count, its uncertainty (+- %, empty while
- * it is not known), synced, the capacity in use and what the step saw.
+ * it is not known) and the range the true SOC lies in (the band's two
+ * sides, which need not lie around the count: soc_band is the larger, the
+ * count's rounding added; the low side rounded down, the high one up to
+ * 0.1 %), synced, the capacity in use and what the step saw.
  *
  * The history keeps a sample every [history] interval (60 s by default)
  * and folds old ones into 15-minute rows, so a gap is a step longer than
@@ -81,6 +84,14 @@ static void num(FILE *o, double v)
 		fputc(',', o);
 }
 
+/* A side of the true SOC's range, % rounded outwards to 0.1 % within
+ * 0 ... 100 (NAN stays NAN; 1e-9 for the sum's own rounding). */
+static double side(double v, bool up)
+{
+	double x = up ? ceil(10 * v - 1e-9) / 10 : floor(10 * v + 1e-9) / 10;
+	return x < 0 ? 0 : x > 100 ? 100 : x;
+}
+
 static void replay_row(struct replay *r, const struct gw_hcsv_row *row)
 {
 	struct gw_soc_ev ev = { 0 };
@@ -105,6 +116,8 @@ static void replay_row(struct replay *r, const struct gw_hcsv_row *row)
 	num(r->out, o.soc_bms);
 	num(r->out, o.soc_counted);
 	num(r->out, o.band);
+	num(r->out, side(o.soc_counted + o.band_lo, false));
+	num(r->out, side(o.soc_counted + o.band_hi, true));
 	fprintf(r->out, ",%d", o.flags & GW_SOC_F_SYNCED ? 1 : 0);
 	num(r->out, o.capacity_ah);
 	fputc(',', r->out);
@@ -208,7 +221,7 @@ int gw_soc_replay(FILE *in, const char *name, const struct conf_soc *c, double s
 		return 2;
 	}
 	struct replay r = { .c = c, .stale_after = stale_after, .out = out, .last_t = -INFINITY };
-	fputs("time,unix,soc_bms,soc_counted,soc_band,synced,capacity_ah,event\n", out);
+	fputs("time,unix,soc_bms,soc_counted,soc_band,soc_low,soc_high,synced,capacity_ah,event\n", out);
 	int rc = run_rows(&r, in, name, &h, 1, err);
 	if (rc)
 		return rc;

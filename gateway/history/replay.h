@@ -6,7 +6,7 @@
  * hcsv.c reads the CSV: pure, a line of text in, a row out, every field
  * checked (a parser of outside input: tests/fuzz/fuzz_soc_csv.c).
  * replay.c runs the estimator over the rows and prints
- *   time,unix,soc_bms,soc_counted,soc_band,synced,capacity_ah,event
+ *   time,unix,soc_bms,soc_counted,soc_band,soc_low,soc_high,synced,capacity_ah,event
  * a row, then "# full N, empty N, rest N, capacity samples N, capacity AH".
  */
 #ifndef GATEWAY_HISTORY_REPLAY_H

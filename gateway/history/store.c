@@ -25,7 +25,7 @@
 #define MAINT_EVERY 3600.0        /* seconds between folds and prunes */
 #define MAINT_FIRST 5.0           /* ... and the first, after the start */
 #define REOPEN_EVERY 60.0         /* a database that could not be opened is tried again */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* Here, not in history.c: the worker opens the file and query.c reads it,
  * and neither calls back into the loop side. */
@@ -96,7 +96,8 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 		" span INTEGER NOT NULL DEFAULT 0, n INTEGER NOT NULL DEFAULT 1, online INTEGER NOT NULL,"
 		" soc REAL, voltage REAL, current REAL, power REAL, cell_min REAL, cell_max REAL, cell_delta REAL,"
 		" temp_min REAL, temp_max REAL, mos_temp REAL, alarms INTEGER, soc_bms REAL, soc_counted REAL,"
-		" ccl REAL, dcl REAL, cells BLOB, balance INTEGER, PRIMARY KEY (unit, ts, span)) WITHOUT ROWID;";
+		" ccl REAL, dcl REAL, cells BLOB, balance INTEGER, soc_band REAL, PRIMARY KEY (unit, ts, span))"
+		" WITHOUT ROWID;";
 	char *msg = NULL;
 	rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
@@ -128,6 +129,12 @@ int gw_hist_db_setup(sqlite3 *db, bool readonly, char *err, size_t errlen)
 				  "ALTER TABLE samples ADD COLUMN dcl REAL;"
 				  "ALTER TABLE samples ADD COLUMN cells BLOB;"
 				  "ALTER TABLE samples ADD COLUMN balance INTEGER;", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+	if (ver >= 1 && ver <= 3) {
+		/* version 4 added the count's uncertainty: NULL in the rows before */
+		rc = sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN soc_band REAL;", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			goto fail;
 	}
@@ -353,16 +360,17 @@ void gw_hist_bind(sqlite3_stmt *st, int64_t unit, const struct gw_hsample *s)
 	bind_opt(st, 16, hv & GW_HS_SOC_COUNTED, s->soc_counted, 2);
 	bind_opt(st, 17, hv & GW_HS_LIMITS, s->ccl, 1);
 	bind_opt(st, 18, hv & GW_HS_LIMITS, s->dcl, 1);
+	bind_opt(st, 19, hv & GW_HS_SOC_BAND, s->soc_band, 1);
 	uint8_t cells[2 * BMS_MAX_CELLS];
 	size_t nb = s->online ? gw_hist_cells_encode(s, cells) : 0;
 	if (nb)
-		sqlite3_bind_blob(st, 19, cells, (int)nb, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 19);
-	if (s->online && (hv & GW_HS_BALANCE))
-		sqlite3_bind_int64(st, 20, s->balance);
+		sqlite3_bind_blob(st, 20, cells, (int)nb, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(st, 20);
+	if (s->online && (hv & GW_HS_BALANCE))
+		sqlite3_bind_int64(st, 21, s->balance);
+	else
+		sqlite3_bind_null(st, 21);
 }
 
 /* One transaction with every queued sample.  SQLite code. */

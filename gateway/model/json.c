@@ -143,7 +143,7 @@ static void energy_fields(FILE *o, const struct gw_energy *e)
 }
 
 /* ,"soc_estimate":{...}: the counted SOC beside the BMS's (socunit.h) */
-static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
+static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now, const char *not_counting)
 {
 	bool counting = e->flags & GW_SOC_F_COUNTING;
 	fputs(",\"soc_estimate\":{\"source\":", o);
@@ -153,6 +153,11 @@ static void soc_estimate(FILE *o, const struct gw_soc_out *e, double now)
 	gw_json_num(o, "counted", e->soc_counted, counting, 1);
 	gw_json_num(o, "uncertainty", e->band, counting, 1);
 	gw_json_bool(o, "counting", counting, true);
+	fputs(",\"not_counting\":", o); /* why a pack that is to count has not started */
+	if (not_counting)
+		gw_json_str(o, not_counting);
+	else
+		fputs("null", o);
 	gw_json_bool(o, "synced", e->flags & GW_SOC_F_SYNCED, true);
 	gw_json_bool(o, "resumed", e->flags & GW_SOC_F_RESUMED, true);
 	gw_json_num(o, "remaining_ah", e->remaining_ah, counting, 2);
@@ -284,7 +289,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	struct gw_soc_out so;
 	double now = gw_mono();
 	gw_soc_pack_out(gw, p, now, &so);
-	soc_estimate(o, &so, now);
+	soc_estimate(o, &so, now, gw_soc_idle_text(p->soc.idle));
 	chemistry_fields(o, p);
 	gw_json_limits_fields(o, gw, &p->lim, false); /* status: a stale pack shows its fail-safe */
 	settings_fields(o, gw, &(struct gw_unit){ .pack = (struct gw_pack *)p }, now);
@@ -379,7 +384,7 @@ void gw_bank_json_at(FILE *o, const struct gw *gw, double now)
 	energy_fields(o, &gw->bank_energy);
 	struct gw_soc_out so;
 	gw_bank_counted(v, now, &so);
-	soc_estimate(o, &so, now);
+	soc_estimate(o, &so, now, NULL);
 	gw_json_limits_fields(o, gw, &gw->bank_lim, true);
 	settings_fields(o, gw, &(struct gw_unit){ .bank = true }, now);
 	/* the bank's data is as new as its freshest pack */

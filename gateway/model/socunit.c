@@ -97,14 +97,71 @@ static void log_events(const struct gw_pack *p, const struct gw_soc_ev *ev, cons
 		gw_info("pack %s: current sensor offset learned: %.3f A", n, ev->offset_a);
 }
 
+enum gw_soc_idle gw_soc_conf_idle(const struct conf_pack *p)
+{
+	uint32_t has = p->driver ? p->driver->provides : 0;
+	if (!p->soc.count)
+		return GW_SOC_IDLE_NONE;
+	if (!(has & BMS_HAS_CURRENT))
+		return GW_SOC_IDLE_CURRENT;
+	if (!(p->soc.capacity > 0) && !(has & BMS_HAS_FULL))
+		return GW_SOC_IDLE_CAPACITY;
+	return (has & BMS_HAS_SOC) ? GW_SOC_IDLE_NONE : GW_SOC_IDLE_SOC;
+}
+
+bool gw_soc_can_count(const struct conf_pack *p)
+{
+	return p->soc.count && gw_soc_conf_idle(p) == GW_SOC_IDLE_NONE;
+}
+
+const char *gw_soc_idle_text(enum gw_soc_idle idle)
+{
+	switch (idle) {
+	case GW_SOC_IDLE_CAPACITY:
+		return "no capacity: the BMS gives no full capacity and none is configured (capacity = AH in the "
+		       "pack's section or in [soc])";
+	case GW_SOC_IDLE_CURRENT:
+		return "the BMS gives no current";
+	case GW_SOC_IDLE_SOC:
+		return "the BMS gives no SOC to start from";
+	case GW_SOC_IDLE_NONE:
+		break;
+	}
+	return NULL;
+}
+
+/* Why the count has not started after this poll's step: what the step
+ * (gw_soc_step(), engine/soc_step.c) needs, the current, a capacity in
+ * use (o's: none until the step found one) and the BMS's SOC; none once it
+ * has started.  Logged once each time the reason changes (the count's
+ * start is log_events()'). */
+static void idle_logged(struct gw_pack *p, const struct gw_soc_in *in, const struct gw_soc_out *o)
+{
+	struct gw_socunit *u = &p->soc;
+	enum gw_soc_idle why = GW_SOC_IDLE_NONE;
+	if (u->est.started)
+		why = GW_SOC_IDLE_NONE;
+	else if (!isfinite(in->current))
+		why = GW_SOC_IDLE_CURRENT;
+	else if (!(o->capacity_ah > 0))
+		why = GW_SOC_IDLE_CAPACITY;
+	else if (!isfinite(in->bms_soc))
+		why = GW_SOC_IDLE_SOC;
+	if (why != u->idle && why != GW_SOC_IDLE_NONE)
+		gw_info("pack %s: the charge is not counted (no counted SOC): %s", p->cfg->name, gw_soc_idle_text(why));
+	u->idle = why;
+}
+
 double gw_soc_polled(struct gw *gw, struct gw_pack *p)
 {
 	const struct conf_soc *c = &p->cfg->soc;
 	struct gw_socunit *u = &p->soc;
 	const struct bms_snapshot *s = &p->snap;
 	u->bms_soc = have(s, BMS_HAS_SOC, s->soc);
-	if (!c->count)
+	if (!c->count) {
+		u->idle = GW_SOC_IDLE_NONE;
 		return NAN;
+	}
 	struct gw_soc_in in;
 	struct gw_soc_ev ev = { 0 };
 	poll_input(p, u->bms_soc, &in);
@@ -114,6 +171,7 @@ double gw_soc_polled(struct gw *gw, struct gw_pack *p)
 	gw_soc_output(&u->est, c, u->bms_soc, p->last_good, &o);
 	if (ev.bits)
 		log_events(p, &ev, &o);
+	idle_logged(p, &in, &o);
 	if (!started && u->est.started)
 		u->changed_at = p->last_good;
 	if (ev.bits & GW_SOC_EV_SAVE) {

@@ -231,6 +231,7 @@ listen = 0.0.0.0:502
 protocol = daly
 port = /dev/ttyUSB0
 cells = 16
+capacity = 280
 [pack.garage]
 protocol = daly
 port = /dev/ttyUSB0
@@ -281,11 +282,18 @@ address = 2
     c.eq(house_cells[16 - 1]["address"] if house_cells else None, BASE + 35, "cell 16 at base + 35")
     soc = [s for s in by_unit.get(100, []) if s["name"] == "bank SOC"]
     c.ok(soc and soc[0]["address"] == BASE + 60 and soc[0]["scale"] == 0.1, "bank SOC sensor at base + 60, scale 0.1")
-    # the counted SOC's sensors where the unit counts ([soc] count, on by default; issue 44 item 8)
+    # the counted SOC's sensors where the unit counts ([soc] count, on by default; issue 44 item 8) and
+    # can: house has a capacity, garage none (a Daly gives no full capacity: its count never starts,
+    # its registers would read 0, issue 97), the bank counts from its packs' counts
     want = [("SOC (BMS)", 125, "uint16", 0.1), ("SOC (counted)", 126, "uint16", 0.1),
             ("SOC uncertainty", 147, "uint16", 0.1),
             ("Capacity (measured)", 130, "float32", None), ("SOH (measured)", 132, "uint16", 0.1)]
-    for unit, label in ((1, "house"), (2, "garage"), (100, "bank")):
+    garage = {s["name"] for s in by_unit.get(2, [])}
+    c.eq(sorted(n for n, _, _, _ in want if "garage " + n in garage), [],
+         "--ha-yaml: a Daly pack without a capacity has none of the counted SOC's sensors")
+    c.eq(sorted(n for n in ("SOH", "MOS temperature") if "garage " + n in garage), [],
+         "--ha-yaml: nor an SOH or MOS temperature its protocol never gives (Home Assistant showed \"SOH 0 %\")")
+    for unit, label in ((1, "house"), (100, "bank")):
         got = {s["name"]: s for s in by_unit.get(unit, [])}
         c.eq([(n, (got.get("%s %s" % (label, n)) or {}).get("address"), (got.get("%s %s" % (label, n)) or {}).get(
               "data_type"), (got.get("%s %s" % (label, n)) or {}).get("scale")) for n, _, _, _ in want],

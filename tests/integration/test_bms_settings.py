@@ -165,7 +165,7 @@ def page(http_port):
                                     % tag)
         c.ok(wait_until(lambda: cell("cell_ovp_v", "td"), 10), "page: opened, the cell OVP row shows")
         c.eq(cell("cell_ovp_v", "td"), "3.65 V", "page: cell OVP value and unit")
-        c.eq(cell("cell_ovp_v", "th"), "Cell OVP", "page: cell OVP label")
+        c.eq(cell("cell_ovp_v", "th"), "Cell over-voltage protection", "page: cell OVP label (bms/base/settings.c's)")
         first = d.execute_script("return received")
         wait_until(lambda: d.execute_script("return received") != first, 10)
         c.ok(d.execute_script("return !!(%s && %s.open)" % (box, box)), "page: still open after a refresh")

@@ -13,7 +13,11 @@ simulator:
 - wires, Modbus clients, the MQTT client (a real Mosquitto), the upstream
   pushers (one to a real pymodbus server, one to nothing), history charts
   drawn with Debian's Chart.js, the CSV link;
-- a phone-sized window has no horizontal scrolling;
+- a phone-sized window has no horizontal scrolling: the wires table fits
+  its box (a list, each value under its column's name, where it was a
+  table 915 px wide in a 339 px box), and the 24 h cells heat map of a
+  gateway started a minute ago spans its width from the first sample
+  (where its columns were a sliver of under 1 px at the right end);
 - the title and heading name [gateway] site;
 - no error in the browser's console (the content security policy holds);
 - under a prefix, as Home Assistant's ingress proxy serves it
@@ -232,6 +236,34 @@ def check_inverter(d, inverter):
     c.ok(wait_until(lambda: inverter_row(d, "sent") == "1", 3), "... and the answer counted")
 
 
+def phone_tables(d):
+    """On a phone the wires table fits its box: every column readable
+    without scrolling it sideways, each value under its column's name."""
+    wait_until(lambda: js(d, "return document.querySelectorAll('#links tbody tr').length") >= 1, 10)
+    w = js(d, "const t = document.querySelector('#links'); return [t.scrollWidth, t.parentElement.clientWidth]")
+    c.ok(w[0] <= w[1] + 1, "a phone: the wires table fits its box (%d px in %d px)" % tuple(w))
+    cell = js(d, "const td = document.querySelector('#links tbody td[data-field=timeouts]'); "
+                 "const r = td.getBoundingClientRect(); return [td.dataset.label, r.right <= window.innerWidth]")
+    c.eq(cell, ["Timeouts", True], "... its last columns on the screen, each under its name")
+
+
+def phone_heat(d):
+    """The 24 h heat map of a pack whose history began a minute ago: its
+    columns span the chart from the first sample, not a sliver at its end."""
+    js(d, "const s = document.querySelector('#h-unit'); s.value = 'house'; s.dispatchEvent(new Event('change'));")
+    drawn = wait_until(lambda: js(d, "return !!(heat.hist && heat.geo) && document.querySelector('#f-heat')"
+                                     ".dataset.cells !== '0'"), 15)
+    span = js(d, "const h = heat.hist, g = heat.geo;"
+                 "const i = h.t.findIndex((t, k) => h.cells.some(r => r[k] !== null));"
+                 "return i < 0 ? null : [g.left + g.plotW - (g.left + (h.t[i] - g.first) / g.span * g.plotW), g.plotW,"
+                 " document.querySelector('#c-heat').getBoundingClientRect().height]")
+    c.ok(drawn and span and span[0] >= 0.9 * span[1] and span[2] >= 150,
+         "a phone: the 24 h cells heat map spans its width from the first sample (%s of %s px wide, %s px high)" %
+         (span and round(span[0]), span and round(span[1]), span and round(span[2])))
+    js(d, "document.querySelector('#f-heat').scrollIntoView()")
+    d.save_screenshot(os.path.join(ART, "status-page-phone-heat.png"))
+
+
 def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     d.get("http://127.0.0.1:%d/" % http_port)
     c.ok(wait_until(lambda: js(d, "return document.querySelector('#conn').dataset.state") == "live", 10),
@@ -332,7 +364,9 @@ def run(d, sim, gw, gw_port, http_port, mqtt_port, inverter):
     c.ok(js(d, "return document.documentElement.scrollWidth <= window.innerWidth + 1"),
          "a phone-sized window: no horizontal scrolling (%s <= %s)" %
          (js(d, "return document.documentElement.scrollWidth"), js(d, "return window.innerWidth")))
+    phone_tables(d)
     d.save_screenshot(os.path.join(ART, "status-page-phone.png"))
+    phone_heat(d)
 
     errors = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
     c.eq(errors, [], "no error in the browser console")

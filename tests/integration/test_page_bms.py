@@ -12,7 +12,15 @@ logins against the bundled jbd simulator.
   posts): "done" with old -> new, the simulator's register changed, the
   card showing the new value and the outcome; a value over lfp's bound is
   refused, its reason (422, lfp's bound named) shown, nothing written;
-- a read login sees the same values and ranges and no control at all;
+- each setting has one label on the card, in the list the BMS reports and
+  in the writable one alike, the labels Home Assistant's entities carry
+  ("Balancing start voltage", where it was "Balance start" and "Balancing
+  start" on one card; "Balancer switch", where the one-word key had none);
+- the Setup tab shows the pack's bms_settings as a checkbox a key, every
+  key of the file checked (where one dropdown showed the list blank), and
+  unchecking one keeps the others (Apply lists the change);
+- a read login sees the same values and ranges, no control at all, and a
+  line that says an admin's login brings the Change buttons;
 - a phone's width does not scroll sideways with the list open; no error in
   the console but the refusal's own answer (the CSP holds).
 Screenshots are kept in build/test-artifacts/."""
@@ -80,10 +88,66 @@ def change(d, key, value):
             js(d, "return document.querySelector('#bset-msg').textContent"))
 
 
+def labels(d):
+    """{key: [label in the list the BMS reports, label in the writable list]} of the van card."""
+    js(d, "const e = document.querySelector('[data-unit=\"van\"] [data-field=\"settings_bms\"]'); if (e) e.open = true;")
+    open_list(d)
+    return js(d, """
+        const out = {};
+        ['settings_bms', 'bms_write'].forEach((f, i) => document.querySelectorAll(
+            '[data-unit="van"] [data-field="' + f + '"] tr[data-key]').forEach(tr => {
+          (out[tr.dataset.key] = out[tr.dataset.key] || [null, null])[i] = tr.querySelector('th').textContent;
+        }));
+        return out;""")
+
+
+def one_label(d):
+    c.ok(wait_until(lambda: labels(d).get("balance_start_v", [None, None])[0], 20), "the BMS's own list shows")
+    lab = labels(d)
+    c.eq(lab.get("balance_start_v"), ["Balancing start voltage"] * 2,
+         "balance_start_v has one label in both lists of the card")
+    c.eq(lab.get("balancer"), ["Balancer switch"] * 2, "the one-word key balancer has its label in both")
+    c.eq(lab.get("cell_ovp_v"), ["Cell over-voltage protection"] * 2, "cell_ovp_v the same in both")
+
+
+def setup_flags(d):
+    """The Setup tab: bms_settings as a checkbox a key, those of the file checked; one unchecked keeps
+    the others (Apply's review lists the change, cancelled)."""
+    js(d, "document.querySelector('#tab-setup').click()")
+    grp = 'fieldset[data-section="pack.van"] [data-key="bms_settings"]'
+    c.ok(wait_until(lambda: js(d, "return !!document.querySelector('fieldset[data-section=\"pack.van\"] "
+                                  "[name=bms_settings]')"), 20), "Setup: the van's bms_settings field")
+    checked = js(d, "return Array.from(document.querySelectorAll('%s input[type=checkbox]')).filter(b => b.checked)"
+                    ".map(b => b.value)" % grp)
+    c.eq(sorted(checked or []), ["balance_start_v", "balancer", "cell_ovp_v"],
+         "... a checkbox a key, every key of the file checked")
+    value = js(d, "const e = document.querySelector('fieldset[data-section=\"pack.van\"] [name=bms_settings]');"
+                  "return e && e.value")
+    if not c.ok(js(d, "return document.querySelectorAll('%s input[type=checkbox]').length" % grp) == 11,
+                "... one for each key a pack may allow (11; the field's value: %r)" % value):
+        js(d, "document.querySelector('#tab-status').click()")
+        return
+    js(d, "document.querySelector('%s input[value=balancer]').click()" % grp)
+    js(d, "document.querySelector('#cfg-apply').click()")
+    c.ok(wait_until(lambda: js(d, "return !document.querySelector('#cfg-review').hidden"), 20),
+         "... unchecking balancer: Apply shows the change (%s)" % js(d, "return document.querySelector('#cfg-msg')"
+                                                                       ".textContent"))
+    items = js(d, "return Array.from(document.querySelectorAll('#cfg-diff li')).map(e => e.textContent)")
+    c.ok(any("bms_settings: cell_ovp_v, balance_start_v, balancer → balance_start_v, cell_ovp_v" in t for t in items),
+         "... the other two kept (%s)" % items)
+    shot(d, "0-setup-flags")
+    js(d, "document.querySelector('#cfg-cancel').click()")
+    js(d, "document.querySelector('#tab-status').click()")
+
+
 def admin_view(d, https, sim):
     d.get(https)
     c.ok(wait_until(lambda: rows(d).get("cell_ovp_v", ["–"])[0] != "–", 60),
          "admin: the van card lists its writable settings, read from the BMS (%s)" % rows(d))
+    one_label(d)
+    c.eq(js(d, "return document.querySelectorAll('[data-field=bms_write_hint]').length"), 0,
+         "admin: no hint, the Change buttons are there")
+    setup_flags(d)
     r = rows(d)
     c.eq(sorted(r), ["balance_start_v", "balancer", "cell_ovp_v"], "... the keys bms_settings allows, only those")
     c.eq(r.get("cell_ovp_v", [None])[0], "3.650 V", "... cell_ovp_v as the BMS reports it")
@@ -130,6 +194,10 @@ def read_view(d, https):
          "... with their values and ranges")
     c.ok(not any(v[2] for v in r.values()) and not js(d, "return document.querySelectorAll('button[data-change]')"
                                                          ".length"), "... and no control at all")
+    hint = js(d, "const e = document.querySelector('[data-unit=\"van\"] [data-field=bms_write_hint]');"
+                 "return e && e.textContent")
+    c.ok(hint and "rob (read)" in hint and "admin" in hint and "Change" in hint,
+         "... and a line that says an admin's login brings the Change buttons (%r)" % hint)
     shot(d, "5-read")
     c.eq(console_errors(d), [], "no error in the console")
 

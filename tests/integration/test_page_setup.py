@@ -9,6 +9,11 @@ Mosquitto).
 - a configuration without a pack: the page opens on the Setup tab and
   asks for the code; the admin made there, the fingerprint the page shows
   is the certificate's (openssl);
+- the server restarts as HTTPS and the plain http:// address answers no
+  more: the page says where it went (a banner with the https:// address,
+  the badge "moved to HTTPS") and never shows the red "does not answer"
+  banner, even once its last state is older than the 12 s that shows it
+  for a gateway that stopped answering;
 - a browser that trusts that certificate (and only it) continues on
   HTTPS with the login: the ports are listed, Detect on the simulator's
   pty finds its Daly pack, Add puts a [pack] form with its protocol's keys
@@ -98,6 +103,21 @@ def first_admin(d, http_port, code):
     return pem, href
 
 
+def moved(d, gw, http_port):
+    """The old page once the server is HTTPS: where it went, not "does not answer"."""
+    c.ok(wait_until(lambda: "status page on https://" in gw.text(), 30), "the page's server restarted as HTTPS")
+    # the page's last state older than 13 s: a gateway that stopped answering shows the red banner by then
+    c.ok(wait_until(lambda: js(d, "return received && Date.now() - received > 13000"), 40),
+         "the old page's last state is 13 s old")
+    c.ok(js(d, "return document.querySelector('#lost').hidden"),
+         "no red \"The gateway does not answer\" banner after the expected restart")
+    c.ok(visible(d, "#moved") and js(d, "return (document.querySelector('#moved a') || {}).href") ==
+         "https://127.0.0.1:%d/" % http_port, "... a banner says where the page went (%s)" %
+         js(d, "return document.querySelector('#moved') && document.querySelector('#moved').textContent"))
+    c.eq(js(d, "return document.querySelector('#conn').dataset.state"), "moved", "... the badge: moved to HTTPS")
+    shot(d, "2b-moved")
+
+
 def detect_and_add(d, pty):
     c.ok(wait_until(lambda: visible(d, "#setup-ports") and js(d, "return document.querySelectorAll('#ports tbody tr')"
                                                                ".length") >= 0, 60), "over HTTPS: the ports are listed")
@@ -173,6 +193,7 @@ def run(gw, http_port, gw_port, sim, broker):
     d = browser(TMP)
     try:
         pem, href = first_admin(d, http_port, code)
+        moved(d, gw, http_port)
         c.eq(console_errors(d, True), [], "no error in the console over HTTP (the requests the switch to HTTPS cut "
              "off aside)")
     finally:

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-# run.sh: nice=5 parts=4
+# run.sh: nice=5 parts=5
 """bmsgw's SOC count against a battery whose truth is known (issue 34).
 
 The simulator's battery model writes 30 days of an LFP pack at 10 s
@@ -39,13 +39,27 @@ discharge before its light-load point and after it is printed.
 The count's uncertainty (issue 89 item 5, bmsgw-bms(7) "THE COUNTED SOC"):
 in every trace, no band while the count is not synced, a band at every
 synced row, the truth inside [counted - band, counted + band] at every
-row; once a full and an empty point are seen, the band at most 3 % at each
-full and empty point and in the median row.  Two more traces for the band
-alone: an NMC pack (synced by its empty points, rest points anywhere on
-its curve) and a pack at 82 % of its label with a sensor 2 % low and
-0.25 A high.  Its width (min / median / max
+row and between the band's two sides (soc_low, soc_high: the bank weighs
+its packs' by them) at every row; once a full and an empty point are
+seen, the band at most 3 % at each full and empty point and in the median
+row.  Two more traces for the band alone: an NMC pack (synced by its empty
+points, rest points anywhere on its curve) and a pack at 82 % of its label
+with a sensor 2 % low and 0.25 A high.  Its width (min / median / max
 over all rows, after a full and an empty point, from the first capacity
 sample on), the rows outside it and the least margin are printed.
+
+The band's two scenarios of issue 97 (item 1), each with a 2-hour gap on
+day 10: a 262 Ah pack whose deep evenings reach its empty point (one of
+them with a cell 4 % weaker than the others: the truth is the weakest
+cell's, which near empty lies a % under the mean cell), at least three
+empty points, the median band at most 3 %; and a 275 Ah pack that reaches
+full every day or three but never its empty point, whose band stays the
+label's range (no voltage on the plateau tells its capacity).  In both the
+truth inside the band and its sides at every row, the count within 3 % in
+95 % of the rows after the first full point and within 7 % in every one;
+the rows outside, the median and widest band and the count's error are
+printed (before, the weak-cell pack had the truth 1.1 % outside the band
+and 2.9 % outside its low side; the other one 0.35 % outside its sides).
 Prints "N passed, N failed".
 """
 import math
@@ -92,6 +106,24 @@ BAND_ONLY = [
     (9, "true_capacity=230,gain=-0.02,offset=0.25,bms=daly,cutoff=3.0", "82 %, -2 %, +0.25 A, Daly"),
 ]
 
+# the band's two scenarios of issue 97 (item 1), each with a gap of GAP_HOURS on day GAP_DAY (the rows
+# taken out of the trace: the history holds no remaining Ah, so the count is unsynced until the next point):
+# an aged pack that reaches its empty point (262 Ah under the label, its deep evenings down to the
+# inverter's cut-off at 2.80 V, under the 2.90 V empty point: the capacity measured again at each), and a
+# pack that reaches full every day or three but never empty (275 Ah, no deep evenings, less sun)
+EMPTY_AGED = [
+    (4, "true_capacity=262,gain=-0.02,offset=0.15,bms=counter", "262 Ah to empty, -2 %, +0.15 A"),
+    (6, "true_capacity=262,gain=0.015,offset=0.25,low_cap=5:4,bms=daly", "262 Ah to empty, a cell 4 % weaker, "
+     "+1.5 %, +0.25 A, Daly"),
+]
+FULL_ONLY = [
+    (6, "true_capacity=275,gain=0.015,offset=0.2,bms=counter,deep_every=0,pv=0.13,load=0.002",
+     "275 Ah never empty, +1.5 %, +0.2 A"),
+    (4, "true_capacity=275,gain=-0.01,offset=-0.2,bms=daly,deep_every=0,pv=0.13,load=0.002",
+     "275 Ah never empty, -1 %, -0.2 A, Daly"),
+]
+GAP_DAY, GAP_HOURS = 10, 2
+
 
 def exe(name):
     return os.path.join(ROOT, BIN, name)
@@ -119,13 +151,14 @@ def read_trace(path):
 
 
 def read_replay(text):
-    """(header, rows, summary): rows of (soc_counted, synced, capacity_ah, events, band)."""
+    """(header, rows, summary): rows of (soc_counted, synced, capacity_ah, events, band, soc_low, soc_high)."""
     lines = text.splitlines()
     rows = []
+    num = lambda x: float(x) if x else None
     for line in lines[1:-1]:
         v = line.split(",")
-        rows.append((float(v[3]) if v[3] else None, v[5] == "1", float(v[6]) if v[6] else None,
-                     v[7].split() if v[7] else (), float(v[4]) if v[4] else None))
+        rows.append((num(v[3]), v[7] == "1", num(v[8]), v[9].split() if v[9] else (), num(v[4]), num(v[5]),
+                     num(v[6])))
     return lines[0], rows, lines[-1]
 
 
@@ -149,6 +182,13 @@ def band_checks(name, tr, rows, bands):
     c.ok(not misses, "%s: the truth inside the band at every row (%d outside%s; the least margin %.2f %% at row "
          "%s)" % (name, len(misses), ", the worst %.2f %% out at row %d" % (-min(misses)[0], min(misses)[1])
                   if misses else "", least[0], least[1]))
+    # its two sides, which need not lie around the count (the bank weighs its packs' by them): the truth
+    # between soc_low and soc_high (0.0005 for the truth's own rounding to 0.001 %)
+    sides = [(min(tr["truth"][k] - rows[k][5], rows[k][6] - tr["truth"][k]), k) for k in have]
+    out = [m for m in sides if m[0] < -0.0005]
+    c.ok(all(rows[k][5] is not None and rows[k][6] is not None for k in have) and not out,
+         "%s: the truth between soc_low and soc_high at every row (%d outside%s)" % (
+             name, len(out), ", the worst %.3f %% out at row %d" % (-min(out)[0], min(out)[1]) if out else ""))
     full = next((k for k, row in enumerate(rows) if "full" in row[3]), None)
     empty = next((k for k, row in enumerate(rows) if "empty" in row[3]), None)
     both = max(full, empty) if full is not None and empty is not None else None
@@ -201,9 +241,21 @@ def stats(errs):
     return e[int(0.95 * (len(e) - 1))], e[-1], 100.0 * sum(1 for x in e if x <= 3.0) / len(e)
 
 
-def traces(tmp, scenarios):
-    """The traces and their replays, the simulators side by side, then the
-    replays: {index in scenarios: (trace path, replay result or the failure)}."""
+def cut_gap(path):
+    """The rows of GAP_HOURS from day GAP_DAY taken out of the trace at path."""
+    with open(path) as f:
+        lines = f.readlines()
+    t0 = float(lines[1].split(",", 2)[1])
+    lo, hi = t0 + GAP_DAY * 86400, t0 + GAP_DAY * 86400 + GAP_HOURS * 3600
+    with open(path, "w") as f:
+        f.writelines(line for line in lines if line.startswith(("#", "time")) or
+                     not lo <= float(line.split(",", 2)[1]) < hi)
+
+
+def traces(tmp, scenarios, gap=False):
+    """The traces (gap: with the gap of cut_gap) and their replays, the
+    simulators side by side, then the replays: {index in scenarios: (trace
+    path, replay result or the failure)}."""
     sims = {}
     for k, (seed, spec) in enumerate(sc[:2] for sc in scenarios):
         path = os.path.join(tmp, "trace%d.csv" % k)
@@ -217,6 +269,8 @@ def traces(tmp, scenarios):
         if p.returncode != 0:
             reps[k] = (path, "bmsgw-sim --trace failed: %s" % err.strip())
             continue
+        if gap:
+            cut_gap(path)
         chem = ["--chemistry", "nmc"] if "model=nmc" in scenarios[k][1] else []
         reps[k] = (path, subprocess.Popen([exe("bmsgw"), "--soc-replay", path, "--capacity", "%g" % RATED] + chem,
                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
@@ -239,7 +293,8 @@ def scenario(path, replay, seed, spec, what, table, bands):
     r = subprocess.CompletedProcess([], 0, replay, "")
     tr = read_trace(path)
     head, rows, foot = read_replay(r.stdout)
-    c.eq(head, "time,unix,soc_bms,soc_counted,soc_band,synced,capacity_ah,event", "%s: the replay's header" % name)
+    c.eq(head, "time,unix,soc_bms,soc_counted,soc_band,soc_low,soc_high,synced,capacity_ah,event",
+         "%s: the replay's header" % name)
     c.eq(len(rows), len(tr["t"]), "%s: a row for each of the trace's" % name)
     c.ok(foot.startswith("# full ") and "capacity samples" in foot, "%s: the summary line: %s" % (name, foot))
     band_checks(name, tr, rows, bands)
@@ -285,6 +340,42 @@ def band_scenario(path, replay, seed, spec, what, bands):
     _, rows, _ = read_replay(replay)
     c.eq(len(rows), len(tr["t"]), "%s: a row for each of the trace's" % name)
     band_checks(name, tr, rows, bands)
+
+
+def gap_scenario(path, replay, seed, spec, what, empty, gaps, bands):
+    """A trace of the band's two scenarios (issue 97): empty, the aged pack
+    that reaches its empty point, else the one that never does."""
+    name = "%s, seed %d (%s)" % ("to empty" if empty else "never empty", seed, what)
+    if not c.ok(replay.startswith("time,"), "%s: the trace written and replayed%s" % (
+            name, "" if replay.startswith("time,") else " (%s)" % replay)):
+        return
+    tr = read_trace(path)
+    _, rows, foot = read_replay(replay)
+    c.eq(len(rows), len(tr["t"]), "%s: a row for each of the trace's" % name)
+    band_checks(name, tr, rows, bands)
+    lost = [k for k, row in enumerate(rows) if any(e.startswith("unsynced=") for e in row[3])]
+    c.ok(len(lost) == 1 and not rows[lost[0]][1], "%s: the gap leaves the count unsynced (%s)" % (
+        name, " ".join(rows[lost[0]][3]) if lost else "no gap"))
+    fulls = sum(1 for row in rows if "full" in row[3])
+    empties = sum(1 for row in rows if "empty" in row[3])
+    if empty:
+        c.ok(empties >= 3, "%s: the deep evenings reach the empty point (%d)" % (name, empties))
+    else:
+        c.ok(not empties and fulls >= 8, "%s: %d full points and no empty point" % (name, fulls))
+    have = [k for k, row in enumerate(rows) if row[4] is not None]
+    widths = sorted(rows[k][4] for k in have)
+    outside = sum(1 for k in have if abs(tr["truth"][k] - rows[k][0]) > rows[k][4])
+    sides = sum(1 for k in have if not rows[k][5] - 0.0005 <= tr["truth"][k] <= rows[k][6] + 0.0005)
+    if empty:
+        c.ok(median(widths) <= 3.0, "%s: the median band %.1f %% (<= 3)" % (name, median(widths)))
+    first = next((k for k, row in enumerate(rows) if "full" in row[3]), None)
+    if not c.ok(first is not None, "%s: a full point" % name):
+        return
+    p95, worst, within = stats([abs(rows[k][0] - tr["truth"][k]) for k in range(first, len(rows))])
+    c.ok(within >= 95.0 and worst <= 7.0, "%s: the count within 3 %% of the truth in %.1f %% of the rows after "
+         "the first full point (>= 95), within 7 %% in every one (the worst %.2f %%)" % (name, within, worst))
+    gaps.append((name, len(have), outside, sides, widths[len(widths) // 2] if widths else math.nan,
+                 widths[-1] if widths else math.nan, p95, worst, fulls, empties))
 
 
 def cutoffs(tr):
@@ -368,6 +459,14 @@ def main():
             done = traces(tmp, BAND_ONLY)
             for k, (seed, spec, what) in enumerate(BAND_ONLY):
                 band_scenario(done[k][0], done[k][1], seed, spec, what, bands)
+    gaps = []
+    for piece, empty in ((EMPTY_AGED, True), (FULL_ONLY, False)):
+        if not my_part():
+            continue
+        with tempfile.TemporaryDirectory(prefix="bmsgw-soc-") as tmp:
+            done = traces(tmp, piece, gap=True)
+            for k, (seed, spec, what) in enumerate(piece):
+                gap_scenario(done[k][0], done[k][1], seed, spec, what, empty, gaps, bands)
     print("\nerror against the truth after the first full point, %: 95th percentile / worst (share within 3 %)")
     print("%-44s %-20s %-20s %-20s %s" % ("trace", "counted (bmsgw)", "BMS", "fixed, reset at full",
                                            "capacity: 2 deep / end / true"))
@@ -387,6 +486,12 @@ def main():
     for name, all_b, after, since, misses, least in bands:
         print("%-58s %s  after f+e %s  sampled %s  out %d  margin %.2f"
               % (name, fmt3(all_b), fmt3(after), fmt3(since), misses, least))
+    print("\nthe band's two scenarios (a %d-hour gap on day %d): rows with a band, those whose truth lies outside "
+          "it and outside its sides; its median and widest; the count's error after the first full point, 95th "
+          "percentile / worst; full and empty points" % (GAP_HOURS, GAP_DAY))
+    for name, n, outside, sides, med, widest, p95, worst, fulls, empties in gaps:
+        print("%-58s %6d  out %d  sides out %d  median %4.1f  widest %4.1f  count %4.2f / %4.2f  full %d empty %d"
+              % (name, n, outside, sides, med, widest, p95, worst, fulls, empties))
     return c.report()
 
 

@@ -466,10 +466,10 @@ def test_history(sim, gw, http_port, hist):
     c.ok(out.returncode != 0 and b"[pack.string2] has the name the history gives the bank's string 2" in out.stderr,
          "--check refuses a pack named as a string is (%s)" % out.stderr.decode().strip()[-160:])
     con = sqlite3.connect("file:%s?mode=ro" % hist, uri=True, timeout=5)
-    c.eq(con.execute("PRAGMA user_version").fetchone()[0], 3, "the schema 2 file is now schema 3")
+    c.eq(con.execute("PRAGMA user_version").fetchone()[0], 4, "the schema 2 file is now schema 4")
     cols = [r[1] for r in con.execute("PRAGMA table_info(samples)")]
-    c.ok(cols[-4:] == ["ccl", "dcl", "cells", "balance"], "... with the ccl, dcl, cells and balance columns (%s)" %
-         cols[-4:])
+    c.ok(cols[-5:] == ["ccl", "dcl", "cells", "balance", "soc_band"],
+         "... with the ccl, dcl, cells, balance and soc_band columns (%s)" % cols[-5:])
     c.eq(con.execute("SELECT soc, voltage, ccl FROM samples WHERE ts = %d" % OLD_TS).fetchone(), (50.0, 52.4, None),
          "... and its old rows kept, without limits")
     con.close()
@@ -520,7 +520,7 @@ def test_history(sim, gw, http_port, hist):
     out = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", gw.conf, "--history-csv", "string1",
                           "--from", str(OLD_TS + 1)], capture_output=True, timeout=60)
     lines = out.stdout.decode().splitlines()
-    c.ok(out.returncode == 0 and lines and lines[0].endswith(",ccl_a,dcl_a") and len(lines) > 2 and
+    c.ok(out.returncode == 0 and lines and lines[0].endswith(",ccl_a,dcl_a,soc_band_pct") and len(lines) > 2 and
          all(",string1," in ln for ln in lines[1:]), "--history-csv string1: its rows (%s)" % out.stderr.decode()[:200])
 
 

@@ -23,7 +23,10 @@
  * 18:00; loads: the base (inverter and fridge), 6:30-8:00 and 17:00-22:00
  * more, appliances now and then (about half the capacity a day); on a deep day the evening load is
  * deep_load (0.15 C), past midnight, until the lowest cell reaches cutoff_v under load, after which the
- * inverter stays off (the battery rests) until 7:00.  The charger follows
+ * inverter stays off (the battery rests) until 7:00 and the lowest cell RESTART_V over cutoff_v (an
+ * inverter's restart voltage: one that restarted at once went off again at the next second's load, a
+ * load switched every second, which no poll every 10 s follows: the count of the polls' currents then
+ * parts from the truth by what no bound of the sensor's errors holds).  The charger follows
  * bmsgw's charge machine ([limits] defaults): bulk at up to 0.5 C to 3.45 V
  * a cell, absorption there for 15 minutes, float at 3.375 V, bulk again at
  * dawn.
@@ -44,6 +47,8 @@
 #define CCL_C 0.5                /* the charge current limit, C */
 #define TAU_S 600.0              /* polarisation time constant */
 #define HYST_SPAN 0.02           /* the share of the capacity over which the hysteresis turns */
+#define RESTART_V 0.10           /* V: a cut-off inverter restarts (from 7:00) with the lowest cell this over
+                                  * cutoff_v */
 
 struct pt {
 	double x, y;
@@ -319,6 +324,13 @@ static void new_day(struct sim_model *m, int day)
 	m->deep = every > 0 && day % every == (every - 2 + (int)(m->cfg.seed % 3)) % every;
 }
 
+/* The weakest cell's voltage at the current of the last second, V. */
+static double weak_v(const struct sim_model *m)
+{
+	int w = m->weak;
+	return ocv(m->cfg.nmc, cell_soc(m, w)) + hyst_v(m) + m->vp + m->i_true * m->cell_r[w];
+}
+
 /* What the house draws and the sun gives now (A, at the pack). */
 static void day_currents(struct sim_model *m, double tod, double *pv, double *load)
 {
@@ -339,8 +351,11 @@ static void day_currents(struct sim_model *m, double tod, double *pv, double *lo
 		*load += 0.05 * cap;
 	if (m->deep && tod > 17)
 		m->deep_night = 1; /* on past midnight, until the cut-off or 7:00 */
-	if (tod >= 7 && tod < 17)
-		m->cut = m->deep_night = 0;
+	if (tod >= 7 && tod < 17) {
+		m->deep_night = 0;
+		if (m->cut && weak_v(m) >= m->cfg.cutoff_v + RESTART_V)
+			m->cut = 0; /* the inverter restarts */
+	}
 	if (m->deep_night)
 		*load = m->cfg.deep_load * cap;
 	if (m->cut)

@@ -4,7 +4,8 @@
  * written with the worker's statement, folded as the worker folds (each cell
  * the weighted mean of the online samples, balancing the OR), the chart and
  * CSV answers with the cells, and a schema 2 database opened (it gains the
- * columns, its rows keep theirs). */
+ * columns, its rows keep theirs); the count's uncertainty beside the count
+ * (a schema 3 database gains its column). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,7 +154,7 @@ static void csv_tests(void)
 	/* a range without cells: the pack's columns alone */
 	memset(&r, 0, sizeof(r));
 	CHECK_EQ_INT(gw_hist_run_csv(db, 1, "a", 101, 1000, 0, 100, 100, &r), SQLITE_OK);
-	CHECK(r.text && strstr(r.text, "soc_counted_pct,ccl_a,dcl_a\r\n") && !strstr(r.text, "cell_01_mv"));
+	CHECK(r.text && strstr(r.text, "soc_counted_pct,ccl_a,dcl_a,soc_band_pct\r\n") && !strstr(r.text, "cell_01_mv"));
 	free(r.text);
 	sqlite3_close(db);
 }
@@ -186,7 +187,7 @@ static void upgrade_tests(void)
 	struct gw_hresult r;
 	memset(&r, 0, sizeof(r));
 	CHECK_EQ_INT(gw_hist_run_csv(db, 1, "a", 0, 1000, 0, -1, 100, &r), SQLITE_OK);
-	CHECK(r.text && strstr(r.text, "soc_counted_pct,ccl_a,dcl_a\r\n") && strstr(r.text, ",a,0,1,1,,13.30,"));
+	CHECK(r.text && strstr(r.text, "soc_counted_pct,ccl_a,dcl_a,soc_band_pct\r\n") && strstr(r.text, ",a,0,1,1,,13.30,"));
 	free(r.text);
 	CHECK_EQ_INT(gw_hist_db_setup(db, false, err, sizeof(err)), SQLITE_OK);
 	put(db, 60, true, 3300, 1);
@@ -198,7 +199,7 @@ static void upgrade_tests(void)
 	sqlite3_stmt *st = NULL;
 	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-	CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+	CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	/* opened again: nothing more to add */
 	CHECK_EQ_INT(gw_hist_db_setup(db, false, err, sizeof(err)), SQLITE_OK);
@@ -230,6 +231,87 @@ static void cache_tests(void)
 	sqlite3_close(db);
 }
 
+/* a sample of the counted SOC at ts with its band (band < 0: not known) */
+static void put_soc(sqlite3 *db, int64_t ts, double counted, double band)
+{
+	struct gw_hsample s;
+	memset(&s, 0, sizeof(s));
+	s.ts = ts;
+	s.online = true;
+	s.have = GW_HS_SOC_COUNTED | (band >= 0 ? GW_HS_SOC_BAND : 0);
+	s.soc_counted = (float)counted;
+	s.soc_band = (float)(band >= 0 ? band : 0);
+	sqlite3_stmt *st = NULL;
+	CHECK_EQ_INT(sqlite3_prepare_v2(db, GW_HIST_INSERT, -1, &st, NULL), SQLITE_OK);
+	gw_hist_bind(st, 1, &s);
+	CHECK_EQ_INT(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/* The count's uncertainty: stored beside the count (NULL while not known),
+ * in the CSV's soc_band_pct and the chart's soc_band, folded as the count
+ * is (the weighted mean: the mean truth lies within the mean count plus or
+ * minus the mean band); a database of schema 3 gains the column, and read
+ * as it is (--history-csv of a file an older bmsgw still writes) gives an
+ * empty one. */
+static void band_tests(void)
+{
+	sqlite3 *db = open_db();
+	put_soc(db, 900, 60.0, 1.5);
+	put_soc(db, 960, 59.0, 2.5);
+	put_soc(db, 1020, 58.0, -1);
+	struct gw_hresult r;
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(gw_hist_run_csv(db, 1, "a", 0, 3600, 0, -1, 100, &r), SQLITE_OK);
+	CHECK(r.text && strstr(r.text, ",soc_counted_pct,ccl_a,dcl_a,soc_band_pct\r\n"));
+	CHECK(r.text && strstr(r.text, ",60.0,,,1.5\r\n") && strstr(r.text, ",59.0,,,2.5\r\n") &&
+	      strstr(r.text, ",58.0,,,\r\n"));
+	free(r.text);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(gw_hist_run_chart(db, 1, "a", 900, 1080, 100, 60, false, &r), SQLITE_OK);
+	CHECK(r.text && strstr(r.text, "\"soc_band\":[1.5,2.5,null]"));
+	free(r.text);
+	put_soc(db, 1800, 50.0, 1.0);
+	put_soc(db, 1860, 49.0, 3.0);
+	CHECK_EQ_INT(gw_hist_fold(db, 900, 2700), SQLITE_OK);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(gw_hist_run_csv(db, 1, "a", 0, 3600, 0, -1, 100, &r), SQLITE_OK);
+	CHECK(r.text && strstr(r.text, ",59.0,,,\r\n"));   /* a sample without one: none */
+	CHECK(r.text && strstr(r.text, ",49.5,,,2.0\r\n")); /* the mean */
+	free(r.text);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(gw_hist_run_csv(db, 1, "a", 0, 3600, 3600, -1, 100, &r), SQLITE_OK); /* in buckets */
+	CHECK(r.text && strstr(r.text, ",55.2,,,\r\n")); /* (3 x 59 + 2 x 49.5) / 5; one without a band */
+	free(r.text);
+	sqlite3_close(db);
+
+	/* schema 3: the columns before the band */
+	CHECK_EQ_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
+	schema2(db);
+	CHECK_EQ_INT(sqlite3_exec(db, "ALTER TABLE samples ADD COLUMN ccl REAL; ALTER TABLE samples ADD COLUMN dcl REAL;"
+				  "ALTER TABLE samples ADD COLUMN cells BLOB; ALTER TABLE samples ADD COLUMN balance "
+				  "INTEGER; UPDATE samples SET soc_counted = 61.0; PRAGMA user_version = 3;", NULL, NULL,
+				  NULL), SQLITE_OK);
+	char err[200] = "";
+	CHECK_EQ_INT(gw_hist_db_setup(db, true, err, sizeof(err)), SQLITE_OK);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(gw_hist_run_csv(db, 1, "a", 0, 1000, 0, -1, 100, &r), SQLITE_OK);
+	CHECK(r.text && strstr(r.text, ",soc_band_pct\r\n") && strstr(r.text, ",61.0,,,\r\n"));
+	free(r.text);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(gw_hist_run_csv(db, 1, "a", 0, 1000, 60, -1, 100, &r), SQLITE_OK); /* in buckets */
+	CHECK(r.text && strstr(r.text, ",61.0,,,\r\n"));
+	free(r.text);
+	CHECK_EQ_INT(gw_hist_db_setup(db, false, err, sizeof(err)), SQLITE_OK);
+	CHECK_EQ_INT(pragma_int(db, "PRAGMA user_version"), 4);
+	put_soc(db, 60, 61.5, 3.0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(gw_hist_run_csv(db, 1, "a", 0, 1000, 0, -1, 100, &r), SQLITE_OK);
+	CHECK(r.text && strstr(r.text, ",61.0,,,\r\n") && strstr(r.text, ",61.5,,,3.0\r\n"));
+	free(r.text);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	cache_tests();
@@ -237,5 +319,6 @@ int main(void)
 	fold_tests();
 	csv_tests();
 	upgrade_tests();
+	band_tests();
 	return check_report();
 }

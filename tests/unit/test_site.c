@@ -4,12 +4,16 @@
  * compares, the Home Assistant ids and device names (discovery and
  * --ha-yaml); and a gateway without a site exactly as before.  Also the
  * BMS settings' diagnostic sensors of an mqtt-json pack: the keys its map
- * names (setting_<key>), no others. */
+ * names (setting_<key>), no others; the status page labels each setting as
+ * its entity is named (bms/base/settings.c's label); --ha-yaml's sensors
+ * are those of the values a pack's protocol gives (no "SOH 0 %" of a Daly)
+ * and the counted SOC's only where the count can run. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../bms/settings.h"
 #include "../../conf/section.h"
 #include "../../gateway/core/prom.h"
 #include "../../gateway/ha/discovery.h"
@@ -205,6 +209,67 @@ static void test_ha_yaml(void)
 	free(y);
 }
 
+/* The page's label of each setting (gateway/web/www/app.js, BMS_LABEL) is
+ * the one Home Assistant's entity carries. */
+static void test_page_labels(void)
+{
+	FILE *f = fopen("gateway/web/www/app.js", "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	static char js[256 * 1024];
+	size_t n = fread(js, 1, sizeof(js) - 1, f);
+	fclose(f);
+	js[n] = '\0';
+	for (int k = 0; k < BMS_SET_COUNT; k++) {
+		char want[160];
+		snprintf(want, sizeof(want), " %s: '%s',", bms_settings_name((enum bms_set_key)k),
+			 bms_settings_label((enum bms_set_key)k));
+		if (!strstr(js, want))
+			fprintf(stderr, "  app.js lacks%s\n", want);
+		CHECK(strstr(js, want) != NULL);
+	}
+}
+
+/* The sensors of one unit of --ha-yaml's output: "\"house SOH\"" found or not. */
+static bool has_sensor(const char *y, const char *name)
+{
+	char want[96];
+	snprintf(want, sizeof(want), "      - name: \"%s\"\n", name);
+	return strstr(y, want) != NULL;
+}
+
+static void test_ha_yaml_provides(void)
+{
+	/* a Daly: no SOH, no MOS temperature, no full capacity of its own (the
+	 * rule's from remaining over SOC: there), no capacity to count with */
+	CHECK_EQ_INT(load(PACK), 0);
+	char *y = ha_yaml();
+	CHECK(has_sensor(y, "house SOC") && has_sensor(y, "house cycles") && has_sensor(y, "house full capacity"));
+	CHECK(!has_sensor(y, "house SOH") && !has_sensor(y, "house MOS temperature"));
+	CHECK(!has_sensor(y, "house SOC (counted)") && !has_sensor(y, "house SOH (measured)") &&
+	      !has_sensor(y, "house SOC (BMS)"));
+	CHECK(strstr(y, "      # no counted SOC: no capacity") != NULL);
+	free(y);
+	/* its capacity configured: it counts */
+	CHECK_EQ_INT(load(PACK "capacity = 100\n"), 0);
+	y = ha_yaml();
+	CHECK(has_sensor(y, "house SOC (counted)") && has_sensor(y, "house SOH (measured)"));
+	CHECK(!has_sensor(y, "house SOH"));
+	CHECK(strstr(y, "# no counted SOC") == NULL);
+	free(y);
+	/* [soc] count = false: none of the counted SOC's */
+	CHECK_EQ_INT(load(PACK "capacity = 100\n[soc]\ncount = false\n"), 0);
+	y = ha_yaml();
+	CHECK(!has_sensor(y, "house SOC (counted)") && strstr(y, "# no counted SOC") == NULL);
+	free(y);
+	/* a JK-PB (SOH, MOS temperature, full capacity of its own): all of them, and it counts */
+	CHECK_EQ_INT(load("[pack.van]\nprotocol = jk-pb\nport = /dev/ttyUSB0\n"), 0);
+	y = ha_yaml();
+	CHECK(has_sensor(y, "van SOH") && has_sensor(y, "van MOS temperature") && has_sensor(y, "van SOC (counted)"));
+	free(y);
+}
+
 int main(void)
 {
 	test_prom();
@@ -212,5 +277,7 @@ int main(void)
 	test_ha();
 	test_ha_settings();
 	test_ha_yaml();
+	test_ha_yaml_provides();
+	test_page_labels();
 	return check_report();
 }

@@ -159,6 +159,34 @@ function settingsText(s) {
   return out.join(' · ');
 }
 
+/* Each BMS setting's label, one per key, for the card's two lists (the
+ * settings read here, those that may be written in bmsset.js) and the
+ * dialog: the labels of bms/base/settings.c, which Home Assistant's
+ * entities carry (the unit test test_site checks that they are the same);
+ * soc is a key that is written only. */
+const BMS_LABEL = {
+  cell_ovp_v: 'Cell over-voltage protection', cell_ovp_release_v: 'Cell over-voltage release',
+  cell_uvp_v: 'Cell under-voltage protection', cell_uvp_release_v: 'Cell under-voltage release',
+  cell_ovp_delay_s: 'Cell over-voltage delay', cell_uvp_delay_s: 'Cell under-voltage delay',
+  cell_diff_v: 'Cell difference protection', pack_ovp_v: 'Pack over-voltage protection',
+  pack_uvp_v: 'Pack under-voltage protection', power_off_v: 'Power-off cell voltage',
+  smart_sleep_v: 'Sleep cell voltage', charge_ocp_a: 'Charge over-current protection',
+  charge_ocp_delay_s: 'Charge over-current delay', charge_ocp_release_s: 'Charge over-current release time',
+  discharge_ocp_a: 'Discharge over-current protection', discharge_ocp_delay_s: 'Discharge over-current delay',
+  discharge_ocp_release_s: 'Discharge over-current release time', short_circuit_a: 'Short-circuit protection',
+  short_circuit_delay_s: 'Short-circuit delay', short_circuit_release_s: 'Short-circuit release time',
+  charge_otp_c: 'Charge over-temperature protection', charge_otp_release_c: 'Charge over-temperature release',
+  charge_utp_c: 'Charge under-temperature protection', charge_utp_release_c: 'Charge under-temperature release',
+  discharge_otp_c: 'Discharge over-temperature protection', discharge_otp_release_c: 'Discharge over-temperature release',
+  discharge_utp_c: 'Discharge under-temperature protection', discharge_utp_release_c: 'Discharge under-temperature release',
+  mos_otp_c: 'MOSFET over-temperature protection', mos_otp_release_c: 'MOSFET over-temperature release',
+  balance_start_v: 'Balancing start voltage', balance_delta_v: 'Balancing trigger difference',
+  balance_current_a: 'Balancing current setting', capacity_ah: 'Capacity setting', cell_count: 'Cell count setting',
+  balancer: 'Balancer switch',
+  soc: 'State of charge',
+};
+function bmsLabel(key) { return BMS_LABEL[key] || key; }
+
 /* The BMS's own settings its protocol reads (settings_bms), read only: a
  * collapsed table; nothing while never read (null). */
 const settingsOpen = new Set(); /* the packs whose table is open: kept across renders */
@@ -171,15 +199,11 @@ function bmsSettings(st, name) {
   box.addEventListener('toggle', () => { if (box.open) settingsOpen.add(name); else settingsOpen.delete(name); });
   box.appendChild(el('summary', {}, 'BMS settings (' + keys.length + ')'));
   const tb = el('table');
-  const abbr = { ovp: 'OVP', uvp: 'UVP', ocp: 'OCP', otp: 'OTP', utp: 'UTP', mos: 'MOS' };
   keys.forEach(k => {
     const v = st[k];
-    const words = k.split('_');
-    words.pop(); /* the unit suffix (_v, _a, _c, _s, _ah; "count" stays below) */
-    const label = (k === 'cell_count' ? ['cell', 'count'] : words).map(w => abbr[w] || w).join(' ');
     const tr = el('tr', { 'data-key': k });
-    tr.appendChild(el('th', {}, label.charAt(0).toUpperCase() + label.slice(1)));
-    tr.appendChild(el('td', {}, String(v.value) + (v.unit ? ' ' + v.unit : '')));
+    tr.appendChild(el('th', {}, bmsLabel(k)));
+    tr.appendChild(el('td', {}, k === 'balancer' ? (v.value ? 'on' : 'off') : String(v.value) + (v.unit ? ' ' + v.unit : '')));
     tb.appendChild(tr);
   });
   box.appendChild(tb);
@@ -251,6 +275,8 @@ function unitCard(u, name, isBank) {
   if (u.cell_delta_mv !== null && u.cell_delta_mv !== undefined) valueRow(dl, 'Cell difference', 'cell_delta', fmt(u.cell_delta_mv, 0, 'mV'));
   valueRow(dl, 'Data age', 'age', age(u.age_s + elapsed()));
   card.appendChild(dl);
+  /* a pack that is to count but cannot: why (soc_estimate.not_counting) */
+  if (se && !se.counting && se.not_counting) card.appendChild(el('p', { class: 'muted sub', 'data-field': 'not_counting' }, 'No counted SOC: ' + se.not_counting + '.'));
 
   const fets = el('div', { class: 'fets' });
   const fet = (lbl, v, field) => {
@@ -492,13 +518,42 @@ function render() {
   renderProxies();
   renderInverters();
   renderClients();
+  stackLabels();
   fillUnits();
 }
 
+/* On a phone a table of class stack is a list of rows, each cell under
+ * its column's name (style.css): every cell of a row gets that name. */
+function stackLabels() {
+  document.querySelectorAll('table.stack').forEach(t => {
+    const heads = Array.from(t.tHead.rows[0].cells).map(c => c.textContent);
+    Array.from(t.tBodies[0].rows).forEach(tr => Array.from(tr.cells).forEach((td, i) => {
+      if (heads[i]) td.setAttribute('data-label', heads[i]);
+    }));
+  });
+}
+
+/* The page moved (the first admin made: the server restarts as HTTPS on
+ * the same port, and this http:// address answers no more): the expected
+ * end of this page's stream, said with where it went, never the red "does
+ * not answer" banner. */
+let movedTo = null;
+window.pageMoved = function (url) {
+  movedTo = url;
+  if (source) { source.close(); source = null; }
+  if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+  const a = $('#moved a');
+  a.href = url;
+  a.textContent = url;
+  $('#moved').hidden = false;
+  setConn('moved');
+};
+
 function setConn(s) {
+  if (movedTo) s = 'moved';
   const b = $('#conn');
   b.setAttribute('data-state', s);
-  b.textContent = { live: 'live', polling: 'polling', lost: 'no connection', connecting: 'connecting' }[s] || s;
+  b.textContent = { live: 'live', polling: 'polling', lost: 'no connection', connecting: 'connecting', moved: 'moved to HTTPS' }[s] || s;
   $('#lost').hidden = s !== 'lost';
 }
 
@@ -509,6 +564,7 @@ function accept(js) {
 }
 
 function poll() {
+  if (movedTo) return;
   fetch('api/state', { cache: 'no-store' }).then(r => r.json()).then(js => {
     accept(js);
     setConn('polling');
@@ -530,6 +586,7 @@ function connect() {
     if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
   });
   source.onerror = () => {
+    if (movedTo) return;
     /* the browser reconnects by itself; meanwhile poll */
     setConn(state ? 'lost' : 'connecting');
     startPolling();
@@ -539,7 +596,7 @@ function connect() {
 /* ages and staleness move on between two states */
 setInterval(() => {
   if (!state) return;
-  if (elapsed() > 12 && $('#conn').getAttribute('data-state') !== 'lost') setConn('lost');
+  if (!movedTo && elapsed() > 12 && $('#conn').getAttribute('data-state') !== 'lost') setConn('lost');
   renderUnits();
 }, 1000);
 
@@ -685,7 +742,12 @@ function drawHeat(h) {
   const fg = css.getPropertyValue('--fg').trim() || '#1d2430', muted = css.getPropertyValue('--muted').trim() || '#667085';
   ctx.clearRect(0, 0, W, H);
   const plotW = W - left - right;
-  const first = h.from, span = Math.max(1, h.to - first);
+  /* from the first column (a column spans its bucket from its time), as
+   * the line charts from their first point: a range not yet filled (the
+   * 24 h of a gateway started a minute ago) is not a sliver at its end */
+  const fi = cols.findIndex(col => col !== null);
+  const first = fi >= 0 && h.t[fi] > h.from ? h.t[fi] : h.from;
+  const span = Math.max(1, h.to - first);
   const xOf = t => left + (t - first) / span * plotW;
   const colW = Math.max(1, h.step / span * plotW);
   ctx.font = Math.min(11, rowH + 2) + 'px system-ui, sans-serif';
@@ -798,12 +860,21 @@ function drawHistory(h) {
   const n = h.t.filter((t, i) => h.online[i] !== null).length;
   $('#h-note').textContent = n ? n + (n === 1 ? ' point' : ' points') + ', ' + h.step + ' s each' : 'No samples in this range yet.';
   $('#h-note').setAttribute('data-points', String(n));
-  /* the BMS's SOC and bmsgw's count, where it counts (/api/history soc_bms, soc_counted) */
+  /* the BMS's SOC and bmsgw's count, where it counts, with its uncertainty: the true SOC lies between the
+   * count minus and plus it (/api/history soc_bms, soc_counted, soc_band; none while it is not known) */
   const counted = (h.soc_counted || []).some(v => v !== null);
-  lineChart('c-soc', h, counted ? [
+  const soc = counted ? [
     { label: 'SOC (BMS) %', data: series(h, 'soc_bms'), borderColor: '#1a7f37' },
     { label: 'SOC (counted) %', data: series(h, 'soc_counted'), borderColor: '#4c8bf5' },
-  ] : [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }], { y: { min: 0, max: 100 } });
+  ] : [{ label: 'SOC %', data: series(h, 'soc'), borderColor: '#1a7f37' }];
+  if (counted && (h.soc_band || []).some(v => v !== null)) {
+    const side = k => h.t.map((t, i) => ({ x: t, y: h.soc_counted[i] === null || h.soc_band[i] === null ? null
+      : Math.min(100, Math.max(0, h.soc_counted[i] + k * h.soc_band[i])) }));
+    soc.push({ label: 'counted − uncertainty %', data: side(-1), borderColor: '#a9c4fb', borderDash: [4, 3], pointRadius: 0 });
+    soc.push({ label: 'counted + uncertainty %', data: side(1), borderColor: '#a9c4fb', borderDash: [4, 3], pointRadius: 0,
+      fill: '-1', backgroundColor: 'rgba(76, 139, 245, 0.12)' });
+  }
+  lineChart('c-soc', h, soc, { y: { min: 0, max: 100 } });
   /* with [limits] the current limits beside the current: CCL above, DCL below zero */
   const vi = [
     { label: 'V', data: series(h, 'voltage'), borderColor: '#4c8bf5', yAxisID: 'y' },

@@ -7,9 +7,10 @@
  * POST of JSON with the session's X-CSRF-Token (as the Setup tab's), and
  * whose outcome (done with old -> new, or why it was refused or failed)
  * stays on the card.  A read login, or a page without logins, sees the
- * values and ranges only.  The dialog lives outside the cards, which are
- * drawn anew every second.  Loaded after app.js, whose el(), state and
- * renderUnits() it uses. */
+ * values and ranges only, and a line under them that says what brings
+ * the Change buttons.  The dialog lives outside the cards, which are
+ * drawn anew every second.  Loaded after app.js, whose el(), state,
+ * bmsLabel() and renderUnits() it uses. */
 'use strict';
 
 (function () {
@@ -22,16 +23,19 @@
     open: new Set(),     /* the packs whose list is open */
     dlg: null,           /* {pack, key} the dialog changes */
   };
-  const LABEL = {
-    soc: 'SOC', balancer: 'Balancer', balance_start_v: 'Balancing start', balance_delta_v: 'Balancing trigger difference',
-    cell_ovp_v: 'Cell OVP', cell_ovp_release_v: 'Cell OVP release', cell_uvp_v: 'Cell UVP',
-    cell_uvp_release_v: 'Cell UVP release', charge_ocp_a: 'Charge OCP', discharge_ocp_a: 'Discharge OCP',
-    capacity_ah: 'Capacity',
-  };
-
   function admin() {
     const s = B.session;
     return !!(s && s.user && s.role === 'admin');
+  }
+
+  /* What brings the Change buttons, to a login without them: an admin's
+   * login over HTTPS (the first one made on the Setup tab) */
+  function changeHint() {
+    const s = B.session;
+    if (admin() || !s) return '';
+    if (s.user) return 'Logged in as ' + s.user + ' (' + s.role + '): an admin\u2019s login brings a Change button to each.';
+    if (s.setup_code_needed) return 'To change them: create the admin on the Setup tab, then log in as the admin over HTTPS: each gets a Change button.';
+    return 'To change them, an admin\u2019s login over HTTPS ([http] users_file) brings a Change button to each.';
   }
 
   /* decimals of a step: 0.001 -> 3 */
@@ -100,7 +104,7 @@
     keys.forEach(key => {
       const k = b.keys[key];
       const tr = el('tr', { 'data-key': key });
-      tr.appendChild(el('th', {}, LABEL[key] || key));
+      tr.appendChild(el('th', {}, bmsLabel(key)));
       tr.appendChild(el('td', { 'data-field': 'value' }, show(key, k, k.value)));
       tr.appendChild(el('td', { class: 'muted', 'data-field': 'range' }, range(key, k)));
       if (admin()) {
@@ -115,6 +119,8 @@
     const wrap = el('div', { class: 'scroll' });
     wrap.appendChild(tb);
     box.appendChild(wrap);
+    const hint = changeHint();
+    if (hint) box.appendChild(el('p', { class: 'muted bmshint', 'data-field': 'bms_write_hint' }, hint));
     const o = B.outcome[name];
     if (o) box.appendChild(el('p', { class: 'bmsout', 'data-field': 'bms_write_result', 'data-result': o.result }, o.text));
     return box;
@@ -127,7 +133,7 @@
     const b = B.packs[pack];
     const k = b && b.keys[key];
     if (!k) { $('#bset-now').textContent = key + ' is no longer among ' + pack + '\u2019s bms_settings.'; return; }
-    $('#bset-title').textContent = pack + ': ' + (LABEL[key] || key) + ' (' + key + ')';
+    $('#bset-title').textContent = pack + ': ' + bmsLabel(key) + ' (' + key + ')';
     $('#bset-now').textContent = 'The BMS reports ' + show(key, k, k.value) + (b.stale ? ' (the pack is stale)' : '') + '.';
     $('#bset-range').textContent = 'Allowed: ' + range(key, k) + (key === 'balancer' ? '' : ' (the protocol\u2019s range within ' + b.chemistry + '\u2019s; a value off the step is refused, never rounded)');
   }

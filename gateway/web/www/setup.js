@@ -99,10 +99,14 @@
         return;
       }
       f.hidden = true;
+      $('#setup-who').textContent = 'The admin ' + js.user + ' is made: log in as ' + js.user + ' over HTTPS.';
       $('#su-done').hidden = false;
       $('#su-fpr').textContent = js.fingerprint;
       $('#su-https').href = js.https_url + '#setup';
+      $('#su-url').textContent = js.https_url;
       $('#su-https').focus();
+      /* the server restarts as HTTPS in a moment: this page's stream ends there */
+      if (window.pageMoved) window.pageMoved(js.https_url);
     }).catch(() => { $('#su-create').disabled = false; $('#su-msg').textContent = 'no answer'; });
   }
 
@@ -258,7 +262,40 @@
     return inp;
   }
 
+  /* A key of several words (type flags: a pack's bms_settings, an
+   * inverter's extras): a checkbox a word, every word of the value kept
+   * checked; a change writes the words checked, in the key's order (none:
+   * the key's default none, or "none" where its default is another). */
+  function flagsField(sect, k) {
+    const box = el('div', { class: 'flags' + (sect.keys[k.name] !== undefined ? ' set' : ''), role: 'group', 'data-key': k.name,
+      'aria-label': k.name });
+    box.appendChild(el('span', {}, k.name + ' (default: ' + (k.default || 'the protocol\u2019s') + ')'));
+    const have = (sect.keys[k.name] || '').split(',').map(w => w.trim().toLowerCase()).filter(w => w && w !== 'none');
+    const list = el('div', { class: 'flaglist' });
+    const boxes = k.words.map(w => {
+      const lab = el('label');
+      const cb = el('input', { type: 'checkbox', name: k.name, value: w, 'data-word': w });
+      cb.checked = have.includes(w.toLowerCase());
+      cb.disabled = !S.session.can_write;
+      lab.appendChild(cb);
+      lab.appendChild(el('code', {}, w));
+      if (k.name === 'bms_settings' && window.bmsLabel && bmsLabel(w) !== w) lab.appendChild(el('span', { class: 'muted' }, bmsLabel(w)));
+      list.appendChild(lab);
+      return cb;
+    });
+    boxes.forEach(cb => cb.addEventListener('change', () => {
+      const on = boxes.filter(b => b.checked).map(b => b.value);
+      if (on.length) sect.keys[k.name] = on.join(', ');
+      else if (k.default === 'none') delete sect.keys[k.name];
+      else sect.keys[k.name] = 'none';
+    }));
+    box.appendChild(list);
+    box.appendChild(el('small', { class: 'err', 'data-err-for': k.name }));
+    return box;
+  }
+
   function field(sect, k) {
+    if (k.type === 'flags' && k.words) return flagsField(sect, k);
     const lab = el('label', { class: sect.keys[k.name] !== undefined ? 'set' : '' });
     let hint = k.name;
     if (k.numeric) hint += ' (' + (k.above ? '> ' : '') + k.min + ' … ' + k.max + ')';
