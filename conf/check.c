@@ -841,7 +841,7 @@ static const struct conf__step own[] = {
 	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs), STEP(50, finish_tunnels), STEP(60, finish_http),
 	STEP(65, finish_backfill), STEP(70, conf__finish_limits), STEP(80, conf__finish_soc),
 	STEP(90, conf__finish_inverters), STEP(100, conf__finish_sunspec), STEP(110, conf__finish_rtu),
-	STEP(120, conf__finish_mbtls), STEP(130, conf__finish_ble), STEP(140, conf__finish_alerts),
+	STEP(120, conf__finish_mbtls), STEP(130, conf__finish_ble),
 };
 
 /* conf's steps and the rooms' sections' (sections.c), by order; conf's

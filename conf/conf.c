@@ -70,7 +70,6 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define SO(f) offsetof(struct conf_soc, f)
 #define MT(f) offsetof(struct conf_modbus_tls, f)
 #define BP(f) offsetof(struct conf_ble_proxy, f)
-#define AL(f) offsetof(struct conf_alerts, f)
 #define HE(f) offsetof(struct conf_health, f)
 
 /* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
@@ -370,24 +369,6 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_MT_WRITE_ROLE] = {"write_role", CONF_LIVE, KT_TEXT, 0, 0, false, NULL, MT(write_role),
 	                     "Operator"},
 
-	/* [alerts.NAME]: a destination; any change restarts it (its queue and
-	 * what it said of each condition start again) */
-	[K_AL_URL] = {"url", CONF_RESTART, KT_URL, 0, 0, false, NULL, AL(url), NULL, .flags = CONF_KF_PATH_SECRET},
-	[K_AL_TO] = {"to", CONF_RESTART, KT_LINE, 0, 0, false, NULL, AL(to), NULL},
-	[K_AL_FROM] = {"from", CONF_RESTART, KT_LINE, 0, 0, false, NULL, AL(from), NULL},
-	[K_AL_USERNAME] = {"username", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, AL(username), NULL},
-	[K_AL_PASSWORD_FILE] = {"password_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL,
-	                        AL(password_file), NULL, .file = CONF_FILE_SECRET},
-	[K_AL_CA_FILE] = {"ca_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, AL(ca_file), NULL, .file = CONF_FILE_CERT},
-	[K_AL_ON] = {"on", CONF_RESTART, KT_CUSTOM, 0, 0, false, NULL, AL(on), "alarm, stale",
-	             .custom = &conf__alert_on, .expect = "some of alarm, stale, imbalance, weak_cell, soc_below:N (N "
-	             "percent), ir_rise:PCT separated by commas"},
-	[K_AL_REPEAT] = {"repeat", CONF_RESTART, KT_DOUBLE, 0, 2592000, false, NULL, AL(repeat),
-	                 "3600"},
-	[K_AL_IMBALANCE_MV] = {"imbalance_mv", CONF_RESTART, KT_INT, 1, 2000, false, NULL,
-	                       AL(imbalance_mv), "100", "millivolts"},
-	[K_AL_IMBALANCE_HOLD] = {"imbalance_hold", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
-	                         AL(imbalance_hold), "60"},
 	/* [health]: the estimators read it live at every poll */
 	[K_HE_IR_MIN_STEP] = {"ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
 	                      HE(ir_min_step), "0.1"},
@@ -488,10 +469,6 @@ static const struct conf_derived mqtt_derived[] = {
 static const struct conf_derived http_derived[] = {
 	{ HT(scheme), CONF_RESTART },
 };
-/* an alert destination's password (its file's, or the URL's) */
-static const struct conf_derived alerts_derived[] = {
-	{ AL(password), CONF_RESTART },
-};
 
 
 /* [limits] defaults by chemistry (lfp, nmc, lto), applied after the parse to
@@ -585,8 +562,6 @@ const struct conf_section conf_sect_modbus_tls = { SINGLE("modbus_tls", struct c
 	offsetof(struct conf_modbus_tls, enabled)), KEYS(K_MT_LISTEN, K_MT_WRITE_ROLE), AT(150) };
 const struct conf_section conf_sect_ble_proxy = { NAMED("ble_proxy", struct conf_ble_proxy, CONF_MAX_BLE_PROXIES),
 	KEYS(K_BP_HOST, K_BP_PASSWORD_FILE), AT(95) };
-const struct conf_section conf_sect_alerts = { NAMED("alerts", struct conf_alerts, CONF_MAX_ALERTS),
-	KEYS(K_AL_URL, K_AL_IMBALANCE_HOLD), DERIVED(alerts_derived), AT(170) };
 const struct conf_section conf_sect_health = { SINGLE("health", struct conf_health,
 	offsetof(struct conf_health, enabled)), KEYS(K_HE_IR_MIN_STEP, K_HE_IR_MIN_STEP), AT(180) };
 
@@ -615,7 +590,6 @@ const struct conf__rt conf__own[] = {
 	OWN_SINGLE(conf_sect_soc, soc, soc_seen, K_SOC_COUNTING),
 	OWN_SINGLE(conf_sect_modbus_tls, mbtls, mbtls_seen, K_MT_LISTEN),
 	OWN_NAMED(conf_sect_ble_proxy, ble_proxies, nble_proxies, ble_proxy_seen, K_BP_HOST),
-	OWN_NAMED(conf_sect_alerts, alerts, nalerts, alerts_seen, K_AL_URL),
 	OWN_SINGLE(conf_sect_health, health, health_seen, K_HE_IR_MIN_STEP),
 };
 const size_t conf__nown = sizeof(conf__own) / sizeof(conf__own[0]);

@@ -352,55 +352,17 @@ struct conf_tunnel {
 	double idle_timeout;             /* s without bytes before the wire is given back (300) */
 };
 
-/* [alerts.NAME]: a destination of alerts (bmsgw.ini(5) "[alerts.NAME]"):
- * an HTTP(S) POST (ntfy, a webhook) or an e-mail (SMTP), sent when one of
- * its conditions becomes true, again every `repeat` while true, and once
- * when it clears. */
-#define CONF_MAX_ALERTS 8
-/* The conditions `on =` names, bit i = word i of conf_alert_words[]. */
-enum conf_alert_cond {
-	CONF_AL_ALARM = 0,   /* a BMS protection / alarm bit set */
-	CONF_AL_STALE,       /* a unit's data stale */
-	CONF_AL_IMBALANCE,   /* a cell spread above imbalance_mv for imbalance_hold */
-	CONF_AL_WEAK_CELL,   /* the health estimator names a weak cell (engine/health.h) */
-	CONF_AL_SOC_BELOW,   /* SOC below N % (soc_below:N) */
-	CONF_AL_IR_RISE,     /* the resistance up by PCT % over its trend (ir_rise:PCT; engine/health.h) */
-	CONF_AL_NCOND
-};
-extern const char *const conf_alert_words[CONF_AL_NCOND + 1];
-/* `on =` as parsed: the text as written comes first (a key's text). */
-struct conf_alert_on {
-	char text[CONF_PORT_MAX];
-	unsigned bits;                   /* 1 << enum conf_alert_cond */
-	double soc_below;                /* %, with CONF_AL_SOC_BELOW */
-	double ir_rise;                  /* %, with CONF_AL_IR_RISE */
-};
-enum conf_alert_scheme { CONF_URL_HTTP = 0, CONF_URL_HTTPS, CONF_URL_SMTP, CONF_URL_SMTPS };
-/* `url =` as parsed: what is shown first (a key's text), the user and
- * password of the URL taken out of it. */
-struct conf_alert_url {
+/* A URL key's value (KT_URL, conf/url.c): what is shown first (a key's
+ * text), the user and password of the URL taken out of it. */
+enum conf_url_scheme { CONF_URL_HTTP = 0, CONF_URL_HTTPS, CONF_URL_SMTP, CONF_URL_SMTPS };
+struct conf_url {
 	/* as written, a password in it as *** (3 more than an empty one) and a
 	 * path or query as /... (3 more than "?"): /api/config, logs */
 	char text[CONF_PORT_MAX + 6];
 	char bare[CONF_PORT_MAX];        /* without user and password: what is fetched */
 	char user[CONF_ID_MAX];          /* the URL's user, percent-decoded ("" = none) */
 	char pass[CONF_HOST_MAX];        /* the URL's password, percent-decoded ("" = none) */
-	enum conf_alert_scheme scheme;
-};
-struct conf_alerts {
-	char name[CONF_NAME_MAX];
-	int line;
-	struct conf_alert_url url;       /* required */
-	char to[CONF_PORT_MAX];          /* smtp: recipients, comma separated (required) */
-	char from[CONF_PORT_MAX];        /* smtp: the sender (required) */
-	char username[CONF_ID_MAX];      /* "" = none (or the URL's) */
-	char password_file[CONF_PORT_MAX]; /* "" = none; its first line is the password */
-	char password[CONF_HOST_MAX];    /* read from password_file (or the URL's) at load */
-	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
-	struct conf_alert_on on;         /* default alarm, stale */
-	double repeat;                   /* s: sent again while true, 0 = never (3600) */
-	int imbalance_mv;                /* mV: a cell spread above it is an imbalance (100) */
-	double imbalance_hold;           /* s it must last, and its end, before either is sent (60) */
+	enum conf_url_scheme scheme;
 };
 
 
@@ -704,8 +666,6 @@ struct conf {
 	struct conf_modbus_tls mbtls;    /* [modbus_tls] */
 	int nble_proxies;
 	struct conf_ble_proxy ble_proxies[CONF_MAX_BLE_PROXIES];
-	int nalerts;
-	struct conf_alerts alerts[CONF_MAX_ALERTS];
 	struct conf_health health;       /* [health] */
 	/* The sections of the rooms above conf (conf/section.h), each where
 	 * conf/sections.c placed it: its count, then its structs. */

@@ -95,8 +95,6 @@ enum {
 	K_SS_BASE, K_SS_SERIAL,
 	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
 	K_MT_LISTEN, K_MT_CERT, K_MT_KEY, K_MT_CA, K_MT_WRITE_ROLE,
-	K_AL_URL, K_AL_TO, K_AL_FROM, K_AL_USERNAME, K_AL_PASSWORD_FILE, K_AL_CA_FILE, K_AL_ON, K_AL_REPEAT,
-	K_AL_IMBALANCE_MV, K_AL_IMBALANCE_HOLD,
 	K_HE_IR_MIN_STEP,
 	/* [soc] (the same keys but save_interval in [pack.NAME] above) */
 	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
@@ -152,7 +150,6 @@ struct conf_load {
 	int soc_seen[K_COUNT];
 	int mbtls_seen[K_COUNT];
 	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
-	int alerts_seen[CONF_MAX_ALERTS][K_COUNT];
 	int health_seen[K_COUNT];
 	int room_seen[CONF_ROOM_SEEN]; /* the rooms' sections', by their keys' index */
 
@@ -316,13 +313,6 @@ void conf__print_mbtls(const struct conf *c, FILE *out);
 void conf__finish_soc(struct conf_load *x);
 /* summary_out.c */
 void conf__print_soc(const struct conf *c, FILE *out);
-/* alerts.c: [alerts.NAME]: the parsers of url = and on = (values.c's
- * setters), the checks after the parse, its part of the summary. */
-int conf__set_alert_url(struct conf_alert_url *u, const char *v, char *why, size_t wl);
-int conf__set_alert_on(struct conf_alert_on *on, const char *v, char *why, size_t wl);
-extern const struct conf_custom conf__alert_on; /* its type: KT_CUSTOM */
-void conf__finish_alerts(struct conf_load *x);
-void conf__print_alerts(const struct conf *c, FILE *out);
 void conf__print_health(const struct conf *c, FILE *out);
 
 #endif

@@ -60,7 +60,7 @@ enum conf_type {
 	KT_FLAGS,    /* int: a comma list of words[] as bits (word i = bit i), or none */
 	KT_VER,      /* int: a hex byte 0xNN within min..max, or echo (CONF_VER_ECHO) */
 	KT_KEY32,    /* bool have_key then 32 bytes, in base64: an ESPHome API encryption key */
-	KT_URL,      /* struct conf_alert_url: http(s):// or smtp(s)://, its credentials taken out */
+	KT_URL,      /* struct conf_url: http(s):// or smtp(s)://, its credentials taken out */
 	KT_LINE,     /* text: 1..255 printable ASCII characters, spaces allowed (e-mail addresses) */
 	KT_FIELDS,   /* struct conf_fields: an mqtt-json pack's field map (bms/jsonmap.h) */
 	KT_CUSTOM,   /* the row's own parser (struct conf_custom); the field starts with the text */
@@ -187,6 +187,10 @@ bool conf_listen_clash(const char *h1, int p1, const char *h2, int p2);
 void conf_fmt_hostport(char *buf, size_t cap, const char *host, int port);
 /* The index of the pack named name (len bytes), or -1. */
 int conf_pack_by_name(const struct conf *c, const char *name, size_t len);
+/* A URL's text into u (KT_URL's parser, conf/url.c): http://, https://,
+ * smtp:// or smtps:// with a host; its user and password taken out.  0, or
+ * -1 with why. */
+int conf_url_parse(struct conf_url *u, const char *v, char *why, size_t wl);
 /* snprintf into a fixed buffer where cutting a long message short is fine. */
 __attribute__((format(printf, 3, 4)))
 void conf_bfmt(char *buf, size_t cap, const char *fmt, ...);
@@ -197,7 +201,7 @@ void conf_bfmt(char *buf, size_t cap, const char *fmt, ...);
 extern const struct conf_section conf_sect_gateway, conf_sect_pack, conf_sect_bank, conf_sect_upstream,
 	conf_sect_mqtt, conf_sect_tunnel, conf_sect_http, conf_sect_history, conf_sect_ble, conf_sect_limits,
 	conf_sect_inverter, conf_sect_sunspec, conf_sect_rtu, conf_sect_soc, conf_sect_modbus_tls,
-	conf_sect_ble_proxy, conf_sect_alerts, conf_sect_health;
+	conf_sect_ble_proxy, conf_sect_health;
 
 /* The sections in force, conf's and the rooms', in list order: i from 0,
  * NULL past the last. */

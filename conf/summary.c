@@ -329,7 +329,7 @@ static const struct conf__step own[] = {
 	PART(50, print_bank), PART(60, print_mqtt), PART(70, print_tunnels), PART(80, print_http),
 	PART(90, print_upstreams), PART(100, conf__print_limits), PART(110, conf__print_soc),
 	PART(120, conf__print_inverters), PART(130, conf__print_sunspec), PART(140, conf__print_rtu),
-	PART(150, conf__print_mbtls), PART(160, conf__print_alerts), PART(170, conf__print_health),
+	PART(150, conf__print_mbtls), PART(170, conf__print_health),
 };
 
 /* conf's parts and the rooms' sections' (sections.c), by order; conf's

@@ -780,11 +780,11 @@ static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
 	return -1;
 }
 
-/* An alert destination's URL (alerts.c). */
+/* A URL (url.c). */
 static int set_url(SETTER_ARGS)
 {
 	(void)k;
-	if (conf__set_alert_url((struct conf_alert_url *)(void *)field, v, why, wl) < 0) {
+	if (conf_url_parse((struct conf_url *)(void *)field, v, why, wl) < 0) {
 		conf_bfmt(why + strlen(why), wl - strlen(why), " (expected %s)", exp);
 		return -1;
 	}

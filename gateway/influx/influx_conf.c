@@ -46,7 +46,7 @@ static const struct conf_derived derived[] = {
  * taken off. */
 static void check_url(struct conf_load *x, struct conf_influx *ix, const int *seen)
 {
-	struct conf_alert_url *u = &ix->url;
+	struct conf_url *u = &ix->url;
 	if (u->scheme != CONF_URL_HTTP && u->scheme != CONF_URL_HTTPS)
 		conf_fail(x, seen[IX_URL], "influx", "url", "InfluxDB is written over http:// or https://");
 	else if (u->user[0] || u->pass[0])

@@ -14,7 +14,7 @@
 struct conf_influx {
 	bool enabled;                    /* a [influx] section exists */
 	int line;
-	struct conf_alert_url url;       /* required: http(s)://HOST[:PORT][/PATH] */
+	struct conf_url url;       /* required: http(s)://HOST[:PORT][/PATH] */
 	char database[CONF_ID_MAX];      /* v1 */
 	char username[CONF_ID_MAX];      /* v1: "" = none */
 	char password_file[CONF_PORT_MAX]; /* v1: its first line is the password */

@@ -40,6 +40,7 @@
 #include "../../gateway/mqtt/mqtt_int.h"
 #include "../../gateway/web/status.h"
 #include "check.h"
+#include "sections.h"
 
 /* ---- the fake clock: every reader of the daemon's clocks reads these ---- */
 
@@ -128,7 +129,7 @@ static void start(const char *packs_and_bank)
 	mq.gw = &gw;
 	mq.cfg.victron = true;
 	CHECK(gw_curlev_global());
-	alerts = al_dest_new(&gw, &gw.conf->alerts[0]);
+	alerts = al_dest_new(&gw, gw_alerts_cfg(gw.conf, 0));
 	CHECK(alerts != NULL);
 }
 
@@ -699,6 +700,7 @@ static void test_strings_shunt(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, [alerts.NAME] among them */
 	test_parallel();
 	test_strings();
 	test_shunt();
