@@ -771,18 +771,10 @@ static void finish_mqtt(struct conf_load *x)
 	}
 }
 
-/* [http] and [history]: history is kept with either section, unless file = none. */
+/* [http]: a port of its own, its HTTPS and logins. */
 static void finish_http(struct conf_load *x)
 {
-	struct conf_history *h = &x->c.history;
 	const struct conf_http *w = &x->c.http;
-	h->enabled = (w->enabled || h->line) && strcmp(h->file, "none") != 0;
-	if (h->line && h->raw_days > h->retention) {
-		conf__fail(x, x->history_seen[K_HI_RAW_DAYS], "history", "raw_days",
-		     "%g is longer than retention = %g (expected at most the days history is kept)", h->raw_days,
-		     h->retention);
-		return;
-	}
 	if (w->enabled && conf_listen_clash(x->c.gw.listen_host, x->c.gw.listen_port, w->listen_host, w->listen_port)) {
 		conf__fail(x, x->http_seen[K_HT_LISTEN] ? x->http_seen[K_HT_LISTEN] : w->line, "http", "listen",
 		     "port %d is the Modbus server's (expected another port)", w->listen_port);
@@ -820,16 +812,41 @@ static void finish_tunnels(struct conf_load *x)
 		finish_tunnel(x, i);
 }
 
-/* [mqtt] backfill reads the history: it needs one (after finish_http, which
- * says whether there is one). */
+/* Is the history kept: the section whose key keeps it (its file role) is on
+ * (section.h, conf_section_on) and that key is not none?  *hs and *hk are
+ * that section and key (NULL when no section has one). */
+static bool history_kept(struct conf_load *x, const struct conf_section **hs, const struct conf_key **hk)
+{
+	*hs = NULL;
+	*hk = NULL;
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		for (int k = 0; !r->s->named && k < r->s->nkeys; k++)
+			if (r->s->keys[k].file == CONF_FILE_HISTORY) {
+				*hs = r->s;
+				*hk = &r->s->keys[k];
+				const char *v = (const char *)conf__obj(&x->c, r, 0) + (*hk)->off;
+				return conf_section_on(&x->c, r->s) && strcmp(v, "none") != 0;
+			}
+	}
+	return false;
+}
+
+/* [mqtt] backfill reads the history: it needs one. */
 static void finish_backfill(struct conf_load *x)
 {
 	const struct conf_mqtt *m = &x->c.mqtt;
-	if (!m->enabled || !m->backfill || x->c.history.enabled)
+	const struct conf_section *hs;
+	const struct conf_key *hk;
+	if (!m->enabled || !m->backfill || history_kept(x, &hs, &hk))
 		return;
-	conf__fail(x, x->mqtt_seen[K_MQ_BACKFILL], "mqtt", "backfill",
-		   "needs the history, which it publishes from: there is none (expected a [history] section, or "
-		   "[http], without file = none; or backfill = false)");
+	if (hs)
+		conf__fail(x, x->mqtt_seen[K_MQ_BACKFILL], "mqtt", "backfill", "needs the history, which it publishes "
+			   "from: there is none (expected a [%s] section%s%s%s, without %s = none; or backfill = false)",
+			   hs->word, hs->with ? ", or [" : "", hs->with ? hs->with : "", hs->with ? "]" : "", hk->name);
+	else
+		conf__fail(x, x->mqtt_seen[K_MQ_BACKFILL], "mqtt", "backfill", "needs the history, which it publishes "
+			   "from: there is none (expected backfill = false)");
 }
 
 /* conf's steps after the parse, by their order (sections.c adds the rooms'

@@ -106,21 +106,45 @@ static void add(struct owns *w, enum role role, const char *sect, const char *ke
 	}
 }
 
+/* The file of the key of role `role` (the state file, the history
+ * database) where the configuration names none: the daemon's own place
+ * (the loader lent), when its section is on (section.h, conf_section_on).
+ * Returns the key's value ("" for none). */
+static const char *automatic_one(struct conf_load *x, struct owns *w, enum conf_file_role role, char *out,
+				 size_t cap)
+{
+	static const struct { enum conf_file_role role; const char *name, *what; } auto_files[] = {
+		{ CONF_FILE_STATE, "state", "the automatic state file" },
+		{ CONF_FILE_HISTORY, "history.db", "the automatic history database" },
+	};
+	bool (*place)(const char *, char *, size_t) = conf__loaders()->state_path;
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		for (int k = 0; !r->s->named && k < r->s->nkeys; k++) {
+			if (r->s->keys[k].file != role)
+				continue;
+			const char *value = (const char *)conf__obj(&x->c, r, 0) + r->s->keys[k].off;
+			if (value[0] || !place || !conf_section_on(&x->c, r->s))
+				return value;
+			for (size_t j = 0; j < sizeof(auto_files) / sizeof(auto_files[0]); j++)
+				if (auto_files[j].role == role) {
+					place(auto_files[j].name, out, cap);
+					add(w, role == CONF_FILE_STATE ? R_STATE : R_HISTORY, auto_files[j].what, NULL, 0, out);
+				}
+			return value;
+		}
+	}
+	return "";
+}
+
 /* The state file, the history database and the setup code where the
- * configuration names none: the daemon's own place (the loader lent). */
+ * configuration names none. */
 static void automatic(struct conf_load *x, struct owns *w)
 {
 	bool (*place)(const char *, char *, size_t) = conf__loaders()->state_path;
-	const char *state = x->c.gw.state_file, *hist = x->c.history.file;
-	bool history = (x->c.http.enabled || x->c.history.line) && strcmp(hist, "none") != 0;
-	if (!state[0] && place) {
-		place("state", w->auto_state, sizeof(w->auto_state));
-		add(w, R_STATE, "the automatic state file", NULL, 0, w->auto_state);
-	}
-	if (history && !hist[0] && place) {
-		place("history.db", w->auto_history, sizeof(w->auto_history));
-		add(w, R_HISTORY, "the automatic history database", NULL, 0, w->auto_history);
-	}
+	w->auto_state[0] = w->auto_history[0] = w->code[0] = '\0';
+	const char *state = automatic_one(x, w, CONF_FILE_STATE, w->auto_state, sizeof(w->auto_state));
+	(void)automatic_one(x, w, CONF_FILE_HISTORY, w->auto_history, sizeof(w->auto_history));
 	const char *s = state[0] ? state : w->auto_state;
 	if (s[0] && strcmp(s, "none") != 0) { /* gateway/web/setup/code.c: beside the state file */
 		char copy[PATH_MAX];

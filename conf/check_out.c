@@ -46,7 +46,7 @@ static bool in_order(struct conf_load *x, int ka, double a, int kb, double b, bo
 	char note[CONF_EXP_MAX] = "";
 	if (!seen[other])
 		conf_bfmt(note, sizeof(note), "; %s %g is the %s%sdefault", conf__keys[other].name, other == ka ? a : b,
-		     chemistry_key(other) ? conf__key_word(&conf__keys[K_LI_CHEMISTRY], (int)x->c.limits.chemistry) : "",
+		     chemistry_key(other) ? conf_key_word(&conf__keys[K_LI_CHEMISTRY], (int)x->c.limits.chemistry) : "",
 		     chemistry_key(other) ? " " : "");
 	conf__fail(x, conf__seen_line(seen, k, x->c.limits.line), "limits", conf__keys[k].name, "%s %s %s (%g %s %g%s; expected %s)",
 	     conf__keys[ka].name, strict ? "not below" : "above", conf__keys[kb].name, a, strict ? ">=" : ">", b, note,

@@ -61,7 +61,6 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define MQ(f) offsetof(struct conf_mqtt, f)
 #define TU(f) offsetof(struct conf_tunnel, f)
 #define HT(f) offsetof(struct conf_http, f)
-#define HI(f) offsetof(struct conf_history, f)
 #define BL(f) offsetof(struct conf_ble, f)
 #define LI(f) offsetof(struct conf_limits, f)
 #define IN(f) offsetof(struct conf_inverter, f)
@@ -227,14 +226,6 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_HT_CSRF_LIFETIME] = {"csrf_lifetime", CONF_LIVE, KT_DOUBLE, 10, 604800, false, NULL,
 	                        HT(csrf_lifetime), "3600"},
 
-	[K_HI_FILE] = {"file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, HI(file), NULL, .file = CONF_FILE_HISTORY, .flags = CONF_KF_NONE},
-	[K_HI_INTERVAL] = {"interval", CONF_RESTART, KT_DOUBLE, 1, 86400, false, NULL, HI(interval),
-	                   "60"},
-	[K_HI_RETENTION] = {"retention", CONF_RESTART, KT_DOUBLE, 0, 3650, true, NULL, HI(retention),
-	                    "180"},
-	[K_HI_RAW_DAYS] = {"raw_days", CONF_RESTART, KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days),
-	                   "7"},
-	[K_HI_CELLS] = {"cells", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, HI(cells), "true"},
 	[K_BLE_ADAPTER] = {"adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
 	[K_BLE_CONNECT_TIMEOUT] = {"connect_timeout", CONF_LIVE, KT_DOUBLE, 1, 120, false, NULL,
 	                           BL(connect_timeout), "20"},
@@ -543,9 +534,6 @@ const struct conf_section conf_sect_tunnel = { NAMED("tunnel", struct conf_tunne
 	KEYS(K_TU_PORT, K_TU_IDLE_TIMEOUT), AT(60) };
 const struct conf_section conf_sect_http = { SINGLE("http", struct conf_http, offsetof(struct conf_http, enabled)),
 	KEYS(K_HT_LISTEN, K_HT_CSRF_LIFETIME), DERIVED(http_derived), AT(70) };
-/* history's `enabled` depends on [http] and `file` (check.c) */
-const struct conf_section conf_sect_history = { SINGLE("history", struct conf_history, CONF_NO_FIELD),
-	KEYS(K_HI_FILE, K_HI_CELLS), AT(80) };
 const struct conf_section conf_sect_ble = { SINGLE("ble", struct conf_ble, CONF_NO_FIELD),
 	KEYS(K_BLE_ADAPTER, K_BLE_MAX_CONNECTIONS), AT(90) };
 const struct conf_section conf_sect_limits = { SINGLE("limits", struct conf_limits,
@@ -581,7 +569,6 @@ const struct conf__rt conf__own[] = {
 	OWN_SINGLE(conf_sect_mqtt, mqtt, mqtt_seen, K_MQ_HOST),
 	OWN_NAMED(conf_sect_tunnel, tunnels, ntunnels, tunnel_seen, K_TU_PORT),
 	OWN_SINGLE(conf_sect_http, http, http_seen, K_HT_LISTEN),
-	OWN_SINGLE(conf_sect_history, history, history_seen, K_HI_FILE),
 	OWN_SINGLE(conf_sect_ble, ble, ble_seen, K_BLE_ADAPTER),
 	OWN_SINGLE(conf_sect_limits, limits, limits_seen, K_LI_CHEMISTRY),
 	OWN_NAMED(conf_sect_inverter, inverters, ninverters, inverter_seen, K_IN_PROTOCOL),
@@ -631,7 +618,7 @@ unsigned long conf_inv_bitrate(enum conf_inv_protocol p)
 	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].bitrate : 0;
 }
 
-const char *conf__key_word(const struct conf_key *k, int i)
+const char *conf_key_word(const struct conf_key *k, int i)
 {
 	const char *const *words = k->words;
 	for (int j = 0; words && words[j]; j++)

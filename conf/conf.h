@@ -385,19 +385,6 @@ struct conf_http {
 	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
 };
 
-/* [history]: samples of every pack and the bank in SQLite.  Kept when a
- * [history] or a [http] section exists, unless file = none. */
-struct conf_history {
-	bool enabled;
-	int line;                        /* of [history], 0 = none (defaults) */
-	char file[CONF_PORT_MAX];        /* "" = automatic ($STATE_DIRECTORY or /var/lib/bmsgw,
-	                                  * history.db); "none" = no history */
-	double interval;                 /* seconds between samples (default 60) */
-	double retention;                /* days kept (default 180) */
-	double raw_days;                 /* days kept at every sample; older ones are
-	                                  * folded into 15-minute rows (default 7) */
-	bool cells;                      /* every cell's voltage (and balancing) too (default true) */
-};
 
 /* [limits]: charge and discharge limits (CVL, CCL, DCL, DVL) for every pack
  * and the bank (bmsgw-inverters(7)).  Voltages are per
@@ -655,7 +642,6 @@ struct conf {
 	int ntunnels;
 	struct conf_tunnel tunnels[CONF_MAX_TUNNELS];
 	struct conf_http http;
-	struct conf_history history;
 	struct conf_ble ble;
 	struct conf_limits limits;
 	int ninverters;

@@ -79,7 +79,6 @@ enum {
 	K_TU_PORT, K_TU_LISTEN, K_TU_CLIENTS, K_TU_IDLE_TIMEOUT,
 	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
 	K_HT_INGRESS, K_HT_SETUP, K_HT_ALLOWED_HOSTS, K_HT_CSRF_LIFETIME,
-	K_HI_FILE, K_HI_INTERVAL, K_HI_RETENTION, K_HI_RAW_DAYS, K_HI_CELLS,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT, K_BLE_MAX_CONNECTIONS,
 	K_BP_HOST, K_BP_PORT, K_BP_KEY, K_BP_PASSWORD_FILE,
 	K_LI_CHEMISTRY, K_LI_MAX_CELL, K_LI_FLOAT_CELL, K_LI_MIN_CELL, K_LI_MAX_CHARGE, K_LI_MAX_DISCHARGE,
@@ -141,7 +140,6 @@ struct conf_load {
 	int mqtt_seen[K_COUNT];
 	int tunnel_seen[CONF_MAX_TUNNELS][K_COUNT];
 	int http_seen[K_COUNT];
-	int history_seen[K_COUNT];
 	int ble_seen[K_COUNT];
 	int limits_seen[K_COUNT];
 	int inverter_seen[CONF_MAX_INVERTERS][K_COUNT];
@@ -205,8 +203,6 @@ void conf__run_finish(struct conf_load *x);
 
 #define FIELD(base, off, type) ((type)(void *)((char *)(base) + (off)))
 
-/* conf.c: the word of value i of a KT_WORD key ("?" outside its words). */
-const char *conf__key_word(const struct conf_key *k, int i);
 /* values.c: the defaults of every key of section s that has a fixed
  * default (each by its key's parser). */
 void conf__apply_defaults(const struct conf_section *s, void *obj);

@@ -155,7 +155,7 @@ static void number_text(const struct conf_key *k, const char *f, char *buf, size
 	else if (k->type == KT_DOUBLE)
 		conf_bfmt(buf, cap, "%.10g", dv);
 	else if (k->type == KT_WORD)
-		conf_bfmt(buf, cap, "%s", conf__key_word(k, iv));
+		conf_bfmt(buf, cap, "%s", conf_key_word(k, iv));
 	else if (k->type == KT_FLAGS)
 		flags_text(k, iv, buf, cap);
 	else if (k->type == KT_VER && iv == CONF_VER_ECHO)

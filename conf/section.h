@@ -135,6 +135,10 @@ struct conf_section {
 	size_t name;                 /* named: offset of char[CONF_NAME_MAX] */
 	size_t line;                 /* offset of int: the header's line, 0 = not in the file */
 	size_t enabled;              /* offset of a bool set when the section opens, CONF_NO_FIELD = none */
+	/* A single section without `enabled` that is on (conf_section_on) only
+	 * where the file has it or the section of this word ([history]: with
+	 * [http]); NULL: on always (its defaults: [gateway], [soc]). */
+	const char *with;
 	const struct conf_key *keys;
 	int nkeys;
 	const struct conf_derived *derived;
@@ -164,6 +168,10 @@ int conf_use_sections(const struct conf_section *const *s, size_t n, char *why, 
 const void *conf_obj(const struct conf *c, const struct conf_section *s, int i);
 /* How many instances of s c holds (a single one: 1). */
 int conf_count(const struct conf *c, const struct conf_section *s);
+/* Is s on in c: a named one has an instance; a single one its `enabled`
+ * set, or without one, the file has it or its `with` (or it has neither:
+ * always)? */
+bool conf_section_on(const struct conf *c, const struct conf_section *s);
 
 /* The checks of a section (its finish()): the configuration being built,
  * the line each key of instance i was set on (0: not set; indexed as
@@ -199,7 +207,7 @@ void conf_bfmt(char *buf, size_t cap, const char *fmt, ...);
 
 /* conf's own sections (conf.c). */
 extern const struct conf_section conf_sect_gateway, conf_sect_pack, conf_sect_bank, conf_sect_upstream,
-	conf_sect_mqtt, conf_sect_tunnel, conf_sect_http, conf_sect_history, conf_sect_ble, conf_sect_limits,
+	conf_sect_mqtt, conf_sect_tunnel, conf_sect_http, conf_sect_ble, conf_sect_limits,
 	conf_sect_inverter, conf_sect_sunspec, conf_sect_rtu, conf_sect_soc, conf_sect_modbus_tls,
 	conf_sect_ble_proxy, conf_sect_health;
 
@@ -219,6 +227,8 @@ const void *conf_section_at(const struct conf *c, const struct conf_section *s, 
  * the checks derived from those keys.  Which instance of a named section
  * is which (its NAME) is the caller's. */
 bool conf_section_same(const struct conf_section *s, enum conf_reload r, const void *a, const void *b);
+/* The word of value i of a KT_WORD key ("?" outside its words). */
+const char *conf_key_word(const struct conf_key *k, int i);
 /* Key `name` of s, or NULL. */
 const struct conf_key *conf_key_find(const struct conf_section *s, const char *name);
 /* Key k's value in obj (its section's struct) as the file would write it

@@ -157,6 +157,34 @@ int conf_count(const struct conf *c, const struct conf_section *s)
 	return s->named ? *(const int *)(const void *)((const char *)c + r->count) : 1;
 }
 
+/* Does c's file have a section of this word? */
+static bool written(const struct conf *c, const char *word)
+{
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf_section *s = rt[i].s;
+		if (strcmp(s->word, word) != 0)
+			continue;
+		if (s->named)
+			return conf_count(c, s) > 0;
+		const char *obj = (const char *)c + rt[i].obj;
+		return s->enabled != CONF_NO_FIELD ? *(const bool *)(const void *)(obj + s->enabled)
+						   : *(const int *)(const void *)(obj + s->line) != 0;
+	}
+	return false;
+}
+
+bool conf_section_on(const struct conf *c, const struct conf_section *s)
+{
+	const char *obj = conf_obj(c, s, 0);
+	if (!obj)
+		return false;
+	if (s->named)
+		return true;
+	if (s->enabled != CONF_NO_FIELD)
+		return *(const bool *)(const void *)(obj + s->enabled);
+	return !s->with || *(const int *)(const void *)(obj + s->line) || written(c, s->with);
+}
+
 const void *conf_obj(const struct conf *c, const struct conf_section *s, int i)
 {
 	const struct conf__rt *r = conf__rt_of(s);

@@ -60,12 +60,12 @@ static void print_gateway(const struct conf *c, FILE *out)
 		fprintf(out, "  listen        off (no Modbus TCP server on 502%s)\n",
 		        c->mbtls.enabled ? "; [modbus_tls] serves the map" : "");
 	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
-	        g->base + REG_MAP_SIZE - 1, conf__key_word(&conf__keys[K_FLOAT_ORDER], (int)g->float_order),
+	        g->base + REG_MAP_SIZE - 1, conf_key_word(&conf__keys[K_FLOAT_ORDER], (int)g->float_order),
 	        g->float_order == REG_FLOAT_CDAB ? "low word first" : "high word first");
 	fprintf(out, "  stale after   %g s: %s\n", g->stale_after,
 	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"
 	                                                : "flag (last values, online=0, failure=1)");
-	fprintf(out, "  log level     %s\n", conf__key_word(&conf__keys[K_LOG_LEVEL], (int)g->log_level));
+	fprintf(out, "  log level     %s\n", conf_key_word(&conf__keys[K_LOG_LEVEL], (int)g->log_level));
 	fprintf(out, "  control from  %s\n", g->control_clients.n ? g->control_clients.text
 	                                   : "nobody (control_clients is empty: every write is refused)");
 	fprintf(out, "  state file    %s\n", strcmp(g->state_file, "none") == 0 ? "none (energy counters kept in memory only)"
@@ -237,7 +237,7 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	if (m->discovery)
 		fprintf(out, "  discovery     %s/<component>/bmsgw_%s%s%s_<pack>/<key>/config (cells: %s)\n",
 		        m->discovery_prefix, m->site, m->site[0] ? "_" : "", m->client_id,
-		        conf__key_word(&conf__keys[K_MQ_CELLS], (int)m->cells));
+		        conf_key_word(&conf__keys[K_MQ_CELLS], (int)m->cells));
 	else
 		fprintf(out, "  discovery     off\n");
 	if (m->publish_interval > 0)
@@ -266,7 +266,7 @@ static void print_tunnels(const struct conf *c, FILE *out)
 	}
 }
 
-/* [http] and [history]. */
+/* [http]. */
 static void print_http(const struct conf *c, FILE *out)
 {
 	char hp[CONF_HOST_MAX + 16];
@@ -290,17 +290,6 @@ static void print_http(const struct conf *c, FILE *out)
 		if (w->ingress)
 			fprintf(out, "  ingress       Home Assistant's proxy (172.30.32.2) with X-Ingress-Path: "
 			        "its logged-in users, as admin; the header from elsewhere refused\n");
-	}
-	if (c->history.enabled) {
-		const struct conf_history *h = &c->history;
-		fprintf(out, "history\n  file          %s\n", h->file[0] ? h->file
-		        : "automatic ($STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db)");
-		fprintf(out, "  samples       every %g s, kept %g days at every sample, then 15-minute rows up to "
-		        "%g days\n", h->interval, h->raw_days, h->retention);
-		fprintf(out, "  cells         %s\n", h->cells ? "every cell's voltage (and balancing) with each sample"
-		        : "off (the lowest, highest and difference only)");
-	} else if (c->history.line) {
-		fprintf(out, "history\n  off (file = none)\n");
 	}
 }
 

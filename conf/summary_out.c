@@ -34,7 +34,7 @@ static void print_tables(const struct conf_limits *l, FILE *out)
 	};
 	char buf[CONF_TABLE_MAX * 32];
 	fprintf(out, "  tables        %s interpolation; x:fraction of the max current, the lowest fraction binds\n",
-	        conf__key_word(&conf__keys[K_LI_INTERP], (int)l->interpolation));
+	        conf_key_word(&conf__keys[K_LI_INTERP], (int)l->interpolation));
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		fmt_table(buf, sizeof(buf), FIELD(l, tables[i].off, const struct conf_table *));
 		fprintf(out, "    %-28s %s\n", tables[i].what, buf);
@@ -71,7 +71,7 @@ void conf__print_limits(const struct conf *c, FILE *out)
 	if (!l->enabled)
 		return;
 	fprintf(out, "limits (CVL, CCL, DCL and DVL of every pack%s; chemistry %s)\n", c->bank.enabled ? " and the bank" : "",
-	        conf__key_word(&conf__keys[K_LI_CHEMISTRY], (int)l->chemistry));
+	        conf_key_word(&conf__keys[K_LI_CHEMISTRY], (int)l->chemistry));
 	fprintf(out, "  cell voltage  max %g V (bulk and absorption), float %g V, min %g V (DVL = cells x min)\n",
 	        l->max_cell_voltage, l->float_cell_voltage, l->min_cell_voltage);
 	fprintf(out, "  CVL           + %g V voltage drop; never under the battery less 0.05 V per 16 cells\n",
@@ -130,7 +130,7 @@ static void fmt_extras(char *buf, size_t cap, int extras)
 	for (int i = 0; i < 8 && n < cap; i++) {
 		if (!(extras & (1 << i)))
 			continue;
-		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf__key_word(&conf__keys[K_IN_EXTRAS], i));
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf_key_word(&conf__keys[K_IN_EXTRAS], i));
 		n += r > 0 ? (size_t)r : 0;
 	}
 }
@@ -192,7 +192,7 @@ static void print_inverter_speech(const struct conf *c, const struct conf_invert
 		fprintf(out, ", VER as asked");
 	else
 		fprintf(out, ", VER 0x%02X", v->ver);
-	fprintf(out, ", currents in %s", conf__key_word(&conf__keys[K_IN_CURRENT_UNIT], (int)v->current_unit));
+	fprintf(out, ", currents in %s", conf_key_word(&conf__keys[K_IN_CURRENT_UNIT], (int)v->current_unit));
 }
 
 /* The identity the inverter is told where the file overrides the source's. */
@@ -207,7 +207,7 @@ static void print_inverter_identity(const struct conf_inverter *v, FILE *out)
 	if (v->report_capacity_ah > 0)
 		fprintf(out, ", reports %g Ah", v->report_capacity_ah);
 	if (conf__inv_takes(K_IN_VARIANT, v->protocol))
-		fprintf(out, ", variant %s", conf__key_word(&conf__keys[K_IN_VARIANT], v->variant));
+		fprintf(out, ", variant %s", conf_key_word(&conf__keys[K_IN_VARIANT], v->variant));
 }
 
 void conf__print_inverters(const struct conf *c, FILE *out)
@@ -270,7 +270,7 @@ void conf__print_rtu(const struct conf *c, FILE *out)
 	if (!r->enabled)
 		return;
 	fprintf(out, "rtu (Modbus RTU server: the units, map and function codes of Modbus TCP)\n  port          %s @ %d "
-	        "%s; writes %s\n", r->port, r->baud, conf__key_word(&conf__keys[K_RT_MODE], (int)r->mode),
+	        "%s; writes %s\n", r->port, r->baud, conf_key_word(&conf__keys[K_RT_MODE], (int)r->mode),
 	        r->control ? "by the rules of MOSFET control, by unit" : "refused (control = false)");
 }
 
@@ -304,7 +304,7 @@ void conf__print_soc(const struct conf *c, FILE *out)
 	static const char *const steep[CONF_NCHEM] = { "lfp: at or under 3.20 V or at or over 3.40 V a cell",
 		"nmc: anywhere", "lto: none (no open-circuit curve)" };
 	fprintf(out, "soc (bmsgw's own count of the charge, every pack and the bank; chemistry %s)\n",
-	        conf__key_word(&conf__keys[K_SOC_CHEMISTRY], (int)s->chemistry));
+	        conf_key_word(&conf__keys[K_SOC_CHEMISTRY], (int)s->chemistry));
 	if (!s->count)
 		fprintf(out, "  count         off: the BMS's SOC alone\n");
 	else

@@ -10,6 +10,7 @@
 #include "../../conf/conf.h"
 #include "../../gateway/wire/ble/ble.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[CONF_ERR_MAX];
@@ -326,6 +327,7 @@ static void test_classify_myvolta(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_mac();
 	test_conf();
 	test_uuid16();

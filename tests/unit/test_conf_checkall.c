@@ -11,6 +11,7 @@
 
 #include "../../conf/conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 
@@ -99,6 +100,7 @@ static void fields(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	three_sections();
 	good();
 	fields();

@@ -14,6 +14,7 @@
 #include "../../gateway/web/users.h"
 #include "../../gateway/daemon/daemon.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -152,6 +153,7 @@ static void test_file(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	conf_use_loaders(&gw_conf_loaders); /* the files are loaded as the daemon loads them */
 	test_keys();
 	test_lines();

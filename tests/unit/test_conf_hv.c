@@ -15,6 +15,7 @@
 #include "../../conf/conf_int.h"
 #include "../../bms/bms.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -325,6 +326,7 @@ static void test_wit_sma_schneider(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_range();
 	test_keys();
 	test_round3();

@@ -9,6 +9,7 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf_int.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[CONF_ERR_MAX];
@@ -258,6 +259,7 @@ static void test_print_keys(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_classes();
 	test_same();
 	test_text();

@@ -13,6 +13,7 @@
 #include "../../conf/conf.h"
 #include "../../gateway/daemon/daemon.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -134,6 +135,7 @@ static void test_summary(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	conf_use_loaders(&gw_conf_loaders); /* the files are loaded as the daemon loads them */
 	make_certs();
 	test_good();

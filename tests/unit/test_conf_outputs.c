@@ -7,6 +7,7 @@
 
 #include "../../conf/conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -521,6 +522,7 @@ static void test_byd_hvs(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_byd_hvs();
 	test_inverter_defaults();
 	test_inverter_errors();

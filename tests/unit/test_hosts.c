@@ -15,6 +15,7 @@
 #include "../../conf/conf.h"
 #include "../../gateway/web/hosts.h"
 #include "check.h"
+#include "sections.h"
 
 static struct gw_hosts h;
 
@@ -146,6 +147,7 @@ static void test_conf(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_addresses();
 	test_machine();
 	test_lists();

@@ -12,6 +12,7 @@
 #include "../../conf/conf.h"
 #include "../../gateway/web/ingress.h"
 #include "check.h"
+#include "sections.h"
 
 static const char *prefix = "/api/hassio_ingress/Xz0-_a9K2mB4pQ";
 
@@ -97,6 +98,7 @@ static void test_conf(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_addresses();
 	test_prefixes();
 	test_conf();

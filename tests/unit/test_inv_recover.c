@@ -26,6 +26,7 @@
 #include "../../gateway/model/gw.h"
 #include "../../gateway/modbus/image.h"
 #include "check.h"
+#include "sections.h"
 
 #define T0 1000.0    /* the fake monotonic clock's start */
 #define DT 0.5       /* s between steps (a poll of every answering pack, the tick) */
@@ -388,6 +389,7 @@ static const char PACKS4[] = "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\nce
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	static char s1[512], s2[512];
 	snprintf(s1, sizeof(s1), "%s[bank]\nstrings = a+b+c+d\n", PACKS4);
 	snprintf(s2, sizeof(s2), "%s[bank]\nstrings = a+b, c+d\n", PACKS4);

@@ -12,6 +12,7 @@
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/modbus/request.h"
 #include "check.h"
+#include "sections.h"
 
 static struct gw gw;
 static struct gw_answerer *ans;
@@ -324,6 +325,7 @@ static void test_settings(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	setup();
 	test_fc04();
 	test_sunspec();
