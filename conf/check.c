@@ -631,63 +631,6 @@ static void finish_upstream(struct conf_load *x, int i)
 	}
 }
 
-/* [tunnel.NAME]: a configured wire, an address of its own, an allowlist. */
-static void finish_tunnel(struct conf_load *x, int i)
-{
-	struct conf_tunnel *t = &x->c.tunnels[i];
-	const int *seen = x->tunnel_seen[i];
-	char sect[CONF_NAME_MAX + 8];
-	conf_bfmt(sect, sizeof(sect), "tunnel.%s", t->name);
-	static const struct { int key; const char *what; } req[] = {
-		{ K_TU_PORT, "port = the port of the wire to lend, as a [pack.*] section gives it" },
-		{ K_TU_LISTEN, "listen = HOST:PORT for the PC tool" },
-		{ K_TU_CLIENTS, "clients = the addresses allowed to connect" },
-	};
-	for (size_t k = 0; k < sizeof(req) / sizeof(req[0]); k++)
-		if (!seen[req[k].key]) {
-			conf__fail(x, t->line, sect, NULL, "missing key \"%s\" (expected %s)", conf__keys[req[k].key].name,
-			     req[k].what);
-			return;
-		}
-	int j = 0;
-	while (j < x->c.npacks && strcmp(x->c.packs[j].port, t->port) != 0)
-		j++;
-	if (j == x->c.npacks) {
-		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is not the port of any [pack.*] section", t->port);
-		return;
-	}
-	if (x->c.packs[j].is_ble || x->c.packs[j].is_can) {
-		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is a %s (expected a serial or tcp:// wire: a vendor's PC "
-		     "tool talks to a wire)", t->port, x->c.packs[j].is_ble ? "Bluetooth device" : "CAN bus bmsgw only "
-		     "listens to");
-		return;
-	}
-	if (x->c.packs[j].listen) {
-		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is a bus another master polls: [pack.%s] only listens "
-		     "there, and a PC tool would write over its master (expected the port of a bus bmsgw polls)", t->port,
-		     x->c.packs[j].name);
-		return;
-	}
-	if (conf_listen_clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port)) {
-		conf__fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is the Modbus server's (expected another port)",
-		     t->listen_port);
-		return;
-	}
-	for (int k = 0; k < i; k++) {
-		const struct conf_tunnel *o = &x->c.tunnels[k];
-		if (strcmp(o->port, t->port) == 0) {
-			conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is already lent by [tunnel.%s] (line %d)", t->port,
-			     o->name, o->line);
-			return;
-		}
-		if (o->listen_port == t->listen_port) {
-			conf__fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is already used by [tunnel.%s] (line %d)",
-			     t->listen_port, o->name, o->line);
-			return;
-		}
-	}
-}
-
 /* The file a key names must be a regular file bmsgw can read (checked at
  * load, so that --check and a reload catch it; rfile.c). */
 static bool readable(struct conf_load *x, int key, const char *sect, const char *path)
@@ -806,12 +749,6 @@ static void finish_upstreams(struct conf_load *x)
 		finish_upstream(x, i);
 }
 
-static void finish_tunnels(struct conf_load *x)
-{
-	for (int i = 0; i < x->c.ntunnels && !x->failed; i++)
-		finish_tunnel(x, i);
-}
-
 /* Is the history kept: the section whose key keeps it (its file role) is on
  * (section.h, conf_section_on) and that key is not none?  *hs and *hk are
  * that section and key (NULL when no section has one). */
@@ -855,7 +792,7 @@ static void finish_backfill(struct conf_load *x)
 #define STEP(o, f) { .order = o, .finish = f }
 static const struct conf__step own[] = {
 	STEP(0, conf__finish_files), STEP(10, finish_packs), STEP(20, finish_bank), STEP(30, finish_upstreams),
-	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs), STEP(50, finish_tunnels), STEP(60, finish_http),
+	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs), STEP(60, finish_http),
 	STEP(65, finish_backfill), STEP(70, conf__finish_limits), STEP(80, conf__finish_soc),
 	STEP(90, conf__finish_inverters), STEP(100, conf__finish_sunspec), STEP(110, conf__finish_rtu),
 	STEP(120, conf__finish_mbtls), STEP(130, conf__finish_ble),

@@ -17,9 +17,9 @@ static bool port_free(struct conf_load *x)
 	else if (x->c.http.enabled &&
 		 conf_listen_clash(t->listen_host, t->listen_port, x->c.http.listen_host, x->c.http.listen_port))
 		other = "the status page's ([http] listen)";
-	for (int i = 0; i < x->c.ntunnels && !other; i++)
-		if (conf_listen_clash(t->listen_host, t->listen_port, x->c.tunnels[i].listen_host, x->c.tunnels[i].listen_port))
-			other = "a maintenance tunnel's ([tunnel.NAME] listen)";
+	char who[CONF_NAME_MAX + 128];
+	if (!other && conf_listen_user(&x->c, &conf_sect_modbus_tls, t->listen_host, t->listen_port, who, sizeof(who)))
+		other = who; /* the others that listen: the tunnels */
 	if (other)
 		conf__fail(x, line, "modbus_tls", "listen", "port %d is %s (expected a port of its own, 802)",
 			   t->listen_port, other);

@@ -59,7 +59,6 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define BK(f) offsetof(struct conf_bank, f)
 #define UP(f) offsetof(struct conf_upstream, f)
 #define MQ(f) offsetof(struct conf_mqtt, f)
-#define TU(f) offsetof(struct conf_tunnel, f)
 #define HT(f) offsetof(struct conf_http, f)
 #define BL(f) offsetof(struct conf_ble, f)
 #define LI(f) offsetof(struct conf_limits, f)
@@ -202,12 +201,6 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_MQ_BACKFILL] = {"backfill", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(backfill), "false"},
 	[K_MQ_BACKFILL_RATE] = {"backfill_rate", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
 	                        MQ(backfill_rate), "50"},
-
-	[K_TU_PORT] = {"port", CONF_RESTART, KT_PATHTEXT, 0, 0, false, NULL, TU(port), NULL},
-	[K_TU_LISTEN] = {"listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, TU(listen_host), NULL},
-	[K_TU_CLIENTS] = {"clients", CONF_RESTART, KT_NETS, 0, 0, false, NULL, TU(clients), NULL},
-	[K_TU_IDLE_TIMEOUT] = {"idle_timeout", CONF_RESTART, KT_DOUBLE, 0, 86400, true, NULL,
-	                       TU(idle_timeout), "300"},
 
 	[K_HT_LISTEN] = {"listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, HT(listen_host),
 	                 "0.0.0.0:8080"},
@@ -530,10 +523,8 @@ const struct conf_section conf_sect_upstream = { NAMED("upstream", struct conf_u
 	KEYS(K_UP_HOST, K_UP_REGISTERS), AT(40) };
 const struct conf_section conf_sect_mqtt = { SINGLE("mqtt", struct conf_mqtt, offsetof(struct conf_mqtt, enabled)),
 	KEYS(K_MQ_HOST, K_MQ_BACKFILL_RATE), DERIVED(mqtt_derived), AT(50) };
-const struct conf_section conf_sect_tunnel = { NAMED("tunnel", struct conf_tunnel, CONF_MAX_TUNNELS),
-	KEYS(K_TU_PORT, K_TU_IDLE_TIMEOUT), AT(60) };
 const struct conf_section conf_sect_http = { SINGLE("http", struct conf_http, offsetof(struct conf_http, enabled)),
-	KEYS(K_HT_LISTEN, K_HT_CSRF_LIFETIME), DERIVED(http_derived), AT(70) };
+	KEYS(K_HT_LISTEN, K_HT_CSRF_LIFETIME), DERIVED(http_derived), AT(70), .about = "the status page" };
 const struct conf_section conf_sect_ble = { SINGLE("ble", struct conf_ble, CONF_NO_FIELD),
 	KEYS(K_BLE_ADAPTER, K_BLE_MAX_CONNECTIONS), AT(90) };
 const struct conf_section conf_sect_limits = { SINGLE("limits", struct conf_limits,
@@ -567,7 +558,6 @@ const struct conf__rt conf__own[] = {
 	OWN_SINGLE(conf_sect_bank, bank, bank_seen, K_BANK_UNIT_ID),
 	OWN_NAMED(conf_sect_upstream, upstreams, nupstreams, up_seen, K_UP_HOST),
 	OWN_SINGLE(conf_sect_mqtt, mqtt, mqtt_seen, K_MQ_HOST),
-	OWN_NAMED(conf_sect_tunnel, tunnels, ntunnels, tunnel_seen, K_TU_PORT),
 	OWN_SINGLE(conf_sect_http, http, http_seen, K_HT_LISTEN),
 	OWN_SINGLE(conf_sect_ble, ble, ble_seen, K_BLE_ADAPTER),
 	OWN_SINGLE(conf_sect_limits, limits, limits_seen, K_LI_CHEMISTRY),

@@ -340,17 +340,6 @@ bool conf_baud_ok(long n);
 long conf_b64_decode(const char *s, size_t n, uint8_t *out, size_t max);
 size_t conf_b64_encode(const uint8_t *in, size_t n, char *out, size_t outlen);
 
-/* [tunnel.NAME]: lend one wire to a vendor PC tool through a raw TCP port. */
-#define CONF_MAX_TUNNELS 8
-struct conf_tunnel {
-	char name[CONF_NAME_MAX];
-	int line;
-	char port[CONF_PORT_MAX];        /* the port string of a configured wire */
-	char listen_host[CONF_HOST_MAX];
-	int listen_port;
-	struct conf_nets clients;        /* required allowlist */
-	double idle_timeout;             /* s without bytes before the wire is given back (300) */
-};
 
 /* A URL key's value (KT_URL, conf/url.c): what is shown first (a key's
  * text), the user and password of the URL taken out of it. */
@@ -639,8 +628,6 @@ struct conf {
 	int nupstreams;
 	struct conf_upstream upstreams[CONF_MAX_UPSTREAMS];
 	struct conf_mqtt mqtt;
-	int ntunnels;
-	struct conf_tunnel tunnels[CONF_MAX_TUNNELS];
 	struct conf_http http;
 	struct conf_ble ble;
 	struct conf_limits limits;

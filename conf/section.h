@@ -139,6 +139,10 @@ struct conf_section {
 	 * where the file has it or the section of this word ([history]: with
 	 * [http]); NULL: on always (its defaults: [gateway], [soc]). */
 	const char *with;
+	/* What it is, for the messages of another section's check that its
+	 * listening address is taken ("a maintenance tunnel":
+	 * conf_listen_user); NULL: none of those. */
+	const char *about;
 	const struct conf_key *keys;
 	int nkeys;
 	const struct conf_derived *derived;
@@ -191,6 +195,11 @@ int conf_key_line(const struct conf_load *x, const struct conf_section *s, int i
 int conf_parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl);
 /* Would two listening addresses take the same port? (port 0: never) */
 bool conf_listen_clash(const char *h1, int p1, const char *h2, int p2);
+/* Does a section of c with an `about` but `self` listen (a KT_LISTEN key
+ * of an instance that is on) where host:port would?  Then who = "the
+ * status page's ([http] listen)" (its about, its word, the key). */
+bool conf_listen_user(const struct conf *c, const struct conf_section *self, const char *host, int port, char *who,
+		      size_t cap);
 /* "host:port", brackets around an IPv6 host. */
 void conf_fmt_hostport(char *buf, size_t cap, const char *host, int port);
 /* The index of the pack named name (len bytes), or -1. */
@@ -207,7 +216,7 @@ void conf_bfmt(char *buf, size_t cap, const char *fmt, ...);
 
 /* conf's own sections (conf.c). */
 extern const struct conf_section conf_sect_gateway, conf_sect_pack, conf_sect_bank, conf_sect_upstream,
-	conf_sect_mqtt, conf_sect_tunnel, conf_sect_http, conf_sect_ble, conf_sect_limits,
+	conf_sect_mqtt, conf_sect_http, conf_sect_ble, conf_sect_limits,
 	conf_sect_inverter, conf_sect_sunspec, conf_sect_rtu, conf_sect_soc, conf_sect_modbus_tls,
 	conf_sect_ble_proxy, conf_sect_health;
 

@@ -227,3 +227,27 @@ int conf_key_line(const struct conf_load *x, const struct conf_section *s, int i
 		return seen[k];
 	return obj ? *(const int *)(const void *)((const char *)obj + s->line) : 0;
 }
+
+bool conf_listen_user(const struct conf *c, const struct conf_section *self, const char *host, int port, char *who,
+		      size_t cap)
+{
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf_section *s = rt[i].s;
+		if (s == self || !s->about || !conf_section_on(c, s))
+			continue;
+		for (int n = 0; n < conf_count(c, s); n++)
+			for (int k = 0; k < s->nkeys; k++) {
+				const char *f = (const char *)conf_obj(c, s, n) + s->keys[k].off;
+				int p;
+				if (s->keys[k].type != KT_LISTEN)
+					continue;
+				memcpy(&p, f + CONF_HOST_MAX, sizeof(p));
+				if (!conf_listen_clash(host, port, f, p))
+					continue;
+				conf_bfmt(who, cap, "%s's ([%s%s] %s)", s->about, s->word, s->named ? ".NAME" : "",
+					  s->keys[k].name);
+				return true;
+			}
+	}
+	return false;
+}

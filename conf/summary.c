@@ -253,19 +253,6 @@ static void print_mqtt(const struct conf *c, FILE *out)
 		        "at most %d a second\n", m->topic_prefix, m->backfill_rate);
 }
 
-static void print_tunnels(const struct conf *c, FILE *out)
-{
-	char hp[CONF_HOST_MAX + 16];
-	if (c->ntunnels)
-		fprintf(out, "maintenance tunnels (raw TCP to a wire; its polling pauses while a tool is connected)\n");
-	for (int i = 0; i < c->ntunnels; i++) {
-		const struct conf_tunnel *t = &c->tunnels[i];
-		conf_fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
-		fprintf(out, "  %s: %s -> %s, clients %s, idle timeout %g s\n", t->name, hp, t->port, t->clients.text,
-		        t->idle_timeout);
-	}
-}
-
 /* [http]. */
 static void print_http(const struct conf *c, FILE *out)
 {
@@ -315,7 +302,7 @@ static void print_upstreams(const struct conf *c, FILE *out)
 #define PART(o, f) { .order = o, .print = f }
 static const struct conf__step own[] = {
 	PART(10, print_gateway), PART(20, print_packs), PART(30, print_wires), PART(40, print_ble),
-	PART(50, print_bank), PART(60, print_mqtt), PART(70, print_tunnels), PART(80, print_http),
+	PART(50, print_bank), PART(60, print_mqtt), PART(80, print_http),
 	PART(90, print_upstreams), PART(100, conf__print_limits), PART(110, conf__print_soc),
 	PART(120, conf__print_inverters), PART(130, conf__print_sunspec), PART(140, conf__print_rtu),
 	PART(150, conf__print_mbtls), PART(170, conf__print_health),

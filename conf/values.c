@@ -259,8 +259,6 @@ static int set_word(SETTER_ARGS)
 /* field: a listen_host[CONF_HOST_MAX] followed by its int listen_port */
 _Static_assert(offsetof(struct conf_gateway, listen_port) == offsetof(struct conf_gateway, listen_host) + CONF_HOST_MAX,
                "KT_LISTEN: the port follows the host");
-_Static_assert(offsetof(struct conf_tunnel, listen_port) == offsetof(struct conf_tunnel, listen_host) + CONF_HOST_MAX,
-               "KT_LISTEN: the port follows the host");
 static int set_listen(SETTER_ARGS)
 {
 	(void)k;
@@ -313,7 +311,7 @@ static int set_nets(SETTER_ARGS)
 	return 0;
 }
 
-/* the tunnel's port: a port string as a pack gives it (checked against them later) */
+/* a port string as a pack gives it (its section's checks compare it with the packs') */
 static int set_pathtext(SETTER_ARGS)
 {
 	(void)k;
