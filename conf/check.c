@@ -592,45 +592,6 @@ static void finish_bank(struct conf_load *x)
 		}
 }
 
-/* [upstream.NAME]: required keys, the source, the register window. */
-static void finish_upstream(struct conf_load *x, int i)
-{
-	struct conf_upstream *u = &x->c.upstreams[i];
-	const int *seen = x->up_seen[i];
-	char sect[CONF_NAME_MAX + 12];
-	conf_bfmt(sect, sizeof(sect), "upstream.%s", u->name);
-	if (!seen[K_UP_HOST]) {
-		conf__fail(x, u->line, sect, NULL, "missing key \"host\" (expected host = the Modbus TCP server to push to)");
-		return;
-	}
-	if (!seen[K_UP_SOURCE]) {
-		conf__fail(x, u->line, sect, NULL, "missing key \"source\" (expected source = a pack name or bank)");
-		return;
-	}
-	if (strcmp(u->source, "bank") == 0) {
-		if (!x->c.bank.enabled) {
-			conf__fail(x, seen[K_UP_SOURCE], sect, "source", "bank, but there is no [bank] section");
-			return;
-		}
-		u->source_pack = CONF_BANK_SOURCE;
-	} else {
-		u->source_pack = conf_pack_by_name(&x->c, u->source, strlen(u->source));
-		if (u->source_pack < 0) {
-			conf__fail(x, seen[K_UP_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
-			     u->source);
-			return;
-		}
-	}
-	u->base_set = seen[K_UP_BASE] != 0;
-	if (!u->base_set)
-		u->base = x->c.gw.base + u->reg_first;
-	if (u->base + (u->reg_last - u->reg_first) > 65535) {
-		conf__fail(x, seen[K_UP_BASE] ? seen[K_UP_BASE] : seen[K_UP_REGISTERS], sect, "base",
-		     "%d + %d registers runs past 65535", u->base, u->reg_last - u->reg_first + 1);
-		return;
-	}
-}
-
 /* The file a key names must be a regular file bmsgw can read (checked at
  * load, so that --check and a reload catch it; rfile.c). */
 static bool readable(struct conf_load *x, int key, const char *sect, const char *path)
@@ -743,12 +704,6 @@ static void finish_packs(struct conf_load *x)
 	share_gaps(x);
 }
 
-static void finish_upstreams(struct conf_load *x)
-{
-	for (int i = 0; i < x->c.nupstreams && !x->failed; i++)
-		finish_upstream(x, i);
-}
-
 /* Is the history kept: the section whose key keeps it (its file role) is on
  * (section.h, conf_section_on) and that key is not none?  *hs and *hk are
  * that section and key (NULL when no section has one). */
@@ -791,11 +746,10 @@ static void finish_backfill(struct conf_load *x)
  * before it resolved; whose each file is comes first, before any is read. */
 #define STEP(o, f) { .order = o, .finish = f }
 static const struct conf__step own[] = {
-	STEP(0, conf__finish_files), STEP(10, finish_packs), STEP(20, finish_bank), STEP(30, finish_upstreams),
+	STEP(0, conf__finish_files), STEP(10, finish_packs), STEP(20, finish_bank),
 	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs), STEP(60, finish_http),
 	STEP(65, finish_backfill), STEP(70, conf__finish_limits), STEP(80, conf__finish_soc),
-	STEP(90, conf__finish_inverters), STEP(100, conf__finish_sunspec), STEP(110, conf__finish_rtu),
-	STEP(120, conf__finish_mbtls), STEP(130, conf__finish_ble),
+	STEP(90, conf__finish_inverters), STEP(130, conf__finish_ble),
 };
 
 /* conf's steps and the rooms' sections' (sections.c), by order; conf's

@@ -352,6 +352,7 @@ static void finish_inverter(struct conf_load *x, int i)
 		return;
 	if (!(can ? can_port : rs485_port)(x, v, seen[K_IN_PORT], sect))
 		return;
+	conf_bfmt(v->wire, sizeof(v->wire), "%s", inverter_wire(v));
 	if (inverter_source(x, v, seen, sect) && inverter_source_data(x, v, seen, sect) &&
 	    inverter_source_range(x, v, seen, sect))
 		inverter_shares(x, i, seen[K_IN_PORT], sect);
@@ -361,69 +362,4 @@ void conf__finish_inverters(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.ninverters && !x->failed; i++)
 		finish_inverter(x, i);
-}
-
-/* ----------------------------------------------------------------- sunspec */
-
-int conf_sunspec_regs(const struct conf *c, bool bank)
-{
-	int n = CONF_SUNSPEC_MARKER + CONF_SUNSPEC_HEADER + CONF_SUNSPEC_COMMON + CONF_SUNSPEC_HEADER +
-	        CONF_SUNSPEC_BATTERY + CONF_SUNSPEC_HEADER;
-	if (bank) /* 803's strings: the bank's packs, or its strings of packs in series */
-		n += CONF_SUNSPEC_HEADER + CONF_SUNSPEC_BANK +
-		     CONF_SUNSPEC_STRING * (c->bank.nstrings ? c->bank.nstrings : c->bank.npacks);
-	return n;
-}
-
-/* [sunspec]: the largest block fits below 65536 and clear of the register map. */
-void conf__finish_sunspec(struct conf_load *x)
-{
-	const struct conf_sunspec *s = &x->c.sunspec;
-	if (!s->enabled)
-		return;
-	int len = conf_sunspec_regs(&x->c, x->c.bank.enabled), gb = x->c.gw.base;
-	int line = conf__seen_line(x->sunspec_seen, K_SS_BASE, s->line);
-	const char *which = x->c.bank.enabled ? "the bank's block" : "a pack's block";
-	if (s->base + len > 65536) {
-		conf__fail(x, line, "sunspec", "base", "%d + %d registers (%s) runs past 65535 (expected a base of at most %d)",
-		     s->base, len, which, 65536 - len);
-		return;
-	}
-	if (s->base < gb + REG_MAP_SIZE && gb < s->base + len) {
-		char alt[CONF_EXP_MAX];
-		conf_bfmt(alt, sizeof(alt), "%d or less, or ", gb - len);
-		conf__fail(x, line, "sunspec", "base", "registers %d..%d (%s) overlap the register map %d..%d of [gateway] "
-		     "base = %d (expected a base of %s%d or more)", s->base, s->base + len - 1, which, gb,
-		     gb + REG_MAP_SIZE - 1, gb, gb - len >= 0 ? alt : "", gb + REG_MAP_SIZE);
-	}
-}
-
-/* --------------------------------------------------------------------- rtu */
-
-/* [rtu]: a serial port that no pack or inverter uses (a tunnel lends a
- * pack's wire: the packs cover it). */
-void conf__finish_rtu(struct conf_load *x)
-{
-	const struct conf_rtu *r = &x->c.rtu;
-	int line = x->rtu_seen[K_RT_PORT];
-	if (!r->enabled)
-		return;
-	if (!line) {
-		conf__fail(x, r->line, "rtu", NULL, "missing key \"port\" (expected port = the serial device of the RS485 "
-		     "bus, /dev/...)");
-		return;
-	}
-	for (int j = 0; j < x->c.npacks; j++)
-		if (strcmp(r->port, conf_pack_wire(&x->c.packs[j])) == 0) {
-			conf__fail(x, line, "rtu", "port", "%s is the port of [pack.%s] (line %d) (expected a port of its own: "
-			     "on a BMS's bus bmsgw is the master, on this one a slave)", r->port, x->c.packs[j].name,
-			     x->c.packs[j].line);
-			return;
-		}
-	for (int j = 0; j < x->c.ninverters; j++)
-		if (strcmp(r->port, inverter_wire(&x->c.inverters[j])) == 0) {
-			conf__fail(x, line, "rtu", "port", "%s is the port of [inverter.%s] (line %d) (expected a port of its "
-			     "own)", r->port, x->c.inverters[j].name, x->c.inverters[j].line);
-			return;
-		}
 }

@@ -31,7 +31,6 @@ static const char *const override_words[] = {"none", "deye", NULL};
 static const char *const unit_words[] = {"100mA", "10mA", NULL};
 /* sma-hv-can's variants, in enum conf_inv_variant's order */
 static const char *const variant_words[] = {"byd-hvs", "byd-h", "sbs", NULL};
-static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
 static const char *const source_words[] = {"bms", "counted", NULL};
 #define CONF_WKEY_WORD_(id, name, unit, rd) name,
 static const char *const wkey_words[] = {BMS_WKEY_LIST(CONF_WKEY_WORD_) NULL};
@@ -48,7 +47,6 @@ _Static_assert(sizeof(enum conf_bank_stale) == sizeof(int), "enum stored as int"
 _Static_assert(sizeof(enum conf_inv_protocol) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_soc_override) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_current_unit) == sizeof(int), "enum stored as int");
-_Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int");
 
 /* A current as a share of the capacity per hour ([soc]). */
@@ -57,16 +55,12 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define GW(f) offsetof(struct conf_gateway, f)
 #define PK(f) offsetof(struct conf_pack, f)
 #define BK(f) offsetof(struct conf_bank, f)
-#define UP(f) offsetof(struct conf_upstream, f)
 #define MQ(f) offsetof(struct conf_mqtt, f)
 #define HT(f) offsetof(struct conf_http, f)
 #define BL(f) offsetof(struct conf_ble, f)
 #define LI(f) offsetof(struct conf_limits, f)
 #define IN(f) offsetof(struct conf_inverter, f)
-#define SS(f) offsetof(struct conf_sunspec, f)
-#define RT(f) offsetof(struct conf_rtu, f)
 #define SO(f) offsetof(struct conf_soc, f)
-#define MT(f) offsetof(struct conf_modbus_tls, f)
 #define BP(f) offsetof(struct conf_ble_proxy, f)
 #define HE(f) offsetof(struct conf_health, f)
 
@@ -164,17 +158,6 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_BANK_CURRENT_DEVIATION] = {"max_current_deviation", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
 	                              BK(max_current_deviation), ""},
 	[K_BANK_SHUNT] = {"shunt", CONF_LIVE, KT_NAME, 0, 0, false, NULL, BK(shunt), NULL},
-
-	[K_UP_HOST] = {"host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, UP(host), NULL},
-	[K_UP_PORT] = {"port", CONF_RESTART, KT_INT, 1, 65535, false, NULL, UP(port), "502"},
-	[K_UP_UNIT_ID] = {"unit_id", CONF_RESTART, KT_INT, 0, 255, false, NULL, UP(unit_id), "1"},
-	[K_UP_BASE] = {"base", CONF_RESTART, KT_INT, 0, 65535, false, NULL, UP(base), NULL},
-	[K_UP_SOURCE] = {"source", CONF_RESTART, KT_NAME, 0, 0, false, NULL, UP(source), NULL},
-	[K_UP_INTERVAL] = {"interval", CONF_RESTART, KT_DOUBLE, 0.2, 86400, false, NULL,
-	                   UP(interval), "5"},
-	[K_UP_TIMEOUT] = {"timeout", CONF_RESTART, KT_DOUBLE, 0, 60, true, NULL, UP(timeout), "2"},
-	[K_UP_REGISTERS] = {"registers", CONF_RESTART, KT_RANGE, 0, REG_MAP_SIZE - 1, false, NULL, UP(reg_first),
-	                    "0-124"},
 
 	[K_MQ_HOST] = {"host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, MQ(host), NULL},
 	[K_MQ_PORT] = {"port", CONF_RESTART, KT_INT, 1, 65535, false, NULL, MQ(port), "1883"},
@@ -334,24 +317,6 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_IN_INSTANCE] = {"instance", CONF_RESTART, KT_INT, 1, 253, false, NULL, IN(instance), ""},
 	[K_IN_VARIANT] = {"variant", CONF_RESTART, KT_WORD, 0, 0, false, variant_words, IN(variant),
 	                  "byd-hvs"},
-
-	[K_SS_BASE] = {"base", CONF_LIVE, KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
-	[K_SS_SERIAL] = {"serial", CONF_LIVE, KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL,
-	                 SS(serial), NULL},
-
-	[K_RT_PORT] = {"port", CONF_RESTART, KT_DEVICE, 0, 0, false, NULL, RT(port), NULL},
-	[K_RT_BAUD] = {"baud", CONF_RESTART, KT_BAUD, 0, 0, false, NULL, RT(baud), "9600"},
-	[K_RT_MODE] = {"mode", CONF_RESTART, KT_WORD, 0, 0, false, mode_words, RT(mode), "8N1"},
-	[K_RT_CONTROL] = {"control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, RT(control), "false"},
-
-	/* the files are read again at every reload (new connections take them) */
-	[K_MT_LISTEN] = {"listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, MT(listen_host),
-	                 "0.0.0.0:802"},
-	[K_MT_CERT] = {"cert", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(cert), NULL, .file = CONF_FILE_CERT},
-	[K_MT_KEY] = {"key", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(key), NULL, .file = CONF_FILE_KEY},
-	[K_MT_CA] = {"ca", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(ca), NULL, .file = CONF_FILE_CERT},
-	[K_MT_WRITE_ROLE] = {"write_role", CONF_LIVE, KT_TEXT, 0, 0, false, NULL, MT(write_role),
-	                     "Operator"},
 
 	/* [health]: the estimators read it live at every poll */
 	[K_HE_IR_MIN_STEP] = {"ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
@@ -519,8 +484,6 @@ const struct conf_section conf_sect_pack = { NAMED("pack", struct conf_pack, CON
 	KEYS(K_PROTOCOL, K_PK_SOC_LEARN), AT(20) };
 const struct conf_section conf_sect_bank = { SINGLE("bank", struct conf_bank, offsetof(struct conf_bank, enabled)),
 	KEYS(K_BANK_UNIT_ID, K_BANK_SHUNT), AT(30) };
-const struct conf_section conf_sect_upstream = { NAMED("upstream", struct conf_upstream, CONF_MAX_UPSTREAMS),
-	KEYS(K_UP_HOST, K_UP_REGISTERS), AT(40) };
 const struct conf_section conf_sect_mqtt = { SINGLE("mqtt", struct conf_mqtt, offsetof(struct conf_mqtt, enabled)),
 	KEYS(K_MQ_HOST, K_MQ_BACKFILL_RATE), DERIVED(mqtt_derived), AT(50) };
 const struct conf_section conf_sect_http = { SINGLE("http", struct conf_http, offsetof(struct conf_http, enabled)),
@@ -530,15 +493,9 @@ const struct conf_section conf_sect_ble = { SINGLE("ble", struct conf_ble, CONF_
 const struct conf_section conf_sect_limits = { SINGLE("limits", struct conf_limits,
 	offsetof(struct conf_limits, enabled)), KEYS(K_LI_CHEMISTRY, K_LI_EXCEEDED), AT(100) };
 const struct conf_section conf_sect_inverter = { NAMED("inverter", struct conf_inverter, CONF_MAX_INVERTERS),
-	KEYS(K_IN_PROTOCOL, K_IN_VARIANT), AT(110) };
-const struct conf_section conf_sect_sunspec = { SINGLE("sunspec", struct conf_sunspec,
-	offsetof(struct conf_sunspec, enabled)), KEYS(K_SS_BASE, K_SS_SERIAL), AT(120) };
-const struct conf_section conf_sect_rtu = { SINGLE("rtu", struct conf_rtu, offsetof(struct conf_rtu, enabled)),
-	KEYS(K_RT_PORT, K_RT_CONTROL), AT(130) };
+	KEYS(K_IN_PROTOCOL, K_IN_VARIANT), AT(110), .wire = offsetof(struct conf_inverter, wire) };
 const struct conf_section conf_sect_soc = { SINGLE("soc", struct conf_soc, CONF_NO_FIELD),
 	KEYS(K_SOC_COUNTING, K_SOC_SAVE_INTERVAL), AT(140) };
-const struct conf_section conf_sect_modbus_tls = { SINGLE("modbus_tls", struct conf_modbus_tls,
-	offsetof(struct conf_modbus_tls, enabled)), KEYS(K_MT_LISTEN, K_MT_WRITE_ROLE), AT(150) };
 const struct conf_section conf_sect_ble_proxy = { NAMED("ble_proxy", struct conf_ble_proxy, CONF_MAX_BLE_PROXIES),
 	KEYS(K_BP_HOST, K_BP_PASSWORD_FILE), AT(95) };
 const struct conf_section conf_sect_health = { SINGLE("health", struct conf_health,
@@ -556,16 +513,12 @@ const struct conf__rt conf__own[] = {
 	OWN_SINGLE(conf_sect_gateway, gw, gw_seen, K_LISTEN),
 	OWN_NAMED(conf_sect_pack, packs, npacks, pack_seen, K_PROTOCOL),
 	OWN_SINGLE(conf_sect_bank, bank, bank_seen, K_BANK_UNIT_ID),
-	OWN_NAMED(conf_sect_upstream, upstreams, nupstreams, up_seen, K_UP_HOST),
 	OWN_SINGLE(conf_sect_mqtt, mqtt, mqtt_seen, K_MQ_HOST),
 	OWN_SINGLE(conf_sect_http, http, http_seen, K_HT_LISTEN),
 	OWN_SINGLE(conf_sect_ble, ble, ble_seen, K_BLE_ADAPTER),
 	OWN_SINGLE(conf_sect_limits, limits, limits_seen, K_LI_CHEMISTRY),
 	OWN_NAMED(conf_sect_inverter, inverters, ninverters, inverter_seen, K_IN_PROTOCOL),
-	OWN_SINGLE(conf_sect_sunspec, sunspec, sunspec_seen, K_SS_BASE),
-	OWN_SINGLE(conf_sect_rtu, rtu, rtu_seen, K_RT_PORT),
 	OWN_SINGLE(conf_sect_soc, soc, soc_seen, K_SOC_COUNTING),
-	OWN_SINGLE(conf_sect_modbus_tls, mbtls, mbtls_seen, K_MT_LISTEN),
 	OWN_NAMED(conf_sect_ble_proxy, ble_proxies, nble_proxies, ble_proxy_seen, K_BP_HOST),
 	OWN_SINGLE(conf_sect_health, health, health_seen, K_HE_IR_MIN_STEP),
 };

@@ -262,8 +262,7 @@ double conf_pack_gap(const struct conf_pack *p, bool write);
  * adapter's serial device, else the port itself. */
 const char *conf_pack_wire(const struct conf_pack *p);
 
-#define CONF_MAX_UPSTREAMS 16
-#define CONF_BANK_SOURCE (-1) /* conf_upstream.source_pack: the bank */
+#define CONF_BANK_SOURCE (-1) /* an output's source_pack: the bank */
 
 /* [bank]: a virtual unit aggregating the fresh packs of a parallel bank. */
 struct conf_bank {
@@ -294,22 +293,6 @@ struct conf_bank {
 	int shunt_idx;                   /* index into conf.packs[], -1 = none */
 };
 
-/* [upstream.NAME]: push a unit's image to another Modbus TCP server (FC16). */
-struct conf_upstream {
-	char name[CONF_NAME_MAX];
-	int line;
-	char host[CONF_HOST_MAX];
-	int port;                        /* default 502 */
-	int unit_id;                     /* unit id of the requests, 0..255 (default 1) */
-	int base;                        /* register address of offset `reg_first` there;
-	                                  * default: the gateway's base + reg_first */
-	bool base_set;
-	char source[CONF_NAME_MAX];      /* a pack name or "bank" */
-	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
-	double interval;                 /* seconds between pushes (default 5) */
-	double timeout;                  /* seconds to wait for an answer (default 2) */
-	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default; up to 160) */
-};
 
 
 /* [ble]: Bluetooth LE through BlueZ (ble:// ports, bmsgw --ble-scan). */
@@ -537,59 +520,12 @@ struct conf_inverter {
 	int report_cells;                /* the cells in series sent (pylon-hv-can 0x7320) */
 	int instance;                    /* rvc: the DC source instance it speaks for (default 1) */
 	int variant;                     /* enum conf_inv_variant: which of a protocol's variants (sma-hv-can) */
+	char wire[CONF_PORT_MAX];        /* derived: what it opens (its device, else its port), which no
+	                                  * other output's port may be */
 };
 
-/* [sunspec]: SunSpec models on every unit (bmsgw-modbus(7) "SUNSPEC"). */
-struct conf_sunspec {
-	bool enabled;
-	int line;
-	int base;                        /* register address of "SunS" (default 40000) */
-	char serial[CONF_ID_MAX];        /* SN's stem instead of the unit's name and the machine
-	                                  * ("" = none): SN = serial-unit id */
-};
-/* [sunspec] serial: at most this many characters, so that "-" and a unit id
- * (up to 247) fit in model 1's SN (32 characters). */
-#define CONF_SS_SERIAL_MAX 28
-
-/* Lengths of the SunSpec models served, in registers after their ID and L
- * (sunspec/models @7abdf89: json/model_1.json, model_802.json, model_803.json). */
-enum {
-	CONF_SUNSPEC_MARKER = 2,         /* "SunS" */
-	CONF_SUNSPEC_HEADER = 2,         /* ID and L in front of every model; the end model is only that */
-	CONF_SUNSPEC_COMMON = 66,        /* model 1, common */
-	CONF_SUNSPEC_BATTERY = 62,       /* model 802, battery base */
-	CONF_SUNSPEC_BANK = 26,          /* model 803, lithium-ion battery bank, without its strings */
-	CONF_SUNSPEC_STRING = 32,        /* model 803: each string (one per pack of the bank, or
-	                                  * per string of [bank] strings) */
-};
-
-
-/* [rtu]: a Modbus RTU server on a serial port (bmsgw-modbus(7) "MODBUS RTU"). */
-enum conf_rtu_mode { CONF_RTU_8N1 = 0, CONF_RTU_8E1, CONF_RTU_8O1, CONF_RTU_8N2 };
-struct conf_rtu {
-	bool enabled;
-	int line;
-	char port[CONF_PORT_MAX];        /* a serial device */
-	int baud;                        /* default 9600 */
-	enum conf_rtu_mode mode;
-	bool control;                    /* writes allowed (section 8's rules, by unit) */
-};
-
-/* [modbus_tls]: Modbus/TCP Security on port 802 (bmsgw-modbus(7) "MODBUS/TCP
- * SECURITY"): the map of [gateway] in TLS, clients with a certificate of ca. */
-#define CONF_ROLE_MAX 64
-struct conf_modbus_tls {
-	bool enabled;
-	int line;
-	char listen_host[CONF_HOST_MAX]; /* no brackets */
-	int listen_port;                 /* follows listen_host (KT_LISTEN) */
-	char cert[CONF_PORT_MAX];        /* the server's certificate chain (PEM) */
-	char key[CONF_PORT_MAX];         /* its private key (PEM), not readable by others */
-	char ca[CONF_PORT_MAX];          /* the CAs client certificates must chain to */
-	char write_role[CONF_ROLE_MAX];  /* the role that may write; "" = none */
-};
-/* The loaders of the files [http] and [modbus_tls] name, lent by the rooms
- * that serve with them (gateway/web/, gateway/core/): a check loads those
+/* The loaders of the files [http] names, lent by the room that serves
+ * with them (gateway/web/): a check loads those
  * files as the servers will, so that a file --check accepts is a file the
  * server takes, but conf itself reads no certificate and no login.  A
  * program installs them (conf_use_loaders) before it loads a configuration
@@ -599,9 +535,6 @@ struct conf_loaders {
 	int (*https)(const char *cert, const char *key, char *why, size_t wl);
 	/* [http] users_file: how many users it holds, or -1 with why */
 	int (*users)(const char *path, char *why, size_t wl);
-	/* [modbus_tls] cert, key and ca: 0, or -1 with why, which starts with
-	 * "certificate", "key" or "CA" for the file it is about */
-	int (*mbtls)(const char *cert, const char *key, const char *ca, char *why, size_t wl);
 	/* the place of a file of bmsgw's where the configuration names none
 	 * ("state", "history.db", "setup-code": gateway/core/statedir.h), for
 	 * the check that no key names one of them (check_files.c) */
@@ -625,18 +558,13 @@ struct conf {
 	int npacks;
 	struct conf_pack packs[CONF_MAX_PACKS];
 	struct conf_bank bank;
-	int nupstreams;
-	struct conf_upstream upstreams[CONF_MAX_UPSTREAMS];
 	struct conf_mqtt mqtt;
 	struct conf_http http;
 	struct conf_ble ble;
 	struct conf_limits limits;
 	int ninverters;
 	struct conf_inverter inverters[CONF_MAX_INVERTERS];
-	struct conf_sunspec sunspec;
-	struct conf_rtu rtu;
 	struct conf_soc soc;             /* [soc]: the bank's, and what packs inherit */
-	struct conf_modbus_tls mbtls;    /* [modbus_tls] */
 	int nble_proxies;
 	struct conf_ble_proxy ble_proxies[CONF_MAX_BLE_PROXIES];
 	struct conf_health health;       /* [health] */
@@ -711,11 +639,6 @@ void conf_print_summary(const struct conf *c, FILE *out);
  * section 8 names them, section 5 describes each.  0, or -1 for another
  * section. */
 int conf_print_man_protocols(FILE *o, int section);
-/* Registers of the SunSpec block of a pack's unit (bank = false: "SunS",
- * models 1 and 802, the end model) or of the bank's unit (bank = true:
- * model 803 too, one string per pack of [bank], or per string of its
- * strings). */
-int conf_sunspec_regs(const struct conf *c, bool bank);
 
 
 #endif

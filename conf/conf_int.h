@@ -69,8 +69,6 @@ enum {
 	K_PK_SOC_REST_CURRENT,
 	K_PK_SOC_REST_TIME, K_PK_SOC_LEARN,
 	K_BANK_UNIT_ID, K_BANK_PACKS, K_BANK_DEVIATION, K_BANK_STRINGS, K_BANK_CURRENT_DEVIATION, K_BANK_SHUNT,
-	K_UP_HOST, K_UP_PORT, K_UP_UNIT_ID, K_UP_BASE, K_UP_SOURCE, K_UP_INTERVAL, K_UP_TIMEOUT,
-	K_UP_REGISTERS,
 	K_MQ_HOST, K_MQ_PORT, K_MQ_CLIENT_ID, K_MQ_USERNAME, K_MQ_PASSWORD_FILE, K_MQ_TLS, K_MQ_CA_FILE,
 	K_MQ_CERT_FILE, K_MQ_KEY_FILE, K_MQ_TOPIC_PREFIX, K_MQ_DISCOVERY, K_MQ_DISCOVERY_PREFIX,
 	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL, K_MQ_VICTRON,
@@ -90,9 +88,6 @@ enum {
 	K_IN_ADDRESS, K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT, K_IN_MANUFACTURER, K_IN_FAILSAFE,
 	K_IN_BATTERY_TYPE, K_IN_REPORT_MODULES, K_IN_REPORT_CAPACITY, K_IN_REPORT_CELLS, K_IN_INSTANCE,
 	K_IN_VARIANT,
-	K_SS_BASE, K_SS_SERIAL,
-	K_RT_PORT, K_RT_BAUD, K_RT_MODE, K_RT_CONTROL,
-	K_MT_LISTEN, K_MT_CERT, K_MT_KEY, K_MT_CA, K_MT_WRITE_ROLE,
 	K_HE_IR_MIN_STEP,
 	/* [soc] (the same keys but save_interval in [pack.NAME] above) */
 	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
@@ -135,16 +130,12 @@ struct conf_load {
 	int gw_seen[K_COUNT];
 	int pack_seen[CONF_MAX_PACKS][K_COUNT];
 	int bank_seen[K_COUNT];
-	int up_seen[CONF_MAX_UPSTREAMS][K_COUNT];
 	int mqtt_seen[K_COUNT];
 	int http_seen[K_COUNT];
 	int ble_seen[K_COUNT];
 	int limits_seen[K_COUNT];
 	int inverter_seen[CONF_MAX_INVERTERS][K_COUNT];
-	int sunspec_seen[K_COUNT];
-	int rtu_seen[K_COUNT];
 	int soc_seen[K_COUNT];
-	int mbtls_seen[K_COUNT];
 	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
 	int health_seen[K_COUNT];
 	int room_seen[CONF_ROOM_SEEN]; /* the rooms' sections', by their keys' index */
@@ -263,8 +254,6 @@ int conf__seen_line(const int *seen, int key, int header);
 /* summary_out.c: the parts of the summary for the outputs. */
 void conf__print_limits(const struct conf *c, FILE *out);
 void conf__print_inverters(const struct conf *c, FILE *out);
-void conf__print_sunspec(const struct conf *c, FILE *out);
-void conf__print_rtu(const struct conf *c, FILE *out);
 
 /* check_out.c: the outputs (limits, inverters, SunSpec, RTU), after the inputs. */
 void conf__finish_limits(struct conf_load *x);
@@ -282,17 +271,12 @@ bool conf__inv_keys(struct conf_load *x, struct conf_inverter *v, const int *see
  * (each string's members in series) or, without strings, its packs; false
  * with why when a member's cells is 0 (not given). */
 bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, double *vmax, char *why, size_t wl);
-void conf__finish_sunspec(struct conf_load *x);
-void conf__finish_rtu(struct conf_load *x);
 /* check_hv.c: the operating range of an inverter output's source (a pack
  * index, or CONF_BANK_SOURCE: with strings each string's, else each pack's;
  * their envelope) in V, from every member's series cells ([pack.NAME]
  * cells) times its chemistry's cell range; false with why when a member's
  * cells is 0 (not given). */
 bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, double *vmax, char *why, size_t wl);
-/* check_mbtls.c: [modbus_tls] (its files, its port), and whether any
- * Modbus server is left when [gateway] listen is empty. */
-void conf__finish_mbtls(struct conf_load *x);
 /* check_mqttjson.c: an mqtt-json pack's topic and fields (before the port
  * check; false after an error), then its broker after [mqtt]. */
 bool conf__mqtt_pack(struct conf_load *x, int i, const char *sect);
@@ -301,7 +285,6 @@ void conf__finish_mqtt_packs(struct conf_load *x);
 void conf__finish_ble(struct conf_load *x);
 /* The [ble_proxy.NAME] the pack's adapter (its own, else [ble]'s) names, or NULL. */
 const struct conf_ble_proxy *conf__pack_proxy(const struct conf_load *x, const struct conf_pack *p);
-void conf__print_mbtls(const struct conf *c, FILE *out);
 /* check_soc.c: [soc] and its keys in the packs, after [limits] (the full
  * cell voltage follows its target). */
 void conf__finish_soc(struct conf_load *x);

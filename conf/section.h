@@ -143,6 +143,13 @@ struct conf_section {
 	 * listening address is taken ("a maintenance tunnel":
 	 * conf_listen_user); NULL: none of those. */
 	const char *about;
+	/* Offset of a text its checks derive: what an instance opens for good
+	 * (a serial device, a CAN interface), which another section's port may
+	 * not be (conf_wire_user); 0 = none (no struct begins with it). */
+	size_t wire;
+	/* It serves the register map besides [gateway] listen (the summary of
+	 * [gateway] says so when that is off). */
+	bool serves_map;
 	const struct conf_key *keys;
 	int nkeys;
 	const struct conf_derived *derived;
@@ -191,6 +198,11 @@ bool conf_failed(const struct conf_load *x);
 int conf_key_line(const struct conf_load *x, const struct conf_section *s, int i, int k);
 
 /* Helpers the sections' checks share (conf/address.c, values.c). */
+/* Does an instance of a section of c but `self` that is on open `wire`
+ * for good (its `wire`)?  Then who = "[inverter.NAME]" and *line its
+ * header's line. */
+bool conf_wire_user(const struct conf *c, const struct conf_section *self, const char *wire, char *who, size_t cap,
+		    int *line);
 /* HOST:PORT or [V6]:PORT; with `any`, also :PORT and PORT (host 0.0.0.0). */
 int conf_parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl);
 /* Would two listening addresses take the same port? (port 0: never) */
@@ -215,10 +227,8 @@ void conf_bfmt(char *buf, size_t cap, const char *fmt, ...);
 /* ---- the sections in force, read back (conf/keys.c, schema.c) ---------- */
 
 /* conf's own sections (conf.c). */
-extern const struct conf_section conf_sect_gateway, conf_sect_pack, conf_sect_bank, conf_sect_upstream,
-	conf_sect_mqtt, conf_sect_http, conf_sect_ble, conf_sect_limits,
-	conf_sect_inverter, conf_sect_sunspec, conf_sect_rtu, conf_sect_soc, conf_sect_modbus_tls,
-	conf_sect_ble_proxy, conf_sect_health;
+extern const struct conf_section conf_sect_gateway, conf_sect_pack, conf_sect_bank, conf_sect_mqtt, conf_sect_http, conf_sect_ble, conf_sect_limits,
+	conf_sect_inverter, conf_sect_soc, conf_sect_ble_proxy, conf_sect_health;
 
 /* The sections in force, conf's and the rooms', in list order: i from 0,
  * NULL past the last. */

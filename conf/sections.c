@@ -251,3 +251,23 @@ bool conf_listen_user(const struct conf *c, const struct conf_section *self, con
 	}
 	return false;
 }
+
+bool conf_wire_user(const struct conf *c, const struct conf_section *self, const char *wire, char *who, size_t cap,
+		    int *line)
+{
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf_section *s = rt[i].s;
+		for (int n = 0; s != self && s->wire && conf_section_on(c, s) && n < conf_count(c, s); n++) {
+			const char *obj = conf_obj(c, s, n);
+			if (strcmp(obj + s->wire, wire) != 0)
+				continue;
+			if (s->named)
+				conf_bfmt(who, cap, "[%s.%s]", s->word, obj + s->name);
+			else
+				conf_bfmt(who, cap, "[%s]", s->word);
+			*line = *(const int *)(const void *)(obj + s->line);
+			return true;
+		}
+	}
+	return false;
+}

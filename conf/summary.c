@@ -32,6 +32,18 @@ static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
 	}
 }
 
+/* [gateway] listen = (empty): no server on 502, and the section that serves
+ * the map instead, if one does (section.h: serves_map). */
+static void print_listen_off(const struct conf *c, FILE *out)
+{
+	const struct conf_section *s, *by = NULL;
+	for (int i = 0; !by && (s = conf_section_nth(i)); i++)
+		if (s->serves_map && conf_section_on(c, s))
+			by = s;
+	fprintf(out, "  listen        off (no Modbus TCP server on 502%s%s%s)\n", by ? "; [" : "", by ? by->word : "",
+	        by ? "] serves the map" : "");
+}
+
 /* The first line and [gateway]. */
 static void print_gateway(const struct conf *c, FILE *out)
 {
@@ -57,8 +69,7 @@ static void print_gateway(const struct conf *c, FILE *out)
 		fprintf(out, "  listen        %s (Modbus TCP, at most %d clients, idle timeout %g s)\n", hp,
 		        g->max_clients, g->idle_timeout);
 	else
-		fprintf(out, "  listen        off (no Modbus TCP server on 502%s)\n",
-		        c->mbtls.enabled ? "; [modbus_tls] serves the map" : "");
+		print_listen_off(c, out);
 	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
 	        g->base + REG_MAP_SIZE - 1, conf_key_word(&conf__keys[K_FLOAT_ORDER], (int)g->float_order),
 	        g->float_order == REG_FLOAT_CDAB ? "low word first" : "high word first");
@@ -280,22 +291,6 @@ static void print_http(const struct conf *c, FILE *out)
 	}
 }
 
-static void print_upstreams(const struct conf *c, FILE *out)
-{
-	char hp[CONF_HOST_MAX + 16];
-	if (c->nupstreams)
-		fprintf(out, "upstreams (Modbus TCP push, FC16)\n");
-	for (int i = 0; i < c->nupstreams; i++) {
-		const struct conf_upstream *u = &c->upstreams[i];
-		conf_fmt_hostport(hp, sizeof(hp), u->host, u->port);
-		fprintf(out, "  %s: %s unit %d, registers %d..%d of %s%s -> addresses %d..%d, every %g s "
-		        "(timeout %g s); a stale source pushes only its failure flag\n",
-		        u->name, hp, u->unit_id, u->reg_first, u->reg_last,
-		        u->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ", 
-		        u->source_pack == CONF_BANK_SOURCE ? "" : u->source, u->base,
-		        u->base + u->reg_last - u->reg_first, u->interval, u->timeout);
-	}
-}
 
 /* conf's parts of the summary, by their order (sections.c adds the rooms'
  * sections' own at theirs, section.h). */
@@ -303,9 +298,8 @@ static void print_upstreams(const struct conf *c, FILE *out)
 static const struct conf__step own[] = {
 	PART(10, print_gateway), PART(20, print_packs), PART(30, print_wires), PART(40, print_ble),
 	PART(50, print_bank), PART(60, print_mqtt), PART(80, print_http),
-	PART(90, print_upstreams), PART(100, conf__print_limits), PART(110, conf__print_soc),
-	PART(120, conf__print_inverters), PART(130, conf__print_sunspec), PART(140, conf__print_rtu),
-	PART(150, conf__print_mbtls), PART(170, conf__print_health),
+	PART(100, conf__print_limits), PART(110, conf__print_soc),
+	PART(120, conf__print_inverters), PART(170, conf__print_health),
 };
 
 /* conf's parts and the rooms' sections' (sections.c), by order; conf's

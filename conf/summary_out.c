@@ -238,20 +238,6 @@ void conf__print_inverters(const struct conf *c, FILE *out)
 	}
 }
 
-void conf__print_sunspec(const struct conf *c, FILE *out)
-{
-	const struct conf_sunspec *s = &c->sunspec;
-	if (!s->enabled)
-		return;
-	int np = conf_sunspec_regs(c, false);
-	fprintf(out, "sunspec\n  registers     %d..%d on a pack's unit (SunS, models 1 and 802, end)", s->base,
-	        s->base + np - 1);
-	if (c->bank.enabled)
-		fprintf(out, "; %d..%d on the bank's unit (model 803 too, %d string%s)", s->base,
-		        s->base + conf_sunspec_regs(c, true) - 1, c->bank.npacks, c->bank.npacks == 1 ? "" : "s");
-	fprintf(out, "; read-only\n  serial        %s\n", s->serial[0] ? s->serial : "(the unit's name, id and this machine's id)");
-}
-
 void conf__print_health(const struct conf *c, FILE *out)
 {
 	if (!c->health.enabled)
@@ -262,16 +248,6 @@ void conf__print_health(const struct conf *c, FILE *out)
 	for (int i = 0; i < c->npacks; i++)
 		if (c->packs[i].soc.capacity > 0)
 			fprintf(out, "  %-13s %.1f A\n", c->packs[i].name, c->health.ir_min_step * c->packs[i].soc.capacity);
-}
-
-void conf__print_rtu(const struct conf *c, FILE *out)
-{
-	const struct conf_rtu *r = &c->rtu;
-	if (!r->enabled)
-		return;
-	fprintf(out, "rtu (Modbus RTU server: the units, map and function codes of Modbus TCP)\n  port          %s @ %d "
-	        "%s; writes %s\n", r->port, r->baud, conf_key_word(&conf__keys[K_RT_MODE], (int)r->mode),
-	        r->control ? "by the rules of MOSFET control, by unit" : "refused (control = false)");
 }
 
 /* A pack's [soc] keys that differ from [soc]'s: "; pack a: capacity 280, source counted". */

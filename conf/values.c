@@ -18,9 +18,6 @@
 
 #include "../bms/bms.h"
 
-_Static_assert(offsetof(struct conf_upstream, reg_last) == offsetof(struct conf_upstream, reg_first) + sizeof(int),
-               "KT_RANGE stores two adjacent ints");
-
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
 #define NBAUDS (sizeof(std_bauds) / sizeof(std_bauds[0]))
 

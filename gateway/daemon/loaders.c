@@ -7,7 +7,6 @@
  * may name for another role.  main() lends them before it reads a
  * configuration. */
 #include "../core/statedir.h"
-#include "../core/tlsfiles.h"
 #include "../web/creds.h"
 #include "../web/users.h"
 #include "daemon.h"
@@ -15,6 +14,5 @@
 const struct conf_loaders gw_conf_loaders = {
 	.https = gw_creds_check,
 	.users = gw_users_count,
-	.mbtls = gw_tls_files_check,
 	.state_path = gw_state_path,
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "../../conf/conf.h"
+#include "../../gateway/modbus/modbus_conf.h"
 #include "check.h"
 #include "sections.h"
 
@@ -293,19 +294,19 @@ static void test_inverter_sources(void)
 static void test_sunspec(void)
 {
 	CHECK_EQ_INT(load(""), 0);
-	CHECK(!c.sunspec.enabled);
+	CHECK(!gw_sunspec_cfg(&c)->enabled);
 	CHECK_EQ_INT(load("[sunspec]\n"), 0);
-	CHECK(c.sunspec.enabled);
-	CHECK_EQ_INT(c.sunspec.line, 9);
-	CHECK_EQ_INT(c.sunspec.base, 40000);
+	CHECK(gw_sunspec_cfg(&c)->enabled);
+	CHECK_EQ_INT(gw_sunspec_cfg(&c)->line, 9);
+	CHECK_EQ_INT(gw_sunspec_cfg(&c)->base, 40000);
 	/* "SunS" 2 + model 1 (2 + 66) + model 802 (2 + 62) + end 2; the bank adds 803 (2 + 26 + 32 per pack) */
-	CHECK_EQ_INT(conf_sunspec_regs(&c, false), 136);
+	CHECK_EQ_INT(gw_sunspec_regs(&c, false), 136);
 	CHECK_EQ_INT(load("[bank]\n[sunspec]\nbase = 0\n"), 0);
-	CHECK_EQ_INT(c.sunspec.base, 0);
-	CHECK_EQ_INT(conf_sunspec_regs(&c, false), 136);
-	CHECK_EQ_INT(conf_sunspec_regs(&c, true), 136 + 28 + 2 * 32);
+	CHECK_EQ_INT(gw_sunspec_cfg(&c)->base, 0);
+	CHECK_EQ_INT(gw_sunspec_regs(&c, false), 136);
+	CHECK_EQ_INT(gw_sunspec_regs(&c, true), 136 + 28 + 2 * 32);
 	CHECK_EQ_INT(load("[bank]\npacks = b\n[sunspec]\n"), 0);
-	CHECK_EQ_INT(conf_sunspec_regs(&c, true), 136 + 28 + 32);
+	CHECK_EQ_INT(gw_sunspec_regs(&c, true), 136 + 28 + 32);
 
 	/* the largest block must end at 65535 */
 	CHECK_EQ_INT(load("[sunspec]\nbase = 65400\n"), 0);
@@ -331,9 +332,9 @@ static void test_sunspec(void)
 	expect_error("[sunspec]\nmodels = 802\n", "t.ini:10: [sunspec] models: unknown key (expected one of base, "
 	             "serial)");
 	/* serial: model 1's SN stem, room left for "-247" */
-	CHECK_STR(c.sunspec.serial, "");
+	CHECK_STR(gw_sunspec_cfg(&c)->serial, "");
 	CHECK_EQ_INT(load("[sunspec]\nserial = A1234 rack\n"), 0);
-	CHECK_STR(c.sunspec.serial, "A1234 rack");
+	CHECK_STR(gw_sunspec_cfg(&c)->serial, "A1234 rack");
 	CHECK_EQ_INT(load("[sunspec]\nserial = 0123456789012345678901234567\n"), 0);
 	expect_error("[sunspec]\nserial = 01234567890123456789012345678\n", "t.ini:10: [sunspec] serial: "
 	             "\"01234567890123456789012345678\" has 29 characters (expected 1..28 printable ASCII characters)");
@@ -343,22 +344,22 @@ static void test_sunspec(void)
 static void test_rtu(void)
 {
 	CHECK_EQ_INT(load(""), 0);
-	CHECK(!c.rtu.enabled);
+	CHECK(!gw_rtu_cfg(&c)->enabled);
 	CHECK_EQ_INT(load("[rtu]\nport = /dev/ttyUSB5\n"), 0);
-	CHECK(c.rtu.enabled);
-	CHECK_EQ_INT(c.rtu.line, 9);
-	CHECK_STR(c.rtu.port, "/dev/ttyUSB5");
-	CHECK_EQ_INT(c.rtu.baud, 9600);
-	CHECK_EQ_INT(c.rtu.mode, CONF_RTU_8N1);
-	CHECK(!c.rtu.control);
+	CHECK(gw_rtu_cfg(&c)->enabled);
+	CHECK_EQ_INT(gw_rtu_cfg(&c)->line, 9);
+	CHECK_STR(gw_rtu_cfg(&c)->port, "/dev/ttyUSB5");
+	CHECK_EQ_INT(gw_rtu_cfg(&c)->baud, 9600);
+	CHECK_EQ_INT(gw_rtu_cfg(&c)->mode, CONF_RTU_8N1);
+	CHECK(!gw_rtu_cfg(&c)->control);
 	static const char *const modes[] = {"8N1", "8e1", "8O1", "8n2"};
 	char tail[128];
 	for (int i = 0; i < 4; i++) {
 		snprintf(tail, sizeof(tail), "[rtu]\nport = /dev/ttyS1\nmode = %s\nbaud = 19200\ncontrol = yes\n", modes[i]);
 		CHECK_EQ_INT(load(tail), 0);
-		CHECK_EQ_INT(c.rtu.mode, i);
-		CHECK_EQ_INT(c.rtu.baud, 19200);
-		CHECK(c.rtu.control);
+		CHECK_EQ_INT(gw_rtu_cfg(&c)->mode, i);
+		CHECK_EQ_INT(gw_rtu_cfg(&c)->baud, 19200);
+		CHECK(gw_rtu_cfg(&c)->control);
 	}
 	expect_error("[rtu]\nbaud = 19200\n", "t.ini:9: [rtu]: missing key \"port\" (expected port = the serial device of "
 	             "the RS485 bus, /dev/...)");
