@@ -675,26 +675,34 @@ static void finish_mqtt(struct conf_load *x)
 	}
 }
 
-/* [http]: a port of its own, its HTTPS and logins. */
-static void finish_http(struct conf_load *x)
+/* May the file have no [pack.*]: a section's CONF_KF_PACKS_LATER key is
+ * true and the section on (section.h: packs_later)?  Else how = the way
+ * to have them later (", or [http] with setup = true to add them ..."). */
+static bool packs_later(struct conf_load *x, char *how, size_t cap)
 {
-	const struct conf_http *w = &x->c.http;
-	if (w->enabled && conf_listen_clash(x->c.gw.listen_host, x->c.gw.listen_port, w->listen_host, w->listen_port)) {
-		conf__fail(x, x->http_seen[K_HT_LISTEN] ? x->http_seen[K_HT_LISTEN] : w->line, "http", "listen",
-		     "port %d is the Modbus server's (expected another port)", w->listen_port);
-		return;
+	how[0] = '\0';
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		const struct conf_section *s = r->s;
+		for (int k = 0; s->packs_later && !s->named && k < s->nkeys; k++) {
+			if (!(s->keys[k].flags & CONF_KF_PACKS_LATER))
+				continue;
+			if (conf_section_on(&x->c, s) && *FIELD(conf__obj(&x->c, r, 0), s->keys[k].off, bool *))
+				return true;
+			conf_bfmt(how, cap, ", or [%s] with %s = true %s", s->word, s->keys[k].name, s->packs_later);
+		}
 	}
-	conf__check_http_secure(x);
+	return false;
 }
 
 /* [pack.*]: at least one; each alone, then against the others. */
 static void finish_packs(struct conf_load *x)
 {
+	char how[CONF_EXP_MAX];
 	if (x->c.npacks == 0) {
-		/* a new installation: the page's Setup tab adds them (bmsgw(8) SETUP) */
-		if (!x->c.http.enabled || !x->c.http.setup)
-			conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack, or [http] "
-				   "with setup = true to add them from the page's Setup tab)");
+		/* a new installation: the section whose key says so adds them later */
+		if (!packs_later(x, how, sizeof(how)))
+			conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack%s)", how);
 		return;
 	}
 	for (int i = 0; i < x->c.npacks && !x->failed; i++)
@@ -747,7 +755,7 @@ static void finish_backfill(struct conf_load *x)
 #define STEP(o, f) { .order = o, .finish = f }
 static const struct conf__step own[] = {
 	STEP(0, conf__finish_files), STEP(10, finish_packs), STEP(20, finish_bank),
-	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs), STEP(60, finish_http),
+	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs),
 	STEP(65, finish_backfill), STEP(70, conf__finish_limits), STEP(80, conf__finish_soc),
 	STEP(90, conf__finish_inverters), STEP(130, conf__finish_ble),
 };

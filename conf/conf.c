@@ -56,7 +56,6 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define PK(f) offsetof(struct conf_pack, f)
 #define BK(f) offsetof(struct conf_bank, f)
 #define MQ(f) offsetof(struct conf_mqtt, f)
-#define HT(f) offsetof(struct conf_http, f)
 #define BL(f) offsetof(struct conf_ble, f)
 #define LI(f) offsetof(struct conf_limits, f)
 #define IN(f) offsetof(struct conf_inverter, f)
@@ -184,23 +183,6 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_MQ_BACKFILL] = {"backfill", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(backfill), "false"},
 	[K_MQ_BACKFILL_RATE] = {"backfill_rate", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
 	                        MQ(backfill_rate), "50"},
-
-	[K_HT_LISTEN] = {"listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, HT(listen_host),
-	                 "0.0.0.0:8080"},
-	[K_HT_CLIENTS] = {"clients", CONF_RESTART, KT_NETS, 0, 0, false, NULL, HT(clients), NULL},
-	[K_HT_MAX_CLIENTS] = {"max_clients", CONF_RESTART, KT_INT, 1, 1000, false, NULL, HT(max_clients),
-	                      "32"},
-	[K_HT_TLS_CERT] = {"tls_cert", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(tls_cert), NULL, .file = CONF_FILE_CERT},
-	[K_HT_TLS_KEY] = {"tls_key", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(tls_key), NULL, .file = CONF_FILE_KEY},
-	[K_HT_USERS_FILE] = {"users_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(users_file), NULL, .file = CONF_FILE_USERS},
-	[K_HT_METRICS_PUBLIC] = {"metrics_public", CONF_LIVE, KT_BOOL, 0, 0, false, NULL,
-	                         HT(metrics_public), "false"},
-	[K_HT_SETUP] = {"setup", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, HT(setup), "true"},
-	[K_HT_INGRESS] = {"ingress", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, HT(ingress), "false"},
-	[K_HT_ALLOWED_HOSTS] = {"allowed_hosts", CONF_LIVE, KT_HOSTS, 0, 0, false, NULL,
-	                        HT(allowed_hosts), NULL},
-	[K_HT_CSRF_LIFETIME] = {"csrf_lifetime", CONF_LIVE, KT_DOUBLE, 10, 604800, false, NULL,
-	                        HT(csrf_lifetime), "3600"},
 
 	[K_BLE_ADAPTER] = {"adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
 	[K_BLE_CONNECT_TIMEOUT] = {"connect_timeout", CONF_LIVE, KT_DOUBLE, 1, 120, false, NULL,
@@ -413,11 +395,6 @@ static const struct conf_derived mqtt_derived[] = {
 	{ MQ(password), CONF_RESTART },
 	{ MQ(site), CONF_RESTART },
 };
-/* HTTP and HTTPS are two servers: adding or removing tls_cert restarts it;
- * new files under the same scheme are taken live (web.c) */
-static const struct conf_derived http_derived[] = {
-	{ HT(scheme), CONF_RESTART },
-};
 
 
 /* [limits] defaults by chemistry (lfp, nmc, lto), applied after the parse to
@@ -486,8 +463,6 @@ const struct conf_section conf_sect_bank = { SINGLE("bank", struct conf_bank, of
 	KEYS(K_BANK_UNIT_ID, K_BANK_SHUNT), AT(30) };
 const struct conf_section conf_sect_mqtt = { SINGLE("mqtt", struct conf_mqtt, offsetof(struct conf_mqtt, enabled)),
 	KEYS(K_MQ_HOST, K_MQ_BACKFILL_RATE), DERIVED(mqtt_derived), AT(50) };
-const struct conf_section conf_sect_http = { SINGLE("http", struct conf_http, offsetof(struct conf_http, enabled)),
-	KEYS(K_HT_LISTEN, K_HT_CSRF_LIFETIME), DERIVED(http_derived), AT(70), .about = "the status page" };
 const struct conf_section conf_sect_ble = { SINGLE("ble", struct conf_ble, CONF_NO_FIELD),
 	KEYS(K_BLE_ADAPTER, K_BLE_MAX_CONNECTIONS), AT(90) };
 const struct conf_section conf_sect_limits = { SINGLE("limits", struct conf_limits,
@@ -514,7 +489,6 @@ const struct conf__rt conf__own[] = {
 	OWN_NAMED(conf_sect_pack, packs, npacks, pack_seen, K_PROTOCOL),
 	OWN_SINGLE(conf_sect_bank, bank, bank_seen, K_BANK_UNIT_ID),
 	OWN_SINGLE(conf_sect_mqtt, mqtt, mqtt_seen, K_MQ_HOST),
-	OWN_SINGLE(conf_sect_http, http, http_seen, K_HT_LISTEN),
 	OWN_SINGLE(conf_sect_ble, ble, ble_seen, K_BLE_ADAPTER),
 	OWN_SINGLE(conf_sect_limits, limits, limits_seen, K_LI_CHEMISTRY),
 	OWN_NAMED(conf_sect_inverter, inverters, ninverters, inverter_seen, K_IN_PROTOCOL),

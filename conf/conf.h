@@ -338,24 +338,6 @@ struct conf_url {
 };
 
 
-/* [http]: the read-only status page, its JSON API and /metrics (bmsgw(8) "STATUS PAGE, HISTORY AND METRICS"). */
-struct conf_http {
-	bool enabled;                    /* a [http] section exists */
-	int line;
-	char listen_host[CONF_HOST_MAX]; /* default 0.0.0.0 */
-	int listen_port;                 /* default 8080 */
-	struct conf_nets clients;        /* allowlist; none given = every client */
-	int max_clients;                 /* HTTP connections at once (default 32) */
-	char tls_cert[CONF_PORT_MAX];    /* "" = plain HTTP; else HTTPS with this PEM chain */
-	char tls_key[CONF_PORT_MAX];     /* its private key (PEM), a private file */
-	char users_file[CONF_PORT_MAX];  /* "" = no logins; else NAME:ROLE:HASH lines (conf/users.h) */
-	bool metrics_public;             /* /metrics without a login */
-	bool setup;                      /* the Setup tab may change the configuration (default true) */
-	bool ingress;                    /* Home Assistant's ingress proxy (web/ingress.c) */
-	char allowed_hosts[CONF_PORT_MAX]; /* more names the page answers to (web/hosts.c), "" = none */
-	double csrf_lifetime;            /* s an X-CSRF-Token of the setup API is good for (default 3600) */
-	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
-};
 
 
 /* [limits]: charge and discharge limits (CVL, CCL, DCL, DVL) for every pack
@@ -531,10 +513,6 @@ struct conf_inverter {
  * program installs them (conf_use_loaders) before it loads a configuration
  * with such a section; without them the section fails its check. */
 struct conf_loaders {
-	/* [http] tls_cert and tls_key: 0, or -1 with why */
-	int (*https)(const char *cert, const char *key, char *why, size_t wl);
-	/* [http] users_file: how many users it holds, or -1 with why */
-	int (*users)(const char *path, char *why, size_t wl);
 	/* the place of a file of bmsgw's where the configuration names none
 	 * ("state", "history.db", "setup-code": gateway/core/statedir.h), for
 	 * the check that no key names one of them (check_files.c) */
@@ -559,7 +537,6 @@ struct conf {
 	struct conf_pack packs[CONF_MAX_PACKS];
 	struct conf_bank bank;
 	struct conf_mqtt mqtt;
-	struct conf_http http;
 	struct conf_ble ble;
 	struct conf_limits limits;
 	int ninverters;

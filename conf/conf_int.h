@@ -74,8 +74,6 @@ enum {
 	K_MQ_PUBLISH_INTERVAL, K_MQ_CELLS, K_MQ_KEEPALIVE, K_MQ_CONTROL, K_MQ_VICTRON,
 	K_MQ_BACKFILL,
 	K_MQ_BACKFILL_RATE,
-	K_HT_LISTEN, K_HT_CLIENTS, K_HT_MAX_CLIENTS, K_HT_TLS_CERT, K_HT_TLS_KEY, K_HT_USERS_FILE, K_HT_METRICS_PUBLIC,
-	K_HT_INGRESS, K_HT_SETUP, K_HT_ALLOWED_HOSTS, K_HT_CSRF_LIFETIME,
 	K_BLE_ADAPTER, K_BLE_CONNECT_TIMEOUT, K_BLE_MAX_CONNECTIONS,
 	K_BP_HOST, K_BP_PORT, K_BP_KEY, K_BP_PASSWORD_FILE,
 	K_LI_CHEMISTRY, K_LI_MAX_CELL, K_LI_FLOAT_CELL, K_LI_MIN_CELL, K_LI_MAX_CHARGE, K_LI_MAX_DISCHARGE,
@@ -131,7 +129,6 @@ struct conf_load {
 	int pack_seen[CONF_MAX_PACKS][K_COUNT];
 	int bank_seen[K_COUNT];
 	int mqtt_seen[K_COUNT];
-	int http_seen[K_COUNT];
 	int ble_seen[K_COUNT];
 	int limits_seen[K_COUNT];
 	int inverter_seen[CONF_MAX_INVERTERS][K_COUNT];
@@ -243,8 +240,6 @@ void conf__fail(struct conf_load *x, int line, const char *sect, const char *key
 /* check_files.c: no key names another of bmsgw's own files; a file a key
  * names is a regular one, reached without another user's link. */
 void conf__finish_files(struct conf_load *x);
-/* [http]'s TLS files and users file (check_http.c). */
-void conf__check_http_secure(struct conf_load *x);
 /* check_http.c: the loaders lent (conf_use_loaders); each NULL when none. */
 const struct conf_loaders *conf__loaders(void);
 /* fail.c: the line of key `key` of the section whose seen lines are `seen`,

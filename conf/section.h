@@ -80,6 +80,8 @@ enum {
 	CONF_KF_NONE = 1u << 0,      /* KT_PATH: "none" is a value too */
 	CONF_KF_NONE_SAID = 1u << 1, /* ... and the messages say so ("an absolute file path or none") */
 	CONF_KF_PATH_SECRET = 1u << 2, /* KT_URL: its path and query are a secret too (a webhook's token) */
+	CONF_KF_PACKS_LATER = 1u << 3, /* KT_BOOL: true in a section that is on, the file may have no [pack.*]
+	                                * (its section's `packs_later` says how they come) */
 };
 
 /* A key type of the row's own: its text parsed into the field, which
@@ -150,6 +152,10 @@ struct conf_section {
 	/* It serves the register map besides [gateway] listen (the summary of
 	 * [gateway] says so when that is off). */
 	bool serves_map;
+	/* With its CONF_KF_PACKS_LATER key true, the file may have no [pack.*]:
+	 * how they come then, for the message of a file without ("to add them
+	 * from the page's Setup tab"); NULL = none. */
+	const char *packs_later;
 	const struct conf_key *keys;
 	int nkeys;
 	const struct conf_derived *derived;

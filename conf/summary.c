@@ -264,32 +264,6 @@ static void print_mqtt(const struct conf *c, FILE *out)
 		        "at most %d a second\n", m->topic_prefix, m->backfill_rate);
 }
 
-/* [http]. */
-static void print_http(const struct conf *c, FILE *out)
-{
-	char hp[CONF_HOST_MAX + 16];
-	if (c->http.enabled) {
-		const struct conf_http *w = &c->http;
-		conf_fmt_hostport(hp, sizeof(hp), w->listen_host, w->listen_port);
-		fprintf(out, "http\n  listen        %s (status page, /api/state, /metrics; read-only), at most %d "
-		        "connections, clients %s\n", hp, w->max_clients, w->clients.n ? w->clients.text : "any");
-		if (w->tls_cert[0])
-			fprintf(out, "  https         certificate %s, key %s (reloaded at SIGHUP), TLS 1.2 and 1.3\n",
-			        w->tls_cert, w->tls_key);
-		if (w->users_file[0])
-			fprintf(out, "  logins        users from %s (HTTP Basic over TLS; the configuration, /api/config and "
-			        "/api/setup/, for admin only)%s\n",
-			        w->users_file, w->metrics_public ? "; /metrics without a login" : "");
-		fprintf(out, "  setup         %s\n", !w->setup ? "read only (setup = false)"
-		        : w->users_file[0] ? "an admin login may change the configuration from the page (/api/setup/)"
-		        : "a setup code (logged at start) creates the first admin (/api/setup/)");
-		fprintf(out, "  hosts         answered as this machine's names, localhost and any address%s%s; another "
-		        "name 421 (DNS rebinding)\n", w->allowed_hosts[0] ? ", and " : "", w->allowed_hosts);
-		if (w->ingress)
-			fprintf(out, "  ingress       Home Assistant's proxy (172.30.32.2) with X-Ingress-Path: "
-			        "its logged-in users, as admin; the header from elsewhere refused\n");
-	}
-}
 
 
 /* conf's parts of the summary, by their order (sections.c adds the rooms'
@@ -297,7 +271,7 @@ static void print_http(const struct conf *c, FILE *out)
 #define PART(o, f) { .order = o, .print = f }
 static const struct conf__step own[] = {
 	PART(10, print_gateway), PART(20, print_packs), PART(30, print_wires), PART(40, print_ble),
-	PART(50, print_bank), PART(60, print_mqtt), PART(80, print_http),
+	PART(50, print_bank), PART(60, print_mqtt),
 	PART(100, conf__print_limits), PART(110, conf__print_soc),
 	PART(120, conf__print_inverters), PART(170, conf__print_health),
 };

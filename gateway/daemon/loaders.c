@@ -7,12 +7,8 @@
  * may name for another role.  main() lends them before it reads a
  * configuration. */
 #include "../core/statedir.h"
-#include "../web/creds.h"
-#include "../web/users.h"
 #include "daemon.h"
 
 const struct conf_loaders gw_conf_loaders = {
-	.https = gw_creds_check,
-	.users = gw_users_count,
 	.state_path = gw_state_path,
 };

@@ -30,7 +30,7 @@ struct gw_creds {
  * certificate's. */
 struct gw_creds *gw_creds_load(const char *cert, const char *key, char *err, size_t errlen);
 void gw_creds_free(struct gw_creds *c);
-/* The check of --check (struct conf_loaders' https): load and free. 0, or
+/* The check of --check ([http]'s, http_conf.c): load and free. 0, or
  * -1 with why. */
 int gw_creds_check(const char *cert, const char *key, char *why, size_t wl);
 

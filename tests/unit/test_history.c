@@ -14,6 +14,7 @@
 #include "../../gateway/model/gw.h"
 #include "../../gateway/history/history.h"
 #include "../../gateway/history/history_int.h"
+#include "../../gateway/web/http_conf.h"
 #include "check.h"
 #include "sections.h"
 
@@ -45,16 +46,16 @@ static void conf_tests(void)
 {
 	/* neither: no page, no history */
 	CHECK_EQ_INT(load(""), 0);
-	CHECK(!c.http.enabled);
+	CHECK(!gw_http_cfg(&c)->enabled);
 	CHECK(!HIST->enabled);
 
 	/* [http] alone: its defaults, and history with its defaults */
 	CHECK_EQ_INT(load("[http]\n"), 0);
-	CHECK(c.http.enabled);
-	CHECK_STR(c.http.listen_host, "0.0.0.0");
-	CHECK_EQ_INT(c.http.listen_port, 8080);
-	CHECK_EQ_INT(c.http.max_clients, 32);
-	CHECK_EQ_INT(c.http.clients.n, 0);
+	CHECK(gw_http_cfg(&c)->enabled);
+	CHECK_STR(gw_http_cfg(&c)->listen_host, "0.0.0.0");
+	CHECK_EQ_INT(gw_http_cfg(&c)->listen_port, 8080);
+	CHECK_EQ_INT(gw_http_cfg(&c)->max_clients, 32);
+	CHECK_EQ_INT(gw_http_cfg(&c)->clients.n, 0);
 	CHECK(HIST->enabled);
 	CHECK_NEAR(HIST->interval, 60, 1e-9);
 	CHECK_NEAR(HIST->retention, 180, 1e-9);
@@ -63,7 +64,7 @@ static void conf_tests(void)
 
 	/* [history] alone, every key */
 	CHECK_EQ_INT(load("[history]\nfile = /srv/bms.db\ninterval = 15\nretention = 30\nraw_days = 2\n"), 0);
-	CHECK(!c.http.enabled);
+	CHECK(!gw_http_cfg(&c)->enabled);
 	CHECK(HIST->enabled);
 	CHECK_STR(HIST->file, "/srv/bms.db");
 	CHECK_NEAR(HIST->interval, 15, 1e-9);
@@ -73,12 +74,12 @@ static void conf_tests(void)
 	/* a page without history */
 	CHECK_EQ_INT(load("[http]\nlisten = [::1]:8081\nclients = 192.168.1.0/24, ::1\nmax_clients = 5\n"
 			  "[history]\nfile = none\n"), 0);
-	CHECK(c.http.enabled);
+	CHECK(gw_http_cfg(&c)->enabled);
 	CHECK(!HIST->enabled);
-	CHECK_STR(c.http.listen_host, "::1");
-	CHECK_EQ_INT(c.http.listen_port, 8081);
-	CHECK_EQ_INT(c.http.clients.n, 2);
-	CHECK_EQ_INT(c.http.max_clients, 5);
+	CHECK_STR(gw_http_cfg(&c)->listen_host, "::1");
+	CHECK_EQ_INT(gw_http_cfg(&c)->listen_port, 8081);
+	CHECK_EQ_INT(gw_http_cfg(&c)->clients.n, 2);
+	CHECK_EQ_INT(gw_http_cfg(&c)->max_clients, 5);
 
 	expect_error("[http]\nlisten = 0.0.0.0:502\n", "t.ini:5: [http] listen: port 502 is the Modbus server's");
 	expect_error("[gateway]\nlisten = 127.0.0.1:1502\n[http]\nlisten = 0.0.0.0:1502\n",

@@ -415,8 +415,8 @@ static void reload(struct gw_setup *s, struct apply_task *a)
 	snprintf(who, sizeof(who), "setup: apply by %s from %s", a->user, a->addr);
 	struct conf *nc = a->nc;
 	a->nc = NULL;
-	bool restart = gw->conf->http.enabled != nc->http.enabled ||
-		       !conf_section_same(&conf_sect_http, CONF_RESTART, &gw->conf->http, &nc->http);
+	const struct conf_http *oh = gw_http_cfg(gw->conf), *nh = gw_http_cfg(nc);
+	bool restart = oh->enabled != nh->enabled || !conf_section_same(&gw_http_section, CONF_RESTART, oh, nh);
 	if (restart) {
 		setup_send(a->w, 202, pending_json(a));
 		a->w = NULL;

@@ -13,6 +13,7 @@
 
 #include "../../../conf/section.h"
 #include "../../../conf/ini.h"
+#include "../http_conf.h"
 #include "../../core/workq.h"
 #include "setup.h"
 
