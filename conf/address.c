@@ -132,7 +132,7 @@ bool conf__is_ifname(const char *v)
 	return ok;
 }
 
-int conf__can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl)
+int conf_can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl)
 {
 	const char *d = v + 8;
 	if (strncmp(v, "slcan://", 8) == 0) {
@@ -210,7 +210,7 @@ int conf__set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 		return 0;
 	} else if (strncmp(v, "slcan://", 8) == 0 || conf__is_ifname(v)) {
 		/* a CAN bus: SocketCAN's interface, or a serial CAN adapter */
-		if (conf__can_port(v, &p->is_slcan, p->can_device, sizeof(p->can_device), why, wl) < 0)
+		if (conf_can_port(v, &p->is_slcan, p->can_device, sizeof(p->can_device), why, wl) < 0)
 			return -1;
 		p->is_can = true;
 		p->is_tcp = false;

@@ -757,7 +757,7 @@ static const struct conf__step own[] = {
 	STEP(0, conf__finish_files), STEP(10, finish_packs), STEP(20, finish_bank),
 	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs),
 	STEP(65, finish_backfill), STEP(70, conf__finish_limits), STEP(80, conf__finish_soc),
-	STEP(90, conf__finish_inverters), STEP(130, conf__finish_ble),
+	STEP(130, conf__finish_ble),
 };
 
 /* conf's steps and the rooms' sections' (sections.c), by order; conf's

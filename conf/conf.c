@@ -23,14 +23,6 @@ static const char *const chem_words[] = {"lfp", "nmc", "lto", NULL};
 static const char *const interp_words[] = {"linear", "step", NULL};
 static const char *const rule_words[] = {"min", "sum", "weighted", NULL};
 static const char *const stale_rule_words[] = {"degrade", "block", NULL};
-#define CONF_INV_WORD_(id, sym, name, kind, extras, allowed, bitrate) name,
-static const char *const inv_words[] = {CONF_INV_PROTOCOL_LIST(CONF_INV_WORD_) NULL};
-#undef CONF_INV_WORD_
-static const char *const extras_words[] = {"capacity", "cells", "modules", "name", NULL};
-static const char *const override_words[] = {"none", "deye", NULL};
-static const char *const unit_words[] = {"100mA", "10mA", NULL};
-/* sma-hv-can's variants, in enum conf_inv_variant's order */
-static const char *const variant_words[] = {"byd-hvs", "byd-h", "sbs", NULL};
 static const char *const source_words[] = {"bms", "counted", NULL};
 #define CONF_WKEY_WORD_(id, name, unit, rd) name,
 static const char *const wkey_words[] = {BMS_WKEY_LIST(CONF_WKEY_WORD_) NULL};
@@ -44,9 +36,6 @@ _Static_assert(sizeof(enum conf_chemistry) == sizeof(int), "enum stored as int")
 _Static_assert(sizeof(enum conf_interp) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_bank_rule) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_bank_stale) == sizeof(int), "enum stored as int");
-_Static_assert(sizeof(enum conf_inv_protocol) == sizeof(int), "enum stored as int");
-_Static_assert(sizeof(enum conf_soc_override) == sizeof(int), "enum stored as int");
-_Static_assert(sizeof(enum conf_current_unit) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int");
 
 /* A current as a share of the capacity per hour ([soc]). */
@@ -58,7 +47,6 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define MQ(f) offsetof(struct conf_mqtt, f)
 #define BL(f) offsetof(struct conf_ble, f)
 #define LI(f) offsetof(struct conf_limits, f)
-#define IN(f) offsetof(struct conf_inverter, f)
 #define SO(f) offsetof(struct conf_soc, f)
 #define BP(f) offsetof(struct conf_ble_proxy, f)
 #define HE(f) offsetof(struct conf_health, f)
@@ -263,43 +251,6 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_LI_EXCEEDED] = {"limit_exceeded", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
 	                   LI(limit_exceeded), "10"},
 
-	[K_IN_PROTOCOL] = {"protocol", CONF_RESTART, KT_WORD, 0, 0, false, inv_words, IN(protocol),
-	                   NULL},
-	[K_IN_PORT] = {"port", CONF_RESTART, KT_OUTPORT, 0, 0, false, NULL, IN(port), NULL},
-	[K_IN_SOURCE] = {"source", CONF_RESTART, KT_NAME, 0, 0, false, NULL, IN(source), NULL},
-	[K_IN_INTERVAL] = {"interval", CONF_RESTART, KT_DOUBLE, 0.2, 5, false, NULL, IN(interval),
-	                   "1"},
-	[K_IN_EXTRAS] = {"extras", CONF_RESTART, KT_FLAGS, 0, 0, false, extras_words, IN(extras),
-	                 ""},
-	[K_IN_SOC_OVERRIDE] = {"soc_override", CONF_RESTART, KT_WORD, 0, 0, false, override_words,
-	                       IN(soc_override), "none"},
-	[K_IN_SOC_HOLD] = {"soc_hold_full", CONF_RESTART, KT_DOUBLE, 0, 100, false, NULL,
-	                   IN(soc_hold_full), "98", "percent"},
-	[K_IN_VER] = {"ver", CONF_RESTART, KT_VER, 0x20, 0x2F, false, NULL, IN(ver), "0x20"},
-	[K_IN_CURRENT_UNIT] = {"current_unit", CONF_RESTART, KT_WORD, 0, 0, false, unit_words,
-	                       IN(current_unit), "100mA"},
-	[K_IN_BAUD] = {"baud", CONF_RESTART, KT_BAUD, 0, 0, false, NULL, IN(baud), "9600"},
-	[K_IN_ADDRESS] = {"address", CONF_RESTART, KT_INT, 0, 254, false, NULL, IN(address), "2"},
-	[K_IN_REPLY_ADDRESS] = {"reply_address", CONF_RESTART, KT_INT, 1, 254, false, NULL,
-	                        IN(reply_address), ""},
-	[K_IN_MANUFACTURER] = {"manufacturer", CONF_RESTART, KT_LABEL, 1, 8, false, NULL,
-	                       IN(manufacturer), "PYLON"},
-	[K_IN_FAILSAFE] = {"failsafe_silence", CONF_RESTART, KT_DOUBLE, 0, 3600, false, NULL,
-	                   IN(failsafe_silence), "30"},
-	/* the identity overrides: "" = the source's (or the protocol's default, conf/check_inv.c) */
-	[K_IN_BATTERY_TYPE] = {"battery_type", CONF_RESTART, KT_INT, 0, 255, false, NULL,
-	                       IN(battery_type), ""},
-	[K_IN_REPORT_MODULES] = {"report_modules", CONF_RESTART, KT_INT, 1, 255, false, NULL,
-	                         IN(report_modules), ""},
-	[K_IN_REPORT_CAPACITY] = {"report_capacity_ah", CONF_RESTART, KT_DOUBLE, 0, 100000, true,
-	                          NULL, IN(report_capacity_ah), "", "ampere-hours"},
-	[K_IN_REPORT_CELLS] = {"report_cells", CONF_RESTART, KT_INT, 1, 65535, false, NULL,
-	                       IN(report_cells), ""},
-	/* rvc's DC source instance: its default (1) is conf/check_inv.c's */
-	[K_IN_INSTANCE] = {"instance", CONF_RESTART, KT_INT, 1, 253, false, NULL, IN(instance), ""},
-	[K_IN_VARIANT] = {"variant", CONF_RESTART, KT_WORD, 0, 0, false, variant_words, IN(variant),
-	                  "byd-hvs"},
-
 	/* [health]: the estimators read it live at every poll */
 	[K_HE_IR_MIN_STEP] = {"ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
 	                      HE(ir_min_step), "0.1"},
@@ -467,8 +418,6 @@ const struct conf_section conf_sect_ble = { SINGLE("ble", struct conf_ble, CONF_
 	KEYS(K_BLE_ADAPTER, K_BLE_MAX_CONNECTIONS), AT(90) };
 const struct conf_section conf_sect_limits = { SINGLE("limits", struct conf_limits,
 	offsetof(struct conf_limits, enabled)), KEYS(K_LI_CHEMISTRY, K_LI_EXCEEDED), AT(100) };
-const struct conf_section conf_sect_inverter = { NAMED("inverter", struct conf_inverter, CONF_MAX_INVERTERS),
-	KEYS(K_IN_PROTOCOL, K_IN_VARIANT), AT(110), .wire = offsetof(struct conf_inverter, wire) };
 const struct conf_section conf_sect_soc = { SINGLE("soc", struct conf_soc, CONF_NO_FIELD),
 	KEYS(K_SOC_COUNTING, K_SOC_SAVE_INTERVAL), AT(140) };
 const struct conf_section conf_sect_ble_proxy = { NAMED("ble_proxy", struct conf_ble_proxy, CONF_MAX_BLE_PROXIES),
@@ -491,49 +440,11 @@ const struct conf__rt conf__own[] = {
 	OWN_SINGLE(conf_sect_mqtt, mqtt, mqtt_seen, K_MQ_HOST),
 	OWN_SINGLE(conf_sect_ble, ble, ble_seen, K_BLE_ADAPTER),
 	OWN_SINGLE(conf_sect_limits, limits, limits_seen, K_LI_CHEMISTRY),
-	OWN_NAMED(conf_sect_inverter, inverters, ninverters, inverter_seen, K_IN_PROTOCOL),
 	OWN_SINGLE(conf_sect_soc, soc, soc_seen, K_SOC_COUNTING),
 	OWN_NAMED(conf_sect_ble_proxy, ble_proxies, nble_proxies, ble_proxy_seen, K_BP_HOST),
 	OWN_SINGLE(conf_sect_health, health, health_seen, K_HE_IR_MIN_STEP),
 };
 const size_t conf__nown = sizeof(conf__own) / sizeof(conf__own[0]);
-
-/* The inverter protocols of CONF_INV_PROTOCOL_LIST, by enum conf_inv_protocol. */
-#define CONF_INV_ROW_(id, sym, name, kind, extras, allowed, bitrate) { name, kind, extras, allowed, bitrate },
-static const struct {
-	const char *name;
-	enum conf_inv_kind kind;
-	unsigned extras, allowed;
-	unsigned long bitrate;
-} inv_rows[] = {
-	CONF_INV_PROTOCOL_LIST(CONF_INV_ROW_)
-};
-#undef CONF_INV_ROW_
-
-const char *conf_inv_name(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].name : "?";
-}
-
-enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].kind : CONF_INV_CAN;
-}
-
-unsigned conf_inv_default_extras(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].extras : 0;
-}
-
-unsigned conf_inv_allowed_extras(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].allowed : 0;
-}
-
-unsigned long conf_inv_bitrate(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].bitrate : 0;
-}
 
 const char *conf_key_word(const struct conf_key *k, int i)
 {

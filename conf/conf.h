@@ -393,118 +393,6 @@ struct conf_limits {
 	double limit_exceeded;           /* s a current beyond CCL / DCL lasts before it is flagged (0 = off) */
 };
 
-/* [inverter.NAME]: a virtual battery towards an inverter
- * (bmsgw-inverters(7)); needs [limits]. */
-enum conf_inv_kind { CONF_INV_CAN = 0, CONF_INV_RS485 };
-/* `extras`: CAN frames beyond a protocol's own set. */
-enum {
-	CONF_EXTRA_CAPACITY = 1u << 0,   /* 0x35F, 0x379: installed capacity */
-	CONF_EXTRA_CELLS = 1u << 1,      /* 0x373 cell and temperature extremes, 0x374-0x377 where */
-	CONF_EXTRA_MODULES = 1u << 2,    /* 0x372 modules online, blocking, offline */
-	CONF_EXTRA_NAME = 1u << 3,       /* 0x382 product name */
-	CONF_EXTRA_ALL = 0xF,
-};
-/* Every inverter protocol, written once (gateway/README.md "Adding an inverter
- * protocol"): X(ID, sym, "name", kind, default extras, extras allowed, CAN
- * bit rate in bit/s (0 for RS485)).  Its codec is inv_codec_<sym> in
- * gateway/inverter/<sym>.c (a row may name an earlier row's sym: the same
- * frames under a name, keys' defaults and window of its own); the keys it
- * takes beyond those every protocol takes are its rows in conf/check_inv.c.  A Sunny Island takes no
- * identifier beyond SMA's table ("No further CAN-IDs are allowed", SMA's
- * FSS-ConnectingBat-TI-en-10 §5): no extras for sma-can. */
-#define CONF_INV_PROTOCOL_LIST(X) \
-	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY, CONF_EXTRA_ALL, 500000) \
-	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0, CONF_EXTRA_ALL, 500000) \
-	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0, 0) \
-	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0, 0) \
-	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(BYD_HVS_CAN, byd_hvs_can, "byd-hvs-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SOLAX_CAN, solax_can, "solax-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(FOXESS_CAN, foxess_can, "foxess-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SUNGROW_CAN, sungrow_can, "sungrow-can", CONF_INV_CAN, 0, 0, 250000) \
-	X(SOFAR_CAN, sofar_can, "sofar-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(GROWATT_HV_CAN, growatt_hv_can, "growatt-hv-can", CONF_INV_CAN, 0, 0, 500000) \
-	/* ferroamp-can is pylon-hv-can's codec under its own name (address 1) */ \
-	X(FERROAMP_CAN, pylon_hv_can, "ferroamp-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(AFORE_CAN, afore_can, "afore-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SOLXPOW_CAN, solxpow_can, "solxpow-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(BYD_HVM_MODBUS, byd_hvm_modbus, "byd-hvm-modbus", CONF_INV_RS485, 0, 0, 0) \
-	X(KOSTAL_RS485, kostal_rs485, "kostal-rs485", CONF_INV_RS485, 0, 0, 0) \
-	X(GROWATT_WIT_CAN, growatt_wit_can, "growatt-wit-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SMA_HV_CAN, sma_hv_can, "sma-hv-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SCHNEIDER_CAN, schneider_can, "schneider-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(RVC, rvc, "rvc", CONF_INV_CAN, 0, 0, 250000)
-
-#define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed, bitrate) CONF_INV_##id,
-enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
-#undef CONF_INV_ENUM_
-/* A protocol's name ("pylon-can"), kind, default extras and the extras it
- * may send. */
-const char *conf_inv_name(enum conf_inv_protocol p);
-enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
-unsigned conf_inv_default_extras(enum conf_inv_protocol p);
-unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
-/* A CAN protocol's bit rate in bit/s (the slcan adapter is opened at it); 0 for RS485. */
-unsigned long conf_inv_bitrate(enum conf_inv_protocol p);
-/* How a protocol that keeps its own timing speaks, for --check and the
- * messages ("answers each 0x1871 of the inverter"); NULL for one that sends
- * every `interval` or has its own printer (conf/check_inv.c). */
-const char *conf_inv_speech(enum conf_inv_protocol p);
-/* A high-voltage protocol's voltage range (V) in *lo, *hi: true for one
- * (pylon-hv-can 80..1000 V, byd-hvs-can 80..576 V), false for a protocol
- * without (conf/check_hv.c). */
-bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi);
-
-enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
-/* sma-hv-can's variants (`variant =`): Battery-Emulator's three BYD emulations for SMA */
-enum conf_inv_variant { CONF_VARIANT_BYD_HVS = 0, CONF_VARIANT_BYD_H, CONF_VARIANT_SBS };
-enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };
-#define CONF_VER_ECHO (-1)             /* pylon-rs485 ver = echo */
-#define CONF_INV_INTERVAL_MAX 5.0      /* s: a Victron GX stops after 3 s without 0x351 */
-#define CONF_MAX_INVERTERS 4
-struct conf_inverter {
-	char name[CONF_NAME_MAX];
-	int line;
-	enum conf_inv_protocol protocol;
-	char port[CONF_PORT_MAX];        /* CAN: an interface (can0) or slcan:///dev/ttyACM0;
-	                                  * RS485: a serial device or tcp://HOST:PORT */
-	bool is_slcan;                   /* CAN through a Lawicel serial adapter */
-	char device[CONF_PORT_MAX];      /* what is opened: the slcan adapter's serial device, the CAN
-	                                  * interface, or the RS485 serial device ("" over tcp://) */
-	bool is_tcp;                     /* RS485 through a TCP serial server */
-	char tcp_host[CONF_HOST_MAX];
-	int tcp_port;
-	char source[CONF_NAME_MAX];      /* a pack name or "bank" */
-	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
-	double interval;                 /* s between CAN frame sets (default 1, at most 5) */
-	int extras;                      /* CAN: CONF_EXTRA_* bits (default: the protocol's) */
-	enum conf_soc_override soc_override;
-	double soc_hold_full;            /* % the SOC sent stays at or under until the source
-	                                  * completed absorption (0 = off; default 98) */
-	int baud;                        /* RS485 (default 9600) */
-	int address;                     /* RS485: the ADR the inverter polls (default 2);
-	                                  * pylon-hv-can: the last nibble of its ids, 0 or 1 (default 0) */
-	int reply_address;               /* RS485: answer with this ADR (-1 = the one polled) */
-	int ver;                         /* RS485: VER of the answers (0x20), CONF_VER_ECHO = the request's */
-	enum conf_current_unit current_unit; /* RS485 0x42 / 0x47 / 0x63 currents */
-	char manufacturer[CONF_ID_MAX];  /* CAN 0x35E / RS485 0x51 text (default PYLON) */
-	double failsafe_silence;         /* s of zero limits before the output goes silent (30) */
-	/* The identity the inverter sees, where the protocol carries it (conf/check_inv.c
-	 * says which protocol takes which); -1: the source's */
-	int battery_type;                /* 0x1877 byte 4: solax-can (default 131), foxess-can (82) */
-	int report_modules;              /* the module count sent (solax-can 0x1875, foxess-can 0x1875,
-	                                  * pylon-hv-can 0x7320): -1 the protocol's rule from the source */
-	double report_capacity_ah;       /* the full capacity sent, Ah (the remaining one follows the SOC) */
-	int report_cells;                /* the cells in series sent (pylon-hv-can 0x7320) */
-	int instance;                    /* rvc: the DC source instance it speaks for (default 1) */
-	int variant;                     /* enum conf_inv_variant: which of a protocol's variants (sma-hv-can) */
-	char wire[CONF_PORT_MAX];        /* derived: what it opens (its device, else its port), which no
-	                                  * other output's port may be */
-};
 
 /* The loaders of the files [http] names, lent by the room that serves
  * with them (gateway/web/): a check loads those
@@ -539,8 +427,6 @@ struct conf {
 	struct conf_mqtt mqtt;
 	struct conf_ble ble;
 	struct conf_limits limits;
-	int ninverters;
-	struct conf_inverter inverters[CONF_MAX_INVERTERS];
 	struct conf_soc soc;             /* [soc]: the bank's, and what packs inherit */
 	int nble_proxies;
 	struct conf_ble_proxy ble_proxies[CONF_MAX_BLE_PROXIES];

@@ -82,10 +82,6 @@ enum {
 	K_LI_RECOVERY_HOLD, K_LI_RECOVERY_RATE, K_LI_CVL_HOLD, K_LI_CVL_RATE, K_LI_FORCE_SOC, K_LI_FULL_DAYS,
 	K_LI_BANK_RULE, K_LI_BANK_STALE, K_LI_UNKNOWN_TEMP, K_LI_VOLTAGE_DROP, K_LI_ABS_TOL, K_LI_TAIL,
 	K_LI_MAX_BULK, K_LI_HYST, K_LI_EXCEEDED,
-	K_IN_PROTOCOL, K_IN_PORT, K_IN_SOURCE, K_IN_INTERVAL, K_IN_EXTRAS, K_IN_SOC_OVERRIDE, K_IN_SOC_HOLD, K_IN_BAUD,
-	K_IN_ADDRESS, K_IN_REPLY_ADDRESS, K_IN_VER, K_IN_CURRENT_UNIT, K_IN_MANUFACTURER, K_IN_FAILSAFE,
-	K_IN_BATTERY_TYPE, K_IN_REPORT_MODULES, K_IN_REPORT_CAPACITY, K_IN_REPORT_CELLS, K_IN_INSTANCE,
-	K_IN_VARIANT,
 	K_HE_IR_MIN_STEP,
 	/* [soc] (the same keys but save_interval in [pack.NAME] above) */
 	K_SOC_COUNTING, K_SOC_SOURCE, K_SOC_CAPACITY, K_SOC_CHEMISTRY, K_SOC_EFFICIENCY, K_SOC_OFFSET,
@@ -131,7 +127,6 @@ struct conf_load {
 	int mqtt_seen[K_COUNT];
 	int ble_seen[K_COUNT];
 	int limits_seen[K_COUNT];
-	int inverter_seen[CONF_MAX_INVERTERS][K_COUNT];
 	int soc_seen[K_COUNT];
 	int ble_proxy_seen[CONF_MAX_BLE_PROXIES][K_COUNT];
 	int health_seen[K_COUNT];
@@ -203,8 +198,6 @@ const char *conf__comment_hint(const char *v);
 /* values.c */
 bool conf__valid_pack_name(const char *s, size_t len);
 void conf__list_protocols(char *buf, size_t cap);
-/* "a, b, c" of a NULL-terminated word list. */
-void conf__list_words(const char *const *w, char *buf, size_t cap);
 /* The same, of the protocols for which has() is true. */
 void conf__list_protocols_with(char *buf, size_t cap, bool (*has)(const struct bms_driver *d));
 /* check_wset.c: pack i's bms_settings against its protocol, its link and
@@ -224,10 +217,6 @@ int conf__check_host(const char *h, bool v6, char *why, size_t wl);
 int conf__parse_net(const char *item, struct conf_net *n);
 /* The port key: /dev/... or tcp://HOST:PORT. */
 int conf__set_port(struct conf_pack *p, const char *v, char *why, size_t wl);
-/* A CAN port as the configuration writes it: an interface name (can0) or
- * slcan:///dev/PATH; *slcan and the interface or device into dev.  0, or
- * -1 with why. */
-int conf__can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl);
 /* 1..15 characters of A-Z a-z 0-9 _ . - (a network interface's name). */
 bool conf__is_ifname(const char *v);
 
@@ -248,30 +237,9 @@ int conf__seen_line(const int *seen, int key, int header);
 
 /* summary_out.c: the parts of the summary for the outputs. */
 void conf__print_limits(const struct conf *c, FILE *out);
-void conf__print_inverters(const struct conf *c, FILE *out);
 
-/* check_out.c: the outputs (limits, inverters, SunSpec, RTU), after the inputs. */
+/* check_limits.c: [limits], after the packs and the bank. */
 void conf__finish_limits(struct conf_load *x);
-void conf__finish_inverters(struct conf_load *x);
-/* check_inv.c: does protocol p take key (every protocol takes a key that
- * is no protocol's own)?  And the keys of v's protocol: one it does not take
- * and the file set refused, naming the protocols that take it; a number
- * outside the protocol's range refused; the protocol's default of each it
- * takes that the file did not set.  False after an error. */
-bool conf__inv_takes(int key, enum conf_inv_protocol p);
-bool conf__inv_keys(struct conf_load *x, struct conf_inverter *v, const int *seen, const char *sect);
-/* check_hv.c: the operating range of an inverter output's source, a pack
- * (index) or the bank (CONF_BANK_SOURCE): its series cells ([pack.NAME]
- * cells) times its chemistry's cell range, widened over the bank's strings
- * (each string's members in series) or, without strings, its packs; false
- * with why when a member's cells is 0 (not given). */
-bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, double *vmax, char *why, size_t wl);
-/* check_hv.c: the operating range of an inverter output's source (a pack
- * index, or CONF_BANK_SOURCE: with strings each string's, else each pack's;
- * their envelope) in V, from every member's series cells ([pack.NAME]
- * cells) times its chemistry's cell range; false with why when a member's
- * cells is 0 (not given). */
-bool conf__hv_source_range(const struct conf *c, int source_pack, double *vmin, double *vmax, char *why, size_t wl);
 /* check_mqttjson.c: an mqtt-json pack's topic and fields (before the port
  * check; false after an error), then its broker after [mqtt]. */
 bool conf__mqtt_pack(struct conf_load *x, int i, const char *sect);

@@ -68,6 +68,8 @@ enum conf_type {
 	KT_COUNT
 };
 
+#define CONF_VER_ECHO (-1) /* KT_VER's echo: the VER of the request answered */
+
 /* What a file a key names is to bmsgw (conf/check_files.c: one file, one
  * role; a certificate and its key may share one). */
 enum conf_file_role {
@@ -209,6 +211,12 @@ int conf_key_line(const struct conf_load *x, const struct conf_section *s, int i
  * header's line. */
 bool conf_wire_user(const struct conf *c, const struct conf_section *self, const char *wire, char *who, size_t cap,
 		    int *line);
+/* A CAN port as the configuration writes it: an interface name (can0) or
+ * slcan:///dev/PATH; *slcan and the interface or device into dev.  0, or
+ * -1 with why. */
+int conf_can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl);
+/* "a, b, c" of a NULL-terminated word list. */
+void conf_list_words(const char *const *w, char *buf, size_t cap);
 /* HOST:PORT or [V6]:PORT; with `any`, also :PORT and PORT (host 0.0.0.0). */
 int conf_parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl);
 /* Would two listening addresses take the same port? (port 0: never) */
@@ -233,8 +241,8 @@ void conf_bfmt(char *buf, size_t cap, const char *fmt, ...);
 /* ---- the sections in force, read back (conf/keys.c, schema.c) ---------- */
 
 /* conf's own sections (conf.c). */
-extern const struct conf_section conf_sect_gateway, conf_sect_pack, conf_sect_bank, conf_sect_mqtt, conf_sect_http, conf_sect_ble, conf_sect_limits,
-	conf_sect_inverter, conf_sect_soc, conf_sect_ble_proxy, conf_sect_health;
+extern const struct conf_section conf_sect_gateway, conf_sect_pack, conf_sect_bank, conf_sect_mqtt, conf_sect_ble,
+	conf_sect_limits, conf_sect_soc, conf_sect_ble_proxy, conf_sect_health;
 
 /* The sections in force, conf's and the rooms', in list order: i from 0,
  * NULL past the last. */

@@ -273,7 +273,7 @@ static const struct conf__step own[] = {
 	PART(10, print_gateway), PART(20, print_packs), PART(30, print_wires), PART(40, print_ble),
 	PART(50, print_bank), PART(60, print_mqtt),
 	PART(100, conf__print_limits), PART(110, conf__print_soc),
-	PART(120, conf__print_inverters), PART(170, conf__print_health),
+	PART(170, conf__print_health),
 };
 
 /* conf's parts and the rooms' sections' (sections.c), by order; conf's

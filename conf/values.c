@@ -35,7 +35,7 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
-void conf__list_words(const char *const *w, char *buf, size_t cap)
+void conf_list_words(const char *const *w, char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -114,8 +114,6 @@ static const char *const fixed_expect[] = {
 	[KT_TOPIC] = "MQTT topic levels such as site/cabin/bmsgw, without + # or empty levels",
 	[KT_NETS] = "addresses or networks separated by commas, e.g. 127.0.0.1, 192.168.1.0/24, ::1",
 	[KT_PATHTEXT] = "the port of a configured pack (/dev/... or tcp://HOST:PORT)",
-	[KT_OUTPORT] = "a CAN interface such as can0 or slcan:///dev/ttyACM0 (pylon-can, sma-can), "
-	               "or a serial device /dev/... or tcp://HOST:PORT (pylon-rs485)",
 	[KT_DEVICE] = "a serial device path /dev/...",
 	[KT_URL] = "http://, https:// (a POST: ntfy, a webhook), smtp://HOST[:PORT] or smtps://HOST[:PORT] (e-mail)",
 	[KT_LINE] = "1..255 printable ASCII characters",
@@ -146,7 +144,7 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 		     "%g", unit ? unit : "seconds", k->above ? ">" : ">=", k->min, k->max);
 		return;
 	case KT_WORD:
-		conf__list_words(k->words, list, sizeof(list));
+		conf_list_words(k->words, list, sizeof(list));
 		conf_bfmt(buf, cap, "one of %s", list);
 		return;
 	case KT_PROTOCOL:
@@ -178,7 +176,7 @@ static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 		conf_bfmt(buf, cap, "%.0f..%.0f printable ASCII characters", k->min, k->max);
 		return;
 	case KT_FLAGS:
-		conf__list_words(k->words, list, sizeof(list));
+		conf_list_words(k->words, list, sizeof(list));
 		conf_bfmt(buf, cap, "none, or some of %s separated by commas", list);
 		return;
 	case KT_VER:
@@ -641,7 +639,8 @@ static int set_table(SETTER_ARGS)
 	return 0;
 }
 
-/* an inverter's port: text only; check_out.c reads it once the protocol is known */
+/* an output's port: text only; its section's checks read it once they know its kind (the row says
+ * what it accepts) */
 static int set_outport(SETTER_ARGS)
 {
 	(void)k;

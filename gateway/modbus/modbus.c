@@ -166,7 +166,8 @@ static void *mb_commit(const struct gw_svc_ctx *x)
 	struct gw *gw = x->gw;
 	struct mb_out *m = x->next;
 	m->srv = commit_server(gw, "Modbus TCP", m->srv, gw->conf->gw.listen_port != 0, m->next_fd, NULL);
-	m->tls_srv = commit_server(gw, "Modbus/TCP Security", m->tls_srv, gw_mbtls_cfg(gw->conf)->enabled, m->next_tls_fd, m->next_ctx);
+	m->tls_srv = commit_server(gw, "Modbus/TCP Security", m->tls_srv, gw_mbtls_cfg(gw->conf)->enabled, m->next_tls_fd,
+				   m->next_ctx);
 	m->next_fd = m->next_tls_fd = -1;
 	m->next_ctx = NULL;
 	m->running = true;

@@ -390,7 +390,7 @@ static void up_free(struct gw_upstream *u)
 }
 
 /* The same pusher under the new section: its name and every key that
- * restarts it (conf/conf.c: all of them, destination, source and
+ * restarts it (modbus_conf.c: all of them, destination, source and
  * schedule): a reload keeps it as it is. */
 static bool up_same(const struct conf_upstream *a, const struct conf_upstream *b)
 {

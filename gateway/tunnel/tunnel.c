@@ -54,7 +54,7 @@ struct gw_tunnel {
 };
 
 /* The same tunnel under the new section: its name and every key that
- * restarts it (conf/conf.c: all of them). */
+ * restarts it (tunnel_conf.c: all of them). */
 static bool same_tunnel(const struct conf_tunnel *a, const struct conf_tunnel *b)
 {
 	return strcmp(a->name, b->name) == 0 && conf_section_same(&gw_tunnel_section, CONF_RESTART, a, b);

@@ -2,7 +2,7 @@
 /* gateway/web/web.c - the HTTP server (status page, JSON API, metrics) as
  * the daemon sees it: its row of the service table (model/service.h).
  *
- * A reload that changes a restart key of [http] (conf/conf.c; adding or
+ * A reload that changes a restart key of [http] (http_conf.c; adding or
  * removing tls_cert is one: HTTP and HTTPS are two servers) replaces it: a
  * new listen address is opened in prepare, so a reload to an address that
  * cannot be had fails whole; new settings on the same address restart the

@@ -14,8 +14,9 @@ bms/PROTOCOLS.md §27 and its cases in test_detect.py (its usual and an
 unusual rate and address).
 
 Adding an inverter protocol is one too (gateway/README.md "Adding an
-inverter protocol"): every row of CONF_INV_PROTOCOL_LIST in conf/conf.h must
-have its codec file defining inv_codec_<sym> with the row's name and the
+inverter protocol"): every row of CONF_INV_PROTOCOL_LIST in
+gateway/inverter/dialects.h must name no file of conf/ (its keys, window and
+timing are the inverter room's, dialects.c) and have its codec file defining inv_codec_<sym> with the row's name and the
 part of its row's kind (.can: frames, heard, limits; .rs485: scan, ours,
 answer; a row naming an earlier row's sym, as ferroamp-can pylon-hv-can's,
 is that codec under its own name: its unit test names its CONF_INV_ id), a
@@ -156,7 +157,7 @@ def check_probe(sym, name, detect_test, probes_doc):
 
 def inverter_rows():
     """(id, sym, name, kind) of CONF_INV_PROTOCOL_LIST, in order."""
-    text = read("conf/conf.h")
+    text = read("gateway/inverter/dialects.h")
     m = re.search(r"#define CONF_INV_PROTOCOL_LIST\(X\)(.*?)\n\n", text, re.S)
     return re.findall(r'X\((\w+), (\w+), "([\w-]+)", CONF_INV_(CAN|RS485)', m.group(1)) if m else []
 
@@ -189,8 +190,11 @@ def check_inverters():
                    sorted(glob.glob(os.path.join(ROOT, "tests/integration/test_inverter*.py"))))
     fuzz = read("tests/fuzz/fuzz_inv_can.c")
     confs = inverter_confs()
+    conf_src = "".join(read(os.path.relpath(p, ROOT)) for p in sorted(glob.glob(os.path.join(ROOT, "conf", "*.[ch]"))))
     first = {}  # sym -> the name of the first row of it: a later row is the same codec under its own name
     for ident, sym, name, kind in rows:
+        c.ok(re.search(r"\bCONF_INV_%s\b" % ident, conf_src) is None,
+             "%s: no file of conf/ names it (CONF_INV_%s: its keys, window and timing are dialects.c's)" % (name, ident))
         path = "gateway/inverter/dialect/emu_%s.c" % sym
         src = read(path) if os.path.exists(os.path.join(ROOT, path)) else ""
         owner = first.setdefault(sym, name)

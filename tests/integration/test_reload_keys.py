@@ -91,7 +91,7 @@ def base_conf(tmp, ports, ptys):
         ("inverter.can", {"protocol": "sma-can", "port": "slcan://" + ptys["can"], "source": "a"}),
         ("inverter.p", {"protocol": "pylon-can", "port": "slcan://" + ptys["can2"], "source": "a"}),
         # a high-voltage output (pack m's 32 cells: 80-116.8 V) for the identity keys its protocol
-        # takes (conf/check_inv.c); report_cells switches it to pylon-hv-can, instance to rvc,
+        # takes (gateway/inverter/dialects.c); report_cells switches it to pylon-hv-can, instance to rvc,
         # variant to sma-hv-can (ALSO: at most four inverters)
         ("inverter.hv", {"protocol": "solax-can", "port": "slcan://" + ptys["can3"], "source": "m"}),
         ("sunspec", {"serial": "ABC"}),

@@ -123,7 +123,7 @@ static void start(const char *packs_and_bank)
 	images = gw_images_new();
 	memset(&inv, 0, sizeof(inv));
 	inv.gw = &gw;
-	inv.cfg = gw.conf->inverters[0];
+	inv.cfg = *gw_inverter_cfg(gw.conf, 0);
 	inv.codec = inv_codec_of(inv.cfg.protocol);
 	memset(&mq, 0, sizeof(mq));
 	mq.gw = &gw;

@@ -7,6 +7,7 @@
 
 #include "../../conf/conf.h"
 #include "../../gateway/modbus/modbus_conf.h"
+#include "../../gateway/inverter/inverter_conf.h"
 #include "check.h"
 #include "sections.h"
 
@@ -47,9 +48,9 @@ static void expect_error(const char *tail, const char *needle)
 
 static void test_inverter_defaults(void)
 {
-	const struct conf_inverter *v = &c.inverters[0];
+	const struct conf_inverter *v = gw_inverter_cfg(&c, 0);
 	CHECK_EQ_INT(load("[bank]\n[inverter.hy]\nprotocol = pylon-can\nport = can0\n"), 0);
-	CHECK_EQ_INT(c.ninverters, 1);
+	CHECK_EQ_INT(gw_ninverters(&c), 1);
 	CHECK_STR(v->name, "hy");
 	CHECK_EQ_INT(v->line, 10);
 	CHECK_EQ_INT(v->protocol, CONF_INV_PYLON_CAN);
@@ -141,9 +142,9 @@ static void test_inverter_defaults(void)
 	CHECK_EQ_INT(load("[bank]\n[inverter.a1]\nprotocol = pylon-can\nport = can0\n[inverter.a2]\nprotocol = pylon-can\n"
 	                  "port = can1\n[inverter.a3]\nprotocol = sma-can\nport = slcan:///dev/ttyACM0\n"
 	                  "[inverter.a4]\nprotocol = pylon-rs485\nport = /dev/ttyUSB4\n"), 0);
-	CHECK_EQ_INT(c.ninverters, 4);
-	CHECK_STR(c.inverters[3].name, "a4");
-	CHECK_STR(c.inverters[2].device, "/dev/ttyACM0");
+	CHECK_EQ_INT(gw_ninverters(&c), 4);
+	CHECK_STR(gw_inverter_cfg(&c, 3)->name, "a4");
+	CHECK_STR(gw_inverter_cfg(&c, 2)->device, "/dev/ttyACM0");
 }
 
 static void test_inverter_errors(void)
@@ -427,7 +428,7 @@ static void test_summary(void)
  * pylon-rs485's keys; --check says it is experimental */
 static void test_growatt_rs485(void)
 {
-	const struct conf_inverter *v = &c.inverters[0];
+	const struct conf_inverter *v = gw_inverter_cfg(&c, 0);
 	char *buf = NULL;
 	size_t len = 0;
 
@@ -475,8 +476,8 @@ static void test_byd_hvs(void)
 	size_t len = 0;
 
 	CHECK_EQ_INT(load_with(hv, "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"), 0);
-	CHECK_EQ_INT(c.inverters[0].protocol, CONF_INV_BYD_HVS_CAN);
-	CHECK_EQ_INT(c.inverters[0].extras, 0);
+	CHECK_EQ_INT(gw_inverter_cfg(&c, 0)->protocol, CONF_INV_BYD_HVS_CAN);
+	CHECK_EQ_INT(gw_inverter_cfg(&c, 0)->extras, 0);
 	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n[limits]\n",
 	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n",
 	                  "t.ini:6: [inverter.x] source: hv runs 40.0-58.4 V (its series cells times their chemistry's "
