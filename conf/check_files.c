@@ -32,6 +32,13 @@
 
 #include "conf_int.h"
 
+static char state_dir[CONF_PORT_MAX]; /* conf_use_state_dir() */
+
+void conf_use_state_dir(const char *dir)
+{
+	conf_bfmt(state_dir, sizeof(state_dir), "%s", dir ? dir : "");
+}
+
 /* Lowest first: where two clash, the higher one's key takes the blame
  * (from R_CERT on in the order of enum conf_file_role, section.h). */
 enum role { R_CONF, R_CODE, R_CERT, R_KEY, R_USERS, R_SECRET, R_HISTORY, R_STATE };
@@ -117,18 +124,17 @@ static const char *automatic_one(struct conf_load *x, struct owns *w, enum conf_
 		{ CONF_FILE_STATE, "state", "the automatic state file" },
 		{ CONF_FILE_HISTORY, "history.db", "the automatic history database" },
 	};
-	bool (*place)(const char *, char *, size_t) = conf__loaders()->state_path;
 	for (size_t i = 0; i < conf__nsections(); i++) {
 		const struct conf__rt *r = conf__rt_nth(i);
 		for (int k = 0; !r->s->named && k < r->s->nkeys; k++) {
 			if (r->s->keys[k].file != role)
 				continue;
 			const char *value = (const char *)conf__obj(&x->c, r, 0) + r->s->keys[k].off;
-			if (value[0] || !place || !conf_section_on(&x->c, r->s))
+			if (value[0] || !state_dir[0] || !conf_section_on(&x->c, r->s))
 				return value;
 			for (size_t j = 0; j < sizeof(auto_files) / sizeof(auto_files[0]); j++)
 				if (auto_files[j].role == role) {
-					place(auto_files[j].name, out, cap);
+					conf_bfmt(out, cap, "%s/%s", state_dir, auto_files[j].name);
 					add(w, role == CONF_FILE_STATE ? R_STATE : R_HISTORY, auto_files[j].what, NULL, 0, out);
 				}
 			return value;
@@ -141,7 +147,6 @@ static const char *automatic_one(struct conf_load *x, struct owns *w, enum conf_
  * configuration names none. */
 static void automatic(struct conf_load *x, struct owns *w)
 {
-	bool (*place)(const char *, char *, size_t) = conf__loaders()->state_path;
 	w->auto_state[0] = w->auto_history[0] = w->code[0] = '\0';
 	const char *state = automatic_one(x, w, CONF_FILE_STATE, w->auto_state, sizeof(w->auto_state));
 	(void)automatic_one(x, w, CONF_FILE_HISTORY, w->auto_history, sizeof(w->auto_history));
@@ -150,8 +155,8 @@ static void automatic(struct conf_load *x, struct owns *w)
 		char copy[PATH_MAX];
 		conf_bfmt(copy, sizeof(copy), "%s", s);
 		conf_bfmt(w->code, sizeof(w->code), "%s/setup-code", dirname(copy));
-	} else if (place) {
-		place("setup-code", w->code, sizeof(w->code));
+	} else if (state_dir[0]) {
+		conf_bfmt(w->code, sizeof(w->code), "%s/setup-code", state_dir);
 	}
 	add(w, R_CODE, "the setup code's file", NULL, 0, w->code);
 }

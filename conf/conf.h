@@ -394,19 +394,6 @@ struct conf_limits {
 };
 
 
-/* The loaders of the files [http] names, lent by the room that serves
- * with them (gateway/web/): a check loads those
- * files as the servers will, so that a file --check accepts is a file the
- * server takes, but conf itself reads no certificate and no login.  A
- * program installs them (conf_use_loaders) before it loads a configuration
- * with such a section; without them the section fails its check. */
-struct conf_loaders {
-	/* the place of a file of bmsgw's where the configuration names none
-	 * ("state", "history.db", "setup-code": gateway/core/statedir.h), for
-	 * the check that no key names one of them (check_files.c) */
-	bool (*state_path)(const char *name, char *out, size_t cap);
-};
-void conf_use_loaders(const struct conf_loaders *l);
 
 /* [health]: the cell health estimators of every pack (design section 26;
  * gateway/engine/health.h), on when the section is there.  The knees and
@@ -438,6 +425,12 @@ struct conf {
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
 void conf_defaults(struct conf *c);
+/* The directory of bmsgw's own files where the configuration names none
+ * (the daemon's: $STATE_DIRECTORY, else /var/lib/bmsgw, gateway/core/
+ * statedir.h), handed down before any load for the check that no key names
+ * one of them (check_files.c): the automatic state file, history database
+ * and setup code there.  NULL or "": none (those are not checked). */
+void conf_use_state_dir(const char *dir);
 /* rfile.c: a file bmsgw reads, opened never blocking and never through
  * another user's symbolic link (root's and bmsgw's own are followed): a
  * FIFO, a device, a directory or a socket in its place is refused, "PATH

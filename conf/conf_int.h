@@ -229,8 +229,6 @@ void conf__fail(struct conf_load *x, int line, const char *sect, const char *key
 /* check_files.c: no key names another of bmsgw's own files; a file a key
  * names is a regular one, reached without another user's link. */
 void conf__finish_files(struct conf_load *x);
-/* check_http.c: the loaders lent (conf_use_loaders); each NULL when none. */
-const struct conf_loaders *conf__loaders(void);
 /* fail.c: the line of key `key` of the section whose seen lines are `seen`,
  * or the line of its header when the key was not written. */
 int conf__seen_line(const int *seen, int key, int header);

@@ -29,6 +29,7 @@
 #include "model/statefile.h"
 #include "core/heap.h"
 #include "core/log.h"
+#include "core/statedir.h"
 #include "core/notify.h"
 #include "core/resolve.h"
 #include "modes/cli.h"
@@ -156,11 +157,13 @@ static double once_budget(const struct gw *gw)
 }
 
 /* What conf/ is handed before any load: the outputs' sections of the
- * configuration (each service row's) and the loaders of their files. */
+ * configuration (each service row's) and the directory of bmsgw's own
+ * files (core/statedir.h). */
 static int conf_setup(void)
 {
-	char why[256];
-	conf_use_loaders(&gw_conf_loaders);
+	char why[256], dir[CONF_PORT_MAX];
+	gw_state_dir_name(dir, sizeof(dir));
+	conf_use_state_dir(dir);
 	if (gw_conf_sections(why, sizeof(why)) < 0) {
 		fprintf(stderr, "bmsgw: %s\n", why);
 		return -1;

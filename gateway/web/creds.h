@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/web/creds.h - the HTTPS server's certificate chain and its key
  * (PEM) loaded with GnuTLS and checked to match: for the load of [http]
- * tls_cert / tls_key (and --check's, through struct conf_loaders), and what
+ * tls_cert / tls_key (and --check's, [http]'s check in http_conf.c), and what
  * the HTTPS server hands each handshake (tls.c). */
 #ifndef GATEWAY_WEB_CREDS_H
 #define GATEWAY_WEB_CREDS_H

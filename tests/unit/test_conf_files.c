@@ -118,12 +118,6 @@ static void test_read(void)
 	unlink(p);
 }
 
-static bool state_place(const char *name, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s/auto/%s", dir, name);
-	return false;
-}
-
 /* The configuration with its [gateway] state_file and more sections:
  * its error, "" when it loads. */
 static char hist[300]; /* [history] file, "" for DIR/h.db */
@@ -220,10 +214,11 @@ static void test_roles(void)
 int main(void)
 {
 	install_sections();
-	static const struct conf_loaders places = { .state_path = state_place };
+	char state[sizeof(dir) + 8];
 	if (!mkdtemp(dir))
 		return 1;
-	conf_use_loaders(&places);
+	snprintf(state, sizeof(state), "%s/auto", dir); /* the automatic files' directory, as the daemon hands it down */
+	conf_use_state_dir(state);
 	test_open();
 	test_read();
 	test_roles();

@@ -155,7 +155,6 @@ static void test_file(void)
 int main(void)
 {
 	install_sections(); /* the outputs' sections, as the daemon hands them down */
-	conf_use_loaders(&gw_conf_loaders); /* the files are loaded as the daemon loads them */
 	test_keys();
 	test_lines();
 	test_hash_verify();
