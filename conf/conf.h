@@ -474,13 +474,6 @@ struct conf_error {
 };
 /* conf_load_string() that also says where its error is (e may be NULL). */
 int conf_load_string_at(const char *text, const char *name, struct conf *c, struct conf_error *e);
-/* conf/checkall.c: the check of --check over text, with up to max errors:
- * after each one its key (or its section, for an error of a section as a
- * whole) is left out and the text checked again, until it passes, an
- * error comes back on a field already named, or nothing can be left out.
- * Returns how many errors (0: c holds the configuration), -1 when out of
- * memory. */
-int conf_check_all(const char *text, const char *name, struct conf *c, struct conf_error *errs, int max);
 /* conf/warnings.c: the poll cycle of pack i (s): its poll_interval, one
  * request with all its tries, one answer's wait of each other pack that
  * polls on its wire; *on_bus (may be NULL): those packs, itself included. */
