@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/conf.c - the schema of the configuration file: every key of every
- * section with its type, range and default (conf__keys[]), and the kinds of
- * section (conf's own; the rooms' are theirs, conf/section.h), and where
- * conf's own are in a struct conf (conf__own[]).
+/* conf/conf.c - the schema of conf's own sections, the ones the rooms
+ * below the outputs read ([gateway], [pack.NAME], [bank], [mqtt], [ble],
+ * [ble_proxy.NAME], [limits], [soc], [health]): every key with its type,
+ * range and default (conf__keys[]), the sections (conf_sect_*, section.h)
+ * and where they are in a struct conf (conf__own[]).  An output's section
+ * is its room's own, in the same form (gateway/<room>/<room>_conf.c).
  *
- * The rest of conf/ walks these tables (conf_int.h says which file does
- * what): values.c parses a value by its key's type, reader.c finds keys and
- * sections here, check.c runs the checks that need the whole file,
- * summary.c prints what was loaded.  tests/integration/test_package.py reads
- * conf__keys[] from this file to check that bmsgw.ini(5) documents every key.
+ * The rest of conf/ walks the sections in force, conf's and the rooms'
+ * alike (conf_int.h says which file does what): values.c parses a value by
+ * its key's type, reader.c finds keys and sections, check.c runs the
+ * checks that need the whole file, summary.c prints what was loaded.
+ * tests/integration/test_package.py reads every section's keys from bmsgw
+ * --keys to check that bmsgw.ini(5) documents every key.
  */
 #include "conf_int.h"
 
@@ -51,26 +54,23 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
 #define BP(f) offsetof(struct conf_ble_proxy, f)
 #define HE(f) offsetof(struct conf_health, f)
 
-/* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
+/* The schema of conf's sections (bmsgw.ini(5) = conf/bmsgw.ini.5),
  * defaults included.  A row is
- *   section, key, reload, type, min, max, above, words, offset, default
- * and `reload` says what a new value does on SIGHUP (bmsgw(8) "RELOAD"):
+ *   key, reload, type, min, max, above, words, offset, default
+ * and `reload` says what a new value does on SIGHUP (bmsgw(8) "RELOAD"; the
+ * rooms' rows say the same of theirs):
  *   CONF_LIVE     the part that uses it takes it and goes on: what the
  *                 daemon reads from the running configuration (a pack's
  *                 polling and control settings, [gateway] but listen,
- *                 [bank], [limits], [sunspec], [ble] connect_timeout and
+ *                 [bank], [limits], [ble] connect_timeout and
  *                 max_connections), and
  *                 the keys an output takes into its own copy ([mqtt]
  *                 discovery, publish_interval, cells, password_file,
- *                 backfill, backfill_rate; [rtu]
- *                 control; [http] tls_cert, tls_key, users_file,
- *                 metrics_public, csrf_lifetime: the files read again at
- *                 every reload)
+ *                 backfill, backfill_rate)
  *   CONF_RESTART  its part stops and starts again with the new section: an
- *                 output ([upstream.NAME], [mqtt], [tunnel.NAME], [http],
- *                 [history], [inverter.NAME], the [rtu] line), the Modbus
- *                 server's listening socket ([gateway] listen), a pack
- *                 (its snapshot meant something else)
+ *                 output ([mqtt]), the Modbus server's listening socket
+ *                 ([gateway] listen), a pack (its snapshot meant something
+ *                 else)
  *   CONF_RELINK   the wires it concerns close and open again and their
  *                 packs start again: a pack's port, baud and adapter (the
  *                 wire's rule, wire/link.c: a tcp:// or ble:// wire has no

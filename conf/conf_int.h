@@ -9,21 +9,24 @@
  *            section.h) and where they are in a struct conf (conf__own[])
  * sections.c the sections in force: conf's and those the rooms above hand
  *            down (conf_use_sections), in list order; where each instance
- *            is, the steps after the parse and the parts of the summary
+ *            is, the steps after the parse and the parts of the summary;
+ *            the queries a room's checks ask of the others by their data
+ *            (conf_section_on, conf_listen_user, conf_wire_user)
  * values.c   one parser per key type: text in, a field of a section out
+ * url.c      the URL type (KT_URL): scheme, host, credentials taken out
  * address.c  hosts, ports, networks, Bluetooth addresses, the pack port
  * reader.c   the INI reader (lines, comments, [section] headers), inih's
  *            handler, conf_load_file() / conf_load_string()
  * check.c    the checks that need the whole file, after the parse: the
- *            packs and the services that read them
- * check_out.c  the same for the outputs: [limits], [inverter.NAME],
- *            [sunspec], [rtu]
+ *            packs and the sections that read them ([bank], [mqtt])
+ * check_limits.c  [limits]: the chemistry's defaults, its voltages in order
  * check_soc.c  [soc]: the chemistry's defaults, each pack's copy, the checks
- * check_hv.c the high-voltage outputs' ranges: the protocol's, the source's
- * check_inv.c which [inverter.NAME] keys each protocol takes, their ranges
- *            and defaults by protocol, how each protocol speaks
+ * check_ble.c, check_mqttjson.c, check_wset.c  a pack's Bluetooth, MQTT
+ *            and BMS-settings checks
+ * check_files.c  one file, one role (the rows' roles; the state directory
+ *            handed down: conf_use_state_dir)
  * summary.c  conf_print_summary() for --check
- * summary_out.c  its parts for the outputs
+ * summary_out.c  its parts for [limits], [soc] and [health]
  * keys.c     the key table read back: conf_section_same() for a reload,
  *            a value as text (/api/config), bmsgw --keys
  * schema.c   the key table for the setup page: a section's kind from its
@@ -34,7 +37,9 @@
  * A new key of conf's own sections: its field in the section's struct
  * (conf.h), its K_ below (among its section's, which stand together) and
  * its row in conf__keys[] with its reload class.  An output's section is
- * its room's own (section.h; gateway/README.md "Adding an output").
+ * its room's own (section.h; gateway/README.md "Adding an output"), and so
+ * is an inverter protocol's every fact (gateway/inverter/dialects.h): conf/
+ * names neither.
  */
 #ifndef CONF_CONF_INT_H
 #define CONF_CONF_INT_H

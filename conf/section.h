@@ -18,7 +18,11 @@
  *
  * conf/ keeps its own sections ([gateway], [pack.NAME], [bank], [mqtt],
  * [ble], [ble_proxy.NAME], [limits], [soc], [health]: the ones the rooms
- * below the outputs read) in conf.h.
+ * below the outputs read) in conf.h.  A room's checks ask about the other
+ * sections by their data, never by their rooms: whether one is on
+ * (.with), who else listens on a port (.about) or opens a device (.wire),
+ * whether the packs may come later (.packs_later), which file is whose
+ * (the rows' roles).
  */
 #ifndef CONF_SECTION_H
 #define CONF_SECTION_H
