@@ -204,6 +204,10 @@ bool http_headers_gate(struct gw_http *h, struct req *r, const char *url, const 
 		       enum MHD_Result *rc);
 /* May r go on?  false when it was answered or waits for its login (*rc). */
 bool http_gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc);
+/* A request from addr for a Host that is not a name of this gateway
+ * (shown: gw_hosts_shown()'s) refused 421: counted, logged once an
+ * interval. */
+void http_misdirected(struct gw_http *h, const char *addr, const char *shown);
 
 /* ---- setupbridge.c ---- */
 
