@@ -34,8 +34,9 @@ struct web_out {
 static long web_fds(const struct conf *c)
 {
 	/* its clients and one more (conns.h), the listening socket, MHD's
-	 * epoll, its wakeup, the epoll of suspended requests */
-	return c->http.enabled ? c->http.max_clients + 5L : 0;
+	 * epoll, its wakeup, the epoll of suspended requests; with HTTPS the
+	 * spare descriptor of the door's acceptor (door.c) */
+	return c->http.enabled ? c->http.max_clients + 5L + (c->http.tls_cert[0] != '\0') : 0;
 }
 
 static int web_prepare(struct gw_svc_ctx *x)
@@ -134,8 +135,9 @@ static void web_status_json(void *st, const struct gw *gw, FILE *o)
 	gw_http_info(((struct web_out *)st)->h, &hi);
 	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu,\"https\":%s,"
 		"\"login_failures\":%lu,\"plain_logins\":%lu,\"gave_way\":%lu,\"address_full\":%lu,"
-		"\"misdirected\":%lu}", hi.clients, hi.sse_clients, hi.requests, hi.refused, hi.https ? "true" : "false",
-		hi.login_failures, hi.plain_logins, hi.gave_way, hi.address_full, hi.misdirected);
+		"\"misdirected\":%lu,\"redirected\":%lu}", hi.clients, hi.sse_clients, hi.requests, hi.refused,
+		hi.https ? "true" : "false", hi.login_failures, hi.plain_logins, hi.gave_way, hi.address_full,
+		hi.misdirected, hi.redirected);
 }
 
 static void web_metrics(void *st, const struct gw *gw, FILE *o)
@@ -161,6 +163,9 @@ static void web_metrics(void *st, const struct gw *gw, FILE *o)
 		{ "bmsgw_http_misdirected_total", "counter",
 		  "HTTP requests refused (421): their Host is not a name of this gateway (DNS rebinding).",
 		  (double)hi.misdirected },
+		{ "bmsgw_http_redirected_total", "counter",
+		  "Plain HTTP requests to the HTTPS port answered with a redirect to HTTPS (301, 308).",
+		  (double)hi.redirected },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }

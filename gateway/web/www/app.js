@@ -534,9 +534,9 @@ function stackLabels() {
 }
 
 /* The page moved (the first admin made: the server restarts as HTTPS on
- * the same port, and this http:// address answers no more): the expected
- * end of this page's stream, said with where it went, never the red "does
- * not answer" banner. */
+ * the same port, and this http:// address is redirected there): the
+ * expected end of this page's stream, said with where it went, never the
+ * red "does not answer" banner. */
 let movedTo = null;
 window.pageMoved = function (url) {
   movedTo = url;
