@@ -22,6 +22,7 @@ SPEC (JSON):
                 "adapter": "hci0", "known": true, "rssi": -62, "paired": false,
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
+                "service_data": {"00003333-0000-1000-8000-00805f9b34fb": "01"},  # ServiceData: uuid -> hex
                 "layout": "PROTOCOL" | "PROTOCOL:N" |    # a layout of the driver table (ble_layouts.py)
                           "jk2" | "nus" | "daly-new" | ... |     # a device of ble_layouts.LAYOUTS
                           [custom],
@@ -403,6 +404,10 @@ class Device(Obj):
         mfr = self.mfr_dict(spec.get("manufacturer", {}))
         if mfr:
             props["ManufacturerData"] = mfr
+        if spec.get("service_data"):
+            props["ServiceData"] = dbus.Dictionary(
+                {str(k): dbus.Array([dbus.Byte(x) for x in bytes.fromhex(v)], signature="y", variant_level=1)
+                 for k, v in spec["service_data"].items()}, signature="sv")
         self.props[IF_DEVICE] = props
         if spec.get("mode") == "adv" and spec.get("sim"):
             self.open_sim()
