@@ -51,6 +51,8 @@ enum {
 	                              * and lowest cell as the BMS reports them */
 	BMS_HAS_TEMP_EXT = 1u << 21, /* ext_tmax_c, ext_tmin_c: the highest and lowest
 	                              * temperature as the BMS reports them */
+	BMS_HAS_HEATER = 1u << 22,   /* heater_on, heater_a: the heater the BMS drives */
+	BMS_HAS_HEATER_SET = 1u << 23, /* heater_enabled, heat_start_c, heat_stop_c: its settings */
 };
 
 /* Normalised alarm set (struct bms_snapshot.alarms): the one table of
@@ -245,6 +247,17 @@ struct bms_snapshot {
 	 * MOSFET sensor, BMS_HAS_MOS_TEMP now clear; BMS_FAULT_ALARM: alarms'
 	 * BMS_AL_SENSOR is set for them alone (the BMS did not raise it). */
 	uint32_t sensor_faults;
+	/* The heater the BMS drives (BMS_HAS_HEATER; JK-PB §6.9, Chins §83):
+	 * on now, and the current it draws (A, >= 0; NaN = not reported: a
+	 * driver that sets the bit sets it).  Its settings, where the
+	 * protocol reads them (BMS_HAS_HEATER_SET; JK-PB's settings record,
+	 * kept between its reads like the BMS's other settings): heating
+	 * enabled, the temperature below which it starts and above which it
+	 * stops (degC; NaN where the protocol does not say). */
+	bool heater_on;
+	float heater_a;
+	bool heater_enabled;
+	float heat_start_c, heat_stop_c;
 };
 
 /* Byte accumulator for one link.  The gateway appends what read() returned;
