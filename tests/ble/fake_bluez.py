@@ -91,6 +91,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 import dbus
 import dbus.mainloop.glib
@@ -490,6 +491,7 @@ class Device(Obj):
     def Connect(self, ok, err):
         st = self.bz.stats_dev(self)
         st["connects"] += 1
+        st["connect_t"] = time.time()  # the last Connect asked (wall clock: the tests' figures)
         ad = self.bz.stats_adapter(self.adapter)
         ad["pending_connects"] += 1
         ad["max_pending_connects"] = max(ad["max_pending_connects"], ad["pending_connects"])
