@@ -51,6 +51,8 @@ enum {
 	                              * and lowest cell as the BMS reports them */
 	BMS_HAS_TEMP_EXT = 1u << 21, /* ext_tmax_c, ext_tmin_c: the highest and lowest
 	                              * temperature as the BMS reports them */
+	BMS_HAS_HEATER = 1u << 22,   /* heater_on, heater_a: the heater the BMS drives */
+	BMS_HAS_HEATER_SET = 1u << 23, /* heater_enabled, heat_start_c, heat_stop_c: its settings */
 };
 
 /* Normalised alarm set (struct bms_snapshot.alarms): the one table of
@@ -134,11 +136,17 @@ struct bms_gatt {
  * ignores every request and drops the link): len bytes data written with
  * response to the characteristic chr of the layout's service, then chr read
  * back: its first byte must be ok, or the link fails.  Once a connection,
- * before StartNotify. */
+ * before StartNotify.
+ * blind: nothing is read back (the BMS gives no sign of it): the write's
+ * completion is the unlock, written with response where chr takes it, else
+ * as a Write Command; after_notify: written once the notifications are on,
+ * before the first request (Dyness Junior: AA 55 01 00 00 56 to FED5 after
+ * subscribing, bms/PROTOCOLS.md §82). */
 struct bms_ble_auth {
 	const char *chr;
 	const uint8_t *data;
 	uint8_t len, ok;
+	bool blind, after_notify;
 };
 /* A 16-bit UUID ("ffe0") on the Bluetooth base UUID, as struct bms_gatt
  * names it: "0000ffe0-0000-1000-8000-00805f9b34fb" (Bluetooth Core 5.3,
@@ -239,6 +247,17 @@ struct bms_snapshot {
 	 * MOSFET sensor, BMS_HAS_MOS_TEMP now clear; BMS_FAULT_ALARM: alarms'
 	 * BMS_AL_SENSOR is set for them alone (the BMS did not raise it). */
 	uint32_t sensor_faults;
+	/* The heater the BMS drives (BMS_HAS_HEATER; JK-PB §6.9, Chins §83):
+	 * on now, and the current it draws (A, >= 0; NaN = not reported: a
+	 * driver that sets the bit sets it).  Its settings, where the
+	 * protocol reads them (BMS_HAS_HEATER_SET; JK-PB's settings record,
+	 * kept between its reads like the BMS's other settings): heating
+	 * enabled, the temperature below which it starts and above which it
+	 * stops (degC; NaN where the protocol does not say). */
+	bool heater_on;
+	float heater_a;
+	bool heater_enabled;
+	float heat_start_c, heat_stop_c;
 };
 
 /* Byte accumulator for one link.  The gateway appends what read() returned;
@@ -551,17 +570,25 @@ struct bms_control {
  * rank order, lowest first (a more specific name before a general one,
  * names before services); the first that matches names the protocol.
  * BMS_BLE_COMPANY_SERVICE: a company id only beside an advertised 16-bit
- * service (Topband: 0x0000 / 0xFFFF with FFE0), value = company | service << 16.
+ * service (Topband: 0x0000 / 0xFFFF with FFE0), value = company | service << 16,
+ * and where prefix is set a name that starts with it (PowerBoozt).
  * BMS_BLE_ADDRESS_SERVICE: a device address that starts with prefix (its
  * maker's OUI, "C4:A9:B8") beside the advertised 16-bit service value
- * (Greenway, whose names are serials). */
+ * (Greenway, whose names are serials).
+ * BMS_BLE_SERVICE_DATA: service data (AD types 0x16 / 0x21) under
+ * the 16-bit UUID value & 0xFFFF, beside the advertised 16-bit service
+ * value >> 16 where that is not 0 (Epoch: 3333 with FFE0), and where prefix
+ * is set a name that starts with it (Dörr: BT-Battery with FFE1).
+ * BMS_BLE_SERVICE128: an advertised 128-bit service, prefix, in lower case
+ * (Votronic's monitoring service). */
 enum bms_ble_hint_kind { BMS_BLE_COMPANY, BMS_BLE_NAME, BMS_BLE_SERVICE, BMS_BLE_COMPANY_SERVICE,
-			 BMS_BLE_ADDRESS_SERVICE };
+			 BMS_BLE_ADDRESS_SERVICE, BMS_BLE_SERVICE_DATA, BMS_BLE_SERVICE128 };
 struct bms_ble_hint {
 	uint8_t rank;
 	enum bms_ble_hint_kind kind;
-	const char *prefix;                /* BMS_BLE_NAME: the name starts with it, or;
-	                                    * BMS_BLE_ADDRESS_SERVICE: the address's start */
+	const char *prefix;                /* BMS_BLE_NAME, _COMPANY_SERVICE, _SERVICE_DATA: the
+	                                    * name starts with it; BMS_BLE_ADDRESS_SERVICE: the
+	                                    * address's start; BMS_BLE_SERVICE128: the service */
 	bool (*name_ok)(const char *name); /* BMS_BLE_NAME: the name passes this test */
 	uint32_t value;                    /* the company id or the service (or both, above) */
 	bool pairing;                      /* the BMS may ask for a passkey */

@@ -73,7 +73,8 @@ static void ble_layouts(FILE *o, const struct bms_gatt *g)
 
 static void ble_hints(FILE *o, const struct bms_ble_hint *h)
 {
-	static const char *const kinds[] = { "company", "name", "service", "company+service", "address+service" };
+	static const char *const kinds[] = { "company", "name", "service", "company+service", "address+service",
+					     "service-data", "service128" };
 	fputs(",\"hints\":[", o);
 	for (int i = 0; h && h[i].why; i++) {
 		fprintf(o, "%s{\"rank\":%u,\"kind\":\"%s\",", i ? "," : "", h[i].rank, kinds[h[i].kind]);
@@ -105,7 +106,8 @@ static void ble(FILE *o, const struct bms_driver *d)
 		jstr(o, "characteristic", d->ble->auth->chr);
 		fputs(",\"data\":", o);
 		hex(o, d->ble->auth->data, d->ble->auth->len);
-		fprintf(o, ",\"ok\":%u}", d->ble->auth->ok);
+		fprintf(o, ",\"ok\":%u,\"blind\":%s,\"after_notify\":%s}", d->ble->auth->ok,
+			d->ble->auth->blind ? "true" : "false", d->ble->auth->after_notify ? "true" : "false");
 	} else {
 		fputs("null", o);
 	}

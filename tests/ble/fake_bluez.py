@@ -22,6 +22,7 @@ SPEC (JSON):
                 "adapter": "hci0", "known": true, "rssi": -62, "paired": false,
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
+                "service_data": {"00003333-0000-1000-8000-00805f9b34fb": "01"},  # ServiceData: uuid -> hex
                 "layout": "PROTOCOL" | "PROTOCOL:N" |    # a layout of the driver table (ble_layouts.py)
                           "jk2" | "nus" | "daly-new" | ... |     # a device of ble_layouts.LAYOUTS
                           [custom],
@@ -90,6 +91,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 import dbus
 import dbus.mainloop.glib
@@ -403,6 +405,10 @@ class Device(Obj):
         mfr = self.mfr_dict(spec.get("manufacturer", {}))
         if mfr:
             props["ManufacturerData"] = mfr
+        if spec.get("service_data"):
+            props["ServiceData"] = dbus.Dictionary(
+                {str(k): dbus.Array([dbus.Byte(x) for x in bytes.fromhex(v)], signature="y", variant_level=1)
+                 for k, v in spec["service_data"].items()}, signature="sv")
         self.props[IF_DEVICE] = props
         if spec.get("mode") == "adv" and spec.get("sim"):
             self.open_sim()
@@ -485,6 +491,7 @@ class Device(Obj):
     def Connect(self, ok, err):
         st = self.bz.stats_dev(self)
         st["connects"] += 1
+        st["connect_t"] = time.time()  # the last Connect asked (wall clock: the tests' figures)
         ad = self.bz.stats_adapter(self.adapter)
         ad["pending_connects"] += 1
         ad["max_pending_connects"] = max(ad["max_pending_connects"], ad["pending_connects"])

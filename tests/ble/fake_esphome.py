@@ -14,7 +14,7 @@ gateway/wire/esphome/esphome_api.proto at start-up):
 
 SPEC is fake_bluez.py's (its docstring): {"devices": [{"address", "name",
 "layout", "mode": "bridge" | "recorded" | "adv" | "none", "sim":
-"127.0.0.1:PORT", "chunk", "manufacturer": {"company": "hex"}, "uuids",
+"127.0.0.1:PORT", "chunk", "manufacturer": {"company": "hex"}, "uuids", "service_data",
 "rssi", "records", "connect_delay", "unlock", "mtu"}]}; "adapters" and
 "known" are ignored (a proxy has one radio and sees every device that
 advertises).  The GATT layouts and the advertisement records are
@@ -49,8 +49,8 @@ side of esphome/aioesphomeapi, _frame_helper/*.py):
   connection the proxy's one subscriber (ESPHome allows one at a
   time; a second is ignored) which receives the raw advertisements (93,
   every --adv-interval seconds one batch of every device: AD structures
-  flags, complete local name, 16- and 128-bit service UUIDs, manufacturer
-  data; an adv-mode device's records as the simulator sends them) and, as
+  flags, complete local name, 16- and 128-bit service UUIDs, service data,
+  manufacturer data; an adv-mode device's records as the simulator sends them) and, as
   ESPHome's BluetoothProxy::api_connection_, every answer about BLE links:
   connection responses (69), services (71, one service a message, then
   72), GATT reads (74), writes (83), notify registrations (84),
@@ -222,7 +222,8 @@ def uuid_fields(msg, uuid, short_ok):
 
 def ad_structures(dev, mfr):
     """The advertising data of a device: flags, name, service UUIDs,
-    manufacturer data ({company: bytes})."""
+    service data (the spec's "service_data", {uuid: hex}), manufacturer data
+    ({company: bytes})."""
     out = bytearray(b"\x02\x01\x06")
     name = dev.spec.get("name", "").encode()[:29]
     if name:
@@ -238,6 +239,14 @@ def ad_structures(dev, mfr):
         out += bytes([len(s16) + 1, 0x03]) + s16
     if s128:
         out += bytes([len(s128) + 1, 0x07]) + s128
+    for u, data in dev.spec.get("service_data", {}).items():
+        # 0x16: a 16-bit UUID and its data, 0x21: a 128-bit one (Core Supplement Part A 1.11)
+        u, data = u.lower(), bytes.fromhex(data)
+        if u.startswith("0000") and u.endswith(BASE_UUID_TAIL):
+            body, t = int(u[4:8], 16).to_bytes(2, "little") + data, 0x16
+        else:
+            body, t = bytes.fromhex(u.replace("-", ""))[::-1] + data, 0x21
+        out += bytes([len(body) + 1, t]) + body
     for company, data in mfr.items():
         body = int(company).to_bytes(2, "little") + data
         out += bytes([len(body) + 1, 0xFF]) + body

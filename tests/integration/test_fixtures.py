@@ -83,6 +83,10 @@ FAMILIES += ("creabestvb",)
 FAMILIES += ("myvolta",)
 # D-powercore DXB / TBA packs over Bluetooth LE: 20-byte pages (dpowercore_ok below)
 FAMILIES += ("dpowercore",)
+# PowerBoozt and Doerr over Bluetooth LE: E&J-style frames, the answers' check over the decoded bytes (ejbt_ok below)
+FAMILIES += ("ejbt",)
+# the Votronic battery computer over Bluetooth LE: 20-byte notifications, no checksum (votronic_ok below)
+FAMILIES += ("votronic",)
 
 
 def crc16_modbus(b):
@@ -455,6 +459,33 @@ def wattstunde_ok(b):
     return raw[0] ^ raw[3] == 0x01 and raw[1] ^ raw[3] == 0x54
 
 
+def ejbt_ok(b):
+    """E&J-style ':' hex '~' of PowerBoozt and Doerr (written as the hex of
+    the ASCII, NUL bytes of the module's padding inside and after): the
+    length field (characters 7..10) is the frame's characters without the
+    NULs; a frame without data (a request) is checked as ej_ok, one with
+    data by the sum of its decoded bytes but the first and the last (the
+    check), XOR 0xFF."""
+    s = b.rstrip(b"\x00").replace(b"\x00", b"")
+    if not re.match(rb"^:[0-9A-Fa-f]{12,}~$", s) or len(s) % 2 or int(s[7:11], 16) != len(s):
+        return False
+    if len(s) == 14:
+        return ej_ok(s.decode())
+    d = bytes.fromhex(s[1:-1].decode())
+    return (sum(d[1:-1]) & 0xFF) ^ 0xFF == d[-1]
+
+
+def votronic_ok(b):
+    """20 bytes of the battery computer (no checksum exists): the voltage
+    (u16 LE at 0) 1..100 V, SOC (8) at most 100, the s24 current (10..12)
+    within +-3000 A, the nominal capacity (u16 LE at 13) not 0, byte 9 0."""
+    if len(b) != 20:
+        return False
+    ma = int.from_bytes(b[10:13], "little", signed=True)
+    return 100 <= int.from_bytes(b[0:2], "little") <= 10000 and b[8] <= 100 and b[9] == 0 and abs(ma) <= 3000000 and \
+        int.from_bytes(b[13:15], "little") > 0
+
+
 def dpowercore_ok(b):
     """20-byte pages: byte 0 the frame bytes it carries (1..18; a request's
     one page: the frame's length + 2), byte 1 page k of n; the frame 3A,
@@ -560,7 +591,9 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "greenway": lambda f: greenway_ok(bytes.fromhex(f)),
                "creabestvb": lambda f: creabestvb_ok(bytes.fromhex(f)),
                "myvolta": lambda f: myvolta_ok(bytes.fromhex(f)),
-               "dpowercore": lambda f: dpowercore_ok(bytes.fromhex(f))}
+               "dpowercore": lambda f: dpowercore_ok(bytes.fromhex(f)),
+               "ejbt": lambda f: ejbt_ok(bytes.fromhex(f)),
+               "votronic": lambda f: votronic_ok(bytes.fromhex(f))}
 
 
 def rows(c):

@@ -13,8 +13,10 @@
  *   ServicesResolved -> the first of the driver's GATT layouts whose
  *   characteristics are there (notify side: Flags notify or indicate; write
  *   side: write-without-response preferred, WriteValue type "command", else
- *   "request") -> StartNotify (then on the layout's second notifier, where
- *   it has one: struct bms_gatt.notify2) -> up: every PropertiesChanged
+ *   "request") -> the driver's unlock where it has one (struct
+ *   bms_ble_auth) -> StartNotify (then on the layout's second notifier, where
+ *   it has one: struct bms_gatt.notify2) -> an unlock written after the
+ *   notifications (after_notify) -> up: every PropertiesChanged
  *   Value of the notify characteristic (and of the second) goes to the
  *   poller as bytes, one stream (the framers reassemble and tell the frames
  *   apart), every request is one WriteValue (in the driver's pieces of
@@ -148,6 +150,19 @@ static void link_is_up(struct gw_ble_link *b)
 	}
 }
 
+static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const struct bms_ble_auth *a);
+
+/* The notifications are on: the unlock written after them where the
+ * driver has one (struct bms_ble_auth.after_notify), else up. */
+static void notify_done(struct gw_ble_link *b)
+{
+	const struct bms_driver *d = b->l->cfg->driver;
+	if (d->ble->auth && d->ble->auth->after_notify)
+		auth_call(b, &d->ble->gatt[b->l->ble_layout], d->ble->auth);
+	else
+		link_is_up(b);
+}
+
 /* StartNotify on the layout's second notifier answered: up, or the link
  * fails (no other layout is tried: the first notifier was taken). */
 static int on_notify2(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
@@ -160,7 +175,7 @@ static int on_notify2(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		gw_link_closef(b->l, "StartNotify on %s: %s", b->notify2, ble_err_text(e, t, sizeof(t)));
 		return 0;
 	}
-	link_is_up(b);
+	notify_done(b);
 	return 0;
 }
 
@@ -191,7 +206,7 @@ static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 			gw_link_closef(b->l, "StartNotify: %s", strerror(-r));
 		return 0;
 	}
-	link_is_up(b);
+	notify_done(b);
 	return 0;
 }
 
@@ -233,10 +248,20 @@ static int on_auth_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 {
 	(void)ret_error;
 	struct gw_ble_link *b = ud;
+	const struct bms_ble_auth *a = b->l->cfg->driver->ble->auth;
 	const sd_bus_error *e = call_done(b, msg);
 	if (e) {
 		char t[200];
 		gw_link_closef(b->l, "writing the unlock to %s: %s", b->auth, ble_err_text(e, t, sizeof(t)));
+		return 0;
+	}
+	if (a->blind) {
+		/* nothing to read back: written is unlocked */
+		gw_debug("link %s: unlock written to %s", b->l->port, b->auth);
+		if (a->after_notify)
+			link_is_up(b);
+		else
+			notify_call(b);
 		return 0;
 	}
 	int r = ble_call(b->m, &b->call, b->auth, IF_CHAR, "ReadValue", on_auth_read, b, CALL_TIMEOUT, "a{sv}", 0);
@@ -246,16 +271,20 @@ static int on_auth_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 }
 
 /* The driver's unlock (struct bms_ble_auth) under the layout's service:
- * its bytes written with response, then read back (on_auth_read()), then
- * notifications. */
+ * its bytes written with response (a blind one as a command where the
+ * characteristic takes no other), then read back (on_auth_read()), then
+ * notifications, or the link up (after_notify). */
 static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const struct bms_ble_auth *a)
 {
 	struct ble_obj *c = find_char(b, g->service, a->chr, CF_WRITE, NULL);
+	if (!c && a->blind)
+		c = find_char(b, g->service, a->chr, CF_WWR, NULL);
 	if (!c) {
-		gw_link_closef(b->l, "no unlock characteristic %s (written with response) under service %s", a->chr,
-			       g->service);
+		gw_link_closef(b->l, "no unlock characteristic %s (written%s) under service %s", a->chr,
+			       a->blind ? "" : " with response", g->service);
 		return;
 	}
+	bool request = (c->flags & CF_WRITE) != 0;
 	snprintf(b->auth, sizeof(b->auth), "%s", c->path);
 	b->st = BL_AUTH;
 	sd_bus_message *msg = NULL;
@@ -263,7 +292,7 @@ static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const str
 	if (r >= 0)
 		r = sd_bus_message_append_array(msg, 'y', a->data, a->len);
 	if (r >= 0)
-		r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", "request");
+		r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", request ? "request" : "command");
 	if (r >= 0)
 		r = sd_bus_call_async(b->m->bus, &b->call, msg, on_auth_write, b, WRITE_TIMEOUT);
 	sd_bus_message_unref(msg);
@@ -285,7 +314,7 @@ static void start_notify(struct gw_ble_link *b)
 		return;
 	}
 	const struct bms_driver *d = b->l->cfg->driver;
-	if (d->ble->auth)
+	if (d->ble->auth && !d->ble->auth->after_notify)
 		auth_call(b, &d->ble->gatt[b->l->ble_layout], d->ble->auth);
 	else
 		notify_call(b);

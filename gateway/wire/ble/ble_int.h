@@ -85,6 +85,8 @@ struct ble_obj {
 	char uuids[GW_BLE_MAX_UUIDS][37];
 	int nmfr;
 	struct ble_mfr mfr[GW_BLE_MAX_MFR];
+	int nsdata;
+	char sdata[GW_BLE_MAX_SDATA][37]; /* ServiceData's UUIDs, lower case */
 	/* GattService1 / GattCharacteristic1 */
 	char uuid[37];
 	unsigned flags;                 /* CF_* */

@@ -80,6 +80,8 @@ struct esp_seen {
 	char uuids[GW_BLE_MAX_UUIDS][37];
 	int nmfr;                      /* manufacturer data's companies */
 	uint16_t companies[GW_BLE_MAX_MFR];
+	int nsdata;                    /* service data's UUIDs (lower case, full form) */
+	char sdata[GW_BLE_MAX_SDATA][37];
 };
 
 struct gw_esp_link;
@@ -140,6 +142,7 @@ enum esp_link_state {
 	EL_AUTH_READ,   /* ... and read back */
 	EL_NOTIFY,      /* notify enable sent (then the CCCD written) */
 	EL_NOTIFY2,     /* ... the same for the layout's second notifier */
+	EL_AUTH_LATE,   /* an unlock written after the notifications (struct bms_ble_auth.after_notify) */
 	EL_UP,          /* notifications flow */
 	EL_ADV,         /* advertisements flow (no connection) */
 	EL_RELEASING,   /* its slot lent to a link waiting: disconnecting */

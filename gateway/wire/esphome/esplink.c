@@ -144,23 +144,27 @@ static void notify_enable(struct gw_esp_link *k, enum esp_link_state st)
 	(void)esp_client_send(k->p, ESP_NOTIFY_REQ, &r.base);
 }
 
-/* The unlock (struct bms_ble_auth) written with response; read back at its answer. */
+/* The unlock (struct bms_ble_auth) written with response (a blind one
+ * without where the characteristic takes no other); read back at its
+ * answer, unless blind. */
 static void auth_write(struct gw_esp_link *k, const struct bms_gatt *g, const struct bms_ble_auth *a)
 {
 	const struct esp_char *c = find_char(k, g->service, a->chr, P_WRITE, NULL);
+	if (!c && a->blind)
+		c = find_char(k, g->service, a->chr, P_WWR, NULL);
 	if (!c) {
-		gw_link_closef(k->l, "no unlock characteristic %s (written with response) under service %s", a->chr,
-			       g->service);
+		gw_link_closef(k->l, "no unlock characteristic %s (written%s) under service %s", a->chr,
+			       a->blind ? "" : " with response", g->service);
 		return;
 	}
 	k->auth_h = c->handle;
 	Esphome__BluetoothGATTWriteRequest w = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
 	w.address = k->addr;
 	w.handle = k->auth_h;
-	w.response = true;
+	w.response = (c->props & P_WRITE) != 0;
 	w.data.data = (uint8_t *)a->data;
 	w.data.len = a->len;
-	k->st = EL_AUTH_WRITE;
+	k->st = a->after_notify ? EL_AUTH_LATE : EL_AUTH_WRITE;
 	(void)esp_client_send(k->p, ESP_WRITE_REQ, &w.base);
 }
 
@@ -191,7 +195,7 @@ static void pick_layout(struct gw_esp_link *k)
 		k->l->ble_layout = (int)(g - g0);
 		gw_debug("link %s: GATT service %s: notify handle %u, write handle %u (%s)", k->l->port, g->service,
 			 k->notify_h, k->write_h, k->write_cmd ? "command" : "request");
-		if (d->ble->auth)
+		if (d->ble->auth && !d->ble->auth->after_notify)
 			auth_write(k, g, d->ble->auth);
 		else
 			notify_enable(k, EL_NOTIFY);
@@ -222,7 +226,7 @@ static void send_connect(struct gw_esp_link *k, const struct esp_seen *s)
 static bool establishing(const struct gw_esp *p)
 {
 	for (const struct gw_esp_link *k = p->links; k; k = k->next)
-		if ((k->st >= EL_CONNECTING && k->st <= EL_NOTIFY2) || k->st == EL_RELEASING)
+		if ((k->st >= EL_CONNECTING && k->st <= EL_AUTH_LATE) || k->st == EL_RELEASING)
 			return true;
 	return false;
 }
@@ -341,6 +345,8 @@ static void on_fail(struct gw_esp_link *k, const char *why)
  * the characteristic's CCCD (esphome esp32_ble_client, "the client is
  * responsible for flipping the descriptor value when using the cache";
  * bleak-esphome does the same); then up. */
+static void link_up(struct gw_esp_link *k);
+
 static void notify_on(struct gw_esp_link *k)
 {
 	bool second = k->st == EL_NOTIFY2;
@@ -359,6 +365,17 @@ static void notify_on(struct gw_esp_link *k)
 		notify_enable(k, EL_NOTIFY2);
 		return;
 	}
+	const struct bms_driver *d = k->l->cfg->driver;
+	if (d->ble->auth && d->ble->auth->after_notify) {
+		auth_write(k, &d->ble->gatt[k->l->ble_layout], d->ble->auth);
+		return; /* up at its answer (auth_answer()) */
+	}
+	link_up(k);
+}
+
+/* Notifications on (and an unlock after them written): up. */
+static void link_up(struct gw_esp_link *k)
+{
 	k->st = EL_UP;
 	k->wpending = false;
 	k->idle = false;
@@ -379,7 +396,13 @@ static void notify_on(struct gw_esp_link *k)
 static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMessage *m)
 {
 	const struct bms_ble_auth *a = k->l->cfg->driver->ble->auth;
-	if (k->st == EL_AUTH_WRITE && type == ESP_WRITE_RESP) {
+	if (k->st == EL_AUTH_LATE && type == ESP_WRITE_RESP) {
+		gw_debug("link %s: unlock written", k->l->port);
+		link_up(k);
+	} else if (k->st == EL_AUTH_WRITE && type == ESP_WRITE_RESP && a->blind) {
+		gw_debug("link %s: unlock written", k->l->port);
+		notify_enable(k, EL_NOTIFY);
+	} else if (k->st == EL_AUTH_WRITE && type == ESP_WRITE_RESP) {
 		Esphome__BluetoothGATTReadRequest r = ESPHOME__BLUETOOTH_GATTREAD_REQUEST__INIT;
 		r.address = k->addr;
 		r.handle = k->auth_h;
