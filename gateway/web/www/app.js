@@ -182,6 +182,7 @@ const BMS_LABEL = {
   mos_otp_c: 'MOSFET over-temperature protection', mos_otp_release_c: 'MOSFET over-temperature release',
   balance_start_v: 'Balancing start voltage', balance_delta_v: 'Balancing trigger difference',
   balance_current_a: 'Balancing current setting', capacity_ah: 'Capacity setting', cell_count: 'Cell count setting',
+  heat_start_c: 'Heating start temperature', heat_stop_c: 'Heating stop temperature',
   balancer: 'Balancer switch', heater: 'Heater switch',
   soc: 'State of charge',
 };
