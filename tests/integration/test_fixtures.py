@@ -83,6 +83,8 @@ FAMILIES += ("creabestvb",)
 FAMILIES += ("myvolta",)
 # D-powercore DXB / TBA packs over Bluetooth LE: 20-byte pages (dpowercore_ok below)
 FAMILIES += ("dpowercore",)
+# the JBD Bluetooth module's PIN (jbdpin_ok below)
+FAMILIES += ("jbdpin",)
 
 
 def crc16_modbus(b):
@@ -260,13 +262,19 @@ def ant_ok(b):
     the sum of bytes 2..4)."""
     if len(b) >= 10 and b[:2] == b"\x7e\xa1":
         body = b[5] + 6
-        if b[2] & 0x10 == 0:  # a request: the length byte is what it asks
+        if b[2] & 0x10 == 0 and b[2] != 0x23:  # a request: the length byte is what it asks
             body = 6
         total = body + 4 + (6 if b[2] == 0x12 else 0)
         return len(b) == total and b[-2:] == b"\xaa\x55" and crc16_modbus(b[1:body]) == b[body] | b[body + 1] << 8
     if len(b) == 140 and b[:4] == b"\xaa\x55\xaa\xff":
         return sum(b[4:138]) & 0xFFFF == b[138] << 8 | b[139]
     return len(b) == 6 and b[0] == b[1] and b[0] in (0x5A, 0xDB) and sum(b[2:5]) & 0xFF == b[5]
+
+
+def jbdpin_ok(b):
+    """The JBD module's PIN: FF AA 15 n data sum, n + 5 bytes, the sum the
+    low byte of bytes 2 .. n + 3."""
+    return len(b) >= 5 and b[:3] == b"\xff\xaa\x15" and len(b) == b[3] + 5 and sum(b[2:-1]) & 0xFF == b[-1]
 
 
 def jbdup_ok(b):
@@ -560,7 +568,8 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "greenway": lambda f: greenway_ok(bytes.fromhex(f)),
                "creabestvb": lambda f: creabestvb_ok(bytes.fromhex(f)),
                "myvolta": lambda f: myvolta_ok(bytes.fromhex(f)),
-               "dpowercore": lambda f: dpowercore_ok(bytes.fromhex(f))}
+               "dpowercore": lambda f: dpowercore_ok(bytes.fromhex(f)),
+               "jbdpin": lambda f: jbdpin_ok(bytes.fromhex(f))}
 
 
 def rows(c):
