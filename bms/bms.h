@@ -119,14 +119,44 @@ enum bms_link { BMS_LINK_WIRE = 0, BMS_LINK_BLE = 1 };
  * (Super-B Epsilon V2 answers on notify and pushes other frames on this
  * one); the transport subscribes to both and hands both characteristics'
  * notifications into the one byte stream of the link, in the order they
- * come (the driver tells the frames apart); NULL = none. */
+ * come (the driver tells the frames apart); NULL = none.
+ * more: characteristics of the service beyond notify and write, each a
+ * channel of its own (BMS_CHR_*: Dometic's keep-alive pairs); NULL = none. */
+struct bms_gatt_chr;
 struct bms_gatt {
 	const char *service;
 	const char *notify;
 	const char *write;
 	const char *write_service;
 	const char *notify2;
+	const struct bms_gatt_chr *more;
 };
+/* One characteristic of struct bms_gatt.more (the list ends with a NULL
+ * uuid): notified (subscribed when the link comes up, before notify, in
+ * the list's order) or written.  A layout with them is a link of channels:
+ * channel 0 is notify / write, channel k >= 1 more[k - 1]; every
+ * notification reaches the framer as a record BMS_CHR_MAGIC0
+ * BMS_CHR_MAGIC1 k n data[n] (one notification, or a part of 255 bytes of
+ * a longer one), those that came while the link was being set up as its
+ * first bytes (the first poll of a connection keeps them); a request is
+ * one or more such records, each written to its channel's characteristic
+ * (Write Command where it allows it), in order (bms/base/gattrec.c). */
+struct bms_gatt_chr {
+	const char *uuid;
+	bool notify;
+};
+#define BMS_GATT_MORE_MAX 6     /* characteristics a layout's more lists at most */
+#define BMS_CHR_MAGIC0 0xAD
+#define BMS_CHR_MAGIC1 0x43
+#define BMS_CHR_HDR 4
+/* The record of data[0..n) (n <= 255) on channel k into out[0..cap): its
+ * length, or 0 when it does not fit. */
+size_t bms_chr_record(uint8_t *out, size_t cap, uint8_t k, const void *data, size_t n);
+/* The record at the start of buf[0..len): true with *k, *data, *n and
+ * *used (its length) when a whole one is there; false with *used the bytes
+ * before the next record's magic (0: wait for more).  A framer of a link of
+ * channels (a scan() that takes records whole). */
+bool bms_chr_next(const uint8_t *buf, size_t len, uint8_t *k, const uint8_t **data, size_t *n, size_t *used);
 /* The entry that ends a list of layouts (struct bms_ble.gatt). */
 #define BMS_GATT_END { .service = NULL }
 /* An unlock a BMS wants before it answers anything (struct
@@ -434,6 +464,8 @@ enum {
 	BMS_AUTH_NONE = 0, /* none this poll (no PIN, or the connection has it already) */
 	BMS_AUTH_SENT,     /* the PIN is written, not acknowledged yet */
 	BMS_AUTH_OK,       /* the BMS took it (or answered after it) */
+	BMS_AUTH_REFUSED,  /* a try after it went unanswered where the protocol has no refusal
+	                    * frame (the driver's judgement): the poll failing so is auth failed */
 };
 /* The least time between two tries of a PIN the BMS refused (s): a human's
  * pace, never an attack's (bmsgw.ini(5) `pin`). */

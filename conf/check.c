@@ -436,9 +436,12 @@ static void check_packs(struct load *x, int i)
 			}
 			continue;
 		}
-		if (p->is_ble) {
+		/* one pack per Bluetooth device, but for a device that carries
+		 * several batteries, each a pack by its address (dometic) */
+		if (p->is_ble && (p->driver != q->driver || !p->driver->max_address)) {
 			conf__fail(x, key_line(x, i, K_PORT), sect, "port",
-			     "%s is already used by [pack.%s] (line %d) (expected one pack per Bluetooth device)",
+			     "%s is already used by [pack.%s] (line %d) (expected one pack per Bluetooth device, "
+			     "but for the batteries of one device of a protocol with addresses, each its own)",
 			     p->port, q->name, key_line(x, j, K_PORT));
 			return;
 		}

@@ -280,6 +280,10 @@ static void step_send(struct gw_bus *w)
 		return;
 	}
 	if (n < 0) {
+		/* BMS_E_AUTH: the PIN judged refused on an earlier try of the
+		 * step (a silence, bms.h): auth failed, no retry now */
+		if (n == BMS_E_AUTH)
+			p->slot->auth_failed = true;
 		poll_done(w, false, bms_strerror(n));
 		return;
 	}
@@ -331,10 +335,13 @@ static void count_timeout(struct gw_bus *w)
 /* The poll's last try failed in silence after a PIN its BMS never
  * acknowledges (ble->pin's silent: ANT): the BMS answers nothing while it
  * lacks the right one, so a connection that carried nothing since is its
- * refusal. */
+ * refusal; or the driver judged the silence after it one
+ * (BMS_AUTH_REFUSED: dometic). */
 static bool silent_refusal(const struct gw_bus *w, const struct gw_pack *p)
 {
 	const struct bms_ble *b = p->drv->ble;
+	if (p->slot->poll.auth == BMS_AUTH_REFUSED)
+		return true; /* the driver's judgement (bms.h) */
 	return p->slot->poll.auth == BMS_AUTH_SENT && b && b->pin && b->pin->silent && !w->got_bytes;
 }
 
@@ -539,7 +546,11 @@ static bool poll_start(struct gw_bus *w)
 	}
 	w->got_bytes = false;
 	poll_begin(next, now);
-	if (next->drv->keep_rx) /* kept within a poll only: no earlier poll's answer is this one's */
+	/* kept within a poll only: no earlier poll's answer is this one's; but
+	 * the first poll of a connection takes what came since it was made (a
+	 * BMS that greets on its subscriptions, another pack's stream on a
+	 * shared link: dometic) */
+	if (next->drv->keep_rx && !next->slot->poll.link_fresh)
 		bms_rx_clear(&w->rx);
 	step_gap(w);
 	return true;

@@ -988,11 +988,15 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		               "\"unasked\":%s,\"ble_name\":",
 		               S.frozen ? "true" : "false", S.proto->name, S.baud, S.lat_min, S.lat_max,
 		               S.proto->emit || S.master ? "true" : "false");
-		/* a name is printable ASCII without quotes or backslashes */
-		if (S.proto->ble_name)
-			sim_buf_printf(out, "\"%s\"}", S.proto->ble_name);
-		else
+		/* a name is printable ASCII; its backslash escaped (123\SmartBMS) */
+		if (S.proto->ble_name) {
+			sim_buf_printf(out, "\"");
+			for (const char *c = S.proto->ble_name; *c; c++)
+				sim_buf_printf(out, "%s%c", *c == '\\' || *c == '"' ? "\\" : "", *c);
+			sim_buf_printf(out, "\"}");
+		} else {
 			sim_buf_printf(out, "null}");
+		}
 	} else if (strcmp(cmd, "stats") == 0 && argc == 2 && strcmp(argv[1], "reset") == 0) {
 		stats_reset();
 		sim_buf_printf(out, "ok");
