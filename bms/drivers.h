@@ -79,7 +79,12 @@
 	X(creabest_vb) /* 58 */ \
 	X(myvolta)     /* 59 */ \
 	X(ubms_can)    /* 60 */ \
-	X(d_powercore) /* 61 */
+	X(d_powercore) /* 61 */ \
+	X(dometic)     /* 62 */ \
+	X(smartbms123) /* 63 */ \
+	X(smartbms58)  /* 64 */ \
+	X(saftkiste)   /* 65 */ \
+	X(lolan)       /* 66 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

@@ -338,6 +338,11 @@ static void fd_request(struct fd *s)
 	s->need_request = false;
 	if (!s->drv->keep_rx)
 		bms_rx_clear(&s->rx); /* drain before each request */
+	if (n == BMS_E_AUTH) { /* the PIN judged refused on an earlier try: the poll fails */
+		REQUIRE(s->poll.pin[0]);
+		fd_begin(s);
+		return;
+	}
 	if (n < 0) {
 		REQUIRE((t->addr_ok && n == BMS_E_RANGE && !t->addr_ok(s->address)) ||
 			(t->key_from_name && n == BMS_E_KEY));

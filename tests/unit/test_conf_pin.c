@@ -77,6 +77,8 @@ static void test_every_driver(void)
 			CHECK(bms_pin_ok(p, p->dflt, why, sizeof(why)));
 		char pin[BMS_PIN_MAX + 2];
 		memset(pin, '7', sizeof(pin));
+		if (p->max_value) /* a number: its largest (max_len digits) */
+			snprintf(pin, sizeof(pin), "%llu", (unsigned long long)p->max_value);
 		pin[p->max_len] = '\0';
 		CHECK(bms_pin_ok(p, pin, why, sizeof(why)));
 		pin[p->max_len] = '7';
