@@ -80,6 +80,11 @@
 	X(myvolta)     /* 59 */ \
 	X(ubms_can)    /* 60 */ \
 	X(d_powercore) /* 61 */ \
+	X(dometic)     /* 62 */ \
+	X(smartbms123) /* 63 */ \
+	X(smartbms58)  /* 64 */ \
+	X(saftkiste)   /* 65 */ \
+	X(lolan)       /* 66 */ \
 	X(epoch_pro)   /* 67 */ \
 	X(pwrboozt)    /* 68 */ \
 	X(doerr)       /* 69 */ \

@@ -40,6 +40,7 @@ enum conf_reload {
 #define CONF_HOST_MAX 256
 #define CONF_TOPIC_MAX 128
 #define CONF_ID_MAX 64
+#define CONF_PIN_MAX 32 /* a pack's pin: BMS_PIN_MAX (bms/bms.h) */
 /* The size of a buffer that holds any message of conf_load_file() and
  * conf_load_string() whole: FILE:LINE: [section] key: problem. */
 #define CONF_ERR_MAX 2304
@@ -208,6 +209,8 @@ struct conf_pack {
 	struct conf_ble_proxy proxy;     /* ... whose keys are copied here (a struct conf is copied whole) */
 	bool have_key;                   /* key = given (protocols read from advertisements) */
 	unsigned char key[16];
+	char pin[CONF_PIN_MAX + 1];      /* pin = given ("" = none): the secret a BMS over Bluetooth
+	                                  * asks for (a driver with ble->pin); never logged or served */
 	char tcp_host[CONF_HOST_MAX];    /* parsed from port when is_tcp */
 	int tcp_port;
 	int baud;                        /* default: driver->default_baud */
@@ -849,7 +852,8 @@ struct conf_key_about {
 	bool secret;                     /* its value never leaves the daemon (conf_key_secret) */
 };
 void conf_key_about(int k, struct conf_key_about *a);
-/* A value that is a secret itself (an advertisement or encryption key),
+/* A value that is a secret itself (an advertisement or encryption key, a
+ * BMS's PIN),
  * never shown; a password is in its *_file, whose path is no secret. */
 bool conf_key_secret(int k);
 /* Does a [pack.NAME] of protocol d take key k (its baud, address, CAN bit

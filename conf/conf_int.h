@@ -81,6 +81,8 @@ enum conf_type {
 	KT_FIELDS,   /* struct conf_fields: an mqtt-json pack's field map (bms/jsonmap.h) */
 	KT_ALERTON,  /* struct conf_alert_on: alert conditions separated by commas, some with :N */
 	KT_HOSTS,    /* text: host names (or *.DOMAIN, or *) separated by commas */
+	KT_PIN,      /* text: a BMS's PIN or password, 1..CONF_PIN_MAX printable characters
+	              * without blanks (its form by protocol: bms_pin_ok()); a secret */
 	KT_COUNT
 };
 
@@ -90,7 +92,7 @@ enum {
 	K_STALE_POLICY, K_LOG_LEVEL, K_STATE_FILE, K_CONTROL_CLIENTS, K_SITE,
 	K_PROTOCOL, K_PORT, K_BAUD, K_ADDRESS, K_UNIT_ID, K_POLL_INTERVAL, K_TIMEOUT,
 	K_RETRIES, K_GAP, K_CELLS, K_INVERT_CURRENT, K_CONTROL, K_CONTROL_TIMEOUT, K_BMS_SETTINGS,
-	K_BMS_SETTINGS_PER_DAY, K_KEY,
+	K_BMS_SETTINGS_PER_DAY, K_KEY, K_PIN,
 	K_PK_MAX_CHARGE, K_PK_MAX_DISCHARGE,
 	K_ADDRESS_ANY, K_POSITION, K_PK_LISTEN, K_TAKEOVER_AFTER, K_BITRATE, K_PK_ADAPTER,
 	K_PK_TOPIC, K_PK_FIELDS, K_PK_STALE_AFTER,

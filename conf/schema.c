@@ -20,7 +20,7 @@ static const char *const type_words[KT_COUNT] = {
 	[KT_ADAPTER] = "adapter", [KT_TABLE] = "table",   [KT_OUTPORT] = "port",    [KT_DEVICE] = "path",
 	[KT_LABEL] = "text",     [KT_FLAGS] = "flags",    [KT_VER] = "text",        [KT_KEY32] = "secret",
 	[KT_URL] = "url",        [KT_LINE] = "text",      [KT_FIELDS] = "fields",   [KT_ALERTON] = "text",
-	[KT_HOSTS] = "text",
+	[KT_HOSTS] = "text",     [KT_PIN] = "secret",
 };
 
 enum conf_sect conf_section_kind(const char *name, bool *named)
@@ -65,7 +65,7 @@ void conf_key_about(int k, struct conf_key_about *a)
 
 bool conf_key_secret(int k)
 {
-	return conf__keys[k].type == KT_KEY || conf__keys[k].type == KT_KEY32;
+	return conf__keys[k].type == KT_KEY || conf__keys[k].type == KT_KEY32 || conf__keys[k].type == KT_PIN;
 }
 
 /* The keys of [pack.NAME] that only some protocols take, and which. */
@@ -87,6 +87,8 @@ bool conf_pack_key_applies(const struct bms_driver *d, int k)
 		return can;
 	case K_KEY:
 		return d->ble && d->ble->company != 0;
+	case K_PIN:
+		return d->ble && d->ble->pin;
 	case K_PK_ADAPTER:
 		return ble;
 	case K_CONTROL: case K_CONTROL_TIMEOUT:

@@ -283,6 +283,9 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	fprintf(o, ",\"address\":%d,\"unit_id\":%d,\"ok\":%s", p->cfg->address, p->cfg->unit_id,
 		p->have_data ? "true" : "false");
 	fprintf(o, ",\"online\":%s", gw_pack_online(gw, p) ? "true" : "false");
+	if (p->drv->ble && p->drv->ble->pin && p->cfg->is_ble) /* its PIN: taken or refused, never itself */
+		fprintf(o, ",\"auth\":\"%s\"", p->auth == GW_AUTH_FAILED ? "failed" : p->auth == GW_AUTH_OK ? "ok" :
+			"unknown");
 	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,"
 		"\"implausible\":%u}",
 		ws->checksum_errors, ws->short_frames, ws->timeouts, ws->exceptions, ws->implausible);

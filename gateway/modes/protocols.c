@@ -66,9 +66,32 @@ static void ble_layouts(FILE *o, const struct bms_gatt *g)
 		jstr(o, "write_service", g[i].write_service);
 		fputc(',', o);
 		jstr(o, "notify2", g[i].notify2);
-		fputc('}', o);
+		fputs(",\"more\":[", o);
+		for (int k = 0; g[i].more && g[i].more[k].uuid; k++) {
+			fputs(k ? ",{" : "{", o);
+			jstr(o, "uuid", g[i].more[k].uuid);
+			fprintf(o, ",\"notify\":%s}", g[i].more[k].notify ? "true" : "false");
+		}
+		fputs("]}", o);
 	}
 	fputc(']', o);
+}
+
+/* The secret its BMS asks for (never a pack's pin: the form and the
+ * maker's default). */
+static void ble_pin(FILE *o, const struct bms_ble_pin *p)
+{
+	fputs(",\"pin\":", o);
+	if (!p) {
+		fputs("null", o);
+		return;
+	}
+	fputc('{', o);
+	jstr(o, "name", p->name);
+	fprintf(o, ",\"min_len\":%u,\"max_len\":%u,\"digits\":%s,\"silent\":%s,", p->min_len, p->max_len,
+		p->digits ? "true" : "false", p->silent ? "true" : "false");
+	jstr(o, "default", p->dflt);
+	fputc('}', o);
 }
 
 static void ble_hints(FILE *o, const struct bms_ble_hint *h)
@@ -113,6 +136,7 @@ static void ble(FILE *o, const struct bms_driver *d)
 	}
 	fprintf(o, ",\"write_request\":%s", d->ble->write_request ? "true" : "false");
 	fprintf(o, ",\"write_piece\":%u", (unsigned)d->ble->write_piece);
+	ble_pin(o, d->ble->pin);
 	ble_hints(o, d->ble->hints);
 	fputc('}', o);
 }

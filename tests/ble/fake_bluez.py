@@ -42,6 +42,11 @@ its recorded frames; adv = no connection: while discovery runs, the BMS_ADV
 records read from the simulator (AD 5E company-lo company-hi n data) are
 published as ManufacturerData changes; none = advertises only.
 
+A link of channels (a table layout with more characteristics, dometic:
+ble_layouts.channels) bridges records both ways: AD 53 s 00 to the
+simulator when notifier s is switched on, AD 57 w n data when writer w is
+written, and its AD 4E k n data notified on notifier k.
+
 A layout with two notifiers (superb:2, the Super-B Epsilon v2) needs to be
 told which one a frame goes out on: with "notify_records" the bridge reads
 the simulator's bytes as records
@@ -99,7 +104,7 @@ import dbus.service
 from gi.repository import GLib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ble_layouts import AdvRecords, chunks, layout, u16  # noqa: E402 - the layouts shared with fake_esphome.py
+from ble_layouts import AdvRecords, channels, chunks, layout, u16  # noqa: E402 - the layouts shared with fake_esphome.py
 
 BLUEZ = "org.bluez"
 IF_ADAPTER = "org.bluez.Adapter1"
@@ -300,6 +305,8 @@ class Char(Obj):
             raise Failed("org.bluez.Error.NotPermitted", "Notify not permitted")
         if not self.notifying():
             self.changed(IF_CHAR, Notifying=dbus.Boolean(True))
+            if self.dev.chans:  # a link of channels: the simulator hears of it
+                self.dev.written(bytes([0xAD, 0x53, self.dev.notifiers().index(self), 0]))
 
     @dbus.service.method(IF_CHAR)
     def StopNotify(self):
@@ -371,6 +378,8 @@ class Char(Obj):
         if "unlock" in self.dev.spec and not self.dev.unlocked:
             st["locked_writes"] += 1
             return
+        if self.dev.chans:  # a link of channels: which writer took it
+            value = bytes([0xAD, 0x57, self.dev.writers().index(self), len(value)]) + bytes(value)
         self.dev.written(bytes(value))
 
 
@@ -392,6 +401,7 @@ class Device(Obj):
         self.sim_watch = None
         self.adv = AdvRecords()
         self.rx = b""  # notify_records: a record not whole yet
+        self.chans = channels(spec)
         props = {"Address": self.addr, "AddressType": "public", "Alias": spec.get("name", self.addr),
                  "Paired": dbus.Boolean(spec.get("paired", False)), "Trusted": dbus.Boolean(False),
                  "Blocked": dbus.Boolean(False), "Connected": dbus.Boolean(False),
@@ -486,6 +496,11 @@ class Device(Obj):
     def notifiers(self):
         """The layout's characteristics that can notify, in its order."""
         return [o for o in self.gatt if isinstance(o, Char) and ("notify" in o.flags() or "indicate" in o.flags())]
+
+    def writers(self):
+        """The layout's characteristics that take a write, in its order."""
+        return [o for o in self.gatt if isinstance(o, Char) and
+                ("write" in o.flags() or "write-without-response" in o.flags())]
 
     @dbus.service.method(IF_DEVICE, async_callbacks=("ok", "err"))
     def Connect(self, ok, err):
@@ -630,7 +645,7 @@ class Device(Obj):
             return False
         if self.spec.get("mode") == "adv":
             self.adv_records(data)
-        elif self.spec.get("notify_records"):
+        elif self.spec.get("notify_records") or self.chans:
             self.notify_records(data)
         else:
             self.emit(data)

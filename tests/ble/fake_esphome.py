@@ -87,8 +87,10 @@ side of esphome/aioesphomeapi, _frame_helper/*.py):
   `chunk`-byte pieces on the first characteristic with notifications on.
   recorded and adv modes, "unlock" (TDT: FFFA), "max_write" (a longer
   write refused: GATT error 0x0D), "write_delay" (the answer that late;
-  overlaps counted) and the "written", "write_sizes", "too_long" and
-  "overlaps" records behave as in fake_bluez.py.
+  overlaps counted), a link of channels (the records of
+  ble_layouts.channels both ways: notifications switched on are AD 53 s 00
+  once the descriptor is written) and the "written", "write_sizes",
+  "too_long" and "overlaps" records behave as in fake_bluez.py.
 
 When ready it prints "ready" and flushes.  The control port takes one
 command a line and answers one line ("ok", "error: ..." or JSON):
@@ -137,7 +139,7 @@ from cryptography.exceptions import InvalidTag
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from ble_layouts import AdvRecords, chunks, layout, u16  # noqa: E402
+from ble_layouts import AdvRecords, channels, chunks, layout, u16  # noqa: E402
 from esphome_noise import Responder  # noqa: E402
 
 PROTO = os.path.join(ROOT, "gateway/wire/esphome/esphome_api.proto")
@@ -297,6 +299,7 @@ class Device:
         self.unlocked = False
         self.adv = AdvRecords()
         self.rec_rx = b""            # notify_records: a record not whole yet
+        self.chans = channels(spec)  # a link of channels (fake_bluez.py): records both ways
         self.adv_mfr = {}            # adv mode: the last record per company
         self.st = {"connects": 0, "refused": 0, "writes": 0, "write_types": {}, "written": [], "notifies": 0,
                    "reads": 0, "cccd_writes": 0, "drops": 0, "locked_writes": 0, "max_concurrent": 0,
@@ -321,6 +324,12 @@ class Device:
 
     def chars(self):
         return [c for _, _, cs in self.services for c in cs]
+
+    def notifiers(self):
+        return [c for c in self.chars() if c.cccd is not None]
+
+    def writers(self):
+        return [c for c in self.chars() if "write" in c.flags or "write-without-response" in c.flags]
 
     def char(self, handle):
         for c in self.chars():
@@ -379,7 +388,7 @@ class Device:
                     self.st["adv_records"] += 1
                     if not self.mute and not self.hidden:
                         self.fake.advertise([self])
-            elif self.spec.get("notify_records"):
+            elif self.spec.get("notify_records") or self.chans:
                 self.notify_records(data)
             else:
                 self.emit(data)
@@ -958,9 +967,13 @@ class Fake:
             return
         for c in d.chars():
             if c.cccd == m.handle:
+                was = c.notifying()
                 c.cccd_value = bytes(m.data[:2]).ljust(2, b"\0")
                 d.st["cccd_writes"] += 1
-                return self.answer("BluetoothGATTWriteResponse", address=d.num, handle=m.handle)
+                self.answer("BluetoothGATTWriteResponse", address=d.num, handle=m.handle)
+                if d.chans and c.notifying() and not was:  # a link of channels: the simulator hears of it
+                    d.written(bytes([0xAD, 0x53, d.notifiers().index(c), 0]))
+                return
         self.answer("BluetoothGATTErrorResponse", address=d.num, handle=m.handle, error=ERR_INVALID_HANDLE)
 
     def on_BluetoothGATTReadDescriptorRequest(self, conn, m):
@@ -1032,6 +1045,9 @@ class Fake:
             return
         if "unlock" in d.spec and not d.unlocked:
             st["locked_writes"] += 1
+            return
+        if d.chans:  # a link of channels: which writer took it
+            d.written(bytes([0xAD, 0x57, d.writers().index(c), len(m.data)]) + bytes(m.data))
             return
         d.written(bytes(m.data))
 

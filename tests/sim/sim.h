@@ -143,6 +143,14 @@ struct sim_pack {
 	int parallel;           /* ubms-can: strings of modules in parallel (`parallel`; 0 = 1) */
 	int parallel_dip;       /* ubms-can: mV the last string's cell 1 reads under the first's (`parallel_dip`) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
+	/* a PIN its Bluetooth module asks for (`pin=`; jbd, ant, dometic,
+	 * smartbms123, saftkiste, lolan): "" = none (the family's default
+	 * where it has one) */
+	char pin[33];
+	int authed;             /* the PIN was taken on this connection (the core clears it) */
+	unsigned long pin_tries;    /* PIN exchanges received (any outcome) */
+	unsigned long pin_refused;  /* ... of a wrong PIN */
+	unsigned long locked_reads; /* reads ignored for want of the PIN */
 	/* pylon-can: the slcan adapter on the battery's bus */
 	int can_open;           /* its channel: 0 closed, 'O' open, 'L' open listen only */
 	int no_listen;          /* it refuses "L" (no listen-only mode: `nolisten`) */
@@ -391,6 +399,14 @@ int sim_string_set(struct sim_pack *packs, int n, struct sim_pack *p, int argc, 
 void sim_string_after_set(struct sim_pack *packs, int n, const struct sim_pack *p, const char *key);
 /* `state`'s ,"strings":[{"string":N,"members":[ADDR...],"voltage":V,"current":A}...] */
 void sim_strings_json(struct sim_buf *b, struct sim_pack *packs, int n, const struct sim_proto *proto);
+
+/* A PIN exchange of pack p with the PIN given (pin[0..n)): counted in
+ * pin_tries (and pin_refused); 1 (p->authed set) when it is the pack's
+ * (`pin=`, else dflt; NULL dflt: any is taken where the pack has none). */
+int sim_pin_try(struct sim_pack *p, const char *pin, size_t n, const char *dflt);
+/* May pack p answer a read now: it has no PIN (nor a default one,
+ * `dflt`), or took it on this connection?  0 counts a locked read. */
+int sim_pin_open(struct sim_pack *p, const char *dflt);
 
 /* d-powercore's pack options (sim_d_powercore.c): unlock=HHHH | none,
  * pages=acked | burst, kept in dialect; 0, or -1 for a bad value. */

@@ -453,6 +453,36 @@ static int parse_cell_r(struct sim_pack *p, const char *v)
 	return 0;
 }
 
+/* The protocols whose Bluetooth module asks for a PIN (`pin=`). */
+static int pin_protocol(const char *name)
+{
+	static const char *const names[] = { "jbd", "ant", "dometic", "smartbms123", "saftkiste", "lolan" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int sim_pin_try(struct sim_pack *p, const char *pin, size_t n, const char *dflt)
+{
+	const char *want = p->pin[0] ? p->pin : dflt;
+	p->pin_tries++;
+	if (!want || (strlen(want) == n && memcmp(want, pin, n) == 0)) {
+		p->authed = 1;
+		return 1;
+	}
+	p->pin_refused++;
+	return 0;
+}
+
+int sim_pin_open(struct sim_pack *p, const char *dflt)
+{
+	if (p->authed || (!p->pin[0] && !dflt))
+		return 1;
+	p->locked_reads++;
+	return 0;
+}
+
 int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto *proto,
                    char *err, size_t errlen)
 {
@@ -602,6 +632,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 		} else if ((strcmp(k, "unlock") == 0 || strcmp(k, "pages") == 0) &&
 			   strcmp(proto->name, "d-powercore") == 0) {
 			ok = sim_dp_option(p, k, v) == 0;
+		} else if (strcmp(k, "pin") == 0 && pin_protocol(proto->name)) {
+			ok = strlen(v) >= 1 && strlen(v) < sizeof(p->pin);
+			if (ok)
+				snprintf(p->pin, sizeof(p->pin), "%s", v);
 		} else if (strcmp(k, "key") == 0 && strcmp(proto->name, "victron-ble") == 0) {
 			ok = parse_key(v, p->key) == 0;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "ant") == 0) {
@@ -870,6 +904,9 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	               "\"writes_applied\":%lu", p->chg_set, p->dsg_set, sim_ctl_name(p->ctl),
 	               sim_fet_name(sim_pack_held(p)), p->writes, p->writes_applied);
 	sim_buf_printf(b, ",\"set_writes\":%lu,\"factory\":%d", p->set_writes, p->factory);
+	/* the PIN's exchanges, never the PIN */
+	sim_buf_printf(b, ",\"pin_set\":%s,\"authed\":%d,\"pin_tries\":%lu,\"pin_refused\":%lu,\"locked_reads\":%lu",
+		       p->pin[0] ? "true" : "false", p->authed, p->pin_tries, p->pin_refused, p->locked_reads);
 	for (int n = 0, k = 0; n < 64; n++)
 		if ((p->jk_written >> n) & 1)
 			sim_buf_printf(b, "%s\"%d\":%lu", k++ ? "," : ",\"jk_written\":{", n, (unsigned long)p->jk_set[n]);

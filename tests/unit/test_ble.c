@@ -84,7 +84,18 @@ static void test_conf(void)
 		   "t.ini:5: [pack.a] port: protocol pylontech is not spoken over Bluetooth LE");
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\n[pack.b]\nprotocol = jbd\n"
 		   "port = ble://a4:c1:38:0f:1e:2d\n", "t.ini:8: [pack.b] port: ble://A4:C1:38:0F:1E:2D is already used by "
-		   "[pack.a] (line 5) (expected one pack per Bluetooth device)");
+		   "[pack.a] (line 5) (expected one pack per Bluetooth device, but for the batteries of one device of a "
+		   "protocol with addresses, each its own)");
+	/* the batteries of one device (dometic): a pack each by its address;
+	 * never the same address twice, another protocol, or address_any */
+#define DM2(a, b) GW "[pack.a]\nprotocol = dometic\nport = ble://A4:C1:38:0F:1E:2D\n" a \
+		"[pack.b]\nprotocol = dometic\nport = ble://A4:C1:38:0F:1E:2D\n" b
+	CHECK_EQ_INT(load(DM2("address = 15\n", "address = 0\n")), 0);
+	EXPECT_ERR(DM2("address = 15\n", "address = 15\n"), "15 is already used by [pack.a]");
+	EXPECT_ERR(DM2("address_any = true\n", "address = 1\n"), "[pack.b] shares its port");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = dometic\nport = ble://A4:C1:38:0F:1E:2D\n[pack.b]\nprotocol = jbd\n"
+		   "port = ble://A4:C1:38:0F:1E:2D\n", "is already used by [pack.a] (line 5)");
+#undef DM2
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\n[tunnel.t]\nport = ble://A4:C1:38:0F:1E:2D\n"
 		   "listen = 127.0.0.1:8899\nclients = 127.0.0.1\n", "[tunnel.t] port: ble://A4:C1:38:0F:1E:2D is a Bluetooth device");
 	EXPECT_ERR(GW "[ble]\nadapter = hci 0\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n", "t.ini:4: [ble] adapter");
