@@ -27,7 +27,7 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 
 /* tests/fixtures/vectors.tsv, family ant */
 #define ANT_REQ_STATUS "7ea1010000be1855aa55"
-/* ANT-PIN-REQ-1: the password 12345678 (§28.8, aiobmsble's test_ant_bms.py) */
+/* ANT-PIN-REQ-1: the password 12345678 (§28.8, aiobmsble's ANT test) */
 #define ANT_PIN_REQ_1 "7ea123016a083132333435363738d9eeaa55"
 #define ANT_REQ_INFO "7ea1026c022058c4aa55"
 #define ANT_REQ_LEG_UART "5a5a00000101"

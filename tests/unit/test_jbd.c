@@ -50,7 +50,7 @@ static const struct bms_driver *const drv = &bms_jbd_driver;
  * author, checksum recomputed: synthetic); its 4-cell 0x04 is JBD-BLE-02 */
 #define JBD_EDITED "dd03001d0618fee101f201f4002a2c7c00000000000080640304030b8b0b8a0b84f88477"
 #define JBD_AIO_04 JBD_BLE_02 /* the same frame */
-/* the Bluetooth module's PIN (§7.9, aiobmsble's test_jbd_bms.py): PIN
+/* the Bluetooth module's PIN (§7.9, aiobmsble's JBD test): PIN
  * 000000, taken, refused */
 #define JBD_PIN_REQ_1 "ffaa15063030303030303b"
 #define JBD_PIN_01 "ffaa15010016"
