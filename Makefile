@@ -662,14 +662,15 @@ cross-image:
 # the image and the add-on's as OCI archives (`podman load -i` gives them
 # their names: the add-on's as ha-addon/config.yaml says), the Debian
 # package (built in the cross image: a bookworm package whatever this
-# machine is), and SHA256SUMS.  .github/workflows/release.yml runs it on a
+# machine is), for each of $(VENUS_ARCHS) the Venus OS bundle (in the cross
+# image too), and SHA256SUMS.  .github/workflows/release.yml runs it on a
 # version tag and pushes the images.
 RELEASE  := build/release
 release:
 	rm -rf $(RELEASE)
 	mkdir -p $(RELEASE)
 	$(foreach a,$(ARCHS),$(MAKE) --no-print-directory release-one ARCH=$(a) PLATFORM=$(call plat_of,$(a)) &&) true
-	cd $(RELEASE) && sha256sum -- *.tar *.deb >SHA256SUMS && cat SHA256SUMS
+	cd $(RELEASE) && sha256sum -- *.tar *.deb *.tar.gz >SHA256SUMS && cat SHA256SUMS
 
 .PHONY: release-one
 release-one: image addon-image
@@ -679,6 +680,8 @@ release-one: image addon-image
 		-o $(RELEASE)/$(notdir $(ADDON_REPO))-$(VERSION).oci.tar $(ADDON_REPO):$(VERSION)
 	$(MAKE) --no-print-directory deb BUILDER=podman
 	cp build/bmsgw_$(VERSION)_$(ARCH).deb $(RELEASE)/
+	$(if $(filter $(ARCH),$(VENUS_ARCHS)),$(MAKE) --no-print-directory venus BUILDER=podman)
+	$(if $(filter $(ARCH),$(VENUS_ARCHS)),cp $(VENUS_TGZ) $(RELEASE)/)
 
 # the image's name for PLATFORM (the release workflow's)
 .PHONY: print-image-tag test-release
