@@ -2,9 +2,9 @@
 # run.sh: nice=5 build=normal
 """The Venus OS bundle (make venus, conf/venus/, bmsgw(8) VENUS OS):
 
-- `make venus` for this machine's architecture (the normal build, which
-  build=normal waits for): build/bmsgw-venus_VERSION_ARCH.tar.gz, whose
-  LICENSE lists every library of lib/ with its copyright file;
+- the bundle of this machine's architecture made as `make venus` makes it
+  (conf/venus/mkbundle.sh on the normal build, which build=normal waits
+  for), its LICENSE listing every library of lib/ with its copyright file;
 - the tarball extracted into an empty directory and run there as the root
   (chroot, env -i: no library, no /etc, no /usr but the bundle's) through
   its own loader: --version, --check of the example, bmsgw-sim of the
@@ -55,9 +55,12 @@ DAEMONTOOLS = ("svc", "svok", "sv", "runsv", "runsvdir", "svlogd", "chpst")
 
 
 def tgz(arch):
-    """The bundle of arch: in build/, or in VENUS_DIR (a release's, make test-release)."""
-    return os.path.join(os.environ.get("VENUS_DIR") or os.path.join(ROOT, "build"),
-                        "bmsgw-venus_%s_%s.tar.gz" % (VERSION, arch))
+    """The bundle of arch: this machine's made here, the others' in build/,
+    or in VENUS_DIR (a release's, make test-release)."""
+    top = os.environ.get("VENUS_DIR") or os.path.join(ROOT, "build")
+    if arch == HOST and not os.environ.get("VENUS_ARCHS"):
+        top = TMP
+    return os.path.join(top, "bmsgw-venus_%s_%s.tar.gz" % (VERSION, arch))
 
 
 def run(args, timeout=120, **kw):
@@ -105,12 +108,16 @@ def gateway_conf(sim_port, mb_port, http_port, extra=""):
             % (mb_port, sim_port, extra, http_port))
 
 
-# ---- the tarball of this machine's architecture, made here
+# ---- the tarball of this machine's architecture, made here from the
+# normal build (build=normal) by what `make venus` runs, into this test's
+# directory: no make beside the suite's other steps on build/
 def build_host():
-    r = run(["make", "-C", ROOT, "venus"], timeout=900)
-    c.ok(r.returncode == 0 and os.path.isfile(tgz(HOST)), "make venus makes %s" % os.path.basename(tgz(HOST)))
+    r = run(["sh", os.path.join(ROOT, "conf/venus/mkbundle.sh"), VERSION, HOST, os.path.join(ROOT, "build"),
+             tgz(HOST)], timeout=600)
+    c.ok(r.returncode == 0 and os.path.isfile(tgz(HOST)),
+         "conf/venus/mkbundle.sh (make venus) makes %s: %s" % (os.path.basename(tgz(HOST)), r.stdout.strip()[-80:]))
     if r.returncode != 0:
-        show(r, "make venus")
+        show(r, "mkbundle.sh")
         return False
     lic = run(["tar", "-xzOf", tgz(HOST), "bmsgw/LICENSE"]).stdout
     names = run(["tar", "-tzf", tgz(HOST)]).stdout.split()
