@@ -231,7 +231,7 @@ def fake_venus(top, rc_local=True):
         with open(p, "w") as f:
             f.write('#!/bin/sh\necho "%s $1" >>"$SS_LOG"\n' % verb)
         os.chmod(p, 0o755)
-    os.symlink("../../ttyUSB3", os.path.join(top, "dev/serial/by-id/usb-FTDI_TEST-if00-port0"))
+    os.symlink(os.path.join("..", "..", "ttyUSB3"), os.path.join(top, "dev/serial/by-id/usb-FTDI_TEST-if00-port0"))
 
 
 def busybox_path():
