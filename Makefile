@@ -20,7 +20,10 @@
 #   make addon-image   the Home Assistant add-on's image, named as ha-addon/config.yaml's image: says
 #   make test-image the image and the add-on built on a local Debian base and run (tests/integration/test_image.py)
 #   make test-cross ARCH=armhf   the unit tests cross-built for armhf (or arm64) and run under qemu-user
-#   make release    every artifact of a release in build/release/ (images, add-on images, .debs, SHA256SUMS);
+#   make venus ARCH=armhf   build/bmsgw-venus_$(VERSION)_ARCH.tar.gz: the Venus OS bundle (its own libraries
+#                   and loader, the installer for /data/bmsgw); make venus-check ARCH= runs it in an empty root
+#   make release    every artifact of a release in build/release/ (images, add-on images, .debs, the
+#                   Venus OS bundles, SHA256SUMS);
 #                   make test-release makes it in a fresh clone and installs it as its users do
 # Each build directory records the flags it was made with (build.flags):
 # a change of SYSTEMD, SANITIZE, WERROR, CC, CFLAGS or the pkg-config flags
@@ -69,7 +72,7 @@ DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-d
             dbus-daemon python3-dbus python3-gi python3-can adduser \
             protobuf-c-compiler libprotobuf-c-dev protobuf-compiler python3-protobuf python3-cryptography \
             libcurl4-openssl-dev python3-aiosmtpd influxdb prometheus libjansson-dev \
-            podman runc debootstrap lld qemu-user-static binfmt-support
+            podman runc debootstrap lld qemu-user-static binfmt-support daemontools busybox
 # optional: sd_notify (Type=notify, watchdog) when libsystemd is there; SYSTEMD=0 builds
 # without it; `make nosystemd` builds build/nosystemd/bmsgw that way (tested by the suite).
 # Decided when this file is read: a target that installs packages first (demo,
@@ -562,6 +565,32 @@ else
 	sh conf/debian/mkdeb.sh $(VERSION) $(BROOT)/deb/root build $(ARCH)
 endif
 
+# ---- the Venus OS bundle (conf/venus/mkbundle.sh, bmsgw(8) VENUS OS):
+# build/bmsgw-venus_$(VERSION)_ARCH.tar.gz, the normal build for ARCH
+# (armhf: Cerbo GX, Ekrano GX, a Raspberry Pi; arm64; this machine's by
+# default), its libraries and its own loader, which runs on a root with no
+# Debian library, and the installer for /data/bmsgw.  BUILDER=podman: in
+# the cross image, as `make deb ARCH=`.  `make venus-check ARCH=` runs the
+# bundle extracted into an empty root (a chroot; qemu-user for another
+# architecture): --version, --check, the daemon against bmsgw-sim, a Modbus
+# read (tests/integration/test_venus_bundle.py, which the suite runs for
+# this machine's architecture).
+VENUS_TGZ = build/bmsgw-venus_$(VERSION)_$(ARCH).tar.gz
+# the architectures of Venus OS (the release's bundles)
+VENUS_ARCHS := armhf arm64
+.PHONY: venus venus-check
+venus:
+ifeq ($(BUILDER),podman)
+	$(MAKE) cross-image
+	$(IN_CROSS) make venus ARCH=$(ARCH) BUILDER=here BROOT=build/$(ARCH)
+else
+	$(MAKE) -j$(NPROC) SANITIZE=0 NOSYSTEMD=0 $(BROOT)/bmsgw $(BROOT)/bmsgw-sim
+	sh conf/venus/mkbundle.sh $(VERSION) $(ARCH) $(BROOT) $(VENUS_TGZ)
+endif
+
+venus-check: venus
+	VENUS_ARCHS=$(ARCH) /usr/bin/python3 tests/integration/test_venus_bundle.py
+
 # ---- the unit tests built for ARCH (arm64, armhf) with Debian's cross
 # compiler, -Wall -Wextra as here (WERROR=1 too), under UBSan (misaligned
 # reads too), and run under qemu-user (binfmt_misc) by tests/run.sh: `N
@@ -634,14 +663,15 @@ cross-image:
 # the image and the add-on's as OCI archives (`podman load -i` gives them
 # their names: the add-on's as ha-addon/config.yaml says), the Debian
 # package (built in the cross image: a bookworm package whatever this
-# machine is), and SHA256SUMS.  .github/workflows/release.yml runs it on a
+# machine is), for each of $(VENUS_ARCHS) the Venus OS bundle (in the cross
+# image too), and SHA256SUMS.  .github/workflows/release.yml runs it on a
 # version tag and pushes the images.
 RELEASE  := build/release
 release:
 	rm -rf $(RELEASE)
 	mkdir -p $(RELEASE)
 	$(foreach a,$(ARCHS),$(MAKE) --no-print-directory release-one ARCH=$(a) PLATFORM=$(call plat_of,$(a)) &&) true
-	cd $(RELEASE) && sha256sum -- *.tar *.deb >SHA256SUMS && cat SHA256SUMS
+	cd $(RELEASE) && sha256sum -- *.tar *.deb *.tar.gz >SHA256SUMS && cat SHA256SUMS
 
 .PHONY: release-one
 release-one: image addon-image
@@ -651,6 +681,8 @@ release-one: image addon-image
 		-o $(RELEASE)/$(notdir $(ADDON_REPO))-$(VERSION).oci.tar $(ADDON_REPO):$(VERSION)
 	$(MAKE) --no-print-directory deb BUILDER=podman
 	cp build/bmsgw_$(VERSION)_$(ARCH).deb $(RELEASE)/
+	$(if $(filter $(ARCH),$(VENUS_ARCHS)),$(MAKE) --no-print-directory venus BUILDER=podman)
+	$(if $(filter $(ARCH),$(VENUS_ARCHS)),cp $(VENUS_TGZ) $(RELEASE)/)
 
 # the image's name for PLATFORM (the release workflow's)
 .PHONY: print-image-tag test-release

@@ -56,8 +56,14 @@
  * raw_alarms[]: [0] charge | discharge MOSFET code << 8, [1] balancer
  * status | battery status << 8 (0 on legacy), [2] / [3] the first four bytes
  * of the 7E A1 protection bitmask (0 on legacy).
+ * A board with a password (the pack's `pin`, over Bluetooth LE, §28.8)
+ * gets it once a connection before the status read, in aiobmsble's frame
+ * 7E A1 23 01 6A <n> <PIN ASCII> <CRC-16/Modbus of bytes 1.. LE> AA 55;
+ * the board answers nothing to it, and nothing to a read while it lacks
+ * the right one (a refusal is its silence: ble->pin's silent).  Without a
+ * pin nothing of it is written.
  * Nothing else is ever written: no MOSFET switch (0x51 / A5 A5 F9..FA), no
- * password (0x23 / A5 A5 F1..F4), no settings write.
+ * password change (A5 A5 F1..F4), no settings write.
  */
 #include "bms.h"
 
@@ -106,10 +112,13 @@
 #define ANT_P_MASK (ANT_P_NEW | ANT_P_LEGACY)
 #define ANT_P_TRY_LEG 0x4u
 #define ANT_P_DBDB 0x8u
+#define ANT_P_AUTHED 0x10u      /* the PIN was sent on this connection and a read answered */
+#define ANT_F_AUTH 0x23         /* the password (§28.8), at 0x6A01 */
+#define ANT_AUTH_ADDR 0x6A01
 
 /* the steps: the status, the device information, then the settings
  * requests ANT_SET + i (ant_set_reqs[i]), then ANT_DONE */
-enum { ANT_STATUS = 0, ANT_INFO, ANT_SET };
+enum { ANT_PIN = -1, ANT_STATUS = 0, ANT_INFO, ANT_SET };
 
 /* 7E A1 status answer, offsets before o = 2 * cells + 2 * probes */
 enum {
@@ -229,10 +238,57 @@ static uint32_t ant_dialect(const struct bms_poll *poll)
 	return (poll->persist & ANT_P_TRY_LEG) ? ANT_P_LEGACY : ANT_P_NEW;
 }
 
+/* Is the PIN to be sent before the status read?  Over Bluetooth LE, with a
+ * pin, to a board not known to be a legacy one, once a connection (again
+ * while no read was answered after it). */
+static bool ant_pin_due(const struct bms_poll *poll)
+{
+	if (poll->link != BMS_LINK_BLE || !poll->pin[0] || poll->auth != BMS_AUTH_NONE ||
+	    (poll->persist & ANT_P_MASK) == ANT_P_LEGACY)
+		return false;
+	return poll->link_fresh || !(poll->persist & ANT_P_AUTHED);
+}
+
+/* 7E A1 23 01 6A <n> <PIN> <CRC LE> AA 55 (§28.8). */
+static int ant_pin_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(poll->pin);
+	if (cap < n + ANT_NEW_MIN)
+		return BMS_E_NOSPACE;
+	out[0] = ANT_NEW0;
+	out[1] = ANT_NEW1;
+	out[2] = ANT_F_AUTH;
+	out[3] = (uint8_t)ANT_AUTH_ADDR;
+	out[4] = (uint8_t)(ANT_AUTH_ADDR >> 8);
+	out[5] = (uint8_t)n;
+	memcpy(out + 6, poll->pin, n);
+	uint16_t crc = bms_crc16_modbus(out + 1, n + 5);
+	out[6 + n] = (uint8_t)crc;
+	out[7 + n] = (uint8_t)(crc >> 8);
+	out[8 + n] = ANT_END0;
+	out[9 + n] = ANT_END1;
+	poll->step = ANT_PIN;
+	poll->auth = BMS_AUTH_SENT;
+	poll->persist &= ~ANT_P_AUTHED;
+	poll->secret_req = true;
+	return (int)(n + ANT_NEW_MIN);
+}
+
+/* The PIN is written: nothing answers it, the status read follows. */
+static bool ant_sent(struct bms_poll *poll)
+{
+	if (poll->step != ANT_PIN)
+		return false;
+	poll->step = ANT_STATUS;
+	return true;
+}
+
 static int ant_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
 	const uint8_t *req;
 	size_t n = ANT_REQ_LEN;
+	if (poll->step == ANT_PIN || (poll->step == ANT_STATUS && ant_pin_due(poll)))
+		return ant_pin_request(poll, out, cap);
 	if (poll->step >= ANT_DONE)
 		return 0;
 	if (poll->step >= ANT_SET) {
@@ -271,10 +327,13 @@ static enum bms_scan ant_scan_new(const uint8_t *buf, size_t len, size_t *n)
 	if (len < 6)
 		return BMS_SCAN_NEED;
 	if (!(buf[2] & ANT_F_ANSWER)) {
-		if (len < ANT_REQ_LEN)
+		/* a request: 10 bytes, the password's its PIN's more */
+		size_t d = buf[2] == ANT_F_AUTH ? buf[5] : 0;
+		if (len < ANT_REQ_LEN + d)
 			return BMS_SCAN_NEED;
-		bool req = bms_crc16_modbus(buf + 1, 5) == bms_le16(buf + 6) && buf[8] == ANT_END0 && buf[9] == ANT_END1;
-		*n = req ? ANT_REQ_LEN : 1;
+		bool req = bms_crc16_modbus(buf + 1, 5 + d) == bms_le16(buf + 6 + d) && buf[8 + d] == ANT_END0 &&
+			   buf[9 + d] == ANT_END1;
+		*n = req ? ANT_REQ_LEN + d : 1;
 		return BMS_SCAN_SKIP;
 	}
 	size_t body = (size_t)buf[5] + 6, total = body + 4;
@@ -489,6 +548,10 @@ static void ant_to_settings(struct bms_poll *poll)
 static int ant_after_status(struct bms_poll *poll, uint32_t d)
 {
 	poll->persist = (poll->persist & ~(ANT_P_MASK | ANT_P_TRY_LEG)) | d;
+	if (poll->auth == BMS_AUTH_SENT) { /* a read answered after the PIN: taken */
+		poll->auth = BMS_AUTH_OK;
+		poll->persist |= ANT_P_AUTHED;
+	}
 	if (d != ANT_P_NEW)
 		poll->step = ANT_DONE;
 	else if (bms_ident_due(poll))
@@ -629,8 +692,7 @@ static const struct bms_gatt ant_gatt[] = {
 
 /* --ble-scan: the boards' names ANT-BLE… (aiobmsble: ANT-BLE* for both
  * dialects, with service FFE0), before JK's service FFE0.  A board with a
- * password set needs it (0x23), which bmsgw never sends: such a board is
- * not read. */
+ * password set needs it (0x23): the pack's pin. */
 static const struct bms_ble_hint ant_ble_hints[] = {
 	{1, BMS_BLE_NAME, "ANT-BLE", NULL, 0, false, "name ANT-BLE* (ANT BMS)"},
 	{0},
@@ -667,9 +729,19 @@ static const struct bms_probe ant_probe = {
 	.request = ant_probe_request,
 };
 
+/* The board's password (aiobmsble's ant_bms, PR #172; §28.8): ASCII, its
+ * length in the frame's length byte; never acknowledged. */
+static const struct bms_ble_pin ant_pin = {
+	.name = "password",
+	.min_len = 1,
+	.max_len = 16,
+	.silent = true,
+};
+
 static const struct bms_ble ant_ble = {
 	.gatt = ant_gatt,
 	.hints = ant_ble_hints,
+	.pin = &ant_pin,
 };
 
 const struct bms_driver bms_ant_driver = {
@@ -692,6 +764,7 @@ const struct bms_driver bms_ant_driver = {
 	.handle = ant_handle,
 	.timeout = ant_timeout,
 	.finish = ant_finish,
+	.sent = ant_sent,
 	.ble = &ant_ble,
 	.probe = &ant_probe,
 	/* the settings registers, 7E A1 func 0x02 (§28.7) */

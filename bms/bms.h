@@ -51,6 +51,8 @@ enum {
 	                              * and lowest cell as the BMS reports them */
 	BMS_HAS_TEMP_EXT = 1u << 21, /* ext_tmax_c, ext_tmin_c: the highest and lowest
 	                              * temperature as the BMS reports them */
+	BMS_HAS_HEATER = 1u << 22,   /* heater_on, heater_a: the heater the BMS drives */
+	BMS_HAS_HEATER_SET = 1u << 23, /* heater_enabled, heat_start_c, heat_stop_c: its settings */
 };
 
 /* Normalised alarm set (struct bms_snapshot.alarms): the one table of
@@ -119,14 +121,44 @@ enum bms_link { BMS_LINK_WIRE = 0, BMS_LINK_BLE = 1 };
  * (Super-B Epsilon V2 answers on notify and pushes other frames on this
  * one); the transport subscribes to both and hands both characteristics'
  * notifications into the one byte stream of the link, in the order they
- * come (the driver tells the frames apart); NULL = none. */
+ * come (the driver tells the frames apart); NULL = none.
+ * more: characteristics of the service beyond notify and write, each a
+ * channel of its own (BMS_CHR_*: Dometic's keep-alive pairs); NULL = none. */
+struct bms_gatt_chr;
 struct bms_gatt {
 	const char *service;
 	const char *notify;
 	const char *write;
 	const char *write_service;
 	const char *notify2;
+	const struct bms_gatt_chr *more;
 };
+/* One characteristic of struct bms_gatt.more (the list ends with a NULL
+ * uuid): notified (subscribed when the link comes up, before notify, in
+ * the list's order) or written.  A layout with them is a link of channels:
+ * channel 0 is notify / write, channel k >= 1 more[k - 1]; every
+ * notification reaches the framer as a record BMS_CHR_MAGIC0
+ * BMS_CHR_MAGIC1 k n data[n] (one notification, or a part of 255 bytes of
+ * a longer one), those that came while the link was being set up as its
+ * first bytes (the first poll of a connection keeps them); a request is
+ * one or more such records, each written to its channel's characteristic
+ * (Write Command where it allows it), in order (bms/base/gattrec.c). */
+struct bms_gatt_chr {
+	const char *uuid;
+	bool notify;
+};
+#define BMS_GATT_MORE_MAX 6     /* characteristics a layout's more lists at most */
+#define BMS_CHR_MAGIC0 0xAD
+#define BMS_CHR_MAGIC1 0x43
+#define BMS_CHR_HDR 4
+/* The record of data[0..n) (n <= 255) on channel k into out[0..cap): its
+ * length, or 0 when it does not fit. */
+size_t bms_chr_record(uint8_t *out, size_t cap, uint8_t k, const void *data, size_t n);
+/* The record at the start of buf[0..len): true with *k, *data, *n and
+ * *used (its length) when a whole one is there; false with *used the bytes
+ * before the next record's magic (0: wait for more).  A framer of a link of
+ * channels (a scan() that takes records whole). */
+bool bms_chr_next(const uint8_t *buf, size_t len, uint8_t *k, const uint8_t **data, size_t *n, size_t *used);
 /* The entry that ends a list of layouts (struct bms_ble.gatt). */
 #define BMS_GATT_END { .service = NULL }
 /* An unlock a BMS wants before it answers anything (struct
@@ -134,11 +166,17 @@ struct bms_gatt {
  * ignores every request and drops the link): len bytes data written with
  * response to the characteristic chr of the layout's service, then chr read
  * back: its first byte must be ok, or the link fails.  Once a connection,
- * before StartNotify. */
+ * before StartNotify.
+ * blind: nothing is read back (the BMS gives no sign of it): the write's
+ * completion is the unlock, written with response where chr takes it, else
+ * as a Write Command; after_notify: written once the notifications are on,
+ * before the first request (Dyness Junior: AA 55 01 00 00 56 to FED5 after
+ * subscribing, bms/PROTOCOLS.md §82). */
 struct bms_ble_auth {
 	const char *chr;
 	const uint8_t *data;
 	uint8_t len, ok;
+	bool blind, after_notify;
 };
 /* A 16-bit UUID ("ffe0") on the Bluetooth base UUID, as struct bms_gatt
  * names it: "0000ffe0-0000-1000-8000-00805f9b34fb" (Bluetooth Core 5.3,
@@ -239,6 +277,17 @@ struct bms_snapshot {
 	 * MOSFET sensor, BMS_HAS_MOS_TEMP now clear; BMS_FAULT_ALARM: alarms'
 	 * BMS_AL_SENSOR is set for them alone (the BMS did not raise it). */
 	uint32_t sensor_faults;
+	/* The heater the BMS drives (BMS_HAS_HEATER; JK-PB §6.9, Chins §83):
+	 * on now, and the current it draws (A, >= 0; NaN = not reported: a
+	 * driver that sets the bit sets it).  Its settings, where the
+	 * protocol reads them (BMS_HAS_HEATER_SET; JK-PB's settings record,
+	 * kept between its reads like the BMS's other settings): heating
+	 * enabled, the temperature below which it starts and above which it
+	 * stops (degC; NaN where the protocol does not say). */
+	bool heater_on;
+	float heater_a;
+	bool heater_enabled;
+	float heat_start_c, heat_stop_c;
 };
 
 /* Byte accumulator for one link.  The gateway appends what read() returned;
@@ -374,6 +423,9 @@ enum {
 	BMS_E_NAME = -10,     /* next_request(): the unlock the protocol derives from the device's
 	                       * advertised name (bms_poll.peer_name) cannot be: the name is not
 	                       * known, or not of the protocol's form (nothing is written) */
+	BMS_E_AUTH = -11,     /* handle(): the BMS refused the pack's PIN (struct bms_ble_pin):
+	                       * the poll fails at once, never retried at once (the
+	                       * gateway waits BMS_AUTH_RETRY_S before it tries again) */
 };
 const char *bms_strerror(int code);
 
@@ -423,6 +475,20 @@ struct bms_kept {
 
 /* Bytes of struct bms_poll.peer_name, its NUL included. */
 #define BMS_PEER_NAME_LEN 32
+
+/* The longest `pin` (characters; struct bms_poll.pin holds it and its NUL). */
+#define BMS_PIN_MAX 32
+/* struct bms_poll.auth: the PIN exchange of a poll. */
+enum {
+	BMS_AUTH_NONE = 0, /* none this poll (no PIN, or the connection has it already) */
+	BMS_AUTH_SENT,     /* the PIN is written, not acknowledged yet */
+	BMS_AUTH_OK,       /* the BMS took it (or answered after it) */
+	BMS_AUTH_REFUSED,  /* a try after it went unanswered where the protocol has no refusal
+	                    * frame (the driver's judgement): the poll failing so is auth failed */
+};
+/* The least time between two tries of a PIN the BMS refused (s): a human's
+ * pace, never an attack's (bmsgw.ini(5) `pin`). */
+#define BMS_AUTH_RETRY_S 60.0
 
 struct bms_jsonmap; /* bms/jsonmap.h */
 
@@ -502,6 +568,18 @@ struct bms_poll {
 	                         * where its protocol differs by name family (renogy-pro) or
 	                         * derives a key or an unlock from it (ogt, d-powercore:
 	                         * BMS_E_NAME from next_request() while it gives none) */
+	/* The pack's `pin` (set by the gateway after bms_poll_begin(); "" =
+	 * none), for a protocol with ble->pin: the secret its BMS asks for,
+	 * sent as its exchange says (bms/PROTOCOLS.md names each), never
+	 * logged.  next_request() sets secret_req when the request it gives
+	 * holds it (the link then logs its length, never its bytes; the
+	 * gateway clears it before each call).  auth (BMS_AUTH_*) is where the
+	 * exchange of this poll is, the driver's to write: the gateway reads it
+	 * when a poll fails (a BMS whose refusal is its silence, ble->pin's
+	 * silent) and when it succeeds (accepted). */
+	char pin[BMS_PIN_MAX + 1];
+	bool secret_req;
+	uint8_t auth;
 	/* the driver's own state of this poll, private to it: a struct of its
 	 * own (defined in its file, or in bms/<driver>.h where its unit test
 	 * reads it) reached with BMS_PRIV(), never its bytes; zeroed by
@@ -551,17 +629,25 @@ struct bms_control {
  * rank order, lowest first (a more specific name before a general one,
  * names before services); the first that matches names the protocol.
  * BMS_BLE_COMPANY_SERVICE: a company id only beside an advertised 16-bit
- * service (Topband: 0x0000 / 0xFFFF with FFE0), value = company | service << 16.
+ * service (Topband: 0x0000 / 0xFFFF with FFE0), value = company | service << 16,
+ * and where prefix is set a name that starts with it (PowerBoozt).
  * BMS_BLE_ADDRESS_SERVICE: a device address that starts with prefix (its
  * maker's OUI, "C4:A9:B8") beside the advertised 16-bit service value
- * (Greenway, whose names are serials). */
+ * (Greenway, whose names are serials).
+ * BMS_BLE_SERVICE_DATA: service data (AD types 0x16 / 0x21) under
+ * the 16-bit UUID value & 0xFFFF, beside the advertised 16-bit service
+ * value >> 16 where that is not 0 (Epoch: 3333 with FFE0), and where prefix
+ * is set a name that starts with it (Dörr: BT-Battery with FFE1).
+ * BMS_BLE_SERVICE128: an advertised 128-bit service, prefix, in lower case
+ * (Votronic's monitoring service). */
 enum bms_ble_hint_kind { BMS_BLE_COMPANY, BMS_BLE_NAME, BMS_BLE_SERVICE, BMS_BLE_COMPANY_SERVICE,
-			 BMS_BLE_ADDRESS_SERVICE };
+			 BMS_BLE_ADDRESS_SERVICE, BMS_BLE_SERVICE_DATA, BMS_BLE_SERVICE128 };
 struct bms_ble_hint {
 	uint8_t rank;
 	enum bms_ble_hint_kind kind;
-	const char *prefix;                /* BMS_BLE_NAME: the name starts with it, or;
-	                                    * BMS_BLE_ADDRESS_SERVICE: the address's start */
+	const char *prefix;                /* BMS_BLE_NAME, _COMPANY_SERVICE, _SERVICE_DATA: the
+	                                    * name starts with it; BMS_BLE_ADDRESS_SERVICE: the
+	                                    * address's start; BMS_BLE_SERVICE128: the service */
 	bool (*name_ok)(const char *name); /* BMS_BLE_NAME: the name passes this test */
 	uint32_t value;                    /* the company id or the service (or both, above) */
 	bool pairing;                      /* the BMS may ask for a passkey */
@@ -662,6 +748,27 @@ struct bms_probe {
 /* Bluetooth LE (ble:// ports and ESPHome proxies; struct bms_driver.ble):
  * NULL where the protocol is not used over BLE (a ble:// port is then a
  * configuration error).  Either gatt or company is set. */
+/* The secret a protocol's BMS asks for (struct bms_ble.pin; the pack's
+ * `pin =`): its form, checked by the configuration (the value never
+ * repeated in a message), and what is sent without one. */
+struct bms_ble_pin {
+	const char *name;   /* what the family's app calls it: "PIN", "password" */
+	uint8_t min_len, max_len; /* its characters (max_len <= BMS_PIN_MAX) */
+	bool digits;        /* decimal digits only */
+	uint32_t max_value; /* digits: its value at most this (0: any of max_len digits) */
+	const char *dflt;   /* sent where the pack has no pin (the maker's default;
+	                     * NULL: no exchange without one) */
+	bool silent;        /* the BMS never acknowledges it: a poll whose every try after
+	                     * it went unanswered on a connection that carries nothing is
+	                     * its refusal (ANT) */
+};
+/* Does pin (NUL-terminated) have the form p says?  false with why (never
+ * the value) where it does not (bms/base/pin.c). */
+bool bms_pin_ok(const struct bms_ble_pin *p, const char *pin, char *why, size_t cap);
+/* The PIN a poll sends: the pack's, else the protocol's default (NULL:
+ * none to send). */
+const char *bms_pin_of(const struct bms_poll *poll, const struct bms_ble_pin *p);
+
 struct bms_ble {
 	/* The GATT layouts of a connected BMS, tried in order (an entry with a
 	 * NULL service ends the list); the transport writes each request to
@@ -692,6 +799,10 @@ struct bms_ble {
 	 * request (the poll's timeout retries).  0 = each request in one write
 	 * (of the ATT MTU less 3 for a Write Command).  Creabest VB: 20. */
 	uint16_t write_piece;
+	/* The secret its BMS asks for (struct bms_ble_pin: the pack's `pin =`,
+	 * taken over Bluetooth LE only); NULL: it takes none (a pin is a
+	 * configuration error). */
+	const struct bms_ble_pin *pin;
 };
 
 /* CAN (a `port` that is a CAN interface or an slcan adapter; struct

@@ -79,7 +79,20 @@
 	X(creabest_vb) /* 58 */ \
 	X(myvolta)     /* 59 */ \
 	X(ubms_can)    /* 60 */ \
-	X(d_powercore) /* 61 */
+	X(d_powercore) /* 61 */ \
+	X(dometic)     /* 62 */ \
+	X(smartbms123) /* 63 */ \
+	X(smartbms58)  /* 64 */ \
+	X(saftkiste)   /* 65 */ \
+	X(lolan)       /* 66 */ \
+	X(epoch_pro)   /* 67 */ \
+	X(pwrboozt)    /* 68 */ \
+	X(doerr)       /* 69 */ \
+	X(pwrxtreme)   /* 70 */ \
+	X(c4s)         /* 71 */ \
+	X(dyness_junior) /* 72 */ \
+	X(chins_nus)   /* 73 */ \
+	X(votronic)    /* 74 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

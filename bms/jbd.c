@@ -26,6 +26,12 @@
  * 36-byte 0x03 answer comes as 20 + 16), so they are just more bytes for
  * scan(), as from a serial port.
  *
+ * A Bluetooth module with a PIN (the pack's `pin`, §7.9) takes it once a
+ * connection, before any read: FF AA 15 <n> <PIN ASCII> <sum>, the sum the
+ * low byte of 0x15 + n + the PIN's bytes, answered FF AA 15 01 00 16
+ * (taken) or FF AA 15 01 01 17 (refused: BMS_E_AUTH).  Without a pin
+ * nothing of it is written.
+ *
  * Raw alarm words: raw_alarms[0] = 0x03 protection status (offset 16, §7.5).
  *
  * Progress in struct bms_poll:
@@ -63,6 +69,13 @@ static const uint8_t jbd_steps[] = { JBD_BASIC, JBD_CELLS };
 #define JBD_ST_EXIT (JBD_ST_READ + JBD_NSETREGS)
 #define JBD_ST_DONE (JBD_ST_EXIT + 1)
 #define JBD_P_FACTORY 0x1u      /* persist: factory mode was entered and not left */
+/* The PIN exchange (§7.9): its step before the reads, the connection that took it. */
+#define JBD_ST_PIN (-1)
+#define JBD_P_AUTHED 0x2u       /* persist: the PIN was taken on this connection */
+#define JBD_PIN0 0xFF
+#define JBD_PIN1 0xAA
+#define JBD_PIN_CMD 0x15
+#define JBD_PIN_OVER 5          /* FF AA 15 n ... sum */
 
 /* 0x03 protection status bit n (§7.5) -> normalised alarms.  The word
  * reports protections that are active, so every protection bit also raises
@@ -130,8 +143,37 @@ static bool jbd_settings_wanted(const struct bms_poll *poll)
 	return poll->wsettings && poll->settings_due;
 }
 
+/* Is the PIN to be sent before this poll's reads?  Over Bluetooth LE, with
+ * a pin, once a connection (again after a refusal). */
+static bool jbd_pin_due(const struct bms_poll *poll)
+{
+	if (poll->link != BMS_LINK_BLE || !poll->pin[0] || poll->auth != BMS_AUTH_NONE)
+		return false;
+	return poll->link_fresh || !(poll->persist & JBD_P_AUTHED);
+}
+
+/* FF AA 15 n <PIN> <sum> (§7.9). */
+static int jbd_pin_request(struct bms_poll *poll, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(poll->pin);
+	if (cap < n + JBD_PIN_OVER)
+		return BMS_E_NOSPACE;
+	out[0] = JBD_PIN0;
+	out[1] = JBD_PIN1;
+	out[2] = JBD_PIN_CMD;
+	out[3] = (uint8_t)n;
+	memcpy(out + 4, poll->pin, n);
+	out[4 + n] = (uint8_t)bms_sum(out + 2, n + 2);
+	poll->step = JBD_ST_PIN;
+	poll->auth = BMS_AUTH_SENT;
+	poll->secret_req = true;
+	return (int)(n + JBD_PIN_OVER);
+}
+
 static int jbd_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 {
+	if (poll->step == JBD_ST_PIN || (poll->step == 0 && jbd_pin_due(poll)))
+		return jbd_pin_request(poll, out, cap);
 	if (poll->step < 0)
 		return BMS_E_RANGE;
 	if (poll->step < JBD_NSTEPS)
@@ -148,12 +190,35 @@ static int jbd_next_request(struct bms_poll *poll, uint8_t *out, size_t cap)
 	return 0;
 }
 
+/* FF AA 15 n <n bytes> <sum>: the PIN's answer (n = 1), or a PIN request
+ * (echoed: skipped). */
+static enum bms_scan jbd_scan_pin(const uint8_t *buf, size_t len, size_t *n)
+{
+	if (len < 4)
+		return BMS_SCAN_NEED;
+	if (buf[1] != JBD_PIN1 || buf[2] != JBD_PIN_CMD || buf[3] > BMS_PIN_MAX) {
+		*n = 1;
+		return BMS_SCAN_SKIP;
+	}
+	size_t total = (size_t)buf[3] + JBD_PIN_OVER;
+	if (len < total)
+		return BMS_SCAN_NEED;
+	bool sum_ok = (uint8_t)bms_sum(buf + 2, total - 3) == buf[total - 1];
+	return bms_scan_tail(sum_ok, buf[3] == 1, total, n);
+}
+
 static enum bms_scan jbd_scan(const struct bms_poll *poll, const uint8_t *buf, size_t len, size_t *n)
 {
 	(void)poll;
-	enum bms_scan r;
-	if (!bms_scan_start(buf, len, JBD_START, &r, n))
-		return r;
+	static const uint8_t starts[] = { JBD_START, JBD_PIN0 };
+	if (len == 0)
+		return BMS_SCAN_NEED;
+	if (buf[0] != JBD_START && buf[0] != JBD_PIN0) {
+		*n = bms_scan_skip(buf, len, starts, sizeof(starts));
+		return BMS_SCAN_SKIP;
+	}
+	if (buf[0] == JBD_PIN0)
+		return jbd_scan_pin(buf, len, n);
 	if (len < 4)
 		return BMS_SCAN_NEED;
 	bool request = buf[1] == JBD_READ || buf[1] == JBD_WRITE;
@@ -315,8 +380,29 @@ static bool jbd_timeout(struct bms_poll *poll)
 	return true;
 }
 
+/* The PIN's answer FF AA 15 01 <status> <sum>: 00 taken, else refused. */
+static int jbd_pin_answer(struct bms_poll *poll, const uint8_t *frame, size_t len)
+{
+	if (len != JBD_PIN_OVER + 1 || frame[1] != JBD_PIN1 || frame[2] != JBD_PIN_CMD || frame[3] != 1)
+		return BMS_E_SHORT;
+	if ((uint8_t)bms_sum(frame + 2, 3) != frame[5])
+		return BMS_E_CHECKSUM;
+	if (poll->step != JBD_ST_PIN)
+		return BMS_E_UNEXPECTED;
+	if (frame[4] != 0x00) {
+		poll->persist &= ~JBD_P_AUTHED;
+		return BMS_E_AUTH;
+	}
+	poll->auth = BMS_AUTH_OK;
+	poll->persist |= JBD_P_AUTHED;
+	poll->step = 0;
+	return BMS_OK;
+}
+
 static int jbd_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 {
+	if (len >= 1 && frame[0] == JBD_PIN0)
+		return jbd_pin_answer(poll, frame, len);
 	if (len < JBD_OVERHEAD || len != (size_t)frame[3] + JBD_OVERHEAD)
 		return BMS_E_SHORT;
 	if (frame[0] != JBD_START || frame[len - 1] != JBD_END)
@@ -573,9 +659,18 @@ static const struct bms_probe jbd_probe = {
 	.timeout = 0.2,
 };
 
+/* The Bluetooth module's PIN (aiobmsble's jbd_bms, §7.9): its app's
+ * passcode, ASCII, sent as it is; nothing without one. */
+static const struct bms_ble_pin jbd_pin = {
+	.name = "PIN",
+	.min_len = 1,
+	.max_len = 16,
+};
+
 static const struct bms_ble jbd_ble = {
 	.gatt = jbd_gatt,
 	.hints = jbd_ble_hints,
+	.pin = &jbd_pin,
 };
 
 static const struct bms_control_ops jbd_control = {

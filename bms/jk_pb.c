@@ -42,20 +42,31 @@
  *
  * Settings writes (bms_settings, §6.8): FC 0x10 of a UINT32 of the
  * settings block (0x1004 ... 0x1084), acknowledged by the standard FC 0x10
- * response, read back from the settings frame the 0x161E trigger brings.
+ * response, read back from the settings frame the 0x161E trigger brings;
+ * the heater's switch (0x1114 bit 0, §6.9) read, modified and written
+ * whole.  The heater's state and current (status 215, 236) every poll,
+ * its settings (enabled, start and stop temperature: settings 282..285)
+ * with the other settings, kept between their reads; which firmware has
+ * temperatures of its own there the device-info record (0x161C trigger,
+ * type 3) says, read once before the first settings read.
  *
  * Progress in struct bms_poll:
- *	step	0 = status, 1 = settings (when due), 2 = done
+ *	step	0 = status, 1 = device info (once, before the first settings),
+ *		2 = settings (when due), 3 = done
  *	seen	JKPB_SEEN_PAYLOAD: the step's payload is decoded (into snap,
  *		or the settings into priv, struct jkpb_state; it becomes ours
  *		with our ack);
  *		JKPB_SEEN_ACK: our ack arrived
  *	persist	JKPB_P_SET_OK: the settings trigger was answered once;
  *		JKPB_P_NOLIM: no usable limits (no answer, impossible values):
- *		settings read on refresh polls (and with control) only
+ *		settings read on refresh polls (and with control) only;
+ *		JKPB_P_HEAT_OWN / _UTP: the device info said where the heating
+ *		temperatures are (jk_record_heat_temps()), JKPB_P_INFO_NONE: it
+ *		did not (unanswered, no hardware text): none read
  */
 #include "bms.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +80,7 @@
 #define JKPB_FC_WRITE_EXC 0x90
 #define JKPB_REG_STATUS 0x1620
 #define JKPB_REG_SETTINGS 0x161E
+#define JKPB_REG_INFO_TRIG 0x161C
 #define JKPB_REQ_LEN 11
 #define JKPB_ACK_LEN 8
 #define JKPB_EXC_LEN 5
@@ -82,8 +94,12 @@
 
 #define JKPB_P_SET_OK 0x1u
 #define JKPB_P_NOLIM 0x2u
+#define JKPB_P_HEAT_OWN 0x4u
+#define JKPB_P_HEAT_UTP 0x8u
+#define JKPB_P_INFO_NONE 0x10u
+#define JKPB_P_INFO (JKPB_P_HEAT_OWN | JKPB_P_HEAT_UTP | JKPB_P_INFO_NONE)
 
-enum { JKPB_ST_STATUS = 0, JKPB_ST_SETTINGS = 1, JKPB_ST_DONE = 2 };
+enum { JKPB_ST_STATUS = 0, JKPB_ST_INFO = 1, JKPB_ST_SETTINGS = 2, JKPB_ST_DONE = 3 };
 
 /* The driver's state of a poll (struct bms_poll.priv, BMS_PRIV()): the
  * settings a payload of the settings step gave, until our ack makes them
@@ -92,6 +108,7 @@ struct jkpb_state {
 	bool chg_set, dsg_set;  /* the MOSFET switches as set */
 	bool limits_ok;         /* ccl_a, dcl_a are usable limits */
 	float ccl_a, dcl_a;     /* the current limits the settings give, A */
+	uint32_t info;          /* the device info's JKPB_P_HEAT_* / _INFO_NONE */
 };
 
 static bool jkpb_is_addr(uint8_t a)
@@ -106,19 +123,41 @@ static bool jkpb_settings_due(const struct bms_poll *poll)
 	       (!(poll->kept.have & BMS_HAS_CUR_LIMITS) && !(poll->persist & JKPB_P_NOLIM));
 }
 
-/* The step the poll is at (JKPB_ST_DONE when it is complete). */
+/* The step the poll is at (JKPB_ST_DONE when it is complete): the
+ * device info only before a settings read, while it is not known. */
 static int jkpb_cur(const struct bms_poll *poll)
 {
 	if (poll->step == JKPB_ST_STATUS)
 		return JKPB_ST_STATUS;
-	if (poll->step == JKPB_ST_SETTINGS && jkpb_settings_due(poll))
-		return JKPB_ST_SETTINGS;
-	return JKPB_ST_DONE;
+	if (poll->step > JKPB_ST_SETTINGS || !jkpb_settings_due(poll))
+		return JKPB_ST_DONE;
+	if (poll->step == JKPB_ST_INFO && !(poll->persist & (JKPB_P_HEAT_OWN | JKPB_P_HEAT_UTP)) &&
+	    (!(poll->persist & JKPB_P_INFO_NONE) || poll->refresh))
+		return JKPB_ST_INFO;
+	return JKPB_ST_SETTINGS;
 }
 
 static uint16_t jkpb_step_reg(int step)
 {
-	return step == JKPB_ST_SETTINGS ? JKPB_REG_SETTINGS : JKPB_REG_STATUS;
+	return step == JKPB_ST_SETTINGS ? JKPB_REG_SETTINGS
+	     : step == JKPB_ST_INFO	? JKPB_REG_INFO_TRIG
+					: JKPB_REG_STATUS;
+}
+
+/* Where the settings record has the heating temperatures (JK_HEAT_*). */
+static int jkpb_heat_temps(const struct bms_poll *poll)
+{
+	return (poll->persist & JKPB_P_HEAT_OWN) ? JK_HEAT_OWN
+	     : (poll->persist & JKPB_P_HEAT_UTP) ? JK_HEAT_UTP
+						 : JK_HEAT_UNKNOWN;
+}
+
+/* The device-info record p: where the heating temperatures are (the
+ * persist bit that says it). */
+static uint32_t jkpb_info(const uint8_t *p)
+{
+	int t = jk_record_heat_temps(p);
+	return t == JK_HEAT_OWN ? JKPB_P_HEAT_OWN : t == JK_HEAT_UTP ? JKPB_P_HEAT_UTP : JKPB_P_INFO_NONE;
 }
 
 /* The trigger <addr> 10 <reg:2> 00 01 02 00 00 <crc> into out. */
@@ -181,12 +220,12 @@ static int jkpb_write32(uint8_t *out, size_t cap, uint8_t addr, uint16_t reg, ui
 
 /* The FC16 acks we may get: quantity 1 in the 0x16xx trigger area, or
  * quantity 2 at a UINT32 of the settings block (a MOSFET switch, a
- * setting written), as far as buf[0..len) shows. */
+ * setting written; the heater's 0x1114), as far as buf[0..len) shows. */
 static bool jkpb_ack_head(const uint8_t *buf, size_t len)
 {
 	if (len > 2 && buf[2] == 0x16)
 		return !((len > 4 && buf[4] != 0x00) || (len > 5 && buf[5] != 0x01));
-	if (len > 2 && buf[2] == 0x10)
+	if (len > 2 && (buf[2] == 0x10 || buf[2] == 0x11))
 		return !((len > 3 && (buf[3] & 0x03) != 0) || (len > 4 && buf[4] != 0x00) || (len > 5 && buf[5] != 0x02));
 	return len <= 2;
 }
@@ -270,15 +309,22 @@ static void jkpb_apply_settings(struct bms_poll *poll)
 	}
 }
 
-/* Both halves of the answer are in: the step is complete. */
+/* Both halves of the answer are in: the step is complete (the device
+ * info's record, kept in priv until its ack, now ours). */
 static int jkpb_complete(struct bms_poll *poll)
 {
 	if ((poll->seen & (JKPB_SEEN_PAYLOAD | JKPB_SEEN_ACK)) != (JKPB_SEEN_PAYLOAD | JKPB_SEEN_ACK))
 		return BMS_MORE;
-	if (poll->step == JKPB_ST_SETTINGS)
+	int step = jkpb_cur(poll);
+	if (step == JKPB_ST_SETTINGS)
 		jkpb_apply_settings(poll);
+	if (step == JKPB_ST_INFO) {
+		const struct jkpb_state *st = BMS_PRIV(poll, struct jkpb_state);
+		poll->persist &= ~JKPB_P_INFO;
+		poll->persist |= st->info;
+	}
 	poll->seen = 0;
-	poll->step++;
+	poll->step = step + 1;
 	return BMS_OK;
 }
 
@@ -291,17 +337,31 @@ static int jkpb_payload(struct bms_poll *poll, const uint8_t *frame)
 	if (step == JKPB_ST_STATUS && frame[JKPB_O_TYPE] == JKPB_TYPE_STATUS) {
 		jk_record_decode_cells(frame, JK_LAYOUT_32S, poll->cells_forced, poll->invert_current,
 				       &poll->snap);
+		jk_record_heater(frame, &poll->snap);
+	} else if (step == JKPB_ST_INFO && frame[JKPB_O_TYPE] == JK_REC_INFO) {
+		BMS_PRIV(poll, struct jkpb_state)->info = jkpb_info(frame); /* ours once the ack comes */
 	} else if (step == JKPB_ST_SETTINGS && frame[JKPB_O_TYPE] == JK_REC_SETTINGS) {
 		struct jkpb_state *st = BMS_PRIV(poll, struct jkpb_state);
 		memset(st, 0, sizeof(*st));
 		jk_record_switches(frame, &st->chg_set, &st->dsg_set);
 		st->limits_ok = jk_record_limits(frame, &st->ccl_a, &st->dcl_a) == BMS_OK;
 		jk_record_settings(frame, &poll->set_read); /* ours once the ack comes */
+		jk_record_heat_settings(frame, jkpb_heat_temps(poll), &poll->set_read);
 	} else {
 		return BMS_E_UNEXPECTED; /* another frame type, or after the poll */
 	}
 	poll->seen |= JKPB_SEEN_PAYLOAD;
 	return jkpb_complete(poll);
+}
+
+/* The device info unanswered or refused: the settings without heating
+ * temperatures, the info asked again on refresh polls. */
+static int jkpb_no_info(struct bms_poll *poll)
+{
+	poll->persist |= JKPB_P_INFO_NONE;
+	poll->seen = 0;
+	poll->step = JKPB_ST_SETTINGS;
+	return BMS_OK;
 }
 
 static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
@@ -334,20 +394,25 @@ static int jkpb_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	if (len == JKPB_EXC_LEN && jkpb_is_addr(frame[0]) && frame[1] == JKPB_FC_WRITE_EXC) {
 		if (!bms_crc16_modbus_ok(frame, len))
 			return BMS_E_CHECKSUM;
-		/* our pack refuses the trigger: fail this try */
+		/* our pack refuses the trigger: fail this try; the device info's
+		 * refused: the poll goes on without it */
 		if (step == JKPB_ST_DONE || frame[0] != poll->address)
 			return BMS_E_UNEXPECTED;
+		if (step == JKPB_ST_INFO)
+			return jkpb_no_info(poll);
 		return BMS_E_REFUSED;
 	}
 	return len < JKPB_EXC_LEN ? BMS_E_SHORT : BMS_E_HEADER;
 }
 
 /* A try failed.  The settings step of a pack that has never answered it
- * is complete without limits (asked again on refresh polls); the status
- * step, and the settings of a pack that answered them before, are tried
- * again as usual. */
+ * is complete without limits (asked again on refresh polls), so is the
+ * device info's without it; the status step, and the settings of a pack
+ * that answered them before, are tried again as usual. */
 static bool jkpb_timeout(struct bms_poll *poll)
 {
+	if (jkpb_cur(poll) == JKPB_ST_INFO)
+		return jkpb_no_info(poll) == BMS_OK;
 	if (jkpb_cur(poll) != JKPB_ST_SETTINGS || (poll->persist & JKPB_P_SET_OK))
 		return false;
 	poll->persist |= JKPB_P_NOLIM;
@@ -416,35 +481,54 @@ static int jkpb_control_ack(struct bms_control *c, const uint8_t *frame, size_t 
  * register and quantity 2 (our echo has the value and is no answer); an
  * exception 0x90 is a refusal.  The read-back's two halves come in either
  * order (§6.7); a record followed by another address's acknowledgement
- * was that pack's.  Nothing unlocks (no driver sends a password). */
+ * was that pack's.  Nothing unlocks (no driver sends a password).
+ * The heater (§6.9) is bit 0 of 0x1114, whose UINT32 holds the other
+ * control bits and the heating temperatures too: the settings record is
+ * read first (in PW_WRITE while have_old is not set: jkpb_reading(); the
+ * trigger as for the read-back), the UINT32 at 282 written back with bit 0
+ * set or clear, and bit 0 read back. */
 enum { PW_WRITE, PW_BACK, PW_DONE };
 #define JKPB_WB_REC 0x1u        /* struct bms_wchange.word: the read-back's record came */
 #define JKPB_WB_ACK 0x2u        /* ... and its acknowledgement */
 
 static const struct bms_wfield *jkpb_wfield(const struct bms_wchange *c);
 
+/* The heater's change before its write: the whole UINT32 is read first. */
+static bool jkpb_reading(const struct bms_wchange *c)
+{
+	return c->step == PW_WRITE && c->key == BMS_W_HEATER && !c->have_old;
+}
+
 static int jkpb_wrequest(struct bms_wchange *c, uint8_t *out, size_t cap)
 {
 	const struct bms_wfield *f = jkpb_wfield(c);
 	if (!f || !jkpb_is_addr(c->address) || c->raw < f->lo || c->raw > f->hi)
 		return BMS_E_RANGE;
-	if (c->quit || c->refused || c->step >= PW_DONE)
+	if (c->quit || c->refused || c->step == PW_DONE)
 		return 0;
-	if (c->step == PW_WRITE) {
+	if (c->step == PW_WRITE && !jkpb_reading(c)) {
+		uint32_t v = (uint32_t)c->raw;
+		if (c->key == BMS_W_HEATER)
+			v = (c->rmw & ~JK_RECORD_HEAT_ENABLE) | (c->raw ? JK_RECORD_HEAT_ENABLE : 0);
 		c->wrote = true;
-		return jkpb_write32(out, cap, c->address, f->reg, (uint32_t)c->raw);
+		return jkpb_write32(out, cap, c->address, f->reg, v);
 	}
 	c->word = 0; /* a trigger (again): both halves of its answer anew */
 	c->have_back = false;
 	return jkpb_trigger(out, cap, c->address, JKPB_REG_SETTINGS);
 }
 
-/* One half of the read-back's answer came (bit): done when both are in. */
+/* One half of the answer to the trigger came (bit): the heater's read
+ * or the read-back done when both are in. */
 static int jkpb_wback(struct bms_wchange *c, uint32_t bit)
 {
 	c->word |= bit;
 	if ((c->word & (JKPB_WB_REC | JKPB_WB_ACK)) != (JKPB_WB_REC | JKPB_WB_ACK))
 		return BMS_E_UNEXPECTED; /* waited on: the other half comes */
+	if (jkpb_reading(c)) {
+		c->have_old = true; /* the write is next */
+		return BMS_OK;
+	}
 	c->have_back = true;
 	c->step = PW_DONE;
 	return BMS_OK;
@@ -454,9 +538,19 @@ static int jkpb_wrecord(struct bms_wchange *c, const struct bms_wfield *f, const
 {
 	if (jk_record_sum(frame, JKPB_PAYLOAD - 1) != frame[JKPB_O_SUM])
 		return BMS_E_CHECKSUM;
-	if (c->step != PW_BACK || frame[JKPB_O_TYPE] != JK_REC_SETTINGS)
+	if ((c->step != PW_BACK && !jkpb_reading(c)) || frame[JKPB_O_TYPE] != JK_REC_SETTINGS)
 		return BMS_E_UNEXPECTED;
-	c->back_raw = bms_le32(frame + JK_RECORD_SET_OFF((f->reg - JKPB_REG_SET_BASE) / 4 + 1));
+	uint32_t v = bms_le32(frame + JK_RECORD_SET_OFF((f->reg - JKPB_REG_SET_BASE) / 4 + 1));
+	if (c->key == BMS_W_HEATER) {
+		/* the UINT32 of 0x1114; the key's value is its bit 0 */
+		if (jkpb_reading(c)) {
+			c->rmw = v;
+			c->old_raw = v & JK_RECORD_HEAT_ENABLE;
+		}
+		v &= JK_RECORD_HEAT_ENABLE;
+	}
+	if (c->step == PW_BACK)
+		c->back_raw = v;
 	return jkpb_wback(c, JKPB_WB_REC);
 }
 
@@ -467,7 +561,7 @@ static int jkpb_wmodbus(struct bms_wchange *c, const struct bms_wfield *f, const
 		if (frame[1] != JKPB_FC_WRITE_EXC || frame[0] != c->address)
 			return BMS_E_UNEXPECTED;
 		if (c->step == PW_WRITE)
-			c->refused = true; /* the BMS said no to the write */
+			c->refused = true; /* the BMS said no (to the write, or the heater's read) */
 		else
 			c->step = PW_DONE; /* the read-back refused: none */
 		return BMS_E_REFUSED;
@@ -475,7 +569,7 @@ static int jkpb_wmodbus(struct bms_wchange *c, const struct bms_wfield *f, const
 	uint16_t reg = bms_be16(frame + 2), qty = bms_be16(frame + 4);
 	if (frame[1] != JKPB_FC_WRITE)
 		return BMS_E_UNEXPECTED;
-	if (c->step == PW_WRITE) {
+	if (c->step == PW_WRITE && !jkpb_reading(c)) {
 		if (frame[0] != c->address || reg != f->reg || qty != 2)
 			return BMS_E_UNEXPECTED; /* e.g. a trigger's, late */
 		c->step = PW_BACK;
@@ -493,7 +587,7 @@ static int jkpb_wmodbus(struct bms_wchange *c, const struct bms_wfield *f, const
 static int jkpb_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
 {
 	const struct bms_wfield *f = jkpb_wfield(c);
-	if (!f || c->step >= PW_DONE)
+	if (!f || c->step == PW_DONE)
 		return BMS_E_UNEXPECTED;
 	if (len == JKPB_PAYLOAD && memcmp(frame, jk_record_magic, sizeof(jk_record_magic)) == 0)
 		return jkpb_wrecord(c, f, frame);
@@ -506,7 +600,7 @@ static int jkpb_wanswer(struct bms_wchange *c, const uint8_t *frame, size_t len)
 
 #define JKPB_SETREG(n) (JKPB_REG_SET_BASE + 4 * ((n) - 1))
 static const struct bms_writer jkpb_writer = {
-	.field = { JK_SET_WFIELDS(JKPB_SETREG) },
+	.field = { JK_SET_WFIELDS(JKPB_SETREG), [BMS_W_HEATER] = { JKPB_SETREG(0x46), 1, 0, 0, 1 } },
 	.wire = JK_SET_WKEYS,
 	.ble = 0,
 	.none_wire = NULL,
@@ -522,11 +616,28 @@ static const struct bms_wfield *jkpb_wfield(const struct bms_wchange *c)
 	return &jkpb_writer.field[c->key];
 }
 
+/* The heater's settings the last settings read gave (kept between the
+ * reads) into the snapshot; the temperatures NaN where the device info
+ * did not say where they are. */
+static void jkpb_heat_kept(struct bms_poll *poll)
+{
+	const struct bms_settings *k = &poll->kept.settings;
+	struct bms_snapshot *s = &poll->snap;
+	if (!bms_settings_has(k, BMS_SET_HEATER))
+		return;
+	bool t = bms_settings_has(k, BMS_SET_HEAT_START_C) && bms_settings_has(k, BMS_SET_HEAT_STOP_C);
+	s->heater_enabled = k->v[BMS_SET_HEATER] != 0.0f;
+	s->heat_start_c = t ? k->v[BMS_SET_HEAT_START_C] : NAN;
+	s->heat_stop_c = t ? k->v[BMS_SET_HEAT_STOP_C] : NAN;
+	s->present |= BMS_HAS_HEATER_SET;
+}
+
 static int jkpb_finish(struct bms_poll *poll)
 {
 	if (poll->step == JKPB_ST_STATUS || jkpb_cur(poll) != JKPB_ST_DONE)
 		return BMS_E_INVALID;
 	bms_use_kept_limits(poll);
+	jkpb_heat_kept(poll);
 	return bms_check_pack(&poll->snap, false);
 }
 
@@ -636,8 +747,9 @@ static const struct bms_probe jkpb_probe = {
  * On a bus whose master is a JK-PB at DIP 0, a slave's record is
  * attributed by the gateway (the acknowledgement after it); the record says
  * what it is: the status (key 0, every round) and the settings (the
- * limits and switches, kept: the master reads them now and then).  The
- * device-information record is not read. */
+ * limits and switches, kept: the master reads them now and then) and the
+ * device information (where the settings have the heating temperatures,
+ * kept). */
 static int jkpb_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const uint8_t *ans, size_t an)
 {
 	(void)req;
@@ -648,8 +760,14 @@ static int jkpb_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const
 		return BMS_E_CHECKSUM;
 	if (ans[JKPB_O_TYPE] == JKPB_TYPE_STATUS) {
 		jk_record_decode_cells(ans, JK_LAYOUT_32S, poll->cells_forced, poll->invert_current, &poll->snap);
+		jk_record_heater(ans, &poll->snap);
 		poll->step = JKPB_ST_DONE; /* what finish() asks of a poll: its status */
 		return 0;
+	}
+	if (ans[JKPB_O_TYPE] == JK_REC_INFO) {
+		poll->persist &= ~JKPB_P_INFO;
+		poll->persist |= jkpb_info(ans);
+		return BMS_LISTEN_EXTRA + JKPB_ST_INFO;
 	}
 	if (ans[JKPB_O_TYPE] != JK_REC_SETTINGS)
 		return BMS_E_UNEXPECTED;
@@ -658,6 +776,7 @@ static int jkpb_hear(struct bms_poll *poll, const uint8_t *req, size_t rn, const
 	jk_record_switches(ans, &st->chg_set, &st->dsg_set);
 	st->limits_ok = jk_record_limits(ans, &st->ccl_a, &st->dcl_a) == BMS_OK;
 	jk_record_settings(ans, &poll->set_read);
+	jk_record_heat_settings(ans, jkpb_heat_temps(poll), &poll->set_read);
 	jkpb_apply_settings(poll);
 	return BMS_LISTEN_EXTRA + JKPB_ST_SETTINGS;
 }
@@ -674,10 +793,11 @@ const struct bms_driver bms_jk_pb_driver = {
 	.description = "JK-PB inverter BMS, RS485 0x1620 / 0x161E triggers -> 0x55AA status / settings frames (115200 baud, DIP address 1-15)",
 	.vendor = "JK",
 	.protocol_id = 5,
-	.settings = JK_RECORD_SETTINGS,
+	.settings = JK_RECORD_SETTINGS | JK_RECORD_HEAT_SETTINGS,
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH |
 		BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
-		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS,
+		BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_SETPOINT | BMS_HAS_CUR_LIMITS |
+		BMS_HAS_HEATER | BMS_HAS_HEATER_SET,
 	.default_baud = 115200,
 	/* 100 ms: requests of the 0x1620 trigger less than 50 ms apart gave
 	 * apparent cross-talk between packs; 100 ms kept them apart

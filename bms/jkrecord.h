@@ -126,6 +126,30 @@ void jk_record_settings(const uint8_t *p, struct bms_settings *out);
 	[BMS_W_BALANCE_START_V] = { REG(0x22), 1000, 0, 1200, 4250 }
 /* Every key of the vocabulary but soc (no JK02 register sets the SOC). */
 #define JK_SET_WKEYS (BMS_W_ALL & ~BMS_W_BIT(BMS_W_SOC))
+/* (the heater, 0x1114's bit 0, is jk-pb's alone: a field of its own) */
+
+/* The heater of a JK-PB (bms/PROTOCOLS.md §6.9; JK's "BMS RS485 Modbus
+ * V1.1" as dbus-serialbattery's jkbms_pb reads it): in the status record p
+ * (300 bytes, checked by the caller), byte 215 the heater on (not 0) and
+ * 236..237 its current (u16 mA); in the settings record, 282..285 the
+ * settings block's UINT32 0x1114: its low 16 bits the control bits (bit 0
+ * heating enabled), and on firmware that has them (hardware above 15A, or
+ * 15A from software 15.41: jk_record_heat_temps() of the device-info
+ * record says JK_HEAT_OWN) byte 284 the start and 285 the stop
+ * temperature of the heating (s8 degC); older firmware heats by the charge
+ * under-temperature protection and its release (JK_HEAT_UTP).
+ * jk_record_heater() fills s's heater (BMS_HAS_HEATER);
+ * jk_record_heat_settings() adds the heater key to *out, and the two
+ * temperatures as temps says (JK_HEAT_UTP: from *out's charge UTP keys,
+ * jk_record_settings() first; JK_HEAT_UNKNOWN: none). */
+#define JK_RECORD_HEAT_OFF 282u     /* the settings record's UINT32 of 0x1114 */
+#define JK_RECORD_HEAT_ENABLE 0x1u  /* its bit: heating enabled */
+enum { JK_HEAT_UNKNOWN, JK_HEAT_OWN, JK_HEAT_UTP };
+int jk_record_heat_temps(const uint8_t *p);
+void jk_record_heater(const uint8_t *p, struct bms_snapshot *s);
+void jk_record_heat_settings(const uint8_t *p, int temps, struct bms_settings *out);
+#define JK_RECORD_HEAT_SETTINGS                                                                           \
+	(BMS_SET_BIT(BMS_SET_HEATER) | BMS_SET_BIT(BMS_SET_HEAT_START_C) | BMS_SET_BIT(BMS_SET_HEAT_STOP_C))
 
 /* The major number of the software version of the device-info record p
  * (300 bytes; 8 characters at offset 30, e.g. "11.17", "7.1.0H"; a leading

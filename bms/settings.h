@@ -58,6 +58,9 @@ enum bms_set_key {
 	BMS_SET_CAPACITY_AH,            /* the capacity set in the BMS (nominal) */
 	BMS_SET_CELL_COUNT,             /* cells in series set in the BMS */
 	BMS_SET_BALANCER,               /* the balancer switched on (1) or off (0) */
+	BMS_SET_HEATER,                 /* heating enabled (1) or not (0) */
+	BMS_SET_HEAT_START_C,           /* the temperature below which the heater starts */
+	BMS_SET_HEAT_STOP_C,            /* the temperature above which it stops */
 	BMS_SET_COUNT
 };
 

@@ -35,7 +35,8 @@
 	X(CELL_UVP_RELEASE_V, "cell_uvp_release_v", "V", BMS_SET_CELL_UVP_RELEASE_V) \
 	X(CHARGE_OCP_A, "charge_ocp_a", "A", BMS_SET_CHARGE_OCP_A)              \
 	X(DISCHARGE_OCP_A, "discharge_ocp_a", "A", BMS_SET_DISCHARGE_OCP_A)     \
-	X(CAPACITY_AH, "capacity_ah", "Ah", BMS_SET_CAPACITY_AH)
+	X(CAPACITY_AH, "capacity_ah", "Ah", BMS_SET_CAPACITY_AH)                \
+	X(HEATER, "heater", "", BMS_SET_HEATER)
 
 enum bms_wkey {
 #define BMS_WKEY_ENUM_(id, name, unit, rd) BMS_W_##id,
@@ -50,7 +51,8 @@ enum bms_wkey {
 	(BMS_W_BIT(BMS_W_BALANCE_START_V) | BMS_W_BIT(BMS_W_CELL_OVP_V) | BMS_W_BIT(BMS_W_CELL_OVP_RELEASE_V) | \
 	 BMS_W_BIT(BMS_W_CELL_UVP_V) | BMS_W_BIT(BMS_W_CELL_UVP_RELEASE_V))
 
-/* Its name ("cell_ovp_v"), unit ("V", "" for the balancer's on/off),
+/* Its name ("cell_ovp_v"), unit ("V", "" for the balancer's and the
+ * heater's on/off),
  * the read key that shows it (BMS_SET_COUNT for soc); NULL / BMS_SET_COUNT
  * out of range.  bms_wkey_find(): the key of a name, -1 for none. */
 const char *bms_wkey_name(enum bms_wkey k);
@@ -60,7 +62,7 @@ int bms_wkey_find(const char *name);
 
 /* A value as it is given (bms/base/setvalue.c: the one parser of the
  * HTTP API's JSON, MQTT's payloads and so Home Assistant's commands), in
- * the key's unit.  A switch (the balancer) is ON / OFF, true / false or
+ * the key's unit.  A switch (the balancer, the heater) is ON / OFF, true / false or
  * 1 / 0 (any case) and only that; every other key a decimal number and
  * only that: an optional '-', digits, optionally '.' and digits, at most
  * 15 significant digits; no hex ("0x3.8p0", "0X64"), exponent, leading
@@ -122,6 +124,8 @@ struct bms_wchange {
 	int64_t old_raw;        /* what the field held before (where the steps read it) */
 	int64_t back_raw;       /* what the read-back after the write showed */
 	uint32_t word;          /* jbd 0x2D: the whole register read (the others' bits kept) */
+	uint32_t rmw;           /* jk-pb 0x1114 (the heater): the whole UINT32 read, written
+	                         * back with the one bit changed */
 };
 
 /* A family's writes.  request(): the next frame of c (> 0 its length), 0
@@ -145,7 +149,8 @@ struct bms_writer {
 	int (*request)(struct bms_wchange *c, uint8_t *out, size_t cap); /* NULL where both masks are 0 */
 	int (*answer)(struct bms_wchange *c, const uint8_t *frame, size_t len);
 };
-/* The keys writer w writes over link (enum bms_link); 0 for NULL. */
+/* The keys writer w writes over link (enum bms_link), those of its mask it
+ * has a field for (mul not 0); 0 for NULL. */
 uint32_t bms_writer_keys(const struct bms_writer *w, int link);
 
 #endif

@@ -264,7 +264,9 @@ static int tdt_finish(struct bms_poll *poll)
 /* "HiLink", written with response to FFFA, reads back 0x01 (§45.1). */
 static const uint8_t tdt_unlock[] = { 'H', 'i', 'L', 'i', 'n', 'k' };
 
-static const struct bms_ble_auth tdt_auth = { BMS_UUID16("fffa"), tdt_unlock, sizeof(tdt_unlock), 0x01 };
+static const struct bms_ble_auth tdt_auth = {
+	.chr = BMS_UUID16("fffa"), .data = tdt_unlock, .len = sizeof(tdt_unlock), .ok = 0x01,
+};
 
 /* Service FFF0, notify FFF1, write FFF2 (with response). */
 static const struct bms_gatt tdt_gatt[] = {

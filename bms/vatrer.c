@@ -13,6 +13,8 @@
  *				MOSFET's (degC), the problem bytes, the MOSFETs,
  *				the balancing cells
  * raw_alarms[]: registers 0x3B..0x3E, the first of the problem bytes.
+ * The status and cell registers are decoded by the map's shared code
+ * (bms/vatrermap.h), which c4s reads too.
  */
 #include "bms.h"
 
@@ -20,8 +22,8 @@
 
 #include "drivers.h"
 #include "mbmaster.h"
+#include "vatrermap.h"
 
-#define VT_CELLS 30  /* the cell block holds the count and 30 cells */
 #define VT_TEMPS 15  /* the temperature block: n + 2 values after the count */
 
 enum { VT_B_STATUS, VT_B_CELLS, VT_B_TEMPS };
@@ -31,37 +33,6 @@ static const struct bms_mb_block vt_blocks[] = {
 	[VT_B_CELLS] = { BMS_MB_FC_HOLDING, 0x0015, 0x1F, BMS_MB_LIVE },
 	[VT_B_TEMPS] = { BMS_MB_FC_HOLDING, 0x0034, 0x12, BMS_MB_LIVE },
 };
-
-static int vt_status(struct bms_poll *poll, const uint8_t *d)
-{
-	struct bms_snapshot *s = &poll->snap;
-	unsigned soc = bms_mb_reg(d, 0, 3), soh = bms_mb_reg(d, 0, 7);
-	if (soc > 100 || soh > 100)
-		return BMS_E_RANGE;
-	s->voltage = (float)bms_mb_reg(d, 0, 0) / 100.0f;
-	s->current = (float)(int32_t)bms_mb_reg32(d, 0, 1) / 100.0f;
-	if (poll->invert_current)
-		s->current = -s->current;
-	s->soc = (float)soc;
-	s->remain_ah = (float)bms_mb_reg(d, 0, 4) / 100.0f;
-	s->cycles = bms_mb_reg(d, 0, 6);
-	s->soh = (float)soh;
-	s->present |= BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_REMAIN | BMS_HAS_CYCLES | BMS_HAS_SOH;
-	return BMS_OK;
-}
-
-static int vt_cells(struct bms_poll *poll, const uint8_t *d)
-{
-	struct bms_snapshot *s = &poll->snap;
-	unsigned n = bms_mb_reg(d, 0x15, 0x15);
-	if (n > VT_CELLS)
-		return BMS_E_RANGE;
-	s->ncells = (uint8_t)(poll->cells_forced && poll->cells_forced < n ? poll->cells_forced : n);
-	for (unsigned i = 0; i < s->ncells; i++)
-		s->cell_mv[i] = bms_mb_reg(d, 0x15, (uint16_t)(0x16 + i));
-	s->present |= BMS_HAS_CELLS;
-	return BMS_OK;
-}
 
 #define VT_CHG_MOS 0x10 /* low byte of 0x42 */
 #define VT_DSG_MOS 0x20
@@ -95,8 +66,8 @@ static int vt_temps(struct bms_poll *poll, const uint8_t *d, size_t len)
 static int vt_decode(struct bms_poll *poll, int block, const uint8_t *d, size_t n)
 {
 	switch (block) {
-	case VT_B_STATUS: return vt_status(poll, d);
-	case VT_B_CELLS: return vt_cells(poll, d);
+	case VT_B_STATUS: return bms_vatrer_status(poll, d, 0x0000);
+	case VT_B_CELLS: return bms_vatrer_cells(poll, d, 0x0015);
 	default: return vt_temps(poll, d, n);
 	}
 }

@@ -41,6 +41,51 @@ static void list_ble_protocols(char *buf, size_t cap)
 		conf_bfmt(buf, cap, "none in this build");
 }
 
+_Static_assert(CONF_PIN_MAX == BMS_PIN_MAX, "a pack's pin fits struct bms_poll.pin");
+
+/* The protocols whose BMS asks for a PIN over Bluetooth LE, for a message. */
+static void list_pin_protocols(char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; bms_drivers[i] && n < cap; i++) {
+		if (!bms_drivers[i]->ble || !bms_drivers[i]->ble->pin)
+			continue;
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", bms_drivers[i]->name);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+/* `pin`: a protocol whose BMS asks for one (ble->pin), over Bluetooth LE,
+ * of its form; the value never in a message.  false after an error. */
+static bool check_pin(struct conf_load *x, int i, const char *sect)
+{
+	const struct conf_pack *p = &x->c.packs[i];
+	const struct bms_driver *d = p->driver;
+	int line = x->pack_seen[i][K_PIN];
+	char why[CONF_EXP_MAX];
+	if (!line)
+		return true;
+	if (!d->ble || !d->ble->pin) {
+		list_pin_protocols(why, sizeof(why));
+		conf__fail(x, line, sect, "pin", "protocol %s takes no PIN (expected no pin: only %s ask for one)",
+			   d->name, why);
+		return false;
+	}
+	if (!p->is_ble) {
+		conf__fail(x, line, sect, "pin", "a PIN is the Bluetooth module's (expected port = "
+			   "ble://AA:BB:CC:DD:EE:FF with it, or no pin on %s)", p->port);
+		return false;
+	}
+	if (!bms_pin_ok(d->ble->pin, p->pin, why, sizeof(why))) {
+		conf__fail(x, line, sect, "pin", "%s", why);
+		return false;
+	}
+	return true;
+}
+
 /* A pack's port against its protocol's transports, baud and key.  false after an error. */
 static bool check_ble_pack(struct conf_load *x, int i, const char *sect)
 {
@@ -83,7 +128,7 @@ static bool check_ble_pack(struct conf_load *x, int i, const char *sect)
 		     "from advertisements, such as victron-ble, have one)", d->name);
 		return false;
 	}
-	return true;
+	return check_pin(x, i, sect);
 }
 
 static bool is_can_protocol(const struct bms_driver *d)
@@ -391,9 +436,12 @@ static void check_packs(struct conf_load *x, int i)
 			}
 			continue;
 		}
-		if (p->is_ble) {
+		/* one pack per Bluetooth device, but for a device that carries
+		 * several batteries, each a pack by its address (dometic) */
+		if (p->is_ble && (p->driver != q->driver || !p->driver->max_address)) {
 			conf__fail(x, key_line(x, i, K_PORT), sect, "port",
-			     "%s is already used by [pack.%s] (line %d) (expected one pack per Bluetooth device)",
+			     "%s is already used by [pack.%s] (line %d) (expected one pack per Bluetooth device, "
+			     "but for the batteries of one device of a protocol with addresses, each its own)",
 			     p->port, q->name, key_line(x, j, K_PORT));
 			return;
 		}

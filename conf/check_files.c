@@ -7,7 +7,7 @@
  * configuration (moved aside as a broken database, an empty one in its
  * place).
  *
- * bmsgw's files: the configuration (with its backups FILE.1 to FILE.5 and
+ * bmsgw's files: the configuration (with its five backups, .1 to .5, and
  * the setup's temporary files), the state file, the history database (its
  * journal, its write-ahead log, a broken one moved aside), the setup code,
  * and every file a key names: the users file, keys, certificates and CAs,

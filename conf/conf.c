@@ -119,6 +119,8 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_BMS_SETTINGS_PER_DAY] = {"bms_settings_per_day", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
 	                            PK(bms_settings_per_day), "10"},
 	[K_KEY] = {"key", CONF_LIVE, KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
+	/* a new PIN makes the pack anew: tried at once, whatever a refused one's wait */
+	[K_PIN] = {"pin", CONF_RESTART, KT_PIN, 0, 0, false, NULL, PK(pin), NULL},
 	[K_PK_MAX_CHARGE] = {"max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
 	                     PK(max_charge_current), "", "amperes"},
 	[K_PK_MAX_DISCHARGE] = {"max_discharge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,

@@ -31,6 +31,7 @@ enum conf_reload {
 #define CONF_HOST_MAX 256
 #define CONF_TOPIC_MAX 128
 #define CONF_ID_MAX 64
+#define CONF_PIN_MAX 32 /* a pack's pin: BMS_PIN_MAX (bms/bms.h) */
 /* The size of a buffer that holds any message of conf_load_file() and
  * conf_load_string() whole: FILE:LINE: [section] key: problem. */
 #define CONF_ERR_MAX 2304
@@ -205,6 +206,8 @@ struct conf_pack {
 	struct conf_ble_proxy proxy;     /* ... whose keys are copied here (a struct conf is copied whole) */
 	bool have_key;                   /* key = given (protocols read from advertisements) */
 	unsigned char key[16];
+	char pin[CONF_PIN_MAX + 1];      /* pin = given ("" = none): the secret a BMS over Bluetooth
+	                                  * asks for (a driver with ble->pin); never logged or served */
 	char tcp_host[CONF_HOST_MAX];    /* parsed from port when is_tcp */
 	int tcp_port;
 	int baud;                        /* default: driver->default_baud */

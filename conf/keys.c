@@ -22,7 +22,7 @@ static const char *const type_names[KT_COUNT] = {
 	[KT_NETS] = "nets",         [KT_PATHTEXT] = "pathtext", [KT_KEY] = "key",       [KT_ADAPTER] = "adapter",
 	[KT_TABLE] = "table",       [KT_OUTPORT] = "outport", [KT_DEVICE] = "device",   [KT_LABEL] = "label",
 	[KT_FLAGS] = "flags",       [KT_VER] = "ver",          [KT_KEY32] = "key32",
-	[KT_URL] = "url",           [KT_LINE] = "line",       [KT_HOSTS] = "hosts",
+	[KT_URL] = "url",           [KT_LINE] = "line",       [KT_HOSTS] = "hosts",       [KT_PIN] = "pin",
 };
 static const char *const reload_names[] = {
 	[CONF_LIVE] = "live", [CONF_RESTART] = "restart", [CONF_RELINK] = "relink",
@@ -204,6 +204,9 @@ void conf_key_text(const struct conf_key *k, const void *obj, char *buf, size_t 
 		return;
 	case KT_TABLE:
 		table_text((const struct conf_table *)(const void *)f, buf, cap);
+		return;
+	case KT_PIN: /* a secret, and a short one: not even a fingerprint (a PIN's is guessed) */
+		conf_bfmt(buf, cap, "%s", f[0] ? "set" : "");
 		return;
 	default:
 		conf_bfmt(buf, cap, "%s", f);

@@ -20,6 +20,7 @@ static const char *const type_words[KT_COUNT] = {
 	[KT_ADAPTER] = "adapter", [KT_TABLE] = "table",   [KT_OUTPORT] = "port",    [KT_DEVICE] = "path",
 	[KT_LABEL] = "text",     [KT_FLAGS] = "flags",    [KT_VER] = "text",        [KT_KEY32] = "secret",
 	[KT_URL] = "url",        [KT_LINE] = "text",      [KT_FIELDS] = "fields",   [KT_HOSTS] = "text",
+	[KT_PIN] = "secret",
 };
 
 const struct conf_section *conf_section_nth(int i)
@@ -70,7 +71,7 @@ void conf_key_about(const struct conf_key *c, struct conf_key_about *a)
 
 bool conf_key_secret(const struct conf_key *k)
 {
-	return k->type == KT_KEY || k->type == KT_KEY32;
+	return k->type == KT_KEY || k->type == KT_KEY32 || k->type == KT_PIN;
 }
 
 /* The keys of [pack.NAME] that only some protocols take, and which. */
@@ -96,6 +97,8 @@ bool conf_pack_key_applies(const struct bms_driver *d, const struct conf_key *ke
 		return can;
 	case K_KEY:
 		return d->ble && d->ble->company != 0;
+	case K_PIN:
+		return d->ble && d->ble->pin;
 	case K_PK_ADAPTER:
 		return ble;
 	case K_CONTROL: case K_CONTROL_TIMEOUT:

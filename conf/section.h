@@ -69,6 +69,8 @@ enum conf_type {
 	KT_FIELDS,   /* struct conf_fields: an mqtt-json pack's field map (bms/jsonmap.h) */
 	KT_CUSTOM,   /* the row's own parser (struct conf_custom); the field starts with the text */
 	KT_HOSTS,    /* text: host names (or *.DOMAIN, or *) separated by commas */
+	KT_PIN,      /* text: a BMS's PIN or password, 1..CONF_PIN_MAX printable characters
+	              * without blanks (its form by protocol: bms_pin_ok()); a secret */
 	KT_COUNT
 };
 
@@ -284,8 +286,8 @@ struct conf_key_about {
 	bool path_secret;                /* a URL whose path and query are a secret (CONF_KF_PATH_SECRET) */
 };
 void conf_key_about(const struct conf_key *k, struct conf_key_about *a);
-/* A value that is a secret itself (an advertisement or encryption key),
- * never shown; a password is in its *_file, whose path is no secret. */
+/* A value that is a secret itself (an advertisement or encryption key, a
+ * BMS's PIN), never shown; a password is in its *_file, whose path is no secret. */
 bool conf_key_secret(const struct conf_key *k);
 /* Does a [pack.NAME] of protocol d take key k (its baud, address, CAN bit
  * rate, Bluetooth adapter and key, listen mode, control, topic)? */

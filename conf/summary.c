@@ -185,11 +185,17 @@ static void print_ble(const struct conf *c, FILE *out)
 		const struct conf_pack *p = &c->packs[i];
 		if (!p->is_ble)
 			continue;
-		fprintf(out, "  %s %s%s%s: %s\n", p->ble_addr, p->name, p->via_proxy ? " through proxy " : "",
+		const struct bms_ble_pin *pin = p->driver && p->driver->ble ? p->driver->ble->pin : NULL;
+		char pt[160] = ""; /* whether a PIN is sent: never the PIN */
+		if (pin && (p->pin[0] || pin->dflt))
+			conf_bfmt(pt, sizeof(pt), "; its %s %s once a connection, a refused one tried again after %.0f s "
+				   "at the soonest", pin->name, p->pin[0] ? "(pin, set) sent" : "(the maker's default: no pin "
+				   "set) sent", BMS_AUTH_RETRY_S);
+		fprintf(out, "  %s %s%s%s: %s%s\n", p->ble_addr, p->name, p->via_proxy ? " through proxy " : "",
 		        p->via_proxy ? p->proxy.name : "",
 		        p->driver && p->driver->ble && p->driver->ble->company
 		        ? "read from its advertisements (no connection; discovery runs while bmsgw does)"
-		        : "connected (GATT notifications), reconnected with backoff");
+		        : "connected (GATT notifications), reconnected with backoff", pt);
 	}
 	for (int i = 0; i < c->nble_proxies; i++) {
 		const struct conf_ble_proxy *p = &c->ble_proxies[i];

@@ -105,6 +105,7 @@ static const char *const fixed_expect[] = {
 	[KT_PORT] = "a device path /dev/..., tcp://HOST:PORT, ble://AA:BB:CC:DD:EE:FF, or a CAN interface "
 	            "such as can0 or slcan:///dev/ttyACM0 (pylon-can)",
 	[KT_KEY] = "32 hex digits (16 bytes)",
+	[KT_PIN] = "the PIN or password the BMS's app asks for (1..32 printable characters without blanks)",
 	[KT_ADAPTER] = "a local Bluetooth adapter such as hci0, or the NAME of a [ble_proxy.NAME]",
 	[KT_KEY32] = "32 bytes in base64 (44 characters ending in =)",
 	[KT_NAMES] = "pack names separated by commas",
@@ -352,6 +353,24 @@ static int set_key(SETTER_ARGS)
 	}
 	*(bool *)(void *)field = true;
 	memcpy(field + 1, key, sizeof(key));
+	return 0;
+}
+
+/* A PIN: printable, no blanks, not a comment's start; its form by protocol
+ * later (check.c).  A secret: the message never repeats the value. */
+static int set_pin(SETTER_ARGS)
+{
+	(void)k;
+	size_t n = strlen(v);
+	bool ok = n >= 1 && n <= CONF_PIN_MAX && v[0] != ';' && v[0] != '#';
+	for (size_t i = 0; ok && i < n; i++)
+		ok = v[i] > 0x20 && v[i] < 0x7F;
+	if (!ok) {
+		conf_bfmt(why, wl, "the value (%zu characters) is not a PIN (expected %s; the value is not repeated "
+			   "here)", n, exp);
+		return -1;
+	}
+	conf_bfmt(field, CONF_PIN_MAX + 1, "%s", v);
 	return 0;
 }
 
@@ -881,7 +900,7 @@ int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *wh
 		[KT_OUTPORT] = set_outport,   [KT_DEVICE] = set_device, [KT_LABEL] = set_label,
 		[KT_FLAGS] = set_flags,       [KT_VER] = set_ver,       [KT_KEY32] = set_key32,
 		[KT_URL] = set_url,           [KT_LINE] = set_line,     [KT_CUSTOM] = set_custom,
-		[KT_FIELDS] = set_fields,     [KT_HOSTS] = set_hosts,
+		[KT_FIELDS] = set_fields,     [KT_HOSTS] = set_hosts,   [KT_PIN] = set_pin,
 	};
 	char exp[CONF_EXP_MAX];
 	expect_text(k, exp, sizeof(exp));

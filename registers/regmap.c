@@ -90,6 +90,16 @@ static const struct reg_def reg_table[] = {
 	  "charge MOSFET", "0 off, 1 on" },
 	{ 20, 16, 0, REG_U16, 0, "mV", REG_DATA, REG_SRC_CELL, REG_ABS_ZERO,
 	  "cell", "0 beyond the number of cells" },
+	/* the heater the BMS drives (jk-pb, chins-nus: bmsgw-bms(7)), in the
+	 * core block's unused 36-39 and 56 */
+	{ 36, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_HEATER_ON, REG_ABS_ZERO,
+	  "heater", "0 off, 1 on (heating now)" },
+	{ 37, 1, 0, REG_U16, 2, "A", REG_DATA, REG_SRC_HEATER_A, REG_ABS_ZERO,
+	  "heater current", "the current the heater draws" },
+	{ 38, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_HEAT_ENABLED, REG_ABS_ZERO,
+	  "heating enabled", "the BMS's setting: 0 off, 1 on (it heats below the start temperature); bms_settings heater writes it" },
+	{ 39, 1, 0, REG_S16, 0, "°C", REG_DATA, REG_SRC_HEAT_START, REG_ABS_8000,
+	  "heating start temperature", "the BMS's setting: it heats below this" },
 	{ 40, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_NCELLS, REG_ABS_ZERO,
 	  "number of cells", "" },
 	{ 41, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SOC_MAX, REG_ABS_NONE,
@@ -124,6 +134,8 @@ static const struct reg_def reg_table[] = {
 	  "CCL reason", "what binds the charge current limit: 0 none, 1 cell voltage, 2 temperature, 3 MOSFET temperature, 4 SOC, 5 MOSFET off, 6 alarm, 7 the BMS's own limit, 8 stale, 9 cap (a runtime ccl_cap / dcl_cap, offsets 157-158), 10 chemistry (the cells do not fit the pack's chemistry, or it is not [limits]')" },
 	{ 55, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_LIM_DCL_REASON, REG_ABS_NONE,
 	  "DCL reason", "what binds the discharge current limit, as offset 54" },
+	{ 56, 1, 0, REG_S16, 0, "°C", REG_DATA, REG_SRC_HEAT_STOP, REG_ABS_8000,
+	  "heating stop temperature", "the BMS's setting: it stops heating above this" },
 	/* extension block */
 	{ 58, 1, 0, REG_U16, 0, "", REG_STATUS, REG_SRC_ONLINE, REG_ABS_NONE,
 	  "online", "1 = fresh data (last good poll within stale_after), 0 = stale or never polled" },
@@ -341,6 +353,11 @@ static bool reg_data_value(const struct bms_snapshot *s, const struct bms_cell_s
 		*v = s->raw_alarms[i];
 		return true;
 	case REG_SRC_STATE: *v = s->state; return true;
+	case REG_SRC_HEATER_ON: *v = s->heater_on; return reg_has(s, BMS_HAS_HEATER);
+	case REG_SRC_HEATER_A: *v = s->heater_a; return reg_has(s, BMS_HAS_HEATER) && isfinite(s->heater_a);
+	case REG_SRC_HEAT_ENABLED: *v = s->heater_enabled; return reg_has(s, BMS_HAS_HEATER_SET);
+	case REG_SRC_HEAT_START: *v = s->heat_start_c; return reg_has(s, BMS_HAS_HEATER_SET) && isfinite(s->heat_start_c);
+	case REG_SRC_HEAT_STOP: *v = s->heat_stop_c; return reg_has(s, BMS_HAS_HEATER_SET) && isfinite(s->heat_stop_c);
 	case REG_SRC_BANK_MIN_PACK: *v = b ? b->min_pack : 0; return b && b->have_cells;
 	case REG_SRC_BANK_MIN_CELL: *v = b ? b->min_cell : 0; return b && b->have_cells;
 	case REG_SRC_BANK_MAX_PACK: *v = b ? b->max_pack : 0; return b && b->have_cells;

@@ -49,6 +49,11 @@ enum reg_src {
 	REG_SRC_ALARMS,
 	REG_SRC_RAW_ALARM,
 	REG_SRC_STATE,
+	REG_SRC_HEATER_ON,
+	REG_SRC_HEATER_A,
+	REG_SRC_HEAT_ENABLED,
+	REG_SRC_HEAT_START,
+	REG_SRC_HEAT_STOP,
 	/* bank unit only, from struct reg_bank (absent for a pack) */
 	REG_SRC_BANK_MIN_PACK,
 	REG_SRC_BANK_MIN_CELL,

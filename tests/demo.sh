@@ -202,7 +202,7 @@ if [ "$scheme" = https ]; then
 	admin="The page is on HTTPS with logins (the admin made before: BMSGW_DEMO_KEEP=1)."
 else
 	admin="Its Setup tab makes the first admin with the setup code of the log; the page is
-then on https://127.0.0.1:$HTTP_PORT/ (the http:// address answers no more)."
+then on https://127.0.0.1:$HTTP_PORT/ (the http:// address leads there)."
 fi
 cat <<MSG
 

@@ -21,6 +21,7 @@ const char *bms_strerror(int code)
 	case BMS_E_NOSPACE: return "buffer too small";
 	case BMS_E_REFUSED: return "the BMS refused the request (error code)";
 	case BMS_E_KEY: return "encrypted with another key than the pack's key =, or no key known (none configured, none from the advertised name)";
+	case BMS_E_AUTH: return "auth failed: the BMS refused the PIN (pin = of the pack)";
 	case BMS_E_NAME: return "no unlock from the device's advertised name (the name is not known yet, or not of the protocol's form; nothing written)";
 	default: return "unknown error";
 	}

@@ -30,10 +30,12 @@
  * Settings record (both layouts, offsets = settings block 0x1000 offset +
  * 6; bms/PROTOCOLS.md §6.7): 50 max charge current (u32 mA, 0x2C), 62 max
  * discharge current (0x38), 118 / 122 charge / discharge switch (u32,
- * 0x70 / 0x74), 126 the balancer (0x78, "BalanEN").
+ * 0x70 / 0x74), 126 the balancer (0x78, "BalanEN"); the JK-PB's heater
+ * (status 215, 236; settings 282..285: bms/PROTOCOLS.md §6.9).
  */
 #include "../jkrecord.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const uint8_t jk_record_magic[4] = { 0x55, 0xAA, 0xEB, 0x90 };
@@ -271,5 +273,54 @@ void jk_record_settings(const uint8_t *p, struct bms_settings *out)
 		int64_t raw = jkr_set[i].is_signed ? (int64_t)(int32_t)u : (int64_t)u;
 		bms_settings_put_raw(out, (enum bms_set_key)jkr_set[i].key, raw, jkr_set[i].lo, jkr_set[i].hi,
 				     jkr_set[i].div);
+	}
+}
+
+#define JKR_O_HEATER 215
+#define JKR_O_HEATER_MA 236
+
+void jk_record_heater(const uint8_t *p, struct bms_snapshot *s)
+{
+	s->heater_on = p[JKR_O_HEATER] != 0;
+	s->heater_a = (float)bms_le16(p + JKR_O_HEATER_MA) / 1000.0f;
+	s->present |= BMS_HAS_HEATER;
+}
+
+/* Does the device-info record p name firmware whose settings record has
+ * heating temperatures of its own (284, 285)?  Hardware above "15A", or
+ * "15A" with software 15.41 or later (dbus-serialbattery 358d3c7's
+ * jkbms_pb): JK_HEAT_OWN; older: JK_HEAT_UTP; no hardware text:
+ * JK_HEAT_UNKNOWN. */
+#define JKR_O_HW 22
+#define JKR_HW_LEN 8
+
+int jk_record_heat_temps(const uint8_t *p)
+{
+	char hw[JKR_HW_LEN + 1], sw[JKR_SW_LEN + 1];
+	bms_ident_text(hw, sizeof(hw), p + JKR_O_HW, JKR_HW_LEN);
+	bms_ident_text(sw, sizeof(sw), p + JKR_O_SW, JKR_SW_LEN);
+	if (!hw[0])
+		return JK_HEAT_UNKNOWN;
+	int c = strcmp(hw, "15A");
+	const char *v = sw[0] == 'V' || sw[0] == 'v' ? sw + 1 : sw;
+	char *end;
+	double ver = strtod(v, &end);
+	if (c > 0 || (c == 0 && end != v && ver >= 15.41 - 1e-6))
+		return JK_HEAT_OWN;
+	return JK_HEAT_UTP;
+}
+
+void jk_record_heat_settings(const uint8_t *p, int temps, struct bms_settings *out)
+{
+	const uint8_t *h = p + JK_RECORD_HEAT_OFF;
+	bms_settings_put(out, BMS_SET_HEATER, (bms_le16(h) & JK_RECORD_HEAT_ENABLE) ? 1.0f : 0.0f);
+	if (temps == JK_HEAT_OWN) {
+		bms_settings_put(out, BMS_SET_HEAT_START_C, (float)(int8_t)h[2]);
+		bms_settings_put(out, BMS_SET_HEAT_STOP_C, (float)(int8_t)h[3]);
+	} else if (temps == JK_HEAT_UTP && bms_settings_has(out, BMS_SET_CHARGE_UTP_C) &&
+		   bms_settings_has(out, BMS_SET_CHARGE_UTP_RELEASE_C)) {
+		/* the heater follows the charge under-temperature protection */
+		bms_settings_put(out, BMS_SET_HEAT_START_C, out->v[BMS_SET_CHARGE_UTP_C]);
+		bms_settings_put(out, BMS_SET_HEAT_STOP_C, out->v[BMS_SET_CHARGE_UTP_RELEASE_C]);
 	}
 }

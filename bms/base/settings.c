@@ -45,6 +45,9 @@ static const struct {
 	[BMS_SET_CAPACITY_AH] = { "capacity_ah", "Ah", "Capacity setting", 1 },
 	[BMS_SET_CELL_COUNT] = { "cell_count", "", "Cell count setting", 0 },
 	[BMS_SET_BALANCER] = { "balancer", "", "Balancer switch", 0 },
+	[BMS_SET_HEATER] = { "heater", "", "Heater switch", 0 },
+	[BMS_SET_HEAT_START_C] = { "heat_start_c", "°C", "Heating start temperature", 0 },
+	[BMS_SET_HEAT_STOP_C] = { "heat_stop_c", "°C", "Heating stop temperature", 0 },
 };
 
 static bool set_key_ok(enum bms_set_key k)

@@ -21,7 +21,7 @@
 
 bool bms_wkey_switch(enum bms_wkey k)
 {
-	return k == BMS_W_BALANCER;
+	return k == BMS_W_BALANCER || k == BMS_W_HEATER;
 }
 
 static const double pow10_tab[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,

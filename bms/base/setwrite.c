@@ -111,5 +111,9 @@ uint32_t bms_writer_keys(const struct bms_writer *w, int link)
 {
 	if (!w)
 		return 0;
-	return link == BMS_LINK_BLE ? w->ble : w->wire;
+	uint32_t keys = link == BMS_LINK_BLE ? w->ble : w->wire;
+	for (int k = 0; k < BMS_W_COUNT; k++)
+		if (!w->field[k].mul)
+			keys &= ~BMS_W_BIT(k); /* no field: not writable, whatever the mask says */
+	return keys;
 }

@@ -58,7 +58,8 @@ static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)revents;
 	struct gw_acceptor *a = container_of(w, struct gw_acceptor, pause);
-	ev_io_start(loop, &a->io);
+	if (!a->held)
+		ev_io_start(loop, &a->io);
 }
 
 /* Stop watching the socket for `for_s` seconds. */
@@ -121,7 +122,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct gw_acceptor *a = container_of(w, struct gw_acceptor, io);
-	for (int i = 0; i < a->batch; i++) {
+	for (int i = 0; i < a->batch && !a->held; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(a->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -161,6 +162,17 @@ void gw_acceptor_start(struct gw_acceptor *a, struct ev_loop *loop, int listen_f
 	ev_init(&a->pause, pause_cb);
 	ev_io_init(&a->io, accept_cb, listen_fd, EV_READ);
 	ev_io_start(loop, &a->io);
+}
+
+void gw_acceptor_hold(struct gw_acceptor *a, bool hold)
+{
+	if (!a->loop || a->held == hold)
+		return;
+	a->held = hold;
+	if (hold)
+		ev_io_stop(a->loop, &a->io);
+	else if (!ev_is_active(&a->pause))
+		ev_io_start(a->loop, &a->io);
 }
 
 int gw_acceptor_release(struct gw_acceptor *a)

@@ -31,6 +31,7 @@ struct gw_acceptor {
 	double pause_for;
 	int spare;                     /* a descriptor kept free to accept-and-close with */
 	bool starved;                  /* in an episode without descriptors */
+	bool held;                     /* the owner is full: new connections wait in the backlog */
 	unsigned long starved_closed;  /* connections closed at once in it */
 	unsigned long closed_total;    /* ... in all episodes */
 	char what[64];                 /* who accepts, for the log: "Modbus clients" */
@@ -41,6 +42,9 @@ struct gw_acceptor {
 /* Watch listen_fd (the acceptor owns it from now on). */
 void gw_acceptor_start(struct gw_acceptor *a, struct ev_loop *loop, int listen_fd, int batch, const char *what,
 		       gw_accept_fn fn, void *arg);
+/* The owner is full (hold) and the connections that come wait in the
+ * kernel's backlog, not accepted, until it has room again (!hold). */
+void gw_acceptor_hold(struct gw_acceptor *a, bool hold);
 /* Stop watching and close the listening socket and the spare. */
 void gw_acceptor_stop(struct gw_acceptor *a);
 /* Stop watching and close the spare, but hand the listening socket back

@@ -21,7 +21,7 @@ static void own_range(enum bms_wkey k, enum conf_chemistry chem, double *lo, dou
 	} else if (k == BMS_W_SOC) {
 		*lo = 0;
 		*hi = 100;
-	} else if (k == BMS_W_BALANCER) {
+	} else if (bms_wkey_switch(k)) {
 		*lo = 0;
 		*hi = 1;
 	} else {

@@ -145,6 +145,9 @@ static const struct ent ents[] = {
 	{ "balancer_state", "Balancer state", "balancer_state", NULL, NULL, NULL, -1, E_PACK, BMS_HAS_BALANCER },
 	{ "balancer_temperature", "Balancer temperature", "balancer_temp_c", "temperature", "°C", "measurement", 1,
 	  E_PACK | E_DIAG, BMS_HAS_BALANCER },
+	{ "heater", "Heater", "heater_on", "heat", NULL, NULL, -1, E_PACK | E_BINARY, BMS_HAS_HEATER },
+	{ "heater_current", "Heater current", "heater_a", "current", "A", "measurement", 2, E_PACK,
+	  BMS_HAS_HEATER },
 	{ "problem", "Problem", "problem", "problem", NULL, NULL, -1, PB | E_BINARY, BMS_HAS_ALARMS },
 	{ "pack_missing", "Pack missing", "pack_missing", "problem", NULL, NULL, -1, E_BANK | E_BINARY, 0 },
 	{ "voltage_deviation", "Pack voltage deviation", "deviation", "problem", NULL, NULL, -1,
@@ -662,17 +665,18 @@ static void bms_write_key(enum bms_wkey k, char *out, size_t cap)
 
 static const char *bms_write_component(enum bms_wkey k)
 {
-	return k == BMS_W_BALANCER ? "switch" : "number";
+	return bms_wkey_switch(k) ? "switch" : "number";
 }
 
-/* Its name: "Balancer", "Set SOC", else "Set " and the setting's label
+/* Its name: "Balancer", "Heating" (the heater's binary sensor is
+ * "Heater"), "Set SOC", else "Set " and the setting's label
  * ("Set cell over-voltage protection"), apart from the read-only
  * sensor's. */
 static void bms_write_name(enum bms_wkey k, char *out, size_t cap)
 {
 	enum bms_set_key r = bms_wkey_read(k);
-	if (k == BMS_W_BALANCER || r >= BMS_SET_COUNT) {
-		snprintf(out, cap, "%s", k == BMS_W_BALANCER ? "Balancer" : "Set SOC");
+	if (bms_wkey_switch(k) || r >= BMS_SET_COUNT) {
+		snprintf(out, cap, "%s", k == BMS_W_BALANCER ? "Balancer" : k == BMS_W_HEATER ? "Heating" : "Set SOC");
 		return;
 	}
 	const char *label = bms_settings_label(r);
@@ -697,7 +701,7 @@ static void bms_write_config(const struct unit *u, const struct conf_pack *p, en
 		snprintf(field, sizeof(field), "settings_bms.%s.value", bms_settings_name(bms_wkey_read(k)));
 	snprintf(setting, sizeof(setting), "bms_%s", bms_wkey_name(k));
 	command_fields(o, u, field, setting);
-	if (k == BMS_W_BALANCER) {
+	if (bms_wkey_switch(k)) {
 		fprintf(o, ",\"payload_on\":\"ON\",\"payload_off\":\"OFF\",\"state_on\":\"1\",\"state_off\":\"0\"");
 	} else {
 		double lo, hi, step;

@@ -77,6 +77,9 @@ struct gw_pack {
 	bool fail_own;                 /* ... one of them not logged by who ended it (gw_poll_end.said) */
 	bool fail_warned;              /* ... the streak logged here at warning: its end is too */
 	char last_error[160];          /* why the last poll failed ("" after a good one) */
+	uint8_t auth;                  /* GW_AUTH_*: its BMS and the pack's PIN (a protocol with
+	                                * ble->pin over Bluetooth), by its last poll that said */
+	bool auth_said;                /* a refused PIN is logged: once, until a good poll */
 	int soc_day;                   /* local day of soc_max (tm_yday + 1000*year) */
 	uint16_t soc_max, soc_max_hour, soc_max_minute;
 	struct bms_ident ident;        /* what the BMS said about itself (identity commands) by its
@@ -103,6 +106,9 @@ struct gw_pack {
 	struct gw_health_facts health; /* its weak cell, its resistance's rise */
 };
 
+/* struct gw_pack.auth */
+enum { GW_AUTH_UNKNOWN = 0, GW_AUTH_OK, GW_AUTH_FAILED };
+
 /* pack.c: a pack configured at monotonic time now, for the plan to wire
  * (daemon/reload_plan.c); NULL when out of memory.  gw_pack_free(): NULL is fine. */
 struct gw_pack *gw_pack_new(double now);
@@ -123,6 +129,7 @@ struct gw_poll_end {
 	bool wire_up;                  /* the wire is up (a failure is logged as a warning once) */
 	bool said;                     /* it failed, and who ended it logged why (a bad message of
 	                                * mqtt-json: poll/poller.c): counted, not logged again */
+	bool auth_failed;              /* it failed because the BMS refused the pack's PIN */
 	uint32_t *implausible;         /* counter of implausible polls (the bus's), or NULL */
 	char failed[224];              /* out: why it was not good ("" when it was) */
 };

@@ -137,6 +137,17 @@ static void balancer_fields(FILE *o, const struct bms_driver *drv, const struct 
 	fputc(']', o);
 }
 
+/* The heater the BMS drives, null where the protocol has none (or did
+ * not say yet): on now, its current (null where not transmitted).  Its
+ * settings (enabled, start and stop temperature) are settings_bms's
+ * heater, heat_start_c and heat_stop_c. */
+static void heater_fields(FILE *o, const struct bms_snapshot *s)
+{
+	bool h = (s->present & BMS_HAS_HEATER) != 0;
+	gw_json_bool(o, "heater_on", s->heater_on, h);
+	gw_json_num(o, "heater_a", s->heater_a, h && isfinite(s->heater_a), 3);
+}
+
 static void energy_fields(FILE *o, const struct gw_energy *e)
 {
 	fprintf(o, ",\"energy_in_kwh\":%.3f,\"energy_out_kwh\":%.3f", e->in_kwh, e->out_kwh);
@@ -272,6 +283,9 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	fprintf(o, ",\"address\":%d,\"unit_id\":%d,\"ok\":%s", p->cfg->address, p->cfg->unit_id,
 		p->have_data ? "true" : "false");
 	fprintf(o, ",\"online\":%s", gw_pack_online(gw, p) ? "true" : "false");
+	if (p->drv->ble && p->drv->ble->pin && p->cfg->is_ble) /* its PIN: taken or refused, never itself */
+		fprintf(o, ",\"auth\":\"%s\"", p->auth == GW_AUTH_FAILED ? "failed" : p->auth == GW_AUTH_OK ? "ok" :
+			"unknown");
 	fprintf(o, ",\"wire\":{\"checksum_errors\":%u,\"short_frames\":%u,\"timeouts\":%u,\"exceptions\":%u,"
 		"\"implausible\":%u}",
 		ws->checksum_errors, ws->short_frames, ws->timeouts, ws->exceptions, ws->implausible);
@@ -318,6 +332,7 @@ void gw_pack_json(FILE *o, const struct gw *gw, const struct gw_pack *p)
 	gw_json_bool(o, "balancing_any", s->balance != 0 || ((s->present & BMS_HAS_BALANCING) && s->balancing),
 		  s->present & (BMS_HAS_BALANCE | BMS_HAS_BALANCING));
 	balancer_fields(o, p->drv, s);
+	heater_fields(o, s);
 	gw_json_health_fields(o, gw, p);
 	fprintf(o, ",\"raw_alarms\":[");
 	for (unsigned i = 0; i < s->nraw && i < BMS_MAX_RAW_ALARMS; i++)

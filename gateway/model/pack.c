@@ -73,12 +73,23 @@ static void soc_track(struct gw_pack *p)
 /* A poll that was not good: counted, why kept (logged at warning the
  * first time while the wire is up, then at debug until a good poll; one
  * whose ender logged it, a bad message, at debug: said; while the wire is
- * down its link's outage is the line of the log). */
-static void fail(struct gw_pack *p, const char *why, bool wire_up, bool said)
+ * down its link's outage is the line of the log).  A PIN the BMS refused
+ * (auth) is an error of its own, logged once until a good poll. */
+static void fail(struct gw_pack *p, const char *why, bool wire_up, bool said, bool auth)
 {
 	p->failed_polls++;
 	p->fail_streak++;
 	snprintf(p->last_error, sizeof(p->last_error), "%.*s", (int)sizeof(p->last_error) - 1, why ? why : "failed");
+	if (auth) {
+		/* a refused PIN: its own line, once until the BMS takes one (the
+		 * pin is never in it) */
+		if (!p->auth_said)
+			gw_err("pack %s: %s; the pack is offline, its PIN tried again at most once every %.0f s "
+			       "(logged once until the BMS takes it)", p->cfg->name, p->last_error, BMS_AUTH_RETRY_S);
+		p->auth_said = p->fail_warned = true;
+		p->fail_own = true;
+		return;
+	}
 	if (!said && !p->fail_own && wire_up) {
 		gw_warn("pack %s: poll failed: %s (logged once until it answers again)", p->cfg->name,
 			p->last_error);
@@ -259,8 +270,14 @@ enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_e
 	struct bms_snapshot *s = e->poll ? &e->poll->snap : e->snap;
 	enum gw_polled r = judge(p, e, s);
 	double now = gw_mono();
+	if (e->auth_failed)
+		p->auth = GW_AUTH_FAILED;
 	if (r == GW_POLLED_GOOD) {
 		e->failed[0] = 0;
+		if (p->auth_said)
+			gw_info("pack %s: the BMS takes the PIN now", p->cfg->name);
+		p->auth_said = false;
+		p->auth = GW_AUTH_OK;
 		commit(gw, p, s, now);
 		p->implausible_said = false;
 		gw_debug("pack %s: %.2f V %.1f A SOC %.1f%% %u cells (%.0f ms)", p->cfg->name, p->snap.voltage,
@@ -270,7 +287,7 @@ enum gw_polled gw_pack_polled(struct gw *gw, struct gw_pack *p, struct gw_poll_e
 		if (e->poll && e->poll->kept.settings.have)
 			p->settings = e->poll->kept.settings;
 	} else {
-		fail(p, e->failed, e->wire_up, e->said);
+		fail(p, e->failed, e->wire_up, e->said, e->auth_failed);
 	}
 	/* the bank's state before anyone hears of the poll (bankstate.h) */
 	gw_bank_polled(gw, p, r == GW_POLLED_GOOD, now);

@@ -66,14 +66,38 @@ static void ble_layouts(FILE *o, const struct bms_gatt *g)
 		jstr(o, "write_service", g[i].write_service);
 		fputc(',', o);
 		jstr(o, "notify2", g[i].notify2);
-		fputc('}', o);
+		fputs(",\"more\":[", o);
+		for (int k = 0; g[i].more && g[i].more[k].uuid; k++) {
+			fputs(k ? ",{" : "{", o);
+			jstr(o, "uuid", g[i].more[k].uuid);
+			fprintf(o, ",\"notify\":%s}", g[i].more[k].notify ? "true" : "false");
+		}
+		fputs("]}", o);
 	}
 	fputc(']', o);
 }
 
+/* The secret its BMS asks for (never a pack's pin: the form and the
+ * maker's default). */
+static void ble_pin(FILE *o, const struct bms_ble_pin *p)
+{
+	fputs(",\"pin\":", o);
+	if (!p) {
+		fputs("null", o);
+		return;
+	}
+	fputc('{', o);
+	jstr(o, "name", p->name);
+	fprintf(o, ",\"min_len\":%u,\"max_len\":%u,\"digits\":%s,\"silent\":%s,", p->min_len, p->max_len,
+		p->digits ? "true" : "false", p->silent ? "true" : "false");
+	jstr(o, "default", p->dflt);
+	fputc('}', o);
+}
+
 static void ble_hints(FILE *o, const struct bms_ble_hint *h)
 {
-	static const char *const kinds[] = { "company", "name", "service", "company+service", "address+service" };
+	static const char *const kinds[] = { "company", "name", "service", "company+service", "address+service",
+					     "service-data", "service128" };
 	fputs(",\"hints\":[", o);
 	for (int i = 0; h && h[i].why; i++) {
 		fprintf(o, "%s{\"rank\":%u,\"kind\":\"%s\",", i ? "," : "", h[i].rank, kinds[h[i].kind]);
@@ -105,12 +129,14 @@ static void ble(FILE *o, const struct bms_driver *d)
 		jstr(o, "characteristic", d->ble->auth->chr);
 		fputs(",\"data\":", o);
 		hex(o, d->ble->auth->data, d->ble->auth->len);
-		fprintf(o, ",\"ok\":%u}", d->ble->auth->ok);
+		fprintf(o, ",\"ok\":%u,\"blind\":%s,\"after_notify\":%s}", d->ble->auth->ok,
+			d->ble->auth->blind ? "true" : "false", d->ble->auth->after_notify ? "true" : "false");
 	} else {
 		fputs("null", o);
 	}
 	fprintf(o, ",\"write_request\":%s", d->ble->write_request ? "true" : "false");
 	fprintf(o, ",\"write_piece\":%u", (unsigned)d->ble->write_piece);
+	ble_pin(o, d->ble->pin);
 	ble_hints(o, d->ble->hints);
 	fputc('}', o);
 }

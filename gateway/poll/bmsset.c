@@ -131,7 +131,7 @@ bool gw_bset_info(const struct gw_pack *p, enum bms_wkey k, struct gw_bset_info 
 static void say(char *buf, size_t cap, enum bms_wkey k, double v)
 {
 	const char *u = bms_wkey_unit(k);
-	if (k == BMS_W_BALANCER)
+	if (bms_wkey_switch(k))
 		snprintf(buf, cap, "%s", v != 0 ? "on" : "off");
 	else
 		snprintf(buf, cap, "%.*f%s%s", BMS_W_CELL_KEYS & BMS_W_BIT(k) || k == BMS_W_BALANCE_DELTA_V ? 3 : 1,

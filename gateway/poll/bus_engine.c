@@ -135,20 +135,30 @@ static bool keeps_messages(const struct gw_bus *w)
 	return w->npacks > 0 && (w->packs[0]->drv->messages || w->packs[0]->drv->keep_rx);
 }
 
-int gw_bus_send(struct gw_bus *w, const uint8_t *req, size_t n)
+static int bus_send(struct gw_bus *w, const uint8_t *req, size_t n, bool secret)
 {
 	bool keep = w->xp->drv->keep_rx;
 	if (!keep)
 		drain(w);
 	if (w->li)
 		gw_listener_sent(w->li, req, n); /* a bus taken over: its echo is not a master */
-	if (gw_link_send(w->link, req, n) < 0)
+	if ((secret ? gw_link_send_secret(w->link, req, n) : gw_link_send(w->link, req, n)) < 0)
 		return -1; /* the link went down: link_down() stopped the clients */
 	w->ps = GW_BUS_WAIT;
 	/* what is kept is framed from the loop at once (never inside this step) */
 	w->kick = keep && w->rx.len;
 	arm(w, w->kick ? 0 : w->xp->cfg->timeout);
 	return 0;
+}
+
+int gw_bus_send(struct gw_bus *w, const uint8_t *req, size_t n)
+{
+	return bus_send(w, req, n, false);
+}
+
+int gw_bus_send_secret(struct gw_bus *w, const uint8_t *req, size_t n)
+{
+	return bus_send(w, req, n, true);
 }
 
 void gw_bus_listen(struct gw_bus *w)

@@ -65,6 +65,9 @@ void gw_bus_gap(struct gw_bus *w, enum gw_bus_who who, struct gw_pack *p, bool w
  * awaited for the pack's timeout.  -1 when the link went down on it (the
  * clients heard stop(GW_BUS_DOWN) already). */
 int gw_bus_send(struct gw_bus *w, const uint8_t *req, size_t n);
+/* The same for a request that holds a secret (a BMS's PIN: the driver's
+ * bms_poll.secret_req): the link logs its length only. */
+int gw_bus_send_secret(struct gw_bus *w, const uint8_t *req, size_t n);
 /* After the gap: nothing is sent, the BMS talks by itself: wait for its
  * frames from a clean start, for the pack's timeout. */
 void gw_bus_listen(struct gw_bus *w);

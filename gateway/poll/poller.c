@@ -54,6 +54,8 @@ struct gw_poll_slot {
 	double settings_tried;         /* ... of the last poll that asked them, good or not */
 	unsigned long link_opens;      /* the link's connections at its last poll (link_fresh) */
 	int last_bad;                  /* BMS_E_* of the last bad answer in the poll in progress, 0 = none */
+	bool auth_failed;              /* the poll in progress failed on the pack's PIN (BMS_E_AUTH, or
+	                                * the silence of a BMS that never acknowledges it) */
 	bool attempted;                /* at least one poll finished (for --once) */
 	bool msg_bad;                  /* a driver with messages: the last message was bad (logged once) */
 	unsigned msg_run;              /* ... the bad ones since the last good one */
@@ -107,6 +109,8 @@ static void poll_begin(struct gw_pack *p, double now)
 	s->link_opens = gw_link_connections(w->link);
 	s->poll.have_key = p->cfg->have_key;
 	memcpy(s->poll.key, p->cfg->key, sizeof(s->poll.key));
+	snprintf(s->poll.pin, sizeof(s->poll.pin), "%s", p->cfg->pin); /* a secret: never logged */
+	s->auth_failed = false;
 	snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", gw_link_peer_name(w->link));
 	s->poll.ble_layout = (uint8_t)gw_link_ble_layout(w->link);
 	s->poll.jsonmap = p->cfg->is_mqtt ? &p->cfg->fields.map : NULL;
@@ -225,7 +229,11 @@ static void poll_finish(struct gw_bus *w, bool finished, const char *why, bool s
 	 * while the subscription is up, so that none is missed between polls */
 	if (s->next_due < now || (p->drv->messages && gw_link_is_up(w->link)))
 		s->next_due = now;
-	struct gw_poll_end e = { .poll = finished ? &s->poll : NULL, .why = why, .said = said };
+	/* a refused PIN is tried again at a human's pace, never an attack's */
+	if (s->auth_failed && s->next_due < now + BMS_AUTH_RETRY_S)
+		s->next_due = now + BMS_AUTH_RETRY_S;
+	struct gw_poll_end e = { .poll = finished ? &s->poll : NULL, .why = why, .said = said,
+				 .auth_failed = s->auth_failed };
 	bool good = poll_end(w, p, &e, s->poll_started, s->poll.refresh);
 	group_done(w, p, good, e.failed);
 	const char *silent_why;
@@ -265,16 +273,23 @@ static void step_send(struct gw_bus *w)
 		gw_bus_listen(w); /* the BMS talks by itself: wait for its frames, from a clean start */
 		return;
 	}
+	p->slot->poll.secret_req = false;
 	int n = p->drv->next_request(&p->slot->poll, req, sizeof(req));
 	if (n == 0) {
 		poll_done(w, true, NULL);
 		return;
 	}
 	if (n < 0) {
+		/* BMS_E_AUTH: the PIN judged refused on an earlier try of the
+		 * step (a silence, bms.h): auth failed, no retry now */
+		if (n == BMS_E_AUTH)
+			p->slot->auth_failed = true;
 		poll_done(w, false, bms_strerror(n));
 		return;
 	}
-	if (gw_bus_send(w, req, (size_t)n) < 0) {
+	/* a request that holds the pack's PIN: the log shows its length only */
+	bool secret = p->slot->poll.secret_req;
+	if ((secret ? gw_bus_send_secret(w, req, (size_t)n) : gw_bus_send(w, req, (size_t)n)) < 0) {
 		if (w->cur) /* (the link went down: link_down() already ended the poll) */
 			poll_done(w, false, "link down");
 		return;
@@ -317,6 +332,19 @@ static void count_timeout(struct gw_bus *w)
 	gw_debug("link %s: pack %s: timeout (%u so far)", gw_link_port(w->link), p->cfg->name, w->stats.timeouts);
 }
 
+/* The poll's last try failed in silence after a PIN its BMS never
+ * acknowledges (ble->pin's silent: ANT): the BMS answers nothing while it
+ * lacks the right one, so a connection that carried nothing since is its
+ * refusal; or the driver judged the silence after it one
+ * (BMS_AUTH_REFUSED: dometic). */
+static bool silent_refusal(const struct gw_bus *w, const struct gw_pack *p)
+{
+	const struct bms_ble *b = p->drv->ble;
+	if (p->slot->poll.auth == BMS_AUTH_REFUSED)
+		return true; /* the driver's judgement (bms.h) */
+	return p->slot->poll.auth == BMS_AUTH_SENT && b && b->pin && b->pin->silent && !w->got_bytes;
+}
+
 /* A try of the step failed: it timed out, or (timed_out false) a bad
  * answer came.  Retry, or fail the poll. */
 static void step_timeout(struct gw_bus *w, bool timed_out)
@@ -343,6 +371,12 @@ static void step_timeout(struct gw_bus *w, bool timed_out)
 		s->poll.attempt++;
 		gw_debug("pack %s: step %d timed out, retry %d", p->cfg->name, s->poll.step, s->poll.attempt);
 		step_gap(w);
+		return;
+	}
+	if (silent_refusal(w, p)) {
+		s->auth_failed = true;
+		poll_done(w, false, "auth failed: nothing answered after the PIN (pin = of the pack; the BMS never "
+			  "acknowledges one)");
 		return;
 	}
 	char why[160];
@@ -426,6 +460,12 @@ static enum bms_frame_next poll_frame(struct gw_bus *w, const uint8_t *f, size_t
 			step_gap(w);
 		return BMS_FRAME_STOP;
 	}
+	if (rc == BMS_E_AUTH) {
+		/* the PIN refused: no retry now (poll_finish() sets the pace) */
+		sl->auth_failed = true;
+		poll_done(w, false, bms_strerror(rc));
+		return BMS_FRAME_STOP;
+	}
 	/* a bad answer: count it as a failed try of this step */
 	if (rc == BMS_E_CHECKSUM)
 		w->stats.checksum_errors++;
@@ -506,7 +546,11 @@ static bool poll_start(struct gw_bus *w)
 	}
 	w->got_bytes = false;
 	poll_begin(next, now);
-	if (next->drv->keep_rx) /* kept within a poll only: no earlier poll's answer is this one's */
+	/* kept within a poll only: no earlier poll's answer is this one's; but
+	 * the first poll of a connection takes what came since it was made (a
+	 * BMS that greets on its subscriptions, another pack's stream on a
+	 * shared link: dometic) */
+	if (next->drv->keep_rx && !next->slot->poll.link_fresh)
 		bms_rx_clear(&w->rx);
 	step_gap(w);
 	return true;

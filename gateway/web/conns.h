@@ -47,7 +47,8 @@ struct gw_conn {
 	bool proxy;                    /* set by the server: Home Assistant's ingress proxy, many users' address */
 	int same;                      /* connections of its address, not going, itself too */
 	double idle_since;             /* mono: opened, or its last request ended */
-	void *con;                     /* the server's connection */
+	void *con;                     /* the server's connection; NULL while the door holds it */
+	int fd;                        /* ... the door's socket then (door.c: the HTTPS port's first bytes) */
 };
 
 struct gw_conns {

@@ -205,25 +205,21 @@ static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
-/* RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)
- * status code to any HTTP/1.1 request message that lacks a Host header
- * field and to any request message that contains more than one Host
- * header field line or a Host header field with an invalid field value."
- * NULL, or why r is one of them (an empty Host is invalid for an http or
- * https URI; HTTP/1.0 may leave it out). */
+void http_misdirected(struct gw_http *h, const char *addr, const char *shown)
+{
+	h->misdirected++;
+	gw_log_keyed(GW_LOG_WARN, "http misdirected", "http: a request from %s for \"%s\" refused (421): not a name "
+		     "of this gateway (another site's page whose name leads here, DNS rebinding; or a name of yours: "
+		     "[http] allowed_hosts)", addr, shown);
+}
+
+/* The Host r gave is missing from HTTP/1.1, empty or given twice: why
+ * (hosts.c), else NULL. */
 static const char *host_malformed(struct MHD_Connection *con, const char *version, const char *host)
 {
 	int n = 0;
 	MHD_get_connection_values(con, MHD_HEADER_KIND, count_host, &n);
-	if (n > 1)
-		return "a request with two Host header fields is refused (RFC 9112 section 3.2: one, naming this "
-		       "gateway)";
-	if (host && !host[0])
-		return "an empty Host header field is refused (RFC 9112 section 3.2: the name or address of this "
-		       "gateway)";
-	if (!host && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
-		return "an HTTP/1.1 request without a Host header field is refused (RFC 9112 section 3.2)";
-	return NULL;
+	return gw_hosts_malformed(n, host, strcmp(version, MHD_HTTP_VERSION_1_0) == 0);
 }
 
 /* The Host r gave is a name this gateway answers to (hosts.c), or r comes
@@ -242,18 +238,10 @@ static bool host_gate(struct gw_http *h, struct req *r, const char *version, boo
 	if (r->ingress || gw_hosts_ok(&h->hosts, host))
 		return true;
 	char shown[80], addr[64];
-	size_t i = 0;
-	for (; host[i] && i < sizeof(shown) - 1; i++)
-		shown[i] = host[i] > ' ' && host[i] <= '~' && host[i] != '"' && host[i] != '\\' ? host[i] : '?';
-	shown[i] = '\0';
+	gw_hosts_shown(host, shown, sizeof(shown));
 	http_client_addr(r->con, addr, sizeof(addr));
-	h->misdirected++;
-	gw_log_keyed(GW_LOG_WARN, "http misdirected", "http: a request from %s for \"%s\" refused (421): not a name "
-		     "of this gateway (another site's page whose name leads here, DNS rebinding; or a name of yours: "
-		     "[http] allowed_hosts)", addr, shown);
-	*rc = http_send_error(r->con, MHD_HTTP_MISDIRECTED_REQUEST, json, "\"%s\" is not a name of this gateway, which "
-			 "answers only its own names and addresses (a page of another site whose name leads here is not "
-			 "answered): add the name to [http] allowed_hosts if it is yours", shown);
+	http_misdirected(h, addr, shown);
+	*rc = http_send_error(r->con, MHD_HTTP_MISDIRECTED_REQUEST, json, GW_HOSTS_REFUSED, shown);
 	return false;
 }
 

@@ -226,3 +226,25 @@ bool gw_hosts_ok(const struct gw_hosts *h, const char *header)
 		return true;
 	return h->any || listed(h, name, n);
 }
+
+const char *gw_hosts_malformed(int n, const char *header, bool http10)
+{
+	if (n > 1)
+		return "a request with two Host header fields is refused (RFC 9112 section 3.2: one, naming this "
+		       "gateway)";
+	if (header && !header[0])
+		return "an empty Host header field is refused (RFC 9112 section 3.2: the name or address of this "
+		       "gateway)";
+	if (!header && !http10)
+		return "an HTTP/1.1 request without a Host header field is refused (RFC 9112 section 3.2)";
+	return NULL;
+}
+
+void gw_hosts_shown(const char *header, char *out, size_t len)
+{
+	size_t i = 0;
+	for (; header && header[i] && i + 1 < len; i++)
+		out[i] = header[i] > ' ' && header[i] <= '~' && header[i] != '"' && header[i] != '\\' ? header[i] : '?';
+	if (len)
+		out[i] = '\0';
+}

@@ -5,6 +5,7 @@
 #define GATEWAY_WEB_HOSTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define GW_HOSTS_MAX 64         /* names held; more are left out */
 #define GW_HOSTS_NAME 254       /* a DNS name's 253 characters and its NUL */
@@ -37,5 +38,22 @@ void gw_hosts_add_machine(struct gw_hosts *h, const char *hostname, const char *
  * (a forwarded port, a container's published one, differs from the one
  * bmsgw listens on).  Anything else, malformed headers too: no. */
 bool gw_hosts_ok(const struct gw_hosts *h, const char *header);
+
+/* RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request)
+ * status code to any HTTP/1.1 request message that lacks a Host header
+ * field and to any request message that contains more than one Host
+ * header field line or a Host header field with an invalid field value."
+ * A request gave n Host lines, the first header (NULL: none), in HTTP/1.0
+ * (http10) or later: NULL, or why it is one of them (an empty Host is
+ * invalid for an http or https URI; HTTP/1.0 may leave it out). */
+const char *gw_hosts_malformed(int n, const char *header, bool http10);
+/* header as a log line or an answer may show it: at most len - 1 bytes,
+ * each outside printable ASCII, a quote or a backslash as '?'. */
+void gw_hosts_shown(const char *header, char *out, size_t len);
+/* The answer to a Host that gw_hosts_ok() refuses (421), with
+ * gw_hosts_shown()'s text for %s. */
+#define GW_HOSTS_REFUSED "\"%s\" is not a name of this gateway, which answers only its own names and addresses (a " \
+	"page of another site whose name leads here is not answered): add the name to [http] allowed_hosts if it " \
+	"is yours"
 
 #endif

@@ -26,7 +26,9 @@
  *
  * Every request passes the gate (gate.c) at its headers, and again at its
  * second call, before anything is answered.  With tls_cert the server
- * speaks HTTPS only (secrets.c, tls.c); TLS 1.2 and 1.3 only.
+ * speaks HTTPS only (secrets.c, tls.c); TLS 1.2 and 1.3 only: bmsgw
+ * accepts on the port itself (door.c), hands a TLS connection to
+ * libmicrohttpd and answers plain HTTP there with a redirect to HTTPS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,13 +194,20 @@ static struct MHD_Daemon *start_mhd(struct gw_http *h, int fd)
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
-	return MHD_start_daemon(flags, 0, http_on_accept, h, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_clients + 1,
+	/* with HTTPS the door (door.c) listens and hands libmicrohttpd its
+	 * TLS connections; without, libmicrohttpd listens on fd */
+	struct MHD_OptionItem plain_opts[] = {
+		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 (h->tls ? MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET : 0);
+	return MHD_start_daemon(flags, 0, http_on_accept, h, on_request, h, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)c->max_clients + 1,
 				MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, http_on_log, h,
-				MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+				MHD_OPTION_ARRAY, h->tls ? tls_opts : plain_opts, MHD_OPTION_END);
 }
 
 struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_http_secrets *sec, bool may_block,
@@ -230,7 +239,10 @@ struct gw_http *gw_http_new(struct gw *gw, const struct conf_http *c, struct gw_
 		return NULL;
 	}
 	http_www_etag(h);
+	if (h->tls)
+		http_door_start(h, fd);
 	if (http_loop_start(h, err, errlen) < 0) {
+		http_door_stop(h);
 		MHD_stop_daemon(h->d);
 		gw_tls_free(h->tls);
 		gw_auth_free(h->auth);
@@ -261,6 +273,7 @@ void gw_http_info(const struct gw_http *h, struct gw_http_info *out)
 	out->gave_way = h->gave_way;
 	out->address_full = h->address_full;
 	out->misdirected = h->misdirected;
+	out->redirected = h->redirected;
 }
 
 void gw_http_free(struct gw_http *h)
@@ -282,6 +295,7 @@ void gw_http_free(struct gw_http *h)
 		r->fail = true;
 		http_resume(r);
 	}
+	http_door_stop(h);
 	http_loop_stop(h);
 	ev_timer_stop(loop, &h->room);
 	ev_timer_stop(loop, &h->push);

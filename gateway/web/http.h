@@ -59,6 +59,7 @@ struct gw_http_info {
 	unsigned long gave_way;        /* connections closed, the server full, for a new one */
 	unsigned long address_full;    /* connections refused: their address held its share */
 	unsigned long misdirected;     /* requests refused (421): their Host not a name of this gateway */
+	unsigned long redirected;      /* plain HTTP requests to the HTTPS port sent on to HTTPS */
 };
 void gw_http_info(const struct gw_http *h, struct gw_http_info *out);
 

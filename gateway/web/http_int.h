@@ -20,6 +20,10 @@
  *	               at start and at a reload; the names the page answers to
  *	httpconn.c     the connections: admitted, counted, their idle time,
  *	               the one that gives way when the server is full
+ *	door.c         with HTTPS, the listening socket: a connection's first
+ *	               byte tells a TLS handshake, handed to libmicrohttpd,
+ *	               from plain HTTP, answered with a redirect to HTTPS
+ *	               (plainreq.c) and closed
  *	http.c         the server: a request's way through the files above,
  *	               /api/state, /api/config, /metrics, start and stop
  */
@@ -34,6 +38,7 @@
 #include <sys/socket.h>
 
 #include "../../conf/conf.h"
+#include "../core/acceptor.h"
 #include "bmsapi.h"
 #include "conns.h"
 #include "hosts.h"
@@ -123,6 +128,11 @@ struct gw_http {
 	struct gw_tls *tls;            /* NULL: plain HTTP */
 	struct gw_auth *auth;          /* NULL: no logins */
 	unsigned long plain_logins;    /* logins refused for plain HTTP */
+	/* with HTTPS, the door (door.c): it accepts, libmicrohttpd listens not */
+	struct gw_acceptor door;       /* held while the server is full (http_room_check()) */
+	struct door_conn *doors;       /* the connections it holds: first bytes awaited, answers */
+	double handoff_since;          /* mono: when the connection it hands over was accepted */
+	unsigned long redirected;      /* plain HTTP requests sent on to HTTPS (301, 308) */
 };
 
 /* The connections one address may hold, a quarter of max_clients rounded
@@ -205,6 +215,10 @@ bool http_headers_gate(struct gw_http *h, struct req *r, const char *url, const 
 		       enum MHD_Result *rc);
 /* May r go on?  false when it was answered or waits for its login (*rc). */
 bool http_gate(struct gw_http *h, struct req *r, const char *url, enum MHD_Result *rc);
+/* A request from addr for a Host that is not a name of this gateway
+ * (shown: gw_hosts_shown()'s) refused 421: counted, logged once an
+ * interval. */
+void http_misdirected(struct gw_http *h, const char *addr, const char *shown);
 
 /* ---- setupbridge.c ---- */
 
@@ -230,8 +244,14 @@ int http_take_secrets(struct gw_http *h, struct gw_http_secrets *s, char *err, s
 
 /* The connection record of con (NULL: none, out of memory). */
 struct gw_conn *http_conn_of(struct MHD_Connection *con);
+/* The seconds a connection without a request may stay idle now (fewer
+ * when the server is over half full). */
+unsigned http_idle_secs(const struct gw_http *h);
 /* con has no request in progress: its idle time. */
 void http_idle_timeout(struct gw_http *h, struct MHD_Connection *con);
+/* The door's listening socket held while the connections (the door's
+ * and libmicrohttpd's) are one over max_clients, else watched. */
+void http_room_check(struct gw_http *h);
 /* Over max_clients (newcomer: the connection just opened, else NULL): the
  * connection conns.c chooses goes. */
 void http_make_room(struct gw_http *h, struct gw_conn *newcomer);
@@ -243,5 +263,13 @@ enum MHD_Result http_on_accept(void *cls, const struct sockaddr *addr, socklen_t
 void http_on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
 			enum MHD_ConnectionNotificationCode toe);
 void http_on_log(void *cls, const char *fmt, va_list ap);
+
+/* ---- door.c ---- */
+
+/* With HTTPS: the door accepts on fd (taken over), libmicrohttpd started
+ * without a listening socket. */
+void http_door_start(struct gw_http *h, int fd);
+/* Every connection the door holds closed, and its listening socket. */
+void http_door_stop(struct gw_http *h);
 
 #endif

@@ -30,14 +30,25 @@ struct gw_conn *http_conn_of(struct MHD_Connection *con)
 /* A connection without a request in progress (new, or kept alive after
  * one) is the first to go when the server fills: over half of max_clients,
  * it may stay idle IDLE_BUSY s instead of CONN_TIMEOUT. */
+unsigned http_idle_secs(const struct gw_http *h)
+{
+	return h->conns.n * 2 > h->cfg.max_clients ? IDLE_BUSY : CONN_TIMEOUT;
+}
+
 void http_idle_timeout(struct gw_http *h, struct MHD_Connection *con)
 {
-	unsigned secs = h->conns.n * 2 > h->cfg.max_clients ? IDLE_BUSY : CONN_TIMEOUT;
-	MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, secs);
+	MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, http_idle_secs(h));
+}
+
+/* As libmicrohttpd leaves its own listening socket alone at its limit. */
+void http_room_check(struct gw_http *h)
+{
+	gw_acceptor_hold(&h->door, h->conns.n > h->cfg.max_clients);
 }
 
 /* The connection that gives way has its socket shut: libmicrohttpd sees
- * the end at once and closes it (it has no call to close one). */
+ * the end at once and closes it (it has no call to close one), and so
+ * does the door (door.c) one it holds. */
 void http_make_room(struct gw_http *h, struct gw_conn *newcomer)
 {
 	struct ev_loop *loop = h->gw->loop;
@@ -54,9 +65,10 @@ void http_make_room(struct gw_http *h, struct gw_conn *newcomer)
 		}
 		return;
 	}
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(v->con, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci)
-		shutdown(ci->connect_fd, SHUT_RDWR);
+	const union MHD_ConnectionInfo *ci =
+		v->con ? MHD_get_connection_info(v->con, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+	if (ci || !v->con)
+		shutdown(ci ? ci->connect_fd : v->fd, SHUT_RDWR);
 	h->rerun = true;
 	h->gave_way++;
 	char who[64];
@@ -91,11 +103,14 @@ void http_on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx
 		}
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		c->con = con;
-		gw_conns_add(&h->conns, c, ci ? ci->client_addr : NULL, gw_mono());
+		/* one the door handed over (door.c) opened when it was accepted */
+		double opened = h->handoff_since > 0 ? h->handoff_since : gw_mono();
+		gw_conns_add(&h->conns, c, ci ? ci->client_addr : NULL, opened);
 		c->proxy = h->cfg.ingress && ci && gw_ingress_proxy_peer(ci->client_addr, http_peer_len(ci->client_addr));
 		http_idle_timeout(h, con);
 		if (h->tls)
 			gw_tls_conn_started(h->tls, &c->tls);
+		http_room_check(h);
 		http_make_room(h, c);
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		struct gw_conn *c = *socket_ctx;
@@ -109,8 +124,10 @@ void http_on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx
 		/* At max_clients libmicrohttpd takes the listening socket out of its
 		 * epoll set, and puts it back only at the start of a later MHD_run():
 		 * after the last close nothing would wake one, and the page would
-		 * never accept again.  Run it once more now. */
+		 * never accept again.  Run it once more now.  (The door's listening
+		 * socket, with HTTPS, has room again.) */
 		h->rerun = true;
+		http_room_check(h);
 	}
 }
 

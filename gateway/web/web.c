@@ -35,8 +35,10 @@ struct web_out {
 static long web_fds(const struct conf *c)
 {
 	/* its clients and one more (conns.h), the listening socket, MHD's
-	 * epoll, its wakeup, the epoll of suspended requests */
-	return gw_http_cfg(c)->enabled ? gw_http_cfg(c)->max_clients + 5L : 0;
+	 * epoll, its wakeup, the epoll of suspended requests; with HTTPS the
+	 * spare descriptor of the door's acceptor (door.c) */
+	const struct conf_http *w = gw_http_cfg(c);
+	return w->enabled ? w->max_clients + 5L + (w->tls_cert[0] != '\0') : 0;
 }
 
 static int web_prepare(struct gw_svc_ctx *x)
@@ -135,8 +137,9 @@ static void web_status_json(void *st, const struct gw *gw, FILE *o)
 	gw_http_info(((struct web_out *)st)->h, &hi);
 	fprintf(o, "{\"clients\":%d,\"event_streams\":%d,\"requests\":%lu,\"refused\":%lu,\"https\":%s,"
 		"\"login_failures\":%lu,\"plain_logins\":%lu,\"gave_way\":%lu,\"address_full\":%lu,"
-		"\"misdirected\":%lu}", hi.clients, hi.sse_clients, hi.requests, hi.refused, hi.https ? "true" : "false",
-		hi.login_failures, hi.plain_logins, hi.gave_way, hi.address_full, hi.misdirected);
+		"\"misdirected\":%lu,\"redirected\":%lu}", hi.clients, hi.sse_clients, hi.requests, hi.refused,
+		hi.https ? "true" : "false", hi.login_failures, hi.plain_logins, hi.gave_way, hi.address_full,
+		hi.misdirected, hi.redirected);
 }
 
 static void web_metrics(void *st, const struct gw *gw, FILE *o)
@@ -162,6 +165,9 @@ static void web_metrics(void *st, const struct gw *gw, FILE *o)
 		{ "bmsgw_http_misdirected_total", "counter",
 		  "HTTP requests refused (421): their Host is not a name of this gateway (DNS rebinding).",
 		  (double)hi.misdirected },
+		{ "bmsgw_http_redirected_total", "counter",
+		  "Plain HTTP requests to the HTTPS port answered with a redirect to HTTPS (301, 308).",
+		  (double)hi.redirected },
 	};
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }

@@ -2,7 +2,9 @@
 /* gateway/web/www.c - the page's own files (gateway/web/www/, built into
  * the binary) with their ETag and the headers that keep other sites'
  * pages and scripts out, and /javascript/... from Debian's shared
- * JavaScript (/usr/share/javascript, e.g. libjs-chart.js), read-only. */
+ * JavaScript (/usr/share/javascript, e.g. libjs-chart.js), read-only, or
+ * from the directory BMSGW_JAVASCRIPT_DIR names (the Venus OS bundle's
+ * share/javascript: a GX has no Debian package). */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -88,7 +90,7 @@ static bool under(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
-/* /javascript/REST from Debian's shared JavaScript directory. */
+/* /javascript/REST from Debian's shared JavaScript directory, or BMSGW_JAVASCRIPT_DIR. */
 static enum MHD_Result send_js(struct MHD_Connection *con, const char *rest)
 {
 	const char *type = js_type(rest);
@@ -99,11 +101,21 @@ static enum MHD_Result send_js(struct MHD_Connection *con, const char *rest)
 		     *p == '_' || *p == '-' || *p == '/';
 	if (!ok)
 		return http_send_error(con, MHD_HTTP_NOT_FOUND, false, "not found");
-	char path[PATH_MAX], real[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", JS_DIR, rest);
-	if (!realpath(path, real) || !(under(real, JS_DIR) || under(real, JS_DIR_ALT)))
+	/* a directory of one's own: the file must be under it as it is
+	 * resolved (the bundle's /data may be a link); Debian's may point
+	 * into /usr/share/nodejs */
+	const char *own = getenv("BMSGW_JAVASCRIPT_DIR");
+	const char *top = own && own[0] ? own : JS_DIR;
+	char dir[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", top, rest);
+	bool found = realpath(path, real) != NULL;
+	if (top == own)
+		found = found && realpath(own, dir) && under(real, dir);
+	else
+		found = found && (under(real, JS_DIR) || under(real, JS_DIR_ALT));
+	if (!found)
 		return http_send_error(con, MHD_HTTP_NOT_FOUND, false, "%s/%s: not found (its Debian package is missing?)",
-				  JS_DIR, rest);
+				  top, rest);
 	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -488,15 +488,30 @@ int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n)
 	return (int)n;
 }
 
-int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n)
+/* p[0..n) queued whole (the debug log shows them, or with secret their
+ * length only). */
+static int link_send(struct gw_link *l, const uint8_t *p, size_t n, bool secret)
 {
 	if (l->state != GW_LINK_UP || n > sizeof(l->tx))
 		return -1;
 	memcpy(l->tx, p, n);
 	l->txlen = n;
 	l->txoff = 0;
-	gw_log_hex(l->port, p, n);
+	if (secret)
+		gw_debug("%s (%zu bytes): a secret (the pack's pin), not shown", l->port, n);
+	else
+		gw_log_hex(l->port, p, n);
 	return tr_write(l);
+}
+
+int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n)
+{
+	return link_send(l, p, n, false);
+}
+
+int gw_link_send_secret(struct gw_link *l, const uint8_t *p, size_t n)
+{
+	return link_send(l, p, n, true);
 }
 
 void gw_link_bytes(struct gw_link *l, const uint8_t *p, size_t n)

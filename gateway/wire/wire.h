@@ -128,6 +128,9 @@ size_t gw_link_drain(struct gw_link *l);
 void gw_link_idle(struct gw_link *l);
 /* Queue bytes for writing; returns 0 or -1 (link not up / too long). */
 int gw_link_send(struct gw_link *l, const uint8_t *p, size_t n);
+/* The same for bytes that hold a secret (a BMS's PIN): the debug log
+ * shows their length, never them. */
+int gw_link_send_secret(struct gw_link *l, const uint8_t *p, size_t n);
 /* Tunnel: queue a tool's bytes after what is queued; returns how many were
  * taken (less than n when the buffer is full), or -1 if the wire is down. */
 int gw_link_append(struct gw_link *l, const uint8_t *p, size_t n);

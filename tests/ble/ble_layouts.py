@@ -131,9 +131,26 @@ def made(name):
             svcs.setdefault(g["write_service"] or g["service"], []).append((g["write"], WRITE))
     if g["notify2"]:
         svcs[g["service"]].append((g["notify2"], NOTIFY))
+    for m in g.get("more") or []:  # a link of channels: its more characteristics, in their order
+        svcs[g["service"]].append((m["uuid"], NOTIFY if m["notify"] else WRITE))
     if auth:
         svcs[g["service"]].append((auth, WRITE))
     return list(svcs.items())
+
+
+def channels(spec):
+    """Is the device a link of channels (its table layout has more
+    characteristics, struct bms_gatt.more: Dometic)?  Then the bridge speaks
+    records with the simulator both ways: what the gateway does goes to it
+    as AD 53 s 00 (the notifications of notifier s switched on) and AD 57 w
+    n data (data written to writer w), and its AD 4E k n data are notified
+    on notifier k, the notifiers and the writers counted in the layout's
+    order."""
+    lay = spec.get("layout", "jbd")
+    if not isinstance(lay, str) or lay in LAYOUTS:
+        return False
+    g, _auth = table_gatt(lay)
+    return bool(g and g.get("more"))
 
 
 def check(name):

@@ -22,6 +22,7 @@ SPEC (JSON):
                 "adapter": "hci0", "known": true, "rssi": -62, "paired": false,
                 "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"],
                 "manufacturer": {"737": "1002..."},      # company (decimal) -> hex
+                "service_data": {"00003333-0000-1000-8000-00805f9b34fb": "01"},  # ServiceData: uuid -> hex
                 "layout": "PROTOCOL" | "PROTOCOL:N" |    # a layout of the driver table (ble_layouts.py)
                           "jk2" | "nus" | "daly-new" | ... |     # a device of ble_layouts.LAYOUTS
                           [custom],
@@ -40,6 +41,11 @@ notified in `chunk`-byte pieces; recorded = a request (hex) is answered with
 its recorded frames; adv = no connection: while discovery runs, the BMS_ADV
 records read from the simulator (AD 5E company-lo company-hi n data) are
 published as ManufacturerData changes; none = advertises only.
+
+A link of channels (a table layout with more characteristics, dometic:
+ble_layouts.channels) bridges records both ways: AD 53 s 00 to the
+simulator when notifier s is switched on, AD 57 w n data when writer w is
+written, and its AD 4E k n data notified on notifier k.
 
 A layout with two notifiers (superb:2, the Super-B Epsilon v2) needs to be
 told which one a frame goes out on: with "notify_records" the bridge reads
@@ -90,6 +96,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 import dbus
 import dbus.mainloop.glib
@@ -97,7 +104,7 @@ import dbus.service
 from gi.repository import GLib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ble_layouts import AdvRecords, chunks, layout, u16  # noqa: E402 - the layouts shared with fake_esphome.py
+from ble_layouts import AdvRecords, channels, chunks, layout, u16  # noqa: E402 - the layouts shared with fake_esphome.py
 
 BLUEZ = "org.bluez"
 IF_ADAPTER = "org.bluez.Adapter1"
@@ -298,6 +305,8 @@ class Char(Obj):
             raise Failed("org.bluez.Error.NotPermitted", "Notify not permitted")
         if not self.notifying():
             self.changed(IF_CHAR, Notifying=dbus.Boolean(True))
+            if self.dev.chans:  # a link of channels: the simulator hears of it
+                self.dev.written(bytes([0xAD, 0x53, self.dev.notifiers().index(self), 0]))
 
     @dbus.service.method(IF_CHAR)
     def StopNotify(self):
@@ -369,6 +378,8 @@ class Char(Obj):
         if "unlock" in self.dev.spec and not self.dev.unlocked:
             st["locked_writes"] += 1
             return
+        if self.dev.chans:  # a link of channels: which writer took it
+            value = bytes([0xAD, 0x57, self.dev.writers().index(self), len(value)]) + bytes(value)
         self.dev.written(bytes(value))
 
 
@@ -390,6 +401,7 @@ class Device(Obj):
         self.sim_watch = None
         self.adv = AdvRecords()
         self.rx = b""  # notify_records: a record not whole yet
+        self.chans = channels(spec)
         props = {"Address": self.addr, "AddressType": "public", "Alias": spec.get("name", self.addr),
                  "Paired": dbus.Boolean(spec.get("paired", False)), "Trusted": dbus.Boolean(False),
                  "Blocked": dbus.Boolean(False), "Connected": dbus.Boolean(False),
@@ -403,6 +415,10 @@ class Device(Obj):
         mfr = self.mfr_dict(spec.get("manufacturer", {}))
         if mfr:
             props["ManufacturerData"] = mfr
+        if spec.get("service_data"):
+            props["ServiceData"] = dbus.Dictionary(
+                {str(k): dbus.Array([dbus.Byte(x) for x in bytes.fromhex(v)], signature="y", variant_level=1)
+                 for k, v in spec["service_data"].items()}, signature="sv")
         self.props[IF_DEVICE] = props
         if spec.get("mode") == "adv" and spec.get("sim"):
             self.open_sim()
@@ -481,10 +497,16 @@ class Device(Obj):
         """The layout's characteristics that can notify, in its order."""
         return [o for o in self.gatt if isinstance(o, Char) and ("notify" in o.flags() or "indicate" in o.flags())]
 
+    def writers(self):
+        """The layout's characteristics that take a write, in its order."""
+        return [o for o in self.gatt if isinstance(o, Char) and
+                ("write" in o.flags() or "write-without-response" in o.flags())]
+
     @dbus.service.method(IF_DEVICE, async_callbacks=("ok", "err"))
     def Connect(self, ok, err):
         st = self.bz.stats_dev(self)
         st["connects"] += 1
+        st["connect_t"] = time.time()  # the last Connect asked (wall clock: the tests' figures)
         ad = self.bz.stats_adapter(self.adapter)
         ad["pending_connects"] += 1
         ad["max_pending_connects"] = max(ad["max_pending_connects"], ad["pending_connects"])
@@ -623,7 +645,7 @@ class Device(Obj):
             return False
         if self.spec.get("mode") == "adv":
             self.adv_records(data)
-        elif self.spec.get("notify_records"):
+        elif self.spec.get("notify_records") or self.chans:
             self.notify_records(data)
         else:
             self.emit(data)

@@ -14,7 +14,7 @@ gateway/wire/esphome/esphome_api.proto at start-up):
 
 SPEC is fake_bluez.py's (its docstring): {"devices": [{"address", "name",
 "layout", "mode": "bridge" | "recorded" | "adv" | "none", "sim":
-"127.0.0.1:PORT", "chunk", "manufacturer": {"company": "hex"}, "uuids",
+"127.0.0.1:PORT", "chunk", "manufacturer": {"company": "hex"}, "uuids", "service_data",
 "rssi", "records", "connect_delay", "unlock", "mtu"}]}; "adapters" and
 "known" are ignored (a proxy has one radio and sees every device that
 advertises).  The GATT layouts and the advertisement records are
@@ -49,8 +49,8 @@ side of esphome/aioesphomeapi, _frame_helper/*.py):
   connection the proxy's one subscriber (ESPHome allows one at a
   time; a second is ignored) which receives the raw advertisements (93,
   every --adv-interval seconds one batch of every device: AD structures
-  flags, complete local name, 16- and 128-bit service UUIDs, manufacturer
-  data; an adv-mode device's records as the simulator sends them) and, as
+  flags, complete local name, 16- and 128-bit service UUIDs, service data,
+  manufacturer data; an adv-mode device's records as the simulator sends them) and, as
   ESPHome's BluetoothProxy::api_connection_, every answer about BLE links:
   connection responses (69), services (71, one service a message, then
   72), GATT reads (74), writes (83), notify registrations (84),
@@ -87,8 +87,10 @@ side of esphome/aioesphomeapi, _frame_helper/*.py):
   `chunk`-byte pieces on the first characteristic with notifications on.
   recorded and adv modes, "unlock" (TDT: FFFA), "max_write" (a longer
   write refused: GATT error 0x0D), "write_delay" (the answer that late;
-  overlaps counted) and the "written", "write_sizes", "too_long" and
-  "overlaps" records behave as in fake_bluez.py.
+  overlaps counted), a link of channels (the records of
+  ble_layouts.channels both ways: notifications switched on are AD 53 s 00
+  once the descriptor is written) and the "written", "write_sizes",
+  "too_long" and "overlaps" records behave as in fake_bluez.py.
 
 When ready it prints "ready" and flushes.  The control port takes one
 command a line and answers one line ("ok", "error: ..." or JSON):
@@ -137,7 +139,7 @@ from cryptography.exceptions import InvalidTag
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from ble_layouts import AdvRecords, chunks, layout, u16  # noqa: E402
+from ble_layouts import AdvRecords, channels, chunks, layout, u16  # noqa: E402
 from esphome_noise import Responder  # noqa: E402
 
 PROTO = os.path.join(ROOT, "gateway/wire/esphome/esphome_api.proto")
@@ -222,7 +224,8 @@ def uuid_fields(msg, uuid, short_ok):
 
 def ad_structures(dev, mfr):
     """The advertising data of a device: flags, name, service UUIDs,
-    manufacturer data ({company: bytes})."""
+    service data (the spec's "service_data", {uuid: hex}), manufacturer data
+    ({company: bytes})."""
     out = bytearray(b"\x02\x01\x06")
     name = dev.spec.get("name", "").encode()[:29]
     if name:
@@ -238,6 +241,14 @@ def ad_structures(dev, mfr):
         out += bytes([len(s16) + 1, 0x03]) + s16
     if s128:
         out += bytes([len(s128) + 1, 0x07]) + s128
+    for u, data in dev.spec.get("service_data", {}).items():
+        # 0x16: a 16-bit UUID and its data, 0x21: a 128-bit one (Core Supplement Part A 1.11)
+        u, data = u.lower(), bytes.fromhex(data)
+        if u.startswith("0000") and u.endswith(BASE_UUID_TAIL):
+            body, t = int(u[4:8], 16).to_bytes(2, "little") + data, 0x16
+        else:
+            body, t = bytes.fromhex(u.replace("-", ""))[::-1] + data, 0x21
+        out += bytes([len(body) + 1, t]) + body
     for company, data in mfr.items():
         body = int(company).to_bytes(2, "little") + data
         out += bytes([len(body) + 1, 0xFF]) + body
@@ -288,6 +299,7 @@ class Device:
         self.unlocked = False
         self.adv = AdvRecords()
         self.rec_rx = b""            # notify_records: a record not whole yet
+        self.chans = channels(spec)  # a link of channels (fake_bluez.py): records both ways
         self.adv_mfr = {}            # adv mode: the last record per company
         self.st = {"connects": 0, "refused": 0, "writes": 0, "write_types": {}, "written": [], "notifies": 0,
                    "reads": 0, "cccd_writes": 0, "drops": 0, "locked_writes": 0, "max_concurrent": 0,
@@ -312,6 +324,12 @@ class Device:
 
     def chars(self):
         return [c for _, _, cs in self.services for c in cs]
+
+    def notifiers(self):
+        return [c for c in self.chars() if c.cccd is not None]
+
+    def writers(self):
+        return [c for c in self.chars() if "write" in c.flags or "write-without-response" in c.flags]
 
     def char(self, handle):
         for c in self.chars():
@@ -370,7 +388,7 @@ class Device:
                     self.st["adv_records"] += 1
                     if not self.mute and not self.hidden:
                         self.fake.advertise([self])
-            elif self.spec.get("notify_records"):
+            elif self.spec.get("notify_records") or self.chans:
                 self.notify_records(data)
             else:
                 self.emit(data)
@@ -949,9 +967,13 @@ class Fake:
             return
         for c in d.chars():
             if c.cccd == m.handle:
+                was = c.notifying()
                 c.cccd_value = bytes(m.data[:2]).ljust(2, b"\0")
                 d.st["cccd_writes"] += 1
-                return self.answer("BluetoothGATTWriteResponse", address=d.num, handle=m.handle)
+                self.answer("BluetoothGATTWriteResponse", address=d.num, handle=m.handle)
+                if d.chans and c.notifying() and not was:  # a link of channels: the simulator hears of it
+                    d.written(bytes([0xAD, 0x53, d.notifiers().index(c), 0]))
+                return
         self.answer("BluetoothGATTErrorResponse", address=d.num, handle=m.handle, error=ERR_INVALID_HANDLE)
 
     def on_BluetoothGATTReadDescriptorRequest(self, conn, m):
@@ -1023,6 +1045,9 @@ class Fake:
             return
         if "unlock" in d.spec and not d.unlocked:
             st["locked_writes"] += 1
+            return
+        if d.chans:  # a link of channels: which writer took it
+            d.written(bytes([0xAD, 0x57, d.writers().index(c), len(m.data)]) + bytes(m.data))
             return
         d.written(bytes(m.data))
 

@@ -30,7 +30,12 @@
  * and the kept slow values;
  * an address next_request() refuses ends the run.  A step the driver says
  * listens (struct bms_driver.listens) sends nothing and waits for the
- * BMS's own frames from a clean buffer, as gateway/poll/poller.c does.
+ * BMS's own frames from a clean buffer, as gateway/poll/poller.c does.  As
+ * the poller too: a write sent() says nothing answers moves on to the next
+ * step at once (never endlessly: a run of such writes is a driver's bug),
+ * and a driver that keeps what arrived across its steps (keep_rx) has it
+ * framed at the next step, the buffer emptied only when a poll begins on
+ * a connection that is not fresh or a try fails.
  *
  * A target file includes this, defines its hooks and its struct
  * fd_target, and an LLVMFuzzerTestOneInput() that calls fd_run().
@@ -54,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #include "fuzz_served.h"
 
-/* A set of handle() results (BMS_E_KEY .. BMS_MORE). */
-#define FD_RC(rc) (1u << ((rc) - BMS_E_KEY)) /* BMS_E_KEY is the lowest code */
+/* A set of handle() results (BMS_E_AUTH .. BMS_MORE). */
+#define FD_RC(rc) (1u << ((rc) - BMS_E_AUTH)) /* BMS_E_AUTH is the lowest code */
 
 /* What handle()'s BMS_OK does to poll.step. */
 enum fd_step {
@@ -90,6 +95,9 @@ struct fd_target {
 	bool key_from_name;
 	/* a request is well-formed (the generic part: it is never a frame) */
 	void (*request)(const struct fd *s, const uint8_t *req, int n);
+	/* over Bluetooth LE nothing echoes a request: it may have a frame's
+	 * shape (the generic check off; request() checks its shape) */
+	bool no_echo;
 
 	/* the snapshot after every handle() and finish() */
 	uint8_t max_cells, max_temps, max_raw, max_state;
@@ -131,6 +139,8 @@ struct fd {
 	uint8_t link; /* enum bms_link of every poll */
 	uint8_t ble_layout; /* poll.ble_layout of every poll (a target's config() sets it) */
 	const char *peer_name; /* poll.peer_name of every poll (NULL: "") */
+	const char *pin; /* poll.pin of every poll (NULL: none; a target's config() sets it) */
+	int sent_run;    /* writes in a row that sent() said nothing answers */
 	bool fresh;   /* the next poll is the first since the link was opened */
 	bool have_key; /* the pack's key (victron-ble), copied into every poll */
 	uint8_t key[16];
@@ -220,6 +230,8 @@ static void fd_begin(struct fd *s)
 		snprintf(s->poll.peer_name, sizeof(s->poll.peer_name), "%s", s->peer_name);
 	s->poll.have_key = s->have_key;
 	memcpy(s->poll.key, s->key, sizeof(s->poll.key));
+	if (s->pin)
+		snprintf(s->poll.pin, sizeof(s->poll.pin), "%s", s->pin);
 	s->poll.address_any = s->address_any;
 	s->poll.position = s->position;
 	if (s->group) {
@@ -227,12 +239,14 @@ static void fd_begin(struct fd *s)
 		s->poll.group = s->grp;
 		s->poll.group_cap = BMS_MAX_GROUP;
 	}
-	if (!s->keep_rx)
+	/* the first poll of a connection takes what came since it was made */
+	if (!s->keep_rx && !(s->drv->keep_rx && s->poll.link_fresh))
 		bms_rx_clear(&s->rx);
 	s->need_request = !s->drv->listen_only;
 }
 
 static void fd_finish(struct fd *s);
+static void fd_kept(struct fd *s);
 
 /* A try of the current step failed (timeout or bad answer). */
 static void fd_fail_step(struct fd *s)
@@ -245,6 +259,8 @@ static void fd_fail_step(struct fd *s)
 			s->need_request = true;
 		return;
 	}
+	if (s->drv->keep_rx) /* what was kept belongs to the failed try */
+		bms_rx_clear(&s->rx);
 	if (s->poll.attempt < s->retries) {
 		s->poll.attempt++;
 		s->need_request = !s->drv->listen_only;
@@ -310,13 +326,23 @@ static void fd_request(struct fd *s)
 		REQUIRE(!s->drv->listen_only); /* never asked for a request */
 		s->need_request = false;
 		s->req_len = 0;
-		bms_rx_clear(&s->rx);
+		s->sent_run = 0;
+		if (!s->drv->keep_rx)
+			bms_rx_clear(&s->rx);
+		fd_kept(s);
 		return;
 	}
+	s->poll.secret_req = false;
 	int n = s->drv->next_request(&s->poll, req, sizeof(req));
 
 	s->need_request = false;
-	bms_rx_clear(&s->rx); /* drain before each request */
+	if (!s->drv->keep_rx)
+		bms_rx_clear(&s->rx); /* drain before each request */
+	if (n == BMS_E_AUTH) { /* the PIN judged refused on an earlier try: the poll fails */
+		REQUIRE(s->poll.pin[0]);
+		fd_begin(s);
+		return;
+	}
 	if (n < 0) {
 		REQUIRE((t->addr_ok && n == BMS_E_RANGE && !t->addr_ok(s->address)) ||
 			(t->key_from_name && n == BMS_E_KEY));
@@ -341,9 +367,17 @@ static void fd_request(struct fd *s)
 		struct bms_poll copy = s->poll;
 		REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_FRAME && en == (size_t)n);
 		REQUIRE(s->drv->handle(&copy, req, (size_t)n) == BMS_E_UNEXPECTED);
-	} else {
+	} else if (!t->no_echo) {
 		REQUIRE(s->drv->scan(&s->poll, req, (size_t)n, &en) == BMS_SCAN_SKIP && en == (size_t)n);
 	}
+	if (s->drv->sent && s->drv->sent(&s->poll)) {
+		REQUIRE(++s->sent_run < 64); /* a write nothing answers: the next step at once */
+		s->poll.attempt = 0;
+		s->need_request = true;
+		return;
+	}
+	s->sent_run = 0;
+	fd_kept(s);
 }
 
 /* A frame the daemon's framing loop (bms_frames()) found: the target's
@@ -361,7 +395,7 @@ static enum bms_frame_next fd_take(void *ctx, const uint8_t *f, size_t fl)
 	const struct bms_snapshot before = s->poll.snap;
 	int rc = s->drv->handle(&s->poll, f, fl);
 	fd_check_snap(s, &s->poll.snap);
-	REQUIRE(rc >= BMS_E_KEY && rc <= BMS_MORE);
+	REQUIRE(rc >= BMS_E_AUTH && rc <= BMS_MORE);
 	REQUIRE(t->rcs & FD_RC(rc));
 	if (t->handled)
 		t->handled(s, rc, fl);
@@ -393,17 +427,29 @@ static enum bms_frame_next fd_take(void *ctx, const uint8_t *f, size_t fl)
 
 /* n bytes arrive as one read(): the daemon's framing loop until NEED or a
  * step moved on. */
-static void fd_bytes(struct fd *s, const uint8_t *p, size_t n)
+static void fd_frame(struct fd *s)
 {
 	const struct fd_target *t = s->t;
 
-	bms_rx_feed(&s->rx, p, n);
-	REQUIRE(s->rx.len <= BMS_RX_CAP);
 	memset(&s->fc, 0, sizeof(s->fc));
 	bool stopped = bms_frames(s->drv, &s->poll, &s->rx, fd_take, s, &s->fc);
 	REQUIRE(s->fc.bad_scan == 0);
 	if (!stopped && t->need)
 		t->need(s);
+}
+
+static void fd_bytes(struct fd *s, const uint8_t *p, size_t n)
+{
+	bms_rx_feed(&s->rx, p, n);
+	REQUIRE(s->rx.len <= BMS_RX_CAP);
+	fd_frame(s);
+}
+
+/* A step of a keep_rx driver begins on what was kept: framed at once. */
+static void fd_kept(struct fd *s)
+{
+	if (s->drv->keep_rx && s->rx.len)
+		fd_frame(s);
 }
 
 /* event() of a Bluetooth LE target: what E says before the target's own

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_jk_pb.c - libFuzzer target: whole polls of the JK-PB RS485
- * driver (0x1620 / 0x161E triggers -> 0x55AA status / settings frames + FC16
- * acks), driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
+ * driver (0x1620 / 0x161E / 0x161C triggers -> 0x55AA status / settings /
+ * device-info frames + FC16 acks), driven the way gateway/poll/poller.c drives it (harness: fuzz_drive.h).
  *
  * Input:
  *	byte 0	DIP address (& 0x1f: 0 and 16..31 are invalid)
@@ -24,8 +24,9 @@ static void pb_request(const struct fd *s, const uint8_t *req, int n)
 {
 	REQUIRE(n == 11);
 	uint16_t c = fd_crc16(req, 9);
-	/* the status (0x1620) or settings (0x161E) trigger */
-	REQUIRE(req[0] == s->address && req[1] == 0x10 && req[2] == 0x16 && (req[3] == 0x20 || req[3] == 0x1E) &&
+	/* the status (0x1620), settings (0x161E) or device-info (0x161C) trigger */
+	REQUIRE(req[0] == s->address && req[1] == 0x10 && req[2] == 0x16 &&
+		(req[3] == 0x20 || req[3] == 0x1E || req[3] == 0x1C) &&
 		req[4] == 0 && req[5] == 1 && req[6] == 2 && req[7] == 0 && req[8] == 0 &&
 		req[9] == (uint8_t)c && req[10] == (uint8_t)(c >> 8));
 }
@@ -43,6 +44,13 @@ static void pb_snap(const struct fd *s, const struct bms_snapshot *sn)
 		REQUIRE(sn->soh >= 0 && sn->soh <= 100);
 	if (sn->present & BMS_HAS_REMAIN)
 		REQUIRE(sn->remain_ah >= 0);
+	/* the heater: u16 mA; its temperatures s8 (284 / 285) or the charge
+	 * UTP's (s32 0.1 degC within jk_record_settings()'s range), or NaN */
+	if (sn->present & BMS_HAS_HEATER)
+		REQUIRE(sn->heater_a >= 0 && sn->heater_a <= 65.535f);
+	if (sn->present & BMS_HAS_HEATER_SET)
+		REQUIRE((isnan(sn->heat_start_c) || fabsf(sn->heat_start_c) <= 3276.8f) &&
+			(isnan(sn->heat_stop_c) || fabsf(sn->heat_stop_c) <= 3276.8f));
 }
 
 static void pb_frame(const struct fd *s, const uint8_t *f, size_t n)

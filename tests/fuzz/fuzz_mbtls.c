@@ -91,9 +91,12 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *is
 	return x;
 }
 
+/* A PEM file of the fuzzer's own, 0600: a key others may read is refused
+ * (core/tlsfiles.c, conf/rfile.c). */
 static void write_pem(const char *path, X509 *x, EVP_PKEY *k)
 {
-	FILE *f = fopen(path, "w");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f || (x && !PEM_write_X509(f, x)) || (k && !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL)))
 		abort();
 	fclose(f);

@@ -18,7 +18,9 @@ script on the build/release of `make release` made in a fresh clone).
 - each Debian package: its Architecture the target's, its Depends the
   target's libraries, installed by apt into that architecture's Debian
   (tests/tools/testbase.sh's base, under qemu-user), where bmsgw --version
-  runs and its unit is installed.
+  runs and its unit is installed;
+- the Venus OS bundles (armhf, arm64) run in an empty root under qemu-user
+  (tests/integration/test_venus_bundle.py).
   python3 tests/integration/addon_release.py [RELEASE_DIR]
 """
 import hashlib
@@ -160,6 +162,16 @@ def package(arch):
          "apt installs it with its Depends in %s's Debian, and it runs (%s)" % (arch, (r.stdout + r.stderr)[-300:]))
 
 
+def venus():
+    """The Venus OS bundles of the release run alone: test_venus_bundle.py's
+    empty root for each (VENUS_DIR: the release's, not build/)."""
+    print("== the Venus OS bundles")
+    env = dict(os.environ, VENUS_ARCHS="armhf arm64", VENUS_DIR=RELEASE)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tests/integration/test_venus_bundle.py")],
+                       capture_output=True, text=True, timeout=900, env=env)
+    c.ok(r.returncode == 0, "armhf's and arm64's run in an empty root (%s)" % r.stdout.strip()[-200:])
+
+
 def main():
     if not PODMAN:
         print("podman is not installed (make deps installs it)")
@@ -174,6 +186,7 @@ def main():
             addon(arch)
         for arch in arches:
             package(arch)
+        venus()
     finally:
         subprocess.run(["rm", "-rf", TMP])
     return c.report()

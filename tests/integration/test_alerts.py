@@ -144,21 +144,21 @@ def conf_text(tmp, sim, gwport, http, hook, plain, secure, pem):
     good, bad = secret(tmp, "pw", PASSWORD), secret(tmp, "badpw", "Wr0ng-pass")
     return """[gateway]
 listen = 127.0.0.1:%d
-stale_after = 3
+stale_after = 5
 state_file = none
 [pack.p1]
 protocol = daly
 port = tcp://127.0.0.1:%d
 address = 1
 poll_interval = 0.5
-timeout = 0.3
+timeout = 2
 retries = 0
 [pack.p2]
 protocol = daly
 port = tcp://127.0.0.1:%d
 address = 2
 poll_interval = 0.5
-timeout = 0.3
+timeout = 2
 retries = 0
 [bank]
 [http]

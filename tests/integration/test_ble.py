@@ -704,14 +704,15 @@ def test_control():
 NUS = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
 # (protocol, GATT layout, advertised name, manufacturer data, services, the
 # simulated pack's options): the advertisements as aiobmsble's samples show
-# them (its test_data); a Chins in its single-frame variant, a Supervolt
+# them (its test_data); an E&J in its single-frame variant (an older
+# LiTime's name; a Chins "G-" name is chins-nus's, run by test_families), a Supervolt
 # whose module puts "AT\r\n" before and inside its answers; an ANT board
 # by its name (syssi's btsnoop of an ANT-BLE16ZMUB).
 BLE1 = [
     ("litime", "litime", "L-12100BNNA70-A09683", {"22618": "c8478015d834"},
      ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=1"),
     ("tianpower", "tianpower", "TP_123456", {}, [], "cells=16,sensors=4"),
-    ("chins", "nus", "G-12V300Ah-0345", {}, [NUS], "cells=4,dialect=sf,capacity=300"),
+    ("chins", "nus", "L-12V100AH-0902", {}, [NUS], "cells=4,dialect=sf,capacity=300"),
     ("chins", "nus", "SV12V150224041", {"33384": "01020007a030f7"}, [NUS], "cells=4,junk=1,current=-7.5"),
     ("ant", "ant", "ANT-BLE16ZMUB", {}, ["0000ffe0-0000-1000-8000-00805f9b34fb"], "cells=16,sensors=2"),
     ("humsienk", "humsienk", "HS12V100", {}, ["00000001-0000-1000-8000-00805f9b34fb"], "cells=4,sensors=5"),
@@ -1574,7 +1575,9 @@ def test_layout2():
 
 # The protocols a test function of their own runs, beside those of ROWS, BLE1
 # and MB_BLE.
-OWN_CASES = ("tdt", "seplos", "d-powercore")  # d-powercore: test_d_powercore.py (its acknowledgements are writes)
+# d-powercore: test_d_powercore.py (its acknowledgements are writes); dometic:
+# test_ble_dometic.py (a link of channels, several batteries on it)
+OWN_CASES = ("tdt", "seplos", "d-powercore", "dometic")
 
 
 def generic_families():
@@ -1588,21 +1591,46 @@ def generic_families():
 
 def advertised(p):
     """What a device of protocol p advertises beside its name (uuids,
-    manufacturer data), as its hints ask: nothing where a name hint knows
-    it, else the 16-bit service of a service hint (with its company, or
-    beside its address prefix: family_case's MAC), else a company hint's
-    company id (with a byte of data)."""
+    manufacturer data, service data), as its hints ask: nothing where a
+    name hint knows it, else the 16-bit service of a service hint (with its
+    company, or beside its address prefix: family_case's MAC), the service
+    data of a service-data hint (with its service), the 128-bit service of
+    a service128 hint, else a company hint's company id (with a byte of
+    data).  A prefix of a hint's name is the simulator's name's."""
     hints = p["ble"]["hints"]
     if any(h["kind"] == "name" for h in hints):
-        return [], {}
+        return [], {}, {}
+    u16 = "0000%04x-0000-1000-8000-00805f9b34fb"
     for h in hints:
         if h["kind"] == "service":
-            return ["0000%04x-0000-1000-8000-00805f9b34fb" % h["value"]], {}
+            return [u16 % h["value"]], {}, {}
         if h["kind"] == "company+service":  # value: company | service << 16
-            return ["0000%04x-0000-1000-8000-00805f9b34fb" % (h["value"] >> 16)], {str(h["value"] & 0xFFFF): "00"}
+            return [u16 % (h["value"] >> 16)], {str(h["value"] & 0xFFFF): "00"}, {}
         if h["kind"] == "address+service":  # the address's start (family_case) and the service
-            return ["0000%04x-0000-1000-8000-00805f9b34fb" % h["value"]], {}
-    return [], {str(h["value"]): "00" for h in hints if h["kind"] == "company"}
+            return [u16 % h["value"]], {}, {}
+        if h["kind"] == "service-data":  # value: its data's UUID | a service << 16 (0: none)
+            return [u16 % (h["value"] >> 16)] if h["value"] >> 16 else [], {}, {u16 % (h["value"] & 0xFFFF): "00"}
+        if h["kind"] == "service128":
+            return [h["prefix"]], {}, {}
+    return [], {str(h["value"]): "00" for h in hints if h["kind"] == "company"}, {}
+
+
+def family_figure(label, port, fake, mac, t_on):
+    """Print the time from the last Connect to the first values (the fake
+    BlueZ's figure: the gateway's wait for its own poll, over D-Bus on this
+    machine) and the bytes written per poll once the link is up (unlock and
+    init writes left out); t_on: when the unit first answered."""
+
+    def count():
+        regs, _, _ = read_raw(port, 1, BASE + 99, 2)
+        sizes = fake.dev(mac)["write_sizes"]
+        return ((regs[0] << 16 | regs[1]) if regs else 0), sum(int(k) * v for k, v in sizes.items())
+    p0, b0 = count()
+    wait_until(lambda: count()[0] >= p0 + 4, 15)
+    p1, b1 = count()
+    connect_t = fake.dev(mac).get("connect_t")
+    print("   figure: %s: first values %.2f s after Connect (fake BlueZ), %.1f bytes written per poll (%d polls)"
+          % (label, t_on - connect_t if connect_t else -1, (b1 - b0) / (p1 - p0) if p1 > p0 else -1, p1 - p0))
 
 
 def family_case(i, proto):
@@ -1622,14 +1650,16 @@ def family_case(i, proto):
     auth = p["ble"]["auth"]
     oui = [h["prefix"] for h in p["ble"]["hints"] if h["kind"] == "address+service"]
     mac = (oui[0] if oui else "C8:47:80") + ":00:03:%02X" % (i + 1)
-    uuids, mfr = advertised(p)
-    fake = Fake([device(mac, sim, layout=proto, chunk=20, name=name, uuids=uuids, manufacturer=mfr)])
+    uuids, mfr, sdata = advertised(p)
+    fake = Fake([device(mac, sim, layout=proto, chunk=20, name=name, uuids=uuids, manufacturer=mfr,
+                        service_data=sdata)])
     port = free_port()
     gw = None
     try:
         scan_names(mac, name, proto)
         gw = Gateway(gw_conf(port, [ble_pack("p", mac, proto)]), port)
-        c.ok(wait_until(lambda: online(port, 1), 30), label + ": online")
+        c.ok(wait_until(lambda: online(port, 1), 30, 0.02), label + ": online")
+        t_on = time.time()
         s = sim.state()["packs"][0]
         has = set(p["provides"])
         regs, _, _ = read_raw(port, 1, BASE, 125)
@@ -1641,12 +1671,14 @@ def family_case(i, proto):
                 c.eq(regs[60], round(s["soc"] * 10), label + ": SOC 0.1 %")
             if "cells" in has:
                 c.eq(regs[20:20 + min(16, len(s["cells_mv"]))], s["cells_mv"][:16], label + ": cells")
+        family_figure(label, port, fake, mac, t_on)
         st = fake.dev(mac)
         stats = json.loads(sim.ctl("stats"))
         c.eq((stats["bad_requests"], stats["writes"]), (0, 0),
              label + ": every request one of the protocol's (no bad request, no MOSFET write)")
         written = set(values(st)) - ({auth["data"]} if auth else set())
-        if p["listen_only"]:
+        # listen only, or steps that all listen (its layouts write to nothing: smartbms58)
+        if p["listen_only"] or not any(lay["write"] for lay in p["ble"]["layouts"]):
             c.eq(sorted(written), [], label + ": nothing written (listen only)")
             return
         c.ok(written and (not reads or written <= reads), label + ": only its read requests written "
@@ -1675,6 +1707,48 @@ def test_families():
     print("== the other Bluetooth families, from the driver table: " + (" ".join(fams) or "none"))
     for i, proto in enumerate(fams):
         family_case(i, proto)
+
+
+def test_votronic_shunt():
+    """A Votronic battery computer over Bluetooth LE as the bank's meter
+    ([bank] shunt, bms/PROTOCOLS.md §84): two Daly packs (+10 A and -4 A,
+    55 % and 60 %) on the simulator's TCP port, the Votronic (-25 A, 81 %)
+    listened to through the fake BlueZ: the bank's current and SOC are the
+    Votronic's, the packs its members, nothing written to it."""
+    print("== a Votronic battery computer as the bank's shunt")
+    bus = Sim(packs=("address=1,cells=16,soc=55,current=10,capacity=100",
+                     "address=2,cells=16,soc=60,current=-4,capacity=100"))
+    vot = Sim(protocol="votronic", packs=("address=1,soc=81,current=-25,capacity=200",))
+    mac = "C8:47:80:00:04:01"
+    uuids, mfr, sdata = advertised(ble_layouts.table()["votronic"])
+    fake = Fake([device(mac, vot, layout="votronic", chunk=20, name=vot.state().get("ble_name"), uuids=uuids)])
+    port, http = free_port(), free_port()
+    packs = ["[pack.%s]\nprotocol = daly\nport = tcp://127.0.0.1:%d\naddress = %d\nunit_id = %d\n"
+             "poll_interval = 0.5\ntimeout = 0.5\ncapacity = 100\n" % (n, bus.port, a, a) for n, a in (("a", 1), ("b", 2))]
+    packs.append(ble_pack("shunt", mac, "votronic", unit=3))
+    gw = Gateway(gw_conf(port, packs, extra="[http]\nlisten = 127.0.0.1:%d\n" % http, stale=10) +
+                 "[bank]\nunit_id = 100\npacks = a, b\nshunt = shunt\n", port)
+    try:
+        def bank():
+            return api_state(http).get("bank") or {}
+        c.ok(wait_until(lambda: bank().get("current_from") == "shunt" and bank().get("soc_from") == "shunt" and
+                        bank().get("packs_online") == 2, 30),
+             "votronic shunt: the bank's current and SOC are the shunt's (%s)"
+             % {k: bank().get(k) for k in ("shunt", "current_from", "soc_from", "shunt_fresh")})
+        b = bank()
+        c.near(b.get("current"), -25, 0.05, "votronic shunt: the bank's current -25 A (the packs' sum: +6 A)")
+        c.near(b.get("soc"), 81, 0.11, "votronic shunt: the bank's SOC 81 % (the packs': 57.5 %)")
+        c.eq((b.get("packs_configured"), b.get("packs_online")), (2, 2), "votronic shunt: the shunt is no member")
+        regs, _, _ = read_raw(port, 100, BASE + 138, 1)
+        c.eq(regs, [3], "votronic shunt: offset 138, the bank's sources: current and SOC from the shunt")
+        c.eq(fake.dev(mac)["written"], [], "votronic shunt: nothing written (listened to)")
+    finally:
+        if c.failed:
+            gw.dump(20)
+        gw.stop()
+        fake.stop()
+        vot.stop()
+        bus.stop()
 
 
 def test_layouts():
@@ -1855,7 +1929,7 @@ def main():
              ("ecoworthy", test_ecoworthy), ("felicity", test_felicity), ("superb", test_superb),
              ("superb", test_superb_v2), ("superb", test_superb_v2_refused),
              ("tdt", test_tdt), ("seplos", test_seplos_ble), ("mbble", test_mb_ble), ("layout2", test_layout2), ("turns", test_turns),
-             ("layouts", test_layouts), ("families", test_families)]
+             ("layouts", test_layouts), ("families", test_families), ("votronic", test_votronic_shunt)]
     # my_part() asked of every test in order, whatever ONLY says
     return run_on_private_bus(c, [(name, fn) for name, fn in tests
                                   if my_part() and not (only and name not in only.split(","))])

@@ -50,7 +50,8 @@ WANT = {
            ("power_off_v", "short_circuit_delay_s")),
     "jk-pb": ({"cell_uvp_v": 2.700, "cell_ovp_v": 3.650, "cell_ovp_release_v": 3.440, "power_off_v": 2.500,
                "charge_ocp_delay_s": 30, "balance_current_a": 2.0, "charge_otp_c": 60.0, "charge_utp_c": -10.0,
-               "mos_otp_c": 100.0, "short_circuit_delay_s": 0.0015, "balance_start_v": 3.350, "balancer": 1},
+               "mos_otp_c": 100.0, "short_circuit_delay_s": 0.0015, "balance_start_v": 3.350, "balancer": 1,
+               "heater": 0, "heat_start_c": 5, "heat_stop_c": 10},
               ("pack_ovp_v", "cell_ovp_delay_s")),
     "daly": ({"capacity_ah": 100.0, "cell_ovp_v": 3.650, "cell_uvp_v": 2.500, "pack_ovp_v": 58.4,
               "pack_uvp_v": 40.0, "charge_ocp_a": 105.0, "discharge_ocp_a": 160.0, "cell_diff_v": 0.500,
@@ -398,8 +399,10 @@ def discovery():
         if "/bms_" in topic and payload:
             cfg[topic] = json.loads(payload)
     p_keys = sorted(t.split("/")[-2] for t in cfg if "_p/" in t)
-    c.eq(len(p_keys), 27, "discovery: jk-pb has its 27 settings sensors")
+    c.eq(len(p_keys), 30, "discovery: jk-pb has its 30 settings sensors")
     c.ok("bms_balancer" in p_keys, "discovery: jk-pb's balancer (BalanEN) among them")
+    c.ok({"bms_heater", "bms_heat_start_c", "bms_heat_stop_c"} <= set(p_keys),
+         "discovery: jk-pb's heater switch and its temperatures among them")
     c.eq(sorted(t.split("/")[-2] for t in cfg if "_d/" in t),
          sorted("bms_" + k for k in WANT["daly"][0]), "discovery: daly its 11 settings sensors")
     c.eq([t for t in cfg if "_j/" in t], [], "discovery: jbd none")

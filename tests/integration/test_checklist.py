@@ -330,10 +330,15 @@ def check_implied(names):
             c.ok(re.search(r'"%s"' % re.escape(name), runner) is not None,
                  "%s: its MOSFET control run by %s" % (name, "test_control.py" if runner is test_control
                                                        else "test_ble.py"))
-        addressed = "tcp:" in port and "has no bus address" not in run_check(name, port + "address = 1\n").stderr
-        c.eq((name in ini_address, name in multidrop), (addressed, addressed),
-             "%s: %s bmsgw.ini(5)'s address ranges and test_brands.py's MULTIDROP" %
-             (name, "in" if addressed else "not in"))
+        # an address: in bmsgw.ini(5)'s ranges; on a wire, a bus of several
+        # (test_brands.py's MULTIDROP); over Bluetooth alone, the batteries
+        # of one link (dometic: test_ble.py)
+        takes = "has no bus address" not in run_check(name, port + "address = 1\n").stderr
+        wired = takes and "tcp:" in port
+        addressed = wired or (takes and "ble:" in port)  # a CAN port's address: its own section
+        c.eq((name in ini_address, name in multidrop), (addressed, wired),
+             "%s: %s bmsgw.ini(5)'s address ranges, %s test_brands.py's MULTIDROP" %
+             (name, "in" if addressed else "not in", "in" if wired else "not in"))
         ble = "ble:" in port or accepted(name, "port = ble://AA:BB:CC:DD:EE:FF\n")
         if ble:
             c.ok(man_entry(ble_table, name), "%s: an entry under \"Protocols over Bluetooth\" in bmsgw-bms(7)" % name)

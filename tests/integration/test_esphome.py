@@ -10,7 +10,10 @@ to the BMS simulator (bmsgw-sim).
   families, the advertisement-only victron-ble, the unlock of tdt, the
   second notifier of the Super-B Epsilon v2) through one proxy, plaintext
   and then encrypted: the simulator's voltage on Modbus, in /api/state and
-  on MQTT; only read requests written;
+  on MQTT; only read requests written; then the families test_ble.py runs
+  from the driver table alone (test_families: their advertised service
+  data, 128-bit services, Dyness Junior's blind init after subscribing)
+  the same way;
 - a wrong key: a clear error naming the proxy, counted, retried with
   backoff and logged once, a second proxy's pack read meanwhile; a wrong
   old-style password;
@@ -76,6 +79,24 @@ def every_protocol_rows():
     return rows
 
 
+def family_rows():
+    """The rows of test_ble.py's generic families (test_families: every
+    Bluetooth protocol no table of its own names), each as family_case
+    makes its device: the table's GATT layout, the simulator's name, what
+    the table's hints advertise (service data too), the address prefix of
+    an address hint."""
+    rows = []
+    for i, proto in enumerate(tb.generic_families()):
+        p = tb.ble_layouts.table()[proto]
+        uuids, mfr, sdata = tb.advertised(p)
+        oui = [h["prefix"] for h in p["ble"]["hints"] if h["kind"] == "address+service"]
+        dev = {"layout": proto, "name": None, "uuids": uuids, "manufacturer": mfr, "service_data": sdata}
+        if oui:
+            dev["address"] = oui[0] + ":00:05:%02X" % (i + 1)
+        rows.append(("%s (its family)" % proto, proto, proto, "address=1", dev, ""))
+    return rows
+
+
 def voltage(port, unit):
     regs, _, _ = tb.read_raw(port, unit, BASE, 12)
     return ha_float(regs[10:12]) if regs else None
@@ -87,10 +108,12 @@ def site(rows, key=None, slots=None):
     sims, devs, packs = [], [], []
     for i, (label, proto, simproto, opts, dev, extra) in enumerate(rows):
         sim = Sim(protocol=simproto, packs=(opts,))
-        mac = "C8:47:90:00:%02X:%02X" % (i // 256, i % 256)
+        mac = dev.get("address") or "C8:47:90:00:%02X:%02X" % (i // 256, i % 256)
         d = {"address": mac, "name": "xiaoxiang BMS", "mode": "bridge", "chunk": 20, "rssi": -60,
              "sim": "127.0.0.1:%d" % sim.port, "uuids": ["0000ff00-0000-1000-8000-00805f9b34fb"]}
         d.update(dev)
+        if d["name"] is None:  # the name its simulator responder gives (.ble_name)
+            d["name"] = sim.state().get("ble_name")
         sims.append(sim)
         devs.append(d)
         packs.append("[pack.p%d]\nprotocol = %s\nport = ble://%s\nunit_id = %d\nadapter = shed\npoll_interval = 1\n%s"
@@ -131,21 +154,41 @@ def rows_check(label, rows, sims, devs, fake, port, http, sub):
             c.eq(d["written"], [], "%s, %s: nothing written" % (name, label))
 
 
+def scan_names(rows, devs, fake):
+    """bmsgw --ble-scan through the proxy names each row's protocol."""
+    conf = write_conf("[pack.a]\nprotocol = %s\nport = ble://%s\nadapter = shed\n" % (rows[0][1], devs[0]["address"]) +
+                      proxy_sect("shed", fake))
+    try:
+        r = subprocess.run([EXE, "--ble-scan", "2", "-c", conf, "--adapter", "shed"], capture_output=True, text=True,
+                           timeout=60)
+    finally:
+        os.unlink(conf)
+    got = {ln.split()[0]: ln for ln in r.stdout.splitlines() if re.match(r"[0-9A-F]{2}:", ln)}
+    for row, d in zip(rows, devs):
+        line = got.get(d["address"], "")
+        c.ok(re.search(r"\s%s\s" % re.escape(row[1]), line) is not None,
+             "--ble-scan through the proxy names %s %s (%s)" % (d["name"], row[1], line.strip()))
+
+
 def http_text(http, path):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (http, path), timeout=5) as r:
         return r.read().decode()
 
 
-def every_protocol(key):
-    """Every Bluetooth protocol through one proxy, plaintext (key None) or Noise."""
+def every_protocol(key, families=False):
+    """Every Bluetooth protocol through one proxy, plaintext (key None) or
+    Noise; families: test_ble.py's generic families instead (plaintext)."""
     from mqtt_harness import Broker, Subscriber
-    rows = every_protocol_rows()
+    rows = family_rows() if families else every_protocol_rows()
     label = "encrypted" if key else "plaintext"
-    print("== every Bluetooth protocol (%d rows) through one ESPHome proxy, %s" % (len(rows), label))
+    print("== every Bluetooth %s (%d rows) through one ESPHome proxy, %s"
+          % ("family test_ble.py runs from the driver table" if families else "protocol", len(rows), label))
     sims, devs, fake, body = site(rows, key)
     broker = Broker()
     gw = sub = None
     try:
+        if families:
+            scan_names(rows, devs, fake)
         port, http = free_port(), free_port()
         sub = Subscriber(broker.port, topics=("esp/#",))
         mq = "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = e1\ntopic_prefix = esp\n" % broker.port
@@ -419,6 +462,7 @@ def test_no_systemd():
 
 def main():
     pieces = [("plaintext", lambda: every_protocol(None)), ("encrypted", lambda: every_protocol(new_key())),
+              ("families", lambda: every_protocol(None, families=True)),
               ("wrong key", test_wrong_key), ("slots", test_slots), ("outage", test_outage),
               ("outage lines", test_outage_lines), ("scan", test_scan),
               ("no systemd", test_no_systemd)]

@@ -83,6 +83,22 @@ FAMILIES += ("creabestvb",)
 FAMILIES += ("myvolta",)
 # D-powercore DXB / TBA packs over Bluetooth LE: 20-byte pages (dpowercore_ok below)
 FAMILIES += ("dpowercore",)
+# the JBD Bluetooth module's PIN (jbdpin_ok below)
+FAMILIES += ("jbdpin",)
+# Dometic Büttner batteries over Bluetooth LE, a link of channels (dometic_ok below)
+FAMILIES += ("dometic",)
+# 123\\SmartBMS gen 3 over Bluetooth LE: ASCII lines (smartbms123_ok below)
+FAMILIES += ("smartbms123",)
+# the 123SmartBMS's 58-byte frame over Bluetooth LE (smartbms58_ok below)
+FAMILIES += ("smartbms58",)
+# the Saftkiste BMS over Bluetooth LE (saftkiste_ok below)
+FAMILIES += ("saftkiste",)
+# the Lolan BMS over Bluetooth LE (lolan_ok below)
+FAMILIES += ("lolan",)
+# PowerBoozt and Doerr over Bluetooth LE: E&J-style frames, the answers' check over the decoded bytes (ejbt_ok below)
+FAMILIES += ("ejbt",)
+# the Votronic battery computer over Bluetooth LE: 20-byte notifications, no checksum (votronic_ok below)
+FAMILIES += ("votronic",)
 
 
 def crc16_modbus(b):
@@ -260,13 +276,78 @@ def ant_ok(b):
     the sum of bytes 2..4)."""
     if len(b) >= 10 and b[:2] == b"\x7e\xa1":
         body = b[5] + 6
-        if b[2] & 0x10 == 0:  # a request: the length byte is what it asks
+        if b[2] & 0x10 == 0 and b[2] != 0x23:  # a request: the length byte is what it asks
             body = 6
         total = body + 4 + (6 if b[2] == 0x12 else 0)
         return len(b) == total and b[-2:] == b"\xaa\x55" and crc16_modbus(b[1:body]) == b[body] | b[body + 1] << 8
     if len(b) == 140 and b[:4] == b"\xaa\x55\xaa\xff":
         return sum(b[4:138]) & 0xFFFF == b[138] << 8 | b[139]
     return len(b) == 6 and b[0] == b[1] and b[0] in (0x5A, 0xDB) and sum(b[2:5]) & 0xFF == b[5]
+
+
+def jbdpin_ok(b):
+    """The JBD module's PIN: FF AA 15 n data sum, n + 5 bytes, the sum the
+    low byte of bytes 2 .. n + 3."""
+    return len(b) >= 5 and b[:3] == b"\xff\xaa\x15" and len(b) == b[3] + 5 and sum(b[2:-1]) & 0xFF == b[-1]
+
+
+def dometic_ok(b):
+    """Dometic: no checksum exists: a stream frame is 8 bytes, 23 85, the
+    battery, the index; a text of the handshake APP+ / MST+ and printable
+    ASCII; the greetings and keep-alive answers one or two bytes (9B 00, 12,
+    FF, DF)."""
+    if len(b) == 8 and b[:2] == b"\x23\x85":
+        return True
+    if b[:4] in (b"APP+", b"MST+"):
+        return b[:7].isascii() and b[4:7].isalpha()
+    return b in (b"\x9b\x00", b"\x12", b"\xff", b"\xdf")
+
+
+def smartbms123_ok(b):
+    """123\\SmartBMS gen 3: no checksum exists: the ping `$`, or printable
+    ASCII ending in its one CR: a command (`PW<4 digits>!`, `E!`), an answer
+    (OK, NA, WRONG, KO) or a data line (a tag letter, then `_`-separated
+    hex fields, a sign allowed, X for none)."""
+    if b == b"$":
+        return True
+    if len(b) < 2 or b[-1:] != b"\r" or b"\r" in b[:-1] or any(x < 0x20 or x > 0x7E for x in b[:-1]):
+        return False
+    t = b[:-1].decode()
+    if t in ("OK", "NA", "WRONG", "KO", "E!") or re.fullmatch(r"PW[0-9]{4}!", t):
+        return True
+    return re.fullmatch(r"[A-Z](_[+-]?([0-9A-Fa-f]{1,8}|X[0-9A-Fa-fX]*))+", t) is not None
+
+
+def smartbms58_ok(b):
+    """The 123SmartBMS's frame: 58 bytes, the last the low byte of the sum
+    of the 57 before it; the current's sign '+', '-' or 'X', a cell count
+    1..32 and a cell number within it, SOC at most 100."""
+    return (len(b) == 58 and sum(b[:57]) & 0xFF == b[57] and b[9] in b"+-X" and 1 <= b[25] <= 32 and
+            b[24] <= b[25] and b[40] <= 100)
+
+
+def saftkiste_ok(b):
+    """Saftkiste: F0 FF <type>, no checksum exists: the length its type
+    has (aiobmsble's captures): the reads 02 / 03 (3 bytes) and their
+    answers (47 / 44), the login (14) and its answers (0x00: 39, 0x10: the
+    refusal F0 FF 10 00 07), the setup 0x43 (9) and its answer (107)."""
+    lens = {0x00: (39,), 0x02: (3, 47), 0x03: (3, 44), 0x10: (14, 5), 0x43: (9, 107)}
+    return len(b) >= 3 and b[:2] == b"\xf0\xff" and len(b) in lens.get(b[2], ())
+
+
+def lolan_ok(b):
+    """Lolan: no checksum exists: a request is 6 bytes (the function C5 65 or
+    5B 65 and the password); an answer its type's length (0x01: 40, 0x02:
+    88, byte 1 zero; a confirmation 0x21 / 0x2F / 0x35: 4), the status's
+    SOC at most 100 and its floats finite, the cell count at most 16."""
+    if len(b) == 6 and b[:2] in (b"\xc5\x65", b"\x5b\x65"):
+        return True
+    if len(b) == 4:
+        return b[0] in (0x21, 0x2F, 0x35)
+    if len(b) == 40 and b[:2] == b"\x01\x00":
+        fl = [struct.unpack(">f", b[i:i + 4])[0] for i in (4, 8, 12, 16, 20)]
+        return all(math.isfinite(x) for x in fl) and (b[38] << 8 | b[39]) <= 100
+    return len(b) == 88 and b[:2] == b"\x02\x00" and 0 < b[2] <= 16
 
 
 def jbdup_ok(b):
@@ -455,6 +536,33 @@ def wattstunde_ok(b):
     return raw[0] ^ raw[3] == 0x01 and raw[1] ^ raw[3] == 0x54
 
 
+def ejbt_ok(b):
+    """E&J-style ':' hex '~' of PowerBoozt and Doerr (written as the hex of
+    the ASCII, NUL bytes of the module's padding inside and after): the
+    length field (characters 7..10) is the frame's characters without the
+    NULs; a frame without data (a request) is checked as ej_ok, one with
+    data by the sum of its decoded bytes but the first and the last (the
+    check), XOR 0xFF."""
+    s = b.rstrip(b"\x00").replace(b"\x00", b"")
+    if not re.match(rb"^:[0-9A-Fa-f]{12,}~$", s) or len(s) % 2 or int(s[7:11], 16) != len(s):
+        return False
+    if len(s) == 14:
+        return ej_ok(s.decode())
+    d = bytes.fromhex(s[1:-1].decode())
+    return (sum(d[1:-1]) & 0xFF) ^ 0xFF == d[-1]
+
+
+def votronic_ok(b):
+    """20 bytes of the battery computer (no checksum exists): the voltage
+    (u16 LE at 0) 1..100 V, SOC (8) at most 100, the s24 current (10..12)
+    within +-3000 A, the nominal capacity (u16 LE at 13) not 0, byte 9 0."""
+    if len(b) != 20:
+        return False
+    ma = int.from_bytes(b[10:13], "little", signed=True)
+    return 100 <= int.from_bytes(b[0:2], "little") <= 10000 and b[8] <= 100 and b[9] == 0 and abs(ma) <= 3000000 and \
+        int.from_bytes(b[13:15], "little") > 0
+
+
 def dpowercore_ok(b):
     """20-byte pages: byte 0 the frame bytes it carries (1..18; a request's
     one page: the frame's length + 2), byte 1 page k of n; the frame 3A,
@@ -560,7 +668,15 @@ BLE1_CHECKS = {"litime": lambda f: litime_ok(bytes.fromhex(f)), "tianpwr": lambd
                "greenway": lambda f: greenway_ok(bytes.fromhex(f)),
                "creabestvb": lambda f: creabestvb_ok(bytes.fromhex(f)),
                "myvolta": lambda f: myvolta_ok(bytes.fromhex(f)),
-               "dpowercore": lambda f: dpowercore_ok(bytes.fromhex(f))}
+               "dpowercore": lambda f: dpowercore_ok(bytes.fromhex(f)),
+               "jbdpin": lambda f: jbdpin_ok(bytes.fromhex(f)),
+               "dometic": lambda f: dometic_ok(bytes.fromhex(f)),
+               "smartbms123": lambda f: smartbms123_ok(bytes.fromhex(f)),
+               "smartbms58": lambda f: smartbms58_ok(bytes.fromhex(f)),
+               "saftkiste": lambda f: saftkiste_ok(bytes.fromhex(f)),
+               "lolan": lambda f: lolan_ok(bytes.fromhex(f)),
+               "ejbt": lambda f: ejbt_ok(bytes.fromhex(f)),
+               "votronic": lambda f: votronic_ok(bytes.fromhex(f))}
 
 
 def rows(c):

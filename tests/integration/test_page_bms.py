@@ -26,17 +26,22 @@ logins against the bundled jbd simulator.
 Screenshots are kept in build/test-artifacts/."""
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Checks, Gateway, Sim, free_port, self_signed, wait_until  # noqa: E402
+from harness import BIN, ROOT, Checks, Gateway, Sim, free_port, self_signed, wait_until  # noqa: E402
 from chromium import browser, spki_hash  # noqa: E402
 from page_clients import users_file  # noqa: E402
 
 c = Checks()
 ART = os.path.join(ROOT, "build", "test-artifacts")
+# the keys a pack's bms_settings may name: the words of its row in bmsgw --keys
+SET_KEYS = next((r.split("\t")[5].split(",") for r in subprocess.run(
+    [os.path.join(ROOT, BIN, "bmsgw"), "--keys"], capture_output=True, text=True).stdout.splitlines()
+    if r.startswith("pack\tbms_settings\t")), [])
 TMP = tempfile.mkdtemp(prefix="bmsgw-pagebms-")
 PW = "page-Bms-5521"
 
@@ -123,8 +128,8 @@ def setup_flags(d):
          "... a checkbox a key, every key of the file checked")
     value = js(d, "const e = document.querySelector('fieldset[data-section=\"pack.van\"] [name=bms_settings]');"
                   "return e && e.value")
-    if not c.ok(js(d, "return document.querySelectorAll('%s input[type=checkbox]').length" % grp) == 11,
-                "... one for each key a pack may allow (11; the field's value: %r)" % value):
+    if not c.ok(js(d, "return document.querySelectorAll('%s input[type=checkbox]').length" % grp) == len(SET_KEYS),
+                "... one for each key a pack may allow (%d; the field's value: %r)" % (len(SET_KEYS), value)):
         js(d, "document.querySelector('#tab-status').click()")
         return
     js(d, "document.querySelector('%s input[value=balancer]').click()" % grp)

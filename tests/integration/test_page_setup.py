@@ -9,11 +9,12 @@ Mosquitto).
 - a configuration without a pack: the page opens on the Setup tab and
   asks for the code; the admin made there, the fingerprint the page shows
   is the certificate's (openssl);
-- the server restarts as HTTPS and the plain http:// address answers no
-  more: the page says where it went (a banner with the https:// address,
-  the badge "moved to HTTPS") and never shows the red "does not answer"
-  banner, even once its last state is older than the 12 s that shows it
-  for a gateway that stopped answering;
+- the server restarts as HTTPS on the same port, where the plain http://
+  address is sent on to https:// (301, curl); the page says where it went
+  (a banner with the https:// address, the badge "moved to HTTPS") and
+  never shows the red "does not answer" banner, even once its last state
+  is older than the 12 s that shows it for a gateway that stopped
+  answering;
 - a browser that trusts that certificate (and only it) continues on
   HTTPS with the login: the ports are listed, Detect on the simulator's
   pty finds its Daly pack, Add puts a [pack] form with its protocol's keys
@@ -106,6 +107,9 @@ def first_admin(d, http_port, code):
 def moved(d, gw, http_port):
     """The old page once the server is HTTPS: where it went, not "does not answer"."""
     c.ok(wait_until(lambda: "status page on https://" in gw.text(), 30), "the page's server restarted as HTTPS")
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "20", "-w", "%{http_code} %{redirect_url}",
+                        "http://127.0.0.1:%d/" % http_port], capture_output=True, text=True)
+    c.eq(r.stdout, "301 https://127.0.0.1:%d/" % http_port, "the old http:// address sends a browser on to https://")
     # the page's last state older than 13 s: a gateway that stopped answering shows the red banner by then
     c.ok(wait_until(lambda: js(d, "return received && Date.now() - received > 13000"), 40),
          "the old page's last state is 13 s old")

@@ -67,6 +67,9 @@ def base_conf(tmp, ports, ptys):
                     "poll_interval": "0.2"}),
         ("pack.v", {"protocol": "victron-ble", "port": "ble://C8:47:8C:E1:23:45", "unit_id": "7",
                     "key": "0123456789abcdef0123456789abcdef", "poll_interval": "0.2", "timeout": "0.3"}),
+        # a JBD over Bluetooth LE: the pin its module may ask for (none at first)
+        ("pack.j", {"protocol": "jbd", "port": "ble://A4:C1:38:00:00:07", "unit_id": "15", "poll_interval": "0.2",
+                    "timeout": "0.3"}),
         # a pack that arrives over MQTT (through [mqtt]'s broker, which nobody
         # runs here: what is checked is the configuration in force)
         ("pack.m", {"protocol": "mqtt-json", "topic": "node/m/state", "fields": "voltage:v, soc:s",
@@ -115,6 +118,7 @@ def base_conf(tmp, ports, ptys):
 INSTANCE = {
     ("pack", "baud"): "pack.b",               # a serial wire
     ("pack", "key"): "pack.v",                # an advertisement key: a Victron BLE pack
+    ("pack", "pin"): "pack.j",                # a PIN: a JBD over Bluetooth LE
     ("pack", "adapter"): "pack.v",            # a Bluetooth pack's
     ("pack", "bitrate"): "pack.c",            # a CAN port's
     ("pack", "control"): "pack.b",            # pack a speaks pace by then, which has no control
@@ -156,6 +160,7 @@ NEW = {
     ("pack", "poll_interval"): "0.3",         # the generic rules would slow the counters down
     ("pack", "timeout"): "0.4",
     ("pack", "key"): "00112233445566778899aabbccddeeff",
+    ("pack", "pin"): "4321",
     ("pack", "topic"): "node/m/other",
     ("pack", "fields"): "voltage:v2, current:i",
     ("bank", "packs"): "a",
@@ -239,6 +244,8 @@ EXPECT = {
     # shown as its fingerprint only (conf/keys.c): 32-bit FNV-1a of the 16 or 32 bytes
     ("pack", "key"): fnv1a(bytes.fromhex(NEW[("pack", "key")])),
     ("ble_proxy", "encryption_key"): fnv1a(base64.b64decode(PROXY_KEY2)),
+    # a PIN is shown as set or not, never itself nor a fingerprint (a PIN's is guessed)
+    ("pack", "pin"): "set",
 }
 # Keys written together with another one, which a check demands with it.
 ALSO = {

@@ -52,6 +52,8 @@ ALLOW = {
     # another project's files that the Victron GX text names (mr-manuel/venus-os_dbus-mqtt-battery:
     # its configuration file and its driver)
     "config.ini", "dbus-mqtt-battery.py",
+    # Venus OS's own scripts that the bundle's installer calls (serial-starter's, a read-only root's remount)
+    "stop-tty.sh", "start-tty.sh", "remount-rw.sh",
 }
 
 URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s)>\]\"'`]*")

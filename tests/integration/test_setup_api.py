@@ -345,6 +345,43 @@ def add_pack(sim):
          "... logged once")
 
 
+def pin_secret():
+    """A BMS's PIN (issue 100): the schema says secret where a protocol
+    takes one; set as a secret, it is in the file itself, which is then its
+    owner's alone, and so is the backup pushed; the configuration lists it
+    as set, never its value, nor does the log; a protocol without one
+    refuses it on its field."""
+    st, sch = api.req("GET", "schema")
+    protos = {p["name"]: p for p in sch.get("protocols", [])} if st == 200 else {}
+    pack = next((s for s in sch.get("sections", []) if s.get("kind") == "pack"), {}) if st == 200 else {}
+    pin = next((k for k in pack.get("keys", []) if k.get("name") == "pin"), {})
+    c.ok(pin.get("secret") is True and pin.get("type") == "secret", "schema: [pack] pin is a secret (%s)" % pin)
+    c.ok("pin" in (protos.get("jbd") or {}).get("keys", []) and "pin" not in (protos.get("daly") or {}).get("keys", []),
+         "... jbd takes one, daly none")
+    cfg = api.config()
+    secs = sections(cfg) + [{"name": "pack.boat", "keys": {"protocol": "jbd", "port": "ble://A4:C1:38:00:09:09",
+                                                            "unit_id": 9}}]
+    st, a = api.post("apply", {"base_hash": cfg["hash"], "sections": secs,
+                               "secrets": [{"section": "pack.boat", "key": "pin", "value": "5093"}]})
+    c.ok(st == 200 and a["applied"], "a JBD over Bluetooth with its PIN set as a secret: 200 (%s)" % a)
+    now = read(CONF).decode()
+    c.ok("pin = 5093" in now, "the PIN is in the file itself (a key that is its own secret)")
+    c.eq(os.stat(CONF).st_mode & 0o777, 0o600, "the file is then its owner's alone (0600)")
+    c.eq(os.stat(CONF + ".1").st_mode & 0o777, 0o600, "... and so is its backup")
+    cfg2 = api.config()
+    c.ok({"section": "pack.boat", "key": "pin", "set": True} in cfg2["secrets"], "config: the pin is set")
+    shown = json.dumps(cfg2) + json.dumps(api.req("GET", "changes")[1])
+    c.ok("5093" not in shown and "5093" not in gw.text(), "... never shown (config, changes) nor logged")
+    secs = sections(cfg2)
+    for s in secs:
+        if s["name"] == "pack.boat":
+            s["keys"]["protocol"] = "daly"
+    st, a = api.post("check", {"sections": secs})
+    msg = field(a, "pack.boat", "pin") if st == 200 else None
+    c.ok(msg and "takes no PIN" in msg and "5093" not in json.dumps(a), "check: daly refuses the kept pin on its "
+         "field, the value not repeated (%s)" % msg)
+
+
 def refused_reload():
     cfg = api.config()
     before, b1 = read(CONF), read(CONF + ".1")
@@ -475,6 +512,7 @@ try:
     read_login()
     refusals()
     add_pack(sim)
+    pin_secret()
     refused_reload()
     detections(sim)
     setup_off_and_tries()

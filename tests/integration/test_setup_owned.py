@@ -328,7 +328,7 @@ def check_file(extra, edit=None):
     text = read(CONF).decode()
     if edit:
         text = edit(text)
-    path = os.path.join(TMP, "check.ini")
+    path = os.path.join(TMP, "checked-config")
     write(path, (text + extra).encode(), 0o600)
     r = subprocess.run([BMSGW, "-c", path, "--check"], capture_output=True, text=True)
     return r.returncode, (r.stdout + r.stderr).strip()

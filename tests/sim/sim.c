@@ -176,6 +176,8 @@ static void usage(FILE *f)
 	        "                      (jk-ble), key=32 hex digits (victron-ble), dialect=v12|v13\n"
 	        "                      nolisten=0|1 (pylon-can), dialect=1e|7e (tdt), id=N (ogt),\n"
 	        "                      unlock=HHHH|none, pages=acked|burst (d-powercore),\n"
+	        "                      pin=TEXT (the Bluetooth module's PIN: jbd, ant, dometic,\n"
+	        "                      smartbms123, saftkiste, lolan),\n"
 	        "                      nosettings=0|1 (daly, pylontech, ks48, ant, humsienk, ogt,\n"
 	        "                      jbd-up, daren, seplos over BLE, pace, the register\n"
 	        "                      tables with a settings range: renogy ...)\n"
@@ -332,7 +334,7 @@ static void wire_reset(void)
 {
 	/* a new connection (or none): a BMS that streams stops until asked */
 	for (int i = 0; i < S.npacks; i++)
-		S.packs[i].stream = 0;
+		S.packs[i].stream = S.packs[i].authed = 0;
 	S.rxlen = 0;
 	S.txhead = S.txtail = 0;
 	S.npend = 0;
@@ -986,11 +988,15 @@ static int ctl_exec(char *line, struct sim_buf *out)
 		               "\"unasked\":%s,\"ble_name\":",
 		               S.frozen ? "true" : "false", S.proto->name, S.baud, S.lat_min, S.lat_max,
 		               S.proto->emit || S.master ? "true" : "false");
-		/* a name is printable ASCII without quotes or backslashes */
-		if (S.proto->ble_name)
-			sim_buf_printf(out, "\"%s\"}", S.proto->ble_name);
-		else
+		/* a name is printable ASCII; its backslash escaped (123\SmartBMS) */
+		if (S.proto->ble_name) {
+			sim_buf_printf(out, "\"");
+			for (const char *c = S.proto->ble_name; *c; c++)
+				sim_buf_printf(out, "%s%c", *c == '\\' || *c == '"' ? "\\" : "", *c);
+			sim_buf_printf(out, "\"}");
+		} else {
 			sim_buf_printf(out, "null}");
+		}
 	} else if (strcmp(cmd, "stats") == 0 && argc == 2 && strcmp(argv[1], "reset") == 0) {
 		stats_reset();
 		sim_buf_printf(out, "ok");

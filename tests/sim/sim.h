@@ -105,6 +105,13 @@ struct sim_pack {
 	uint16_t d2set[0x50];   /* daly-modbus, dialect=d2: its settings registers 0x80..0xCF
 	                         * (sim_daly_modbus.c; d2set[r - 0x80]) */
 	int d2set_ready;        /* d2set[] holds its defaults */
+	/* a heater the BMS drives (jk-pb, chins-nus): enabled (`heat`, the
+	 * setting a gateway may write on jk-pb), its start / stop temperatures
+	 * (`heat_start`, `heat_stop`, degC) and the current it draws while on
+	 * (`heat_ma`, mA); on while enabled and the lowest sensor is at or
+	 * below the start (sim_pack_heater_on()) */
+	int heat_en, heat_start_c, heat_stop_c, heat_ma;
+	unsigned long set_writes_heat; /* jk-pb: writes of 0x1114 taken */
 	uint8_t alarm[SIM_MAX_ALARM]; /* raw brand alarm bytes (Daly 0x98 D0..D7) */
 	uint64_t balance;       /* bit n = cell n+1 balancing */
 	unsigned life;          /* heartbeat counter, +1 per second while moving */
@@ -136,6 +143,14 @@ struct sim_pack {
 	int parallel;           /* ubms-can: strings of modules in parallel (`parallel`; 0 = 1) */
 	int parallel_dip;       /* ubms-can: mV the last string's cell 1 reads under the first's (`parallel_dip`) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
+	/* a PIN its Bluetooth module asks for (`pin=`; jbd, ant, dometic,
+	 * smartbms123, saftkiste, lolan): "" = none (the family's default
+	 * where it has one) */
+	char pin[33];
+	int authed;             /* the PIN was taken on this connection (the core clears it) */
+	unsigned long pin_tries;    /* PIN exchanges received (any outcome) */
+	unsigned long pin_refused;  /* ... of a wrong PIN */
+	unsigned long locked_reads; /* reads ignored for want of the PIN */
 	/* pylon-can: the slcan adapter on the battery's bus */
 	int can_open;           /* its channel: 0 closed, 'O' open, 'L' open listen only */
 	int no_listen;          /* it refuses "L" (no listen-only mode: `nolisten`) */
@@ -182,6 +197,7 @@ enum {
 	SIM_HAS_CELL_EXT = 1u << 15, /* cell_max_mv, cell_min_mv (and their numbers): the
 	                              * highest and lowest cell a BMS without a cell list sends */
 	SIM_HAS_TEMP_EXT = 1u << 16, /* tmax_c, tmin_c: its highest and lowest temperature */
+	SIM_HAS_HEATER = 1u << 17,   /* heater_on, heater_a (NaN: not sent), and the pack's heat_* */
 };
 
 /* The quantised values a protocol puts on the wire for one pack; the control
@@ -215,6 +231,8 @@ struct sim_view {
 	int cell_max_mv, cell_min_mv;   /* SIM_HAS_CELL_EXT */
 	int cell_max_at, cell_min_at;   /* their numbers, 1-based; 0 = not sent */
 	double tmax_c, tmin_c;          /* SIM_HAS_TEMP_EXT */
+	int heater_on;                  /* SIM_HAS_HEATER */
+	double heater_a;
 };
 
 /* Reply being built by a responder: concatenated frames with their bounds. */
@@ -382,6 +400,14 @@ void sim_string_after_set(struct sim_pack *packs, int n, const struct sim_pack *
 /* `state`'s ,"strings":[{"string":N,"members":[ADDR...],"voltage":V,"current":A}...] */
 void sim_strings_json(struct sim_buf *b, struct sim_pack *packs, int n, const struct sim_proto *proto);
 
+/* A PIN exchange of pack p with the PIN given (pin[0..n)): counted in
+ * pin_tries (and pin_refused); 1 (p->authed set) when it is the pack's
+ * (`pin=`, else dflt; NULL dflt: any is taken where the pack has none). */
+int sim_pin_try(struct sim_pack *p, const char *pin, size_t n, const char *dflt);
+/* May pack p answer a read now: it has no PIN (nor a default one,
+ * `dflt`), or took it on this connection?  0 counts a locked read. */
+int sim_pin_open(struct sim_pack *p, const char *dflt);
+
 /* d-powercore's pack options (sim_d_powercore.c): unlock=HHHH | none,
  * pages=acked | burst, kept in dialect; 0, or -1 for a bad value. */
 int sim_dp_option(struct sim_pack *p, const char *k, const char *v);
@@ -392,6 +418,8 @@ void sim_pack_init(struct sim_pack *p, int address);
 int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto *proto,
                    char *err, size_t errlen);
 int sim_pack_cell_mv(const struct sim_pack *p, int i); /* i 0-based, true value */
+/* The heater runs: enabled, and the lowest sensor at or below its start. */
+int sim_pack_heater_on(const struct sim_pack *p);
 void sim_pack_tick(struct sim_pack *p);                /* one second passes */
 /* Control `set ADDR KEY VALUE...`: argv[0] = KEY. */
 int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_proto *proto,

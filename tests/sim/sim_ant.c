@@ -38,8 +38,12 @@
  *	104 / 105 the MOSFET and balancer codes as above, 111 s32 W (negated
  *	too), 123 u8 cells, 132 u32 balancing cells, 138 sum16 of 4..137.
  *
- * A write (7E A1 51 ..., A5 A5 ...) or a password (7E A1 23 ...) is a bad
- * request: bmsgw never sends one.  One BMS per port.  Encoded here; bms/ is
+ * With `pin=` (the board's password, §28.8) it answers no read until
+ * 7E A1 23 01 6A <n> <PIN> <CRC> AA 55 brought the right one on this
+ * connection; the password itself is never answered (a wrong one counted
+ * in pin_refused), the reads before it counted in locked_reads.
+ * A write (7E A1 51 ..., A5 A5 ...) is a bad request: bmsgw never sends
+ * one; nor is a password without `pin=` (pin_tries counts it).  One BMS per port.  Encoded here; bms/ is
  * deliberately not used.
  */
 #include "sim.h"
@@ -308,10 +312,15 @@ static enum sim_scan ant_scan(const uint8_t *buf, size_t len, size_t *n)
 		*n = 1;
 		return SIM_SCAN_SKIP;
 	}
-	size_t want = b == 0x7E ? ANT_REQ : ANT_LREQ;
+	if (b == 0x7E && len < 6)
+		return SIM_SCAN_NEED;
+	/* the password 0x23 carries its bytes: <len> of them after the header */
+	size_t body = b == 0x7E && buf[2] == 0x23 ? (size_t)buf[5] : 0;
+	size_t want = b == 0x7E ? ANT_REQ + body : ANT_LREQ;
 	if (len < want)
 		return SIM_SCAN_NEED;
-	bool ok = b == 0x7E ? crc16(buf + 1, 5) == (uint16_t)(buf[6] | buf[7] << 8) && buf[8] == 0xAA && buf[9] == 0x55
+	bool ok = b == 0x7E ? crc16(buf + 1, 5 + body) == (uint16_t)(buf[6 + body] | buf[7 + body] << 8) &&
+	                      buf[8 + body] == 0xAA && buf[9 + body] == 0x55
 	                    : (uint8_t)(buf[2] + buf[3] + buf[4]) == buf[5];
 	*n = ok ? want : 1;
 	return ok ? SIM_SCAN_FRAME : SIM_SCAN_BAD;
@@ -327,6 +336,12 @@ static int ant_address(const uint8_t *req, size_t n)
 static enum sim_resp ant_respond(struct sim_pack *p, const uint8_t *req, size_t n, struct sim_reply *reply)
 {
 	uint8_t f[300];
+	if (n > ANT_REQ && req[0] == 0x7E && req[2] == 0x23 && req[3] == 0x01 && req[4] == 0x6A) {
+		(void)sim_pin_try(p, (const char *)req + 6, req[5], NULL);
+		return p->pin[0] ? SIM_RESP_NONE : SIM_RESP_BAD; /* never answered */
+	}
+	if (!sim_pin_open(p, NULL))
+		return SIM_RESP_NONE; /* a board with a password answers nothing without it */
 	if (n == ANT_LREQ && (req[0] == 0x5A || req[0] == 0xDB) && req[2] == 0x00) {
 		if (p->dialect == 'D' && req[0] != 0xDB)
 			return SIM_RESP_NONE; /* it knows only DB DB */

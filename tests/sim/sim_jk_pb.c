@@ -13,7 +13,10 @@
  * and are acknowledged; so are those of the other settings registers
  * 0x1000..0x1084 (bms_settings writes, sim_jkrecord.h: the next settings
  * frame shows them; the pack's control mode applies as to the switches;
- * the cell count is not taken); other registers get exception 02.  Of FC 0x03 (sub-protocol A,
+ * the cell count is not taken), and of 0x1114, the heater's UINT32 (bit 0
+ * heating enabled, bytes 2 / 3 its start / stop temperature: the pack's
+ * heat_*; the status frame's 215 / 236 say whether it heats and its
+ * current, settings 282..285 show it); other registers get exception 02.  Of FC 0x03 (sub-protocol A,
  * bms/PROTOCOLS.md §6.2: register = block base + byte offset, N registers = 2N bytes)
  * only the device-info block is simulated, the read `bmsgw --detect` makes:
  * 0x1400.. 0x143F (device ID, hardware and software version, uptime, power-on
@@ -105,6 +108,10 @@ static void pb_view(const struct sim_pack *p, struct sim_view *v)
 {
 	sim_jk_view(p, false, v);
 	sim_jk_view_limits(p, v);
+	/* the heater (status 215, 236; its settings in the settings frame) */
+	v->has |= SIM_HAS_HEATER;
+	v->heater_on = sim_pack_heater_on(p);
+	v->heater_a = v->heater_on ? p->heat_ma / 1000.0 : 0.0;
 }
 
 static void pb_info(const struct sim_pack *p, uint8_t *f)

@@ -132,24 +132,41 @@ static uint32_t jk_set_value(const struct sim_pack *p, unsigned n)
 	return 0;
 }
 
+/* The UINT32 of the settings block's 0x1114 (JK02 register 0x46, record
+ * 282..285): the control bits (bit 0 heating enabled) and the heating's
+ * start and stop temperatures (s8 degC, bytes 2 and 3). */
+static uint32_t jk_heat_word(const struct sim_pack *p)
+{
+	return (p->heat_en ? 1u : 0u) | (uint32_t)(uint8_t)(int8_t)p->heat_start_c << 16 |
+	       (uint32_t)(uint8_t)(int8_t)p->heat_stop_c << 24;
+}
+
 void sim_jk_settings(const struct sim_pack *p, uint8_t counter, uint8_t *f)
 {
 	sim_jk_begin(f, 1, counter);
 	for (unsigned n = 1; n <= SIM_JK_SET_LAST; n++)
 		sim_jk_le32(f + 6 + 4 * (n - 1), jk_set_value(p, n));
 	sim_jk_le32(f + 6 + 0x108, (unsigned long)p->address);
+	sim_jk_le32(f + 6 + 4 * (SIM_JK_SET_HEAT - 1), jk_heat_word(p));
 	sim_jk_end(f);
 }
 
 int sim_jk_set_writable(unsigned n)
 {
-	return n >= 0x01 && n <= SIM_JK_SET_LAST && n != 0x1C && n != 0x1D && n != 0x1E;
+	return (n >= 0x01 && n <= SIM_JK_SET_LAST && n != 0x1C && n != 0x1D && n != 0x1E) || n == SIM_JK_SET_HEAT;
 }
 
 void sim_jk_set_write(struct sim_pack *p, unsigned n, uint32_t v)
 {
 	if (!sim_jk_set_writable(n))
 		return;
+	if (n == SIM_JK_SET_HEAT) {
+		p->heat_en = (int)(v & 1u);
+		p->heat_start_c = (int8_t)(uint8_t)(v >> 16);
+		p->heat_stop_c = (int8_t)(uint8_t)(v >> 24);
+		p->set_writes_heat++;
+		return;
+	}
 	if (n == 0x0C)
 		p->ccl_a = v / 1000.0;
 	else if (n == 0x0F)
@@ -221,6 +238,12 @@ void sim_jk_cells(const struct sim_pack *p, bool layout24, uint8_t counter, uint
 	f[198 - o] = p->chg_mos ? 1 : 0;
 	f[199 - o] = p->dsg_mos ? 1 : 0;
 	f[214 - o] = (uint8_t)present;
+	if (!layout24) {
+		/* the heater (JK-PB: 215 on, 236 its current mA) */
+		int heat = sim_pack_heater_on(p);
+		f[215] = heat ? 1 : 0;
+		sim_jk_le16(f + 236, heat ? (unsigned)p->heat_ma : 0);
+	}
 	if (!layout24) {
 		sim_jk_le16(f + 254, s16(r.mos_dc)); /* a copy, as in the captures */
 		sim_jk_le16(f + 256, s16(r.temp_dc[2]));

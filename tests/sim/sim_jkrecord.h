@@ -51,6 +51,7 @@ void sim_jk_settings(const struct sim_pack *p, uint8_t counter, uint8_t *f);
  * switches 0x1D / 0x1E are MOSFET writes, the cell count 0x1C is not
  * taken). */
 #define SIM_JK_SET_LAST 0x22
+#define SIM_JK_SET_HEAT 0x46 /* 0x1114: the heater's bit and temperatures (sim_pack heat_*) */
 int sim_jk_set_writable(unsigned n);
 /* Register n takes value v (a settings write the pack's control mode
  * applies): the max charge / discharge current (0x0C / 0x0F) are the

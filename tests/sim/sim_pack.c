@@ -122,6 +122,33 @@ int sim_fault_parse(const char *s)
 #define CELL_BASE_MV 3200.0
 #define CELL_MV_PER_SOC 1.5
 
+int sim_pack_heater_on(const struct sim_pack *p)
+{
+	int lo = p->ntemps > 0 ? p->temp_c[0] : 25;
+	for (int i = 1; i < p->ntemps && i < SIM_MAX_TEMPS; i++)
+		lo = p->temp_c[i] < lo ? p->temp_c[i] : lo;
+	return p->heat_en && lo <= p->heat_start_c;
+}
+
+/* The heater's keys (`heat` 0 | 1, `heat_start`, `heat_stop` degC,
+ * `heat_ma` mA): 1 taken, 0 not one of them, -1 a bad value. */
+static int set_heat_key(struct sim_pack *p, const char *k, const char *v)
+{
+	int *f = strcmp(k, "heat") == 0 ? &p->heat_en : strcmp(k, "heat_start") == 0 ? &p->heat_start_c
+	       : strcmp(k, "heat_stop") == 0 ? &p->heat_stop_c : strcmp(k, "heat_ma") == 0 ? &p->heat_ma : NULL;
+	if (!f)
+		return 0;
+	char *end;
+	errno = 0;
+	long l = strtol(v, &end, 10);
+	long lo = f == &p->heat_en ? 0 : f == &p->heat_ma ? 0 : -40;
+	long hi = f == &p->heat_en ? 1 : f == &p->heat_ma ? 65535 : 100;
+	if (errno || end == v || *end || l < lo || l > hi)
+		return -1;
+	*f = (int)l;
+	return 1;
+}
+
 int sim_pack_reply_adr(const struct sim_pack *p)
 {
 	return p->reply_adr >= 0 ? p->reply_adr : p->address;
@@ -151,6 +178,9 @@ void sim_pack_init(struct sim_pack *p, int address)
 		p->temp_c[i] = 25 + i % 2;
 	p->chg_mos = p->dsg_mos = 1;
 	p->chg_set = p->dsg_set = 1;
+	p->heat_start_c = 5;
+	p->heat_stop_c = 10;
+	p->heat_ma = 2500;
 	p->reply_adr = -1;
 	p->refuse = -1;
 	p->ctl = SIM_CTL_NORMAL;
@@ -423,6 +453,36 @@ static int parse_cell_r(struct sim_pack *p, const char *v)
 	return 0;
 }
 
+/* The protocols whose Bluetooth module asks for a PIN (`pin=`). */
+static int pin_protocol(const char *name)
+{
+	static const char *const names[] = { "jbd", "ant", "dometic", "smartbms123", "saftkiste", "lolan" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int sim_pin_try(struct sim_pack *p, const char *pin, size_t n, const char *dflt)
+{
+	const char *want = p->pin[0] ? p->pin : dflt;
+	p->pin_tries++;
+	if (!want || (strlen(want) == n && memcmp(want, pin, n) == 0)) {
+		p->authed = 1;
+		return 1;
+	}
+	p->pin_refused++;
+	return 0;
+}
+
+int sim_pin_open(struct sim_pack *p, const char *dflt)
+{
+	if (p->authed || (!p->pin[0] && !dflt))
+		return 1;
+	p->locked_reads++;
+	return 0;
+}
+
 int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto *proto,
                    char *err, size_t errlen)
 {
@@ -572,6 +632,10 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 		} else if ((strcmp(k, "unlock") == 0 || strcmp(k, "pages") == 0) &&
 			   strcmp(proto->name, "d-powercore") == 0) {
 			ok = sim_dp_option(p, k, v) == 0;
+		} else if (strcmp(k, "pin") == 0 && pin_protocol(proto->name)) {
+			ok = strlen(v) >= 1 && strlen(v) < sizeof(p->pin);
+			if (ok)
+				snprintf(p->pin, sizeof(p->pin), "%s", v);
 		} else if (strcmp(k, "key") == 0 && strcmp(proto->name, "victron-ble") == 0) {
 			ok = parse_key(v, p->key) == 0;
 		} else if (strcmp(k, "dialect") == 0 && strcmp(proto->name, "ant") == 0) {
@@ -605,6 +669,8 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 				p->dialect = v[0] == '1' ? 0x1E : 0;
 		} else if ((strcmp(k, "dialect") == 0 || strcmp(k, "nolisten") == 0) && proto->slcan) {
 			ok = set_can_key(p, k, v) == 0;
+		} else if ((ok = set_heat_key(p, k, v)) != 0) {
+			ok = ok > 0;
 		} else if ((ok = sim_model_set(&p->model.cfg, k, v)) <= 0) {
 			ok = ok == 0;
 		} else {
@@ -687,6 +753,9 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 		return -1;
 	}
 	const char *v = argv[1];
+	int heat = set_heat_key(p, k, v);
+	if (heat != 0)
+		return heat > 0 ? 0 : (snprintf(err, errlen, "bad value '%s' for %s", v, k), -1);
 	if (strcmp(k, "soc") == 0) {
 		if (parse_double(v, 0, 100, &d))
 			goto bad;
@@ -813,6 +882,12 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	sim_buf_printf(b, "]");
 	if (v->has & SIM_HAS_BALANCING)
 		sim_buf_printf(b, ",\"balancing\":%s", v->balancing ? "true" : "false");
+	if (v->has & SIM_HAS_HEATER) {
+		sim_buf_printf(b, ",\"heater_on\":%s", v->heater_on ? "true" : "false");
+		json_opt(b, "heater_a", v->heater_a, isfinite(v->heater_a), 3);
+		sim_buf_printf(b, ",\"heat\":%d,\"heat_start\":%d,\"heat_stop\":%d,\"heat_writes\":%lu", p->heat_en,
+			       p->heat_start_c, p->heat_stop_c, p->set_writes_heat);
+	}
 	if (v->has & SIM_HAS_BALANCER) {
 		json_opt(b, "balance_current", v->bal_current, 1, 4);
 		sim_buf_printf(b, ",\"balancer_status\":%d,\"cell_res_mohm\":[", v->bal_status);
@@ -829,6 +904,9 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 	               "\"writes_applied\":%lu", p->chg_set, p->dsg_set, sim_ctl_name(p->ctl),
 	               sim_fet_name(sim_pack_held(p)), p->writes, p->writes_applied);
 	sim_buf_printf(b, ",\"set_writes\":%lu,\"factory\":%d", p->set_writes, p->factory);
+	/* the PIN's exchanges, never the PIN */
+	sim_buf_printf(b, ",\"pin_set\":%s,\"authed\":%d,\"pin_tries\":%lu,\"pin_refused\":%lu,\"locked_reads\":%lu",
+		       p->pin[0] ? "true" : "false", p->authed, p->pin_tries, p->pin_refused, p->locked_reads);
 	for (int n = 0, k = 0; n < 64; n++)
 		if ((p->jk_written >> n) & 1)
 			sim_buf_printf(b, "%s\"%d\":%lu", k++ ? "," : ",\"jk_written\":{", n, (unsigned long)p->jk_set[n]);

@@ -103,7 +103,7 @@ def first_reading(only=None):
     pack alone (its own Connect, services, StartNotify and first poll);
     only: those protocols alone."""
     for proto, layout, name, *opts in (("litime", "litime", "L-12100BNNA70-A09683"), ("tianpower", "tianpower", "TP_1"),
-                                       ("chins", "nus", "G-12V300Ah-0345"), ("neey", "neey", None), ("abc", "abc", None),
+                                       ("chins", "nus", "L-12V100AH-0902"), ("neey", "neey", None), ("abc", "abc", None),
                                        ("topband", "topband", None), ("ant", "ant", "ANT-BLE16ZMUB"),
                                        ("ant", "ant", "ANT-BLE16ZMUB", "dialect=legacy"),
                                        ("ecoworthy", "ecoworthy", None),

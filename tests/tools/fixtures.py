@@ -99,7 +99,9 @@ def of(sym):
     out = []
     for _, rid, family, frame in rows():
         f = frame.lower()
-        if re.fullmatch(r"(?:[0-9a-f]{2})+", f) and any(f in s for s in lits):
+        # a frame of one or two bytes (a ping, a keep-alive's answer) is in
+        # every hex literal: only a literal of its own is it
+        if re.fullmatch(r"(?:[0-9a-f]{2})+", f) and any(f == s or (len(f) > 4 and f in s) for s in lits):
             out.append((rid, bytes.fromhex(f)))
         elif family == "can" and CAN_ROW.fullmatch(f) and any(re.sub(r"\s+", "", f) in s for s in lits):
             out.append((rid, can_records(f)))

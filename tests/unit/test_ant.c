@@ -27,6 +27,8 @@ static const struct bms_driver *const drv = &bms_ant_driver;
 
 /* tests/fixtures/vectors.tsv, family ant */
 #define ANT_REQ_STATUS "7ea1010000be1855aa55"
+/* ANT-PIN-REQ-1: the password 12345678 (§28.8, aiobmsble's ANT test) */
+#define ANT_PIN_REQ_1 "7ea123016a083132333435363738d9eeaa55"
 #define ANT_REQ_INFO "7ea1026c022058c4aa55"
 #define ANT_REQ_LEG_UART "5a5a00000101"
 #define ANT_REQ_LEG_BLE "dbdb00000000"
@@ -1222,8 +1224,77 @@ static void test_probe(void)
 	CHECK_EQ_INT(res.verdict, BMS_PROBE_MATCH);
 }
 
+/* ---- the password over Bluetooth LE (§28.8) -------------------------------- */
+
+static void pin_begin(struct bms_poll *poll, bool fresh_link)
+{
+	bms_poll_begin(poll, 0, 0, false);
+	poll->link = BMS_LINK_BLE;
+	poll->link_fresh = fresh_link;
+	snprintf(poll->pin, sizeof(poll->pin), "12345678");
+}
+
+static void test_pin(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t req[64];
+	CHECK(drv->ble->pin && drv->ble->pin->silent && drv->ble->pin->dflt == NULL);
+	/* a fresh connection: the password first, byte for byte, marked secret;
+	 * nothing answers it (sent() completes its step), then the status read */
+	pin_begin(&poll, true);
+	poll.secret_req = false;
+	CHECK(drive_req_is(&poll, ANT_PIN_REQ_1));
+	CHECK(poll.secret_req);
+	CHECK_EQ_INT(poll.auth, BMS_AUTH_SENT);
+	CHECK(drv->sent(&poll));
+	CHECK(drive_req_is(&poll, ANT_REQ_STATUS));
+	CHECK(!drv->sent(&poll)); /* a read is answered */
+	/* the status answer (aiobmsble's recorded one, ANT-03): the password taken */
+	struct drive_res r = drive_feed_hex(&poll, &rx, ANT_03, chunks_one, 1);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(poll.auth, BMS_AUTH_OK);
+	CHECK(fabsf(poll.snap.voltage - 50.88f) < 0.001f);
+	CHECK(fabsf(fabsf(poll.snap.current) - 2.1f) < 0.001f);
+	CHECK(fabsf(poll.snap.soc - 10.0f) < 0.01f);
+	CHECK_EQ_INT(poll.snap.ncells, 22);
+	/* the next poll on that connection: straight to the status */
+	pin_begin(&poll, false);
+	CHECK(drive_req_is(&poll, ANT_REQ_STATUS));
+	/* a new connection: the password again; one whose status went
+	 * unanswered keeps it due (the gateway's silent refusal) */
+	pin_begin(&poll, true);
+	CHECK(drive_req_is(&poll, ANT_PIN_REQ_1));
+	CHECK(drv->sent(&poll));
+	CHECK(!drv->timeout(&poll));
+	pin_begin(&poll, false);
+	CHECK(drive_req_is(&poll, ANT_PIN_REQ_1));
+	/* a board learned to be a 2019 one (legacy frames): never sent */
+	pin_begin(&poll, true);
+	poll.persist = 0x2u; /* ANT_P_LEGACY */
+	CHECK(drive_req_is(&poll, ANT_REQ_LEG_BLE));
+	/* no pin, or the UART: nothing of it */
+	bms_poll_begin(&poll, 0, 0, false);
+	poll.persist = 0;
+	poll.link = BMS_LINK_BLE;
+	poll.link_fresh = true;
+	CHECK(drive_req_is(&poll, ANT_REQ_STATUS));
+	pin_begin(&poll, true);
+	poll.link = BMS_LINK_WIRE;
+	CHECK(drive_req_is(&poll, ANT_REQ_STATUS));
+	/* our password echoed is no answer: skipped whole */
+	size_t n = 0;
+	int k = check_hex(ANT_PIN_REQ_1, req, (int)sizeof(req));
+	CHECK_EQ_INT(drv->scan(&poll, req, (size_t)k, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 18);
+	/* a buffer too small */
+	pin_begin(&poll, true);
+	CHECK_EQ_INT(drv->next_request(&poll, req, 17), BMS_E_NOSPACE);
+}
+
 int main(void)
 {
+	test_pin();
 	test_table();
 	test_requests();
 	test_dbdb_only();

@@ -85,7 +85,18 @@ static void test_conf(void)
 		   "t.ini:5: [pack.a] port: protocol pylontech is not spoken over Bluetooth LE");
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\n[pack.b]\nprotocol = jbd\n"
 		   "port = ble://a4:c1:38:0f:1e:2d\n", "t.ini:8: [pack.b] port: ble://A4:C1:38:0F:1E:2D is already used by "
-		   "[pack.a] (line 5) (expected one pack per Bluetooth device)");
+		   "[pack.a] (line 5) (expected one pack per Bluetooth device, but for the batteries of one device of a "
+		   "protocol with addresses, each its own)");
+	/* the batteries of one device (dometic): a pack each by its address;
+	 * never the same address twice, another protocol, or address_any */
+#define DM2(a, b) GW "[pack.a]\nprotocol = dometic\nport = ble://A4:C1:38:0F:1E:2D\n" a \
+		"[pack.b]\nprotocol = dometic\nport = ble://A4:C1:38:0F:1E:2D\n" b
+	CHECK_EQ_INT(load(DM2("address = 15\n", "address = 0\n")), 0);
+	EXPECT_ERR(DM2("address = 15\n", "address = 15\n"), "15 is already used by [pack.a]");
+	EXPECT_ERR(DM2("address_any = true\n", "address = 1\n"), "[pack.b] shares its port");
+	EXPECT_ERR(GW "[pack.a]\nprotocol = dometic\nport = ble://A4:C1:38:0F:1E:2D\n[pack.b]\nprotocol = jbd\n"
+		   "port = ble://A4:C1:38:0F:1E:2D\n", "is already used by [pack.a] (line 5)");
+#undef DM2
 	EXPECT_ERR(GW "[pack.a]\nprotocol = jbd\nport = ble://A4:C1:38:0F:1E:2D\n[tunnel.t]\nport = ble://A4:C1:38:0F:1E:2D\n"
 		   "listen = 127.0.0.1:8899\nclients = 127.0.0.1\n", "[tunnel.t] port: ble://A4:C1:38:0F:1E:2D is a Bluetooth device");
 	EXPECT_ERR(GW "[ble]\nadapter = hci 0\n[pack.a]\nprotocol = jbd\nport = /dev/ttyUSB0\n", "t.ini:4: [ble] adapter");
@@ -224,7 +235,7 @@ static void test_classify_ble1(void)
 	CHECK_STR(guess("LT-12V-1544", NULL, 33384, NULL), "chins");
 	CHECK_STR(guess("V-12V200Ah-0215", NULL, 0, NULL), "chins");
 	CHECK_STR(guess("SV12V150224041", NULL, 33384, NULL), "chins");
-	CHECK_STR(guess("G-12V300Ah-0345", nus, 0, NULL), "chins");
+	CHECK_STR(guess("G-12V300Ah-0345", nus, 0, NULL), "chins-nus"); /* Chins: RT alone (§83) */
 	CHECK_STR(guess("TP_123456", NULL, 0, NULL), "tianpower");
 	/* HumsiENK: HS* and ECO???? (aiobmsble humsienk_bms), also with JBD's FF00 advertised */
 	CHECK_STR(guess("HS12V100", "00000001-0000-1000-8000-00805f9b34fb", 0, NULL), "humsienk");
@@ -325,6 +336,58 @@ static void test_classify_myvolta(void)
 	CHECK_STR(guess("JK-B2A24S15P", mldp, 0, NULL), "jk-ble"); /* others' names stay theirs */
 }
 
+/* The families of issue 100 (bms/PROTOCOLS.md §77-§84): service data
+ * beside a service (Epoch: 3333 with FFE0) or beside a name (Doerr:
+ * BT-Battery with FFE1), a company with a service and a name (PowerBoozt),
+ * Apple's company with FFF0 (PowerXtreme), a 128-bit service (Votronic,
+ * which asks for pairing); each part alone names none of them. */
+static void test_classify_issue100(void)
+{
+	static const char fff0[] = "0000fff0-0000-1000-8000-00805f9b34fb";
+	static const char ffe0[] = "0000ffe0-0000-1000-8000-00805f9b34fb";
+	struct gw_ble_seen s;
+	struct gw_ble_guess g;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "EpochGC2-0A1B");
+	snprintf(s.uuids[0], sizeof(s.uuids[0]), "%s", ffe0);
+	s.nuuids = 1;
+	gw_ble_classify(&s, &g);
+	CHECK_STR(g.protocol ? g.protocol : "-", "jk-ble"); /* FFE0 alone: JK's */
+	snprintf(s.sdata[0], sizeof(s.sdata[0]), "00003333-0000-1000-8000-00805f9b34fb");
+	s.nsdata = 1;
+	gw_ble_classify(&s, &g);
+	CHECK_STR(g.protocol ? g.protocol : "-", "epoch-pro");
+	s.nuuids = 0; /* the service data alone */
+	gw_ble_classify(&s, &g);
+	CHECK(g.protocol == NULL);
+	/* Doerr: BT-Battery* with service data FFE1; PowerBoozt: with company 0x7F04 and FFF0 */
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "BT-Battery-123");
+	snprintf(s.sdata[0], sizeof(s.sdata[0]), "0000ffe1-0000-1000-8000-00805f9b34fb");
+	s.nsdata = 1;
+	gw_ble_classify(&s, &g);
+	CHECK_STR(g.protocol ? g.protocol : "-", "doerr");
+	snprintf(s.name, sizeof(s.name), "Other");
+	gw_ble_classify(&s, &g);
+	CHECK(g.protocol == NULL);
+	CHECK_STR(guess("BT-Battery-P1", fff0, 32516, NULL), "pwrboozt");
+	CHECK_STR(guess("Other", fff0, 32516, NULL), "daly"); /* the company without the name: FFF0 alone */
+	CHECK_STR(guess("BT-Battery-P1", NULL, 32516, NULL), "-");
+	/* PowerXtreme: Apple's 76 with FFF0 */
+	CHECK_STR(guess("", fff0, 76, NULL), "pwrxtreme");
+	CHECK_STR(guess("Headphones", NULL, 76, NULL), "-");
+	/* Votronic: its monitoring service; pairing */
+	bool pair = false;
+	CHECK_STR(guess("BT-Connector", "d0cb6aa7-8548-46d0-99f8-2d02611e5270", 0, &pair), "votronic");
+	CHECK(pair);
+	CHECK_STR(guess("BT-Connector", "D0CB6AA7-8548-46D0-99F8-2D02611E5270", 0, NULL), "votronic");
+	CHECK_STR(guess("BT-Connector", NULL, 0, NULL), "-");
+	/* the names: C4S, Dyness Junior, Chins G- */
+	CHECK_STR(guess("C4S100IE06007", "6e400001-b5a3-f393-e0a9-e50e24dcca9e", 0, NULL), "c4s");
+	CHECK_STR(guess("R07-123", NULL, 0, NULL), "dyness-junior");
+	CHECK_STR(guess("G-24V100AH-1", NULL, 0, NULL), "chins-nus");
+}
+
 int main(void)
 {
 	install_sections(); /* the outputs' sections, as the daemon hands them down */
@@ -335,5 +398,6 @@ int main(void)
 	test_classify_ble1();
 	test_classify_creabest();
 	test_classify_myvolta();
+	test_classify_issue100();
 	return check_report();
 }

@@ -407,7 +407,8 @@ static void test_alarms(void)
 	}
 }
 
-/* --ble-scan's hints: E&J's names, not LiTime's nor other brands'. */
+/* --ble-scan's hints: E&J's names, not LiTime's nor other brands', nor
+ * Chins' G- names (chins-nus's, test_chins_nus.c). */
 static void test_hints(void)
 {
 	const struct bms_ble_hint *h = drv->ble->hints;
@@ -417,9 +418,10 @@ static void test_hints(void)
 	CHECK(h[3].kind == BMS_BLE_NAME && h[3].name_ok);
 	CHECK(h[4].why == NULL);
 	static const char *const yes[] = { "L-12V100AH-0902", "V-12V200Ah-0215", "LT-12100BG-A06359",
-					   "LT-24100B-A00249", "G-12V300Ah-0345", "G-24V100AH-1" };
+					   "LT-24100B-A00249" };
 	static const char *const no[] = { "L-12100BNNA70-A09683", "LT-12100BG-A07700", "LT-24100B-A00473", "G-12V",
-					  "G-V100Ah-1", "G-12V300Ah-", "JK-B2A24S15P", "libattU12E9", "TP_1", "" };
+					  "G-V100Ah-1", "G-12V300Ah-", "G-12V300Ah-0345", "G-24V100AH-1", "JK-B2A24S15P",
+					  "libattU12E9", "TP_1", "" };
 	for (size_t k = 0; k < sizeof(yes) / sizeof(yes[0]); k++)
 		if (!h[0].name_ok(yes[k]))
 			CHECK(!yes[k]);

@@ -8,14 +8,16 @@
 #include "../../bms/drivers.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 
 static void test_factory_read(void);
 
 static const struct bms_driver *const drv = &bms_jbd_driver;
 
-/* a frame is DD reg status len ... chk chk 77: exactly len + 7 bytes */
-#define DRIVE_FRAME_OK(f, n) ((n) == (size_t)(f)[3] + 7)
+/* a frame is DD reg status len ... chk chk 77: exactly len + 7 bytes; the
+ * PIN's FF AA 15 len ... sum len + 5 */
+#define DRIVE_FRAME_OK(f, n) ((n) == (size_t)(f)[3] + ((f)[0] == 0xFF ? 5 : 7))
 #include "drive.h"
 #include "jbd_check.h"
 
@@ -48,6 +50,11 @@ static const struct bms_driver *const drv = &bms_jbd_driver;
  * author, checksum recomputed: synthetic); its 4-cell 0x04 is JBD-BLE-02 */
 #define JBD_EDITED "dd03001d0618fee101f201f4002a2c7c00000000000080640304030b8b0b8a0b84f88477"
 #define JBD_AIO_04 JBD_BLE_02 /* the same frame */
+/* the Bluetooth module's PIN (§7.9, aiobmsble's JBD test): PIN
+ * 000000, taken, refused */
+#define JBD_PIN_REQ_1 "ffaa15063030303030303b"
+#define JBD_PIN_01 "ffaa15010016"
+#define JBD_PIN_02 "ffaa15010117"
 
 static const uint16_t cells_03[4] = { 3909, 3901, 3895, 3901 };
 static const uint16_t cells_04[4] = { 3909, 3902, 3895, 3901 };
@@ -790,8 +797,114 @@ static void test_factory_read(void)
 	CHECK(memcmp(req, nosave, 9) == 0);
 }
 
+/* ---- the PIN over Bluetooth LE (§7.9) ------------------------------------- */
+
+/* A poll whose first step is the PIN (pin 000000), then the two reads. */
+static void pin_poll(struct bms_poll *poll, struct bms_rx *rx, bool fresh)
+{
+	drive_begin_link(poll, rx, 0, 0, false, BMS_LINK_BLE, fresh);
+	snprintf(poll->pin, sizeof(poll->pin), "000000");
+}
+
+static void test_pin(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	uint8_t req[64], f[64];
+	size_t n;
+	CHECK(drv->ble->pin != NULL && !drv->ble->pin->silent && drv->ble->pin->dflt == NULL);
+	/* a fresh connection: the PIN first, byte for byte, marked secret */
+	pin_poll(&poll, &rx, true);
+	poll.secret_req = false;
+	CHECK(drive_req_is(&poll, JBD_PIN_REQ_1));
+	CHECK(poll.secret_req);
+	CHECK_EQ_INT(poll.auth, BMS_AUTH_SENT);
+	/* the same step gives the same request */
+	CHECK(drive_req_is(&poll, JBD_PIN_REQ_1));
+	const size_t *chs[] = { chunks_one, chunks_odd, chunks_big };
+	for (size_t c = 0; c < 3; c++) {
+		pin_poll(&poll, &rx, true);
+		CHECK(drive_req_is(&poll, JBD_PIN_REQ_1));
+		struct drive_res r = drive_feed_hex(&poll, &rx, JBD_PIN_01, chs[c], c == 1 ? DRIVE_NCH(chunks_odd) : 1);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(r.bad_scan, 0);
+		CHECK_EQ_INT(poll.auth, BMS_AUTH_OK);
+		poll.secret_req = false;
+		CHECK(drive_req_is(&poll, JBD_REQ_03));
+		CHECK(!poll.secret_req);
+	}
+	/* the reads after it: aiobmsble's answers (JBD-D2) */
+	struct drive_res r = { 0 };
+	struct drive_answer a[] = {
+		DRIVE_ANSWER("", 0, chunks_one), /* placeholder for the PIN's answer */
+		DRIVE_ANSWER("", 0, chunks_odd), DRIVE_ANSWER("", 0, chunks_rnd),
+	};
+	uint8_t ans[3][64];
+	a[0].len = (size_t)check_hex(JBD_PIN_01, ans[0], 64);
+	a[1].len = (size_t)check_hex(JBD_EDITED, ans[1], 64);
+	a[2].len = (size_t)check_hex(JBD_AIO_04, ans[2], 64);
+	for (int k = 0; k < 3; k++)
+		a[k].p = ans[k];
+	a[0].req_len = 11;
+	a[1].req_len = a[2].req_len = 7;
+	pin_poll(&poll, &rx, true);
+	CHECK_EQ_INT(drive_poll(&poll, &rx, a, 3, &r), BMS_OK);
+	CHECK(fabsf(poll.snap.voltage - 15.6f) < 0.001f && fabsf(poll.snap.current + 2.87f) < 0.001f);
+	CHECK(fabsf(poll.snap.soc - 100.0f) < 0.01f);
+	static const uint16_t d2_cells[4] = { 3430, 3425, 3432, 3417 };
+	drive_check_cells(&poll.snap, d2_cells, 4);
+	CHECK_EQ_INT(poll.snap.ntemps, 3);
+	/* the next poll on that connection: no PIN */
+	pin_poll(&poll, &rx, false);
+	CHECK(drive_req_is(&poll, JBD_REQ_03));
+	CHECK_EQ_INT(poll.auth, BMS_AUTH_NONE);
+	/* a new connection: the PIN again */
+	pin_poll(&poll, &rx, true);
+	CHECK(drive_req_is(&poll, JBD_PIN_REQ_1));
+	/* refused: BMS_E_AUTH, and the next poll (the gateway's, a minute
+	 * later) sends it again on the same connection */
+	r = drive_feed_hex(&poll, &rx, JBD_PIN_02, chunks_odd, DRIVE_NCH(chunks_odd));
+	CHECK_EQ_INT(r.err, 1);
+	CHECK_EQ_INT(r.last_err, BMS_E_AUTH);
+	pin_poll(&poll, &rx, false);
+	CHECK(drive_req_is(&poll, JBD_PIN_REQ_1));
+	/* no pin, or a wire: nothing of it */
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_BLE, true);
+	CHECK(drive_req_is(&poll, JBD_REQ_03));
+	drive_begin_link(&poll, &rx, 0, 0, false, BMS_LINK_WIRE, true);
+	snprintf(poll.pin, sizeof(poll.pin), "000000");
+	CHECK(drive_req_is(&poll, JBD_REQ_03));
+	/* the PIN's answer where no PIN is outstanding: ignored */
+	CHECK_EQ_INT(drive_handle_at(JBD_PIN_01, 0), BMS_E_UNEXPECTED);
+	/* our PIN request echoed is skipped whole; a bad sum is BADSUM; a
+	 * short or too long answer, a wrong length byte */
+	hex_frame(JBD_PIN_REQ_1, f, &n);
+	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(n, 11);
+	hex_frame(JBD_PIN_01, f, &n);
+	f[5] ^= 1;
+	CHECK_EQ_INT(drv->scan(&poll, f, n, &n), BMS_SCAN_BADSUM);
+	hex_frame(JBD_PIN_01, f, &n);
+	for (size_t i = 1; i < n; i++)
+		CHECK_EQ_INT(drv->scan(&poll, f, i, &n), BMS_SCAN_NEED);
+	pin_poll(&poll, &rx, true);
+	CHECK(drive_req_is(&poll, JBD_PIN_REQ_1));
+	hex_frame(JBD_PIN_01, f, &n);
+	CHECK_EQ_INT(drv->handle(&poll, f, n - 1), BMS_E_SHORT);
+	f[5] ^= 0x80;
+	CHECK_EQ_INT(drv->handle(&poll, f, n), BMS_E_CHECKSUM);
+	/* a wrong head, a length byte beyond a PIN: skipped */
+	static const uint8_t bad[] = { 0xFF, 0xAB, 0x15, 0x01, 0x00, 0x16 }, big[] = { 0xFF, 0xAA, 0x15, 0xF0 };
+	CHECK_EQ_INT(drv->scan(&poll, bad, sizeof(bad), &n), BMS_SCAN_SKIP);
+	CHECK_EQ_INT(drv->scan(&poll, big, sizeof(big), &n), BMS_SCAN_SKIP);
+	/* a buffer too small for it */
+	pin_poll(&poll, &rx, true);
+	CHECK_EQ_INT(drv->next_request(&poll, req, 10), BMS_E_NOSPACE);
+}
+
 int main(void)
 {
+	test_pin();
 	test_requests();
 	test_vectors_scan();
 	test_basic();

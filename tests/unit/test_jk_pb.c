@@ -7,9 +7,11 @@
  * Protocol facts: bms/PROTOCOLS.md §6. */
 #include "../../bms/bms.h"
 #include "../../bms/drivers.h"
+#include "../../bms/bus.h"
 #include "../../bms/jkrecord.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,9 +168,12 @@ static void check_pb01(const struct bms_snapshot *s, bool inv)
 	CHECK_EQ_INT(s->raw_alarms[1], 0);
 	CHECK_EQ_INT(s->balance, 0);
 	CHECK_EQ_INT(s->state, 0);
-	CHECK_EQ_INT(s->present, BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH |
-		     BMS_HAS_REMAIN | BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS |
-		     BMS_HAS_MOS_TEMP | BMS_HAS_MOSFETS | BMS_HAS_ALARMS);
+	CHECK(!s->heater_on); /* 215: 0; 236: 0 mA */
+	CHECK_NEAR(s->heater_a, 0.0, 1e-6);
+	CHECK_EQ_INT(s->present & ~(uint32_t)BMS_HAS_HEATER_SET,
+		     BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN |
+			     BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |
+			     BMS_HAS_MOSFETS | BMS_HAS_ALARMS | BMS_HAS_HEATER);
 }
 
 static void test_request(void)
@@ -715,18 +720,40 @@ static void test_bus(void)
 	}
 }
 
+/* The device-info step of address a's poll, answered with the recorded
+ * record of JKPB-06 (address 1: hardware 15.XA, software 15.10: the
+ * heater follows the charge UTP) or JKPB-03 (else: 15A, 15.41: heating
+ * temperatures of its own) and a's ack. */
+static bool answer_info(struct bms_poll *poll, struct bms_rx *rx, uint8_t a)
+{
+	uint8_t b[320];
+	CHECK_EQ_INT(drive_hex(a == 1 ? JKPB_06 : JKPB_03, b, sizeof(b)), a == 1 ? 308 : 309);
+	mk_ack(b + 300, a, 0x161C);
+	struct drive_res r = FEED_BYTES(poll, rx, b, 308, chunks_odd);
+	bms_rx_clear(rx);
+	return r.ok == 1 && r.more == 1;
+}
+
 /* A fresh poll (refresh, as the gateway's first) of address a whose status
- * step is answered with JKPB-01's payload: the settings step is due. */
+ * step is answered with JKPB-01's payload, and the device-info step where
+ * it is due (the first poll of a pack: answer_info()): the settings step
+ * is due.  Another address is another pack: nothing kept. */
 static bool to_settings(struct bms_poll *poll, struct bms_rx *rx, uint8_t a)
 {
 	uint8_t p[300], b[320], req[16];
 	base_payload(p);
+	if (poll->address != a)
+		memset(poll, 0, sizeof(*poll));
 	drive_begin(poll, rx, a, 0, false);
 	memcpy(b, p, 300);
 	mk_ack(b + 300, a, 0x1620);
 	struct drive_res r = FEED_BYTES(poll, rx, b, 308, chunks_odd);
 	bms_rx_clear(rx);
-	return r.ok == 1 && drv->next_request(poll, req, sizeof(req)) == 11 && req[2] == 0x16 && req[3] == 0x1E;
+	if (r.ok != 1 || drv->next_request(poll, req, sizeof(req)) != 11)
+		return false;
+	if (req[2] == 0x16 && req[3] == 0x1C && (!answer_info(poll, rx, a) || drv->next_request(poll, req, sizeof(req)) != 11))
+		return false;
+	return req[2] == 0x16 && req[3] == 0x1E;
 }
 
 /* The settings step: the recorded settings frames in every chunking, the
@@ -766,16 +793,23 @@ static void check_bms_settings(size_t c, const struct bms_settings *st)
 		{ BMS_SET_SHORT_CIRCUIT_DELAY_S, { 0.0015f, 0.0015f } },
 		{ BMS_SET_BALANCE_START_V, { 3.440f, 3.350f } },
 		{ BMS_SET_BALANCER, { 1.0f, 1.0f } }, /* 126, "BalanEN" */
+		/* 282 bit 0; 284 / 285 on 15A 15.41 (JKPB-03), the charge
+		 * UTP and its release on 15.XA 15.10 (JKPB-06) */
+		{ BMS_SET_HEATER, { 0.0f, 0.0f } },
+		{ BMS_SET_HEAT_START_C, { 0.0f, -10.0f } },
+		{ BMS_SET_HEAT_STOP_C, { 10.0f, -5.0f } },
 	};
 	uint64_t have = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!bms_settings_has(st, want[i].k))
+			fprintf(stderr, "FAIL settings %zu: no key %d\n", c, (int)want[i].k);
 		CHECK(bms_settings_has(st, want[i].k));
 		CHECK_NEAR(st->v[want[i].k], want[i].v[c], 1e-5);
 		have |= (uint64_t)1 << want[i].k;
 	}
 	CHECK(st->have == have); /* nothing else: the record has no pack OVP, no SCP current */
 	CHECK(drv->settings == have); /* what discovery announces */
-	CHECK(bms_jk_ble_driver.settings == have);
+	CHECK(bms_jk_ble_driver.settings == (have & ~(uint64_t)JK_RECORD_HEAT_SETTINGS)); /* no heater */
 }
 
 static void test_settings(void)
@@ -928,6 +962,7 @@ static void test_bms_settings_range(void)
 	CHECK_EQ_INT(drive_hex(JKPB_02, p, sizeof(p)), 309); /* payload, 00, ack */
 	memset(&st, 0xA5, sizeof(st));
 	jk_record_settings(p, &st);
+	jk_record_heat_settings(p, JK_HEAT_OWN, &st);
 	check_bms_settings(0, &st);
 	p[18] = p[19] = 0; /* cell OVP 0 mV: absent */
 	p[50 + 3] = 0x10;  /* max charge current > 1000 A: absent */
@@ -1044,6 +1079,167 @@ static void test_settings_broken(void)
 	CHECK_EQ_INT(drv->finish(&poll), BMS_E_INVALID);
 }
 
+/* The device-info record JKPB-03 / -06 with hardware hw and software sw
+ * (8 characters each at 22 / 30) into f (300 bytes). */
+static void info_with(uint8_t *f, const char *hw, const char *sw)
+{
+	uint8_t b[320];
+	CHECK_EQ_INT(drive_hex(JKPB_03, b, sizeof(b)), 309);
+	memcpy(f, b, 300);
+	memset(f + 22, 0, 16);
+	memcpy(f + 22, hw, strlen(hw));
+	memcpy(f + 30, sw, strlen(sw));
+	fix_sum(f);
+}
+
+/* The heater (bms/PROTOCOLS.md §6.9): its state and current in every
+ * status, its settings with the others; the device info says where the
+ * heating temperatures are, asked once before the first settings read. */
+static void test_heater(void)
+{
+	struct bms_poll poll = { 0 };
+	struct bms_rx rx = { 0 };
+	struct drive_res r;
+	uint8_t p[300], f[300], q[400], req[16], b[700], want9[16];
+	static const struct {
+		const char *hw, *sw;
+		int temps;
+	} fw[] = {
+		{ "15A", "15.41", JK_HEAT_OWN }, { "15A", "15.40", JK_HEAT_UTP }, { "15A", "V15.5", JK_HEAT_OWN },
+		{ "16A", "16.01", JK_HEAT_OWN }, { "19A", "19.27", JK_HEAT_OWN }, { "15.XA", "15.10", JK_HEAT_UTP },
+		{ "14A", "14.20", JK_HEAT_UTP }, { "15A", "", JK_HEAT_UTP },	      { "", "15.41", JK_HEAT_UNKNOWN },
+	};
+	for (size_t k = 0; k < sizeof(fw) / sizeof(fw[0]); k++) {
+		info_with(f, fw[k].hw, fw[k].sw);
+		CHECK_EQ_INT(jk_record_heat_temps(f), fw[k].temps);
+	}
+	CHECK_EQ_INT(drive_hex(JKPB_06, b, sizeof(b)), 308);
+	CHECK_EQ_INT(jk_record_heat_temps(b), JK_HEAT_UTP);
+	/* the acknowledgement of a write of 0x1114 is a frame to the scanner
+	 * (the writer's answer() takes it: test_setwrite.c) */
+	size_t an;
+	CHECK_EQ_INT(drive_hex("01 10 11 14 00 02 04 f0", want9, sizeof(want9)), 8);
+	CHECK_EQ_INT(drv->scan(&poll, want9, 8, &an), BMS_SCAN_FRAME);
+	CHECK_EQ_INT(an, 8);
+
+	/* the status: 215 on, 236..237 mA */
+	base_payload(p);
+	p[215] = 1;
+	put16(p, 236, 1234);
+	fix_sum(p);
+	CHECK_EQ_INT(decode(&poll, p, 0, false), BMS_OK);
+	CHECK(poll.snap.present & BMS_HAS_HEATER);
+	CHECK(poll.snap.heater_on);
+	CHECK_NEAR(poll.snap.heater_a, 1.234, 1e-6);
+	CHECK(!(poll.snap.present & BMS_HAS_HEATER_SET)); /* no settings read yet */
+
+	/* the device-info trigger (0x161C), then the settings: JKPB-02's with
+	 * 282 bit 0 set, the temperatures of 284 / 285 (15A 15.41) */
+	memset(&poll, 0, sizeof(poll));
+	drive_begin(&poll, &rx, 3, 0, false);
+	memcpy(b, p, 300);
+	mk_ack(b + 300, 3, 0x1620);
+	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(drive_hex("0310161c0001020000", want9, 9), 9);
+	CHECK(memcmp(req, want9, 9) == 0);
+	CHECK(answer_info(&poll, &rx, 3));
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(req[3], 0x1E);
+	int sn = drive_hex(JKPB_02, q, sizeof(q));
+	q[282] |= 0x01;
+	q[284] = (uint8_t)-5;
+	fix_sum(q);
+	r = FEED_BYTES(&poll, &rx, q, (size_t)sn, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(poll.snap.present & BMS_HAS_HEATER_SET);
+	CHECK(poll.snap.heater_enabled);
+	CHECK_NEAR(poll.snap.heat_start_c, -5.0, 1e-6);
+	CHECK_NEAR(poll.snap.heat_stop_c, 10.0, 1e-6);
+	CHECK(poll.snap.heater_on);
+	/* the next polls: status alone, the settings kept, the info not asked */
+	pb_begin(&poll, &rx, 3, 0, false);
+	poll.refresh = true;
+	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+	CHECK_EQ_INT(req[3], 0x1E);
+	pb_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+	CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 0);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(poll.snap.heater_enabled);
+	CHECK_NEAR(poll.snap.heat_stop_c, 10.0, 1e-6);
+
+	/* older firmware (JKPB-06, address 1): the charge UTP and its release */
+	CHECK(to_settings(&poll, &rx, 1));
+	r = FEED_HEX(&poll, &rx, JKPB_05, chunks_odd);
+	CHECK_EQ_INT(r.ok, 1);
+	CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+	CHECK(!poll.snap.heater_enabled);
+	CHECK_NEAR(poll.snap.heat_start_c, -10.0, 1e-6);
+	CHECK_NEAR(poll.snap.heat_stop_c, -5.0, 1e-6);
+
+	/* the info refused, or unanswered: the settings without temperatures;
+	 * asked again on refresh polls */
+	for (int how = 0; how < 2; how++) {
+		memset(&poll, 0, sizeof(poll));
+		drive_begin(&poll, &rx, 3, 0, false);
+		r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+		CHECK_EQ_INT(req[3], 0x1C);
+		if (how == 0) {
+			uint8_t e[5];
+			mk_exc(e, 3, 0x02);
+			CHECK_EQ_INT(drv->handle(&poll, e, 5), BMS_OK);
+		} else {
+			CHECK(drv->timeout(&poll));
+		}
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+		CHECK_EQ_INT(req[3], 0x1E);
+		r = FEED_BYTES(&poll, &rx, q, (size_t)sn, chunks_odd);
+		CHECK_EQ_INT(r.ok, 1);
+		CHECK_EQ_INT(drv->finish(&poll), BMS_OK);
+		CHECK(poll.snap.present & BMS_HAS_HEATER_SET);
+		CHECK(poll.snap.heater_enabled);
+		CHECK(isnan(poll.snap.heat_start_c) && isnan(poll.snap.heat_stop_c));
+		CHECK(!bms_settings_has(&poll.kept.settings, BMS_SET_HEAT_START_C));
+		drive_begin(&poll, &rx, 3, 0, false);
+		poll.setpoints = true;
+		poll.refresh = false;
+		r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+		CHECK_EQ_INT(req[3], 0x1E); /* not asked between refreshes */
+		drive_begin(&poll, &rx, 3, 0, false);
+		r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+		CHECK_EQ_INT(drv->next_request(&poll, req, sizeof(req)), 11);
+		CHECK_EQ_INT(req[3], 0x1C);
+	}
+	/* another pack's info (its ack after the record) is not ours */
+	memset(&poll, 0, sizeof(poll));
+	drive_begin(&poll, &rx, 3, 0, false);
+	r = FEED_BYTES(&poll, &rx, b, 308, chunks_odd);
+	CHECK_EQ_INT(drive_hex(JKPB_03, q, sizeof(q)), 309);
+	mk_ack(q + 300, 4, 0x161C);
+	r = FEED_BYTES(&poll, &rx, q, 308, chunks_odd);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(r.unexpected, 1);
+	mk_ack(q, 3, 0x161C);
+	r = FEED_BYTES(&poll, &rx, q, 8, chunks_one);
+	CHECK_EQ_INT(r.ok, 0); /* our ack alone: the record is still to come */
+
+	/* listening: the master's info record, then its settings */
+	memset(&poll, 0, sizeof(poll));
+	bms_poll_begin(&poll, 3, 0, false);
+	info_with(f, "15A", "15.41");
+	CHECK_EQ_INT(drv->listen->hear(&poll, NULL, 0, f, 300), BMS_LISTEN_EXTRA + 1);
+	drive_hex(JKPB_02, q, sizeof(q));
+	CHECK(drv->listen->hear(&poll, NULL, 0, q, 300) >= BMS_LISTEN_EXTRA);
+	CHECK_NEAR(poll.kept.settings.v[BMS_SET_HEAT_STOP_C], 10.0, 1e-6);
+}
+
 /* The probe's answer (bms/PROTOCOLS.md §6.2, §27): FC 0x03 of the
  * device-info block, 16 registers = 32 bytes from 0x1400: device ID (16),
  * hardware (8), software version (8), each text then padding; tail: the
@@ -1113,6 +1309,7 @@ int main(void)
 	test_settings();
 	test_settings_broken();
 	test_bms_settings_range();
+	test_heater();
 	test_probe();
 	return check_report();
 }

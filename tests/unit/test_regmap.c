@@ -23,11 +23,14 @@ static const struct expect_reg expect_map[] = {
 	{ 20, 1, 1 }, { 21, 1, 1 }, { 22, 1, 1 }, { 23, 1, 1 }, { 24, 1, 1 }, { 25, 1, 1 },
 	{ 26, 1, 1 }, { 27, 1, 1 }, { 28, 1, 1 }, { 29, 1, 1 }, { 30, 1, 1 }, { 31, 1, 1 },
 	{ 32, 1, 1 }, { 33, 1, 1 }, { 34, 1, 1 }, { 35, 1, 1 },
+	/* the heater */
+	{ 36, 1, 1 }, { 37, 1, 1 }, { 38, 1, 1 }, { 39, 1, 1 },
 	{ 40, 1, 1 }, { 41, 1, 0 }, { 42, 1, 0 }, { 43, 1, 0 }, { 44, 1, 1 }, { 45, 1, 0 },
 	/* charge and discharge limits */
 	{ 46, 1, 0 }, { 47, 1, 0 }, { 48, 1, 0 }, { 49, 1, 0 }, { 50, 1, 0 },
 	{ 51, 1, 0 }, { 52, 1, 0 },
 	{ 53, 1, 0 }, { 54, 1, 0 }, { 55, 1, 0 },
+	{ 56, 1, 1 }, /* the heater's stop temperature */
 	{ 58, 1, 0 }, { 59, 1, 0 }, { 60, 1, 1 }, { 61, 1, 1 }, { 62, 1, 1 }, { 63, 2, 1 },
 	{ 65, 1, 1 }, { 66, 1, 1 },
 	{ 67, 1, 1 }, { 68, 1, 1 }, { 69, 1, 1 }, { 70, 1, 1 }, { 71, 1, 1 }, { 72, 1, 1 },
@@ -224,6 +227,7 @@ static void test_full_snapshot(void)
 	want[79] = 0x1234;
 	want[80] = 0xABCD;
 	want[104] = 2;
+	want[39] = want[56] = 0x8000; /* no heater settings */
 	check_all(regs, want, "full cdab");
 
 	/* spot checks of the core offsets in physical terms */
@@ -275,8 +279,9 @@ static void test_cells(void)
 	CHECK_EQ_INT(regs[7], 3000);
 	CHECK_EQ_INT(regs[4], 310);
 	CHECK_EQ_INT(regs[5], 3155);
-	for (int o = 36; o <= 39; o++)
-		CHECK_EQ_INT(regs[o], 0);
+	for (int o = 36; o <= 38; o++)
+		CHECK_EQ_INT(regs[o], 0); /* no heater */
+	CHECK_EQ_INT(regs[39], 0x8000);
 	CHECK_EQ_INT(regs[99], 0);
 
 	/* 20 cells: 17..20 at 83..86, the rest 0 even though cell_mv[] holds values */
@@ -473,7 +478,7 @@ static void check_absent(const uint16_t regs[REG_MAP_SIZE], unsigned state)
 {
 	for (unsigned o = 0; o < REG_MAP_SIZE; o++) {
 		unsigned want = 0;
-		if ((o >= 66 && o <= 74) || (o >= 139 && o <= 146))
+		if ((o >= 66 && o <= 74) || (o >= 139 && o <= 146) || o == 39 || o == 56)
 			want = 0x8000;
 		else if (o == 104)
 			want = state;
@@ -704,6 +709,42 @@ static void test_status(void)
 	CHECK_EQ_INT(regs[102], 0xFFFF);
 }
 
+/* The heater (36 on, 37 current 0.01 A, 38 heating enabled, 39 / 56 its
+ * start / stop temperature): a JK-PB's; temperatures the BMS did not say
+ * (NaN) 0x8000 as absent. */
+static void test_heater(void)
+{
+	struct bms_snapshot s = { 0 };
+	uint16_t regs[REG_MAP_SIZE];
+	s.present = BMS_HAS_HEATER | BMS_HAS_HEATER_SET;
+	s.heater_on = true;
+	s.heater_a = 1.234f;
+	s.heater_enabled = true;
+	s.heat_start_c = -5.0f;
+	s.heat_stop_c = 10.0f;
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[36], 1);
+	CHECK_EQ_INT(regs[37], 123);
+	CHECK_EQ_INT(regs[38], 1);
+	CHECK_EQ_INT(regs[39], s16(-5));
+	CHECK_EQ_INT(regs[56], 10);
+	s.heater_a = NAN; /* not transmitted (Chins NUS) */
+	s.heat_start_c = s.heat_stop_c = NAN;
+	s.heater_enabled = false;
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[36], 1);
+	CHECK_EQ_INT(regs[37], 0);
+	CHECK_EQ_INT(regs[38], 0);
+	CHECK_EQ_INT(regs[39], 0x8000);
+	CHECK_EQ_INT(regs[56], 0x8000);
+	s.present = BMS_HAS_HEATER;
+	s.heater_on = false;
+	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
+	CHECK_EQ_INT(regs[36], 0);
+	CHECK_EQ_INT(regs[39], 0x8000);
+	CHECK(reg_offset(REG_SRC_HEATER_ON) == 36 && reg_offset(REG_SRC_HEAT_STOP) == 56);
+}
+
 static void test_range_has_data(void)
 {
 	/* status only */
@@ -713,7 +754,8 @@ static void test_range_has_data(void)
 	CHECK(!reg_range_has_data(51, 2));
 	CHECK(!reg_range_has_data(99, 5));
 	CHECK(!reg_range_has_data(102, 1));
-	CHECK(!reg_range_has_data(50, 10)); /* status 51-52, 58-59 and gaps */
+	CHECK(!reg_range_has_data(50, 6)); /* status 51-55 */
+	CHECK(reg_range_has_data(50, 10)); /* ... and the heater's 56 */
 	/* data */
 	CHECK(reg_range_has_data(0, 1));
 	CHECK(reg_range_has_data(9, 1));    /* second word of a float */
@@ -729,9 +771,10 @@ static void test_range_has_data(void)
 	/* gaps */
 	CHECK(!reg_range_has_data(16, 1));
 	CHECK(!reg_range_has_data(19, 1));
-	CHECK(!reg_range_has_data(36, 4));
+	CHECK(reg_range_has_data(36, 4)); /* the heater */
 	CHECK(!reg_range_has_data(46, 5));
-	CHECK(!reg_range_has_data(53, 5));
+	CHECK(!reg_range_has_data(53, 3));
+	CHECK(!reg_range_has_data(57, 1));
 	CHECK(!reg_range_has_data(105, 4));  /* bank status */
 	CHECK(reg_range_has_data(105, 5));   /* bank status, then data */
 	CHECK(!reg_range_has_data(116, 9));
@@ -807,7 +850,7 @@ static void test_markdown(void)
 		"0x0B", "0x0A", "0x01", "0x02", "0x03", "stale_policy", "Unit 0 and 255",
 		"high word first", "| 290 | 0 |", "| 298-299 | 8-9 |", "| 394 | 104 |",
 		"| 373 | 83 | cell 17 |", "| 388 | 98 | cell 32 |", "0x8000", "NaN",
-		"Unused offsets read 0: 16, 19, 36-39, 56-57, 148-149.",
+		"Unused offsets read 0: 16, 19, 57, 148-149.",
 		"| 429 | 139 | temperature sensor 9 |", "| 436 | 146 | temperature sensor 16 |",
 		"Status offsets: 41-43, 45-55, 58-59, 99-103, 105-108, 116-138, 147, 150-160 (addresses 331-333, 335-345, 348-349, 389-393, 395-398, 406-428, 437, 440-450)",
 		"| 437 | 147 | SOC uncertainty | u16 | 0.1 % | status |", "0xFFFF (65535) when absent",
@@ -927,6 +970,7 @@ int main(void)
 	test_clamping();
 	test_absent();
 	test_status();
+	test_heater();
 	test_range_has_data();
 	test_markdown();
 	return check_report();

@@ -12,6 +12,8 @@ int main(void)
 	install_sections();
 	/* a secret key, whatever its value */
 	CHECK(setup_value_hidden("pack.v", "key", "00112233445566778899aabbccddeeff"));
+	/* a BMS's PIN: a secret of its own, settable as one */
+	CHECK(setup_value_hidden("pack.j", "pin", "1234"));
 	/* a URL's login */
 	CHECK(setup_value_hidden("alerts.hook", "url", "https://u:p@h/"));
 	CHECK(setup_value_hidden("influx", "url", "http://u:p@h:8086"));

@@ -426,12 +426,77 @@ static void jkpb_answers(void)
 	CHECK_EQ_INT((int)k, 13);
 }
 
+/* The heater (§6.9): 0x1114's UINT32 holds its bit 0 beside the other
+ * control bits and the heating temperatures: the settings record read
+ * first (282..285), the word written back with bit 0 alone changed, bit 0
+ * read back; refusals and a lost half of the read as for the read-back. */
+static void jkpb_heater(void)
+{
+	const struct bms_driver *d = &bms_jk_pb_driver;
+	uint8_t rec[400], out[32];
+	char why[160];
+	int64_t raw = -1;
+	CHECK(d->writer->field[BMS_W_HEATER].reg == 0x1114);
+	CHECK(bms_writer_keys(d->writer, BMS_LINK_WIRE) & BMS_W_BIT(BMS_W_HEATER));
+	CHECK_EQ_INT(bms_wfield_raw(&d->writer->field[BMS_W_HEATER], 1, &raw, why, sizeof(why)), 0);
+	CHECK_EQ_INT(raw, 1);
+	CHECK(bms_wfield_raw(&d->writer->field[BMS_W_HEATER], 2, &raw, why, sizeof(why)) < 0);
+	/* on: control bits 0x0010, start -5 degC, stop 10 degC kept */
+	struct bms_wchange c = { .key = BMS_W_HEATER, .raw = 1, .address = 1 };
+	expect_req(d, &c, "01 10 16 1E 00 01 02 00 00 D2 2F"); /* the read first */
+	CHECK(!c.wrote);
+	int n = record(JKPB_05, rec, sizeof(rec), 282, 0x0AFB0010u);
+	CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_E_UNEXPECTED); /* its acknowledgement comes */
+	CHECK_EQ_INT(feed(d, &c, "01 10 16 1E 00 01 65 87"), BMS_OK);
+	CHECK(c.have_old && c.old_raw == 0 && c.rmw == 0x0AFB0010u);
+	expect_req(d, &c, "01 10 11 14 00 02 04 0A FB 00 11 81 25");
+	CHECK(c.wrote);
+	CHECK_EQ_INT(feed(d, &c, "01 10 11 14 00 02 04 F0"), BMS_OK);
+	expect_req(d, &c, "01 10 16 1E 00 01 02 00 00 D2 2F"); /* the read-back */
+	n = record(JKPB_05, rec, sizeof(rec), 282, 0x0AFB0011u);
+	CHECK_EQ_INT(feed(d, &c, "01 10 16 1E 00 01 65 87"), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(d->writer->answer(&c, rec, (size_t)n), BMS_OK);
+	CHECK(c.have_back && c.back_raw == 1);
+	CHECK_EQ_INT(d->writer->request(&c, out, sizeof(out)), 0);
+	/* off: bit 0 cleared, the rest as read */
+	struct bms_wchange o = { .key = BMS_W_HEATER, .raw = 0, .address = 1 };
+	CHECK_EQ_INT(d->writer->request(&o, out, sizeof(out)), 11);
+	n = record(JKPB_05, rec, sizeof(rec), 282, 0x0AFB0011u);
+	CHECK_EQ_INT(feed(d, &o, "01 10 16 1E 00 01 65 87"), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(d->writer->answer(&o, rec, (size_t)n), BMS_OK);
+	CHECK(o.old_raw == 1);
+	expect_req(d, &o, "01 10 11 14 00 02 04 0A FB 00 10 40 E5");
+	/* address 2: start 5, stop 10, nothing else set */
+	struct bms_wchange a = { .key = BMS_W_HEATER, .raw = 1, .address = 2, .have_old = true, .rmw = 0x0A050000u };
+	expect_req(d, &a, "02 10 11 14 00 02 04 0A 05 00 01 EE 5D");
+	/* the read refused: nothing written */
+	struct bms_wchange r = { .key = BMS_W_HEATER, .raw = 1, .address = 1 };
+	CHECK_EQ_INT(d->writer->request(&r, out, sizeof(out)), 11);
+	CHECK_EQ_INT(feed(d, &r, "01 90 04 4D C3"), BMS_E_REFUSED);
+	CHECK(r.refused && !r.wrote);
+	CHECK_EQ_INT(d->writer->request(&r, out, sizeof(out)), 0);
+	/* the read's record of another address (its acknowledgement after it):
+	 * not ours; the trigger again asks both halves anew */
+	struct bms_wchange p = { .key = BMS_W_HEATER, .raw = 1, .address = 1 };
+	CHECK_EQ_INT(d->writer->request(&p, out, sizeof(out)), 11);
+	n = record(JKPB_05, rec, sizeof(rec), 282, 0x0AFB0010u);
+	CHECK_EQ_INT(d->writer->answer(&p, rec, (size_t)n), BMS_E_UNEXPECTED);
+	CHECK_EQ_INT(feed(d, &p, "02 10 16 1E 00 01 65 B4"), BMS_E_UNEXPECTED);
+	CHECK(!p.have_old);
+	CHECK_EQ_INT(d->writer->request(&p, out, sizeof(out)), 11); /* the trigger again, not the write */
+	CHECK(!p.wrote);
+	/* jk-ble has no heater field: not writable there */
+	CHECK(!(bms_writer_keys(bms_jk_ble_driver.writer, BMS_LINK_BLE) & BMS_W_BIT(BMS_W_HEATER)));
+	CHECK(bms_wkey_switch(BMS_W_HEATER) && bms_wkey_switch(BMS_W_BALANCER) && !bms_wkey_switch(BMS_W_SOC));
+}
+
 static void jkble_keys(void)
 {
 	const struct bms_driver *d = &bms_jk_ble_driver;
 	uint8_t rec[400], out[32];
 	char why[160];
-	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_BLE), (int)(BMS_W_ALL & ~BMS_W_BIT(BMS_W_SOC)));
+	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_BLE),
+		     (int)(BMS_W_ALL & ~(BMS_W_BIT(BMS_W_SOC) | BMS_W_BIT(BMS_W_HEATER)))); /* no heater field */
 	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_WIRE), 0);
 	for (int i = 0; i < NJK; i++) {
 		struct bms_wchange c = { .key = (uint8_t)jk_keys[i].key, .link = BMS_LINK_BLE, .persist = 0x1 };
@@ -628,7 +693,8 @@ static void daly_modbus_d2(void)
 	/* the matrix: the D2 keys over Bluetooth LE, none on a wire */
 	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_WIRE), 0);
 	CHECK_EQ_INT(bms_writer_keys(d->writer, BMS_LINK_BLE),
-		     BMS_W_ALL & ~(BMS_W_BIT(BMS_W_CELL_OVP_RELEASE_V) | BMS_W_BIT(BMS_W_CELL_UVP_RELEASE_V)));
+		     BMS_W_ALL & ~(BMS_W_BIT(BMS_W_CELL_OVP_RELEASE_V) | BMS_W_BIT(BMS_W_CELL_UVP_RELEASE_V) |
+				   BMS_W_BIT(BMS_W_HEATER)));
 	/* off the step (0.1 %, 1 mV, 0.1 A, 0.1 Ah), out of the protocol's range: refused, never rounded */
 	int64_t raw;
 	const struct bms_wfield *fl = d->writer->field;
@@ -838,6 +904,7 @@ int main(void)
 	daly_soc();
 	jkpb_keys();
 	jkpb_answers();
+	jkpb_heater();
 	jkble_keys();
 	jkble_answers();
 	jk_bounds();

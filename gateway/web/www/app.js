@@ -182,7 +182,8 @@ const BMS_LABEL = {
   mos_otp_c: 'MOSFET over-temperature protection', mos_otp_release_c: 'MOSFET over-temperature release',
   balance_start_v: 'Balancing start voltage', balance_delta_v: 'Balancing trigger difference',
   balance_current_a: 'Balancing current setting', capacity_ah: 'Capacity setting', cell_count: 'Cell count setting',
-  balancer: 'Balancer switch',
+  heat_start_c: 'Heating start temperature', heat_stop_c: 'Heating stop temperature',
+  balancer: 'Balancer switch', heater: 'Heater switch',
   soc: 'State of charge',
 };
 function bmsLabel(key) { return BMS_LABEL[key] || key; }
@@ -534,9 +535,9 @@ function stackLabels() {
 }
 
 /* The page moved (the first admin made: the server restarts as HTTPS on
- * the same port, and this http:// address answers no more): the expected
- * end of this page's stream, said with where it went, never the red "does
- * not answer" banner. */
+ * the same port, and this http:// address is redirected there): the
+ * expected end of this page's stream, said with where it went, never the
+ * red "does not answer" banner. */
 let movedTo = null;
 window.pageMoved = function (url) {
   movedTo = url;

@@ -23,6 +23,9 @@
     open: new Set(),     /* the packs whose list is open */
     dlg: null,           /* {pack, key} the dialog changes */
   };
+  /* the keys that are switches (on / off: bms_wkey_switch()) */
+  const SWITCH = new Set(['balancer', 'heater']);
+
   function admin() {
     const s = B.session;
     return !!(s && s.user && s.role === 'admin');
@@ -47,12 +50,12 @@
 
   function show(key, k, v) {
     if (v === null || v === undefined) return '–';
-    if (key === 'balancer') return v ? 'on' : 'off';
+    if (SWITCH.has(key)) return v ? 'on' : 'off';
     return Number(v).toFixed(decimals(k.step)) + (k.unit ? (k.unit === '%' ? ' %' : ' ' + k.unit) : '');
   }
 
   function range(key, k) {
-    if (key === 'balancer') return 'on or off';
+    if (SWITCH.has(key)) return 'on or off';
     const d = decimals(k.step);
     return Number(k.min).toFixed(d) + '–' + Number(k.max).toFixed(d) + ' ' + k.unit + ', step ' + k.step;
   }
@@ -135,13 +138,13 @@
     if (!k) { $('#bset-now').textContent = key + ' is no longer among ' + pack + '\u2019s bms_settings.'; return; }
     $('#bset-title').textContent = pack + ': ' + bmsLabel(key) + ' (' + key + ')';
     $('#bset-now').textContent = 'The BMS reports ' + show(key, k, k.value) + (b.stale ? ' (the pack is stale)' : '') + '.';
-    $('#bset-range').textContent = 'Allowed: ' + range(key, k) + (key === 'balancer' ? '' : ' (the protocol\u2019s range within ' + b.chemistry + '\u2019s; a value off the step is refused, never rounded)');
+    $('#bset-range').textContent = 'Allowed: ' + range(key, k) + (SWITCH.has(key) ? '' : ' (the protocol\u2019s range within ' + b.chemistry + '\u2019s; a value off the step is refused, never rounded)');
   }
 
   function openDialog(pack, key) {
     B.dlg = { pack: pack, key: key };
     const k = B.packs[pack].keys[key];
-    const sw = key === 'balancer';
+    const sw = SWITCH.has(key);
     const inp = $('#bset-value'), sel = $('#bset-onoff');
     inp.hidden = sw;
     sel.hidden = !sw;
@@ -175,7 +178,7 @@
     const { pack, key } = B.dlg;
     const k = (B.packs[pack] && B.packs[pack].keys[key]) || {};
     let value;
-    if (key === 'balancer') value = $('#bset-onoff').value === 'on';
+    if (SWITCH.has(key)) value = $('#bset-onoff').value === 'on';
     else value = $('#bset-value').value.trim(); /* the text as typed: the gateway's one parser reads it */
     const msg = $('#bset-msg');
     msg.removeAttribute('data-result');

@@ -4,7 +4,8 @@
  * with Add; a form per section, its keys from /api/setup/schema (a pack's
  * protocol first, then only the keys that protocol takes); Check shows
  * each error on its field, Apply shows the changes first.  Every change is
- * a POST of JSON with the session's X-CSRF-Token.  No framework, no
+ * a POST of JSON with the session's X-CSRF-Token (a new one taken, and
+ * the POST sent again once, when it expired).  No framework, no
  * inline script: the page's Content-Security-Policy allows none.  Loaded
  * after app.js, whose el() it uses. */
 'use strict';
@@ -30,14 +31,32 @@
   };
   const SECRET_FILES = { password_file: 'password', token_file: 'token' };
 
-  function api(method, path, body) {
+  /* A POST refused because its X-CSRF-Token expired ([http] csrf_lifetime:
+   * the tab was left open longer): the server refused it before doing
+   * anything, so it is sent again, once, with a new token from the
+   * session.  Any other 403 (a role, a void code, setup = false, a token
+   * of another login) is the answer. */
+  function tokenExpired(res) {
+    return res.status === 403 && /X-CSRF-Token has expired/.test(res.js.error || '');
+  }
+
+  function api(method, path, body, again) {
     const o = { method: method, cache: 'no-store', credentials: 'same-origin', headers: {} };
     if (method === 'POST') {
       o.headers['Content-Type'] = 'application/json';
       o.headers['X-CSRF-Token'] = S.session ? S.session.csrf : '';
       o.body = JSON.stringify(body || {});
     }
-    return fetch('api/setup/' + path, o) /* relative: Home Assistant's ingress serves the page under a prefix */.then(r => r.json().catch(() => ({})).then(js => ({ status: r.status, js: js })));
+    return fetch('api/setup/' + path, o) /* relative: Home Assistant's ingress serves the page under a prefix */
+      .then(r => r.json().catch(() => ({})).then(js => ({ status: r.status, js: js })))
+      .then(res => {
+        if (method !== 'POST' || again || !tokenExpired(res)) return res;
+        return api('GET', 'session').then(se => {
+          if (se.status !== 200 || !se.js.csrf) return res;
+          S.session = se.js;
+          return api(method, path, body, true);
+        });
+      });
   }
 
   function kindOf(name) { return name.split('.')[0]; }

@@ -13,8 +13,10 @@
  *   ServicesResolved -> the first of the driver's GATT layouts whose
  *   characteristics are there (notify side: Flags notify or indicate; write
  *   side: write-without-response preferred, WriteValue type "command", else
- *   "request") -> StartNotify (then on the layout's second notifier, where
- *   it has one: struct bms_gatt.notify2) -> up: every PropertiesChanged
+ *   "request") -> the driver's unlock where it has one (struct
+ *   bms_ble_auth) -> StartNotify (then on the layout's second notifier, where
+ *   it has one: struct bms_gatt.notify2) -> an unlock written after the
+ *   notifications (after_notify) -> up: every PropertiesChanged
  *   Value of the notify characteristic (and of the second) goes to the
  *   poller as bytes, one stream (the framers reassemble and tell the frames
  *   apart), every request is one WriteValue (in the driver's pieces of
@@ -92,6 +94,30 @@ static struct ble_obj *find_char(struct gw_ble_link *b, const char *svc, const c
 	return NULL;
 }
 
+/* The more characteristics of layout g (struct bms_gatt.more) into b, all
+ * of them there (a notifier notifies or indicates, the others take a
+ * write); false when one is not. */
+static bool pick_more(struct gw_ble_link *b, const struct bms_gatt *g)
+{
+	b->chans = g->more != NULL;
+	b->nmore = 0;
+	for (int i = 0; g->more && g->more[i].uuid; i++) {
+		if (i >= BMS_GATT_MORE_MAX)
+			return false;
+		bool ntf = g->more[i].notify;
+		struct ble_obj *c = find_char(b, g->service, g->more[i].uuid, ntf ? CF_NOTIFY | CF_INDICATE :
+					      CF_WRITE | CF_WWR, NULL);
+		if (!c)
+			return false;
+		snprintf(b->more[i], sizeof(b->more[i]), "%s", c->path);
+		b->more_notify[i] = ntf;
+		b->more_cmd[i] = !ntf && (c->flags & CF_WWR) && !(b->l->cfg->driver->ble->write_request &&
+								    (c->flags & CF_WRITE));
+		b->nmore = i + 1;
+	}
+	return true;
+}
+
 /* The characteristics of the first of the driver's layouts from the link's
  * ble_layout on that the device has (ble_layout set to it), or false. */
 static bool pick_chars(struct gw_ble_link *b)
@@ -105,7 +131,7 @@ static bool pick_chars(struct gw_ble_link *b)
 						     : NULL;
 		const char *ws = g->write_service ? g->write_service : g->service;
 		struct ble_obj *write = notify && g->write ? find_char(b, ws, g->write, CF_WRITE | CF_WWR, notify) : NULL;
-		if (notify && (write || !g->write) && (notify2 || !g->notify2)) {
+		if (notify && (write || !g->write) && (notify2 || !g->notify2) && pick_more(b, g)) {
 			/* no write: a BMS that only notifies (Topband), never written to */
 			snprintf(b->notify, sizeof(b->notify), "%s", notify->path);
 			snprintf(b->notify2, sizeof(b->notify2), "%s", notify2 ? notify2->path : "");
@@ -146,6 +172,24 @@ static void link_is_up(struct gw_ble_link *b)
 	} else {
 		gw_link_up(b->l);
 	}
+	/* what a link of channels was told while it came up: its first bytes */
+	size_t n = b->nearly;
+	b->nearly = 0;
+	if (n && b->st == BL_UP)
+		gw_link_bytes(b->l, b->early, n);
+}
+
+static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const struct bms_ble_auth *a);
+
+/* The notifications are on: the unlock written after them where the
+ * driver has one (struct bms_ble_auth.after_notify), else up. */
+static void notify_done(struct gw_ble_link *b)
+{
+	const struct bms_driver *d = b->l->cfg->driver;
+	if (d->ble->auth && d->ble->auth->after_notify)
+		auth_call(b, &d->ble->gatt[b->l->ble_layout], d->ble->auth);
+	else
+		link_is_up(b);
 }
 
 /* StartNotify on the layout's second notifier answered: up, or the link
@@ -160,7 +204,7 @@ static int on_notify2(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		gw_link_closef(b->l, "StartNotify on %s: %s", b->notify2, ble_err_text(e, t, sizeof(t)));
 		return 0;
 	}
-	link_is_up(b);
+	notify_done(b);
 	return 0;
 }
 
@@ -191,7 +235,7 @@ static int on_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 			gw_link_closef(b->l, "StartNotify: %s", strerror(-r));
 		return 0;
 	}
-	link_is_up(b);
+	notify_done(b);
 	return 0;
 }
 
@@ -200,6 +244,41 @@ static void notify_call(struct gw_ble_link *b)
 {
 	b->st = BL_NOTIFY;
 	int r = ble_call(b->m, &b->call, b->notify, IF_CHAR, "StartNotify", on_notify, b, CALL_TIMEOUT, NULL);
+	if (r < 0)
+		gw_link_closef(b->l, "StartNotify: %s", strerror(-r));
+}
+
+static void subscribe(struct gw_ble_link *b);
+
+/* StartNotify on a more notifier answered: the next, or the link fails. */
+static int on_more_notify(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
+{
+	(void)ret_error;
+	struct gw_ble_link *b = ud;
+	const sd_bus_error *e = call_done(b, msg);
+	if (e) {
+		char t[200];
+		gw_link_closef(b->l, "StartNotify on %s: %s", b->more[b->sub], ble_err_text(e, t, sizeof(t)));
+		return 0;
+	}
+	b->sub++;
+	subscribe(b);
+	return 0;
+}
+
+/* Notifications on: a layout's more notifiers first, in their order (a BMS
+ * that greets on each: Dometic), then the notifier. */
+static void subscribe(struct gw_ble_link *b)
+{
+	while (b->sub < b->nmore && !b->more_notify[b->sub])
+		b->sub++;
+	if (b->sub >= b->nmore) {
+		notify_call(b);
+		return;
+	}
+	b->st = BL_NOTIFY;
+	int r = ble_call(b->m, &b->call, b->more[b->sub], IF_CHAR, "StartNotify", on_more_notify, b, CALL_TIMEOUT,
+			 NULL);
 	if (r < 0)
 		gw_link_closef(b->l, "StartNotify: %s", strerror(-r));
 }
@@ -225,7 +304,7 @@ static int on_auth_read(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 		return 0;
 	}
 	gw_debug("link %s: unlocked (%s reads %02x)", b->l->port, b->auth, a->ok);
-	notify_call(b);
+	subscribe(b);
 	return 0;
 }
 
@@ -233,10 +312,20 @@ static int on_auth_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 {
 	(void)ret_error;
 	struct gw_ble_link *b = ud;
+	const struct bms_ble_auth *a = b->l->cfg->driver->ble->auth;
 	const sd_bus_error *e = call_done(b, msg);
 	if (e) {
 		char t[200];
 		gw_link_closef(b->l, "writing the unlock to %s: %s", b->auth, ble_err_text(e, t, sizeof(t)));
+		return 0;
+	}
+	if (a->blind) {
+		/* nothing to read back: written is unlocked */
+		gw_debug("link %s: unlock written to %s", b->l->port, b->auth);
+		if (a->after_notify)
+			link_is_up(b);
+		else
+			notify_call(b);
 		return 0;
 	}
 	int r = ble_call(b->m, &b->call, b->auth, IF_CHAR, "ReadValue", on_auth_read, b, CALL_TIMEOUT, "a{sv}", 0);
@@ -246,16 +335,20 @@ static int on_auth_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 }
 
 /* The driver's unlock (struct bms_ble_auth) under the layout's service:
- * its bytes written with response, then read back (on_auth_read()), then
- * notifications. */
+ * its bytes written with response (a blind one as a command where the
+ * characteristic takes no other), then read back (on_auth_read()), then
+ * notifications, or the link up (after_notify). */
 static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const struct bms_ble_auth *a)
 {
 	struct ble_obj *c = find_char(b, g->service, a->chr, CF_WRITE, NULL);
+	if (!c && a->blind)
+		c = find_char(b, g->service, a->chr, CF_WWR, NULL);
 	if (!c) {
-		gw_link_closef(b->l, "no unlock characteristic %s (written with response) under service %s", a->chr,
-			       g->service);
+		gw_link_closef(b->l, "no unlock characteristic %s (written%s) under service %s", a->chr,
+			       a->blind ? "" : " with response", g->service);
 		return;
 	}
+	bool request = (c->flags & CF_WRITE) != 0;
 	snprintf(b->auth, sizeof(b->auth), "%s", c->path);
 	b->st = BL_AUTH;
 	sd_bus_message *msg = NULL;
@@ -263,7 +356,7 @@ static void auth_call(struct gw_ble_link *b, const struct bms_gatt *g, const str
 	if (r >= 0)
 		r = sd_bus_message_append_array(msg, 'y', a->data, a->len);
 	if (r >= 0)
-		r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", "request");
+		r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", request ? "request" : "command");
 	if (r >= 0)
 		r = sd_bus_call_async(b->m->bus, &b->call, msg, on_auth_write, b, WRITE_TIMEOUT);
 	sd_bus_message_unref(msg);
@@ -285,10 +378,12 @@ static void start_notify(struct gw_ble_link *b)
 		return;
 	}
 	const struct bms_driver *d = b->l->cfg->driver;
-	if (d->ble->auth)
+	b->sub = 0;
+	b->nearly = 0;
+	if (d->ble->auth && !d->ble->auth->after_notify)
 		auth_call(b, &d->ble->gatt[b->l->ble_layout], d->ble->auth);
 	else
-		notify_call(b);
+		subscribe(b);
 }
 
 static int on_connect(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
@@ -518,6 +613,9 @@ static void ble_open(struct gw_link *l)
 	b->st = BL_WAIT;
 	l->ble_layout = 0;
 	b->dev[0] = b->notify[0] = b->notify2[0] = b->write[0] = b->auth[0] = '\0';
+	b->chans = false;
+	b->nmore = b->sub = 0;
+	b->nearly = 0;
 	ble_link_advance(b);
 }
 
@@ -592,19 +690,25 @@ static int on_write(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 
 /* One WriteValue(bytes, {"type": "command" | "request"}) of p[0..n); with
  * done, the answer goes to done(b) through the link's slot wcall. */
-static int ble_write_value(struct gw_ble_link *b, const uint8_t *p, size_t n, sd_bus_message_handler_t done)
+static int ble_write_to(struct gw_ble_link *b, const char *path, bool cmd, const uint8_t *p, size_t n,
+			sd_bus_message_handler_t done)
 {
 	sd_bus_message *msg = NULL;
-	int r = sd_bus_message_new_method_call(b->m->bus, &msg, BLUEZ, b->write, IF_CHAR, "WriteValue");
+	int r = sd_bus_message_new_method_call(b->m->bus, &msg, BLUEZ, path, IF_CHAR, "WriteValue");
 	if (r >= 0)
 		r = sd_bus_message_append_array(msg, 'y', p, n);
 	if (r >= 0)
-		r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", b->write_cmd ? "command" : "request");
+		r = sd_bus_message_append(msg, "a{sv}", 1, "type", "s", cmd ? "command" : "request");
 	if (r >= 0)
 		r = done ? sd_bus_call_async(b->m->bus, &b->wcall, msg, done, b, WRITE_TIMEOUT)
 			 : sd_bus_call_async(b->m->bus, NULL, msg, on_write, NULL, WRITE_TIMEOUT);
 	sd_bus_message_unref(msg);
 	return r;
+}
+
+static int ble_write_value(struct gw_ble_link *b, const uint8_t *p, size_t n, sd_bus_message_handler_t done)
+{
+	return ble_write_to(b, b->write, b->write_cmd, p, n, done);
 }
 
 static int ble_write_failed(struct gw_link *l, int r)
@@ -656,6 +760,37 @@ static int on_piece_written(sd_bus_message *msg, void *ud, sd_bus_error *ret_err
 	return 0;
 }
 
+/* A request of a link of channels: its records, each its data written to
+ * its channel (0: the write characteristic, k: more[k - 1], one that is
+ * written); bytes that are no record, or a channel that takes no write,
+ * are dropped (a driver's fault: logged). */
+static int ble_write_records(struct gw_ble_link *b)
+{
+	struct gw_link *l = b->l;
+	const uint8_t *p = l->tx + l->txoff;
+	size_t len = l->txlen - l->txoff, used, n;
+	const uint8_t *data;
+	uint8_t k;
+	int r = 0;
+	while (len && r >= 0) {
+		if (!bms_chr_next(p, len, &k, &data, &n, &used)) {
+			gw_debug("link %s: %zu bytes of a request that are no channel's record dropped", l->port,
+				 used ? used : len);
+			used = used ? used : len;
+		} else if (k == 0 && b->write[0]) {
+			r = ble_write_to(b, b->write, b->write_cmd, data, n, NULL);
+		} else if (k >= 1 && k <= b->nmore && !b->more_notify[k - 1]) {
+			r = ble_write_to(b, b->more[k - 1], b->more_cmd[k - 1], data, n, NULL);
+		} else {
+			gw_debug("link %s: a record for channel %u, which takes no write, dropped", l->port, k);
+		}
+		p += used;
+		len -= used;
+	}
+	l->txlen = l->txoff = 0;
+	return r < 0 ? ble_write_failed(l, r) : 0;
+}
+
 /* One request: WriteValue in pieces of the ATT MTU less 3 for a write
  * without response, all queued at once; a driver with ble->write_piece:
  * in its pieces, each after BlueZ answered the one before. */
@@ -668,6 +803,8 @@ static int ble_write(struct gw_link *l)
 	}
 	if (l->cfg->driver->ble->write_piece)
 		return ble_next_piece(b);
+	if (b->chans)
+		return ble_write_records(b);
 	size_t off = l->txoff, end = l->txlen;
 	int r = 0;
 	while (off < end && r >= 0) {

@@ -21,6 +21,7 @@ struct gw_ble;
 /* What --ble-scan knows of one device (from BlueZ's Device1 properties). */
 #define GW_BLE_MAX_UUIDS 8
 #define GW_BLE_MAX_MFR 4
+#define GW_BLE_MAX_SDATA 4
 struct gw_ble_seen {
 	char address[18];
 	char name[64];                  /* "" = none advertised */
@@ -31,6 +32,8 @@ struct gw_ble_seen {
 	char uuids[GW_BLE_MAX_UUIDS][37]; /* service UUIDs, lower case */
 	int nmfr;
 	uint16_t companies[GW_BLE_MAX_MFR]; /* ManufacturerData keys */
+	int nsdata;
+	char sdata[GW_BLE_MAX_SDATA][37]; /* ServiceData keys: the UUIDs of service data, lower case */
 };
 
 /* The likely protocol of a scanned device and what to tell the user. */

@@ -40,6 +40,7 @@
 #include <systemd/sd-bus.h>
 
 #include "ble.h"
+#include "../../../bms/bms.h"
 
 #define BLUEZ "org.bluez"
 #define IF_ADAPTER "org.bluez.Adapter1"
@@ -85,6 +86,8 @@ struct ble_obj {
 	char uuids[GW_BLE_MAX_UUIDS][37];
 	int nmfr;
 	struct ble_mfr mfr[GW_BLE_MAX_MFR];
+	int nsdata;
+	char sdata[GW_BLE_MAX_SDATA][37]; /* ServiceData's UUIDs, lower case */
 	/* GattService1 / GattCharacteristic1 */
 	char uuid[37];
 	unsigned flags;                 /* CF_* */
@@ -129,6 +132,16 @@ struct gw_ble_link {
 	char notify2[192];              /* the layout's second notifier ("": none) */
 	char auth[192];                 /* the unlock's characteristic ("": none) */
 	bool write_cmd;                 /* WriteValue type "command" */
+	/* a layout of channels (struct bms_gatt.more): its more characteristics
+	 * (channel k + 1 is more[k]), which of them notify, which take a Write
+	 * Command; the next to subscribe; the notifications of the set-up as
+	 * their records, the link's first bytes once it is up */
+	bool chans;
+	int nmore, sub;
+	char more[BMS_GATT_MORE_MAX][192];
+	bool more_notify[BMS_GATT_MORE_MAX], more_cmd[BMS_GATT_MORE_MAX];
+	uint8_t early[512];
+	size_t nearly;
 	unsigned mtu;
 	sd_bus_slot *call;              /* Connect / the unlock / StartNotify / Disconnect in flight */
 	sd_bus_slot *wcall;             /* the WriteValue of a request piece in flight (ble->write_piece) */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/wire/ble/bleclass.c - what `bmsgw --ble-scan` makes of a device: the
- * likely protocol from its advertised name, service UUIDs and manufacturer
- * data.  Pure (no I/O), built with or without Bluetooth support.
+ * likely protocol from its advertised name, service UUIDs, service data's
+ * UUIDs and manufacturer data.  Pure (no I/O), built with or without Bluetooth support.
  *
  * The hints are the drivers' (struct bms_ble.hints, each with its
  * source: the names and services open-source BLE BMS readers match on), so
@@ -32,12 +32,26 @@ static bool has_service(const struct gw_ble_seen *d, uint16_t svc)
 	return false;
 }
 
+static bool has_sdata(const struct gw_ble_seen *d, uint16_t uuid)
+{
+	for (int i = 0; i < d->nsdata; i++)
+		if (gw_ble_uuid16(d->sdata[i]) == uuid)
+			return true;
+	return false;
+}
+
+/* No prefix, or the name starts with it. */
+static bool name_starts(const struct gw_ble_seen *d, const char *prefix)
+{
+	return !prefix || strncasecmp(d->name, prefix, strlen(prefix)) == 0;
+}
+
 /* Does hint h match device d? */
 static bool hint_matches(const struct bms_ble_hint *h, const struct gw_ble_seen *d)
 {
 	switch (h->kind) {
 	case BMS_BLE_COMPANY_SERVICE:
-		if (!has_service(d, (uint16_t)(h->value >> 16)))
+		if (!has_service(d, (uint16_t)(h->value >> 16)) || !name_starts(d, h->prefix))
 			return false;
 		/* fall through */
 	case BMS_BLE_COMPANY:
@@ -54,6 +68,14 @@ static bool hint_matches(const struct bms_ble_hint *h, const struct gw_ble_seen 
 	case BMS_BLE_ADDRESS_SERVICE:
 		return h->prefix && strncasecmp(d->address, h->prefix, strlen(h->prefix)) == 0 &&
 		       has_service(d, (uint16_t)h->value);
+	case BMS_BLE_SERVICE_DATA:
+		return has_sdata(d, (uint16_t)h->value) && name_starts(d, h->prefix) &&
+		       (!(h->value >> 16) || has_service(d, (uint16_t)(h->value >> 16)));
+	case BMS_BLE_SERVICE128:
+		for (int i = 0; h->prefix && i < d->nuuids; i++)
+			if (strcasecmp(d->uuids[i], h->prefix) == 0)
+				return true;
+		return false;
 	}
 	return false;
 }

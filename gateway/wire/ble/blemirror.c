@@ -183,6 +183,34 @@ static void adapter_down(struct gw_ble *m, struct ble_obj *ad, const char *why)
 		ble_tell_scan_fail(m, why);
 }
 
+/* A notification of a link of channels (struct bms_gatt.more) on the
+ * characteristic at path, if it is one of its notifiers: as its records
+ * (BMS_CHR_*, a part of 255 bytes each), the link's bytes, or, while it is
+ * being set up, kept for its first bytes. */
+static bool channel_value(struct gw_ble_link *b, const char *path, const void *p, size_t n)
+{
+	int k = strcmp(b->notify, path) == 0 ? 0 : -1;
+	for (int i = 0; k < 0 && i < b->nmore; i++)
+		if (b->more_notify[i] && strcmp(b->more[i], path) == 0)
+			k = i + 1;
+	if (k < 0)
+		return false;
+	const uint8_t *d = p;
+	do {
+		uint8_t rec[BMS_CHR_HDR + 255];
+		size_t part = n > 255 ? 255 : n, m = bms_chr_record(rec, sizeof(rec), (uint8_t)k, d, part);
+		if (b->st == BL_UP)
+			gw_link_bytes(b->l, rec, m);
+		else if (b->nearly + m <= sizeof(b->early)) {
+			memcpy(b->early + b->nearly, rec, m);
+			b->nearly += m;
+		}
+		d += part;
+		n -= part;
+	} while (n);
+	return true;
+}
+
 static int on_props_changed(sd_bus_message *msg, void *ud, sd_bus_error *ret_error)
 {
 	(void)ret_error;
@@ -199,12 +227,16 @@ static int on_props_changed(sd_bus_message *msg, void *ud, sd_bus_error *ret_err
 	if (ble_read_props(msg, o, iface, &ch) < 0)
 		return 0;
 	if (bit == OBJ_CHAR && ch.value) {
-		for (struct gw_ble_link *b = m->links; b; b = b->next)
+		for (struct gw_ble_link *b = m->links; b; b = b->next) {
+			if (b->chans && (b->st == BL_UP || b->st == BL_NOTIFY) && channel_value(b, path, ch.value_p,
+												 ch.value_n))
+				break;
 			if (b->st == BL_UP && (strcmp(b->notify, path) == 0 ||
 					       (b->notify2[0] && strcmp(b->notify2, path) == 0))) {
 				gw_link_bytes(b->l, ch.value_p, ch.value_n);
 				break;
 			}
+		}
 		return 0;
 	}
 	if (bit == OBJ_ADAPTER && ch.powered && !o->powered) {

@@ -132,6 +132,34 @@ static int read_mfr(sd_bus_message *msg, struct ble_obj *o)
 	return sd_bus_message_exit_container(msg);
 }
 
+/* ServiceData a{sv} (v = ay): the UUIDs its data is under, replaced
+ * whole (the data is not used). */
+static int read_sdata(sd_bus_message *msg, struct ble_obj *o)
+{
+	int r = sd_bus_message_enter_container(msg, 'v', "a{sv}");
+	if (r <= 0)
+		return r < 0 ? r : -EINVAL;
+	if ((r = sd_bus_message_enter_container(msg, 'a', "{sv}")) < 0)
+		return r;
+	o->nsdata = 0;
+	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+		const char *u = NULL;
+		if ((r = sd_bus_message_read(msg, "s", &u)) < 0 || (r = skip_variant(msg)) < 0)
+			return r;
+		if (u && o->nsdata < GW_BLE_MAX_SDATA) {
+			snprintf(o->sdata[o->nsdata], sizeof(o->sdata[0]), "%s", u);
+			lower(o->sdata[o->nsdata++]);
+		}
+		if ((r = sd_bus_message_exit_container(msg)) < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	if ((r = sd_bus_message_exit_container(msg)) < 0)
+		return r;
+	return sd_bus_message_exit_container(msg);
+}
+
 int ble_read_props(sd_bus_message *msg, struct ble_obj *o, const char *iface, struct ble_changes *ch)
 {
 	int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
@@ -169,6 +197,8 @@ int ble_read_props(sd_bus_message *msg, struct ble_obj *o, const char *iface, st
 		} else if (is_dev && strcmp(key, "ManufacturerData") == 0) {
 			r = read_mfr(msg, o);
 			ch->mfr = true;
+		} else if (is_dev && strcmp(key, "ServiceData") == 0) {
+			r = read_sdata(msg, o);
 		} else if ((is_svc || is_char) && strcmp(key, "UUID") == 0) {
 			r = read_str(msg, o->uuid, sizeof(o->uuid));
 			lower(o->uuid);

@@ -95,6 +95,8 @@ static void seen_of(const struct ble_obj *o, struct gw_ble_seen *out)
 	s.nmfr = o->nmfr;
 	for (int k = 0; k < o->nmfr; k++)
 		s.companies[k] = o->mfr[k].company;
+	s.nsdata = o->nsdata;
+	memcpy(s.sdata, o->sdata, sizeof(s.sdata));
 	*out = s;
 }
 

@@ -80,6 +80,8 @@ struct esp_seen {
 	char uuids[GW_BLE_MAX_UUIDS][37];
 	int nmfr;                      /* manufacturer data's companies */
 	uint16_t companies[GW_BLE_MAX_MFR];
+	int nsdata;                    /* service data's UUIDs (lower case, full form) */
+	char sdata[GW_BLE_MAX_SDATA][37];
 };
 
 struct gw_esp_link;
@@ -138,8 +140,10 @@ enum esp_link_state {
 	EL_SERVICES,    /* GATT services coming */
 	EL_AUTH_WRITE,  /* the layout's unlock written */
 	EL_AUTH_READ,   /* ... and read back */
+	EL_NOTIFYM,     /* notify enable sent on a more notifier (struct bms_gatt.more) */
 	EL_NOTIFY,      /* notify enable sent (then the CCCD written) */
 	EL_NOTIFY2,     /* ... the same for the layout's second notifier */
+	EL_AUTH_LATE,   /* an unlock written after the notifications (struct bms_ble_auth.after_notify) */
 	EL_UP,          /* notifications flow */
 	EL_ADV,         /* advertisements flow (no connection) */
 	EL_RELEASING,   /* its slot lent to a link waiting: disconnecting */
@@ -164,6 +168,16 @@ struct gw_esp_link {
 	uint32_t notify2_h, cccd2_h;   /* the layout's second notifier (struct bms_gatt.notify2), 0 = none */
 	bool indicate2;
 	bool write_cmd;
+	/* a layout of channels (struct bms_gatt.more): its more characteristics
+	 * (channel k + 1 is more_h[k]), their CCCDs, which notify (or only
+	 * indicate), which take a write without response; the next to
+	 * subscribe; the set-up's notifications, the link's first bytes */
+	bool chans;
+	int nmore, sub;
+	uint32_t more_h[BMS_GATT_MORE_MAX], more_cccd[BMS_GATT_MORE_MAX];
+	bool more_notify[BMS_GATT_MORE_MAX], more_ind[BMS_GATT_MORE_MAX], more_cmd[BMS_GATT_MORE_MAX];
+	uint8_t early[512];
+	size_t nearly;
 	bool wpending;                 /* a request piece written, its answer awaited (ble->write_piece) */
 	unsigned mtu;
 	struct esp_char *chars;

@@ -227,32 +227,41 @@ static void session_ready(struct gw_esp *p, const Esphome__DeviceInfoResponse *m
 	}
 }
 
-static void seen_uuid(struct esp_seen *s, const char *u)
+/* u into list[0..*n) (cap entries) unless it is there. */
+static void seen_add(char (*list)[37], int *n, int cap, const char *u)
 {
-	for (int i = 0; i < s->nuuids; i++)
-		if (strcmp(s->uuids[i], u) == 0)
+	for (int i = 0; i < *n; i++)
+		if (strcmp(list[i], u) == 0)
 			return;
-	if (s->nuuids < GW_BLE_MAX_UUIDS)
-		memcpy(s->uuids[s->nuuids++], u, 37);
+	if (*n < cap)
+		memcpy(list[(*n)++], u, 37);
+}
+
+/* The UUID of 2 or 16 bytes at b (little endian) in its full form. */
+static void uuid_le(const uint8_t *b, size_t len, char *u, size_t cap)
+{
+	if (len == 2)
+		snprintf(u, cap, "0000%02x%02x-0000-1000-8000-00805f9b34fb", b[1], b[0]);
+	else
+		snprintf(u, cap, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[15], b[14],
+			 b[13], b[12], b[11], b[10], b[9], b[8], b[7], b[6], b[5], b[4], b[3], b[2], b[1], b[0]);
 }
 
 /* Service UUIDs of an AD structure of type t (0x02/0x03: 16-bit, 0x06/0x07:
- * 128-bit, little endian, Bluetooth Core Supplement Part A 1.1). */
+ * 128-bit, little endian), and the UUID service data is under (0x16:
+ * 16-bit, 0x21: 128-bit; Bluetooth Core Supplement Part A 1.1, 1.11). */
 static void adv_uuids(uint8_t t, const uint8_t *v, size_t n, struct esp_seen *s)
 {
 	char u[40];
-	if (t == 0x02 || t == 0x03) {
-		for (size_t j = 0; j + 2 <= n; j += 2) {
-			snprintf(u, sizeof(u), "0000%02x%02x-0000-1000-8000-00805f9b34fb", v[j + 1], v[j]);
-			seen_uuid(s, u);
-		}
-	} else if (t == 0x06 || t == 0x07) {
-		for (size_t j = 0; j + 16 <= n; j += 16) {
-			const uint8_t *b = v + j;
-			snprintf(u, sizeof(u), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[15], b[14],
-				 b[13], b[12], b[11], b[10], b[9], b[8], b[7], b[6], b[5], b[4], b[3], b[2], b[1], b[0]);
-			seen_uuid(s, u);
-		}
+	size_t w = t == 0x02 || t == 0x03 ? 2 : t == 0x06 || t == 0x07 ? 16 : 0;
+	for (size_t j = 0; w && j + w <= n; j += w) {
+		uuid_le(v + j, w, u, sizeof(u));
+		seen_add(s->uuids, &s->nuuids, GW_BLE_MAX_UUIDS, u);
+	}
+	w = t == 0x16 ? 2 : t == 0x21 ? 16 : 0;
+	if (w && n >= w) {
+		uuid_le(v, w, u, sizeof(u));
+		seen_add(s->sdata, &s->nsdata, GW_BLE_MAX_SDATA, u);
 	}
 }
 
@@ -266,7 +275,8 @@ static void adv_company(struct esp_seen *s, uint16_t c)
 }
 
 /* What raw advertising data (AD structures) says of its device, into s:
- * its name (0x08, 0x09), service UUIDs, manufacturer data's companies. */
+ * its name (0x08, 0x09), service UUIDs, service data's UUIDs, manufacturer
+ * data's companies. */
 static void adv_parse(const uint8_t *d, size_t n, struct esp_seen *s)
 {
 	for (size_t i = 0; i + 1 < n && d[i]; i += (size_t)d[i] + 1) {

@@ -144,23 +144,84 @@ static void notify_enable(struct gw_esp_link *k, enum esp_link_state st)
 	(void)esp_client_send(k->p, ESP_NOTIFY_REQ, &r.base);
 }
 
-/* The unlock (struct bms_ble_auth) written with response; read back at its answer. */
+/* Notifications switched on for the characteristic of the CCCD cccd (01 00,
+ * or 02 00 where it only indicates): the client's part on a V3
+ * connection (notify_on()); -1 when the session failed. */
+static int cccd_on(struct gw_esp_link *k, uint32_t cccd, bool indicate)
+{
+	if (!cccd)
+		return 0;
+	uint8_t on[2] = { indicate ? 0x02 : 0x01, 0x00 };
+	Esphome__BluetoothGATTWriteDescriptorRequest w = ESPHOME__BLUETOOTH_GATTWRITE_DESCRIPTOR_REQUEST__INIT;
+	w.address = k->addr;
+	w.handle = cccd;
+	w.data.data = on;
+	w.data.len = sizeof(on);
+	return esp_client_send(k->p, ESP_WRITE_DESC_REQ, &w.base);
+}
+
+/* Notifications on: a layout's more notifiers first, in their order (a BMS
+ * that greets on each: Dometic), then the notifier. */
+static void subscribe(struct gw_esp_link *k)
+{
+	while (k->sub < k->nmore && !k->more_notify[k->sub])
+		k->sub++;
+	if (k->sub >= k->nmore) {
+		notify_enable(k, EL_NOTIFY);
+		return;
+	}
+	Esphome__BluetoothGATTNotifyRequest r = ESPHOME__BLUETOOTH_GATTNOTIFY_REQUEST__INIT;
+	r.address = k->addr;
+	r.handle = k->more_h[k->sub];
+	r.enable = true;
+	k->st = EL_NOTIFYM;
+	(void)esp_client_send(k->p, ESP_NOTIFY_REQ, &r.base);
+}
+
+/* The more characteristics of layout g (struct bms_gatt.more) into k, all
+ * of them there; false when one is not. */
+static bool pick_more(struct gw_esp_link *k, const struct bms_gatt *g, const struct bms_driver *d)
+{
+	k->chans = g->more != NULL;
+	k->nmore = 0;
+	for (int i = 0; g->more && g->more[i].uuid; i++) {
+		bool ntf = g->more[i].notify;
+		const struct esp_char *c = i < BMS_GATT_MORE_MAX ? find_char(k, g->service, g->more[i].uuid,
+									     ntf ? P_NOTIFY | P_INDICATE : P_WRITE | P_WWR,
+									     NULL) : NULL;
+		if (!c)
+			return false;
+		k->more_h[i] = c->handle;
+		k->more_cccd[i] = c->cccd;
+		k->more_notify[i] = ntf;
+		k->more_ind[i] = ntf && !(c->props & P_NOTIFY);
+		k->more_cmd[i] = !ntf && (c->props & P_WWR) && !(d->ble->write_request && (c->props & P_WRITE));
+		k->nmore = i + 1;
+	}
+	return true;
+}
+
+/* The unlock (struct bms_ble_auth) written with response (a blind one
+ * without where the characteristic takes no other); read back at its
+ * answer, unless blind. */
 static void auth_write(struct gw_esp_link *k, const struct bms_gatt *g, const struct bms_ble_auth *a)
 {
 	const struct esp_char *c = find_char(k, g->service, a->chr, P_WRITE, NULL);
+	if (!c && a->blind)
+		c = find_char(k, g->service, a->chr, P_WWR, NULL);
 	if (!c) {
-		gw_link_closef(k->l, "no unlock characteristic %s (written with response) under service %s", a->chr,
-			       g->service);
+		gw_link_closef(k->l, "no unlock characteristic %s (written%s) under service %s", a->chr,
+			       a->blind ? "" : " with response", g->service);
 		return;
 	}
 	k->auth_h = c->handle;
 	Esphome__BluetoothGATTWriteRequest w = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
 	w.address = k->addr;
 	w.handle = k->auth_h;
-	w.response = true;
+	w.response = (c->props & P_WRITE) != 0;
 	w.data.data = (uint8_t *)a->data;
 	w.data.len = a->len;
-	k->st = EL_AUTH_WRITE;
+	k->st = a->after_notify ? EL_AUTH_LATE : EL_AUTH_WRITE;
 	(void)esp_client_send(k->p, ESP_WRITE_REQ, &w.base);
 }
 
@@ -178,7 +239,7 @@ static void pick_layout(struct gw_esp_link *k)
 		const struct esp_char *w = n && g->write ? find_char(k, ws, g->write, P_WRITE | P_WWR, n) : NULL;
 		const struct esp_char *n2 = g->notify2 ? find_char(k, g->service, g->notify2, P_NOTIFY | P_INDICATE, NULL)
 						       : NULL;
-		if (!n || (g->write && !w) || (g->notify2 && !n2))
+		if (!n || (g->write && !w) || (g->notify2 && !n2) || !pick_more(k, g, d))
 			continue;
 		k->notify_h = n->handle;
 		k->cccd_h = n->cccd;
@@ -191,10 +252,12 @@ static void pick_layout(struct gw_esp_link *k)
 		k->l->ble_layout = (int)(g - g0);
 		gw_debug("link %s: GATT service %s: notify handle %u, write handle %u (%s)", k->l->port, g->service,
 			 k->notify_h, k->write_h, k->write_cmd ? "command" : "request");
-		if (d->ble->auth)
+		k->sub = 0;
+		k->nearly = 0;
+		if (d->ble->auth && !d->ble->auth->after_notify)
 			auth_write(k, g, d->ble->auth);
 		else
-			notify_enable(k, EL_NOTIFY);
+			subscribe(k);
 		return;
 	}
 	gw_link_closef(k->l, "no GATT layout of protocol %s on the device (service %s with notify %s and write %s%s)",
@@ -222,7 +285,7 @@ static void send_connect(struct gw_esp_link *k, const struct esp_seen *s)
 static bool establishing(const struct gw_esp *p)
 {
 	for (const struct gw_esp_link *k = p->links; k; k = k->next)
-		if ((k->st >= EL_CONNECTING && k->st <= EL_NOTIFY2) || k->st == EL_RELEASING)
+		if ((k->st >= EL_CONNECTING && k->st <= EL_AUTH_LATE) || k->st == EL_RELEASING)
 			return true;
 	return false;
 }
@@ -341,24 +404,35 @@ static void on_fail(struct gw_esp_link *k, const char *why)
  * the characteristic's CCCD (esphome esp32_ble_client, "the client is
  * responsible for flipping the descriptor value when using the cache";
  * bleak-esphome does the same); then up. */
+static void link_up(struct gw_esp_link *k);
+
 static void notify_on(struct gw_esp_link *k)
 {
 	bool second = k->st == EL_NOTIFY2;
-	uint32_t cccd = second ? k->cccd2_h : k->cccd_h;
-	if (cccd) {
-		uint8_t on[2] = { (second ? k->indicate2 : k->indicate) ? 0x02 : 0x01, 0x00 };
-		Esphome__BluetoothGATTWriteDescriptorRequest w = ESPHOME__BLUETOOTH_GATTWRITE_DESCRIPTOR_REQUEST__INIT;
-		w.address = k->addr;
-		w.handle = cccd;
-		w.data.data = on;
-		w.data.len = sizeof(on);
-		if (esp_client_send(k->p, ESP_WRITE_DESC_REQ, &w.base) < 0)
+	if (k->st == EL_NOTIFYM) {
+		if (cccd_on(k, k->more_cccd[k->sub], k->more_ind[k->sub]) < 0)
 			return;
+		k->sub++;
+		subscribe(k);
+		return;
 	}
+	if (cccd_on(k, second ? k->cccd2_h : k->cccd_h, second ? k->indicate2 : k->indicate) < 0)
+		return;
 	if (!second && k->notify2_h) {
 		notify_enable(k, EL_NOTIFY2);
 		return;
 	}
+	const struct bms_driver *d = k->l->cfg->driver;
+	if (d->ble->auth && d->ble->auth->after_notify) {
+		auth_write(k, &d->ble->gatt[k->l->ble_layout], d->ble->auth);
+		return; /* up at its answer (auth_answer()) */
+	}
+	link_up(k);
+}
+
+/* Notifications on (and an unlock after them written): up. */
+static void link_up(struct gw_esp_link *k)
+{
 	k->st = EL_UP;
 	k->wpending = false;
 	k->idle = false;
@@ -372,6 +446,11 @@ static void notify_on(struct gw_esp_link *k)
 	} else {
 		gw_link_up(k->l);
 	}
+	/* what a link of channels was told while it came up: its first bytes */
+	size_t n = k->nearly;
+	k->nearly = 0;
+	if (n && k->st == EL_UP)
+		gw_link_bytes(k->l, k->early, n);
 	kick(k->p);
 }
 
@@ -379,7 +458,13 @@ static void notify_on(struct gw_esp_link *k)
 static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMessage *m)
 {
 	const struct bms_ble_auth *a = k->l->cfg->driver->ble->auth;
-	if (k->st == EL_AUTH_WRITE && type == ESP_WRITE_RESP) {
+	if (k->st == EL_AUTH_LATE && type == ESP_WRITE_RESP) {
+		gw_debug("link %s: unlock written", k->l->port);
+		link_up(k);
+	} else if (k->st == EL_AUTH_WRITE && type == ESP_WRITE_RESP && a->blind) {
+		gw_debug("link %s: unlock written", k->l->port);
+		notify_enable(k, EL_NOTIFY);
+	} else if (k->st == EL_AUTH_WRITE && type == ESP_WRITE_RESP) {
 		Esphome__BluetoothGATTReadRequest r = ESPHOME__BLUETOOTH_GATTREAD_REQUEST__INIT;
 		r.address = k->addr;
 		r.handle = k->auth_h;
@@ -394,7 +479,7 @@ static void auth_answer(struct gw_esp_link *k, unsigned type, const ProtobufCMes
 			return;
 		}
 		gw_debug("link %s: unlocked", k->l->port);
-		notify_enable(k, EL_NOTIFY);
+		subscribe(k);
 	}
 }
 
@@ -427,6 +512,33 @@ static void connection_answer(struct gw_esp_link *k, const Esphome__BluetoothDev
 
 static void next_piece(struct gw_esp_link *k);
 
+/* A notification of a link of channels (struct bms_gatt.more) on handle
+ * h, if it is one of its notifiers: as its records (BMS_CHR_*, a part of
+ * 255 bytes each), the link's bytes, or, while it is being set up, kept
+ * for its first bytes. */
+static bool channel_value(struct gw_esp_link *k, uint32_t h, const uint8_t *p, size_t n)
+{
+	int ch = h == k->notify_h ? 0 : -1;
+	for (int i = 0; ch < 0 && i < k->nmore; i++)
+		if (k->more_notify[i] && k->more_h[i] == h)
+			ch = i + 1;
+	if (ch < 0)
+		return false;
+	do {
+		uint8_t rec[BMS_CHR_HDR + 255];
+		size_t part = n > 255 ? 255 : n, m = bms_chr_record(rec, sizeof(rec), (uint8_t)ch, p, part);
+		if (k->st == EL_UP)
+			gw_link_bytes(k->l, rec, m);
+		else if (k->nearly + m <= sizeof(k->early)) {
+			memcpy(k->early + k->nearly, rec, m);
+			k->nearly += m;
+		}
+		p += part;
+		n -= part;
+	} while (n);
+	return true;
+}
+
 static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMessage *m)
 {
 	if (k->adv)
@@ -445,13 +557,18 @@ static void on_message(struct gw_esp_link *k, unsigned type, const ProtobufCMess
 			pick_layout(k);
 		}
 		return;
-	case ESP_NOTIFY_RESP:
-		if ((k->st == EL_NOTIFY && ((const Esphome__BluetoothGATTNotifyResponse *)m)->handle == k->notify_h) ||
-		    (k->st == EL_NOTIFY2 && ((const Esphome__BluetoothGATTNotifyResponse *)m)->handle == k->notify2_h))
+	case ESP_NOTIFY_RESP: {
+		uint32_t h = ((const Esphome__BluetoothGATTNotifyResponse *)m)->handle;
+		if ((k->st == EL_NOTIFY && h == k->notify_h) || (k->st == EL_NOTIFY2 && h == k->notify2_h) ||
+		    (k->st == EL_NOTIFYM && h == k->more_h[k->sub]))
 			notify_on(k);
 		return;
+	}
 	case ESP_NOTIFY_DATA: {
 		const Esphome__BluetoothGATTNotifyDataResponse *d = (const void *)m;
+		if (k->chans && (k->st == EL_UP || (k->st >= EL_NOTIFYM && k->st <= EL_NOTIFY2)) &&
+		    channel_value(k, d->handle, d->data.data, d->data.len))
+			return;
 		if (k->st == EL_UP && (d->handle == k->notify_h || (k->notify2_h && d->handle == k->notify2_h)) &&
 		    d->data.len)
 			gw_link_bytes(k->l, d->data.data, d->data.len);
@@ -576,6 +693,9 @@ static void esp_open(struct gw_link *l)
 	k->st = EL_WAIT;
 	l->ble_layout = 0;
 	k->notify_h = k->write_h = k->auth_h = k->notify2_h = 0;
+	k->chans = false;
+	k->nmore = k->sub = 0;
+	k->nearly = 0;
 	if (k->p->st == ES_READY)
 		on_ready(k);
 	else
@@ -623,17 +743,50 @@ static void esp_release(struct gw_link *l)
 	l->tr_data = NULL;
 }
 
-/* One BluetoothGATTWriteRequest of p[0..n); -1 when the session failed
- * (the link is closed). */
-static int write_gatt(struct gw_esp_link *k, const uint8_t *p, size_t n)
+/* One BluetoothGATTWriteRequest of p[0..n) to handle h; -1 when the
+ * session failed (the link is closed). */
+static int write_to(struct gw_esp_link *k, uint32_t h, bool cmd, const uint8_t *p, size_t n)
 {
 	Esphome__BluetoothGATTWriteRequest w = ESPHOME__BLUETOOTH_GATTWRITE_REQUEST__INIT;
 	w.address = k->addr;
-	w.handle = k->write_h;
-	w.response = !k->write_cmd;
+	w.handle = h;
+	w.response = !cmd;
 	w.data.data = (uint8_t *)p;
 	w.data.len = n;
 	return esp_client_send(k->p, ESP_WRITE_REQ, &w.base);
+}
+
+static int write_gatt(struct gw_esp_link *k, const uint8_t *p, size_t n)
+{
+	return write_to(k, k->write_h, k->write_cmd, p, n);
+}
+
+/* A request of a link of channels: its records, each its data written to
+ * its channel (0: the write characteristic, k: the more characteristic k
+ * - 1, one that is written); bytes that are no record, or a channel that
+ * takes no write, are dropped (a driver's fault: logged). */
+static void write_records(struct gw_esp_link *k)
+{
+	struct gw_link *l = k->l;
+	const uint8_t *p = l->tx + l->txoff, *data;
+	size_t len = l->txlen - l->txoff, used, n;
+	uint8_t ch;
+	while (len && k->st == EL_UP) {
+		if (!bms_chr_next(p, len, &ch, &data, &n, &used)) {
+			gw_debug("link %s: %zu bytes of a request that are no channel's record dropped", l->port,
+				 used ? used : len);
+			used = used ? used : len;
+		} else if (ch == 0) {
+			(void)write_to(k, k->write_h, k->write_cmd, data, n);
+		} else if (ch <= k->nmore && !k->more_notify[ch - 1]) {
+			(void)write_to(k, k->more_h[ch - 1], k->more_cmd[ch - 1], data, n);
+		} else {
+			gw_debug("link %s: a record for channel %u, which takes no write, dropped", l->port, ch);
+		}
+		p += used;
+		len -= used;
+	}
+	l->txlen = l->txoff = 0;
 }
 
 /* A driver with ble->write_piece: the next piece of l->tx[txoff..txlen),
@@ -667,6 +820,10 @@ static int esp_write(struct gw_link *l)
 	}
 	if (l->cfg->driver->ble->write_piece) {
 		next_piece(k);
+		return k->st == EL_UP ? 0 : -1;
+	}
+	if (k->chans) {
+		write_records(k);
 		return k->st == EL_UP ? 0 : -1;
 	}
 	size_t off = l->txoff, end = l->txlen;

@@ -38,6 +38,8 @@ static void print_seen(FILE *out, const struct esp_seen *o)
 	memcpy(s.uuids, o->uuids, sizeof(s.uuids));
 	s.nmfr = o->nmfr;
 	memcpy(s.companies, o->companies, sizeof(s.companies));
+	s.nsdata = o->nsdata;
+	memcpy(s.sdata, o->sdata, sizeof(s.sdata));
 	gw_ble_scan_line(out, &s, false); /* no pairing through a proxy */
 }
 
