@@ -61,7 +61,7 @@ static bool cells_ok(const struct bms_snapshot *s, float *sum_v, char *what, siz
 {
 	unsigned lo = 65535, hi = 0;
 	double sum = 0;
-	if (s->ncells < 1 || s->ncells > BMS_MAX_CELLS) {
+	if (s->ncells < 1 || s->ncells > BMS_LV_MAX_CELLS) {
 		snprintf(what, cap, "%u cells", s->ncells);
 		return false;
 	}
@@ -97,7 +97,7 @@ static bool voltage_ok(const struct bms_snapshot *s, bool have_sum, float sum_v,
 	}
 	if (!have_sum && s->ncells) {
 		float per = v / (float)s->ncells;
-		if (s->ncells > BMS_MAX_CELLS || per * 1000.0f < CELL_MIN_MV || per * 1000.0f > CELL_MAX_MV) {
+		if (s->ncells > BMS_LV_MAX_CELLS || per * 1000.0f < CELL_MIN_MV || per * 1000.0f > CELL_MAX_MV) {
 			snprintf(what, cap, "%.2f V for %u cells", (double)v, s->ncells);
 			return false;
 		}

@@ -27,7 +27,8 @@
 #include "sim_model.h"
 
 #define SIM_MAX_PACKS 32
-#define SIM_MAX_CELLS 48 /* Daly: 16 frames x 3 cells */
+#define SIM_MAX_CELLS 192 /* a high-voltage pack (bms.h: BMS_MAX_CELLS) */
+#define SIM_LV_CELLS 48  /* Daly: 16 frames x 3 cells */
 #define SIM_MAX_TEMPS 16
 #define SIM_MAX_ALARM 8  /* raw alarm bytes kept per pack */
 
@@ -218,8 +219,8 @@ struct sim_view {
 };
 
 /* Reply being built by a responder: concatenated frames with their bounds. */
-#define SIM_REPLY_MAX 4096
-#define SIM_REPLY_FRAMES 40
+#define SIM_REPLY_MAX 8192
+#define SIM_REPLY_FRAMES 128 /* an EV pack's broadcast: a Tesla's 36 brick frames and the rest, a FoxESS stack's 36 cell and 18 sensor frames */
 struct sim_reply {
 	size_t len;
 	int nframes;
