@@ -1126,6 +1126,10 @@ bool bms_probe_raw_text_ok(const uint8_t *p, size_t n);
  * with the cell count); a current under 3000 A.  A voltage or cells must
  * be there.  what: "16 cells, 52.6 V, SOC 60 %", or why not. */
 bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap);
+/* The same for a high-voltage pack (a CAN family with more than 32 cells,
+ * struct bms_driver.max_cells): 1..192 cells, a pack voltage of 50..1000
+ * V. */
+bool bms_probe_plausible_hv(const struct bms_snapshot *s, char *what, size_t cap);
 /* A matching answer's cells and SOC into r (has_cells, cell_min_v /
  * cell_max_v from the cell list or the BMS's own highest and lowest;
  * has_soc, soc), for the chemistry --detect proposes. */

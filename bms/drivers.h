@@ -79,7 +79,16 @@
 	X(creabest_vb) /* 58 */ \
 	X(myvolta)     /* 59 */ \
 	X(ubms_can)    /* 60 */ \
-	X(d_powercore) /* 61 */
+	X(d_powercore) /* 61 */ \
+	X(leaf)        /* 80 */ \
+	X(tesla_model3) /* 81 */ \
+	X(zoe1)        /* 82 */ \
+	X(mg_zs)       /* 84 */ \
+	X(byd_atto3)   /* 85 */ \
+	X(bolt)        /* 86 */ \
+	X(mach_e)      /* 87 */ \
+	X(volvo_spa)   /* 88 */ \
+	X(foxess_in)   /* 90 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

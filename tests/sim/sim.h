@@ -136,6 +136,9 @@ struct sim_pack {
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	int parallel;           /* ubms-can: strings of modules in parallel (`parallel`; 0 = 1) */
 	int parallel_dip;       /* ubms-can: mV the last string's cell 1 reads under the first's (`parallel_dip`) */
+	int hv_bad;             /* a high-voltage pack (sim_proto.hv): every frame its family checks
+	                         * fails its check (`hvbad`: a CRC, a check byte, a length short) */
+	int no_tester;          /* leaf, zoe1: no tester asks the LBC for its cells (`notester`) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* pylon-can: the slcan adapter on the battery's bus */
 	int can_open;           /* its channel: 0 closed, 'O' open, 'L' open listen only */
@@ -183,6 +186,7 @@ enum {
 	SIM_HAS_CELL_EXT = 1u << 15, /* cell_max_mv, cell_min_mv (and their numbers): the
 	                              * highest and lowest cell a BMS without a cell list sends */
 	SIM_HAS_TEMP_EXT = 1u << 16, /* tmax_c, tmin_c: its highest and lowest temperature */
+	SIM_HAS_NO_CURRENT = 1u << 17, /* the protocol carries no current (bolt): `state` prints it null */
 };
 
 /* The quantised values a protocol puts on the wire for one pack; the control
@@ -291,6 +295,11 @@ struct sim_proto {
 	 * test_ble.py's generic case gives its fake device; NULL: the tests
 	 * name it themselves. */
 	const char *ble_name;
+	/* A high-voltage pack read from its own bus (tests/sim/sim_hv.h): the
+	 * pack options `hvbad` and `notester` apply; default_cells: its cells
+	 * where --pack says none (0: 16). */
+	int hv;
+	int default_cells;
 	/* The host talks to a Lawicel slcan adapter, never to the battery:
 	 * no fault applies to what it writes, and `state` shows the adapter
 	 * (can_open, can_frames_heard). */
