@@ -68,13 +68,20 @@ static int fi_1873(struct bms_poll *poll, const uint8_t *d)
 	return FI_1873;
 }
 
+/* 0x1872: the BMS's limits.  A charge voltage limit not above the
+ * discharge one is no battery's (refused); a current limit beyond
+ * BMS_MAX_LIMIT_A none. */
 static int fi_1872(struct bms_poll *poll, const uint8_t *d)
 {
 	struct bms_snapshot *s = &poll->snap;
-	s->bms_cvl_v = (float)bms_le16(d) * 0.1f;
-	s->bms_dvl_v = (float)bms_le16(d + 2) * 0.1f;
+	float cvl = (float)bms_le16(d) * 0.1f, dvl = (float)bms_le16(d + 2) * 0.1f;
+	float ccl = (float)bms_le16(d + 4) * 0.1f, dcl = (float)bms_le16(d + 6) * 0.1f;
+	if (!(cvl > dvl) || cvl > BMS_PLAUSIBLE_MAX_V)
+		return BMS_E_RANGE;
+	s->bms_cvl_v = cvl;
+	s->bms_dvl_v = dvl > 0 ? dvl : NAN;
 	s->present |= BMS_HAS_VOLT_LIMITS;
-	bms_set_cur_limits(poll, (float)bms_le16(d + 4) * 0.1f, (float)bms_le16(d + 6) * 0.1f, false);
+	bms_set_cur_limits(poll, ccl > BMS_MAX_LIMIT_A ? NAN : ccl, dcl > BMS_MAX_LIMIT_A ? NAN : dcl, false);
 	return FI_1872;
 }
 

@@ -20,14 +20,16 @@
  * A poll is whole once every slot of `need` and every slot and group the
  * pack was heard sending arrived.  What it sends is learned over the first
  * poll, which waits the pack's `timeout` and is used with what it heard,
- * without its cells (it cannot tell a cycle's last frames it missed); a
- * group heard later beyond those learned is learned too; a poll that ends
+ * its cells only where every group it heard came twice at least (it heard
+ * whole cycles: none of a cycle's last frames missed); a group heard later
+ * beyond those learned is learned too; a poll that ends
  * without a slot or a group learned fails, and the next one learns again
  * (a pack that changed what it sends costs two polls).  The cells are
  * whole or absent, never part of a list: a tester's answers (`answers`:
  * the Leaf's and the Zoe's, which another tester asks for) are waited
- * for, and a poll whose wait ends without them is used without cells (no
- * tester asks, or none asked within the wait); a poll with every cell
+ * for, and a poll whose wait ends without them, or that heard one
+ * dropped, is used without cells (no tester asks, none asked within the
+ * wait, its answer broken); a poll with every cell
  * drops the BMS's own highest and lowest.  The snapshot's current is the
  * family's, + = charging (`invert_current` turns it); a poll without a
  * pack voltage above 0 is no sample.
@@ -67,7 +69,7 @@ struct hv_family {
 };
 
 /* The family's own state of a poll beside the base's: HV_FAM(poll, T). */
-#define HV_FAM_SIZE 32
+#define HV_FAM_SIZE 12
 struct hv_tp {                    /* an answer being read */
 	uint16_t len, got;        /* its length, its bytes so far */
 	uint8_t sn;               /* the next consecutive frame's number */
@@ -77,11 +79,13 @@ struct hv_tp {                    /* an answer being read */
 };
 struct hv_state {
 	uint64_t a[2];            /* groups of set A heard this poll (bit g % 64 of a[g / 64]) */
+	uint64_t a2[2];           /* ... heard twice or more (a learning poll's cycles) */
 	uint32_t b;               /* ... of set B */
 	uint16_t slots;           /* slots heard */
 	uint8_t ncells;           /* the highest cell written, + 1 */
 	bool refused;             /* a frame's values were refused: the poll is not used */
 	struct hv_tp tp;
+	bool dropped;             /* an answer the family reads was dropped (broken, a cell out of range) */
 	_Alignas(4) unsigned char fam[HV_FAM_SIZE];
 };
 #define HV_FAM(poll, T) \

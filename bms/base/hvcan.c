@@ -88,17 +88,33 @@ enum bms_scan hv_scan(const struct hv_family *f, const uint8_t *buf, size_t len,
 
 /* Every slot and group the pack is known to send is there; for a family
  * of answers, every answer (whether a tester asks is not known: the poll
- * waits for them up to its timeout). */
+ * waits for them up to its timeout), also in a learning poll: it ends at
+ * its answers' end, never cutting one at its timeout, and learns what it
+ * heard until then. */
 static bool whole(const struct hv_family *f, const struct bms_poll *poll)
 {
 	const struct hv_state *st = cst_of(poll);
 	uint32_t p = poll->persist;
 	uint16_t want = (uint16_t)(f->need | (p & HV_P_SLOTS));
-	if (!(p & HV_P_LEARNED) || st->refused || (st->slots & want) != want)
+	if (st->refused || (st->slots & want) != want)
 		return false;
 	if (f->nanswers)
-		return answers_all(f, st);
+		return answers_all(f, st) || st->dropped; /* a broken answer: the next poll's */
+	if (!(p & HV_P_LEARNED))
+		return false;
 	return groups_all(st->a, HV_P_A(p)) && b_all(st->b, HV_P_B(p));
+}
+
+/* What this poll heard, learned for the next ones. */
+static void learn(const struct hv_family *f, struct bms_poll *poll)
+{
+	const struct hv_state *st = cst_of(poll);
+	uint32_t p = HV_P_LEARNED | st->slots | f->need;
+	if (!f->nanswers) {
+		p |= (uint32_t)groups_count(st->a) << 16;
+		p |= (uint32_t)(b_count(st->b) & 0x1Fu) << 24;
+	}
+	poll->persist = p;
 }
 
 /* Group r (HV_A(g) or HV_B(g)) heard beyond the count learned: the count
@@ -138,27 +154,23 @@ int hv_handle(const struct hv_family *f, struct bms_poll *poll, const uint8_t *f
 		;
 	else if (r >= HV_B(0))
 		st->b |= 1u << (r - HV_B(0));
-	else if (r >= HV_A(0))
-		st->a[(r - HV_A(0)) / 64] |= 1ull << ((r - HV_A(0)) % 64);
-	else
+	else if (r >= HV_A(0)) {
+		unsigned g = (unsigned)(r - HV_A(0));
+		if (group_heard(st->a, g))
+			st->a2[g / 64] |= 1ull << (g % 64);
+		st->a[g / 64] |= 1ull << (g % 64);
+	} else
 		st->slots |= (uint16_t)(1u << r);
 	if (r >= HV_A(0) && r < HV_TAKEN && !f->nanswers && (poll->persist & HV_P_LEARNED))
 		grow(poll, r); /* a group beyond those learned: the pack sends more, every poll waits for it */
 	poll->sub++;
-	return whole(f, poll) ? BMS_OK : BMS_MORE;
+	if (!whole(f, poll))
+		return BMS_MORE;
+	if (!(poll->persist & HV_P_LEARNED))
+		learn(f, poll); /* a family of answers: a learning poll whole at its answers */
+	return BMS_OK;
 }
 
-/* What this poll heard, learned for the next ones. */
-static void learn(const struct hv_family *f, struct bms_poll *poll)
-{
-	const struct hv_state *st = cst_of(poll);
-	uint32_t p = HV_P_LEARNED | st->slots | f->need;
-	if (!f->nanswers) {
-		p |= (uint32_t)groups_count(st->a) << 16;
-		p |= (uint32_t)(b_count(st->b) & 0x1Fu) << 24;
-	}
-	poll->persist = p;
-}
 
 bool hv_timeout(const struct hv_family *f, struct bms_poll *poll)
 {
@@ -170,7 +182,9 @@ bool hv_timeout(const struct hv_family *f, struct bms_poll *poll)
 	}
 	if (!(p & HV_P_LEARNED)) {
 		learn(f, poll); /* the first poll: what the pack sends */
-		poll->step = 1; /* its cells are not known whole: none (cells_whole) */
+		/* its cells whole only where it heard whole cycles: every group
+		 * twice at least (cells_whole) */
+		poll->step = st->a[0] == st->a2[0] && st->a[1] == st->a2[1] ? 2 : 1;
 		return true;
 	}
 	uint16_t slots = (uint16_t)(p & HV_P_SLOTS);
@@ -183,8 +197,9 @@ bool hv_timeout(const struct hv_family *f, struct bms_poll *poll)
 }
 
 /* The cells of this poll: whole (every group learned, or every answer),
- * each written; else none.  A learning poll's broadcast cells are none:
- * it cannot tell the last frames of a cycle it missed.  With every cell
+ * each written; else none.  A learning poll's broadcast cells only where
+ * every group it heard came twice (whole cycles heard: it missed no
+ * cycle's last frames); else none.  With every cell
  * the BMS's own highest and lowest are dropped: rounded to their frame's
  * steps (Bolt's 20 mV) and heard at another instant, they would widen
  * the list's extremes by what is no cell's. */
@@ -248,11 +263,21 @@ bool hv_tp_check(const struct bms_can_msg *m)
 	return true; /* a single frame, flow control: not read */
 }
 
+/* The answer being read ends unfinished: dropped, if the family reads it. */
+static void tp_drop(struct bms_poll *poll)
+{
+	struct hv_state *st = st_of(poll);
+	if (st->tp.on && st->tp.ans != 0xFF)
+		st->dropped = true;
+	st->tp.on = false;
+}
+
 /* A first frame: the answer it opens (tp->ans 0xFF: not one the family reads). */
 static void tp_first(const struct hv_family *f, struct bms_poll *poll, const uint8_t *d)
 {
 	struct hv_tp *tp = &st_of(poll)->tp;
 	uint16_t len = (uint16_t)(((d[0] & 0x0Fu) << 8) | d[1]);
+	tp_drop(poll); /* one in progress: broken */
 	memset(tp, 0, sizeof(*tp));
 	tp->on = true;
 	tp->len = len;
@@ -297,7 +322,7 @@ int hv_tp_frame(const struct hv_family *f, struct bms_poll *poll, const struct b
 		tp->sn++;
 	} else {
 		if (pci == 0 || pci == 2)
-			tp->on = false; /* a single frame or a frame out of turn: the answer is broken */
+			tp_drop(poll); /* a single frame or a frame out of turn: the answer is broken */
 		return pci == 3 ? HV_TAKEN : BMS_E_UNEXPECTED; /* flow control: the tester's, not read */
 	}
 	unsigned n = m->dlc > at ? m->dlc - at : 0;
@@ -305,13 +330,15 @@ int hv_tp_frame(const struct hv_family *f, struct bms_poll *poll, const struct b
 		n = tp->len - from;
 	for (unsigned i = 0; i < n; i++)
 		if (tp->ans != 0xFF && !tp_byte(f, poll, from + i, d[at + i])) {
-			tp->ans = 0xFF; /* not a list of cells: dropped */
+			tp_drop(poll); /* not a list of cells: dropped, its frames still to come passed over */
+			tp->on = true;
+			tp->ans = 0xFF;
 			break;
 		}
 	tp->got = (uint16_t)(from + n);
 	if (tp->got < tp->len) {
 		if (pci == 2 && m->dlc < 8)
-			tp->on = false; /* a short frame before the end */
+			tp_drop(poll); /* a short frame before the end */
 		return HV_TAKEN;
 	}
 	tp->on = false;

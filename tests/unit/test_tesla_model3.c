@@ -10,7 +10,8 @@
  * welded (a fault) or not available; a poll that misses a brick frame the
  * pack sends fails and learns again (a pack whose frames changed costs
  * two polls), never a list with a hole; a learning poll that lost the
- * cycle's last frame learns it when a poll hears it, never a short list; frames a byte short dropped whole
+ * cycle's last frame learns it when a poll hears it, never a short list;
+ * one that heard two whole cycles (every brick twice) has the list; frames a byte short dropped whole
  * and counted; bricks of 0 / 0xFFFF none, a brick of 6 V refused; the
  * other muxes of 0x332 and 0x401 passed over. */
 #include "../../bms/bms.h"
@@ -100,6 +101,14 @@ static void test_bricks(void)
 	CHECK_EQ_INT(r.ok, 1);
 	CHECK_EQ_INT(poll.snap.ncells, 108);
 	CHECK_EQ_INT(hv_poll(&poll, text, 0, false, &r), BMS_E_INVALID); /* now mux 35 is the pack's */
+	/* a learning poll that heard two whole cycles: every brick twice, its
+	 * list whole already */
+	static char two[16384];
+	snprintf(two, sizeof(two), "%s %s", full, full);
+	memset(&poll, 0, sizeof(poll));
+	CHECK_EQ_INT(hv_poll(&poll, two, 0, false, &r), BMS_OK);
+	CHECK_EQ_INT(r.ok, 0);
+	CHECK_EQ_INT(poll.snap.ncells, 108);
 	/* the contactors welded; not available */
 	build_full("20A#3F0000000001");
 	CHECK_EQ_INT(hv_poll(&poll, full, 0, false, &r), BMS_OK);

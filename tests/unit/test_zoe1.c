@@ -133,6 +133,7 @@ static void test_table(void)
 
 int main(void)
 {
+	hv_answers = true;
 	test_table();
 	test_vector();
 	test_broken();
