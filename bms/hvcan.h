@@ -29,8 +29,9 @@
  * the Leaf's and the Zoe's, which another tester asks for) are waited
  * for, and a poll whose wait ends without them, or that heard one
  * dropped, is used without cells (no tester asks, none asked within the
- * wait, its answer broken); a poll with every cell
- * drops the BMS's own highest and lowest.  The snapshot's current is the
+ * wait, its answer broken); a list whose sum is not the pack's voltage
+ * within 10 % is a part (a stack's module heard alone): none; a poll with
+ * every cell drops the BMS's own highest and lowest.  The snapshot's current is the
  * family's, + = charging (`invert_current` turns it); a poll without a
  * pack voltage above 0 is no sample.
  */

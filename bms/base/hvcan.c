@@ -199,10 +199,7 @@ bool hv_timeout(const struct hv_family *f, struct bms_poll *poll)
 /* The cells of this poll: whole (every group learned, or every answer),
  * each written; else none.  A learning poll's broadcast cells only where
  * every group it heard came twice (whole cycles heard: it missed no
- * cycle's last frames); else none.  With every cell
- * the BMS's own highest and lowest are dropped: rounded to their frame's
- * steps (Bolt's 20 mV) and heard at another instant, they would widen
- * the list's extremes by what is no cell's. */
+ * cycle's last frames); else none. */
 static void cells_whole(const struct hv_family *f, struct bms_poll *poll)
 {
 	struct bms_snapshot *s = &poll->snap;
@@ -218,10 +215,31 @@ static void cells_whole(const struct hv_family *f, struct bms_poll *poll)
 	if (n < BMS_MAX_CELLS)
 		memset(s->cell_mv + n, 0, sizeof(s->cell_mv[0]) * (BMS_MAX_CELLS - n));
 	s->ncells = (uint8_t)n;
-	if (n) /* every cell: the BMS's own extremes (coarser, of another instant) say less */
-		s->present = (s->present | BMS_HAS_CELLS) & ~(uint32_t)BMS_HAS_CELL_EXT;
+	if (n)
+		s->present |= BMS_HAS_CELLS;
 	else
 		s->present &= ~(uint32_t)BMS_HAS_CELLS;
+}
+
+/* After the family's finish: a list whose sum is not the pack's voltage
+ * within 10 % is a part of the pack's cells (a stack whose other modules'
+ * frames were not heard), not the list: none (the plausibility table would
+ * refuse the whole poll for it).  With every cell the BMS's own highest
+ * and lowest are dropped: rounded to their frame's steps (Bolt's 20 mV) and
+ * heard at another instant, they would widen the list's extremes by what
+ * is no cell's. */
+static void cells_part(struct bms_snapshot *s)
+{
+	double sum = 0;
+	for (unsigned i = 0; i < s->ncells; i++)
+		sum += s->cell_mv[i] / 1000.0;
+	if (s->ncells && (s->present & BMS_HAS_VOLTAGE) && fabs(s->voltage - sum) > 0.1 * sum) {
+		memset(s->cell_mv, 0, sizeof(s->cell_mv[0]) * s->ncells);
+		s->ncells = 0;
+		s->present &= ~(uint32_t)BMS_HAS_CELLS;
+	}
+	if (s->ncells)
+		s->present &= ~(uint32_t)BMS_HAS_CELL_EXT;
 }
 
 int hv_finish(const struct hv_family *f, struct bms_poll *poll)
@@ -236,6 +254,7 @@ int hv_finish(const struct hv_family *f, struct bms_poll *poll)
 		if (rc != BMS_OK)
 			return rc;
 	}
+	cells_part(s);
 	if (poll->invert_current && (s->present & BMS_HAS_CURRENT))
 		s->current = -s->current;
 	if (!(s->present & BMS_HAS_VOLTAGE) || !(s->voltage > 0.0f))

@@ -43,19 +43,37 @@ static void test_vector(void)
 	CHECK_NEAR(s->bms_dcl_a, 25.0, 1e-4);
 	CHECK_NEAR(s->ext_tmax_c, 22.0, 1e-4);
 	CHECK_NEAR(s->ext_tmin_c, 21.0, 1e-4);
-	CHECK(!(s->present & BMS_HAS_CELL_EXT)); /* every cell: 0x1876's dropped */
-	CHECK_EQ_INT(s->ncells, 16);
+	/* the four cell frames of FOX-01 are a module's 16 cells of a 330 V
+	 * stack: a part of the pack's cells (52.8 V), not the list: none, the
+	 * BMS's own extremes (0x1876) kept, and the poll plausible */
+	CHECK_EQ_INT(s->ncells, 0);
+	CHECK(!(s->present & BMS_HAS_CELLS));
+	CHECK(s->present & BMS_HAS_CELL_EXT);
+	CHECK_EQ_INT(s->ext_max_mv, 3304);
+	CHECK_EQ_INT(s->ext_min_mv, 3300);
+	CHECK_EQ_INT(s->ntemps, 8);
+	CHECK_NEAR(s->temp_c[0], 21, 1e-4);
+	CHECK_NEAR(s->temp_c[1], 22, 1e-4);
+	CHECK(bms_plausible(s, NULL));
+	/* the whole stack: six modules' 96 cells (0x0C1D ... 0x0C79), their sum
+	 * 330.0 V: every cell, 0x1876's extremes dropped */
+	static char stack[8192];
+	size_t at = (size_t)snprintf(stack, sizeof(stack), "%s", FOX_01);
+	for (unsigned k = 4; k < 24; k++) /* 3437 or 3438 mV: 16 x 3300..3304 + 80 of these = 330.0 V */
+		at += (size_t)snprintf(stack + at, sizeof(stack) - at, " %08X#%02X0D%02X0D%02X0D%02X0D", 0x0C1Du + 4u * k,
+				       0x6D + (k % 2), 0x6D + (k % 2), 0x6D + (k % 2), 0x6D + (k % 2));
+	hv_two_polls(&poll, stack);
+	CHECK_EQ_INT(s->ncells, 96);
+	CHECK(!(s->present & BMS_HAS_CELL_EXT));
 	static const uint16_t want[16] = { 3300, 3301, 3302, 3303, 3304, 3300, 3301, 3302,
 					   3303, 3304, 3300, 3301, 3302, 3303, 3304, 3300 };
 	for (int i = 0; i < 16; i++)
 		CHECK_EQ_INT(s->cell_mv[i], want[i]);
-	CHECK_EQ_INT(s->ntemps, 8);
-	CHECK_NEAR(s->temp_c[0], 21, 1e-4);
-	CHECK_NEAR(s->temp_c[1], 22, 1e-4);
-	/* the four cell frames of FOX-01 are a module's 16 cells of a 330 V
-	 * stack: the plausibility table refuses the sum against the voltage
-	 * (the daemon would not serve this sample; a whole stack sends all) */
-	CHECK(!bms_plausible(s, NULL));
+	CHECK_EQ_INT(s->cell_mv[16], 3437);
+	CHECK_EQ_INT(s->cell_mv[20], 3438);
+	CHECK_EQ_INT(s->cell_mv[95], 3438);
+	CHECK(bms_plausible(s, NULL));
+	hv_two_polls(&poll, FOX_01); /* the module's frames again: learned anew */
 	/* discharging (0x1879 b1 0x2B): -5.0 A, whatever 0x1873's sign */
 	static char text[2048];
 	snprintf(text, sizeof(text), "%s", FOX_01);

@@ -120,6 +120,9 @@ static void test_bricks(void)
 	hv_two_polls(&poll, M3_01 " 401#00000C900C900C90 401#0100FFFF00000C90");
 	CHECK_EQ_INT(poll.snap.ncells, 0); /* a hole (bricks 4, 5): no list */
 	hv_two_polls(&poll, M3_01 " 401#00000C900C900C90 401#01000C900000FFFF");
+	CHECK_EQ_INT(poll.snap.ncells, 0); /* 14.75 V of bricks in a 410.5 V pack: a part, no list */
+#define M3_SMALL "132#C305520000000000 292#29AB3CB3CB0C9301 332#B11D6707044C 332#08038E8B8E8B" /* 14.75 V */
+	hv_two_polls(&poll, M3_SMALL " 401#00000C900C900C90 401#01000C900000FFFF");
 	CHECK_EQ_INT(poll.snap.ncells, 4);
 	/* a brick of 6.0 V: refused */
 	memset(&poll, 0, sizeof(poll));
