@@ -5,7 +5,7 @@
 through an slcan adapter on a pty:
 
 (a) each family's broadcast of tests/fixtures/vectors.tsv (family hvcan:
-    LEAF-01 ... FOX-01, BYDHVS-01) played on the bus by the test with Debian's
+    LEAF-01 ... FOX-01, BYDHVS-01, SOLAX-01) played on the bus by the test with Debian's
     python3-can (slcanBus on the test's end of a socat pty pair), in a loop
     every 0.2 s: the values /api/state shows (the layouts' decoding: pack
     voltage, current in bmsgw's sign, SOC, every cell); the same frames
@@ -119,6 +119,7 @@ ROWS = (
     ("VOLVO-01", "volvo-spa", ((375.0, 0.3), (10.0, 0.15), (50.0, 0.15), 0), None),
     ("FOX-01", "foxess-in", ((330.0, 0.15), (5.0, 0.15), (40.0, 0.15), 0), None),  # one module's cells: a part
     ("BYDHVS-01", "byd-hvs-in", ((212.1, 0.05), (0.0, 0.05), (97.4, 0.05), 0), None),
+    ("SOLAX-01", "solax-in", ((425.9, 0.05), (1.3, 0.05), (93.0, 0.05), 0), None),
 )
 
 

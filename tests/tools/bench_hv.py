@@ -24,7 +24,8 @@ from harness import ROOT, Checks, Gateway, api_state, free_port, pty_pair, wait_
 
 ROWS = (("leaf", "LEAF-01"), ("tesla-model3", "M3-01"), ("zoe1", "ZOE1-01"), ("mg-zs", "MG-02"),
         ("byd-atto3", "ATTO-01"), ("bolt", "BOLT-01"), ("mach-e", "MACHE-01"), ("volvo-spa", "VOLVO-01"),
-        ("foxess-in", "FOX-01"), ("byd-hvs-in", "BYDHVS-01"))
+        ("foxess-in", "FOX-01"), ("byd-hvs-in", "BYDHVS-01"),
+        ("solax-in", "SOLAX-01"))
 
 
 def fixture(rid):

@@ -94,7 +94,7 @@ static inline void hv_break(char *out, size_t cap, const char *text, int k, int 
 			break;
 		char f[64];
 		snprintf(f, sizeof(f), "%.*s", (int)len, p);
-		if (i == k && len >= 4 && f[len - 3] != '#') {
+		if (i == k && len >= 4 && f[len - 1] != '#' && f[len - 3] != '#') { /* a frame with data, of 2 bytes or more */
 			if (mode)
 				f[len - 2] = '\0';
 			else {
