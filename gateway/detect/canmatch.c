@@ -57,8 +57,9 @@ static bool poll_good(const struct bms_driver *drv, struct bms_poll *poll, char 
 		snprintf(what, cap, "%s", t);
 		return false;
 	}
-	bool hv = bms_max_cells(drv) > BMS_LV_MAX_CELLS; /* a high-voltage pack's range */
-	if (!(hv ? bms_probe_plausible_hv : bms_probe_plausible)(&poll->snap, what, cap))
+	/* a family of more than 32 cells: a low-voltage battery's range, or a high-voltage pack's */
+	bool hv = bms_max_cells(drv) > BMS_LV_MAX_CELLS;
+	if (!bms_probe_plausible(&poll->snap, what, cap) && !(hv && bms_probe_plausible_hv(&poll->snap, what, cap)))
 		return false;
 	memset(read, 0, sizeof(*read));
 	read->verdict = BMS_PROBE_MATCH;

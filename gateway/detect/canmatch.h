@@ -8,8 +8,8 @@
  * whole when handle() says BMS_OK or, once its wait ran out, its
  * timeout() finds its frames enough, then its finish(), the derived values
  * and the plausibility table (bms_plausible()) and the probe's battery
- * check (bms_probe_plausible(), or bms_probe_plausible_hv() for a family
- * of more than 32 cells), a new poll after it; a frame the family's scan()
+ * check (bms_probe_plausible(), or for a family of more than 32 cells
+ * bms_probe_plausible_hv() too), a new poll after it; a frame the family's scan()
  * refuses (BMS_SCAN_BADSUM: its CRC, check byte or length) is counted and
  * passed over (what the driver
  * learned kept, as a pack's next poll keeps it).  A family matches with at

@@ -5,7 +5,7 @@
 101: the high-voltage packs'), end to end through the simulator playing a
 Lawicel slcan adapter on a pty:
 
-- ubms-can, rvc and jk-can (250 kbit/s), pylon-can and the high-voltage
+- ubms-can, rvc, jk-can and relion-lv (250 kbit/s), pylon-can and the high-voltage
   packs leaf, tesla-model3, zoe1, mg-zs, byd-atto3, bolt, mach-e,
   volvo-spa, foxess-in, byd-hvs-in and solax-in (500 kbit/s, the rate most drivers use: tried
   first): each detected, found at its rate; the [pack.NAME] section printed names its
@@ -156,6 +156,8 @@ def main():
         for proto, spec in HV:
             if my_part():
                 family(tmp, proto, spec, 500, ["S6"])
+        if my_part():
+            family(tmp, "relion-lv", "address=0,soc=71", 250, ["S6", "S5"])
     return c.report()
 
 

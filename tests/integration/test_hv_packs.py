@@ -5,7 +5,7 @@
 through an slcan adapter on a pty:
 
 (a) each family's broadcast of tests/fixtures/vectors.tsv (family hvcan:
-    LEAF-01 ... FOX-01, BYDHVS-01, SOLAX-01) played on the bus by the test with Debian's
+    LEAF-01 ... FOX-01, BYDHVS-01, SOLAX-01, RELION-01) played on the bus by the test with Debian's
     python3-can (slcanBus on the test's end of a socat pty pair), in a loop
     every 0.2 s: the values /api/state shows (the layouts' decoding: pack
     voltage, current in bmsgw's sign, SOC, every cell); the same frames
@@ -120,6 +120,7 @@ ROWS = (
     ("FOX-01", "foxess-in", ((330.0, 0.15), (5.0, 0.15), (40.0, 0.15), 0), None),  # one module's cells: a part
     ("BYDHVS-01", "byd-hvs-in", ((212.1, 0.05), (0.0, 0.05), (97.4, 0.05), 0), None),
     ("SOLAX-01", "solax-in", ((425.9, 0.05), (1.3, 0.05), (93.0, 0.05), 0), None),
+    ("RELION-01", "relion-lv", ((49.6, 0.05), (0.0, 0.05), (99.0, 0.05), 15), None),  # 250 kbit/s
 )
 
 
@@ -161,7 +162,7 @@ def a_row(tmp, rid, proto, want, check):
     good = fixture(rid)
     c.ok(len(good) >= 2, "%s: its frames in tests/fixtures/vectors.tsv" % rid)
     gw_end, test_end = pty_pair(tmp, rid.lower())
-    player = Player(test_end, 500000)
+    player = Player(test_end, 250000 if proto == "relion-lv" else 500000)
     gw_port, http = free_port(), free_port()
     gw = Gateway(conf(proto, gw_port, http, gw_end), gw_port)
     try:
