@@ -99,7 +99,7 @@ static void test_registers(void)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&text, &len);
-	reg_write_ha_sensors(o, 290, REG_FLOAT_CDAB, 1, "HV", "hv", N, false, false, false, 10);
+	reg_write_ha_sensors(o, 290, REG_FLOAT_CDAB, 1, "HV", "hv", N, false, false, false, BMS_HAS_CELLS, 10);
 	fclose(o);
 	CHECK(strstr(text, "bmsgw_hv_cell_32\n") != NULL);
 	CHECK(strstr(text, "bmsgw_hv_cell_33") == NULL);
