@@ -193,7 +193,7 @@ static int abc_f4(struct bms_poll *poll, const uint8_t *f)
 		uint32_t mv = abc_u24(e + 1);
 		if (e[0] == 0)
 			continue;
-		if (e[0] > BMS_MAX_CELLS || mv > ABC_MAX_CELL_MV)
+		if (e[0] > BMS_LV_MAX_CELLS || mv > ABC_MAX_CELL_MV)
 			return BMS_E_RANGE;
 		poll->snap.cell_mv[e[0] - 1] = (uint16_t)mv;
 		st->cells |= 1u << (e[0] - 1);
@@ -224,17 +224,17 @@ static bool abc_cells_done(struct bms_poll *poll)
 	struct bms_snapshot *s = &poll->snap;
 	unsigned k = 0;
 	uint32_t sum = 0;
-	while (k < BMS_MAX_CELLS && (st->cells >> k) & 1u)
+	while (k < BMS_LV_MAX_CELLS && (st->cells >> k) & 1u)
 		sum += s->cell_mv[k++];
 	unsigned want = poll->cells_forced ? poll->cells_forced
 		: !bms_slow_due(poll, BMS_HAS_CELLS) ? poll->kept.ncells : 0;
-	if (want > BMS_MAX_CELLS)
-		want = BMS_MAX_CELLS;
+	if (want > BMS_LV_MAX_CELLS)
+		want = BMS_LV_MAX_CELLS;
 	if (want) {
 		if (k < want)
 			return false;
 	} else {
-		if (k == 0 || (k < BMS_MAX_CELLS && (st->cells >> k)) || !(s->present & BMS_HAS_VOLTAGE))
+		if (k == 0 || (k < BMS_LV_MAX_CELLS && (st->cells >> k)) || !(s->present & BMS_HAS_VOLTAGE))
 			return false; /* none yet, a gap, or no voltage to add them up to */
 		if (fabsf(s->voltage * 1000.0f - (float)sum) > 0.5f * (float)sum / (float)k)
 			return false;
@@ -243,7 +243,7 @@ static bool abc_cells_done(struct bms_poll *poll)
 		want = k;
 	}
 	s->ncells = (uint8_t)want;
-	memset(s->cell_mv + want, 0, sizeof(s->cell_mv[0]) * (BMS_MAX_CELLS - want));
+	memset(s->cell_mv + want, 0, sizeof(s->cell_mv[0]) * (BMS_LV_MAX_CELLS - want));
 	return true;
 }
 

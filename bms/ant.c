@@ -223,7 +223,7 @@ static const struct ant_set_reg {
 	{0x008E, BMS_SET_BALANCE_START_V, 1, 10000, 1000.0},
 	{0x0090, BMS_SET_BALANCE_DELTA_V, 1, 10000, 1000.0},
 	{0x0094, BMS_SET_BALANCE_CURRENT_A, 0, 65534, 1000.0},  /* mA */
-	{0x009A, BMS_SET_CELL_COUNT, 1, BMS_MAX_CELLS, 1.0},
+	{0x009A, BMS_SET_CELL_COUNT, 1, BMS_LV_MAX_CELLS, 1.0},
 	{0x009E, BMS_SET_POWER_OFF_V, 1, 10000, 1000.0},
 };
 /* poll->seen: a settings request of this poll was answered */
@@ -442,7 +442,7 @@ static uint8_t ant_state(uint8_t status)
 static int ant_status_new(struct bms_poll *poll, const uint8_t *f, size_t len)
 {
 	unsigned n = f[ANT_O_CELLS], t = f[ANT_O_PROBES];
-	if (n > BMS_MAX_CELLS || t > ANT_MAX_PROBES)
+	if (n > BMS_LV_MAX_CELLS || t > ANT_MAX_PROBES)
 		return BMS_E_RANGE;
 	size_t o = 2 * (size_t)n + 2 * t;
 	if ((size_t)f[5] + 6 < ANT_O_END + o || len < ANT_O_END + o)

@@ -183,7 +183,7 @@ static int ba_cells_done(struct bms_poll *poll)
 	unsigned want = poll->cells_forced ? poll->cells_forced : s->ncells;
 	if (want > s->ncells)
 		return BMS_E_RANGE;
-	for (unsigned i = want; i < BMS_MAX_CELLS; i++)
+	for (unsigned i = want; i < BMS_LV_MAX_CELLS; i++)
 		s->cell_mv[i] = 0;
 	s->ncells = (uint8_t)want;
 	s->present |= BMS_HAS_CELLS;

@@ -19,7 +19,16 @@
 #include "settings.h"
 #include "setwrite.h"
 
-#define BMS_MAX_CELLS 32
+/* The cells a snapshot holds: a high-voltage pack's series string (an EV
+ * pack's 96-108 cells, a FoxESS stack's 144) with room to spare.  The
+ * register map serves the first 32 (registers/regmap.c: REG_MAP_CELLS),
+ * every other output all of them; the balancing bits (struct
+ * bms_snapshot.balance) cover cells 1-32. */
+#define BMS_MAX_CELLS 192
+/* The most cells a low-voltage protocol's driver lists: what a snapshot
+ * held before the high-voltage packs (a 24 V or 48 V pack of 4-24 cells,
+ * a 32S board); each such driver still refuses, or cuts at, this many. */
+#define BMS_LV_MAX_CELLS 32
 #define BMS_MAX_TEMPS 16 /* registers 67-74 and 139-146 (registers/regmap.c) */
 #define BMS_MAX_RAW_ALARMS 4 /* raw brand alarm words (16 bit each) */
 #define BMS_MAX_GROUP 15     /* packs in one answer "for all" (struct bms_poll.position) */
@@ -221,14 +230,15 @@ struct bms_snapshot {
 	float remain_ah;           /* remaining capacity, Ah */
 	float full_ah;             /* full / rated capacity, Ah */
 	uint32_t cycles;
-	uint8_t ncells;            /* cells valid in cell_mv[] */
+	uint8_t ncells;            /* cells valid in cell_mv[] (<= BMS_MAX_CELLS) */
 	uint8_t ntemps;            /* sensors valid in temp_c[] */
 	uint16_t cell_mv[BMS_MAX_CELLS];
 	float temp_c[BMS_MAX_TEMPS];
 	float mos_temp_c;
 	bool chg_mos, dsg_mos;     /* MOSFET on (the actual state) */
 	bool chg_set, dsg_set;     /* MOSFET switch as set, protections aside (BMS_HAS_SETPOINT) */
-	uint32_t balance;          /* bit n = cell n+1 balancing */
+	uint32_t balance;          /* bit n = cell n+1 balancing (cells 1-32: no protocol
+	                            * that lists more says which cells balance) */
 	uint32_t alarms;           /* BMS_AL_* */
 	uint8_t nraw;              /* raw alarm words valid */
 	uint16_t raw_alarms[BMS_MAX_RAW_ALARMS];
@@ -851,6 +861,10 @@ struct bms_driver {
 	uint32_t provides;       /* BMS_HAS_* bits a poll of this protocol can give
 	                          * (power: derived from V x I where the BMS has none);
 	                          * what MQTT discovery announces */
+	/* The most cells a poll lists (and `cells = N` may force): 0 =
+	 * BMS_LV_MAX_CELLS, a low-voltage protocol's; a high-voltage pack's
+	 * protocol up to BMS_MAX_CELLS (bms_max_cells()). */
+	uint8_t max_cells;
 	uint64_t settings;       /* bit k: the BMS setting k (enum bms_set_key,
 	                          * bms/settings.h) its settings read can give: the
 	                          * diagnostic entities MQTT discovery announces */
@@ -962,6 +976,12 @@ struct bms_driver {
 	 * e.g. "balancing"; NULL for a code it does not know. */
 	const char *(*balancer_state)(uint8_t status);
 };
+
+/* The most cells a poll of d lists (struct bms_driver.max_cells). */
+static inline unsigned bms_max_cells(const struct bms_driver *d)
+{
+	return d->max_cells ? d->max_cells : BMS_LV_MAX_CELLS;
+}
 
 /* Is the protocol spoken over Bluetooth LE alone (ble->only)? */
 static inline bool bms_ble_only(const struct bms_driver *d)
@@ -1217,6 +1237,10 @@ bool bms_probe_raw_text_ok(const uint8_t *p, size_t n);
  * with the cell count); a current under 3000 A.  A voltage or cells must
  * be there.  what: "16 cells, 52.6 V, SOC 60 %", or why not. */
 bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap);
+/* The same for a high-voltage pack (a CAN family with more than 32 cells,
+ * struct bms_driver.max_cells): 1..192 cells, a pack voltage of 50..1000
+ * V. */
+bool bms_probe_plausible_hv(const struct bms_snapshot *s, char *what, size_t cap);
 /* A matching answer's cells and SOC into r (has_cells, cell_min_v /
  * cell_max_v from the cell list or the BMS's own highest and lowest;
  * has_soc, soc), for the chemistry --detect proposes. */

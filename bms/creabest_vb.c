@@ -70,7 +70,7 @@ static int vb_analog(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
 	if (ninfo < 1)
 		return BMS_E_SHORT;
 	unsigned m = info[0];
-	if (m == 0 || m > BMS_MAX_CELLS)
+	if (m == 0 || m > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 	size_t at = 1u + 2u * m; /* N */
 	if (at >= ninfo)

@@ -271,7 +271,7 @@ static int dp_take(struct bms_poll *poll, struct dp_state *st, const uint8_t *b,
 		if (j < DP_KEEP)
 			st->data[j] = c;
 		unsigned cell = (j - 1) / 2;
-		if (step == DP_CELLS && j >= 1 && cell < BMS_MAX_CELLS) {
+		if (step == DP_CELLS && j >= 1 && cell < BMS_LV_MAX_CELLS) {
 			uint16_t *mv = &poll->snap.cell_mv[cell];
 			*mv = (j - 1) % 2 ? (uint16_t)(*mv | c) : (uint16_t)(c << 8);
 		}
@@ -306,7 +306,7 @@ static int dp_decode(struct bms_poll *poll, const struct dp_state *st)
 		return BMS_OK;
 	default: {
 		unsigned cells = d[0];
-		if (cells == 0 || cells > BMS_MAX_CELLS)
+		if (cells == 0 || cells > BMS_LV_MAX_CELLS)
 			return BMS_E_RANGE;
 		if (len < 1 + 2 * cells)
 			return BMS_E_SHORT;

@@ -114,7 +114,7 @@ static bool daly_is_host(uint8_t a)
 static unsigned daly_ncells(const struct bms_poll *poll)
 {
 	if (poll->cells_forced)
-		return poll->cells_forced < BMS_MAX_CELLS ? poll->cells_forced : BMS_MAX_CELLS;
+		return poll->cells_forced < BMS_LV_MAX_CELLS ? poll->cells_forced : BMS_LV_MAX_CELLS;
 	return poll->snap.ncells;
 }
 
@@ -358,19 +358,19 @@ static int daly_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 		break;
 	}
 	case DALY_INFO:
-		if (!poll->cells_forced && d[0] > BMS_MAX_CELLS)
+		if (!poll->cells_forced && d[0] > BMS_LV_MAX_CELLS)
 			return BMS_E_RANGE;
 		s->ncells = (uint8_t)(poll->cells_forced ? daly_ncells(poll) : d[0]);
 		s->ntemps = d[1] < BMS_MAX_TEMPS ? d[1] : BMS_MAX_TEMPS;
 		s->cycles = bms_be16(d + 5);
 		s->present |= BMS_HAS_CYCLES;
-		/* a count beyond BMS_MAX_CELLS (let through when `cells` is
+		/* a count beyond BMS_LV_MAX_CELLS (let through when `cells` is
 		 * forced) is not kept: 0x94 is then read every poll */
-		poll->kept.ncells = d[0] <= BMS_MAX_CELLS ? d[0] : 0;
+		poll->kept.ncells = d[0] <= BMS_LV_MAX_CELLS ? d[0] : 0;
 		poll->kept.ntemps = s->ntemps;
 		poll->kept.cycles = s->cycles;
 		poll->kept.have |= DALY_KEPT;
-		if (d[0] > BMS_MAX_CELLS)
+		if (d[0] > BMS_LV_MAX_CELLS)
 			poll->kept.have &= ~(uint32_t)BMS_HAS_CELLS;
 		break;
 	case DALY_CELLS:

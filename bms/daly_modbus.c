@@ -399,7 +399,7 @@ static int dm_decode_live(struct bms_poll *poll, const uint8_t *d, uint16_t st, 
 	struct bms_snapshot *s = &poll->snap;
 	unsigned ncells = dm_reg(d, st, at->ncells);
 	unsigned nslots = dm_reg(d, st, at->ntemps);
-	unsigned most = at->wire_cells < BMS_MAX_CELLS ? at->wire_cells : BMS_MAX_CELLS;
+	unsigned most = at->wire_cells < BMS_LV_MAX_CELLS ? at->wire_cells : BMS_LV_MAX_CELLS;
 
 	if (poll->cells_forced)
 		ncells = poll->cells_forced < most ? poll->cells_forced : most;

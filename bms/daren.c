@@ -218,7 +218,7 @@ static int drn_param(struct bms_poll *poll, const uint8_t *info, size_t ninfo)
 	struct bms_settings *st = &poll->kept.settings;
 	bms_settings_put_raw(st, BMS_SET_CELL_OVP_V, w[0], 1000, 5000, 1000.0);
 	bms_settings_put_raw(st, BMS_SET_CELL_UVP_V, w[1], 1000, 5000, 1000.0);
-	bms_settings_put_raw(st, BMS_SET_CELL_COUNT, w[7], 1, BMS_MAX_CELLS, 1.0);
+	bms_settings_put_raw(st, BMS_SET_CELL_COUNT, w[7], 1, BMS_LV_MAX_CELLS, 1.0);
 	return BMS_OK;
 }
 

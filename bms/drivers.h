@@ -92,7 +92,19 @@
 	X(c4s)         /* 71 */ \
 	X(dyness_junior) /* 72 */ \
 	X(chins_nus)   /* 73 */ \
-	X(votronic)    /* 74 */
+	X(votronic)    /* 74 */ \
+	X(leaf)        /* 80 */ \
+	X(tesla_model3) /* 81 */ \
+	X(zoe1)        /* 82 */ \
+	X(mg_zs)       /* 84 */ \
+	X(byd_atto3)   /* 85 */ \
+	X(bolt)        /* 86 */ \
+	X(mach_e)      /* 87 */ \
+	X(volvo_spa)   /* 88 */ \
+	X(foxess_in)   /* 90 */ \
+	X(byd_hvs_in)  /* 91 */ \
+	X(solax_in)    /* 92 */ \
+	X(relion_lv)   /* 93 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

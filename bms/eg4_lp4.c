@@ -83,7 +83,7 @@ static bool lp4_counts(const uint8_t *info, size_t n, bool analog, unsigned *m, 
 		return false;
 	*m = info[2];
 	size_t at = 3u + (analog ? 2u * *m : *m);
-	if (*m > BMS_MAX_CELLS || at >= n)
+	if (*m > BMS_LV_MAX_CELLS || at >= n)
 		return false;
 	*nt = info[at];
 	size_t want = lp4_len(analog, *m, *nt);

@@ -376,11 +376,11 @@ static int fe_pack(const uint8_t *p, size_t len, const struct fe_doc *d, struct 
 static int fe_cells(const struct bms_poll *poll, const uint8_t *p, size_t len, const struct fe_doc *d,
 		    struct bms_snapshot *s)
 {
-	int64_t v[BMS_MAX_CELLS];
+	int64_t v[BMS_LV_MAX_CELLS];
 	unsigned n, last = 0;
 	int rc;
 
-	if ((rc = fe_row(p, len, d, FE_K_CELLS, 0, v, BMS_MAX_CELLS, &n)) != BMS_OK)
+	if ((rc = fe_row(p, len, d, FE_K_CELLS, 0, v, BMS_LV_MAX_CELLS, &n)) != BMS_OK)
 		return rc;
 	for (unsigned i = 0; i < n; i++) {
 		if (v[i] == FE_NULL || v[i] == FE_NO_CELL)
@@ -393,7 +393,7 @@ static int fe_cells(const struct bms_poll *poll, const uint8_t *p, size_t len, c
 	}
 	if (poll->cells_forced)
 		last = poll->cells_forced < n ? poll->cells_forced : n;
-	for (unsigned i = last; i < BMS_MAX_CELLS; i++)
+	for (unsigned i = last; i < BMS_LV_MAX_CELLS; i++)
 		s->cell_mv[i] = 0;
 	s->ncells = (uint8_t)last;
 	s->present |= BMS_HAS_CELLS;

@@ -256,7 +256,7 @@ static int jbd_basic(struct bms_poll *poll, const uint8_t *d, size_t dlen)
 	if (dlen < JBD_BASIC_FIXED + 2 * (size_t)nntc)
 		return BMS_E_SHORT;
 	unsigned ncells = d[21];
-	if (!poll->cells_forced && ncells > BMS_MAX_CELLS)
+	if (!poll->cells_forced && ncells > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 
 	float cur = (float)bms_bes16(d + 2) / 100.0f;
@@ -272,7 +272,7 @@ static int jbd_basic(struct bms_poll *poll, const uint8_t *d, size_t dlen)
 	s->chg_mos = (d[20] & 0x01) != 0;
 	s->dsg_mos = (d[20] & 0x02) != 0;
 	if (poll->cells_forced)
-		s->ncells = poll->cells_forced < BMS_MAX_CELLS ? poll->cells_forced : BMS_MAX_CELLS;
+		s->ncells = poll->cells_forced < BMS_LV_MAX_CELLS ? poll->cells_forced : BMS_LV_MAX_CELLS;
 	else
 		s->ncells = (uint8_t)ncells;
 	s->ntemps = (uint8_t)(nntc < BMS_MAX_TEMPS ? nntc : BMS_MAX_TEMPS);
@@ -299,7 +299,7 @@ static int jbd_cells(struct bms_poll *poll, const uint8_t *d, size_t dlen)
 		want = have;
 	if (want == 0)
 		return BMS_E_INVALID;
-	if (want > BMS_MAX_CELLS)
+	if (want > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 	if (have < want)
 		return BMS_E_SHORT;

@@ -233,7 +233,7 @@ static int up_status(struct bms_poll *poll, const uint8_t *d, size_t n)
 	if (n < UP_ST_FIXED)
 		return BMS_E_SHORT;
 	unsigned nc = bms_be16(d + UP_ST_NCELLS);
-	if (nc == 0 || nc > BMS_MAX_CELLS)
+	if (nc == 0 || nc > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 	size_t o = UP_ST_FIXED + 2u * nc;
 	if (n < o + 2)

@@ -124,7 +124,7 @@ static const uint32_t jk_alarm_map[16] = {
 struct jk_vals {
 	uint32_t seen;                  /* JK_SEEN_* */
 	uint16_t ncells;
-	uint16_t cell_mv[BMS_MAX_CELLS];
+	uint16_t cell_mv[BMS_LV_MAX_CELLS];
 	uint16_t mos_temp, t[2], voltage, current, cycles, warnings, status;
 	uint16_t dsg_ocp, chg_ocp;
 	uint8_t soc, nsensors, proto_ver, sw_chg, sw_dsg;
@@ -304,7 +304,7 @@ static void jk_item(struct jk_vals *v, const uint8_t *p)
 		for (unsigned i = 0; i < n; i++) {
 			const uint8_t *c = val + 1 + 3 * i;
 			/* cell numbers are 1-based; others are not stored */
-			if (c[0] >= 1 && c[0] <= n && c[0] <= BMS_MAX_CELLS)
+			if (c[0] >= 1 && c[0] <= n && c[0] <= BMS_LV_MAX_CELLS)
 				v->cell_mv[c[0] - 1] = bms_be16(c + 1);
 		}
 		break;
@@ -473,13 +473,13 @@ static int jk_handle(struct bms_poll *poll, const uint8_t *frame, size_t len)
 	jk_walk(&v, frame, JK_HDR, len - JK_TRAILER);
 	if (!(v.seen & JK_SEEN_CELLS) && !(v.seen & JK_SEEN_VOLTAGE))
 		return BMS_E_INVALID; /* not a data answer (e.g. a bare acknowledgement) */
-	if ((v.seen & JK_SEEN_CELLS) && !poll->cells_forced && v.ncells > BMS_MAX_CELLS)
+	if ((v.seen & JK_SEEN_CELLS) && !poll->cells_forced && v.ncells > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 
 	if (v.seen & JK_SEEN_CELLS || poll->cells_forced) {
 		unsigned n = poll->cells_forced ? poll->cells_forced : v.ncells;
-		if (n > BMS_MAX_CELLS)
-			n = BMS_MAX_CELLS;
+		if (n > BMS_LV_MAX_CELLS)
+			n = BMS_LV_MAX_CELLS;
 		s->ncells = (uint8_t)n;
 		memcpy(s->cell_mv, v.cell_mv, n * sizeof(s->cell_mv[0]));
 		if (v.seen & JK_SEEN_CELLS)

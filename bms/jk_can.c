@@ -281,7 +281,7 @@ static int jc_finish(struct bms_poll *poll)
 		}
 	}
 	jc_cells(poll);
-	for (int i = s->ncells; i < BMS_MAX_CELLS; i++)
+	for (int i = s->ncells; i < BMS_LV_MAX_CELLS; i++)
 		s->cell_mv[i] = 0; /* none beyond the list */
 	if (!s->ncells && (poll->seen & JC_BIT(JC_CELLX)))
 		bms_set_cell_ext(s, st->max_mv, st->max_no, st->min_mv, st->min_no);

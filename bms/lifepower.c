@@ -202,7 +202,7 @@ static int lp_group(struct bms_poll *poll, uint8_t type, const uint8_t *v, unsig
 
 	switch (type) {
 	case LP_G_CELLS:
-		if (count == 0 || count > BMS_MAX_CELLS)
+		if (count == 0 || count > BMS_LV_MAX_CELLS)
 			return BMS_E_RANGE;
 		for (unsigned i = 0; i < count; i++)
 			s->cell_mv[i] = bms_be16(v + 2 * i) & LP_CELL_MASK;

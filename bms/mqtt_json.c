@@ -72,6 +72,7 @@ const struct bms_driver bms_mqtt_json_driver = {
 		       "mapped by `fields =`",
 	.vendor = "MQTT JSON",
 	.protocol_id = 49,
+	.max_cells = BMS_MAX_CELLS, /* a map's cells_mv may be a high-voltage pack's */
 	/* what a map may give */
 	.provides = BMS_HAS_VOLTAGE | BMS_HAS_CURRENT | BMS_HAS_POWER | BMS_HAS_SOC | BMS_HAS_SOH | BMS_HAS_REMAIN |
 		    BMS_HAS_FULL | BMS_HAS_CYCLES | BMS_HAS_CELLS | BMS_HAS_TEMPS | BMS_HAS_MOS_TEMP |

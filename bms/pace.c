@@ -132,7 +132,7 @@ static bool pace_walk(const uint8_t *info, size_t len, size_t off, unsigned coun
 			return false;
 		unsigned n = info[off];
 		size_t moff = off + 1 + (analog ? 2u * n : n);
-		if (n > BMS_MAX_CELLS || moff >= len || info[moff] > PACE_MAX_TEMPS)
+		if (n > BMS_LV_MAX_CELLS || moff >= len || info[moff] > PACE_MAX_TEMPS)
 			return false;
 		off += pace_rec_len(analog, n, info[moff]) + tail;
 	}
@@ -168,7 +168,7 @@ static int pace_analog_rec(struct bms_pylonframe_rd *r, size_t tail, struct bms_
 			   const struct bms_poll *poll, bool mine)
 {
 	unsigned n = bms_pylonframe_u8(r);
-	for (unsigned i = 0; i < n && i < BMS_MAX_CELLS; i++)
+	for (unsigned i = 0; i < n && i < BMS_LV_MAX_CELLS; i++)
 		s->cell_mv[i] = bms_pylonframe_u16(r);
 	unsigned m = bms_pylonframe_u8(r);
 	float t[PACE_MAX_TEMPS];
@@ -179,7 +179,7 @@ static int pace_analog_rec(struct bms_pylonframe_rd *r, size_t tail, struct bms_
 	(void)bms_pylonframe_u8(r); /* P */
 	uint16_t full = bms_pylonframe_u16(r), cycles = bms_pylonframe_u16(r);
 	(void)bms_pylonframe_u16(r); /* design capacity */
-	if (!bms_pylonframe_skip(r, tail) || r->bad || n > BMS_MAX_CELLS || m > PACE_MAX_TEMPS)
+	if (!bms_pylonframe_skip(r, tail) || r->bad || n > BMS_LV_MAX_CELLS || m > PACE_MAX_TEMPS)
 		return BMS_E_SHORT;
 
 	unsigned forced = mine ? poll->cells_forced : 0;

@@ -112,7 +112,7 @@ static int px_cells(struct bms_poll *poll, const uint8_t *d, size_t n)
 	if (n < 4)
 		return BMS_E_SHORT;
 	unsigned nc = d[3];
-	if (nc == 0 || nc > BMS_MAX_CELLS)
+	if (nc == 0 || nc > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 	if (n != 4 + 4 * (size_t)nc)
 		return BMS_E_SHORT;

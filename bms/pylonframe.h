@@ -115,9 +115,9 @@ bool bms_pylonframe_skip(struct bms_pylonframe_rd *r, size_t n);
 /* Bytes left. */
 size_t bms_pylonframe_left(const struct bms_pylonframe_rd *r);
 /* The cell block of a 0x42 answer: a count M (one byte), then M cell
- * voltages (mV, two bytes each) into mv[0..M) (room for BMS_MAX_CELLS).
+ * voltages (mV, two bytes each) into mv[0..M) (room for BMS_LV_MAX_CELLS).
  * M, or BMS_E_SHORT when the INFO ends before M, BMS_E_RANGE for an M
- * beyond BMS_MAX_CELLS; check `bad` for the voltages. */
+ * beyond BMS_LV_MAX_CELLS; check `bad` for the voltages. */
 int bms_pylonframe_cells(struct bms_pylonframe_rd *r, uint16_t *mv);
 /* The start of a 0x42 pack record that Pylontech's and TopBMS's share:
  * the cells, the temperatures (raw words, the first BMS_MAX_TEMPS), the
@@ -125,13 +125,13 @@ int bms_pylonframe_cells(struct bms_pylonframe_rd *r, uint16_t *mv);
  * scale) and the count P of the user-defined items that follow. */
 struct bms_pylonframe_analog {
 	unsigned ncells, ntemps, p;
-	uint16_t cell_mv[BMS_MAX_CELLS];
+	uint16_t cell_mv[BMS_LV_MAX_CELLS];
 	uint16_t temp[BMS_MAX_TEMPS];
 	int16_t current;
 	uint16_t voltage, remain;
 };
 /* BMS_OK, BMS_E_SHORT (the INFO ends within it) or BMS_E_RANGE (more
- * cells than BMS_MAX_CELLS). */
+ * cells than BMS_LV_MAX_CELLS). */
 int bms_pylonframe_analog(struct bms_pylonframe_rd *r, struct bms_pylonframe_analog *a);
 /* A counted list (a temperature block, user-defined items): a count N (one
  * byte), then N words (two bytes each), the first max of them into

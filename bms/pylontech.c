@@ -164,7 +164,7 @@ static enum bms_scan pyl_scan(const struct bms_poll *poll, const uint8_t *buf, s
 }
 
 /* One module record of a 0x42 answer into s.  BMS_OK, BMS_E_SHORT or
- * BMS_E_RANGE (cell count beyond BMS_MAX_CELLS, unknown user-defined count). */
+ * BMS_E_RANGE (cell count beyond BMS_LV_MAX_CELLS, unknown user-defined count). */
 static int pyl_analog_module(struct bms_pylonframe_rd *r, struct bms_snapshot *s,
 			     const struct bms_poll *poll)
 {

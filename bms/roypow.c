@@ -156,7 +156,7 @@ static int rp_cells(struct bms_poll *poll, const uint8_t *f, size_t n)
 	if (n < RP_CELL0 + 2 + 2 || (n - RP_CELL0 - 2) % 2 != 0)
 		return BMS_E_SHORT;
 	unsigned nc = (unsigned)(n - RP_CELL0 - 2) / 2;
-	if (nc > BMS_MAX_CELLS)
+	if (nc > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 	unsigned want = poll->cells_forced ? poll->cells_forced : nc;
 	if (want > nc)

@@ -126,7 +126,7 @@ static int tdt_analog(struct bms_poll *poll, const uint8_t *d, size_t n)
 {
 	struct bms_snapshot *s = &poll->snap;
 	unsigned nc = d[0];
-	if (nc == 0 || nc > BMS_MAX_CELLS)
+	if (nc == 0 || nc > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 	size_t o = 1 + 2 * (size_t)nc;
 	if (n < o + 1)

@@ -48,7 +48,7 @@
 #include "drivers.h"
 
 #define UB_MODULES 16  /* 0x350 ... 0x36F */
-#define UB_SERIES (BMS_MAX_CELLS / 4) /* the most modules in series bmsgw lists */
+#define UB_SERIES (BMS_LV_MAX_CELLS / 4) /* the most modules in series bmsgw lists */
 #define UB_CELLS 4     /* a U27-12XP */
 #define UB_T_OFF 40
 #define UB_I_ZERO 32768u
@@ -286,7 +286,7 @@ static int ub_finish(struct bms_poll *poll)
 		sum += s->cell_mv[i];
 	if (!poll->cells_forced && !ub_fits(BMS_PRIV(poll, struct ub_state)->c1[0] * 1000u, sum))
 		return BMS_E_INVALID; /* the string is not the pack the voltage says */
-	for (unsigned i = n; i < BMS_MAX_CELLS; i++)
+	for (unsigned i = n; i < BMS_LV_MAX_CELLS; i++)
 		s->cell_mv[i] = 0; /* none beyond the string */
 	ub_extremes(poll);
 	s->ncells = (uint8_t)n;

@@ -280,6 +280,11 @@ static void finish_pack(struct conf_load *x, int i)
 		     p->address, p->address, d->name, d->name, d->min_address, d->max_address);
 		return;
 	}
+	if (p->cells > (int)bms_max_cells(d)) {
+		conf__fail(x, seen[K_CELLS], sect, "cells", "protocol %s lists at most %u cells (expected cells = 0 to %u)",
+		     d->name, bms_max_cells(d), bms_max_cells(d));
+		return;
+	}
 	if (!seen[K_TIMEOUT] && d->default_timeout > 0)
 		p->timeout = d->default_timeout;
 	if (!seen[K_GAP])

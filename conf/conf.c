@@ -108,7 +108,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_TIMEOUT] = {"timeout", CONF_LIVE, KT_DOUBLE, 0, 60, true, NULL, PK(timeout), "1.0"},
 	[K_RETRIES] = {"retries", CONF_LIVE, KT_INT, 0, 10, false, NULL, PK(retries), "2"},
 	[K_GAP] = {"gap", CONF_LIVE, KT_DOUBLE, 0, 10, false, NULL, PK(gap), NULL},
-	[K_CELLS] = {"cells", CONF_RESTART, KT_INT, 0, 32, false, NULL, PK(cells), "0"},
+	[K_CELLS] = {"cells", CONF_RESTART, KT_INT, 0, BMS_MAX_CELLS, false, NULL, PK(cells), "0"},
 	[K_INVERT_CURRENT] = {"invert_current", CONF_RESTART, KT_BOOL, 0, 0, false, NULL,
 	                      PK(invert_current), "false"},
 	[K_CONTROL] = {"control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(control), "false"},

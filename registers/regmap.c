@@ -101,7 +101,9 @@ static const struct reg_def reg_table[] = {
 	{ 39, 1, 0, REG_S16, 0, "°C", REG_DATA, REG_SRC_HEAT_START, REG_ABS_8000,
 	  "heating start temperature", "the BMS's setting: it heats below this" },
 	{ 40, 1, 0, REG_U16, 0, "", REG_DATA, REG_SRC_NCELLS, REG_ABS_ZERO,
-	  "number of cells", "" },
+	  "number of cells", "the pack's, 0-192: a pack of more than 32 (a high-voltage pack's 96 or 108) has "
+	  "cells 1-32 here (offsets 20-35, 83-98) and every cell in /api/state, MQTT, the history and influx "
+	  "(bmsgw-modbus(7), Cells beyond 32)" },
 	{ 41, 1, 0, REG_U16, 0, "%", REG_STATUS, REG_SRC_SOC_MAX, REG_ABS_NONE,
 	  "highest SOC today", "highest SOC seen since local midnight" },
 	{ 42, 1, 0, REG_U16, 0, "h", REG_STATUS, REG_SRC_SOC_MAX_HOUR, REG_ABS_NONE,

@@ -18,6 +18,11 @@
 
 #define REG_MAP_SIZE 161 /* offsets 0..160: 0..124 in one FC3 read; the counted SOC's 125..137 and 147,
                           * temperature sensors 9..16 (139..146) and the charge settings 150..160 in a second */
+/* The cells the map holds: cells 1-16 at offsets 20-35, 17-32 at 83-98.  A
+ * pack of more (BMS_MAX_CELLS: a high-voltage pack's 96 or 108) has its
+ * count at offset 40 and the rest in /api/state, MQTT, the history and
+ * influx; the offsets never move for it. */
+#define REG_MAP_CELLS 32
 #define REG_READ_MAX 125 /* registers in one FC03 / FC04 read (Modbus application protocol 6.3) */
 
 enum reg_float_order { REG_FLOAT_CDAB = 0, REG_FLOAT_ABCD = 1 };

@@ -52,7 +52,10 @@
 # tests/tools/bench_influx.c) and bmsgw's CPU at idle with [influx] on, and
 # with every fleet feature on at once (site, MQTT backfill and victron, the
 # history, influx, /metrics scraped, an mqtt-json pack)
-# (tests/tools/bench_influx_idle.py; INFLUX_SECONDS); the setup API: the
+# (tests/tools/bench_influx_idle.py; INFLUX_SECONDS); the memory of 64
+# packs (tests/tools/bench_mem_packs.py; MEM_SECONDS); bmsgw's CPU while it
+# reads each high-voltage pack's whole broadcast over slcan, 300 frames a
+# second or more (tests/tools/bench_hv.py; HV_SECONDS); the setup API: the
 # time from a detection on a pty to the pack's first reading over Modbus,
 # and an apply (the file checked, written, reloaded) with 16 packs
 # (tests/tools/bench_setup.py; SETUP_TRIALS).  Figures, not assertions.
@@ -177,6 +180,10 @@ echo "$soc_time" | awk -v n="$soc_rows" '{ printf "soc replay: %d rows (30 days 
 # (tests/tools/bench_influx.c), and bmsgw's CPU at idle with [influx] on
 "$BIN/bench_influx"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_influx_idle.py "${INFLUX_SECONDS:-20}"
+# 64 packs' memory (a snapshot holds 192 cells: tests/tools/bench_mem_packs.py)
+BIN=$BIN /usr/bin/python3 tests/tools/bench_mem_packs.py "${MEM_SECONDS:-20}"
+# a high-voltage pack's whole broadcast (a Tesla's 108 bricks ...): bmsgw's CPU, each family
+BIN=$BIN /usr/bin/python3 tests/tools/bench_hv.py "${HV_SECONDS:-10}"
 # the history with every cell: bytes on disk, the page's cells chart
 "$BIN/bench_history"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_cells_page.py "${CELLS_TRIALS:-5}"

@@ -22,6 +22,8 @@
 #define CELL_SPREAD_MV 1500     /* cells of one pack further apart are no pack */
 #define PACK_MIN_V 2.0f
 #define PACK_MAX_V 160.0f       /* 32 NMC cells fully charged: 134 V */
+#define HV_PACK_MIN_V 50.0f     /* a high-voltage pack: a FoxESS stack of one 16-cell module */
+#define HV_PACK_MAX_V 1000.0f   /* the plausibility table's highest pack */
 #define SUM_TOLERANCE 0.08f     /* pack voltage against the sum of its cells */
 #define SUM_SLACK_V 0.5f
 #define CURRENT_MAX_A 3000.0f
@@ -56,12 +58,20 @@ int bms_probe_request(const struct bms_driver *d, struct bms_poll *poll, uint8_t
 	return n > 0 ? n : n == 0 ? BMS_E_INVALID : n;
 }
 
+/* What a battery of a kind may be: the most cells, its voltage. */
+struct probe_kind {
+	unsigned max_cells;
+	float min_v, max_v;
+};
+static const struct probe_kind lv_kind = { BMS_LV_MAX_CELLS, PACK_MIN_V, PACK_MAX_V };
+static const struct probe_kind hv_kind = { BMS_MAX_CELLS, HV_PACK_MIN_V, HV_PACK_MAX_V };
+
 /* The cells of s: plausible each and together; their sum in *sum_v. */
-static bool cells_ok(const struct bms_snapshot *s, float *sum_v, char *what, size_t cap)
+static bool cells_ok(const struct bms_snapshot *s, const struct probe_kind *k, float *sum_v, char *what, size_t cap)
 {
 	unsigned lo = 65535, hi = 0;
 	double sum = 0;
-	if (s->ncells < 1 || s->ncells > BMS_MAX_CELLS) {
+	if (s->ncells < 1 || s->ncells > k->max_cells) {
 		snprintf(what, cap, "%u cells", s->ncells);
 		return false;
 	}
@@ -84,10 +94,11 @@ static bool cells_ok(const struct bms_snapshot *s, float *sum_v, char *what, siz
 }
 
 /* The pack voltage against the cells (their sum, or their count). */
-static bool voltage_ok(const struct bms_snapshot *s, bool have_sum, float sum_v, char *what, size_t cap)
+static bool voltage_ok(const struct bms_snapshot *s, const struct probe_kind *k, bool have_sum, float sum_v,
+		       char *what, size_t cap)
 {
 	float v = s->voltage;
-	if (!(v >= PACK_MIN_V && v <= PACK_MAX_V)) {
+	if (!(v >= k->min_v && v <= k->max_v)) {
 		snprintf(what, cap, "pack voltage %.2f V", (double)v);
 		return false;
 	}
@@ -97,7 +108,7 @@ static bool voltage_ok(const struct bms_snapshot *s, bool have_sum, float sum_v,
 	}
 	if (!have_sum && s->ncells) {
 		float per = v / (float)s->ncells;
-		if (s->ncells > BMS_MAX_CELLS || per * 1000.0f < CELL_MIN_MV || per * 1000.0f > CELL_MAX_MV) {
+		if (s->ncells > k->max_cells || per * 1000.0f < CELL_MIN_MV || per * 1000.0f > CELL_MAX_MV) {
 			snprintf(what, cap, "%.2f V for %u cells", (double)v, s->ncells);
 			return false;
 		}
@@ -105,7 +116,7 @@ static bool voltage_ok(const struct bms_snapshot *s, bool have_sum, float sum_v,
 	return true;
 }
 
-bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap)
+static bool plausible(const struct bms_snapshot *s, const struct probe_kind *k, char *what, size_t cap)
 {
 	bool cells = (s->present & BMS_HAS_CELLS) != 0, volts = (s->present & BMS_HAS_VOLTAGE) != 0;
 	float sum_v = 0;
@@ -113,9 +124,9 @@ bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap)
 		snprintf(what, cap, "neither cells nor a voltage");
 		return false;
 	}
-	if (cells && !cells_ok(s, &sum_v, what, cap))
+	if (cells && !cells_ok(s, k, &sum_v, what, cap))
 		return false;
-	if (volts && !voltage_ok(s, cells, sum_v, what, cap))
+	if (volts && !voltage_ok(s, k, cells, sum_v, what, cap))
 		return false;
 	if ((s->present & BMS_HAS_CURRENT) && !(fabsf(s->current) <= CURRENT_MAX_A)) {
 		snprintf(what, cap, "current %.1f A", (double)s->current);
@@ -130,6 +141,16 @@ bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap)
 		snprintf(soc, sizeof(soc), ", SOC %.0f %%", (double)s->soc);
 	snprintf(what, cap, "%s%.2f V%s%s", c, (double)(volts ? s->voltage : sum_v), i, soc);
 	return true;
+}
+
+bool bms_probe_plausible(const struct bms_snapshot *s, char *what, size_t cap)
+{
+	return plausible(s, &lv_kind, what, cap);
+}
+
+bool bms_probe_plausible_hv(const struct bms_snapshot *s, char *what, size_t cap)
+{
+	return plausible(s, &hv_kind, what, cap);
 }
 
 bool bms_probe_text_ok(const char *text)

@@ -266,7 +266,7 @@ int bms_pylonframe_cells(struct bms_pylonframe_rd *r, uint16_t *mv)
 	unsigned m = bms_pylonframe_u8(r);
 	if (r->bad)
 		return BMS_E_SHORT;
-	if (m > BMS_MAX_CELLS)
+	if (m > BMS_LV_MAX_CELLS)
 		return BMS_E_RANGE;
 	for (unsigned i = 0; i < m; i++)
 		mv[i] = bms_pylonframe_u16(r);

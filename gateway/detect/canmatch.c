@@ -57,7 +57,9 @@ static bool poll_good(const struct bms_driver *drv, struct bms_poll *poll, char 
 		snprintf(what, cap, "%s", t);
 		return false;
 	}
-	if (!bms_probe_plausible(&poll->snap, what, cap))
+	/* a family of more than 32 cells: a low-voltage battery's range, or a high-voltage pack's */
+	bool hv = bms_max_cells(drv) > BMS_LV_MAX_CELLS;
+	if (!bms_probe_plausible(&poll->snap, what, cap) && !(hv && bms_probe_plausible_hv(&poll->snap, what, cap)))
 		return false;
 	memset(read, 0, sizeof(*read));
 	read->verdict = BMS_PROBE_MATCH;
@@ -110,11 +112,12 @@ void gw_can_match_run(const struct bms_driver *drv, uint8_t address, const uint8
 	for (; off < n; i++) {
 		size_t k = 0;
 		enum bms_scan sc = drv->scan(&poll, rec + off, n - off, &k);
-		if (sc != BMS_SCAN_FRAME && sc != BMS_SCAN_SKIP)
+		if (sc != BMS_SCAN_FRAME && sc != BMS_SCAN_SKIP && sc != BMS_SCAN_BADSUM)
 			break;
 		if (k == 0 || k > n - off)
 			break;
-		if (sc == BMS_SCAN_SKIP) {
+		if (sc != BMS_SCAN_FRAME) {
+			m->refused += sc == BMS_SCAN_BADSUM; /* a frame its family's check refused: dropped whole */
 			off += k;
 			continue;
 		}

@@ -8,7 +8,10 @@
  * whole when handle() says BMS_OK or, once its wait ran out, its
  * timeout() finds its frames enough, then its finish(), the derived values
  * and the plausibility table (bms_plausible()) and the probe's battery
- * check (bms_probe_plausible()), a new poll after it (what the driver
+ * check (bms_probe_plausible(), or for a family of more than 32 cells
+ * bms_probe_plausible_hv() too), a new poll after it; a frame the family's scan()
+ * refuses (BMS_SCAN_BADSUM: its CRC, check byte or length) is counted and
+ * passed over (what the driver
  * learned kept, as a pack's next poll keeps it).  A family matches with at
  * least one whole plausible poll; of two, the one whose polls used more of
  * the frames heard ranks first.  Only the listen-only CAN drivers are
@@ -33,6 +36,7 @@ struct gw_can_match {
 	unsigned polls;                 /* whole polls with a plausible battery */
 	unsigned used;                  /* records those polls took */
 	unsigned bad;                   /* polls that failed (a frame refused, finish(), implausible) */
+	unsigned refused;               /* frames its family's check refused (a CRC, a check byte, a length) */
 	char what[BMS_PROBE_TEXT];      /* the last good poll's summary, or why the last one failed */
 	struct bms_probe_result read;   /* its cells and SOC (has_cells, has_soc): the chemistry */
 };

@@ -47,7 +47,7 @@ static void askers(char *out, size_t cap)
 static void window_start(struct det *d)
 {
 	uint32_t rate = d->can_rates[d->can_ri];
-	char fam[160];
+	char fam[480]; /* every family of a rate: the high-voltage packs too */
 	if (d->can_ri > 0 && gw_can_set_bitrate(d->can, rate) < 0) {
 		gw_det_say(d, "cannot set %u bit/s on %s", (unsigned)rate, d->o->port);
 		gw_det_finish(d, 2);

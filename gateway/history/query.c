@@ -163,7 +163,7 @@ static void csv_cells(FILE *f, sqlite3_stmt *st, int col, int ncells, bool bal)
 	int64_t bits = sqlite3_column_int64(st, col + 1);
 	fprintf(f, ",%" PRId64 ",", bits);
 	bool first = true;
-	for (int i = 0; i < BMS_MAX_CELLS; i++)
+	for (int i = 0; i < 32; i++) /* the balancing bits: cells 1-32 (bms.h) */
 		if (bits & (1LL << i)) {
 			fprintf(f, "%s%d", first ? "" : " ", i + 1);
 			first = false;

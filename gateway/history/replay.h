@@ -25,7 +25,7 @@ enum gw_hcsv_col {
 	GW_HC_CELL_MAX, GW_HC_TEMP_MIN, GW_HC_TEMP_MAX, GW_HC_NCOLS
 };
 #define GW_HCSV_LINE_MAX 4096       /* bytes of one line, its end included */
-#define GW_HCSV_FIELDS_MAX 64
+#define GW_HCSV_FIELDS_MAX 256  /* a history export with every cell of a 192-cell pack (cells=1): about 225 */
 
 /* A header read: where each column is (-1 absent) and how many fields a row has. */
 struct gw_hcsv {

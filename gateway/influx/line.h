@@ -14,8 +14,9 @@
 #include "../../bms/bms.h"
 #include "../../registers/regmap.h"
 
-/* The longest line bmsgw writes (every field of a unit, 32 cells). */
-#define IX_LINE_MAX 2048
+/* The longest line bmsgw writes (every field of a unit, BMS_MAX_CELLS cells:
+ * 192 of "cell_192=65535," are 2,880 characters). */
+#define IX_LINE_MAX 6144
 
 /* s escaped into out (cap bytes, NUL-terminated) as a tag key, tag value or
  * field key (measurement: as a measurement name): a comma, a space and (not

@@ -35,10 +35,10 @@ struct gw;
 struct gw_pack;
 
 /* The longest rest a record writes (the resistance windows' line,
- * model/health_gw.c, is the longest: 33 windows of 32 samples, at most
- * about 11,400 characters); a line read
+ * model/health_gw.c, is the longest: 193 windows of 32 samples, the pack's
+ * and BMS_MAX_CELLS cells', at most about 73,000 characters); a line read
  * may be the word and a pack's name longer. */
-#define GW_STATE_LINE_MAX 16384
+#define GW_STATE_LINE_MAX 81920
 
 /* One kind of line, kept by its owner. */
 struct gw_state_record {

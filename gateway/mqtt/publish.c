@@ -180,8 +180,12 @@ static void discover_pack(struct gw_mqtt *m, struct gw_pack *p)
 		return;
 	unsigned nc, nt;
 	pack_shape(p, &nc, &nt);
-	gw_disc_pack(c, p->cfg, nc, nt, emit_config, m);
 	struct mq_pack *s = mq_slot(m, p);
+	if (s->disc_sent && p->cfg->cells <= 0) { /* what the pack showed stays announced (mq_polled) */
+		nc = nc > s->disc_cells ? nc : s->disc_cells;
+		nt = nt > s->disc_temps ? nt : s->disc_temps;
+	}
+	gw_disc_pack(c, p->cfg, nc, nt, emit_config, m);
 	s->disc_cells = nc;
 	s->disc_temps = nt;
 	s->disc_sent = true;
@@ -472,7 +476,10 @@ void mq_reconcile(struct gw_mqtt *m, const struct mosquitto_message *msg)
 }
 
 /* A poll of p finished: its state (and the bank's) as publish_interval
- * allows; discovery again when the pack showed its cells or sensors. */
+ * allows; discovery again when the pack showed more cells or sensors than
+ * announced (never for fewer: a pack whose cells come and go, a Leaf
+ * whose tester stopped asking, does not announce its entities again at
+ * every turn). */
 void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
 {
 	struct gw *gw = m->gw;
@@ -485,8 +492,8 @@ void mq_polled(struct gw_mqtt *m, struct gw_pack *p, bool ok)
 			publish_state(m, p);
 		unsigned nc, nt;
 		pack_shape(p, &nc, &nt);
-		if (mq_up(m) && s->disc_sent && (nc != s->disc_cells || nt != s->disc_temps))
-			discover_pack(m, p); /* the pack showed its cells / sensors */
+		if (mq_up(m) && s->disc_sent && (nc > s->disc_cells || nt > s->disc_temps))
+			discover_pack(m, p); /* the pack showed more cells / sensors */
 		if (gw_pack_feeds_bank(gw, p)) {
 			if (!mq_up(m) || now - m->bank_last < iv)
 				m->bank_pending = true;

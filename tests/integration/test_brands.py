@@ -56,8 +56,11 @@ def image_checks(regs, p, proto):
     c.eq(regs[58], 1, label + ": online")
     c.near(ha_float(regs[10:12]), p["voltage"], 1e-3, label + ": voltage float")
     c.near(regs[1], p["voltage"] * 100, 1, label + ": voltage 0.01 V")
-    c.near(ha_float(regs[12:14]), p["current"], 1e-3, label + ": current float")
-    c.near(s16(regs[2]), p["current"] * 10, 1, label + ": current 0.1 A")
+    if p["current"] is None:  # a protocol without a current (bolt): absent, 0
+        c.eq((regs[2], regs[12], regs[13]), (0, 0, 0), label + ": current absent -> 0")
+    else:
+        c.near(ha_float(regs[12:14]), p["current"], 1e-3, label + ": current float")
+        c.near(s16(regs[2]), p["current"] * 10, 1, label + ": current 0.1 A")
     if p["soc"] is None:
         c.eq(regs[0], 0, label + ": SOC absent -> 0")
     else:
@@ -104,7 +107,10 @@ def image_checks(regs, p, proto):
 def once_checks(js, p, proto):
     c.eq(js.get("ok"), True, proto + ": --once ok")
     c.near(js.get("voltage"), p["voltage"], 0.006, proto + ": --once voltage")
-    c.near(js.get("current"), p["current"], 0.006, proto + ": --once current")
+    if p["current"] is None:
+        c.eq(js.get("current"), None, proto + ": --once current absent")
+    else:
+        c.near(js.get("current"), p["current"], 0.006, proto + ": --once current")
     c.eq(js.get("cells_mv"), p["cells_mv"], proto + ": --once cells")
     c.eq(js.get("soh") is None, p["soh"] is None, proto + ": --once SOH null exactly when absent")
 
@@ -134,7 +140,10 @@ def api_checks(js, p, proto, ident=True):
     pk = js["packs"][0]
     c.eq(pk.get("online"), True, proto + ": /api/state online")
     c.near(pk.get("voltage"), p["voltage"], 0.006, proto + ": /api/state voltage")
-    c.near(pk.get("current"), p["current"], 0.006, proto + ": /api/state current")
+    if p["current"] is None:
+        c.eq(pk.get("current"), None, proto + ": /api/state current absent (null)")
+    else:
+        c.near(pk.get("current"), p["current"], 0.006, proto + ": /api/state current")
     c.eq(pk.get("cells_mv"), p["cells_mv"], proto + ": /api/state cells")
     c.eq([round(t, 1) for t in pk.get("temps_c") or []], [float(t) for t in p["temps_c"][:16]],
          proto + ": /api/state temperatures")

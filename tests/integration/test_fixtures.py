@@ -99,6 +99,9 @@ FAMILIES += ("lolan",)
 FAMILIES += ("ejbt",)
 # the Votronic battery computer over Bluetooth LE: 20-byte notifications, no checksum (votronic_ok below)
 FAMILIES += ("votronic",)
+# the high-voltage packs read listen only (bms/hvcan.h): a broadcast's frames, ids repeated, the
+# family's own checks by the row's id (hvcan_ok below)
+FAMILIES += ("hvcan",)
 
 
 def crc16_modbus(b):
@@ -705,7 +708,7 @@ def wanted(family, frame):
     if family == "felicity":
         # ASCII; in a C literal every '"' is written \\"
         return [re.sub(r"\s+", "", frame).replace('"', '\\"').lower()] if frame.isascii() else None
-    if family == "can":
+    if family in ("can", "hvcan"):
         # the frames as the test spells them: "ID#DATA ID#DATA ..."
         return [re.sub(r"\s+", "", frame).lower()] if all(CAN_FRAME.match(f) for f in frame.split()) else None
     parts = [frame]
@@ -718,7 +721,39 @@ def wanted(family, frame):
     return [p.lower() for p in parts]
 
 
-def checksum_ok(family, frame):
+def leaf_crc(d):
+    """The Leaf's CRC-8: polynomial 0x85, initial 0, MSB first, of b0-b6."""
+    c = 0
+    for x in d[:7]:
+        c ^= x
+        for _ in range(8):
+            c = ((c << 1) ^ 0x85) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+    return c
+
+
+def hvcan_ok(rid, frame):
+    """A high-voltage pack's broadcast: every frame well formed, and the
+    checks its family's layout has (bms/PROTOCOLS.md §85-§95): the Leaf's
+    CRC-8 of 0x1DB and 0x55B, BYD's NOT-sum check byte, the Zoe's 0x424
+    heartbeat, the lengths of the frames they read."""
+    if not all(CAN_FRAME.match(f) for f in frame.split()):
+        return False
+    for f in frame.split():
+        i, d = f.split("#")
+        i, d = int(i, 16), bytes.fromhex(d)
+        if rid.startswith("LEAF-") and i in (0x1DB, 0x55B) and (len(d) != 8 or leaf_crc(d) != d[7]):
+            return False
+        if rid.startswith("ATTO-") and i in (0x444, 0x438, 0x447, 0x43A) and \
+                (len(d) != 8 or (~sum(d[:7])) & 0xFF != d[7]):
+            return False
+        if rid.startswith("ZOE1-") and i == 0x424 and d[6] not in (0x55, 0xAA):
+            return False
+    return True
+
+
+def checksum_ok(family, frame, rid=""):
+    if family == "hvcan":
+        return hvcan_ok(rid, frame)
     if family in BLE1_CHECKS:
         return BLE1_CHECKS[family](frame)
     if family == "pylon":
@@ -759,7 +794,7 @@ def main():
         need = wanted(family, frame)
         if not c.ok(need is not None, "%s: %s frame is well formed (whole bytes)" % (where, family)):
             continue
-        c.ok(checksum_ok(family, frame), "%s: checksum verifies (%s)" % (where, family))
+        c.ok(checksum_ok(family, frame, rid), "%s: checksum verifies (%s)" % (where, family))
         missing = [w for w in need if not any(w in s for lits in literals.values() for s in lits)]
         users = sorted(f for f, lits in literals.items() if all(any(w in s for s in lits) for w in need))
         c.ok(not missing and users != [], "%s: used by a unit test (%s)" % (where, ", ".join(

@@ -1531,6 +1531,8 @@ int main(int argc, char **argv)
 	S.npacks = nspecs ? nspecs : 1;
 	for (int i = 0; i < S.npacks; i++) {
 		sim_pack_init(&S.packs[i], S.proto->addr_min + i);
+		if (S.proto->default_cells)
+			S.packs[i].ncells = S.proto->default_cells;
 		char err[256];
 		if (i < nspecs && sim_pack_parse(&S.packs[i], specs[i], S.proto, err, sizeof err))
 			die_usage("%s", err);

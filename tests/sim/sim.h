@@ -27,7 +27,8 @@
 #include "sim_model.h"
 
 #define SIM_MAX_PACKS 32
-#define SIM_MAX_CELLS 48 /* Daly: 16 frames x 3 cells */
+#define SIM_MAX_CELLS 192 /* a high-voltage pack (bms.h: BMS_MAX_CELLS) */
+#define SIM_LV_CELLS 48  /* Daly: 16 frames x 3 cells */
 #define SIM_MAX_TEMPS 16
 #define SIM_MAX_ALARM 8  /* raw alarm bytes kept per pack */
 
@@ -142,6 +143,9 @@ struct sim_pack {
 	int layout24;           /* jk-ble: 1 = JK02_24S (software 10.07), 0 = JK02_32S (11.17) */
 	int parallel;           /* ubms-can: strings of modules in parallel (`parallel`; 0 = 1) */
 	int parallel_dip;       /* ubms-can: mV the last string's cell 1 reads under the first's (`parallel_dip`) */
+	int hv_bad;             /* a high-voltage pack (sim_proto.hv): every frame its family checks
+	                         * fails its check (`hvbad`: a CRC, a check byte, a length short) */
+	int no_tester;          /* leaf, zoe1: no tester asks the LBC for its cells (`notester`) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* a PIN its Bluetooth module asks for (`pin=`; jbd, ant, dometic,
 	 * smartbms123, saftkiste, lolan): "" = none (the family's default
@@ -198,6 +202,7 @@ enum {
 	                              * highest and lowest cell a BMS without a cell list sends */
 	SIM_HAS_TEMP_EXT = 1u << 16, /* tmax_c, tmin_c: its highest and lowest temperature */
 	SIM_HAS_HEATER = 1u << 17,   /* heater_on, heater_a (NaN: not sent), and the pack's heat_* */
+	SIM_HAS_NO_CURRENT = 1u << 18, /* the protocol carries no current (bolt): `state` prints it null */
 };
 
 /* The quantised values a protocol puts on the wire for one pack; the control
@@ -236,8 +241,8 @@ struct sim_view {
 };
 
 /* Reply being built by a responder: concatenated frames with their bounds. */
-#define SIM_REPLY_MAX 4096
-#define SIM_REPLY_FRAMES 40
+#define SIM_REPLY_MAX 8192
+#define SIM_REPLY_FRAMES 128 /* an EV pack's broadcast: a Tesla's 36 brick frames and the rest, a FoxESS stack's 36 cell and 18 sensor frames */
 struct sim_reply {
 	size_t len;
 	int nframes;
@@ -308,6 +313,11 @@ struct sim_proto {
 	 * test_ble.py's generic case gives its fake device; NULL: the tests
 	 * name it themselves. */
 	const char *ble_name;
+	/* A high-voltage pack read from its own bus (tests/sim/sim_hv.h): the
+	 * pack options `hvbad` and `notester` apply; default_cells: its cells
+	 * where --pack says none (0: 16). */
+	int hv;
+	int default_cells;
 	/* The host talks to a Lawicel slcan adapter, never to the battery:
 	 * no fault applies to what it writes, and `state` shows the adapter
 	 * (can_open, can_frames_heard). */

@@ -432,7 +432,7 @@ const struct sim_proto sim_proto_daly = {
 	.default_baud = 9600,
 	.addr_min = 1,
 	.addr_max = 64, /* 0x40 + 63 = 0x7F */
-	.max_cells = SIM_MAX_CELLS,
+	.max_cells = SIM_LV_CELLS,
 	.max_temps = SIM_MAX_TEMPS,
 	.scan = daly_scan,
 	.address = daly_address,

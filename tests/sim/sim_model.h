@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SIM_MODEL_CELLS 48
+#define SIM_MODEL_CELLS 192 /* as a pack: sim.h SIM_MAX_CELLS (an EV pack of 96 or 108) */
 
 /* The model's settings: key=value of a --pack SPEC (sim_model_set). */
 struct sim_model_cfg {

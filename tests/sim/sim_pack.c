@@ -613,6 +613,12 @@ int sim_pack_parse(struct sim_pack *p, const char *spec, const struct sim_proto 
 				p->nosettings = (int)l; /* its dialect is the id */
 			else if (ok)
 				p->dialect = l ? 'N' : 0;
+		} else if ((strcmp(k, "hvbad") == 0 || strcmp(k, "notester") == 0) && proto->hv) {
+			ok = parse_long(v, 0, 1, &l) == 0;
+			if (ok && k[0] == 'h')
+				p->hv_bad = (int)l;
+			else if (ok)
+				p->no_tester = (int)l;
 		} else if (strcmp(k, "parallel") == 0 && strcmp(proto->name, "ubms-can") == 0) {
 			ok = parse_long(v, 1, 16, &l) == 0; /* strings of modules in parallel */
 			if (ok)
@@ -816,6 +822,13 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 		double *f = limit_field(p, k, &d);
 		if (parse_double(v, 0, d, f))
 			goto bad;
+	} else if ((strcmp(k, "hvbad") == 0 || strcmp(k, "notester") == 0) && proto->hv) {
+		if (parse_long(v, 0, 1, &l))
+			goto bad;
+		if (k[0] == 'h')
+			p->hv_bad = (int)l;
+		else
+			p->no_tester = (int)l;
 	} else if ((strcmp(k, "dialect") == 0 || strcmp(k, "nolisten") == 0) && proto->slcan) {
 		if (set_can_key(p, k, v))
 			goto bad;
@@ -846,7 +859,7 @@ void sim_view_json(struct sim_buf *b, const struct sim_view *v, const struct sim
 		sim_buf_printf(b, ",\"string\":%d,\"apart\":%s", p->string, p->apart ? "true" : "false");
 	sim_buf_printf(b, ",\"voltage\":");
 	sim_buf_num(b, v->voltage, 3);
-	json_opt(b, "current", v->current, !(v->has & SIM_HAS_BALANCER), 3);
+	json_opt(b, "current", v->current, !(v->has & (SIM_HAS_BALANCER | SIM_HAS_NO_CURRENT)), 3);
 	json_opt(b, "soc", v->soc, v->has & SIM_HAS_SOC, 3);
 	json_opt(b, "remaining_ah", v->remaining_ah, v->has & SIM_HAS_REMAIN, 3);
 	json_opt(b, "capacity_ah", v->capacity_ah, v->has & SIM_HAS_CAPACITY, 3);

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 """A protocol's fixtures: the rows of tests/fixtures/vectors.tsv that its
 unit test tests/unit/test_<sym>.c embeds (the test, or a header it
-includes, holds the frame as a C string literal; a `can` row's frames
-become the CAN transport's records), so that what the tests
+includes, holds the frame as a C string literal; a `can` or `hvcan`
+row's frames become the CAN transport's records), so that what the tests
 of a protocol need beside its unit test comes from its recorded frames:
 test_ble.py's generic case takes its request rows (ids with -REQ-) as the
 only writes allowed, the generic fuzz target its seeds, the decoder bench
@@ -103,7 +103,7 @@ def of(sym):
         # every hex literal: only a literal of its own is it
         if re.fullmatch(r"(?:[0-9a-f]{2})+", f) and any(f == s or (len(f) > 4 and f in s) for s in lits):
             out.append((rid, bytes.fromhex(f)))
-        elif family == "can" and CAN_ROW.fullmatch(f) and any(re.sub(r"\s+", "", f) in s for s in lits):
+        elif family in ("can", "hvcan") and CAN_ROW.fullmatch(f) and any(re.sub(r"\s+", "", f) in s for s in lits):
             out.append((rid, can_records(f)))
     return out
 

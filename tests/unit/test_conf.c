@@ -367,7 +367,8 @@ static void test_errors(void)
 	EXPECT_ERROR(ONE_PACK "timeout = 0\n", "t.ini:4: [pack.a] timeout: 0 is out of range", NULL);
 	EXPECT_ERROR(ONE_PACK "timeout = 61\n", "t.ini:4: [pack.a] timeout: 61 is out of range", "<= 60");
 	EXPECT_ERROR(ONE_PACK "retries = 11\n", "t.ini:4: [pack.a] retries: 11 is out of range", "0..10");
-	EXPECT_ERROR(ONE_PACK "cells = 33\n", "t.ini:4: [pack.a] cells: 33 is out of range", NULL);
+	EXPECT_ERROR(ONE_PACK "cells = 193\n", "t.ini:4: [pack.a] cells: 193 is out of range", "0..192");
+	EXPECT_ERROR(ONE_PACK "cells = 33\n", "t.ini:4: [pack.a] cells: protocol daly lists at most 32 cells", NULL);
 	EXPECT_ERROR(ONE_PACK "unit_id = 0\n", "t.ini:4: [pack.a] unit_id: 0 is out of range", "1..247");
 	EXPECT_ERROR(ONE_PACK "unit_id = 248\n", "t.ini:4: [pack.a] unit_id: 248 is out of range", NULL);
 	EXPECT_ERROR(ONE_PACK "unit_id = 99999999999999999999\n", "t.ini:4: [pack.a] unit_id:", "out of range");

@@ -141,6 +141,32 @@ static void test_aiobmsble(void)
 	CHECK_NEAR(poll.snap.current, 1.25, 1e-6);
 }
 
+/* A high-voltage pack's 108 cells (Battery-Emulator's MQTT "cell_voltages",
+ * in V): every one into the snapshot, which holds 192; 193 refused. */
+static void test_hv_cells(void)
+{
+	struct bms_jsonmap m;
+	map_of(&m, "voltage:v, cells:cell_voltages, cell_108:last");
+	char msg[4096];
+	int n = snprintf(msg, sizeof(msg), "{\"v\":399.6,\"last\":3.712,\"cell_voltages\":[");
+	for (int i = 0; i < 108; i++)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "%s%.3f", i ? "," : "", 3.6 + 0.001 * i);
+	snprintf(msg + n, sizeof(msg) - (size_t)n, "]}");
+	struct bms_poll poll;
+	begin(&poll, &m);
+	CHECK_EQ_INT(feed(&poll, msg), BMS_OK);
+	CHECK_EQ_INT(poll.snap.ncells, 108);
+	CHECK_EQ_INT(poll.snap.cell_mv[0], 3600);
+	CHECK_EQ_INT(poll.snap.cell_mv[106], 3706);
+	CHECK_EQ_INT(poll.snap.cell_mv[107], 3712);
+	n = snprintf(msg, sizeof(msg), "{\"v\":399.6,\"last\":3.712,\"cell_voltages\":[");
+	for (int i = 0; i < 193; i++)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "%s3.600", i ? "," : "");
+	snprintf(msg + n, sizeof(msg) - (size_t)n, "]}");
+	begin(&poll, &m);
+	CHECK(feed(&poll, msg) < 0);
+}
+
 /* An ESPHome node's mqtt.publish_json: its own keys, ON/OFF binary states. */
 static void test_esphome(void)
 {
@@ -204,7 +230,7 @@ static void test_settings(void)
 		"{\"v\":53,\"soc\":50,\"ovp\":-0.1}",
 		"{\"v\":53,\"soc\":50,\"n\":15.5}",
 		"{\"v\":53,\"soc\":50,\"n\":0}",
-		"{\"v\":53,\"soc\":50,\"n\":33}",
+		"{\"v\":53,\"soc\":50,\"n\":193}",
 		"{\"v\":53,\"soc\":50,\"Settings\":{\"utp\":-60}}",
 		"{\"v\":53,\"soc\":50,\"Settings\":{\"chg_ocp\":3001}}",
 		"{\"v\":53,\"soc\":50,\"Settings\":{\"chg_ocp\":true}}",
@@ -334,7 +360,7 @@ static void test_map_parse(void)
 	CHECK_EQ_INT(bms_jsonmap_parse("voltage:", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse("voltage:a..b", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse("cell_0:c", &m, why, sizeof(why)), -1);
-	CHECK_EQ_INT(bms_jsonmap_parse("cell_33:c", &m, why, sizeof(why)), -1);
+	CHECK_EQ_INT(bms_jsonmap_parse("cell_193:c", &m, why, sizeof(why)), -1); /* a snapshot holds 192 */
 	CHECK_EQ_INT(bms_jsonmap_parse("temp_17:c", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse("temp_0:c", &m, why, sizeof(why)), -1);
 	CHECK_EQ_INT(bms_jsonmap_parse("alarm_nothing:c", &m, why, sizeof(why)), -1);
@@ -360,6 +386,7 @@ int main(void)
 	test_venus();
 	test_aiobmsble();
 	test_esphome();
+	test_hv_cells();
 	test_rejects();
 	test_settings();
 	test_framing();

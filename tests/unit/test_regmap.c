@@ -307,7 +307,7 @@ static void test_cells(void)
 	/* a corrupt count larger than the array is clamped */
 	s.ncells = 200;
 	reg_encode_data(&s, REG_FLOAT_CDAB, regs);
-	CHECK_EQ_INT(regs[40], 32);
+	CHECK_EQ_INT(regs[40], BMS_MAX_CELLS);
 	CHECK_EQ_INT(regs[98], 3310);
 }
 

@@ -58,9 +58,11 @@ function valueRow(dl, label, field, text) {
 }
 
 function cellsChart(u) {
-  const wrap = el('div', { class: 'cells', 'data-field': 'cells' });
   const cells = u.cells_mv || [];
   if (!cells.length) return null;
+  /* a high-voltage pack's 96 or 108 cells: thinner bars, no gaps, so that
+   * they fit a phone's width */
+  const wrap = el('div', { class: cells.length > 48 ? 'cells many' : 'cells', 'data-field': 'cells' });
   const lo = Math.min(...cells), hi = Math.max(...cells);
   const floor = Math.max(0, lo - Math.max(50, (hi - lo) * 2));
   const bal = new Set(u.balancing || []);
@@ -730,7 +732,8 @@ function drawHeat(h) {
   const sum = heatSummary(h, cols);
   const dpr = window.devicePixelRatio || 1;
   const W = Math.max(200, cv.clientWidth || fig.clientWidth || 300);
-  const rowH = Math.max(6, Math.min(16, Math.floor(220 / h.ncells)));
+  /* a row a cell: at least 6 px, 2 px for a high-voltage pack's 96 or more */
+  const rowH = Math.max(h.ncells > 48 ? 2 : 6, Math.min(16, Math.floor(220 / h.ncells)));
   const left = 26, right = 4, top = 2, spreadH = 44, axisH = 16, gap = 6;
   const mapH = rowH * h.ncells;
   const H = top + mapH + gap + spreadH + axisH;
@@ -758,7 +761,7 @@ function drawHeat(h) {
     const lbl = c === sum.lo || c === sum.hi;
     ctx.fillStyle = c === sum.lo ? (css.getPropertyValue('--min').trim() || '#c62828')
       : c === sum.hi ? (css.getPropertyValue('--max').trim() || '#6a1b9a') : muted;
-    if (lbl || rowH >= 10 || c % 2 === 0) ctx.fillText(String(c + 1), left - 4, top + c * rowH + rowH / 2);
+    if (lbl || rowH >= 10 || c % Math.max(2, Math.ceil(12 / rowH)) === 0) ctx.fillText(String(c + 1), left - 4, top + c * rowH + rowH / 2);
   }
   const track = [];
   cols.forEach((col, i) => {
