@@ -228,7 +228,8 @@ $(B)/gateway/main.o: Makefile
 $(B)/bmsgw: $(MAIN_OBJ) $(GW_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/bmsgw-sim: $(SIM_OBJ) $(CORE_OBJ)
+# the capture file's reader (--replay) is bmsgw's own, of the room that captures
+$(B)/bmsgw-sim: $(SIM_OBJ) $(CORE_OBJ) $(call objs,gateway/detect/capfile.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil
 
 $(B)/mbread: $(B)/tests/tools/mbread.o

@@ -24,40 +24,40 @@ bool conf__is_ipv4_like(const char *h)
 int conf__check_host(const char *h, bool v6, char *why, size_t wl)
 {
 	if (*h == '\0') {
-		conf__bfmt(why, wl, "missing host");
+		conf_bfmt(why, wl, "missing host");
 		return -1;
 	}
 	if (strlen(h) >= CONF_HOST_MAX) {
-		conf__bfmt(why, wl, "host is longer than %d characters", CONF_HOST_MAX - 1);
+		conf_bfmt(why, wl, "host is longer than %d characters", CONF_HOST_MAX - 1);
 		return -1;
 	}
 	unsigned char buf[sizeof(struct in6_addr)];
 	if (v6) {
 		char a[CONF_HOST_MAX];
-		conf__bfmt(a, sizeof(a), "%s", h);
+		conf_bfmt(a, sizeof(a), "%s", h);
 		char *pct = strchr(a, '%'); /* fe80::1%eth0 */
 		if (pct)
 			*pct = '\0';
 		if (inet_pton(AF_INET6, a, buf) != 1 || (pct && pct[1] == '\0')) {
-			conf__bfmt(why, wl, "\"%s\" is not an IPv6 address", h);
+			conf_bfmt(why, wl, "\"%s\" is not an IPv6 address", h);
 			return -1;
 		}
 		return 0;
 	}
 	if (strchr(h, ':')) {
-		conf__bfmt(why, wl, "an IPv6 address needs brackets, as in [%s]:PORT", h);
+		conf_bfmt(why, wl, "an IPv6 address needs brackets, as in [%s]:PORT", h);
 		return -1;
 	}
 	if (conf__is_ipv4_like(h)) {
 		if (inet_pton(AF_INET, h, buf) != 1) {
-			conf__bfmt(why, wl, "\"%s\" is not an IPv4 address", h);
+			conf_bfmt(why, wl, "\"%s\" is not an IPv4 address", h);
 			return -1;
 		}
 		return 0;
 	}
 	for (const char *p = h; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_') {
-			conf__bfmt(why, wl, "\"%s\" is not a host name or address", h);
+			conf_bfmt(why, wl, "\"%s\" is not a host name or address", h);
 			return -1;
 		}
 	return 0;
@@ -67,55 +67,55 @@ static int parse_portnum(const char *s, int *port, char *why, size_t wl)
 {
 	long n;
 	if (*s == '\0') {
-		conf__bfmt(why, wl, "missing port number");
+		conf_bfmt(why, wl, "missing port number");
 		return -1;
 	}
 	for (const char *p = s; *p; p++)
 		if (!isdigit((unsigned char)*p)) {
-			conf__bfmt(why, wl, "port \"%s\" is not a number", s);
+			conf_bfmt(why, wl, "port \"%s\" is not a number", s);
 			return -1;
 		}
 	if (conf__parse_long(s, &n) < 0 || n < 1 || n > 65535) {
-		conf__bfmt(why, wl, "port %s is out of range 1..65535", s);
+		conf_bfmt(why, wl, "port %s is out of range 1..65535", s);
 		return -1;
 	}
 	*port = (int)n;
 	return 0;
 }
 
-int conf__parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl)
+int conf_parse_hostport(const char *v, bool any, char *host, int *port, char *why, size_t wl)
 {
 	char h[CONF_LINE_BUF];
 	const char *ps;
 	bool v6 = false;
 
 	if (any && *v && strspn(v, "0123456789") == strlen(v)) {
-		conf__bfmt(host, CONF_HOST_MAX, "0.0.0.0");
+		conf_bfmt(host, CONF_HOST_MAX, "0.0.0.0");
 		return parse_portnum(v, port, why, wl);
 	}
 	if (*v == '[') {
 		const char *rb = strchr(v, ']');
 		if (!rb) {
-			conf__bfmt(why, wl, "missing ']' after the IPv6 address");
+			conf_bfmt(why, wl, "missing ']' after the IPv6 address");
 			return -1;
 		}
 		if (rb[1] != ':') {
-			conf__bfmt(why, wl, "missing ':PORT' after ']'");
+			conf_bfmt(why, wl, "missing ':PORT' after ']'");
 			return -1;
 		}
-		conf__bfmt(h, sizeof(h), "%.*s", (int)(rb - v - 1), v + 1);
+		conf_bfmt(h, sizeof(h), "%.*s", (int)(rb - v - 1), v + 1);
 		ps = rb + 2;
 		v6 = true;
 	} else {
 		const char *colon = strrchr(v, ':');
 		if (!colon) {
-			conf__bfmt(why, wl, "missing ':PORT'");
+			conf_bfmt(why, wl, "missing ':PORT'");
 			return -1;
 		}
-		conf__bfmt(h, sizeof(h), "%.*s", (int)(colon - v), v);
+		conf_bfmt(h, sizeof(h), "%.*s", (int)(colon - v), v);
 		ps = colon + 1;
 		if (any && h[0] == '\0')
-			conf__bfmt(h, sizeof(h), "0.0.0.0");
+			conf_bfmt(h, sizeof(h), "0.0.0.0");
 	}
 	if (conf__check_host(h, v6, why, wl) < 0 || parse_portnum(ps, port, why, wl) < 0)
 		return -1;
@@ -132,27 +132,27 @@ bool conf__is_ifname(const char *v)
 	return ok;
 }
 
-int conf__can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl)
+int conf_can_port(const char *v, bool *slcan, char *dev, size_t cap, char *why, size_t wl)
 {
 	const char *d = v + 8;
 	if (strncmp(v, "slcan://", 8) == 0) {
 		if (d[0] != '/' || d[1] == '\0') {
-			conf__bfmt(why, wl, "\"%s\": \"%s\" is not an absolute device path (expected slcan:///dev/ttyACM0, the "
+			conf_bfmt(why, wl, "\"%s\": \"%s\" is not an absolute device path (expected slcan:///dev/ttyACM0, the "
 			     "serial device of the CAN adapter)", v, d);
 			return -1;
 		}
 		*slcan = true;
-		conf__bfmt(dev, cap, "%s", d);
+		conf_bfmt(dev, cap, "%s", d);
 		return 0;
 	}
 	if (!conf__is_ifname(v)) {
-		conf__bfmt(why, wl, "\"%s\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
+		conf_bfmt(why, wl, "\"%s\" is not a network interface name (expected a CAN interface such as can0, 1..15 "
 		     "characters of A-Z a-z 0-9 _ . -, or slcan://%s for a serial CAN adapter)", v,
 		     v[0] == '/' ? v : "/dev/ttyACM0");
 		return -1;
 	}
 	*slcan = false;
-	conf__bfmt(dev, cap, "%s", v);
+	conf_bfmt(dev, cap, "%s", v);
 	return 0;
 }
 
@@ -167,12 +167,12 @@ static int set_tcp_port(struct conf_pack *p, const char *v, char *why, size_t wl
 {
 	char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
 	int port;
-	if (conf__parse_hostport(v + 6, false, host, &port, w, sizeof(w)) < 0) {
-		conf__bfmt(why, wl, "\"%s\": %s (expected tcp://HOST:PORT)", v, w);
+	if (conf_parse_hostport(v + 6, false, host, &port, w, sizeof(w)) < 0) {
+		conf_bfmt(why, wl, "\"%s\": %s (expected tcp://HOST:PORT)", v, w);
 		return -1;
 	}
 	p->is_tcp = true;
-	conf__bfmt(p->tcp_host, sizeof(p->tcp_host), "%s", host);
+	conf_bfmt(p->tcp_host, sizeof(p->tcp_host), "%s", host);
 	p->tcp_port = port;
 	return 0;
 }
@@ -180,12 +180,12 @@ static int set_tcp_port(struct conf_pack *p, const char *v, char *why, size_t wl
 int conf__set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 {
 	if (strlen(v) >= CONF_PORT_MAX) {
-		conf__bfmt(why, wl, "too long (expected at most %d characters)", CONF_PORT_MAX - 1);
+		conf_bfmt(why, wl, "too long (expected at most %d characters)", CONF_PORT_MAX - 1);
 		return -1;
 	}
 	for (const char *q = v; *q; q++)
 		if (isspace((unsigned char)*q) || iscntrl((unsigned char)*q)) {
-			conf__bfmt(why, wl, "\"%s\" contains a space (expected /dev/..., tcp://HOST:PORT, ble://MAC or a CAN "
+			conf_bfmt(why, wl, "\"%s\" contains a space (expected /dev/..., tcp://HOST:PORT, ble://MAC or a CAN "
 			     "port%s)", v, conf__comment_hint(v));
 			return -1;
 		}
@@ -197,7 +197,7 @@ int conf__set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 	} else if (strncmp(v, "ble://", 6) == 0) {
 		char mac[18];
 		if (!conf_parse_mac(v + 6, mac)) {
-			conf__bfmt(why, wl, "\"%s\": \"%s\" is not a Bluetooth address (expected ble://AA:BB:CC:DD:EE:FF, "
+			conf_bfmt(why, wl, "\"%s\": \"%s\" is not a Bluetooth address (expected ble://AA:BB:CC:DD:EE:FF, "
 			     "six hex bytes)", v, v + 6);
 			return -1;
 		}
@@ -206,11 +206,11 @@ int conf__set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 		memcpy(p->ble_addr, mac, sizeof(mac));
 		p->tcp_host[0] = '\0';
 		p->tcp_port = 0;
-		conf__bfmt(p->port, sizeof(p->port), "ble://%s", mac);
+		conf_bfmt(p->port, sizeof(p->port), "ble://%s", mac);
 		return 0;
 	} else if (strncmp(v, "slcan://", 8) == 0 || conf__is_ifname(v)) {
 		/* a CAN bus: SocketCAN's interface, or a serial CAN adapter */
-		if (conf__can_port(v, &p->is_slcan, p->can_device, sizeof(p->can_device), why, wl) < 0)
+		if (conf_can_port(v, &p->is_slcan, p->can_device, sizeof(p->can_device), why, wl) < 0)
 			return -1;
 		p->is_can = true;
 		p->is_tcp = false;
@@ -221,12 +221,12 @@ int conf__set_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 		p->tcp_host[0] = '\0';
 		p->tcp_port = 0;
 	} else {
-		conf__bfmt(why, wl, "\"%s\" is %s (expected a device path /dev/..., tcp://HOST:PORT, "
+		conf_bfmt(why, wl, "\"%s\" is %s (expected a device path /dev/..., tcp://HOST:PORT, "
 		     "ble://AA:BB:CC:DD:EE:FF, a CAN interface such as can0 or slcan:///dev/ttyACM0)", v,
 		     strstr(v, "://") ? "not a supported address" : "not an absolute device path");
 		return -1;
 	}
-	conf__bfmt(p->port, sizeof(p->port), "%s", v);
+	conf_bfmt(p->port, sizeof(p->port), "%s", v);
 	return 0;
 }
 
@@ -243,7 +243,7 @@ int conf_parse_port(struct conf_pack *p, const char *v, char *why, size_t wl)
 int conf__parse_net(const char *item, struct conf_net *n)
 {
 	char a[CONF_HOST_MAX];
-	conf__bfmt(a, sizeof(a), "%s", item);
+	conf_bfmt(a, sizeof(a), "%s", item);
 	char *slash = strchr(a, '/');
 	long plen = -1;
 	if (slash) {
@@ -347,7 +347,7 @@ static bool any_address(const char *h)
 	return strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
 }
 
-bool conf__listen_clash(const char *h1, int p1, const char *h2, int p2)
+bool conf_listen_clash(const char *h1, int p1, const char *h2, int p2)
 {
 	if (p1 != p2 || p1 == 0)
 		return false;

@@ -17,7 +17,7 @@
 #include "../bms/bms.h"
 
 
-static int key_line(const struct load *x, int i, int key)
+static int key_line(const struct conf_load *x, int i, int key)
 {
 	int l = x->pack_seen[i][key];
 	return l ? l : x->c.packs[i].line;
@@ -38,7 +38,7 @@ static void list_ble_protocols(char *buf, size_t cap)
 		n += (size_t)r;
 	}
 	if (!n)
-		conf__bfmt(buf, cap, "none in this build");
+		conf_bfmt(buf, cap, "none in this build");
 }
 
 _Static_assert(CONF_PIN_MAX == BMS_PIN_MAX, "a pack's pin fits struct bms_poll.pin");
@@ -60,7 +60,7 @@ static void list_pin_protocols(char *buf, size_t cap)
 
 /* `pin`: a protocol whose BMS asks for one (ble->pin), over Bluetooth LE,
  * of its form; the value never in a message.  false after an error. */
-static bool check_pin(struct load *x, int i, const char *sect)
+static bool check_pin(struct conf_load *x, int i, const char *sect)
 {
 	const struct conf_pack *p = &x->c.packs[i];
 	const struct bms_driver *d = p->driver;
@@ -87,7 +87,7 @@ static bool check_pin(struct load *x, int i, const char *sect)
 }
 
 /* A pack's port against its protocol's transports, baud and key.  false after an error. */
-static bool check_ble_pack(struct load *x, int i, const char *sect)
+static bool check_ble_pack(struct conf_load *x, int i, const char *sect)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -141,7 +141,7 @@ static const int can_rates[] = { 10000, 20000, 50000, 100000, 125000, 250000, 50
 
 /* `bitrate`: on a CAN port only, one of can_rates[]; the protocol's by
  * default.  false after an error. */
-static bool check_can_bitrate(struct load *x, int i, const char *sect)
+static bool check_can_bitrate(struct conf_load *x, int i, const char *sect)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -164,7 +164,7 @@ static bool check_can_bitrate(struct load *x, int i, const char *sect)
 
 /* A CAN port and a CAN protocol go together; a CAN bus has no baud rate of
  * the configuration's.  false after an error. */
-static bool check_can_pack(struct load *x, int i, const char *sect)
+static bool check_can_pack(struct conf_load *x, int i, const char *sect)
 {
 	const struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -196,7 +196,7 @@ static bool can_listen(const struct bms_driver *d)
 }
 
 /* listen = true: a driver that can be read so, a wire, never a write. */
-static void check_listen(struct load *x, int i, const char *sect)
+static void check_listen(struct conf_load *x, int i, const char *sect)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -234,12 +234,12 @@ static bool has_group(const struct bms_driver *d)
 	return d->group > 0;
 }
 
-static void finish_pack(struct load *x, int i)
+static void finish_pack(struct conf_load *x, int i)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
 	char sect[CONF_NAME_MAX + 8];
-	conf__bfmt(sect, sizeof(sect), "pack.%s", p->name);
+	conf_bfmt(sect, sizeof(sect), "pack.%s", p->name);
 
 	if (!seen[K_PROTOCOL]) {
 		char list[CONF_EXP_MAX];
@@ -344,7 +344,7 @@ double conf_pack_stale_after(const struct conf_pack *p, double g)
 
 /* `gap` is a property of the wire: given on one pack of a port, it holds for
  * every pack of that port (check_packs() refused different values). */
-static void share_gaps(struct load *x)
+static void share_gaps(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.npacks; i++) {
 		struct conf_pack *p = &x->c.packs[i];
@@ -357,7 +357,7 @@ static void share_gaps(struct load *x)
 /* Packs i and j (j < i) share a port: distinct addresses, or one group
  * (the same protocol and address, distinct positions); address_any only
  * where no other pack could be taken for this one. */
-static bool check_shared(struct load *x, int i, int j, const char *sect)
+static bool check_shared(struct conf_load *x, int i, int j, const char *sect)
 {
 	const struct conf_pack *p = &x->c.packs[i], *q = &x->c.packs[j];
 	bool group = p->position && q->position && p->driver == q->driver && p->address == q->address;
@@ -378,7 +378,7 @@ static bool check_shared(struct load *x, int i, int j, const char *sect)
 	if (!group && (p->address_any || q->address_any)) {
 		int k = p->address_any ? i : j;
 		char ksect[CONF_NAME_MAX + 8];
-		conf__bfmt(ksect, sizeof(ksect), "pack.%s", x->c.packs[k].name);
+		conf_bfmt(ksect, sizeof(ksect), "pack.%s", x->c.packs[k].name);
 		conf__fail(x, key_line(x, k, K_ADDRESS_ANY), ksect, "address_any",
 		     "[pack.%s] takes answers from any address, but [pack.%s] shares its port %s "
 		     "(expected address_any only for a pack alone on its port, or the packs of one answer "
@@ -390,7 +390,7 @@ static bool check_shared(struct load *x, int i, int j, const char *sect)
 
 /* Packs i and j (j < i) share a port: both listen or neither (one reader
  * that never writes, or a poller), one protocol, one takeover. */
-static bool check_listen_shared(struct load *x, int i, int j, const char *sect)
+static bool check_listen_shared(struct conf_load *x, int i, int j, const char *sect)
 {
 	const struct conf_pack *p = &x->c.packs[i], *q = &x->c.packs[j];
 	if (p->listen != q->listen) {
@@ -416,12 +416,12 @@ static bool check_listen_shared(struct load *x, int i, int j, const char *sect)
 }
 
 /* Between packs: unique unit ids, one serial setting and distinct addresses per wire. */
-static void check_packs(struct load *x, int i)
+static void check_packs(struct conf_load *x, int i)
 {
 	const struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
 	char sect[CONF_NAME_MAX + 8];
-	conf__bfmt(sect, sizeof(sect), "pack.%s", p->name);
+	conf_bfmt(sect, sizeof(sect), "pack.%s", p->name);
 
 	for (int j = 0; j < i && !x->failed; j++) {
 		const struct conf_pack *q = &x->c.packs[j];
@@ -482,10 +482,10 @@ static void check_packs(struct load *x, int i)
 
 /* One pack name of a bank list at p (n characters) into the bank, once;
  * false (and the error) when it is no pack or listed twice. */
-static bool bank_add(struct load *x, const char *key, int line, const char *p, size_t n)
+static bool bank_add(struct conf_load *x, const char *key, int line, const char *p, size_t n)
 {
 	struct conf_bank *b = &x->c.bank;
-	int idx = conf__pack_by_name(&x->c, p, n);
+	int idx = conf_pack_by_name(&x->c, p, n);
 	if (idx < 0) {
 		conf__fail(x, line, "bank", key, "no [pack.%.*s] section (expected names of configured packs)", (int)n,
 			   p);
@@ -506,7 +506,7 @@ static bool bank_add(struct load *x, const char *key, int line, const char *p, s
 }
 
 /* `packs = a, b, c` (or every pack when empty). */
-static bool bank_packs(struct load *x)
+static bool bank_packs(struct conf_load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	int pl = x->bank_seen[K_BANK_PACKS] ? x->bank_seen[K_BANK_PACKS] : b->line;
@@ -537,7 +537,7 @@ static bool bank_packs(struct load *x)
 }
 
 /* `strings = a+b+c+d, e+f+g+h`: the bank's packs string by string. */
-static bool bank_strings(struct load *x)
+static bool bank_strings(struct conf_load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	int sl = x->bank_seen[K_BANK_STRINGS];
@@ -586,13 +586,13 @@ static bool bank_strings(struct load *x)
 
 /* `shunt = NAME`: a configured pack that measures a current (listen mode
  * is fine); it is resolved before the members, which it may not be. */
-static bool bank_shunt(struct load *x)
+static bool bank_shunt(struct conf_load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	if (!b->shunt[0])
 		return true;
 	int sl = x->bank_seen[K_BANK_SHUNT];
-	int idx = conf__pack_by_name(&x->c, b->shunt, strlen(b->shunt));
+	int idx = conf_pack_by_name(&x->c, b->shunt, strlen(b->shunt));
 	if (idx < 0) {
 		conf__fail(x, sl, "bank", "shunt", "no [pack.%s] section (expected the name of the pack that measures the "
 			   "bank's current)", b->shunt);
@@ -609,7 +609,7 @@ static bool bank_shunt(struct load *x)
 }
 
 /* [bank]: resolve the shunt, `packs` or `strings`, check the unit id against the packs'. */
-static void finish_bank(struct load *x)
+static void finish_bank(struct conf_load *x)
 {
 	struct conf_bank *b = &x->c.bank;
 	b->shunt_idx = -1;
@@ -645,105 +645,9 @@ static void finish_bank(struct load *x)
 		}
 }
 
-/* [upstream.NAME]: required keys, the source, the register window. */
-static void finish_upstream(struct load *x, int i)
-{
-	struct conf_upstream *u = &x->c.upstreams[i];
-	const int *seen = x->up_seen[i];
-	char sect[CONF_NAME_MAX + 12];
-	conf__bfmt(sect, sizeof(sect), "upstream.%s", u->name);
-	if (!seen[K_UP_HOST]) {
-		conf__fail(x, u->line, sect, NULL, "missing key \"host\" (expected host = the Modbus TCP server to push to)");
-		return;
-	}
-	if (!seen[K_UP_SOURCE]) {
-		conf__fail(x, u->line, sect, NULL, "missing key \"source\" (expected source = a pack name or bank)");
-		return;
-	}
-	if (strcmp(u->source, "bank") == 0) {
-		if (!x->c.bank.enabled) {
-			conf__fail(x, seen[K_UP_SOURCE], sect, "source", "bank, but there is no [bank] section");
-			return;
-		}
-		u->source_pack = CONF_BANK_SOURCE;
-	} else {
-		u->source_pack = conf__pack_by_name(&x->c, u->source, strlen(u->source));
-		if (u->source_pack < 0) {
-			conf__fail(x, seen[K_UP_SOURCE], sect, "source", "no [pack.%s] section (expected a pack name or bank)",
-			     u->source);
-			return;
-		}
-	}
-	u->base_set = seen[K_UP_BASE] != 0;
-	if (!u->base_set)
-		u->base = x->c.gw.base + u->reg_first;
-	if (u->base + (u->reg_last - u->reg_first) > 65535) {
-		conf__fail(x, seen[K_UP_BASE] ? seen[K_UP_BASE] : seen[K_UP_REGISTERS], sect, "base",
-		     "%d + %d registers runs past 65535", u->base, u->reg_last - u->reg_first + 1);
-		return;
-	}
-}
-
-/* [tunnel.NAME]: a configured wire, an address of its own, an allowlist. */
-static void finish_tunnel(struct load *x, int i)
-{
-	struct conf_tunnel *t = &x->c.tunnels[i];
-	const int *seen = x->tunnel_seen[i];
-	char sect[CONF_NAME_MAX + 8];
-	conf__bfmt(sect, sizeof(sect), "tunnel.%s", t->name);
-	static const struct { int key; const char *what; } req[] = {
-		{ K_TU_PORT, "port = the port of the wire to lend, as a [pack.*] section gives it" },
-		{ K_TU_LISTEN, "listen = HOST:PORT for the PC tool" },
-		{ K_TU_CLIENTS, "clients = the addresses allowed to connect" },
-	};
-	for (size_t k = 0; k < sizeof(req) / sizeof(req[0]); k++)
-		if (!seen[req[k].key]) {
-			conf__fail(x, t->line, sect, NULL, "missing key \"%s\" (expected %s)", conf__keys[req[k].key].name,
-			     req[k].what);
-			return;
-		}
-	int j = 0;
-	while (j < x->c.npacks && strcmp(x->c.packs[j].port, t->port) != 0)
-		j++;
-	if (j == x->c.npacks) {
-		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is not the port of any [pack.*] section", t->port);
-		return;
-	}
-	if (x->c.packs[j].is_ble || x->c.packs[j].is_can) {
-		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is a %s (expected a serial or tcp:// wire: a vendor's PC "
-		     "tool talks to a wire)", t->port, x->c.packs[j].is_ble ? "Bluetooth device" : "CAN bus bmsgw only "
-		     "listens to");
-		return;
-	}
-	if (x->c.packs[j].listen) {
-		conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is a bus another master polls: [pack.%s] only listens "
-		     "there, and a PC tool would write over its master (expected the port of a bus bmsgw polls)", t->port,
-		     x->c.packs[j].name);
-		return;
-	}
-	if (conf__listen_clash(t->listen_host, t->listen_port, x->c.gw.listen_host, x->c.gw.listen_port)) {
-		conf__fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is the Modbus server's (expected another port)",
-		     t->listen_port);
-		return;
-	}
-	for (int k = 0; k < i; k++) {
-		const struct conf_tunnel *o = &x->c.tunnels[k];
-		if (strcmp(o->port, t->port) == 0) {
-			conf__fail(x, seen[K_TU_PORT], sect, "port", "%s is already lent by [tunnel.%s] (line %d)", t->port,
-			     o->name, o->line);
-			return;
-		}
-		if (o->listen_port == t->listen_port) {
-			conf__fail(x, seen[K_TU_LISTEN], sect, "listen", "port %d is already used by [tunnel.%s] (line %d)",
-			     t->listen_port, o->name, o->line);
-			return;
-		}
-	}
-}
-
 /* The file a key names must be a regular file bmsgw can read (checked at
  * load, so that --check and a reload catch it; rfile.c). */
-static bool readable(struct load *x, int key, const char *sect, const char *path)
+static bool readable(struct conf_load *x, int key, const char *sect, const char *path)
 {
 	char why[CONF_PORT_MAX + 160];
 	int fd = conf_file_open(path, why, sizeof(why));
@@ -756,7 +660,7 @@ static bool readable(struct load *x, int key, const char *sect, const char *path
 }
 
 
-static bool private(struct load *x, int key, const char *sect, const char *path)
+static bool private(struct conf_load *x, int key, const char *sect, const char *path)
 {
 	char why[CONF_PORT_MAX + 160];
 	if (conf_private_file(path, why, sizeof(why)) == 0)
@@ -766,7 +670,7 @@ static bool private(struct load *x, int key, const char *sect, const char *path)
 }
 
 /* [mqtt]: required host, computed defaults, TLS files, the password. */
-static void finish_mqtt(struct load *x)
+static void finish_mqtt(struct conf_load *x)
 {
 	struct conf_mqtt *m = &x->c.mqtt;
 	if (!m->enabled)
@@ -781,17 +685,17 @@ static void finish_mqtt(struct load *x)
 		m->port = 8883;
 	memcpy(m->site, x->c.gw.site, sizeof(m->site));
 	if (!seen[K_MQ_TOPIC_PREFIX] && m->site[0]) /* an explicit topic_prefix wins */
-		conf__bfmt(m->topic_prefix, sizeof(m->topic_prefix), "bmsgw/%s", m->site);
+		conf_bfmt(m->topic_prefix, sizeof(m->topic_prefix), "bmsgw/%s", m->site);
 	if (!seen[K_MQ_CLIENT_ID]) {
 		/* bmsgw-<hostname>, in the characters a client id may hold */
 		char h[CONF_ID_MAX] = "";
 		if (gethostname(h, sizeof(h) - 1) != 0 || !h[0])
-			conf__bfmt(h, sizeof(h), "host");
+			conf_bfmt(h, sizeof(h), "host");
 		h[sizeof(h) - 1] = '\0';
 		for (char *p = h; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
 				*p = '-';
-		conf__bfmt(m->client_id, sizeof(m->client_id), "bmsgw-%.*s", CONF_ID_MAX - 7, h);
+		conf_bfmt(m->client_id, sizeof(m->client_id), "bmsgw-%.*s", CONF_ID_MAX - 7, h);
 	}
 	if (!m->tls) {
 		static const int tls_keys[] = { K_MQ_CA_FILE, K_MQ_CERT_FILE, K_MQ_KEY_FILE };
@@ -824,34 +728,34 @@ static void finish_mqtt(struct load *x)
 	}
 }
 
-/* [http] and [history]: history is kept with either section, unless file = none. */
-static void finish_http(struct load *x)
+/* May the file have no [pack.*]: a section's CONF_KF_PACKS_LATER key is
+ * true and the section on (section.h: packs_later)?  Else how = the way
+ * to have them later (", or [http] with setup = true to add them ..."). */
+static bool packs_later(struct conf_load *x, char *how, size_t cap)
 {
-	struct conf_history *h = &x->c.history;
-	const struct conf_http *w = &x->c.http;
-	h->enabled = (w->enabled || h->line) && strcmp(h->file, "none") != 0;
-	if (h->line && h->raw_days > h->retention) {
-		conf__fail(x, x->history_seen[K_HI_RAW_DAYS], "history", "raw_days",
-		     "%g is longer than retention = %g (expected at most the days history is kept)", h->raw_days,
-		     h->retention);
-		return;
+	how[0] = '\0';
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		const struct conf_section *s = r->s;
+		for (int k = 0; s->packs_later && !s->named && k < s->nkeys; k++) {
+			if (!(s->keys[k].flags & CONF_KF_PACKS_LATER))
+				continue;
+			if (conf_section_on(&x->c, s) && *FIELD(conf__obj(&x->c, r, 0), s->keys[k].off, bool *))
+				return true;
+			conf_bfmt(how, cap, ", or [%s] with %s = true %s", s->word, s->keys[k].name, s->packs_later);
+		}
 	}
-	if (w->enabled && conf__listen_clash(x->c.gw.listen_host, x->c.gw.listen_port, w->listen_host, w->listen_port)) {
-		conf__fail(x, x->http_seen[K_HT_LISTEN] ? x->http_seen[K_HT_LISTEN] : w->line, "http", "listen",
-		     "port %d is the Modbus server's (expected another port)", w->listen_port);
-		return;
-	}
-	conf__check_http_secure(x);
+	return false;
 }
 
 /* [pack.*]: at least one; each alone, then against the others. */
-static void finish_packs(struct load *x)
+static void finish_packs(struct conf_load *x)
 {
+	char how[CONF_EXP_MAX];
 	if (x->c.npacks == 0) {
-		/* a new installation: the page's Setup tab adds them (bmsgw(8) SETUP) */
-		if (!x->c.http.enabled || !x->c.http.setup)
-			conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack, or [http] "
-				   "with setup = true to add them from the page's Setup tab)");
+		/* a new installation: the section whose key says so adds them later */
+		if (!packs_later(x, how, sizeof(how)))
+			conf__fail(x, 0, NULL, NULL, "no [pack.*] section (expected at least one battery pack%s)", how);
 		return;
 	}
 	for (int i = 0; i < x->c.npacks && !x->failed; i++)
@@ -861,41 +765,63 @@ static void finish_packs(struct load *x)
 	share_gaps(x);
 }
 
-static void finish_upstreams(struct load *x)
+/* Is the history kept: the section whose key keeps it (its file role) is on
+ * (section.h, conf_section_on) and that key is not none?  *hs and *hk are
+ * that section and key (NULL when no section has one). */
+static bool history_kept(struct conf_load *x, const struct conf_section **hs, const struct conf_key **hk)
 {
-	for (int i = 0; i < x->c.nupstreams && !x->failed; i++)
-		finish_upstream(x, i);
+	*hs = NULL;
+	*hk = NULL;
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		for (int k = 0; !r->s->named && k < r->s->nkeys; k++)
+			if (r->s->keys[k].file == CONF_FILE_HISTORY) {
+				*hs = r->s;
+				*hk = &r->s->keys[k];
+				const char *v = (const char *)conf__obj(&x->c, r, 0) + (*hk)->off;
+				return conf_section_on(&x->c, r->s) && strcmp(v, "none") != 0;
+			}
+	}
+	return false;
 }
 
-static void finish_tunnels(struct load *x)
-{
-	for (int i = 0; i < x->c.ntunnels && !x->failed; i++)
-		finish_tunnel(x, i);
-}
-
-/* [mqtt] backfill reads the history: it needs one (after finish_http, which
- * says whether there is one). */
-static void finish_backfill(struct load *x)
+/* [mqtt] backfill reads the history: it needs one. */
+static void finish_backfill(struct conf_load *x)
 {
 	const struct conf_mqtt *m = &x->c.mqtt;
-	if (!m->enabled || !m->backfill || x->c.history.enabled)
+	const struct conf_section *hs;
+	const struct conf_key *hk;
+	if (!m->enabled || !m->backfill || history_kept(x, &hs, &hk))
 		return;
-	conf__fail(x, x->mqtt_seen[K_MQ_BACKFILL], "mqtt", "backfill",
-		   "needs the history, which it publishes from: there is none (expected a [history] section, or "
-		   "[http], without file = none; or backfill = false)");
+	if (hs)
+		conf__fail(x, x->mqtt_seen[K_MQ_BACKFILL], "mqtt", "backfill", "needs the history, which it publishes "
+			   "from: there is none (expected a [%s] section%s%s%s, without %s = none; or backfill = false)",
+			   hs->word, hs->with ? ", or [" : "", hs->with ? hs->with : "", hs->with ? "]" : "", hk->name);
+	else
+		conf__fail(x, x->mqtt_seen[K_MQ_BACKFILL], "mqtt", "backfill", "needs the history, which it publishes "
+			   "from: there is none (expected backfill = false)");
 }
 
-/* In this order: a step may rely on what the steps before it resolved; whose
- * each file is comes first, before any is read. */
-static void (*const finish_steps[])(struct load *x) = {
-	conf__finish_files, finish_packs, finish_bank, finish_upstreams, finish_mqtt, conf__finish_mqtt_packs, finish_tunnels, finish_http,
-	finish_backfill,
-	conf__finish_limits, conf__finish_soc, conf__finish_inverters, conf__finish_sunspec, conf__finish_rtu,
-	conf__finish_mbtls, conf__finish_ble, conf__finish_alerts, conf__finish_influx,
+/* conf's steps after the parse, by their order (sections.c adds the rooms'
+ * sections' own at theirs, section.h): a step may rely on what the steps
+ * before it resolved; whose each file is comes first, before any is read. */
+#define STEP(o, f) { .order = o, .finish = f }
+static const struct conf__step own[] = {
+	STEP(0, conf__finish_files), STEP(10, finish_packs), STEP(20, finish_bank),
+	STEP(40, finish_mqtt), STEP(45, conf__finish_mqtt_packs),
+	STEP(65, finish_backfill), STEP(70, conf__finish_limits), STEP(80, conf__finish_soc),
+	STEP(130, conf__finish_ble),
 };
 
-void conf__check(struct load *x)
+/* conf's steps and the rooms' sections' (sections.c), by order; conf's
+ * first at one order. */
+void conf__run_finish(struct conf_load *x)
 {
-	for (size_t i = 0; i < sizeof(finish_steps) / sizeof(finish_steps[0]) && !x->failed; i++)
-		finish_steps[i](x);
+	size_t n, i = 0, j = 0, nown = sizeof(own) / sizeof(own[0]);
+	const struct conf__step *room = conf__room_steps(false, &n);
+	while ((i < nown || j < n) && !x->failed)
+		if (j >= n || (i < nown && own[i].order <= room[j].order))
+			own[i++].finish(x);
+		else
+			room[j++].finish(x);
 }

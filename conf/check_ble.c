@@ -14,12 +14,12 @@ static const char *const sect_word = "ble_proxy";
 
 /* One [ble_proxy.NAME]: a host; a key or a password, not both; a key only
  * in a file other users cannot read (the key is in it). */
-static void finish_proxy(struct load *x, int i)
+static void finish_proxy(struct conf_load *x, int i)
 {
 	struct conf_ble_proxy *p = &x->c.ble_proxies[i];
 	const int *seen = x->ble_proxy_seen[i];
 	char sect[CONF_NAME_MAX + 16];
-	conf__bfmt(sect, sizeof(sect), "%s.%s", sect_word, p->name);
+	conf_bfmt(sect, sizeof(sect), "%s.%s", sect_word, p->name);
 	if (!seen[K_BP_HOST]) {
 		conf__fail(x, p->line, sect, NULL, "missing key \"host\" (expected host = the ESPHome device's name or "
 			   "address)");
@@ -49,7 +49,7 @@ static const struct conf_ble_proxy *proxy_named(const struct conf *c, const char
 	return NULL;
 }
 
-const struct conf_ble_proxy *conf__pack_proxy(const struct load *x, const struct conf_pack *p)
+const struct conf_ble_proxy *conf__pack_proxy(const struct conf_load *x, const struct conf_pack *p)
 {
 	return proxy_named(&x->c, p->adapter[0] ? p->adapter : x->c.ble.adapter);
 }
@@ -66,7 +66,7 @@ static bool local_adapter(const char *s)
 }
 
 /* Each ble:// pack's adapter: its own, else [ble]'s; a proxy by its name. */
-static void resolve_adapters(struct load *x)
+static void resolve_adapters(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.npacks && !x->failed; i++) {
 		struct conf_pack *pk = &x->c.packs[i];
@@ -74,13 +74,13 @@ static void resolve_adapters(struct load *x)
 		if (!pk->is_ble) {
 			if (seen[K_PK_ADAPTER]) {
 				char sect[CONF_NAME_MAX + 8];
-				conf__bfmt(sect, sizeof(sect), "pack.%s", pk->name);
+				conf_bfmt(sect, sizeof(sect), "pack.%s", pk->name);
 				conf__fail(x, seen[K_PK_ADAPTER], sect, "adapter",
 					   "is for a Bluetooth LE pack (expected port = ble://... with it)");
 			}
 			continue;
 		}
-		conf__bfmt(pk->ble_adapter, CONF_ID_MAX, "%s", pk->adapter[0] ? pk->adapter : x->c.ble.adapter);
+		conf_bfmt(pk->ble_adapter, CONF_ID_MAX, "%s", pk->adapter[0] ? pk->adapter : x->c.ble.adapter);
 		const struct conf_ble_proxy *px = conf__pack_proxy(x, pk);
 		pk->via_proxy = px != NULL;
 		if (px)
@@ -88,7 +88,7 @@ static void resolve_adapters(struct load *x)
 		if (!px && pk->ble_adapter[0] && !local_adapter(pk->ble_adapter)) {
 			bool own = pk->adapter[0] != '\0';
 			char sect[CONF_NAME_MAX + 8];
-			conf__bfmt(sect, sizeof(sect), "pack.%s", pk->name);
+			conf_bfmt(sect, sizeof(sect), "pack.%s", pk->name);
 			conf__fail(x, own ? seen[K_PK_ADAPTER] : x->ble_seen[K_BLE_ADAPTER], own ? sect : "ble", "adapter",
 				   "no [ble_proxy.%s] and no local adapter of that name (expected hci0, hci1 ... or the "
 				   "NAME of a [ble_proxy.NAME])", pk->ble_adapter);
@@ -96,7 +96,7 @@ static void resolve_adapters(struct load *x)
 	}
 }
 
-void conf__finish_ble(struct load *x)
+void conf__finish_ble(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.nble_proxies && !x->failed; i++)
 		finish_proxy(x, i);

@@ -32,10 +32,18 @@
 
 #include "conf_int.h"
 
-/* Lowest first: where two clash, the higher one's key takes the blame. */
-enum role { R_CONF, R_CODE, R_CERT, R_KEY, R_USERS, R_SECRET, R_HISTORY, R_STATE };
+static char state_dir[CONF_PORT_MAX]; /* conf_use_state_dir() */
 
-#define OWN_MAX (12 + CONF_MAX_BLE_PROXIES + 2 * CONF_MAX_ALERTS)
+void conf_use_state_dir(const char *dir)
+{
+	conf_bfmt(state_dir, sizeof(state_dir), "%s", dir ? dir : "");
+}
+
+/* Lowest first: where two clash, the higher one's key takes the blame
+ * (from R_CERT on in the order of enum conf_file_role, section.h). */
+enum role { R_CONF, R_CODE, R_CERT, R_KEY, R_USERS, R_SECRET, R_HISTORY, R_STATE };
+_Static_assert(R_STATE - R_CERT == CONF_FILE_STATE - CONF_FILE_CERT, "the keys' file roles in order");
+
 
 struct own {
 	enum role role;
@@ -51,9 +59,9 @@ struct own {
 };
 
 struct owns {
-	struct own o[OWN_MAX];
-	int n;
+	int n, max;
 	char auto_state[PATH_MAX], auto_history[PATH_MAX], code[PATH_MAX];
+	struct own o[]; /* max of them */
 };
 
 bool conf_path_resolve(const char *path, char *out, size_t cap)
@@ -86,16 +94,16 @@ bool conf_path_resolve(const char *path, char *out, size_t cap)
 
 static void add(struct owns *w, enum role role, const char *sect, const char *key, int line, const char *path)
 {
-	if (!path || !path[0] || strcmp(path, "none") == 0 || w->n >= OWN_MAX)
+	if (!path || !path[0] || strcmp(path, "none") == 0 || w->n >= w->max)
 		return;
 	struct own *o = &w->o[w->n++];
 	struct stat st;
 	*o = (struct own){ .role = role, .key = key, .line = line, .path = path };
 	snprintf(o->sect, sizeof(o->sect), "%s", sect ? sect : "");
 	if (key)
-		conf__bfmt(o->what, sizeof(o->what), "[%s] %s's file", sect, key);
+		conf_bfmt(o->what, sizeof(o->what), "[%s] %s's file", sect, key);
 	else
-		conf__bfmt(o->what, sizeof(o->what), "%s", sect);
+		conf_bfmt(o->what, sizeof(o->what), "%s", sect);
 	if (!conf_path_resolve(path, o->norm, sizeof(o->norm)))
 		o->norm[0] = '\0';
 	if (stat(path, &st) == 0) {
@@ -105,67 +113,83 @@ static void add(struct owns *w, enum role role, const char *sect, const char *ke
 	}
 }
 
-/* The state file, the history database and the setup code where the
- * configuration names none: the daemon's own place (the loader lent). */
-static void automatic(struct load *x, struct owns *w)
+/* The file of the key of role `role` (the state file, the history
+ * database) where the configuration names none: the daemon's own place
+ * (the loader lent), when its section is on (section.h, conf_section_on).
+ * Returns the key's value ("" for none). */
+static const char *automatic_one(struct conf_load *x, struct owns *w, enum conf_file_role role, char *out,
+				 size_t cap)
 {
-	bool (*place)(const char *, char *, size_t) = conf__loaders()->state_path;
-	const char *state = x->c.gw.state_file, *hist = x->c.history.file;
-	bool history = (x->c.http.enabled || x->c.history.line) && strcmp(hist, "none") != 0;
-	if (!state[0] && place) {
-		place("state", w->auto_state, sizeof(w->auto_state));
-		add(w, R_STATE, "the automatic state file", NULL, 0, w->auto_state);
+	static const struct { enum conf_file_role role; const char *name, *what; } auto_files[] = {
+		{ CONF_FILE_STATE, "state", "the automatic state file" },
+		{ CONF_FILE_HISTORY, "history.db", "the automatic history database" },
+	};
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		for (int k = 0; !r->s->named && k < r->s->nkeys; k++) {
+			if (r->s->keys[k].file != role)
+				continue;
+			const char *value = (const char *)conf__obj(&x->c, r, 0) + r->s->keys[k].off;
+			if (value[0] || !state_dir[0] || !conf_section_on(&x->c, r->s))
+				return value;
+			for (size_t j = 0; j < sizeof(auto_files) / sizeof(auto_files[0]); j++)
+				if (auto_files[j].role == role) {
+					conf_bfmt(out, cap, "%s/%s", state_dir, auto_files[j].name);
+					add(w, role == CONF_FILE_STATE ? R_STATE : R_HISTORY, auto_files[j].what, NULL, 0, out);
+				}
+			return value;
+		}
 	}
-	if (history && !hist[0] && place) {
-		place("history.db", w->auto_history, sizeof(w->auto_history));
-		add(w, R_HISTORY, "the automatic history database", NULL, 0, w->auto_history);
-	}
+	return "";
+}
+
+/* The state file, the history database and the setup code where the
+ * configuration names none. */
+static void automatic(struct conf_load *x, struct owns *w)
+{
+	w->auto_state[0] = w->auto_history[0] = w->code[0] = '\0';
+	const char *state = automatic_one(x, w, CONF_FILE_STATE, w->auto_state, sizeof(w->auto_state));
+	(void)automatic_one(x, w, CONF_FILE_HISTORY, w->auto_history, sizeof(w->auto_history));
 	const char *s = state[0] ? state : w->auto_state;
 	if (s[0] && strcmp(s, "none") != 0) { /* gateway/web/setup/code.c: beside the state file */
 		char copy[PATH_MAX];
-		conf__bfmt(copy, sizeof(copy), "%s", s);
-		conf__bfmt(w->code, sizeof(w->code), "%s/setup-code", dirname(copy));
-	} else if (place) {
-		place("setup-code", w->code, sizeof(w->code));
+		conf_bfmt(copy, sizeof(copy), "%s", s);
+		conf_bfmt(w->code, sizeof(w->code), "%s/setup-code", dirname(copy));
+	} else if (state_dir[0]) {
+		conf_bfmt(w->code, sizeof(w->code), "%s/setup-code", state_dir);
 	}
 	add(w, R_CODE, "the setup code's file", NULL, 0, w->code);
 }
 
-static void collect(struct load *x, struct owns *w)
+/* Every file a key of an instance of section r names (conf's sections and
+ * the rooms' alike, by the rows' roles). */
+static void collect_keys(struct conf_load *x, struct owns *w, const struct conf__rt *r)
 {
-	const struct conf *c = &x->c;
-	char sect[CONF_NAME_MAX + 16];
+	const struct conf_section *s = r->s;
+	int n = s->named ? *FIELD(&x->c, r->count, int *) : 1;
+	for (int i = 0; i < n; i++) {
+		char sect[CONF_NAME_MAX + 16];
+		const char *obj = conf__obj(&x->c, r, i);
+		const int *seen = conf__seen(x, r, i);
+		if (s->named)
+			conf_bfmt(sect, sizeof(sect), "%s.%s", s->word, obj + s->name);
+		else
+			conf_bfmt(sect, sizeof(sect), "%s", s->word);
+		for (int k = 0; k < s->nkeys; k++)
+			if (s->keys[k].file != CONF_FILE_NONE)
+				add(w, (enum role)(R_CERT + (s->keys[k].file - CONF_FILE_CERT)), sect, s->keys[k].name,
+				    seen[k], obj + s->keys[k].off);
+	}
+}
+
+static void collect(struct conf_load *x, struct owns *w)
+{
 	w->n = 0;
 	if (x->fp || x->file[0] == '/')
 		add(w, R_CONF, "the configuration file", NULL, 0, x->file);
-	add(w, R_STATE, "gateway", "state_file", x->gw_seen[K_STATE_FILE], c->gw.state_file);
-	if ((c->http.enabled || c->history.line))
-		add(w, R_HISTORY, "history", "file", x->history_seen[K_HI_FILE], c->history.file);
 	automatic(x, w);
-	add(w, R_USERS, "http", "users_file", x->http_seen[K_HT_USERS_FILE], c->http.users_file);
-	add(w, R_CERT, "http", "tls_cert", x->http_seen[K_HT_TLS_CERT], c->http.tls_cert);
-	add(w, R_KEY, "http", "tls_key", x->http_seen[K_HT_TLS_KEY], c->http.tls_key);
-	add(w, R_CERT, "modbus_tls", "cert", x->mbtls_seen[K_MT_CERT], c->mbtls.cert);
-	add(w, R_KEY, "modbus_tls", "key", x->mbtls_seen[K_MT_KEY], c->mbtls.key);
-	add(w, R_CERT, "modbus_tls", "ca", x->mbtls_seen[K_MT_CA], c->mbtls.ca);
-	add(w, R_CERT, "mqtt", "ca_file", x->mqtt_seen[K_MQ_CA_FILE], c->mqtt.ca_file);
-	add(w, R_CERT, "mqtt", "cert_file", x->mqtt_seen[K_MQ_CERT_FILE], c->mqtt.cert_file);
-	add(w, R_KEY, "mqtt", "key_file", x->mqtt_seen[K_MQ_KEY_FILE], c->mqtt.key_file);
-	add(w, R_SECRET, "mqtt", "password_file", x->mqtt_seen[K_MQ_PASSWORD_FILE], c->mqtt.password_file);
-	for (int i = 0; i < c->nble_proxies; i++) {
-		conf__bfmt(sect, sizeof(sect), "ble_proxy.%s", c->ble_proxies[i].name);
-		add(w, R_SECRET, sect, "password_file", x->ble_proxy_seen[i][K_BP_PASSWORD_FILE],
-		    c->ble_proxies[i].password_file);
-	}
-	for (int i = 0; i < c->nalerts; i++) {
-		conf__bfmt(sect, sizeof(sect), "alerts.%s", c->alerts[i].name);
-		add(w, R_SECRET, sect, "password_file", x->alerts_seen[i][K_AL_PASSWORD_FILE],
-		    c->alerts[i].password_file);
-		add(w, R_CERT, sect, "ca_file", x->alerts_seen[i][K_AL_CA_FILE], c->alerts[i].ca_file);
-	}
-	add(w, R_SECRET, "influx", "password_file", x->influx_seen[K_IX_PASSWORD_FILE], c->influx.password_file);
-	add(w, R_SECRET, "influx", "token_file", x->influx_seen[K_IX_TOKEN_FILE], c->influx.token_file);
-	add(w, R_CERT, "influx", "ca_file", x->influx_seen[K_IX_CA_FILE], c->influx.ca_file);
+	for (size_t i = 0; i < conf__nsections(); i++)
+		collect_keys(x, w, conf__rt_nth(i));
 }
 
 /* May one file have both roles? */
@@ -201,7 +225,7 @@ static const char *beside(const struct own *f, const struct own *p)
 }
 
 /* The clash of a and b, said on the key to blame; true when one was found. */
-static bool clash(struct load *x, const struct own *a, const struct own *b)
+static bool clash(struct conf_load *x, const struct own *a, const struct own *b)
 {
 	const char *kin = NULL;
 	bool same = a->there && b->there ? a->dev == b->dev && a->ino == b->ino
@@ -213,11 +237,11 @@ static bool clash(struct load *x, const struct own *a, const struct own *b)
 	const struct own *k = a->key && (!b->key || a->role >= b->role) ? a : b, *o = k == a ? b : a;
 	char how[2 * CONF_NAME_MAX + CONF_PORT_MAX + 160];
 	if (same)
-		conf__bfmt(how, sizeof(how), " is also %s", o->what);
+		conf_bfmt(how, sizeof(how), " is also %s", o->what);
 	else if (beside(o, k)) /* k's file is one bmsgw keeps beside o's */
-		conf__bfmt(how, sizeof(how), " is also %s %s", kin, o->what);
+		conf_bfmt(how, sizeof(how), " is also %s %s", kin, o->what);
 	else
-		conf__bfmt(how, sizeof(how), ", and %s (%s) is %s it", o->what, o->path, kin);
+		conf_bfmt(how, sizeof(how), ", and %s (%s) is %s it", o->what, o->path, kin);
 	conf__fail(x, k->line, k->sect, k->key, "%s%s: no key may name another of bmsgw's own files (the configuration "
 		   "and its backups, the state, the history, the setup code, the logins, a key, a password: each has "
 		   "its own file; a certificate and its key may share one)", k->path, how);
@@ -226,7 +250,7 @@ static bool clash(struct load *x, const struct own *a, const struct own *b)
 
 /* A file a key names that is there must be a regular one, reached without
  * another user's link (the loaders say what else is wrong with it). */
-static bool reachable(struct load *x, const struct own *o)
+static bool reachable(struct conf_load *x, const struct own *o)
 {
 	char why[CONF_PORT_MAX + 200];
 	if (!o->key)
@@ -240,9 +264,27 @@ static bool reachable(struct load *x, const struct own *o)
 	return false;
 }
 
-void conf__finish_files(struct load *x)
+/* How many files the configuration names at most: every key with a role
+ * of every instance, the configuration and the automatic ones. */
+static int most(struct conf_load *x)
 {
-	struct owns *w = malloc(sizeof(*w));
+	int n = 4;
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		int keys = 0;
+		for (int k = 0; k < r->s->nkeys; k++)
+			keys += r->s->keys[k].file != CONF_FILE_NONE;
+		n += keys * (r->s->named ? *FIELD(&x->c, r->count, int *) : 1);
+	}
+	return n;
+}
+
+void conf__finish_files(struct conf_load *x)
+{
+	int max = most(x);
+	struct owns *w = malloc(sizeof(*w) + (size_t)max * sizeof(w->o[0]));
+	if (w)
+		w->max = max;
 	if (!w) {
 		conf__fail(x, 0, NULL, NULL, "out of memory");
 		return;

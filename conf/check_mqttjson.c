@@ -12,7 +12,7 @@
 
 /* Before the port check: an mqtt-json pack's own keys, its port made from
  * its topic; another pack has neither topic nor fields.  false after an error. */
-bool conf__mqtt_pack(struct load *x, int i, const char *sect)
+bool conf__mqtt_pack(struct conf_load *x, int i, const char *sect)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -44,13 +44,13 @@ bool conf__mqtt_pack(struct load *x, int i, const char *sect)
 												  : "voltage");
 		return false;
 	}
-	conf__bfmt(p->port, sizeof(p->port), "mqtt:%s", p->topic);
+	conf_bfmt(p->port, sizeof(p->port), "mqtt:%s", p->topic);
 	p->is_mqtt = true;
 	return true;
 }
 
 /* After [mqtt]: each mqtt-json pack subscribes through its broker. */
-void conf__finish_mqtt_packs(struct load *x)
+void conf__finish_mqtt_packs(struct conf_load *x)
 {
 	for (int i = 0; i < x->c.npacks && !x->failed; i++) {
 		struct conf_pack *p = &x->c.packs[i];
@@ -58,7 +58,7 @@ void conf__finish_mqtt_packs(struct load *x)
 			continue;
 		if (!x->c.mqtt.enabled) {
 			char sect[CONF_NAME_MAX + 8];
-			conf__bfmt(sect, sizeof(sect), "pack.%s", p->name);
+			conf_bfmt(sect, sizeof(sect), "pack.%s", p->name);
 			conf__fail(x, x->pack_seen[i][K_PK_TOPIC], sect, "topic", "%s: no broker to subscribe through "
 				   "(expected an [mqtt] section: an mqtt-json pack uses its host, port, TLS and "
 				   "credentials)", p->topic);

@@ -51,7 +51,7 @@ void conf_soc_derive(struct conf_soc *s, const struct conf_limits *l)
 void conf_soc_defaults(struct conf_soc *s, enum conf_chemistry chemistry)
 {
 	memset(s, 0, sizeof(*s));
-	conf__apply_defaults(CONF_SEC_SOC, s);
+	conf__apply_defaults(&conf_sect_soc, s);
 	s->chemistry = chemistry;
 	conf_soc_derive(s, NULL);
 }
@@ -75,7 +75,7 @@ static size_t field_size(const struct conf_key *k)
 
 /* The cell voltage of key `low` (empty_cell_voltage or knee_cell_voltage)
  * under full_cell_voltage; false after an error. */
-static bool under_full(struct load *x, double v, double full, int low, const int *seen, int first, int header,
+static bool under_full(struct conf_load *x, double v, double full, int low, const int *seen, int first, int header,
 		       const char *sect)
 {
 	if (v < full)
@@ -90,7 +90,7 @@ static bool under_full(struct load *x, double v, double full, int low, const int
 }
 
 /* The empty and knee points under the full point; false after an error. */
-static bool voltages_in_order(struct load *x, const struct conf_soc *s, const int *seen, int first, int header,
+static bool voltages_in_order(struct conf_load *x, const struct conf_soc *s, const int *seen, int first, int header,
 			      const char *sect)
 {
 	return under_full(x, s->empty_cell_voltage, s->full_cell_voltage, K_SOC_EMPTY_CELL, seen, first, header,
@@ -100,7 +100,7 @@ static bool voltages_in_order(struct load *x, const struct conf_soc *s, const in
 
 /* Pack i: its own keys, else [soc]'s; then the chemistry's defaults for
  * the keys neither wrote. */
-static bool finish_pack_soc(struct load *x, int i)
+static bool finish_pack_soc(struct conf_load *x, int i)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const struct conf_soc *s = &x->c.soc;
@@ -115,11 +115,11 @@ static bool finish_pack_soc(struct load *x, int i)
 	p->soc.given = s->given | given_of(seen, K_PK_SOC_COUNTING);
 	conf_soc_derive(&p->soc, &x->c.limits);
 	char name[CONF_NAME_MAX + 8];
-	conf__bfmt(name, sizeof(name), "pack.%s", p->name);
+	conf_bfmt(name, sizeof(name), "pack.%s", p->name);
 	return voltages_in_order(x, &p->soc, seen, K_PK_SOC_COUNTING, p->line, name);
 }
 
-void conf__finish_soc(struct load *x)
+void conf__finish_soc(struct conf_load *x)
 {
 	struct conf_soc *s = &x->c.soc;
 	s->given = given_of(x->soc_seen, K_SOC_COUNTING);

@@ -26,13 +26,13 @@ static void list_keys(uint32_t keys, char *buf, size_t cap)
 	for (int k = 0; k < BMS_W_COUNT; k++)
 		if (keys & BMS_W_BIT(k)) {
 			size_t n = strlen(buf);
-			conf__bfmt(buf + n, cap - n, "%s%s", n ? ", " : "", bms_wkey_name((enum bms_wkey)k));
+			conf_bfmt(buf + n, cap - n, "%s%s", n ? ", " : "", bms_wkey_name((enum bms_wkey)k));
 		}
 	if (!buf[0])
-		conf__bfmt(buf, cap, "none");
+		conf_bfmt(buf, cap, "none");
 }
 
-bool conf__check_bms_settings(struct load *x, int i, const char *sect)
+bool conf__check_bms_settings(struct conf_load *x, int i, const char *sect)
 {
 	struct conf_pack *p = &x->c.packs[i];
 	const int *seen = x->pack_seen[i];
@@ -60,7 +60,7 @@ bool conf__check_bms_settings(struct load *x, int i, const char *sect)
 		if (o && o != can && !p->is_can && !p->is_mqtt) {
 			char ol[CONF_EXP_MAX];
 			list_keys(o, ol, sizeof(ol));
-			conf__bfmt(other, sizeof(other), "; %s it writes %s", link == BMS_LINK_BLE ? "on a wire" :
+			conf_bfmt(other, sizeof(other), "; %s it writes %s", link == BMS_LINK_BLE ? "on a wire" :
 				   "over Bluetooth LE", ol);
 		}
 		if (can)

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/conf.c - the schema of the configuration file: every key of every
- * section with its type, range and default (conf__keys[]), and the kinds of
- * section (conf__sect_kinds[]).
+/* conf/conf.c - the schema of conf's own sections, the ones the rooms
+ * below the outputs read ([gateway], [pack.NAME], [bank], [mqtt], [ble],
+ * [ble_proxy.NAME], [limits], [soc], [health]): every key with its type,
+ * range and default (conf__keys[]), the sections (conf_sect_*, section.h)
+ * and where they are in a struct conf (conf__own[]).  An output's section
+ * is its room's own, in the same form (gateway/<room>/<room>_conf.c).
  *
- * The rest of conf/ walks these tables (conf_int.h says which file does
- * what): values.c parses a value by its key's type, reader.c finds keys and
- * sections here, check.c runs the checks that need the whole file,
- * summary.c prints what was loaded.  tests/integration/test_package.py reads
- * conf__keys[] from this file to check that bmsgw.ini(5) documents every key.
+ * The rest of conf/ walks the sections in force, conf's and the rooms'
+ * alike (conf_int.h says which file does what): values.c parses a value by
+ * its key's type, reader.c finds keys and sections, check.c runs the
+ * checks that need the whole file, summary.c prints what was loaded.
+ * tests/integration/test_package.py reads every section's keys from bmsgw
+ * --keys to check that bmsgw.ini(5) documents every key.
  */
 #include "conf_int.h"
 
@@ -22,15 +26,6 @@ static const char *const chem_words[] = {"lfp", "nmc", "lto", NULL};
 static const char *const interp_words[] = {"linear", "step", NULL};
 static const char *const rule_words[] = {"min", "sum", "weighted", NULL};
 static const char *const stale_rule_words[] = {"degrade", "block", NULL};
-#define CONF_INV_WORD_(id, sym, name, kind, extras, allowed, bitrate) name,
-static const char *const inv_words[] = {CONF_INV_PROTOCOL_LIST(CONF_INV_WORD_) NULL};
-#undef CONF_INV_WORD_
-static const char *const extras_words[] = {"capacity", "cells", "modules", "name", NULL};
-static const char *const override_words[] = {"none", "deye", NULL};
-static const char *const unit_words[] = {"100mA", "10mA", NULL};
-/* sma-hv-can's variants, in enum conf_inv_variant's order */
-static const char *const variant_words[] = {"byd-hvs", "byd-h", "sbs", NULL};
-static const char *const mode_words[] = {"8N1", "8E1", "8O1", "8N2", NULL};
 static const char *const source_words[] = {"bms", "counted", NULL};
 #define CONF_WKEY_WORD_(id, name, unit, rd) name,
 static const char *const wkey_words[] = {BMS_WKEY_LIST(CONF_WKEY_WORD_) NULL};
@@ -44,52 +39,38 @@ _Static_assert(sizeof(enum conf_chemistry) == sizeof(int), "enum stored as int")
 _Static_assert(sizeof(enum conf_interp) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_bank_rule) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_bank_stale) == sizeof(int), "enum stored as int");
-_Static_assert(sizeof(enum conf_inv_protocol) == sizeof(int), "enum stored as int");
-_Static_assert(sizeof(enum conf_soc_override) == sizeof(int), "enum stored as int");
-_Static_assert(sizeof(enum conf_current_unit) == sizeof(int), "enum stored as int");
-_Static_assert(sizeof(enum conf_rtu_mode) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int");
+
+/* A current as a share of the capacity per hour ([soc]). */
+#define SOC_C "C (the capacity's share an hour, 0.04 = 11.2 A of 280 Ah)"
 
 #define GW(f) offsetof(struct conf_gateway, f)
 #define PK(f) offsetof(struct conf_pack, f)
 #define BK(f) offsetof(struct conf_bank, f)
-#define UP(f) offsetof(struct conf_upstream, f)
 #define MQ(f) offsetof(struct conf_mqtt, f)
-#define TU(f) offsetof(struct conf_tunnel, f)
-#define HT(f) offsetof(struct conf_http, f)
-#define HI(f) offsetof(struct conf_history, f)
 #define BL(f) offsetof(struct conf_ble, f)
 #define LI(f) offsetof(struct conf_limits, f)
-#define IN(f) offsetof(struct conf_inverter, f)
-#define SS(f) offsetof(struct conf_sunspec, f)
-#define RT(f) offsetof(struct conf_rtu, f)
 #define SO(f) offsetof(struct conf_soc, f)
-#define MT(f) offsetof(struct conf_modbus_tls, f)
 #define BP(f) offsetof(struct conf_ble_proxy, f)
-#define AL(f) offsetof(struct conf_alerts, f)
 #define HE(f) offsetof(struct conf_health, f)
-#define IX(f) offsetof(struct conf_influx, f)
 
-/* The schema of the configuration file (bmsgw.ini(5) = conf/bmsgw.ini.5),
+/* The schema of conf's sections (bmsgw.ini(5) = conf/bmsgw.ini.5),
  * defaults included.  A row is
- *   section, key, reload, type, min, max, above, words, offset, default
- * and `reload` says what a new value does on SIGHUP (bmsgw(8) "RELOAD"):
+ *   key, reload, type, min, max, above, words, offset, default
+ * and `reload` says what a new value does on SIGHUP (bmsgw(8) "RELOAD"; the
+ * rooms' rows say the same of theirs):
  *   CONF_LIVE     the part that uses it takes it and goes on: what the
  *                 daemon reads from the running configuration (a pack's
  *                 polling and control settings, [gateway] but listen,
- *                 [bank], [limits], [sunspec], [ble] connect_timeout and
+ *                 [bank], [limits], [ble] connect_timeout and
  *                 max_connections), and
  *                 the keys an output takes into its own copy ([mqtt]
  *                 discovery, publish_interval, cells, password_file,
- *                 backfill, backfill_rate; [rtu]
- *                 control; [http] tls_cert, tls_key, users_file,
- *                 metrics_public, csrf_lifetime: the files read again at
- *                 every reload)
+ *                 backfill, backfill_rate)
  *   CONF_RESTART  its part stops and starts again with the new section: an
- *                 output ([upstream.NAME], [mqtt], [tunnel.NAME], [http],
- *                 [history], [inverter.NAME], the [rtu] line), the Modbus
- *                 server's listening socket ([gateway] listen), a pack
- *                 (its snapshot meant something else)
+ *                 output ([mqtt]), the Modbus server's listening socket
+ *                 ([gateway] listen), a pack (its snapshot meant something
+ *                 else)
  *   CONF_RELINK   the wires it concerns close and open again and their
  *                 packs start again: a pack's port, baud and adapter (the
  *                 wire's rule, wire/link.c: a tcp:// or ble:// wire has no
@@ -97,447 +78,277 @@ _Static_assert(sizeof(enum conf_soc_source) == sizeof(int), "enum stored as int"
  *                 every key of the [ble_proxy.NAME] it goes through)
  * conf_section_same() (keys.c) compares a section's keys of one class. */
 const struct conf_key conf__keys[K_COUNT] = {
-	[K_LISTEN] = {CONF_SEC_GATEWAY, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, GW(listen_host),
+	[K_LISTEN] = {"listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, GW(listen_host),
 	              "0.0.0.0:502"},
-	[K_BASE] = {CONF_SEC_GATEWAY, "base", CONF_LIVE, KT_INT, 0, CONF_BASE_MAX, false, NULL, GW(base), "290"},
-	[K_FLOAT_ORDER] = {CONF_SEC_GATEWAY, "float_order", CONF_LIVE, KT_WORD, 0, 0, false, float_words,
+	[K_BASE] = {"base", CONF_LIVE, KT_INT, 0, CONF_BASE_MAX, false, NULL, GW(base), "290"},
+	[K_FLOAT_ORDER] = {"float_order", CONF_LIVE, KT_WORD, 0, 0, false, float_words,
 	                   GW(float_order), "cdab"},
-	[K_MAX_CLIENTS] = {CONF_SEC_GATEWAY, "max_clients", CONF_LIVE, KT_INT, 1, 10000, false, NULL, GW(max_clients),
+	[K_MAX_CLIENTS] = {"max_clients", CONF_LIVE, KT_INT, 1, 10000, false, NULL, GW(max_clients),
 	                   "64"},
-	[K_IDLE_TIMEOUT] = {CONF_SEC_GATEWAY, "idle_timeout", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL,
+	[K_IDLE_TIMEOUT] = {"idle_timeout", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL,
 	                    GW(idle_timeout), "300"},
-	[K_STALE_AFTER] = {CONF_SEC_GATEWAY, "stale_after", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, GW(stale_after),
+	[K_STALE_AFTER] = {"stale_after", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, GW(stale_after),
 	                   "30"},
-	[K_STALE_POLICY] = {CONF_SEC_GATEWAY, "stale_policy", CONF_LIVE, KT_WORD, 0, 0, false, stale_words,
+	[K_STALE_POLICY] = {"stale_policy", CONF_LIVE, KT_WORD, 0, 0, false, stale_words,
 	                    GW(stale_policy), "exception"},
-	[K_LOG_LEVEL] = {CONF_SEC_GATEWAY, "log_level", CONF_LIVE, KT_WORD, 0, 0, false, level_words, GW(log_level),
+	[K_LOG_LEVEL] = {"log_level", CONF_LIVE, KT_WORD, 0, 0, false, level_words, GW(log_level),
 	                 "info"},
-	[K_STATE_FILE] = {CONF_SEC_GATEWAY, "state_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL, GW(state_file), NULL},
-	[K_CONTROL_CLIENTS] = {CONF_SEC_GATEWAY, "control_clients", CONF_LIVE, KT_NETS, 0, 0, false, NULL,
+	[K_STATE_FILE] = {"state_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL, GW(state_file), NULL, .file = CONF_FILE_STATE, .flags = CONF_KF_NONE | CONF_KF_NONE_SAID},
+	[K_CONTROL_CLIENTS] = {"control_clients", CONF_LIVE, KT_NETS, 0, 0, false, NULL,
 	                       GW(control_clients), NULL},
-	[K_SITE] = {CONF_SEC_GATEWAY, "site", CONF_LIVE, KT_IDENT, 0, 0, false, NULL, GW(site), NULL},
+	[K_SITE] = {"site", CONF_LIVE, KT_IDENT, 0, 0, false, NULL, GW(site), NULL},
 
-	[K_PROTOCOL] = {CONF_SEC_PACK, "protocol", CONF_RESTART, KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
-	[K_PORT] = {CONF_SEC_PACK, "port", CONF_RELINK, KT_PORT, 0, 0, false, NULL, PK(port), NULL},
-	[K_BAUD] = {CONF_SEC_PACK, "baud", CONF_RELINK, KT_BAUD, 0, 0, false, NULL, PK(baud), NULL},
-	[K_ADDRESS] = {CONF_SEC_PACK, "address", CONF_RESTART, KT_INT, 0, 255, false, NULL, PK(address), NULL},
-	[K_UNIT_ID] = {CONF_SEC_PACK, "unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, PK(unit_id), NULL},
-	[K_POLL_INTERVAL] = {CONF_SEC_PACK, "poll_interval", CONF_LIVE, KT_DOUBLE, 0.2, 86400, false, NULL,
+	[K_PROTOCOL] = {"protocol", CONF_RESTART, KT_PROTOCOL, 0, 0, false, NULL, PK(driver), NULL},
+	[K_PORT] = {"port", CONF_RELINK, KT_PORT, 0, 0, false, NULL, PK(port), NULL},
+	[K_BAUD] = {"baud", CONF_RELINK, KT_BAUD, 0, 0, false, NULL, PK(baud), NULL},
+	[K_ADDRESS] = {"address", CONF_RESTART, KT_INT, 0, 255, false, NULL, PK(address), NULL},
+	[K_UNIT_ID] = {"unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, PK(unit_id), NULL},
+	[K_POLL_INTERVAL] = {"poll_interval", CONF_LIVE, KT_DOUBLE, 0.2, 86400, false, NULL,
 	                     PK(poll_interval), "5"},
-	[K_TIMEOUT] = {CONF_SEC_PACK, "timeout", CONF_LIVE, KT_DOUBLE, 0, 60, true, NULL, PK(timeout), "1.0"},
-	[K_RETRIES] = {CONF_SEC_PACK, "retries", CONF_LIVE, KT_INT, 0, 10, false, NULL, PK(retries), "2"},
-	[K_GAP] = {CONF_SEC_PACK, "gap", CONF_LIVE, KT_DOUBLE, 0, 10, false, NULL, PK(gap), NULL},
-	[K_CELLS] = {CONF_SEC_PACK, "cells", CONF_RESTART, KT_INT, 0, BMS_MAX_CELLS, false, NULL, PK(cells), "0"},
-	[K_INVERT_CURRENT] = {CONF_SEC_PACK, "invert_current", CONF_RESTART, KT_BOOL, 0, 0, false, NULL,
+	[K_TIMEOUT] = {"timeout", CONF_LIVE, KT_DOUBLE, 0, 60, true, NULL, PK(timeout), "1.0"},
+	[K_RETRIES] = {"retries", CONF_LIVE, KT_INT, 0, 10, false, NULL, PK(retries), "2"},
+	[K_GAP] = {"gap", CONF_LIVE, KT_DOUBLE, 0, 10, false, NULL, PK(gap), NULL},
+	[K_CELLS] = {"cells", CONF_RESTART, KT_INT, 0, BMS_MAX_CELLS, false, NULL, PK(cells), "0"},
+	[K_INVERT_CURRENT] = {"invert_current", CONF_RESTART, KT_BOOL, 0, 0, false, NULL,
 	                      PK(invert_current), "false"},
-	[K_CONTROL] = {CONF_SEC_PACK, "control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
-	[K_CONTROL_TIMEOUT] = {CONF_SEC_PACK, "control_timeout", CONF_LIVE, KT_DOUBLE, 0.5, 60, false, NULL,
+	[K_CONTROL] = {"control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(control), "false"},
+	[K_CONTROL_TIMEOUT] = {"control_timeout", CONF_LIVE, KT_DOUBLE, 0.5, 60, false, NULL,
 	                       PK(control_timeout), "3"},
-	[K_BMS_SETTINGS] = {CONF_SEC_PACK, "bms_settings", CONF_LIVE, KT_FLAGS, 0, 0, false, wkey_words,
+	[K_BMS_SETTINGS] = {"bms_settings", CONF_LIVE, KT_FLAGS, 0, 0, false, wkey_words,
 	                    PK(bms_settings), "none"},
-	[K_BMS_SETTINGS_PER_DAY] = {CONF_SEC_PACK, "bms_settings_per_day", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
+	[K_BMS_SETTINGS_PER_DAY] = {"bms_settings_per_day", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
 	                            PK(bms_settings_per_day), "10"},
-	[K_KEY] = {CONF_SEC_PACK, "key", CONF_LIVE, KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
+	[K_KEY] = {"key", CONF_LIVE, KT_KEY, 0, 0, false, NULL, PK(have_key), NULL},
 	/* a new PIN makes the pack anew: tried at once, whatever a refused one's wait */
-	[K_PIN] = {CONF_SEC_PACK, "pin", CONF_RESTART, KT_PIN, 0, 0, false, NULL, PK(pin), NULL},
-	[K_PK_MAX_CHARGE] = {CONF_SEC_PACK, "max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
-	                     PK(max_charge_current), ""},
-	[K_PK_MAX_DISCHARGE] = {CONF_SEC_PACK, "max_discharge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
-	                        PK(max_discharge_current), ""},
-	[K_ADDRESS_ANY] = {CONF_SEC_PACK, "address_any", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, PK(address_any),
+	[K_PIN] = {"pin", CONF_RESTART, KT_PIN, 0, 0, false, NULL, PK(pin), NULL},
+	[K_PK_MAX_CHARGE] = {"max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	                     PK(max_charge_current), "", "amperes"},
+	[K_PK_MAX_DISCHARGE] = {"max_discharge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	                        PK(max_discharge_current), "", "amperes"},
+	[K_ADDRESS_ANY] = {"address_any", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, PK(address_any),
 	                   "false"},
-	[K_POSITION] = {CONF_SEC_PACK, "position", CONF_RESTART, KT_INT, 1, BMS_MAX_GROUP, false, NULL, PK(position),
+	[K_POSITION] = {"position", CONF_RESTART, KT_INT, 1, BMS_MAX_GROUP, false, NULL, PK(position),
 	                NULL},
-	[K_PK_LISTEN] = {CONF_SEC_PACK, "listen", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, PK(listen), "false"},
-	[K_TAKEOVER_AFTER] = {CONF_SEC_PACK, "takeover_after", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
+	[K_PK_LISTEN] = {"listen", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, PK(listen), "false"},
+	[K_TAKEOVER_AFTER] = {"takeover_after", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
 	                      PK(takeover_after), "0"},
-	[K_BITRATE] = {CONF_SEC_PACK, "bitrate", CONF_RELINK, KT_INT, 10000, 1000000, false, NULL, PK(bitrate), NULL},
-	[K_PK_ADAPTER] = {CONF_SEC_PACK, "adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, PK(adapter), NULL},
-	[K_PK_TOPIC] = {CONF_SEC_PACK, "topic", CONF_RELINK, KT_TOPIC, 0, 0, false, NULL, PK(topic), NULL},
-	[K_PK_FIELDS] = {CONF_SEC_PACK, "fields", CONF_RESTART, KT_FIELDS, 0, 0, false, NULL, PK(fields), NULL},
-	[K_PK_STALE_AFTER] = {CONF_SEC_PACK, "stale_after", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, PK(stale_after),
+	[K_BITRATE] = {"bitrate", CONF_RELINK, KT_INT, 10000, 1000000, false, NULL, PK(bitrate), NULL},
+	[K_PK_ADAPTER] = {"adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, PK(adapter), NULL},
+	[K_PK_TOPIC] = {"topic", CONF_RELINK, KT_TOPIC, 0, 0, false, NULL, PK(topic), NULL},
+	[K_PK_FIELDS] = {"fields", CONF_RESTART, KT_FIELDS, 0, 0, false, NULL, PK(fields), NULL},
+	[K_PK_STALE_AFTER] = {"stale_after", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, PK(stale_after),
 	                      ""},
 
-	[K_BANK_UNIT_ID] = {CONF_SEC_BANK, "unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
-	[K_BANK_PACKS] = {CONF_SEC_BANK, "packs", CONF_LIVE, KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
-	[K_BANK_DEVIATION] = {CONF_SEC_BANK, "max_deviation", CONF_LIVE, KT_DOUBLE, 0, 100, true, NULL,
+	[K_BANK_UNIT_ID] = {"unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
+	[K_BANK_PACKS] = {"packs", CONF_LIVE, KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},
+	[K_BANK_DEVIATION] = {"max_deviation", CONF_LIVE, KT_DOUBLE, 0, 100, true, NULL,
 	                      BK(max_deviation), "1.0"},
-	[K_BANK_STRINGS] = {CONF_SEC_BANK, "strings", CONF_LIVE, KT_STRINGS, 0, 0, false, NULL, BK(strings_text), NULL},
-	[K_BANK_CURRENT_DEVIATION] = {CONF_SEC_BANK, "max_current_deviation", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	[K_BANK_STRINGS] = {"strings", CONF_LIVE, KT_STRINGS, 0, 0, false, NULL, BK(strings_text), NULL},
+	[K_BANK_CURRENT_DEVIATION] = {"max_current_deviation", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
 	                              BK(max_current_deviation), ""},
-	[K_BANK_SHUNT] = {CONF_SEC_BANK, "shunt", CONF_LIVE, KT_NAME, 0, 0, false, NULL, BK(shunt), NULL},
+	[K_BANK_SHUNT] = {"shunt", CONF_LIVE, KT_NAME, 0, 0, false, NULL, BK(shunt), NULL},
 
-	[K_UP_HOST] = {CONF_SEC_UPSTREAM, "host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, UP(host), NULL},
-	[K_UP_PORT] = {CONF_SEC_UPSTREAM, "port", CONF_RESTART, KT_INT, 1, 65535, false, NULL, UP(port), "502"},
-	[K_UP_UNIT_ID] = {CONF_SEC_UPSTREAM, "unit_id", CONF_RESTART, KT_INT, 0, 255, false, NULL, UP(unit_id), "1"},
-	[K_UP_BASE] = {CONF_SEC_UPSTREAM, "base", CONF_RESTART, KT_INT, 0, 65535, false, NULL, UP(base), NULL},
-	[K_UP_SOURCE] = {CONF_SEC_UPSTREAM, "source", CONF_RESTART, KT_NAME, 0, 0, false, NULL, UP(source), NULL},
-	[K_UP_INTERVAL] = {CONF_SEC_UPSTREAM, "interval", CONF_RESTART, KT_DOUBLE, 0.2, 86400, false, NULL,
-	                   UP(interval), "5"},
-	[K_UP_TIMEOUT] = {CONF_SEC_UPSTREAM, "timeout", CONF_RESTART, KT_DOUBLE, 0, 60, true, NULL, UP(timeout), "2"},
-	[K_UP_REGISTERS] = {CONF_SEC_UPSTREAM, "registers", CONF_RESTART, KT_RANGE, 0, REG_MAP_SIZE - 1, false, NULL, UP(reg_first),
-	                    "0-124"},
-
-	[K_MQ_HOST] = {CONF_SEC_MQTT, "host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, MQ(host), NULL},
-	[K_MQ_PORT] = {CONF_SEC_MQTT, "port", CONF_RESTART, KT_INT, 1, 65535, false, NULL, MQ(port), "1883"},
-	[K_MQ_CLIENT_ID] = {CONF_SEC_MQTT, "client_id", CONF_RESTART, KT_IDENT, 0, 0, false, NULL, MQ(client_id), NULL},
-	[K_MQ_USERNAME] = {CONF_SEC_MQTT, "username", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, MQ(username), NULL},
-	[K_MQ_PASSWORD_FILE] = {CONF_SEC_MQTT, "password_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL,
-	                        MQ(password_file), NULL},
-	[K_MQ_TLS] = {CONF_SEC_MQTT, "tls", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, MQ(tls), "false"},
-	[K_MQ_CA_FILE] = {CONF_SEC_MQTT, "ca_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(ca_file), NULL},
-	[K_MQ_CERT_FILE] = {CONF_SEC_MQTT, "cert_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(cert_file), NULL},
-	[K_MQ_KEY_FILE] = {CONF_SEC_MQTT, "key_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(key_file), NULL},
-	[K_MQ_TOPIC_PREFIX] = {CONF_SEC_MQTT, "topic_prefix", CONF_RESTART, KT_TOPIC, 0, 0, false, NULL,
+	[K_MQ_HOST] = {"host", CONF_RESTART, KT_HOST, 0, 0, false, NULL, MQ(host), NULL},
+	[K_MQ_PORT] = {"port", CONF_RESTART, KT_INT, 1, 65535, false, NULL, MQ(port), "1883"},
+	[K_MQ_CLIENT_ID] = {"client_id", CONF_RESTART, KT_IDENT, 0, 0, false, NULL, MQ(client_id), NULL},
+	[K_MQ_USERNAME] = {"username", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, MQ(username), NULL},
+	[K_MQ_PASSWORD_FILE] = {"password_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL,
+	                        MQ(password_file), NULL, .file = CONF_FILE_SECRET},
+	[K_MQ_TLS] = {"tls", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, MQ(tls), "false"},
+	[K_MQ_CA_FILE] = {"ca_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(ca_file), NULL, .file = CONF_FILE_CERT},
+	[K_MQ_CERT_FILE] = {"cert_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(cert_file), NULL, .file = CONF_FILE_CERT},
+	[K_MQ_KEY_FILE] = {"key_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, MQ(key_file), NULL, .file = CONF_FILE_KEY},
+	[K_MQ_TOPIC_PREFIX] = {"topic_prefix", CONF_RESTART, KT_TOPIC, 0, 0, false, NULL,
 	                       MQ(topic_prefix), "bmsgw"},
-	[K_MQ_DISCOVERY] = {CONF_SEC_MQTT, "discovery", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(discovery), "true"},
-	[K_MQ_DISCOVERY_PREFIX] = {CONF_SEC_MQTT, "discovery_prefix", CONF_RESTART, KT_TOPIC, 0, 0, false, NULL,
+	[K_MQ_DISCOVERY] = {"discovery", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(discovery), "true"},
+	[K_MQ_DISCOVERY_PREFIX] = {"discovery_prefix", CONF_RESTART, KT_TOPIC, 0, 0, false, NULL,
 	                           MQ(discovery_prefix), "homeassistant"},
-	[K_MQ_PUBLISH_INTERVAL] = {CONF_SEC_MQTT, "publish_interval", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
+	[K_MQ_PUBLISH_INTERVAL] = {"publish_interval", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
 	                           MQ(publish_interval), "0"},
-	[K_MQ_CELLS] = {CONF_SEC_MQTT, "cells", CONF_LIVE, KT_WORD, 0, 0, false, cells_words, MQ(cells), "disabled"},
-	[K_MQ_KEEPALIVE] = {CONF_SEC_MQTT, "keepalive", CONF_RESTART, KT_INT, 5, 3600, false, NULL, MQ(keepalive),
+	[K_MQ_CELLS] = {"cells", CONF_LIVE, KT_WORD, 0, 0, false, cells_words, MQ(cells), "disabled"},
+	[K_MQ_KEEPALIVE] = {"keepalive", CONF_RESTART, KT_INT, 5, 3600, false, NULL, MQ(keepalive),
 	                    "30"},
-	[K_MQ_CONTROL] = {CONF_SEC_MQTT, "control", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, MQ(control), "false"},
-	[K_MQ_VICTRON] = {CONF_SEC_MQTT, "victron", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(victron), "false"},
-	[K_MQ_BACKFILL] = {CONF_SEC_MQTT, "backfill", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(backfill), "false"},
-	[K_MQ_BACKFILL_RATE] = {CONF_SEC_MQTT, "backfill_rate", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
+	[K_MQ_CONTROL] = {"control", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, MQ(control), "false"},
+	[K_MQ_VICTRON] = {"victron", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(victron), "false"},
+	[K_MQ_BACKFILL] = {"backfill", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, MQ(backfill), "false"},
+	[K_MQ_BACKFILL_RATE] = {"backfill_rate", CONF_LIVE, KT_INT, 1, 1000, false, NULL,
 	                        MQ(backfill_rate), "50"},
 
-	[K_TU_PORT] = {CONF_SEC_TUNNEL, "port", CONF_RESTART, KT_PATHTEXT, 0, 0, false, NULL, TU(port), NULL},
-	[K_TU_LISTEN] = {CONF_SEC_TUNNEL, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, TU(listen_host), NULL},
-	[K_TU_CLIENTS] = {CONF_SEC_TUNNEL, "clients", CONF_RESTART, KT_NETS, 0, 0, false, NULL, TU(clients), NULL},
-	[K_TU_IDLE_TIMEOUT] = {CONF_SEC_TUNNEL, "idle_timeout", CONF_RESTART, KT_DOUBLE, 0, 86400, true, NULL,
-	                       TU(idle_timeout), "300"},
-
-	[K_HT_LISTEN] = {CONF_SEC_HTTP, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, HT(listen_host),
-	                 "0.0.0.0:8080"},
-	[K_HT_CLIENTS] = {CONF_SEC_HTTP, "clients", CONF_RESTART, KT_NETS, 0, 0, false, NULL, HT(clients), NULL},
-	[K_HT_MAX_CLIENTS] = {CONF_SEC_HTTP, "max_clients", CONF_RESTART, KT_INT, 1, 1000, false, NULL, HT(max_clients),
-	                      "32"},
-	[K_HT_TLS_CERT] = {CONF_SEC_HTTP, "tls_cert", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(tls_cert), NULL},
-	[K_HT_TLS_KEY] = {CONF_SEC_HTTP, "tls_key", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(tls_key), NULL},
-	[K_HT_USERS_FILE] = {CONF_SEC_HTTP, "users_file", CONF_LIVE, KT_PATH, 0, 0, false, NULL, HT(users_file), NULL},
-	[K_HT_METRICS_PUBLIC] = {CONF_SEC_HTTP, "metrics_public", CONF_LIVE, KT_BOOL, 0, 0, false, NULL,
-	                         HT(metrics_public), "false"},
-	[K_HT_SETUP] = {CONF_SEC_HTTP, "setup", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, HT(setup), "true"},
-	[K_HT_INGRESS] = {CONF_SEC_HTTP, "ingress", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, HT(ingress), "false"},
-	[K_HT_ALLOWED_HOSTS] = {CONF_SEC_HTTP, "allowed_hosts", CONF_LIVE, KT_HOSTS, 0, 0, false, NULL,
-	                        HT(allowed_hosts), NULL},
-	[K_HT_CSRF_LIFETIME] = {CONF_SEC_HTTP, "csrf_lifetime", CONF_LIVE, KT_DOUBLE, 10, 604800, false, NULL,
-	                        HT(csrf_lifetime), "3600"},
-
-	[K_HI_FILE] = {CONF_SEC_HISTORY, "file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, HI(file), NULL},
-	[K_HI_INTERVAL] = {CONF_SEC_HISTORY, "interval", CONF_RESTART, KT_DOUBLE, 1, 86400, false, NULL, HI(interval),
-	                   "60"},
-	[K_HI_RETENTION] = {CONF_SEC_HISTORY, "retention", CONF_RESTART, KT_DOUBLE, 0, 3650, true, NULL, HI(retention),
-	                    "180"},
-	[K_HI_RAW_DAYS] = {CONF_SEC_HISTORY, "raw_days", CONF_RESTART, KT_DOUBLE, 0, 3650, false, NULL, HI(raw_days),
-	                   "7"},
-	[K_HI_CELLS] = {CONF_SEC_HISTORY, "cells", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, HI(cells), "true"},
-	[K_BLE_ADAPTER] = {CONF_SEC_BLE, "adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
-	[K_BLE_CONNECT_TIMEOUT] = {CONF_SEC_BLE, "connect_timeout", CONF_LIVE, KT_DOUBLE, 1, 120, false, NULL,
+	[K_BLE_ADAPTER] = {"adapter", CONF_RELINK, KT_ADAPTER, 0, 0, false, NULL, BL(adapter), NULL},
+	[K_BLE_CONNECT_TIMEOUT] = {"connect_timeout", CONF_LIVE, KT_DOUBLE, 1, 120, false, NULL,
 	                           BL(connect_timeout), "20"},
-	[K_BLE_MAX_CONNECTIONS] = {CONF_SEC_BLE, "max_connections", CONF_LIVE, KT_INT, 1, 32, false, NULL,
+	[K_BLE_MAX_CONNECTIONS] = {"max_connections", CONF_LIVE, KT_INT, 1, 32, false, NULL,
 	                           BL(max_connections), "3"},
-	[K_BP_HOST] = {CONF_SEC_BLE_PROXY, "host", CONF_RELINK, KT_HOST, 0, 0, false, NULL, BP(host), NULL},
-	[K_BP_PORT] = {CONF_SEC_BLE_PROXY, "port", CONF_RELINK, KT_INT, 1, 65535, false, NULL, BP(port), "6053"},
-	[K_BP_KEY] = {CONF_SEC_BLE_PROXY, "encryption_key", CONF_RELINK, KT_KEY32, 0, 0, false, NULL, BP(have_key),
+	[K_BP_HOST] = {"host", CONF_RELINK, KT_HOST, 0, 0, false, NULL, BP(host), NULL},
+	[K_BP_PORT] = {"port", CONF_RELINK, KT_INT, 1, 65535, false, NULL, BP(port), "6053"},
+	[K_BP_KEY] = {"encryption_key", CONF_RELINK, KT_KEY32, 0, 0, false, NULL, BP(have_key),
 	              ""},
-	[K_BP_PASSWORD_FILE] = {CONF_SEC_BLE_PROXY, "password_file", CONF_RELINK, KT_PATH, 0, 0, false, NULL,
-	                        BP(password_file), NULL},
+	[K_BP_PASSWORD_FILE] = {"password_file", CONF_RELINK, KT_PATH, 0, 0, false, NULL,
+	                        BP(password_file), NULL, .file = CONF_FILE_SECRET},
 
 	/* the cell voltages and cell tables default by chemistry (conf__chem_defaults[]) */
-	[K_LI_CHEMISTRY] = {CONF_SEC_LIMITS, "chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words, LI(chemistry),
+	[K_LI_CHEMISTRY] = {"chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words, LI(chemistry),
 	                    "lfp"},
-	[K_LI_MAX_CELL] = {CONF_SEC_LIMITS, "max_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                   LI(max_cell_voltage), NULL},
-	[K_LI_FLOAT_CELL] = {CONF_SEC_LIMITS, "float_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                     LI(float_cell_voltage), NULL},
-	[K_LI_MIN_CELL] = {CONF_SEC_LIMITS, "min_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                   LI(min_cell_voltage), NULL},
-	[K_LI_MAX_CHARGE] = {CONF_SEC_LIMITS, "max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
-	                     LI(max_charge_current), "50"},
-	[K_LI_MAX_DISCHARGE] = {CONF_SEC_LIMITS, "max_discharge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
-	                        LI(max_discharge_current), "60"},
-	[K_LI_ABS_TIME] = {CONF_SEC_LIMITS, "absorption_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
+	[K_LI_MAX_CELL] = {"max_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                   LI(max_cell_voltage), NULL, "volts per cell"},
+	[K_LI_FLOAT_CELL] = {"float_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                     LI(float_cell_voltage), NULL, "volts per cell"},
+	[K_LI_MIN_CELL] = {"min_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                   LI(min_cell_voltage), NULL, "volts per cell"},
+	[K_LI_MAX_CHARGE] = {"max_charge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	                     LI(max_charge_current), "50", "amperes"},
+	[K_LI_MAX_DISCHARGE] = {"max_discharge_current", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	                        LI(max_discharge_current), "60", "amperes"},
+	[K_LI_ABS_TIME] = {"absorption_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
 	                   LI(absorption_time), "900"},
-	[K_LI_ABS_DIFF] = {CONF_SEC_LIMITS, "absorption_cell_diff", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
-	                   LI(absorption_cell_diff), "0.010"},
-	[K_LI_REBULK_SOC] = {CONF_SEC_LIMITS, "rebulk_soc", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL, LI(rebulk_soc),
-	                     "80"},
-	[K_LI_REBULK_DIFF] = {CONF_SEC_LIMITS, "rebulk_cell_diff", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
-	                      LI(rebulk_cell_diff), "0.080"},
-	[K_LI_CHARGE_CELL] = {CONF_SEC_LIMITS, "charge_cell_table", CONF_LIVE, KT_TABLE, 0, 5, false, NULL,
-	                      LI(charge_cell), NULL},
-	[K_LI_DISCHARGE_CELL] = {CONF_SEC_LIMITS, "discharge_cell_table", CONF_LIVE, KT_TABLE, 0, 5, false, NULL,
-	                         LI(discharge_cell), NULL},
-	[K_LI_CHARGE_TEMP] = {CONF_SEC_LIMITS, "charge_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL,
-	                      LI(charge_temp), NULL},
-	[K_LI_DISCHARGE_TEMP] = {CONF_SEC_LIMITS, "discharge_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL,
-	                         LI(discharge_temp), "-10:0, 0:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0"},
-	[K_LI_MOS_TEMP] = {CONF_SEC_LIMITS, "mos_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL, LI(mos_temp),
-	                   "70:1, 80:0.25, 90:0"},
-	[K_LI_SOC_CHARGE] = {CONF_SEC_LIMITS, "soc_charge_table", CONF_LIVE, KT_TABLE, 0, 100, false, NULL,
-	                     LI(soc_charge), ""},
-	[K_LI_SOC_DISCHARGE] = {CONF_SEC_LIMITS, "soc_discharge_table", CONF_LIVE, KT_TABLE, 0, 100, false, NULL,
-	                        LI(soc_discharge), ""},
-	[K_LI_INTERP] = {CONF_SEC_LIMITS, "interpolation", CONF_LIVE, KT_WORD, 0, 0, false, interp_words,
+	[K_LI_ABS_DIFF] = {"absorption_cell_diff", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                   LI(absorption_cell_diff), "0.010", "volts"},
+	[K_LI_REBULK_SOC] = {"rebulk_soc", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL, LI(rebulk_soc),
+	                     "80", "percent"},
+	[K_LI_REBULK_DIFF] = {"rebulk_cell_diff", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                      LI(rebulk_cell_diff), "0.080", "volts"},
+	[K_LI_CHARGE_CELL] = {"charge_cell_table", CONF_LIVE, KT_TABLE, 0, 5, false, NULL,
+	                      LI(charge_cell), NULL, "volts per cell"},
+	[K_LI_DISCHARGE_CELL] = {"discharge_cell_table", CONF_LIVE, KT_TABLE, 0, 5, false, NULL,
+	                         LI(discharge_cell), NULL, "volts per cell"},
+	[K_LI_CHARGE_TEMP] = {"charge_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL,
+	                      LI(charge_temp), NULL, "degrees Celsius"},
+	[K_LI_DISCHARGE_TEMP] = {"discharge_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL,
+	                         LI(discharge_temp), "-10:0, 0:0.25, 5:0.5, 10:1, 40:1, 45:0.5, 50:0.25, 55:0", "degrees Celsius"},
+	[K_LI_MOS_TEMP] = {"mos_temp_table", CONF_LIVE, KT_TABLE, -50, 150, false, NULL, LI(mos_temp),
+	                   "70:1, 80:0.25, 90:0", "degrees Celsius"},
+	[K_LI_SOC_CHARGE] = {"soc_charge_table", CONF_LIVE, KT_TABLE, 0, 100, false, NULL,
+	                     LI(soc_charge), "", "percent"},
+	[K_LI_SOC_DISCHARGE] = {"soc_discharge_table", CONF_LIVE, KT_TABLE, 0, 100, false, NULL,
+	                        LI(soc_discharge), "", "percent"},
+	[K_LI_INTERP] = {"interpolation", CONF_LIVE, KT_WORD, 0, 0, false, interp_words,
 	                 LI(interpolation), "linear"},
-	[K_LI_RECOVERY_HOLD] = {CONF_SEC_LIMITS, "recovery_hold", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
+	[K_LI_RECOVERY_HOLD] = {"recovery_hold", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
 	                        LI(recovery_hold), "30"},
-	[K_LI_RECOVERY_RATE] = {CONF_SEC_LIMITS, "recovery_rate", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
-	                        LI(recovery_rate), "5"},
-	[K_LI_CVL_HOLD] = {CONF_SEC_LIMITS, "cvl_recovery_hold", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
+	[K_LI_RECOVERY_RATE] = {"recovery_rate", CONF_LIVE, KT_DOUBLE, 0, 10000, true, NULL,
+	                        LI(recovery_rate), "5", "amperes per second"},
+	[K_LI_CVL_HOLD] = {"cvl_recovery_hold", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
 	                   LI(cvl_recovery_hold), "60"},
-	[K_LI_CVL_RATE] = {CONF_SEC_LIMITS, "cvl_rate", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, LI(cvl_rate), "0.001"},
-	[K_LI_FORCE_SOC] = {CONF_SEC_LIMITS, "force_charge_soc", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
-	                    LI(force_charge_soc), "5"},
-	[K_LI_FULL_DAYS] = {CONF_SEC_LIMITS, "full_charge_days", CONF_LIVE, KT_DOUBLE, 0, 3650, false, NULL,
-	                    LI(full_charge_days), "30"},
-	[K_LI_BANK_RULE] = {CONF_SEC_LIMITS, "bank_rule", CONF_LIVE, KT_WORD, 0, 0, false, rule_words, LI(bank_rule),
+	[K_LI_CVL_RATE] = {"cvl_rate", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, LI(cvl_rate), "0.001", "volts per cell per second"},
+	[K_LI_FORCE_SOC] = {"force_charge_soc", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
+	                    LI(force_charge_soc), "5", "percent"},
+	[K_LI_FULL_DAYS] = {"full_charge_days", CONF_LIVE, KT_DOUBLE, 0, 3650, false, NULL,
+	                    LI(full_charge_days), "30", "days"},
+	[K_LI_BANK_RULE] = {"bank_rule", CONF_LIVE, KT_WORD, 0, 0, false, rule_words, LI(bank_rule),
 	                    "min"},
-	[K_LI_BANK_STALE] = {CONF_SEC_LIMITS, "bank_stale", CONF_LIVE, KT_WORD, 0, 0, false, stale_rule_words,
+	[K_LI_BANK_STALE] = {"bank_stale", CONF_LIVE, KT_WORD, 0, 0, false, stale_rule_words,
 	                     LI(bank_stale), "degrade"},
-	[K_LI_UNKNOWN_TEMP] = {CONF_SEC_LIMITS, "unknown_temp_fraction", CONF_LIVE, KT_DOUBLE, 0, 1, false, NULL,
-	                       LI(unknown_temp_fraction), "0.1"},
-	[K_LI_VOLTAGE_DROP] = {CONF_SEC_LIMITS, "voltage_drop", CONF_LIVE, KT_DOUBLE, 0, 5, false, NULL,
-	                       LI(voltage_drop), "0"},
-	[K_LI_ABS_TOL] = {CONF_SEC_LIMITS, "absorption_tolerance", CONF_LIVE, KT_DOUBLE, 0, 1, false, NULL,
-	                  LI(absorption_tolerance), "0.05"},
-	[K_LI_TAIL] = {CONF_SEC_LIMITS, "tail_current", CONF_LIVE, KT_DOUBLE, 0, 10000, false, NULL, LI(tail_current),
-	               "0"},
-	[K_LI_MAX_BULK] = {CONF_SEC_LIMITS, "max_bulk_time", CONF_LIVE, KT_DOUBLE, 0, 604800, false, NULL,
+	[K_LI_UNKNOWN_TEMP] = {"unknown_temp_fraction", CONF_LIVE, KT_DOUBLE, 0, 1, false, NULL,
+	                       LI(unknown_temp_fraction), "0.1", "fraction"},
+	[K_LI_VOLTAGE_DROP] = {"voltage_drop", CONF_LIVE, KT_DOUBLE, 0, 5, false, NULL,
+	                       LI(voltage_drop), "0", "volts"},
+	[K_LI_ABS_TOL] = {"absorption_tolerance", CONF_LIVE, KT_DOUBLE, 0, 1, false, NULL,
+	                  LI(absorption_tolerance), "0.05", "volts per 16 cells"},
+	[K_LI_TAIL] = {"tail_current", CONF_LIVE, KT_DOUBLE, 0, 10000, false, NULL, LI(tail_current),
+	               "0", "amperes"},
+	[K_LI_MAX_BULK] = {"max_bulk_time", CONF_LIVE, KT_DOUBLE, 0, 604800, false, NULL,
 	                   LI(max_bulk_time), "0"},
-	[K_LI_HYST] = {CONF_SEC_LIMITS, "table_hysteresis", CONF_LIVE, KT_DOUBLE, 0, 0.5, false, NULL,
-	               LI(table_hysteresis), "0.020"},
-	[K_LI_EXCEEDED] = {CONF_SEC_LIMITS, "limit_exceeded", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
+	[K_LI_HYST] = {"table_hysteresis", CONF_LIVE, KT_DOUBLE, 0, 0.5, false, NULL,
+	               LI(table_hysteresis), "0.020", "volts"},
+	[K_LI_EXCEEDED] = {"limit_exceeded", CONF_LIVE, KT_DOUBLE, 0, 3600, false, NULL,
 	                   LI(limit_exceeded), "10"},
 
-	[K_IN_PROTOCOL] = {CONF_SEC_INVERTER, "protocol", CONF_RESTART, KT_WORD, 0, 0, false, inv_words, IN(protocol),
-	                   NULL},
-	[K_IN_PORT] = {CONF_SEC_INVERTER, "port", CONF_RESTART, KT_OUTPORT, 0, 0, false, NULL, IN(port), NULL},
-	[K_IN_SOURCE] = {CONF_SEC_INVERTER, "source", CONF_RESTART, KT_NAME, 0, 0, false, NULL, IN(source), NULL},
-	[K_IN_INTERVAL] = {CONF_SEC_INVERTER, "interval", CONF_RESTART, KT_DOUBLE, 0.2, 5, false, NULL, IN(interval),
-	                   "1"},
-	[K_IN_EXTRAS] = {CONF_SEC_INVERTER, "extras", CONF_RESTART, KT_FLAGS, 0, 0, false, extras_words, IN(extras),
-	                 ""},
-	[K_IN_SOC_OVERRIDE] = {CONF_SEC_INVERTER, "soc_override", CONF_RESTART, KT_WORD, 0, 0, false, override_words,
-	                       IN(soc_override), "none"},
-	[K_IN_SOC_HOLD] = {CONF_SEC_INVERTER, "soc_hold_full", CONF_RESTART, KT_DOUBLE, 0, 100, false, NULL,
-	                   IN(soc_hold_full), "98"},
-	[K_IN_VER] = {CONF_SEC_INVERTER, "ver", CONF_RESTART, KT_VER, 0x20, 0x2F, false, NULL, IN(ver), "0x20"},
-	[K_IN_CURRENT_UNIT] = {CONF_SEC_INVERTER, "current_unit", CONF_RESTART, KT_WORD, 0, 0, false, unit_words,
-	                       IN(current_unit), "100mA"},
-	[K_IN_BAUD] = {CONF_SEC_INVERTER, "baud", CONF_RESTART, KT_BAUD, 0, 0, false, NULL, IN(baud), "9600"},
-	[K_IN_ADDRESS] = {CONF_SEC_INVERTER, "address", CONF_RESTART, KT_INT, 0, 254, false, NULL, IN(address), "2"},
-	[K_IN_REPLY_ADDRESS] = {CONF_SEC_INVERTER, "reply_address", CONF_RESTART, KT_INT, 1, 254, false, NULL,
-	                        IN(reply_address), ""},
-	[K_IN_MANUFACTURER] = {CONF_SEC_INVERTER, "manufacturer", CONF_RESTART, KT_LABEL, 1, 8, false, NULL,
-	                       IN(manufacturer), "PYLON"},
-	[K_IN_FAILSAFE] = {CONF_SEC_INVERTER, "failsafe_silence", CONF_RESTART, KT_DOUBLE, 0, 3600, false, NULL,
-	                   IN(failsafe_silence), "30"},
-	/* the identity overrides: "" = the source's (or the protocol's default, conf/check_inv.c) */
-	[K_IN_BATTERY_TYPE] = {CONF_SEC_INVERTER, "battery_type", CONF_RESTART, KT_INT, 0, 255, false, NULL,
-	                       IN(battery_type), ""},
-	[K_IN_REPORT_MODULES] = {CONF_SEC_INVERTER, "report_modules", CONF_RESTART, KT_INT, 1, 255, false, NULL,
-	                         IN(report_modules), ""},
-	[K_IN_REPORT_CAPACITY] = {CONF_SEC_INVERTER, "report_capacity_ah", CONF_RESTART, KT_DOUBLE, 0, 100000, true,
-	                          NULL, IN(report_capacity_ah), ""},
-	[K_IN_REPORT_CELLS] = {CONF_SEC_INVERTER, "report_cells", CONF_RESTART, KT_INT, 1, 65535, false, NULL,
-	                       IN(report_cells), ""},
-	/* rvc's DC source instance: its default (1) is conf/check_inv.c's */
-	[K_IN_INSTANCE] = {CONF_SEC_INVERTER, "instance", CONF_RESTART, KT_INT, 1, 253, false, NULL, IN(instance), ""},
-	[K_IN_VARIANT] = {CONF_SEC_INVERTER, "variant", CONF_RESTART, KT_WORD, 0, 0, false, variant_words, IN(variant),
-	                  "byd-hvs"},
-
-	[K_SS_BASE] = {CONF_SEC_SUNSPEC, "base", CONF_LIVE, KT_INT, 0, 65535, false, NULL, SS(base), "40000"},
-	[K_SS_SERIAL] = {CONF_SEC_SUNSPEC, "serial", CONF_LIVE, KT_LABEL, 1, CONF_SS_SERIAL_MAX, false, NULL,
-	                 SS(serial), NULL},
-
-	[K_RT_PORT] = {CONF_SEC_RTU, "port", CONF_RESTART, KT_DEVICE, 0, 0, false, NULL, RT(port), NULL},
-	[K_RT_BAUD] = {CONF_SEC_RTU, "baud", CONF_RESTART, KT_BAUD, 0, 0, false, NULL, RT(baud), "9600"},
-	[K_RT_MODE] = {CONF_SEC_RTU, "mode", CONF_RESTART, KT_WORD, 0, 0, false, mode_words, RT(mode), "8N1"},
-	[K_RT_CONTROL] = {CONF_SEC_RTU, "control", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, RT(control), "false"},
-
-	/* the files are read again at every reload (new connections take them) */
-	[K_MT_LISTEN] = {CONF_SEC_MODBUS_TLS, "listen", CONF_RESTART, KT_LISTEN, 0, 0, false, NULL, MT(listen_host),
-	                 "0.0.0.0:802"},
-	[K_MT_CERT] = {CONF_SEC_MODBUS_TLS, "cert", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(cert), NULL},
-	[K_MT_KEY] = {CONF_SEC_MODBUS_TLS, "key", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(key), NULL},
-	[K_MT_CA] = {CONF_SEC_MODBUS_TLS, "ca", CONF_LIVE, KT_PATH, 0, 0, false, NULL, MT(ca), NULL},
-	[K_MT_WRITE_ROLE] = {CONF_SEC_MODBUS_TLS, "write_role", CONF_LIVE, KT_TEXT, 0, 0, false, NULL, MT(write_role),
-	                     "Operator"},
-
-	/* [alerts.NAME]: a destination; any change restarts it (its queue and
-	 * what it said of each condition start again) */
-	[K_AL_URL] = {CONF_SEC_ALERTS, "url", CONF_RESTART, KT_URL, 0, 0, false, NULL, AL(url), NULL},
-	[K_AL_TO] = {CONF_SEC_ALERTS, "to", CONF_RESTART, KT_LINE, 0, 0, false, NULL, AL(to), NULL},
-	[K_AL_FROM] = {CONF_SEC_ALERTS, "from", CONF_RESTART, KT_LINE, 0, 0, false, NULL, AL(from), NULL},
-	[K_AL_USERNAME] = {CONF_SEC_ALERTS, "username", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, AL(username), NULL},
-	[K_AL_PASSWORD_FILE] = {CONF_SEC_ALERTS, "password_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL,
-	                        AL(password_file), NULL},
-	[K_AL_CA_FILE] = {CONF_SEC_ALERTS, "ca_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, AL(ca_file), NULL},
-	[K_AL_ON] = {CONF_SEC_ALERTS, "on", CONF_RESTART, KT_ALERTON, 0, 0, false, NULL, AL(on), "alarm, stale"},
-	[K_AL_REPEAT] = {CONF_SEC_ALERTS, "repeat", CONF_RESTART, KT_DOUBLE, 0, 2592000, false, NULL, AL(repeat),
-	                 "3600"},
-	[K_AL_IMBALANCE_MV] = {CONF_SEC_ALERTS, "imbalance_mv", CONF_RESTART, KT_INT, 1, 2000, false, NULL,
-	                       AL(imbalance_mv), "100"},
-	[K_AL_IMBALANCE_HOLD] = {CONF_SEC_ALERTS, "imbalance_hold", CONF_RESTART, KT_DOUBLE, 0, 86400, false, NULL,
-	                         AL(imbalance_hold), "60"},
 	/* [health]: the estimators read it live at every poll */
-	[K_HE_IR_MIN_STEP] = {CONF_SEC_HEALTH, "ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
+	[K_HE_IR_MIN_STEP] = {"ir_min_step", CONF_LIVE, KT_DOUBLE, 0.01, 2, false, NULL,
 	                      HE(ir_min_step), "0.1"},
-	/* [influx]: any change restarts the output (the points it queued are lost) */
-	[K_IX_URL] = {CONF_SEC_INFLUX, "url", CONF_RESTART, KT_URL, 0, 0, false, NULL, IX(url), NULL},
-	[K_IX_DATABASE] = {CONF_SEC_INFLUX, "database", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, IX(database), NULL},
-	[K_IX_USERNAME] = {CONF_SEC_INFLUX, "username", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, IX(username), NULL},
-	[K_IX_PASSWORD_FILE] = {CONF_SEC_INFLUX, "password_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL,
-	                        IX(password_file), NULL},
-	[K_IX_ORG] = {CONF_SEC_INFLUX, "org", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, IX(org), NULL},
-	[K_IX_BUCKET] = {CONF_SEC_INFLUX, "bucket", CONF_RESTART, KT_TEXT, 0, 0, false, NULL, IX(bucket), NULL},
-	[K_IX_TOKEN_FILE] = {CONF_SEC_INFLUX, "token_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, IX(token_file),
-	                     NULL},
-	[K_IX_CA_FILE] = {CONF_SEC_INFLUX, "ca_file", CONF_RESTART, KT_PATH, 0, 0, false, NULL, IX(ca_file), NULL},
-	[K_IX_INTERVAL] = {CONF_SEC_INFLUX, "interval", CONF_RESTART, KT_DOUBLE, 1, 3600, false, NULL, IX(interval),
-	                   "10"},
-	[K_IX_TIMEOUT] = {CONF_SEC_INFLUX, "timeout", CONF_RESTART, KT_DOUBLE, 1, 300, false, NULL, IX(timeout), "10"},
-	[K_IX_BATCH] = {CONF_SEC_INFLUX, "batch", CONF_RESTART, KT_INT, 1, 5000, false, NULL, IX(batch), "1000"},
-	[K_IX_QUEUE] = {CONF_SEC_INFLUX, "queue", CONF_RESTART, KT_INT, 10, 1000000, false, NULL, IX(queue), "10000"},
 
 	/* [soc]: a default of NULL is the chemistry's (conf_soc_derive), the
 	 * chemistry's is [limits]'; the estimator reads every key live */
-	[K_SOC_COUNTING] = {CONF_SEC_SOC, "count", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, SO(count), "true"},
-	[K_SOC_SOURCE] = {CONF_SEC_SOC, "source", CONF_LIVE, KT_WORD, 0, 0, false, source_words, SO(source), "bms"},
-	[K_SOC_CAPACITY] = {CONF_SEC_SOC, "capacity", CONF_LIVE, KT_DOUBLE, 0, 100000, true, NULL, SO(capacity), ""},
-	[K_SOC_CHEMISTRY] = {CONF_SEC_SOC, "chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words, SO(chemistry),
+	[K_SOC_COUNTING] = {"count", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, SO(count), "true"},
+	[K_SOC_SOURCE] = {"source", CONF_LIVE, KT_WORD, 0, 0, false, source_words, SO(source), "bms"},
+	[K_SOC_CAPACITY] = {"capacity", CONF_LIVE, KT_DOUBLE, 0, 100000, true, NULL, SO(capacity), "", "ampere-hours"},
+	[K_SOC_CHEMISTRY] = {"chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words, SO(chemistry),
 	                     NULL},
-	[K_SOC_EFFICIENCY] = {CONF_SEC_SOC, "charge_efficiency", CONF_LIVE, KT_DOUBLE, 0.5, 1, false, NULL,
-	                      SO(charge_efficiency), NULL},
-	[K_SOC_OFFSET] = {CONF_SEC_SOC, "current_offset", CONF_LIVE, KT_DOUBLE, -100, 100, false, NULL,
-	                  SO(current_offset), "0"},
-	[K_SOC_THRESHOLD] = {CONF_SEC_SOC, "current_threshold", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
-	                     SO(current_threshold), "0.1"},
-	[K_SOC_GAIN_ERROR] = {CONF_SEC_SOC, "current_gain_error", CONF_LIVE, KT_DOUBLE, 0, 0.5, false, NULL,
-	                      SO(current_gain_error), "0.02"},
-	[K_SOC_OFFSET_ERROR] = {CONF_SEC_SOC, "current_offset_error", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
-	                        SO(current_offset_error), "0.3"},
-	[K_SOC_FULL_CELL] = {CONF_SEC_SOC, "full_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                     SO(full_cell_voltage), NULL},
-	[K_SOC_TAIL] = {CONF_SEC_SOC, "tail_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, SO(tail_current), "0.04"},
-	[K_SOC_FULL_TIME] = {CONF_SEC_SOC, "full_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL, SO(full_time),
+	[K_SOC_EFFICIENCY] = {"charge_efficiency", CONF_LIVE, KT_DOUBLE, 0.5, 1, false, NULL,
+	                      SO(charge_efficiency), NULL, "fraction"},
+	[K_SOC_OFFSET] = {"current_offset", CONF_LIVE, KT_DOUBLE, -100, 100, false, NULL,
+	                  SO(current_offset), "0", "amperes"},
+	[K_SOC_THRESHOLD] = {"current_threshold", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
+	                     SO(current_threshold), "0.1", "amperes"},
+	[K_SOC_GAIN_ERROR] = {"current_gain_error", CONF_LIVE, KT_DOUBLE, 0, 0.5, false, NULL,
+	                      SO(current_gain_error), "0.02", "fraction"},
+	[K_SOC_OFFSET_ERROR] = {"current_offset_error", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
+	                        SO(current_offset_error), "0.3", "amperes"},
+	[K_SOC_FULL_CELL] = {"full_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                     SO(full_cell_voltage), NULL, "volts per cell"},
+	[K_SOC_TAIL] = {"tail_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, SO(tail_current), "0.04", SOC_C},
+	[K_SOC_FULL_TIME] = {"full_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL, SO(full_time),
 	                     "180"},
-	[K_SOC_EMPTY_CELL] = {CONF_SEC_SOC, "empty_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                      SO(empty_cell_voltage), NULL},
-	[K_SOC_EMPTY_CURRENT] = {CONF_SEC_SOC, "empty_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
-	                         SO(empty_current), "0.2"},
-	[K_SOC_EMPTY_TIME] = {CONF_SEC_SOC, "empty_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL, SO(empty_time),
+	[K_SOC_EMPTY_CELL] = {"empty_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                      SO(empty_cell_voltage), NULL, "volts per cell"},
+	[K_SOC_EMPTY_CURRENT] = {"empty_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                         SO(empty_current), "0.2", SOC_C},
+	[K_SOC_EMPTY_TIME] = {"empty_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL, SO(empty_time),
 	                      "60"},
-	[K_SOC_KNEE_CELL] = {CONF_SEC_SOC, "knee_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                     SO(knee_cell_voltage), NULL},
-	[K_SOC_KNEE_SOC] = {CONF_SEC_SOC, "knee_soc", CONF_LIVE, KT_DOUBLE, 0, 50, false, NULL, SO(knee_soc), "5"},
-	[K_SOC_REST_CURRENT] = {CONF_SEC_SOC, "rest_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, SO(rest_current),
-	                        "0.01"},
-	[K_SOC_REST_TIME] = {CONF_SEC_SOC, "rest_time", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, SO(rest_time),
+	[K_SOC_KNEE_CELL] = {"knee_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                     SO(knee_cell_voltage), NULL, "volts per cell"},
+	[K_SOC_KNEE_SOC] = {"knee_soc", CONF_LIVE, KT_DOUBLE, 0, 50, false, NULL, SO(knee_soc), "5", "percent"},
+	[K_SOC_REST_CURRENT] = {"rest_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL, SO(rest_current),
+	                        "0.01", SOC_C},
+	[K_SOC_REST_TIME] = {"rest_time", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, SO(rest_time),
 	                     "1800"},
-	[K_SOC_LEARN] = {CONF_SEC_SOC, "learn_capacity", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, SO(learn_capacity),
+	[K_SOC_LEARN] = {"learn_capacity", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, SO(learn_capacity),
 	                 "true"},
-	[K_SOC_SAVE_INTERVAL] = {CONF_SEC_SOC, "save_interval", CONF_LIVE, KT_DOUBLE, 1, 86400, false, NULL,
+	[K_SOC_SAVE_INTERVAL] = {"save_interval", CONF_LIVE, KT_DOUBLE, 1, 86400, false, NULL,
 	                         SO(save_interval), "300"},
 
 	/* a pack's own [soc] keys: unset, it takes [soc]'s (check_soc.c) */
-	[K_PK_SOC_COUNTING] = {CONF_SEC_PACK, "count", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(soc.count), NULL},
-	[K_PK_SOC_SOURCE] = {CONF_SEC_PACK, "source", CONF_LIVE, KT_WORD, 0, 0, false, source_words, PK(soc.source),
+	[K_PK_SOC_COUNTING] = {"count", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(soc.count), NULL},
+	[K_PK_SOC_SOURCE] = {"source", CONF_LIVE, KT_WORD, 0, 0, false, source_words, PK(soc.source),
 	                     NULL},
-	[K_PK_SOC_CAPACITY] = {CONF_SEC_PACK, "capacity", CONF_LIVE, KT_DOUBLE, 0, 100000, true, NULL,
-	                       PK(soc.capacity), ""},
-	[K_PK_SOC_CHEMISTRY] = {CONF_SEC_PACK, "chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words,
+	[K_PK_SOC_CAPACITY] = {"capacity", CONF_LIVE, KT_DOUBLE, 0, 100000, true, NULL,
+	                       PK(soc.capacity), "", "ampere-hours"},
+	[K_PK_SOC_CHEMISTRY] = {"chemistry", CONF_LIVE, KT_WORD, 0, 0, false, chem_words,
 	                        PK(soc.chemistry), NULL},
-	[K_PK_SOC_EFFICIENCY] = {CONF_SEC_PACK, "charge_efficiency", CONF_LIVE, KT_DOUBLE, 0.5, 1, false, NULL,
-	                         PK(soc.charge_efficiency), NULL},
-	[K_PK_SOC_OFFSET] = {CONF_SEC_PACK, "current_offset", CONF_LIVE, KT_DOUBLE, -100, 100, false, NULL,
-	                     PK(soc.current_offset), NULL},
-	[K_PK_SOC_THRESHOLD] = {CONF_SEC_PACK, "current_threshold", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
-	                        PK(soc.current_threshold), NULL},
-	[K_PK_SOC_GAIN_ERROR] = {CONF_SEC_PACK, "current_gain_error", CONF_LIVE, KT_DOUBLE, 0, 0.5, false, NULL,
-	                         PK(soc.current_gain_error), NULL},
-	[K_PK_SOC_OFFSET_ERROR] = {CONF_SEC_PACK, "current_offset_error", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
-	                           PK(soc.current_offset_error), NULL},
-	[K_PK_SOC_FULL_CELL] = {CONF_SEC_PACK, "full_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                        PK(soc.full_cell_voltage), NULL},
-	[K_PK_SOC_TAIL] = {CONF_SEC_PACK, "tail_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
-	                   PK(soc.tail_current), NULL},
-	[K_PK_SOC_FULL_TIME] = {CONF_SEC_PACK, "full_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
+	[K_PK_SOC_EFFICIENCY] = {"charge_efficiency", CONF_LIVE, KT_DOUBLE, 0.5, 1, false, NULL,
+	                         PK(soc.charge_efficiency), NULL, "fraction"},
+	[K_PK_SOC_OFFSET] = {"current_offset", CONF_LIVE, KT_DOUBLE, -100, 100, false, NULL,
+	                     PK(soc.current_offset), NULL, "amperes"},
+	[K_PK_SOC_THRESHOLD] = {"current_threshold", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
+	                        PK(soc.current_threshold), NULL, "amperes"},
+	[K_PK_SOC_GAIN_ERROR] = {"current_gain_error", CONF_LIVE, KT_DOUBLE, 0, 0.5, false, NULL,
+	                         PK(soc.current_gain_error), NULL, "fraction"},
+	[K_PK_SOC_OFFSET_ERROR] = {"current_offset_error", CONF_LIVE, KT_DOUBLE, 0, 100, false, NULL,
+	                           PK(soc.current_offset_error), NULL, "amperes"},
+	[K_PK_SOC_FULL_CELL] = {"full_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                        PK(soc.full_cell_voltage), NULL, "volts per cell"},
+	[K_PK_SOC_TAIL] = {"tail_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                   PK(soc.tail_current), NULL, SOC_C},
+	[K_PK_SOC_FULL_TIME] = {"full_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
 	                        PK(soc.full_time), NULL},
-	[K_PK_SOC_EMPTY_CELL] = {CONF_SEC_PACK, "empty_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                         PK(soc.empty_cell_voltage), NULL},
-	[K_PK_SOC_EMPTY_CURRENT] = {CONF_SEC_PACK, "empty_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
-	                            PK(soc.empty_current), NULL},
-	[K_PK_SOC_EMPTY_TIME] = {CONF_SEC_PACK, "empty_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
+	[K_PK_SOC_EMPTY_CELL] = {"empty_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                         PK(soc.empty_cell_voltage), NULL, "volts per cell"},
+	[K_PK_SOC_EMPTY_CURRENT] = {"empty_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                            PK(soc.empty_current), NULL, SOC_C},
+	[K_PK_SOC_EMPTY_TIME] = {"empty_time", CONF_LIVE, KT_DOUBLE, 0, 86400, false, NULL,
 	                         PK(soc.empty_time), NULL},
-	[K_PK_SOC_KNEE_CELL] = {CONF_SEC_PACK, "knee_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
-	                        PK(soc.knee_cell_voltage), NULL},
-	[K_PK_SOC_KNEE_SOC] = {CONF_SEC_PACK, "knee_soc", CONF_LIVE, KT_DOUBLE, 0, 50, false, NULL, PK(soc.knee_soc),
-	                       NULL},
-	[K_PK_SOC_REST_CURRENT] = {CONF_SEC_PACK, "rest_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
-	                           PK(soc.rest_current), NULL},
-	[K_PK_SOC_REST_TIME] = {CONF_SEC_PACK, "rest_time", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL,
+	[K_PK_SOC_KNEE_CELL] = {"knee_cell_voltage", CONF_LIVE, KT_DOUBLE, 1, 5, false, NULL,
+	                        PK(soc.knee_cell_voltage), NULL, "volts per cell"},
+	[K_PK_SOC_KNEE_SOC] = {"knee_soc", CONF_LIVE, KT_DOUBLE, 0, 50, false, NULL, PK(soc.knee_soc),
+	                       NULL, "percent"},
+	[K_PK_SOC_REST_CURRENT] = {"rest_current", CONF_LIVE, KT_DOUBLE, 0, 1, true, NULL,
+	                           PK(soc.rest_current), NULL, SOC_C},
+	[K_PK_SOC_REST_TIME] = {"rest_time", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL,
 	                        PK(soc.rest_time), NULL},
-	[K_PK_SOC_LEARN] = {CONF_SEC_PACK, "learn_capacity", CONF_LIVE, KT_BOOL, 0, 0, false, NULL,
+	[K_PK_SOC_LEARN] = {"learn_capacity", CONF_LIVE, KT_BOOL, 0, 0, false, NULL,
 	                    PK(soc.learn_capacity), NULL},
 };
 
 /* What the checks derive from a key after the parse and a reload compares
  * as a key of its class: the MQTT client holds the password that
  * password_file gave, so a new password in the same file restarts it,
- * while the file's name alone is live (check.c reads the file). */
-const struct conf_derived conf__derived[] = {
-	{ CONF_SEC_MQTT, MQ(password), CONF_RESTART },
-	/* the site names its topic prefix (by default) and its HA ids */
-	{ CONF_SEC_MQTT, MQ(site), CONF_RESTART },
-	/* HTTP and HTTPS are two servers: adding or removing tls_cert restarts
-	 * it; new files under the same scheme are taken live (web.c) */
-	{ CONF_SEC_HTTP, HT(scheme), CONF_RESTART },
-	/* an alert destination's password (its file's, or the URL's) */
-	{ CONF_SEC_ALERTS, AL(password), CONF_RESTART },
-	/* [influx]'s password and token, as read from their files */
-	{ CONF_SEC_INFLUX, IX(password), CONF_RESTART },
-	{ CONF_SEC_INFLUX, IX(token), CONF_RESTART },
-};
-const size_t conf__nderived = sizeof(conf__derived) / sizeof(conf__derived[0]);
-
-/* A current as a share of the capacity per hour ([soc]). */
-#define SOC_C "C (the capacity's share an hour, 0.04 = 11.2 A of 280 Ah)"
-/* Units of the numbers and table abscissas of [limits] and after (messages,
- * --check); the older keys are all seconds. */
-static const char *const key_units[K_COUNT] = {
-	[K_LI_MAX_CELL] = "volts per cell", [K_LI_FLOAT_CELL] = "volts per cell", [K_LI_MIN_CELL] = "volts per cell",
-	[K_LI_MAX_CHARGE] = "amperes", [K_LI_MAX_DISCHARGE] = "amperes",
-	[K_LI_ABS_DIFF] = "volts", [K_LI_REBULK_SOC] = "percent", [K_LI_REBULK_DIFF] = "volts",
-	[K_LI_CHARGE_CELL] = "volts per cell", [K_LI_DISCHARGE_CELL] = "volts per cell",
-	[K_LI_CHARGE_TEMP] = "degrees Celsius", [K_LI_DISCHARGE_TEMP] = "degrees Celsius",
-	[K_LI_MOS_TEMP] = "degrees Celsius", [K_LI_SOC_CHARGE] = "percent", [K_LI_SOC_DISCHARGE] = "percent",
-	[K_LI_RECOVERY_RATE] = "amperes per second", [K_LI_CVL_RATE] = "volts per cell per second",
-	[K_LI_FORCE_SOC] = "percent", [K_LI_FULL_DAYS] = "days",
-	[K_PK_MAX_CHARGE] = "amperes", [K_PK_MAX_DISCHARGE] = "amperes", [K_LI_UNKNOWN_TEMP] = "fraction",
-	[K_LI_VOLTAGE_DROP] = "volts", [K_LI_ABS_TOL] = "volts per 16 cells", [K_LI_TAIL] = "amperes",
-	[K_LI_HYST] = "volts", [K_IN_SOC_HOLD] = "percent", [K_IN_REPORT_CAPACITY] = "ampere-hours", [K_AL_IMBALANCE_MV] = "millivolts",
-	[K_SOC_CAPACITY] = "ampere-hours", [K_SOC_EFFICIENCY] = "fraction", [K_SOC_OFFSET] = "amperes",
-	[K_SOC_THRESHOLD] = "amperes", [K_SOC_GAIN_ERROR] = "fraction", [K_SOC_OFFSET_ERROR] = "amperes",
-	[K_SOC_FULL_CELL] = "volts per cell", [K_SOC_TAIL] = SOC_C,
-	[K_SOC_EMPTY_CELL] = "volts per cell", [K_SOC_EMPTY_CURRENT] = SOC_C, [K_SOC_REST_CURRENT] = SOC_C,
-	[K_SOC_KNEE_CELL] = "volts per cell", [K_SOC_KNEE_SOC] = "percent",
-	[K_PK_SOC_CAPACITY] = "ampere-hours", [K_PK_SOC_EFFICIENCY] = "fraction", [K_PK_SOC_OFFSET] = "amperes",
-	[K_PK_SOC_THRESHOLD] = "amperes", [K_PK_SOC_GAIN_ERROR] = "fraction",
-	[K_PK_SOC_OFFSET_ERROR] = "amperes", [K_PK_SOC_FULL_CELL] = "volts per cell", [K_PK_SOC_TAIL] = SOC_C,
-	[K_PK_SOC_EMPTY_CELL] = "volts per cell", [K_PK_SOC_EMPTY_CURRENT] = SOC_C, [K_PK_SOC_REST_CURRENT] = SOC_C,
-	[K_PK_SOC_KNEE_CELL] = "volts per cell", [K_PK_SOC_KNEE_SOC] = "percent",
+ * while the file's name alone is live (check.c reads the file); the site
+ * names its topic prefix (by default) and its HA ids. */
+static const struct conf_derived mqtt_derived[] = {
+	{ MQ(password), CONF_RESTART },
+	{ MQ(site), CONF_RESTART },
 };
 
-const char *conf__key_unit(int key)
-{
-	return key >= 0 && key < K_COUNT ? key_units[key] : NULL;
-}
 
 /* [limits] defaults by chemistry (lfp, nmc, lto), applied after the parse to
  * the keys the file does not set, whatever the order of the lines.
@@ -583,82 +394,63 @@ const struct chem_default conf__chem_defaults[] = {
 const size_t conf__nchem_defaults = sizeof(conf__chem_defaults) / sizeof(conf__chem_defaults[0]);
 
 
-/* A single section: struct conf member m of type t, its seen lines, the
- * offset of its `enabled` flag or CONF_NO_FIELD. */
-#define SINGLE(w, s, m, t, seen, en) \
-	{ w, s, false, 1, offsetof(struct conf, m), 0, 0, 0, offsetof(t, line), offsetof(struct load, seen), en }
-/* A named section: array m of type t, at most mx, its count member n. */
-#define NAMED(w, s, m, n, t, mx, seen) \
-	{ w, s, true, mx, offsetof(struct conf, m), sizeof(t), offsetof(struct conf, n), offsetof(t, name), \
-	  offsetof(t, line), offsetof(struct load, seen), CONF_NO_FIELD }
+/* The keys of a section: its first and last K_. */
+#define KEYS(first, last) .keys = &conf__keys[first], .nkeys = (last) - (first) + 1
+#define DERIVED(d) .derived = d, .nderived = (int)(sizeof(d) / sizeof(d[0]))
+/* A single section of struct t, its `enabled` flag or CONF_NO_FIELD; a
+ * named one of struct t, at most mx. */
+#define SINGLE(w, t, en) .word = w, .named = false, .max = 1, .size = sizeof(t), .name = CONF_NO_FIELD, \
+	.line = offsetof(t, line), .enabled = en
+#define NAMED(w, t, mx) .word = w, .named = true, .max = mx, .size = sizeof(t), .name = offsetof(t, name), \
+	.line = offsetof(t, line), .enabled = CONF_NO_FIELD
+/* Where each stands: in the lists, after the parse (check.c's steps), in
+ * the summary (summary.c's parts); a section whose steps are conf's own
+ * has none here */
+#define AT(l) .list_order = l
 
-/* The sections, in the order messages list them. */
-const struct sect_kind conf__sect_kinds[] = {
-	SINGLE("gateway", CONF_SEC_GATEWAY, gw, struct conf_gateway, gw_seen, CONF_NO_FIELD),
-	NAMED("pack", CONF_SEC_PACK, packs, npacks, struct conf_pack, CONF_MAX_PACKS, pack_seen),
-	SINGLE("bank", CONF_SEC_BANK, bank, struct conf_bank, bank_seen, offsetof(struct conf_bank, enabled)),
-	NAMED("upstream", CONF_SEC_UPSTREAM, upstreams, nupstreams, struct conf_upstream, CONF_MAX_UPSTREAMS, up_seen),
-	SINGLE("mqtt", CONF_SEC_MQTT, mqtt, struct conf_mqtt, mqtt_seen, offsetof(struct conf_mqtt, enabled)),
-	NAMED("tunnel", CONF_SEC_TUNNEL, tunnels, ntunnels, struct conf_tunnel, CONF_MAX_TUNNELS, tunnel_seen),
-	SINGLE("http", CONF_SEC_HTTP, http, struct conf_http, http_seen, offsetof(struct conf_http, enabled)),
-	/* history's `enabled` depends on [http] and `file` (check.c) */
-	SINGLE("history", CONF_SEC_HISTORY, history, struct conf_history, history_seen, CONF_NO_FIELD),
-	SINGLE("ble", CONF_SEC_BLE, ble, struct conf_ble, ble_seen, CONF_NO_FIELD),
-	NAMED("ble_proxy", CONF_SEC_BLE_PROXY, ble_proxies, nble_proxies, struct conf_ble_proxy, CONF_MAX_BLE_PROXIES,
-	      ble_proxy_seen),
-	SINGLE("limits", CONF_SEC_LIMITS, limits, struct conf_limits, limits_seen, offsetof(struct conf_limits, enabled)),
-	NAMED("inverter", CONF_SEC_INVERTER, inverters, ninverters, struct conf_inverter, CONF_MAX_INVERTERS, inverter_seen),
-	SINGLE("sunspec", CONF_SEC_SUNSPEC, sunspec, struct conf_sunspec, sunspec_seen, offsetof(struct conf_sunspec, enabled)),
-	SINGLE("rtu", CONF_SEC_RTU, rtu, struct conf_rtu, rtu_seen, offsetof(struct conf_rtu, enabled)),
-	SINGLE("soc", CONF_SEC_SOC, soc, struct conf_soc, soc_seen, CONF_NO_FIELD),
-	SINGLE("modbus_tls", CONF_SEC_MODBUS_TLS, mbtls, struct conf_modbus_tls, mbtls_seen,
-	       offsetof(struct conf_modbus_tls, enabled)),
-	NAMED("alerts", CONF_SEC_ALERTS, alerts, nalerts, struct conf_alerts, CONF_MAX_ALERTS, alerts_seen),
-	SINGLE("health", CONF_SEC_HEALTH, health, struct conf_health, health_seen, offsetof(struct conf_health, enabled)),
-	SINGLE("influx", CONF_SEC_INFLUX, influx, struct conf_influx, influx_seen, offsetof(struct conf_influx, enabled)),
+const struct conf_section conf_sect_gateway = { SINGLE("gateway", struct conf_gateway, CONF_NO_FIELD),
+	KEYS(K_LISTEN, K_SITE), AT(10) };
+const struct conf_section conf_sect_pack = { NAMED("pack", struct conf_pack, CONF_MAX_PACKS),
+	KEYS(K_PROTOCOL, K_PK_SOC_LEARN), AT(20) };
+const struct conf_section conf_sect_bank = { SINGLE("bank", struct conf_bank, offsetof(struct conf_bank, enabled)),
+	KEYS(K_BANK_UNIT_ID, K_BANK_SHUNT), AT(30) };
+const struct conf_section conf_sect_mqtt = { SINGLE("mqtt", struct conf_mqtt, offsetof(struct conf_mqtt, enabled)),
+	KEYS(K_MQ_HOST, K_MQ_BACKFILL_RATE), DERIVED(mqtt_derived), AT(50) };
+const struct conf_section conf_sect_ble = { SINGLE("ble", struct conf_ble, CONF_NO_FIELD),
+	KEYS(K_BLE_ADAPTER, K_BLE_MAX_CONNECTIONS), AT(90) };
+const struct conf_section conf_sect_limits = { SINGLE("limits", struct conf_limits,
+	offsetof(struct conf_limits, enabled)), KEYS(K_LI_CHEMISTRY, K_LI_EXCEEDED), AT(100) };
+const struct conf_section conf_sect_soc = { SINGLE("soc", struct conf_soc, CONF_NO_FIELD),
+	KEYS(K_SOC_COUNTING, K_SOC_SAVE_INTERVAL), AT(140) };
+const struct conf_section conf_sect_ble_proxy = { NAMED("ble_proxy", struct conf_ble_proxy, CONF_MAX_BLE_PROXIES),
+	KEYS(K_BP_HOST, K_BP_PASSWORD_FILE), AT(95) };
+const struct conf_section conf_sect_health = { SINGLE("health", struct conf_health,
+	offsetof(struct conf_health, enabled)), KEYS(K_HE_IR_MIN_STEP, K_HE_IR_MIN_STEP), AT(180) };
+
+/* Where conf's own sections are: member m of struct conf (a named one: the
+ * array, and its count n), their lines in struct conf_load's member seen. */
+#define OWN_SINGLE(sect, m, sn, k0) { .s = &sect, .own = true, .obj = offsetof(struct conf, m), \
+	.elem = 0, .count = CONF_NO_FIELD, .seen = offsetof(struct conf_load, sn), .stride = K_COUNT, .first = k0 }
+#define OWN_NAMED(sect, m, n, sn, k0) { .s = &sect, .own = true, .obj = offsetof(struct conf, m), \
+	.elem = sizeof(((struct conf *)0)->m[0]), .count = offsetof(struct conf, n), \
+	.seen = offsetof(struct conf_load, sn), .stride = K_COUNT, .first = k0 }
+
+const struct conf__rt conf__own[] = {
+	OWN_SINGLE(conf_sect_gateway, gw, gw_seen, K_LISTEN),
+	OWN_NAMED(conf_sect_pack, packs, npacks, pack_seen, K_PROTOCOL),
+	OWN_SINGLE(conf_sect_bank, bank, bank_seen, K_BANK_UNIT_ID),
+	OWN_SINGLE(conf_sect_mqtt, mqtt, mqtt_seen, K_MQ_HOST),
+	OWN_SINGLE(conf_sect_ble, ble, ble_seen, K_BLE_ADAPTER),
+	OWN_SINGLE(conf_sect_limits, limits, limits_seen, K_LI_CHEMISTRY),
+	OWN_SINGLE(conf_sect_soc, soc, soc_seen, K_SOC_COUNTING),
+	OWN_NAMED(conf_sect_ble_proxy, ble_proxies, nble_proxies, ble_proxy_seen, K_BP_HOST),
+	OWN_SINGLE(conf_sect_health, health, health_seen, K_HE_IR_MIN_STEP),
 };
-const size_t conf__nsect_kinds = sizeof(conf__sect_kinds) / sizeof(conf__sect_kinds[0]);
+const size_t conf__nown = sizeof(conf__own) / sizeof(conf__own[0]);
 
-/* The inverter protocols of CONF_INV_PROTOCOL_LIST, by enum conf_inv_protocol. */
-#define CONF_INV_ROW_(id, sym, name, kind, extras, allowed, bitrate) { name, kind, extras, allowed, bitrate },
-static const struct {
-	const char *name;
-	enum conf_inv_kind kind;
-	unsigned extras, allowed;
-	unsigned long bitrate;
-} inv_rows[] = {
-	CONF_INV_PROTOCOL_LIST(CONF_INV_ROW_)
-};
-#undef CONF_INV_ROW_
-
-const char *conf_inv_name(enum conf_inv_protocol p)
+const char *conf_key_word(const struct conf_key *k, int i)
 {
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].name : "?";
-}
-
-enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].kind : CONF_INV_CAN;
-}
-
-unsigned conf_inv_default_extras(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].extras : 0;
-}
-
-unsigned conf_inv_allowed_extras(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].allowed : 0;
-}
-
-unsigned long conf_inv_bitrate(enum conf_inv_protocol p)
-{
-	return (unsigned)p < CONF_INV_NPROTOCOLS ? inv_rows[p].bitrate : 0;
-}
-
-const char *conf__key_word(int key, int i)
-{
-	const char *const *words = conf__keys[key].words;
+	const char *const *words = k->words;
 	for (int j = 0; words && words[j]; j++)
 		if (j == i)
 			return words[j];

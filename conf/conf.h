@@ -16,15 +16,6 @@
 
 struct bms_driver;
 
-/* The sections of the file, in the order messages and /api/config list
- * them: [gateway], [pack.NAME] ... */
-enum conf_sect {
-	CONF_SEC_NONE = 0, CONF_SEC_GATEWAY, CONF_SEC_PACK, CONF_SEC_BANK, CONF_SEC_UPSTREAM, CONF_SEC_MQTT,
-	CONF_SEC_TUNNEL, CONF_SEC_HTTP, CONF_SEC_HISTORY, CONF_SEC_BLE, CONF_SEC_LIMITS, CONF_SEC_INVERTER,
-	CONF_SEC_SUNSPEC, CONF_SEC_RTU, CONF_SEC_SOC, CONF_SEC_MODBUS_TLS, CONF_SEC_BLE_PROXY, CONF_SEC_ALERTS,
-	CONF_SEC_HEALTH, CONF_SEC_INFLUX,
-	CONF_SEC_COUNT
-};
 
 /* What a new value of a key does to the running daemon on SIGHUP: each row
  * of the key table (conf/conf.c) says which (bmsgw(8) "RELOAD"). */
@@ -44,6 +35,12 @@ enum conf_reload {
 /* The size of a buffer that holds any message of conf_load_file() and
  * conf_load_string() whole: FILE:LINE: [section] key: problem. */
 #define CONF_ERR_MAX 2304
+/* Sections in force at most (conf's and the rooms'), the bytes of a struct
+ * conf the rooms' sections may take, and the lines of their keys a load
+ * keeps (conf/sections.c). */
+#define CONF_MAX_SECTIONS 48
+#define CONF_ROOM_BYTES (256 * 1024)
+#define CONF_ROOM_SEEN 4096
 
 enum conf_stale_policy { CONF_STALE_EXCEPTION = 0, CONF_STALE_FLAG = 1 };
 /* An address or a network: control_clients, tunnel clients. */
@@ -268,8 +265,7 @@ double conf_pack_gap(const struct conf_pack *p, bool write);
  * adapter's serial device, else the port itself. */
 const char *conf_pack_wire(const struct conf_pack *p);
 
-#define CONF_MAX_UPSTREAMS 16
-#define CONF_BANK_SOURCE (-1) /* conf_upstream.source_pack: the bank */
+#define CONF_BANK_SOURCE (-1) /* an output's source_pack: the bank */
 
 /* [bank]: a virtual unit aggregating the fresh packs of a parallel bank. */
 struct conf_bank {
@@ -300,22 +296,6 @@ struct conf_bank {
 	int shunt_idx;                   /* index into conf.packs[], -1 = none */
 };
 
-/* [upstream.NAME]: push a unit's image to another Modbus TCP server (FC16). */
-struct conf_upstream {
-	char name[CONF_NAME_MAX];
-	int line;
-	char host[CONF_HOST_MAX];
-	int port;                        /* default 502 */
-	int unit_id;                     /* unit id of the requests, 0..255 (default 1) */
-	int base;                        /* register address of offset `reg_first` there;
-	                                  * default: the gateway's base + reg_first */
-	bool base_set;
-	char source[CONF_NAME_MAX];      /* a pack name or "bank" */
-	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
-	double interval;                 /* seconds between pushes (default 5) */
-	double timeout;                  /* seconds to wait for an answer (default 2) */
-	int reg_first, reg_last;         /* offsets pushed, `registers = 0-124` (default; up to 160) */
-};
 
 
 /* [ble]: Bluetooth LE through BlueZ (ble:// ports, bmsgw --ble-scan). */
@@ -346,125 +326,22 @@ bool conf_baud_ok(long n);
 long conf_b64_decode(const char *s, size_t n, uint8_t *out, size_t max);
 size_t conf_b64_encode(const uint8_t *in, size_t n, char *out, size_t outlen);
 
-/* [tunnel.NAME]: lend one wire to a vendor PC tool through a raw TCP port. */
-#define CONF_MAX_TUNNELS 8
-struct conf_tunnel {
-	char name[CONF_NAME_MAX];
-	int line;
-	char port[CONF_PORT_MAX];        /* the port string of a configured wire */
-	char listen_host[CONF_HOST_MAX];
-	int listen_port;
-	struct conf_nets clients;        /* required allowlist */
-	double idle_timeout;             /* s without bytes before the wire is given back (300) */
-};
 
-/* [alerts.NAME]: a destination of alerts (bmsgw.ini(5) "[alerts.NAME]"):
- * an HTTP(S) POST (ntfy, a webhook) or an e-mail (SMTP), sent when one of
- * its conditions becomes true, again every `repeat` while true, and once
- * when it clears. */
-#define CONF_MAX_ALERTS 8
-/* The conditions `on =` names, bit i = word i of conf_alert_words[]. */
-enum conf_alert_cond {
-	CONF_AL_ALARM = 0,   /* a BMS protection / alarm bit set */
-	CONF_AL_STALE,       /* a unit's data stale */
-	CONF_AL_IMBALANCE,   /* a cell spread above imbalance_mv for imbalance_hold */
-	CONF_AL_WEAK_CELL,   /* the health estimator names a weak cell (engine/health.h) */
-	CONF_AL_SOC_BELOW,   /* SOC below N % (soc_below:N) */
-	CONF_AL_IR_RISE,     /* the resistance up by PCT % over its trend (ir_rise:PCT; engine/health.h) */
-	CONF_AL_NCOND
-};
-extern const char *const conf_alert_words[CONF_AL_NCOND + 1];
-/* `on =` as parsed: the text as written comes first (a key's text). */
-struct conf_alert_on {
-	char text[CONF_PORT_MAX];
-	unsigned bits;                   /* 1 << enum conf_alert_cond */
-	double soc_below;                /* %, with CONF_AL_SOC_BELOW */
-	double ir_rise;                  /* %, with CONF_AL_IR_RISE */
-};
-enum conf_alert_scheme { CONF_URL_HTTP = 0, CONF_URL_HTTPS, CONF_URL_SMTP, CONF_URL_SMTPS };
-/* `url =` as parsed: what is shown first (a key's text), the user and
- * password of the URL taken out of it. */
-struct conf_alert_url {
+/* A URL key's value (KT_URL, conf/url.c): what is shown first (a key's
+ * text), the user and password of the URL taken out of it. */
+enum conf_url_scheme { CONF_URL_HTTP = 0, CONF_URL_HTTPS, CONF_URL_SMTP, CONF_URL_SMTPS };
+struct conf_url {
 	/* as written, a password in it as *** (3 more than an empty one) and a
 	 * path or query as /... (3 more than "?"): /api/config, logs */
 	char text[CONF_PORT_MAX + 6];
 	char bare[CONF_PORT_MAX];        /* without user and password: what is fetched */
 	char user[CONF_ID_MAX];          /* the URL's user, percent-decoded ("" = none) */
 	char pass[CONF_HOST_MAX];        /* the URL's password, percent-decoded ("" = none) */
-	enum conf_alert_scheme scheme;
-};
-struct conf_alerts {
-	char name[CONF_NAME_MAX];
-	int line;
-	struct conf_alert_url url;       /* required */
-	char to[CONF_PORT_MAX];          /* smtp: recipients, comma separated (required) */
-	char from[CONF_PORT_MAX];        /* smtp: the sender (required) */
-	char username[CONF_ID_MAX];      /* "" = none (or the URL's) */
-	char password_file[CONF_PORT_MAX]; /* "" = none; its first line is the password */
-	char password[CONF_HOST_MAX];    /* read from password_file (or the URL's) at load */
-	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
-	struct conf_alert_on on;         /* default alarm, stale */
-	double repeat;                   /* s: sent again while true, 0 = never (3600) */
-	int imbalance_mv;                /* mV: a cell spread above it is an imbalance (100) */
-	double imbalance_hold;           /* s it must last, and its end, before either is sent (60) */
+	enum conf_url_scheme scheme;
 };
 
-/* [influx]: the units' values pushed to InfluxDB in its line protocol
- * (bmsgw.ini(5) "[influx]"): v1 (/write?db=DATABASE) when database = is
- * given, v2 (/api/v2/write?org=ORG&bucket=BUCKET) when org = and bucket
- * = are. */
-struct conf_influx {
-	bool enabled;                    /* a [influx] section exists */
-	int line;
-	struct conf_alert_url url;       /* required: http(s)://HOST[:PORT][/PATH] */
-	char database[CONF_ID_MAX];      /* v1 */
-	char username[CONF_ID_MAX];      /* v1: "" = none */
-	char password_file[CONF_PORT_MAX]; /* v1: its first line is the password */
-	char password[CONF_HOST_MAX];    /* read from password_file at load */
-	char org[CONF_ID_MAX];           /* v2 */
-	char bucket[CONF_ID_MAX];        /* v2 */
-	char token_file[CONF_PORT_MAX];  /* v2: its first line is the API token */
-	char token[CONF_HOST_MAX];       /* read from token_file at load */
-	char ca_file[CONF_PORT_MAX];     /* "" = the system's CAs */
-	double interval;                 /* s between two points of a unit (10) */
-	double timeout;                  /* s a POST may take, connecting included (10) */
-	int batch;                       /* points in one POST at most (1000) */
-	int queue;                       /* points held while the server is away (10000) */
-	int version;                     /* derived: 1 or 2 */
-};
 
-/* [http]: the read-only status page, its JSON API and /metrics (bmsgw(8) "STATUS PAGE, HISTORY AND METRICS"). */
-struct conf_http {
-	bool enabled;                    /* a [http] section exists */
-	int line;
-	char listen_host[CONF_HOST_MAX]; /* default 0.0.0.0 */
-	int listen_port;                 /* default 8080 */
-	struct conf_nets clients;        /* allowlist; none given = every client */
-	int max_clients;                 /* HTTP connections at once (default 32) */
-	char tls_cert[CONF_PORT_MAX];    /* "" = plain HTTP; else HTTPS with this PEM chain */
-	char tls_key[CONF_PORT_MAX];     /* its private key (PEM), a private file */
-	char users_file[CONF_PORT_MAX];  /* "" = no logins; else NAME:ROLE:HASH lines (conf/users.h) */
-	bool metrics_public;             /* /metrics without a login */
-	bool setup;                      /* the Setup tab may change the configuration (default true) */
-	bool ingress;                    /* Home Assistant's ingress proxy (web/ingress.c) */
-	char allowed_hosts[CONF_PORT_MAX]; /* more names the page answers to (web/hosts.c), "" = none */
-	double csrf_lifetime;            /* s an X-CSRF-Token of the setup API is good for (default 3600) */
-	char scheme[8];                  /* derived: "https" with tls_cert, else "http" */
-};
 
-/* [history]: samples of every pack and the bank in SQLite.  Kept when a
- * [history] or a [http] section exists, unless file = none. */
-struct conf_history {
-	bool enabled;
-	int line;                        /* of [history], 0 = none (defaults) */
-	char file[CONF_PORT_MAX];        /* "" = automatic ($STATE_DIRECTORY or /var/lib/bmsgw,
-	                                  * history.db); "none" = no history */
-	double interval;                 /* seconds between samples (default 60) */
-	double retention;                /* days kept (default 180) */
-	double raw_days;                 /* days kept at every sample; older ones are
-	                                  * folded into 15-minute rows (default 7) */
-	bool cells;                      /* every cell's voltage (and balancing) too (default true) */
-};
 
 /* [limits]: charge and discharge limits (CVL, CCL, DCL, DVL) for every pack
  * and the bank (bmsgw-inverters(7)).  Voltages are per
@@ -519,186 +396,7 @@ struct conf_limits {
 	double limit_exceeded;           /* s a current beyond CCL / DCL lasts before it is flagged (0 = off) */
 };
 
-/* [inverter.NAME]: a virtual battery towards an inverter
- * (bmsgw-inverters(7)); needs [limits]. */
-enum conf_inv_kind { CONF_INV_CAN = 0, CONF_INV_RS485 };
-/* `extras`: CAN frames beyond a protocol's own set. */
-enum {
-	CONF_EXTRA_CAPACITY = 1u << 0,   /* 0x35F, 0x379: installed capacity */
-	CONF_EXTRA_CELLS = 1u << 1,      /* 0x373 cell and temperature extremes, 0x374-0x377 where */
-	CONF_EXTRA_MODULES = 1u << 2,    /* 0x372 modules online, blocking, offline */
-	CONF_EXTRA_NAME = 1u << 3,       /* 0x382 product name */
-	CONF_EXTRA_ALL = 0xF,
-};
-/* Every inverter protocol, written once (gateway/README.md "Adding an inverter
- * protocol"): X(ID, sym, "name", kind, default extras, extras allowed, CAN
- * bit rate in bit/s (0 for RS485)).  Its codec is inv_codec_<sym> in
- * gateway/inverter/<sym>.c (a row may name an earlier row's sym: the same
- * frames under a name, keys' defaults and window of its own); the keys it
- * takes beyond those every protocol takes are its rows in conf/check_inv.c.  A Sunny Island takes no
- * identifier beyond SMA's table ("No further CAN-IDs are allowed", SMA's
- * FSS-ConnectingBat-TI-en-10 §5): no extras for sma-can. */
-#define CONF_INV_PROTOCOL_LIST(X) \
-	X(PYLON_CAN, pylon_can, "pylon-can", CONF_INV_CAN, CONF_EXTRA_CAPACITY, CONF_EXTRA_ALL, 500000) \
-	X(LUX_CAN, lux_can, "lux-can", CONF_INV_CAN, 0, CONF_EXTRA_ALL, 500000) \
-	X(SMA_CAN, sma_can, "sma-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(PYLON_RS485, pylon_rs485, "pylon-rs485", CONF_INV_RS485, 0, 0, 0) \
-	X(SOLARK_CAN, solark_can, "solark-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(DEYE_CAN, deye_can, "deye-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(GROWATT_CAN, growatt_can, "growatt-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(GROWATT_RS485, growatt_rs485, "growatt-rs485", CONF_INV_RS485, 0, 0, 0) \
-	X(PYLON_HV_CAN, pylon_hv_can, "pylon-hv-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(BYD_HVS_CAN, byd_hvs_can, "byd-hvs-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SOLAX_CAN, solax_can, "solax-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(FOXESS_CAN, foxess_can, "foxess-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SUNGROW_CAN, sungrow_can, "sungrow-can", CONF_INV_CAN, 0, 0, 250000) \
-	X(SOFAR_CAN, sofar_can, "sofar-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(GROWATT_HV_CAN, growatt_hv_can, "growatt-hv-can", CONF_INV_CAN, 0, 0, 500000) \
-	/* ferroamp-can is pylon-hv-can's codec under its own name (address 1) */ \
-	X(FERROAMP_CAN, pylon_hv_can, "ferroamp-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(AFORE_CAN, afore_can, "afore-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SOLXPOW_CAN, solxpow_can, "solxpow-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(BYD_HVM_MODBUS, byd_hvm_modbus, "byd-hvm-modbus", CONF_INV_RS485, 0, 0, 0) \
-	X(KOSTAL_RS485, kostal_rs485, "kostal-rs485", CONF_INV_RS485, 0, 0, 0) \
-	X(GROWATT_WIT_CAN, growatt_wit_can, "growatt-wit-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SMA_HV_CAN, sma_hv_can, "sma-hv-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(SCHNEIDER_CAN, schneider_can, "schneider-can", CONF_INV_CAN, 0, 0, 500000) \
-	X(RVC, rvc, "rvc", CONF_INV_CAN, 0, 0, 250000)
 
-#define CONF_INV_ENUM_(id, sym, name, kind, extras, allowed, bitrate) CONF_INV_##id,
-enum conf_inv_protocol { CONF_INV_PROTOCOL_LIST(CONF_INV_ENUM_) CONF_INV_NPROTOCOLS };
-#undef CONF_INV_ENUM_
-/* A protocol's name ("pylon-can"), kind, default extras and the extras it
- * may send. */
-const char *conf_inv_name(enum conf_inv_protocol p);
-enum conf_inv_kind conf_inv_kind(enum conf_inv_protocol p);
-unsigned conf_inv_default_extras(enum conf_inv_protocol p);
-unsigned conf_inv_allowed_extras(enum conf_inv_protocol p);
-/* A CAN protocol's bit rate in bit/s (the slcan adapter is opened at it); 0 for RS485. */
-unsigned long conf_inv_bitrate(enum conf_inv_protocol p);
-/* How a protocol that keeps its own timing speaks, for --check and the
- * messages ("answers each 0x1871 of the inverter"); NULL for one that sends
- * every `interval` or has its own printer (conf/check_inv.c). */
-const char *conf_inv_speech(enum conf_inv_protocol p);
-/* A high-voltage protocol's voltage range (V) in *lo, *hi: true for one
- * (pylon-hv-can 80..1000 V, byd-hvs-can 80..576 V), false for a protocol
- * without (conf/check_hv.c). */
-bool conf_inv_volt_range(enum conf_inv_protocol p, double *lo, double *hi);
-
-enum conf_soc_override { CONF_SOC_OVERRIDE_NONE = 0, CONF_SOC_OVERRIDE_DEYE };
-/* sma-hv-can's variants (`variant =`): Battery-Emulator's three BYD emulations for SMA */
-enum conf_inv_variant { CONF_VARIANT_BYD_HVS = 0, CONF_VARIANT_BYD_H, CONF_VARIANT_SBS };
-enum conf_current_unit { CONF_CURRENT_100MA = 0, CONF_CURRENT_10MA };
-#define CONF_VER_ECHO (-1)             /* pylon-rs485 ver = echo */
-#define CONF_INV_INTERVAL_MAX 5.0      /* s: a Victron GX stops after 3 s without 0x351 */
-#define CONF_MAX_INVERTERS 4
-struct conf_inverter {
-	char name[CONF_NAME_MAX];
-	int line;
-	enum conf_inv_protocol protocol;
-	char port[CONF_PORT_MAX];        /* CAN: an interface (can0) or slcan:///dev/ttyACM0;
-	                                  * RS485: a serial device or tcp://HOST:PORT */
-	bool is_slcan;                   /* CAN through a Lawicel serial adapter */
-	char device[CONF_PORT_MAX];      /* what is opened: the slcan adapter's serial device, the CAN
-	                                  * interface, or the RS485 serial device ("" over tcp://) */
-	bool is_tcp;                     /* RS485 through a TCP serial server */
-	char tcp_host[CONF_HOST_MAX];
-	int tcp_port;
-	char source[CONF_NAME_MAX];      /* a pack name or "bank" */
-	int source_pack;                 /* index into packs[], or CONF_BANK_SOURCE */
-	double interval;                 /* s between CAN frame sets (default 1, at most 5) */
-	int extras;                      /* CAN: CONF_EXTRA_* bits (default: the protocol's) */
-	enum conf_soc_override soc_override;
-	double soc_hold_full;            /* % the SOC sent stays at or under until the source
-	                                  * completed absorption (0 = off; default 98) */
-	int baud;                        /* RS485 (default 9600) */
-	int address;                     /* RS485: the ADR the inverter polls (default 2);
-	                                  * pylon-hv-can: the last nibble of its ids, 0 or 1 (default 0) */
-	int reply_address;               /* RS485: answer with this ADR (-1 = the one polled) */
-	int ver;                         /* RS485: VER of the answers (0x20), CONF_VER_ECHO = the request's */
-	enum conf_current_unit current_unit; /* RS485 0x42 / 0x47 / 0x63 currents */
-	char manufacturer[CONF_ID_MAX];  /* CAN 0x35E / RS485 0x51 text (default PYLON) */
-	double failsafe_silence;         /* s of zero limits before the output goes silent (30) */
-	/* The identity the inverter sees, where the protocol carries it (conf/check_inv.c
-	 * says which protocol takes which); -1: the source's */
-	int battery_type;                /* 0x1877 byte 4: solax-can (default 131), foxess-can (82) */
-	int report_modules;              /* the module count sent (solax-can 0x1875, foxess-can 0x1875,
-	                                  * pylon-hv-can 0x7320): -1 the protocol's rule from the source */
-	double report_capacity_ah;       /* the full capacity sent, Ah (the remaining one follows the SOC) */
-	int report_cells;                /* the cells in series sent (pylon-hv-can 0x7320) */
-	int instance;                    /* rvc: the DC source instance it speaks for (default 1) */
-	int variant;                     /* enum conf_inv_variant: which of a protocol's variants (sma-hv-can) */
-};
-
-/* [sunspec]: SunSpec models on every unit (bmsgw-modbus(7) "SUNSPEC"). */
-struct conf_sunspec {
-	bool enabled;
-	int line;
-	int base;                        /* register address of "SunS" (default 40000) */
-	char serial[CONF_ID_MAX];        /* SN's stem instead of the unit's name and the machine
-	                                  * ("" = none): SN = serial-unit id */
-};
-/* [sunspec] serial: at most this many characters, so that "-" and a unit id
- * (up to 247) fit in model 1's SN (32 characters). */
-#define CONF_SS_SERIAL_MAX 28
-
-/* Lengths of the SunSpec models served, in registers after their ID and L
- * (sunspec/models @7abdf89: json/model_1.json, model_802.json, model_803.json). */
-enum {
-	CONF_SUNSPEC_MARKER = 2,         /* "SunS" */
-	CONF_SUNSPEC_HEADER = 2,         /* ID and L in front of every model; the end model is only that */
-	CONF_SUNSPEC_COMMON = 66,        /* model 1, common */
-	CONF_SUNSPEC_BATTERY = 62,       /* model 802, battery base */
-	CONF_SUNSPEC_BANK = 26,          /* model 803, lithium-ion battery bank, without its strings */
-	CONF_SUNSPEC_STRING = 32,        /* model 803: each string (one per pack of the bank, or
-	                                  * per string of [bank] strings) */
-};
-
-
-/* [rtu]: a Modbus RTU server on a serial port (bmsgw-modbus(7) "MODBUS RTU"). */
-enum conf_rtu_mode { CONF_RTU_8N1 = 0, CONF_RTU_8E1, CONF_RTU_8O1, CONF_RTU_8N2 };
-struct conf_rtu {
-	bool enabled;
-	int line;
-	char port[CONF_PORT_MAX];        /* a serial device */
-	int baud;                        /* default 9600 */
-	enum conf_rtu_mode mode;
-	bool control;                    /* writes allowed (section 8's rules, by unit) */
-};
-
-/* [modbus_tls]: Modbus/TCP Security on port 802 (bmsgw-modbus(7) "MODBUS/TCP
- * SECURITY"): the map of [gateway] in TLS, clients with a certificate of ca. */
-#define CONF_ROLE_MAX 64
-struct conf_modbus_tls {
-	bool enabled;
-	int line;
-	char listen_host[CONF_HOST_MAX]; /* no brackets */
-	int listen_port;                 /* follows listen_host (KT_LISTEN) */
-	char cert[CONF_PORT_MAX];        /* the server's certificate chain (PEM) */
-	char key[CONF_PORT_MAX];         /* its private key (PEM), not readable by others */
-	char ca[CONF_PORT_MAX];          /* the CAs client certificates must chain to */
-	char write_role[CONF_ROLE_MAX];  /* the role that may write; "" = none */
-};
-/* The loaders of the files [http] and [modbus_tls] name, lent by the rooms
- * that serve with them (gateway/web/, gateway/core/): a check loads those
- * files as the servers will, so that a file --check accepts is a file the
- * server takes, but conf itself reads no certificate and no login.  A
- * program installs them (conf_use_loaders) before it loads a configuration
- * with such a section; without them the section fails its check. */
-struct conf_loaders {
-	/* [http] tls_cert and tls_key: 0, or -1 with why */
-	int (*https)(const char *cert, const char *key, char *why, size_t wl);
-	/* [http] users_file: how many users it holds, or -1 with why */
-	int (*users)(const char *path, char *why, size_t wl);
-	/* [modbus_tls] cert, key and ca: 0, or -1 with why, which starts with
-	 * "certificate", "key" or "CA" for the file it is about */
-	int (*mbtls)(const char *cert, const char *key, const char *ca, char *why, size_t wl);
-	/* the place of a file of bmsgw's where the configuration names none
-	 * ("state", "history.db", "setup-code": gateway/core/statedir.h), for
-	 * the check that no key names one of them (check_files.c) */
-	bool (*state_path)(const char *name, char *out, size_t cap);
-};
-void conf_use_loaders(const struct conf_loaders *l);
 
 /* [health]: the cell health estimators of every pack (design section 26;
  * gateway/engine/health.h), on when the section is there.  The knees and
@@ -716,31 +414,26 @@ struct conf {
 	int npacks;
 	struct conf_pack packs[CONF_MAX_PACKS];
 	struct conf_bank bank;
-	int nupstreams;
-	struct conf_upstream upstreams[CONF_MAX_UPSTREAMS];
 	struct conf_mqtt mqtt;
-	int ntunnels;
-	struct conf_tunnel tunnels[CONF_MAX_TUNNELS];
-	struct conf_http http;
-	struct conf_history history;
 	struct conf_ble ble;
 	struct conf_limits limits;
-	int ninverters;
-	struct conf_inverter inverters[CONF_MAX_INVERTERS];
-	struct conf_sunspec sunspec;
-	struct conf_rtu rtu;
 	struct conf_soc soc;             /* [soc]: the bank's, and what packs inherit */
-	struct conf_modbus_tls mbtls;    /* [modbus_tls] */
 	int nble_proxies;
 	struct conf_ble_proxy ble_proxies[CONF_MAX_BLE_PROXIES];
-	int nalerts;
-	struct conf_alerts alerts[CONF_MAX_ALERTS];
 	struct conf_health health;       /* [health] */
-	struct conf_influx influx;       /* [influx] */
+	/* The sections of the rooms above conf (conf/section.h), each where
+	 * conf/sections.c placed it: its count, then its structs. */
+	_Alignas(16) unsigned char room[CONF_ROOM_BYTES];
 };
 
 /* Defaults of [gateway] (listen 0.0.0.0:502, base 290 ...). */
 void conf_defaults(struct conf *c);
+/* The directory of bmsgw's own files where the configuration names none
+ * (the daemon's: $STATE_DIRECTORY, else /var/lib/bmsgw, gateway/core/
+ * statedir.h), handed down before any load for the check that no key names
+ * one of them (check_files.c): the automatic state file, history database
+ * and setup code there.  NULL or "": none (those are not checked). */
+void conf_use_state_dir(const char *dir);
 /* rfile.c: a file bmsgw reads, opened never blocking and never through
  * another user's symbolic link (root's and bmsgw's own are followed): a
  * FIFO, a device, a directory or a socket in its place is refused, "PATH
@@ -784,13 +477,6 @@ struct conf_error {
 };
 /* conf_load_string() that also says where its error is (e may be NULL). */
 int conf_load_string_at(const char *text, const char *name, struct conf *c, struct conf_error *e);
-/* conf/checkall.c: the check of --check over text, with up to max errors:
- * after each one its key (or its section, for an error of a section as a
- * whole) is left out and the text checked again, until it passes, an
- * error comes back on a field already named, or nothing can be left out.
- * Returns how many errors (0: c holds the configuration), -1 when out of
- * memory. */
-int conf_check_all(const char *text, const char *name, struct conf *c, struct conf_error *errs, int max);
 /* conf/warnings.c: the poll cycle of pack i (s): its poll_interval, one
  * request with all its tries, one answer's wait of each other pack that
  * polls on its wire; *on_bus (may be NULL): those packs, itself included. */
@@ -805,62 +491,6 @@ void conf_print_summary(const struct conf *c, FILE *out);
  * section 8 names them, section 5 describes each.  0, or -1 for another
  * section. */
 int conf_print_man_protocols(FILE *o, int section);
-/* Registers of the SunSpec block of a pack's unit (bank = false: "SunS",
- * models 1 and 802, the end model) or of the bank's unit (bank = true:
- * model 803 too, one string per pack of [bank], or per string of its
- * strings). */
-int conf_sunspec_regs(const struct conf *c, bool bank);
 
-/* The key table read back (conf/keys.c).  A part of the daemon that a
- * reload may keep compares its section's struct (struct conf_mqtt ...) in
- * the configuration it runs with and in the new one: conf_section_same()
- * is true when a and b of section s hold the same value of every key of
- * reload class r, and of what the checks derived from those keys.  Which
- * instance of a named section is which (its NAME) is the caller's. */
-bool conf_section_same(enum conf_sect s, enum conf_reload r, const void *a, const void *b);
-/* "gateway", "pack" ... ("?" for none). */
-const char *conf_section_word(enum conf_sect s);
-/* The i-th instance of section s in c (its struct), or NULL past the last
- * or when c has none ([mqtt] without the section); *name gets its NAME
- * (NULL for a single section). */
-const void *conf_section_at(const struct conf *c, enum conf_sect s, int i, const char **name);
-/* The keys of section s, in the table's order: the index of the first at or
- * after k, -1 past the last.  for (k = conf_key_next(s, 0); k >= 0; k =
- * conf_key_next(s, k + 1)) */
-int conf_key_next(enum conf_sect s, int k);
-const char *conf_key_name(int k);
-enum conf_reload conf_key_reload(int k);
-/* Key k's value in obj (its section's struct) as the file would write it
- * ("" for none); a Bluetooth advertisement key as a fingerprint, never
- * itself. */
-void conf_key_text(int k, const void *obj, char *buf, size_t cap);
-/* The key table for the setup page (conf/schema.c).  The kind of section
- * a name such as "pack.a" or "mqtt" is (*named: [word.NAME]), or
- * CONF_SEC_NONE. */
-enum conf_sect conf_section_kind(const char *name, bool *named);
-/* Key `name` of section s, or -1. */
-int conf_key_find(enum conf_sect s, const char *name);
-/* What a form needs of key k. */
-struct conf_key_about {
-	enum conf_sect sect;
-	const char *name;
-	const char *type;                /* int, number, bool, word, path, secret ... */
-	bool numeric, above;             /* above: the value must be > min */
-	double min, max;
-	const char *const *words;        /* a word's values, NULL-terminated; NULL for none */
-	const char *def;                 /* the default as text; NULL = none or computed */
-	bool secret;                     /* its value never leaves the daemon (conf_key_secret) */
-};
-void conf_key_about(int k, struct conf_key_about *a);
-/* A value that is a secret itself (an advertisement or encryption key, a
- * BMS's PIN),
- * never shown; a password is in its *_file, whose path is no secret. */
-bool conf_key_secret(int k);
-/* Does a [pack.NAME] of protocol d take key k (its baud, address, CAN bit
- * rate, Bluetooth adapter and key, listen mode, control, topic)? */
-bool conf_pack_key_applies(const struct bms_driver *d, int k);
-/* bmsgw --keys: the whole table, a key a line: section, key, type, min,
- * max, words, default, reload class, tab-separated. */
-void conf_print_keys(FILE *out);
 
 #endif

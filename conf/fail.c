@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void conf__fail(struct load *x, int line, const char *sect, const char *key, const char *fmt, ...)
+static void vfail(struct conf_load *x, int line, const char *sect, const char *key, const char *fmt, va_list ap)
 {
 	if (x->failed)
 		return;
@@ -28,9 +28,22 @@ void conf__fail(struct load *x, int line, const char *sect, const char *key, con
 	snprintf(x->err_sect, sizeof(x->err_sect), "%s", sect ? sect : "");
 	snprintf(x->err_key, sizeof(x->err_key), "%s", key ? key : "");
 	x->err_at = n;
+	vsnprintf(x->msg + n, cap - n, fmt, ap);
+}
+
+void conf__fail(struct conf_load *x, int line, const char *sect, const char *key, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(x->msg + n, cap - n, fmt, ap);
+	vfail(x, line, sect, key, fmt, ap);
+	va_end(ap);
+}
+
+void conf_fail(struct conf_load *x, int line, const char *sect, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(x, line, sect, key, fmt, ap);
 	va_end(ap);
 }
 

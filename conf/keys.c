@@ -22,20 +22,11 @@ static const char *const type_names[KT_COUNT] = {
 	[KT_NETS] = "nets",         [KT_PATHTEXT] = "pathtext", [KT_KEY] = "key",       [KT_ADAPTER] = "adapter",
 	[KT_TABLE] = "table",       [KT_OUTPORT] = "outport", [KT_DEVICE] = "device",   [KT_LABEL] = "label",
 	[KT_FLAGS] = "flags",       [KT_VER] = "ver",          [KT_KEY32] = "key32",
-	[KT_URL] = "url",           [KT_LINE] = "line",       [KT_ALERTON] = "alerton",   [KT_HOSTS] = "hosts",
-	[KT_PIN] = "pin",
+	[KT_URL] = "url",           [KT_LINE] = "line",       [KT_HOSTS] = "hosts",       [KT_PIN] = "pin",
 };
 static const char *const reload_names[] = {
 	[CONF_LIVE] = "live", [CONF_RESTART] = "restart", [CONF_RELINK] = "relink",
 };
-
-static const struct sect_kind *kind_of(enum conf_sect s)
-{
-	for (size_t i = 0; i < conf__nsect_kinds; i++)
-		if (conf__sect_kinds[i].sect == s)
-			return &conf__sect_kinds[i];
-	return NULL;
-}
 
 /* Does key k hold the same value in the section structs a and b? */
 static bool key_same(const struct conf_key *k, const void *a, const void *b)
@@ -76,63 +67,32 @@ static bool key_same(const struct conf_key *k, const void *a, const void *b)
 	}
 }
 
-bool conf_section_same(enum conf_sect s, enum conf_reload r, const void *a, const void *b)
+bool conf_section_same(const struct conf_section *s, enum conf_reload r, const void *a, const void *b)
 {
-	const struct sect_kind *sk = kind_of(s);
-	if (!sk)
+	if (!s)
 		return false;
-	for (int k = 0; k < K_COUNT; k++)
-		if (conf__keys[k].sect == s && conf__keys[k].reload == r && !key_same(&conf__keys[k], a, b))
+	for (int k = 0; k < s->nkeys; k++)
+		if (s->keys[k].reload == r && !key_same(&s->keys[k], a, b))
 			return false;
-	for (size_t i = 0; i < conf__nderived; i++) {
-		const struct conf_derived *d = &conf__derived[i];
-		if (d->sect == s && d->reload == r && strcmp((const char *)a + d->off, (const char *)b + d->off) != 0)
+	for (int i = 0; i < s->nderived; i++) {
+		const struct conf_derived *d = &s->derived[i];
+		if (d->reload == r && strcmp((const char *)a + d->off, (const char *)b + d->off) != 0)
 			return false;
 	}
 	return true;
 }
 
-const char *conf_section_word(enum conf_sect s)
+const void *conf_section_at(const struct conf *c, const struct conf_section *s, int i, const char **name)
 {
-	const struct sect_kind *sk = kind_of(s);
-	return sk ? sk->word : "?";
-}
-
-const void *conf_section_at(const struct conf *c, enum conf_sect s, int i, const char **name)
-{
-	const struct sect_kind *sk = kind_of(s);
-	const char *obj = sk ? (const char *)c + sk->obj : NULL;
+	const char *obj = conf_obj(c, s, i);
 	*name = NULL;
-	if (!obj || i < 0)
+	if (!obj)
 		return NULL;
-	if (sk->named) {
-		if (i >= *(const int *)(const void *)((const char *)c + sk->count))
-			return NULL;
-		obj += (size_t)i * sk->size;
-		*name = obj + sk->name;
-		return obj;
-	}
-	if (i > 0 || (sk->enabled != CONF_NO_FIELD && !*(const bool *)(const void *)(obj + sk->enabled)))
+	if (s->named)
+		*name = obj + s->name;
+	else if (s->enabled != CONF_NO_FIELD && !*(const bool *)(const void *)(obj + s->enabled))
 		return NULL;
 	return obj;
-}
-
-int conf_key_next(enum conf_sect s, int k)
-{
-	for (; k >= 0 && k < K_COUNT; k++)
-		if (conf__keys[k].sect == s)
-			return k;
-	return -1;
-}
-
-const char *conf_key_name(int k)
-{
-	return k >= 0 && k < K_COUNT ? conf__keys[k].name : "?";
-}
-
-enum conf_reload conf_key_reload(int k)
-{
-	return k >= 0 && k < K_COUNT ? conf__keys[k].reload : CONF_RESTART;
 }
 
 /* "x:fraction, ..." of a table, "" for none. */
@@ -152,7 +112,7 @@ static void table_text(const struct conf_table *t, char *buf, size_t cap)
 static void flags_text(const struct conf_key *k, int bits, char *buf, size_t cap)
 {
 	size_t n = 0;
-	conf__bfmt(buf, cap, "none");
+	conf_bfmt(buf, cap, "none");
 	for (int i = 0; k->words[i] && n < cap; i++) {
 		if (!(bits & 1 << i))
 			continue;
@@ -191,79 +151,87 @@ static void number_text(const struct conf_key *k, const char *f, char *buf, size
 		memcpy(&iv, f, sizeof(iv));
 	if ((k->type == KT_DOUBLE && is_none(k, dv)) || (k->type == KT_INT && is_none(k, iv)) ||
 	    (k->type == KT_FLAGS && iv < 0) || (k->type == KT_BAUD && !iv))
-		conf__bfmt(buf, cap, "%s", ""); /* none (a Bluetooth pack has no baud rate) */
+		conf_bfmt(buf, cap, "%s", ""); /* none (a Bluetooth pack has no baud rate) */
 	else if (k->type == KT_DOUBLE)
-		conf__bfmt(buf, cap, "%.10g", dv);
+		conf_bfmt(buf, cap, "%.10g", dv);
 	else if (k->type == KT_WORD)
-		conf__bfmt(buf, cap, "%s", conf__key_word((int)(k - conf__keys), iv));
+		conf_bfmt(buf, cap, "%s", conf_key_word(k, iv));
 	else if (k->type == KT_FLAGS)
 		flags_text(k, iv, buf, cap);
 	else if (k->type == KT_VER && iv == CONF_VER_ECHO)
-		conf__bfmt(buf, cap, "%s", "echo");
+		conf_bfmt(buf, cap, "%s", "echo");
 	else if (k->type == KT_VER)
-		conf__bfmt(buf, cap, "0x%02X", (unsigned)iv);
+		conf_bfmt(buf, cap, "0x%02X", (unsigned)iv);
 	else if (k->type == KT_RANGE)
-		conf__bfmt(buf, cap, "%d-%d", iv, ((const int *)(const void *)f)[1]);
+		conf_bfmt(buf, cap, "%d-%d", iv, ((const int *)(const void *)f)[1]);
 	else
-		conf__bfmt(buf, cap, "%d", iv);
+		conf_bfmt(buf, cap, "%d", iv);
 }
 
-void conf_key_text(int key, const void *obj, char *buf, size_t cap)
+void conf_key_text(const struct conf_key *k, const void *obj, char *buf, size_t cap)
 {
-	const struct conf_key *k = &conf__keys[key >= 0 && key < K_COUNT ? key : 0];
 	const char *f = (const char *)obj + k->off;
 	switch (k->type) {
 	case KT_INT: case KT_BAUD: case KT_DOUBLE: case KT_WORD: case KT_FLAGS: case KT_VER: case KT_RANGE:
 		number_text(k, f, buf, cap);
 		return;
 	case KT_BOOL:
-		conf__bfmt(buf, cap, "%s", *(const bool *)(const void *)f ? "true" : "false");
+		conf_bfmt(buf, cap, "%s", *(const bool *)(const void *)f ? "true" : "false");
 		return;
 	case KT_LISTEN: {
 		int port;
 		memcpy(&port, f + CONF_HOST_MAX, sizeof(port));
 		if (port == 0) /* [gateway] listen = (empty): off */
-			conf__bfmt(buf, cap, "%s", "");
+			conf_bfmt(buf, cap, "%s", "");
 		else
-			conf__fmt_hostport(buf, cap, f, port);
+			conf_fmt_hostport(buf, cap, f, port);
 		return;
 	}
 	case KT_PROTOCOL: {
 		const struct bms_driver *d = *(const struct bms_driver *const *)(const void *)f;
-		conf__bfmt(buf, cap, "%s", d ? d->name : "");
+		conf_bfmt(buf, cap, "%s", d ? d->name : "");
 		return;
 	}
 	case KT_NETS:
-		conf__bfmt(buf, cap, "%s", ((const struct conf_nets *)(const void *)f)->text);
+		conf_bfmt(buf, cap, "%s", ((const struct conf_nets *)(const void *)f)->text);
 		return;
 	case KT_KEY: case KT_KEY32:
 		if (*(const bool *)(const void *)f)
-			conf__bfmt(buf, cap, "fnv1a:%08x",
+			conf_bfmt(buf, cap, "fnv1a:%08x",
 				   fingerprint((const unsigned char *)f + 1, k->type == KT_KEY ? 16 : 32));
 		else
-			conf__bfmt(buf, cap, "%s", "");
+			conf_bfmt(buf, cap, "%s", "");
 		return;
 	case KT_TABLE:
 		table_text((const struct conf_table *)(const void *)f, buf, cap);
 		return;
 	case KT_PIN: /* a secret, and a short one: not even a fingerprint (a PIN's is guessed) */
-		conf__bfmt(buf, cap, "%s", f[0] ? "set" : "");
+		conf_bfmt(buf, cap, "%s", f[0] ? "set" : "");
 		return;
 	default:
-		conf__bfmt(buf, cap, "%s", f);
+		conf_bfmt(buf, cap, "%s", f);
 		return;
 	}
 }
 
+/* One line of bmsgw --keys. */
+static void print_key(const struct conf_section *s, const struct conf_key *k, FILE *out)
+{
+	char words[CONF_EXP_MAX] = "";
+	const char *type = k->type == KT_CUSTOM && k->custom ? k->custom->name : type_names[k->type];
+	for (int j = 0; k->words && k->words[j]; j++)
+		conf_bfmt(words + strlen(words), sizeof(words) - strlen(words), "%s%s", j ? "," : "", k->words[j]);
+	fprintf(out, "%s\t%s\t%s\t%s%.10g\t%.10g\t%s\t%s\t%s\n", s->word, k->name, type, k->above ? ">" : "",
+		k->min, k->max, words, k->def ? k->def : "-", reload_names[k->reload]);
+}
+
+/* Section by section, in the order messages list them, each section's keys
+ * in the table's order. */
 void conf_print_keys(FILE *out)
 {
-	for (int i = 0; i < K_COUNT; i++) {
-		const struct conf_key *k = &conf__keys[i];
-		char words[CONF_EXP_MAX] = "";
-		for (int j = 0; k->words && k->words[j]; j++)
-			conf__bfmt(words + strlen(words), sizeof(words) - strlen(words), "%s%s", j ? "," : "", k->words[j]);
-		fprintf(out, "%s\t%s\t%s\t%s%.10g\t%.10g\t%s\t%s\t%s\n", conf_section_word(k->sect), k->name,
-			type_names[k->type], k->above ? ">" : "", k->min, k->max, words, k->def ? k->def : "-",
-			reload_names[k->reload]);
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf_section *s = conf__rt_nth(i)->s;
+		for (int k = 0; k < s->nkeys; k++)
+			print_key(s, &s->keys[k], out);
 	}
 }

@@ -27,80 +27,90 @@
 static void set_err(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
-		conf__bfmt(err, errlen, "%s", msg);
+		conf_bfmt(err, errlen, "%s", msg);
 }
 
 /* "[gateway], [pack.NAME], [bank] or [upstream.NAME]" */
 static void list_sections(char *buf, size_t cap)
 {
-	size_t n = 0;
+	size_t n = 0, all = conf__nsections();
 	buf[0] = '\0';
-	for (size_t i = 0; i < conf__nsect_kinds && n < cap; i++) {
-		int r = snprintf(buf + n, cap - n, "%s[%s%s]", i == 0 ? "" : i + 1 == conf__nsect_kinds ? " or " : ", ",
-				 conf__sect_kinds[i].word, conf__sect_kinds[i].named ? ".NAME" : "");
+	for (size_t i = 0; i < all && n < cap; i++) {
+		const struct conf_section *k = conf__rt_nth(i)->s;
+		int r = snprintf(buf + n, cap - n, "%s[%s%s]", i == 0 ? "" : i + 1 == all ? " or " : ", ", k->word,
+				 k->named ? ".NAME" : "");
 		if (r < 0)
 			break;
 		n += (size_t)r;
 	}
 }
 
-/* Open section kind k; for a named one `nm` (nlen bytes) is its name.  false after an error. */
-static bool open_section(struct load *x, const struct sect_kind *k, const char *nm, size_t nlen, int line)
+/* A new instance of named section r, `nm` (nlen bytes) its name: its index,
+ * or -1 after an error. */
+static int open_named(struct conf_load *x, const struct conf__rt *r, const char *nm, size_t nlen, int line)
 {
-	char *obj = (char *)&x->c + k->obj;
+	const struct conf_section *k = r->s;
+	int *count = FIELD(&x->c, r->count, int *);
+	if (!conf__valid_pack_name(nm, nlen)) {
+		conf__fail(x, line, x->sect_name, NULL, "invalid %s name \"%.*s\" (expected 1..%d characters of a-z 0-9 _ -)",
+			   k->word, (int)nlen, nm, CONF_NAME_MAX - 1);
+		return -1;
+	}
+	/* these name the bank and the gateway in MQTT topics and discovery */
+	static const char *const reserved[] = { "bank", "gateway", "status" };
+	for (size_t i = 0; k == &conf_sect_pack && i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strlen(reserved[i]) == nlen && memcmp(nm, reserved[i], nlen) == 0) {
+			conf__fail(x, line, x->sect_name, NULL, "\"%s\" is reserved (expected another pack name)",
+				   reserved[i]);
+			return -1;
+		}
+	for (int i = 0; i < *count; i++) {
+		char *o = conf__obj(&x->c, r, i);
+		if (strlen(o + k->name) == nlen && memcmp(o + k->name, nm, nlen) == 0) {
+			conf__fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
+				   *FIELD(o, k->line, int *));
+			return -1;
+		}
+	}
+	if (*count >= k->max) {
+		conf__fail(x, line, x->sect_name, NULL, "too many %ss (expected at most %d)", k->word, k->max);
+		return -1;
+	}
+	int idx = (*count)++;
+	char *obj = conf__obj(&x->c, r, idx);
+	memset(obj, 0, k->size);
+	conf__apply_defaults(k, obj);
+	memcpy(obj + k->name, nm, nlen);
+	obj[k->name + nlen] = '\0';
+	return idx;
+}
+
+/* Open section r; for a named one `nm` (nlen bytes) is its name.  false after an error. */
+static bool open_section(struct conf_load *x, const struct conf__rt *r, const char *nm, size_t nlen, int line)
+{
+	const struct conf_section *k = r->s;
 	int idx = 0;
 	if (k->named) {
-		int *count = FIELD(&x->c, k->count, int *);
-		if (!conf__valid_pack_name(nm, nlen)) {
-			conf__fail(x, line, x->sect_name, NULL,
-			     "invalid %s name \"%.*s\" (expected 1..%d characters of a-z 0-9 _ -)", k->word,
-			     (int)nlen, nm, CONF_NAME_MAX - 1);
+		idx = open_named(x, r, nm, nlen, line);
+		if (idx < 0)
 			return false;
-		}
-		/* these name the bank and the gateway in MQTT topics and discovery */
-		static const char *const reserved[] = { "bank", "gateway", "status" };
-		for (size_t r = 0; k->sect == CONF_SEC_PACK && r < sizeof(reserved) / sizeof(reserved[0]); r++)
-			if (strlen(reserved[r]) == nlen && memcmp(nm, reserved[r], nlen) == 0) {
-				conf__fail(x, line, x->sect_name, NULL, "\"%s\" is reserved (expected another pack "
-				     "name)",
-				     reserved[r]);
-				return false;
-			}
-		for (int i = 0; i < *count; i++) {
-			char *o = obj + (size_t)i * k->size;
-			const char *other = FIELD(o, k->name, const char *);
-			if (strlen(other) == nlen && memcmp(other, nm, nlen) == 0) {
-				conf__fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
-				     *FIELD(o, k->line, int *));
-				return false;
-			}
-		}
-		if (*count >= k->max) {
-			conf__fail(x, line, x->sect_name, NULL, "too many %ss (expected at most %d)", k->word, k->max);
-			return false;
-		}
-		idx = (*count)++;
-		obj += (size_t)idx * k->size;
-		memset(obj, 0, k->size);
-		conf__apply_defaults(k->sect, obj);
-		memcpy(FIELD(obj, k->name, char *), nm, nlen);
-		FIELD(obj, k->name, char *)[nlen] = '\0';
-	} else if (*FIELD(obj, k->line, int *)) {
-		conf__fail(x, line, x->sect_name, NULL, "duplicate section (first on line "
-		     "%d)", *FIELD(obj, k->line, int *));
+	} else if (*FIELD(conf__obj(&x->c, r, 0), k->line, int *)) {
+		conf__fail(x, line, x->sect_name, NULL, "duplicate section (first on line %d)",
+			   *FIELD(conf__obj(&x->c, r, 0), k->line, int *));
 		return false;
 	}
+	char *obj = conf__obj(&x->c, r, idx);
 	*FIELD(obj, k->line, int *) = line;
-	x->sect = k->sect;
+	x->sect = r;
 	x->obj = obj;
-	x->seen = FIELD(x, k->seen, int *) + (size_t)idx * K_COUNT;
+	x->seen = conf__seen(x, r, idx);
 	if (k->enabled != CONF_NO_FIELD)
 		*FIELD(obj, k->enabled, bool *) = true;
 	return true;
 }
 
 /* A "[...]" line (comments stripped).  false after an error. */
-static bool begin_section(struct load *x, const char *p)
+static bool begin_section(struct conf_load *x, const char *p)
 {
 	int line = x->lineno;
 	char list[CONF_EXP_MAX];
@@ -112,20 +122,20 @@ static bool begin_section(struct load *x, const char *p)
 	}
 	const char *name = p + 1;
 	size_t len = (size_t)(end - name);
-	conf__bfmt(x->sect_name, sizeof(x->sect_name), "%.*s", (int)len, name);
+	conf_bfmt(x->sect_name, sizeof(x->sect_name), "%.*s", (int)len, name);
 	if (end[1] != '\0') {
 		conf__fail(x, line, x->sect_name, NULL, "unexpected text after ']'");
 		return false;
 	}
-	for (size_t i = 0; i < conf__nsect_kinds; i++) {
-		const struct sect_kind *k = &conf__sect_kinds[i];
-		size_t wl = strlen(k->word);
-		if (len < wl || memcmp(name, k->word, wl) != 0)
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		size_t wl = strlen(r->s->word);
+		if (len < wl || memcmp(name, r->s->word, wl) != 0)
 			continue;
-		if (!k->named && len == wl)
-			return open_section(x, k, NULL, 0, line);
-		if (k->named && len > wl && name[wl] == '.')
-			return open_section(x, k, name + wl + 1, len - wl - 1, line);
+		if (!r->s->named && len == wl)
+			return open_section(x, r, NULL, 0, line);
+		if (r->s->named && len > wl && name[wl] == '.')
+			return open_section(x, r, name + wl + 1, len - wl - 1, line);
 	}
 	conf__fail(x, line, x->sect_name, NULL, "unknown section (expected %s)", list);
 	return false;
@@ -133,7 +143,7 @@ static bool begin_section(struct load *x, const char *p)
 
 /* One physical line into buf, without its end of line.  1 = a line,
  * 0 = end of input, -1 = error (recorded). */
-static int read_line(struct load *x, char *buf, size_t cap)
+static int read_line(struct conf_load *x, char *buf, size_t cap)
 {
 	size_t n;
 	if (x->fp) {
@@ -196,7 +206,7 @@ static void strip_comment(char *p)
  * first error). */
 static char *conf_reader(char *str, int num, void *stream)
 {
-	struct load *x = stream;
+	struct conf_load *x = stream;
 	char buf[CONF_LINE_BUF];
 
 	if (x->failed || read_line(x, buf, sizeof(buf)) <= 0)
@@ -218,7 +228,7 @@ static char *conf_reader(char *str, int num, void *stream)
 		if (!begin_section(x, p))
 			return NULL;
 	} else if (*p && !strpbrk(p, "=:")) {
-		conf__fail(x, x->lineno, x->sect == CONF_SEC_NONE ? NULL : x->sect_name, NULL,
+		conf__fail(x, x->lineno, !x->sect ? NULL : x->sect_name, NULL,
 		     "\"%s\" is not a [section] or key = value line", p);
 		return NULL;
 	}
@@ -229,14 +239,14 @@ static char *conf_reader(char *str, int num, void *stream)
 /* inih's handler, for every key = value line. */
 static int conf_handler(void *user, const char *section, const char *name, const char *value)
 {
-	struct load *x = user;
+	struct conf_load *x = user;
 	char why[CONF_WHY_MAX];
 	int line = x->lineno;
 	(void)section; /* ours is x->sect_name */
 
 	if (x->failed)
 		return 0;
-	if (x->sect == CONF_SEC_NONE) {
+	if (!x->sect) {
 		list_sections(why, sizeof(why));
 		conf__fail(x, line, NULL, name, "key outside of any section (expected %s above it)", why);
 		return 0;
@@ -245,22 +255,23 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		conf__fail(x, line, x->sect_name, NULL, "missing key name before '='");
 		return 0;
 	}
-	size_t i;
-	for (i = 0; i < K_COUNT; i++)
-		if (conf__keys[i].sect == x->sect && strcmp(conf__keys[i].name, name) == 0)
+	const struct conf_section *s = x->sect->s;
+	int i;
+	for (i = 0; i < s->nkeys; i++)
+		if (strcmp(s->keys[i].name, name) == 0)
 			break;
-	if (i == K_COUNT) {
-		conf__list_keys(x->sect, why, sizeof(why));
+	if (i == s->nkeys) {
+		conf__list_keys(s, why, sizeof(why));
 		conf__fail(x, line, x->sect_name, name, "unknown key (expected one of %s)", why);
 		return 0;
 	}
-	if (x->seen[i] && conf__keys[i].type != KT_FIELDS) { /* fields = may go on over several lines */
+	if (x->seen[i] && s->keys[i].type != KT_FIELDS) { /* fields = may go on over several lines */
 		conf__fail(x, line, x->sect_name, name, "duplicate key (first set on line %d)", x->seen[i]);
 		return 0;
 	}
 	if (!x->seen[i])
 		x->seen[i] = line;
-	if (conf__set_value(&conf__keys[i], x->obj, value, why, sizeof(why)) < 0) {
+	if (conf__set_value(&s->keys[i], x->obj, value, why, sizeof(why)) < 0) {
 		conf__fail(x, line, x->sect_name, name, "%s", why);
 		return 0;
 	}
@@ -270,10 +281,10 @@ static int conf_handler(void *user, const char *section, const char *name, const
 /* ------------------------------------------------------------ validation */
 
 /* Parse x->fp or x->s into x->c; the first error is in x->msg. */
-static void conf_parse(struct load *x)
+static void conf_parse(struct conf_load *x)
 {
 	conf_defaults(&x->c);
-	conf__bfmt(x->c.file, sizeof(x->c.file), "%s", x->file);
+	conf_bfmt(x->c.file, sizeof(x->c.file), "%s", x->file);
 
 	int r = ini_parse_stream(conf_reader, x, conf_handler, x);
 	if (x->failed)
@@ -286,10 +297,10 @@ static void conf_parse(struct load *x)
 		conf__fail(x, r > 0 ? r : 0, NULL, NULL, "syntax error (expected [section] or key = value)");
 		return;
 	}
-	conf__check(x);
+	conf__run_finish(x);
 }
 
-static int conf_finish_load(struct load *x, struct conf *c, char *err, size_t errlen)
+static int conf_finish_load(struct conf_load *x, struct conf *c, char *err, size_t errlen)
 {
 	if (x->failed) {
 		set_err(err, errlen, x->msg);
@@ -312,17 +323,17 @@ int conf_load_file(const char *path, struct conf *c, char *err, size_t errlen)
 	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!fp) {
 		if (fd >= 0) {
-			conf__bfmt(why, sizeof(why), "cannot read %s: %s", path, strerror(errno));
+			conf_bfmt(why, sizeof(why), "cannot read %s: %s", path, strerror(errno));
 			close(fd);
 		}
-		conf__bfmt(msg, sizeof(msg), "%s", why);
+		conf_bfmt(msg, sizeof(msg), "%s", why);
 		set_err(err, errlen, msg);
 		return -1;
 	}
-	struct load *x = calloc(1, sizeof(*x));
+	struct conf_load *x = calloc(1, sizeof(*x));
 	if (!x) {
 		fclose(fp);
-		conf__bfmt(msg, sizeof(msg), "%s: out of memory", path);
+		conf_bfmt(msg, sizeof(msg), "%s: out of memory", path);
 		set_err(err, errlen, msg);
 		return -1;
 	}
@@ -342,13 +353,13 @@ static int load_string(const char *text, const char *name, struct conf *c, char 
 	if (!name)
 		name = "(string)";
 	if (!text || !c) {
-		conf__bfmt(msg, sizeof(msg), "%s: no configuration text", name);
+		conf_bfmt(msg, sizeof(msg), "%s: no configuration text", name);
 		set_err(err, errlen, msg);
 		return -1;
 	}
-	struct load *x = calloc(1, sizeof(*x));
+	struct conf_load *x = calloc(1, sizeof(*x));
 	if (!x) {
-		conf__bfmt(msg, sizeof(msg), "%s: out of memory", name);
+		conf_bfmt(msg, sizeof(msg), "%s: out of memory", name);
 		set_err(err, errlen, msg);
 		return -1;
 	}
@@ -359,11 +370,11 @@ static int load_string(const char *text, const char *name, struct conf *c, char 
 		e->line = x->err_line;
 		memcpy(e->section, x->err_sect, sizeof(e->section));
 		memcpy(e->key, x->err_key, sizeof(e->key));
-		conf__bfmt(e->message, sizeof(e->message), "%s", x->msg + x->err_at);
+		conf_bfmt(e->message, sizeof(e->message), "%s", x->msg + x->err_at);
 		/* a key that is missing is the field to show it on */
 		const char *m = e->message;
 		if (!e->key[0] && strncmp(m, "missing key \"", 13) == 0 && strchr(m + 13, '"'))
-			conf__bfmt(e->key, sizeof(e->key), "%.*s", (int)(strchr(m + 13, '"') - (m + 13)), m + 13);
+			conf_bfmt(e->key, sizeof(e->key), "%.*s", (int)(strchr(m + 13, '"') - (m + 13)), m + 13);
 	}
 	int r = conf_finish_load(x, c, err, errlen);
 	free(x);
@@ -382,6 +393,6 @@ int conf_load_string_at(const char *text, const char *name, struct conf *c, stru
 		memset(e, 0, sizeof(*e));
 	int r = load_string(text, name, c, err, sizeof(err), e);
 	if (r < 0 && e && !e->message[0])
-		conf__bfmt(e->message, sizeof(e->message), "%s", err);
+		conf_bfmt(e->message, sizeof(e->message), "%s", err);
 	return r;
 }

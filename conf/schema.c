@@ -19,59 +19,69 @@ static const char *const type_words[KT_COUNT] = {
 	[KT_TEXT] = "text",      [KT_NETS] = "nets",      [KT_PATHTEXT] = "text",   [KT_KEY] = "secret",
 	[KT_ADAPTER] = "adapter", [KT_TABLE] = "table",   [KT_OUTPORT] = "port",    [KT_DEVICE] = "path",
 	[KT_LABEL] = "text",     [KT_FLAGS] = "flags",    [KT_VER] = "text",        [KT_KEY32] = "secret",
-	[KT_URL] = "url",        [KT_LINE] = "text",      [KT_FIELDS] = "fields",   [KT_ALERTON] = "text",
-	[KT_HOSTS] = "text",     [KT_PIN] = "secret",
+	[KT_URL] = "url",        [KT_LINE] = "text",      [KT_FIELDS] = "fields",   [KT_HOSTS] = "text",
+	[KT_PIN] = "secret",
 };
 
-enum conf_sect conf_section_kind(const char *name, bool *named)
+const struct conf_section *conf_section_nth(int i)
 {
-	for (size_t i = 0; i < conf__nsect_kinds; i++) {
-		const struct sect_kind *k = &conf__sect_kinds[i];
+	const struct conf__rt *r = i >= 0 ? conf__rt_nth((size_t)i) : NULL;
+	return r ? r->s : NULL;
+}
+
+const struct conf_section *conf_section_kind(const char *name, bool *named)
+{
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf_section *k = conf__rt_nth(i)->s;
 		size_t wl = strlen(k->word);
 		if (strncmp(name, k->word, wl) != 0)
 			continue;
 		if ((!k->named && name[wl] == '\0') || (k->named && name[wl] == '.' && name[wl + 1])) {
 			if (named)
 				*named = k->named;
-			return k->sect;
+			return k;
 		}
 	}
-	return CONF_SEC_NONE;
+	return NULL;
 }
 
-int conf_key_find(enum conf_sect s, const char *name)
+const struct conf_key *conf_key_find(const struct conf_section *s, const char *name)
 {
-	for (int k = 0; k < K_COUNT; k++)
-		if (conf__keys[k].sect == s && strcmp(conf__keys[k].name, name) == 0)
-			return k;
-	return -1;
+	for (int k = 0; s && k < s->nkeys; k++)
+		if (strcmp(s->keys[k].name, name) == 0)
+			return &s->keys[k];
+	return NULL;
 }
 
-void conf_key_about(int k, struct conf_key_about *a)
+void conf_key_about(const struct conf_key *c, struct conf_key_about *a)
 {
-	const struct conf_key *c = &conf__keys[k];
 	memset(a, 0, sizeof(*a));
-	a->sect = c->sect;
 	a->name = c->name;
-	a->type = type_words[c->type] ? type_words[c->type] : "text";
+	a->type = c->type == KT_CUSTOM && c->custom ? c->custom->form
+		  : type_words[c->type] ? type_words[c->type] : "text";
 	a->numeric = c->type == KT_INT || c->type == KT_DOUBLE;
 	a->min = c->min;
 	a->max = c->max;
 	a->above = c->above;
 	a->words = c->words;
 	a->def = c->def;
-	a->secret = conf_key_secret(k);
+	a->secret = conf_key_secret(c);
+	a->path_secret = (c->flags & CONF_KF_PATH_SECRET) != 0;
 }
 
-bool conf_key_secret(int k)
+bool conf_key_secret(const struct conf_key *k)
 {
-	return conf__keys[k].type == KT_KEY || conf__keys[k].type == KT_KEY32 || conf__keys[k].type == KT_PIN;
+	return k->type == KT_KEY || k->type == KT_KEY32 || k->type == KT_PIN;
 }
 
 /* The keys of [pack.NAME] that only some protocols take, and which. */
-bool conf_pack_key_applies(const struct bms_driver *d, int k)
+bool conf_pack_key_applies(const struct bms_driver *d, const struct conf_key *key)
 {
 	bool ble = d->ble != NULL, can = d->can != NULL, wire = !ble || !bms_ble_only(d);
+	int k = -1;
+	for (int j = 0; j < conf_sect_pack.nkeys && k < 0; j++)
+		if (&conf_sect_pack.keys[j] == key)
+			k = K_PROTOCOL + j; /* the pack's keys are conf__keys[K_PROTOCOL ...] */
 	switch (k) {
 	case K_BAUD:
 		return wire && !can && !d->messages;
@@ -98,6 +108,6 @@ bool conf_pack_key_applies(const struct bms_driver *d, int k)
 	case K_PORT:
 		return !d->messages;
 	default:
-		return conf__keys[k].sect == CONF_SEC_PACK;
+		return k >= 0;
 	}
 }

@@ -15,21 +15,33 @@ static void fmt_link(char *buf, size_t cap, const struct conf_pack *p)
 {
 	if (p->is_tcp) {
 		char hp[CONF_HOST_MAX + 16];
-		conf__fmt_hostport(hp, sizeof(hp), p->tcp_host, p->tcp_port);
-		conf__bfmt(buf, cap, "tcp %s", hp);
+		conf_fmt_hostport(hp, sizeof(hp), p->tcp_host, p->tcp_port);
+		conf_bfmt(buf, cap, "tcp %s", hp);
 	} else if (p->is_ble) {
-		conf__bfmt(buf, cap, "ble %s", p->ble_addr);
+		conf_bfmt(buf, cap, "ble %s", p->ble_addr);
 	} else if (p->is_mqtt) {
 		char hp[CONF_HOST_MAX + 16];
-		conf__fmt_hostport(hp, sizeof(hp), p->broker.host, p->broker.port);
-		conf__bfmt(buf, cap, "mqtt %s on %s%s", p->topic, hp, p->broker.tls ? " (TLS)" : "");
+		conf_fmt_hostport(hp, sizeof(hp), p->broker.host, p->broker.port);
+		conf_bfmt(buf, cap, "mqtt %s on %s%s", p->topic, hp, p->broker.tls ? " (TLS)" : "");
 	} else if (p->is_can) {
-		conf__bfmt(buf, cap, "%s %s (%s, %u kbit/s, %s)", p->is_slcan ? "slcan" : "can", p->can_device,
+		conf_bfmt(buf, cap, "%s %s (%s, %u kbit/s, %s)", p->is_slcan ? "slcan" : "can", p->can_device,
 		     p->is_slcan ? "serial CAN adapter" : "SocketCAN", (unsigned)(p->bitrate / 1000),
 		     p->driver && !p->driver->listen_only ? "its read requests only" : "listen only");
 	} else {
-		conf__bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
+		conf_bfmt(buf, cap, "%s @ %d 8N1", p->port, p->baud);
 	}
+}
+
+/* [gateway] listen = (empty): no server on 502, and the section that serves
+ * the map instead, if one does (section.h: serves_map). */
+static void print_listen_off(const struct conf *c, FILE *out)
+{
+	const struct conf_section *s, *by = NULL;
+	for (int i = 0; !by && (s = conf_section_nth(i)); i++)
+		if (s->serves_map && conf_section_on(c, s))
+			by = s;
+	fprintf(out, "  listen        off (no Modbus TCP server on 502%s%s%s)\n", by ? "; [" : "", by ? by->word : "",
+	        by ? "] serves the map" : "");
 }
 
 /* The first line and [gateway]. */
@@ -46,7 +58,7 @@ static void print_gateway(const struct conf *c, FILE *out)
 		nwires += j == i;
 	}
 
-	conf__fmt_hostport(hp, sizeof(hp), g->listen_host, g->listen_port);
+	conf_fmt_hostport(hp, sizeof(hp), g->listen_host, g->listen_port);
 	fprintf(out, "configuration %s: %d pack%s on %d wire%s\n", c->file, c->npacks,
 	        c->npacks == 1 ? "" : "s", nwires, nwires == 1 ? "" : "s");
 	fprintf(out, "gateway\n");
@@ -57,15 +69,14 @@ static void print_gateway(const struct conf *c, FILE *out)
 		fprintf(out, "  listen        %s (Modbus TCP, at most %d clients, idle timeout %g s)\n", hp,
 		        g->max_clients, g->idle_timeout);
 	else
-		fprintf(out, "  listen        off (no Modbus TCP server on 502%s)\n",
-		        c->mbtls.enabled ? "; [modbus_tls] serves the map" : "");
+		print_listen_off(c, out);
 	fprintf(out, "  registers     base %d (holding registers %d..%d), floats %s (%s)\n", g->base, g->base,
-	        g->base + REG_MAP_SIZE - 1, conf__key_word(K_FLOAT_ORDER, (int)g->float_order),
+	        g->base + REG_MAP_SIZE - 1, conf_key_word(&conf__keys[K_FLOAT_ORDER], (int)g->float_order),
 	        g->float_order == REG_FLOAT_CDAB ? "low word first" : "high word first");
 	fprintf(out, "  stale after   %g s: %s\n", g->stale_after,
 	        g->stale_policy == CONF_STALE_EXCEPTION ? "exception 0x0B"
 	                                                : "flag (last values, online=0, failure=1)");
-	fprintf(out, "  log level     %s\n", conf__key_word(K_LOG_LEVEL, (int)g->log_level));
+	fprintf(out, "  log level     %s\n", conf_key_word(&conf__keys[K_LOG_LEVEL], (int)g->log_level));
 	fprintf(out, "  control from  %s\n", g->control_clients.n ? g->control_clients.text
 	                                   : "nobody (control_clients is empty: every write is refused)");
 	fprintf(out, "  state file    %s\n", strcmp(g->state_file, "none") == 0 ? "none (energy counters kept in memory only)"
@@ -177,7 +188,7 @@ static void print_ble(const struct conf *c, FILE *out)
 		const struct bms_ble_pin *pin = p->driver && p->driver->ble ? p->driver->ble->pin : NULL;
 		char pt[160] = ""; /* whether a PIN is sent: never the PIN */
 		if (pin && (p->pin[0] || pin->dflt))
-			conf__bfmt(pt, sizeof(pt), "; its %s %s once a connection, a refused one tried again after %.0f s "
+			conf_bfmt(pt, sizeof(pt), "; its %s %s once a connection, a refused one tried again after %.0f s "
 				   "at the soonest", pin->name, p->pin[0] ? "(pin, set) sent" : "(the maker's default: no pin "
 				   "set) sent", BMS_AUTH_RETRY_S);
 		fprintf(out, "  %s %s%s%s: %s%s\n", p->ble_addr, p->name, p->via_proxy ? " through proxy " : "",
@@ -229,7 +240,7 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	char hp[CONF_HOST_MAX + 16];
 	if (!m->enabled)
 		return;
-	conf__fmt_hostport(hp, sizeof(hp), m->host, m->port);
+	conf_fmt_hostport(hp, sizeof(hp), m->host, m->port);
 	fprintf(out, "mqtt\n  broker        %s", hp);
 	if (m->tls)
 		fprintf(out, " (TLS, %s%s%s%s)", m->ca_file[0] ? "CA " : "system CAs", m->ca_file,
@@ -243,7 +254,7 @@ static void print_mqtt(const struct conf *c, FILE *out)
 	if (m->discovery)
 		fprintf(out, "  discovery     %s/<component>/bmsgw_%s%s%s_<pack>/<key>/config (cells: %s)\n",
 		        m->discovery_prefix, m->site, m->site[0] ? "_" : "", m->client_id,
-		        conf__key_word(K_MQ_CELLS, (int)m->cells));
+		        conf_key_word(&conf__keys[K_MQ_CELLS], (int)m->cells));
 	else
 		fprintf(out, "  discovery     off\n");
 	if (m->publish_interval > 0)
@@ -259,84 +270,27 @@ static void print_mqtt(const struct conf *c, FILE *out)
 		        "at most %d a second\n", m->topic_prefix, m->backfill_rate);
 }
 
-static void print_tunnels(const struct conf *c, FILE *out)
-{
-	char hp[CONF_HOST_MAX + 16];
-	if (c->ntunnels)
-		fprintf(out, "maintenance tunnels (raw TCP to a wire; its polling pauses while a tool is connected)\n");
-	for (int i = 0; i < c->ntunnels; i++) {
-		const struct conf_tunnel *t = &c->tunnels[i];
-		conf__fmt_hostport(hp, sizeof(hp), t->listen_host, t->listen_port);
-		fprintf(out, "  %s: %s -> %s, clients %s, idle timeout %g s\n", t->name, hp, t->port, t->clients.text,
-		        t->idle_timeout);
-	}
-}
 
-/* [http] and [history]. */
-static void print_http(const struct conf *c, FILE *out)
-{
-	char hp[CONF_HOST_MAX + 16];
-	if (c->http.enabled) {
-		const struct conf_http *w = &c->http;
-		conf__fmt_hostport(hp, sizeof(hp), w->listen_host, w->listen_port);
-		fprintf(out, "http\n  listen        %s (status page, /api/state, /metrics; read-only), at most %d "
-		        "connections, clients %s\n", hp, w->max_clients, w->clients.n ? w->clients.text : "any");
-		if (w->tls_cert[0])
-			fprintf(out, "  https         certificate %s, key %s (reloaded at SIGHUP), TLS 1.2 and 1.3\n",
-			        w->tls_cert, w->tls_key);
-		if (w->users_file[0])
-			fprintf(out, "  logins        users from %s (HTTP Basic over TLS; the configuration, /api/config and "
-			        "/api/setup/, for admin only)%s\n",
-			        w->users_file, w->metrics_public ? "; /metrics without a login" : "");
-		fprintf(out, "  setup         %s\n", !w->setup ? "read only (setup = false)"
-		        : w->users_file[0] ? "an admin login may change the configuration from the page (/api/setup/)"
-		        : "a setup code (logged at start) creates the first admin (/api/setup/)");
-		fprintf(out, "  hosts         answered as this machine's names, localhost and any address%s%s; another "
-		        "name 421 (DNS rebinding)\n", w->allowed_hosts[0] ? ", and " : "", w->allowed_hosts);
-		if (w->ingress)
-			fprintf(out, "  ingress       Home Assistant's proxy (172.30.32.2) with X-Ingress-Path: "
-			        "its logged-in users, as admin; the header from elsewhere refused\n");
-	}
-	if (c->history.enabled) {
-		const struct conf_history *h = &c->history;
-		fprintf(out, "history\n  file          %s\n", h->file[0] ? h->file
-		        : "automatic ($STATE_DIRECTORY/history.db, else /var/lib/bmsgw/history.db)");
-		fprintf(out, "  samples       every %g s, kept %g days at every sample, then 15-minute rows up to "
-		        "%g days\n", h->interval, h->raw_days, h->retention);
-		fprintf(out, "  cells         %s\n", h->cells ? "every cell's voltage (and balancing) with each sample"
-		        : "off (the lowest, highest and difference only)");
-	} else if (c->history.line) {
-		fprintf(out, "history\n  off (file = none)\n");
-	}
-}
 
-static void print_upstreams(const struct conf *c, FILE *out)
-{
-	char hp[CONF_HOST_MAX + 16];
-	if (c->nupstreams)
-		fprintf(out, "upstreams (Modbus TCP push, FC16)\n");
-	for (int i = 0; i < c->nupstreams; i++) {
-		const struct conf_upstream *u = &c->upstreams[i];
-		conf__fmt_hostport(hp, sizeof(hp), u->host, u->port);
-		fprintf(out, "  %s: %s unit %d, registers %d..%d of %s%s -> addresses %d..%d, every %g s "
-		        "(timeout %g s); a stale source pushes only its failure flag\n",
-		        u->name, hp, u->unit_id, u->reg_first, u->reg_last,
-		        u->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ", 
-		        u->source_pack == CONF_BANK_SOURCE ? "" : u->source, u->base,
-		        u->base + u->reg_last - u->reg_first, u->interval, u->timeout);
-	}
-}
-
-/* The parts of the summary, in the order they are printed. */
-static void (*const printers[])(const struct conf *c, FILE *out) = {
-	print_gateway, print_packs, print_wires, print_ble, print_bank, print_mqtt, print_tunnels, print_http,
-	print_upstreams, conf__print_limits, conf__print_soc, conf__print_inverters, conf__print_sunspec,
-	conf__print_rtu,
-	conf__print_mbtls, conf__print_alerts, conf__print_health, conf__print_influx,
+/* conf's parts of the summary, by their order (sections.c adds the rooms'
+ * sections' own at theirs, section.h). */
+#define PART(o, f) { .order = o, .print = f }
+static const struct conf__step own[] = {
+	PART(10, print_gateway), PART(20, print_packs), PART(30, print_wires), PART(40, print_ble),
+	PART(50, print_bank), PART(60, print_mqtt),
+	PART(100, conf__print_limits), PART(110, conf__print_soc),
+	PART(170, conf__print_health),
 };
 
+/* conf's parts and the rooms' sections' (sections.c), by order; conf's
+ * first at one order. */
 void conf_print_summary(const struct conf *c, FILE *out)
 {
-	for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++)
-		printers[i](c, out);
+	size_t n, i = 0, j = 0, nown = sizeof(own) / sizeof(own[0]);
+	const struct conf__step *room = conf__room_steps(true, &n);
+	while (i < nown || j < n)
+		if (j >= n || (i < nown && own[i].order <= room[j].order))
+			own[i++].print(c, out);
+		else
+			room[j++].print(c, out);
 }

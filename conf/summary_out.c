@@ -12,7 +12,7 @@
 static void fmt_table(char *buf, size_t cap, const struct conf_table *t)
 {
 	size_t n = 0;
-	conf__bfmt(buf, cap, "off");
+	conf_bfmt(buf, cap, "off");
 	for (int i = 0; i < t->n && n < cap; i++) {
 		int r = snprintf(buf + n, cap - n, "%s%g:%g", i ? ", " : "", t->x[i], t->y[i]);
 		if (r < 0)
@@ -34,7 +34,7 @@ static void print_tables(const struct conf_limits *l, FILE *out)
 	};
 	char buf[CONF_TABLE_MAX * 32];
 	fprintf(out, "  tables        %s interpolation; x:fraction of the max current, the lowest fraction binds\n",
-	        conf__key_word(K_LI_INTERP, (int)l->interpolation));
+	        conf_key_word(&conf__keys[K_LI_INTERP], (int)l->interpolation));
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		fmt_table(buf, sizeof(buf), FIELD(l, tables[i].off, const struct conf_table *));
 		fprintf(out, "    %-28s %s\n", tables[i].what, buf);
@@ -71,7 +71,7 @@ void conf__print_limits(const struct conf *c, FILE *out)
 	if (!l->enabled)
 		return;
 	fprintf(out, "limits (CVL, CCL, DCL and DVL of every pack%s; chemistry %s)\n", c->bank.enabled ? " and the bank" : "",
-	        conf__key_word(K_LI_CHEMISTRY, (int)l->chemistry));
+	        conf_key_word(&conf__keys[K_LI_CHEMISTRY], (int)l->chemistry));
 	fprintf(out, "  cell voltage  max %g V (bulk and absorption), float %g V, min %g V (DVL = cells x min)\n",
 	        l->max_cell_voltage, l->float_cell_voltage, l->min_cell_voltage);
 	fprintf(out, "  CVL           + %g V voltage drop; never under the battery less 0.05 V per 16 cells\n",
@@ -105,153 +105,6 @@ void conf__print_limits(const struct conf *c, FILE *out)
 	print_tables(l, out);
 }
 
-/* Where an inverter is: "can0 (SocketCAN)", "tcp 192.0.2.9:4196" ... */
-static void fmt_inverter_link(char *buf, size_t cap, const struct conf_inverter *v)
-{
-	char hp[CONF_HOST_MAX + 16];
-	if (v->is_slcan) {
-		conf__bfmt(buf, cap, "slcan %s (serial CAN adapter, %lu kbit/s)", v->device,
-		     conf_inv_bitrate(v->protocol) / 1000);
-	} else if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
-		conf__bfmt(buf, cap, "%s (SocketCAN)", v->device);
-	} else if (v->is_tcp) {
-		conf__fmt_hostport(hp, sizeof(hp), v->tcp_host, v->tcp_port);
-		conf__bfmt(buf, cap, "tcp %s", hp);
-	} else {
-		conf__bfmt(buf, cap, "%s @ %d 8N1", v->port, v->baud);
-	}
-}
-
-/* "capacity, cells" or "none" */
-static void fmt_extras(char *buf, size_t cap, int extras)
-{
-	size_t n = 0;
-	conf__bfmt(buf, cap, "none");
-	for (int i = 0; i < 8 && n < cap; i++) {
-		if (!(extras & (1 << i)))
-			continue;
-		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf__key_word(K_IN_EXTRAS, i));
-		n += r > 0 ? (size_t)r : 0;
-	}
-}
-
-/* A high-voltage protocol's window and its source's range within. */
-static void print_inverter_range(const struct conf *c, const struct conf_inverter *v, FILE *out)
-{
-	double lo, hi, smin, smax;
-	char why[CONF_WHY_MAX];
-	if (conf_inv_volt_range(v->protocol, &lo, &hi) && conf__hv_source_range(c, v->source_pack, &smin, &smax, why,
-	                                                                         sizeof(why)))
-		fprintf(out, ", source range %.1f-%.1f V within %g-%g V", smin, smax, lo, hi);
-}
-
-/* How it speaks: every interval with its extras, or answering an address. */
-static void print_inverter_speech(const struct conf *c, const struct conf_inverter *v, FILE *out)
-{
-	char extras[CONF_EXP_MAX];
-	if (conf_inv_kind(v->protocol) == CONF_INV_CAN) {
-		fmt_extras(extras, sizeof(extras), v->extras);
-		if (v->protocol == CONF_INV_GROWATT_CAN)
-			fprintf(out, ", the set as the answer to each 0x301 of the inverter, extras %s", extras);
-		else if (v->protocol == CONF_INV_PYLON_HV_CAN || v->protocol == CONF_INV_FERROAMP_CAN)
-			fprintf(out, ", ids 0x%X ..., the answer to each 0x4200 of the inverter", 0x4210 + v->address);
-		else if (v->protocol == CONF_INV_BYD_HVS_CAN)
-			fprintf(out, ", after the inverter's first frame: 0x110 every 2 s, 0x150, 0x1D0, 0x210 every 10 s, "
-			        "0x190 every 60 s, the identification on its 0x151, extras %s",
-			        extras);
-		else if (v->protocol == CONF_INV_RVC)
-			fprintf(out, ", source address %d (0x%02X), DC source instance %d: %s", v->address, v->address,
-			        v->instance, conf_inv_speech(v->protocol));
-		else if (v->protocol == CONF_INV_SOFAR_CAN)
-			fprintf(out, ", battery id %d (ids 0x%X ...), %s", v->address, 0x351 + (v->address << 12),
-			        conf_inv_speech(v->protocol));
-		else if (conf_inv_speech(v->protocol))
-			fprintf(out, ", %s", conf_inv_speech(v->protocol));
-		else
-			fprintf(out, ", every %g s, extras %s", v->interval, extras);
-		print_inverter_range(c, v, out);
-		return;
-	}
-	if (conf_inv_speech(v->protocol)) { /* an RS485 protocol of its own kind */
-		fprintf(out, ", %s", conf_inv_speech(v->protocol));
-		if (conf__inv_takes(K_IN_ADDRESS, v->protocol))
-			fprintf(out, ", Modbus address %d", v->address);
-		print_inverter_range(c, v, out);
-		return;
-	}
-	if (v->protocol == CONF_INV_GROWATT_RS485) {
-		fprintf(out, ", answers Modbus address %d (EXPERIMENTAL: the image is the one reported working on "
-		        "a Growatt SPF, not Growatt's document)", v->address);
-		return;
-	}
-	if (v->reply_address >= 0)
-		fprintf(out, ", answers address %d as %d", v->address, v->reply_address);
-	else
-		fprintf(out, ", answers address %d", v->address);
-	if (v->ver == CONF_VER_ECHO)
-		fprintf(out, ", VER as asked");
-	else
-		fprintf(out, ", VER 0x%02X", v->ver);
-	fprintf(out, ", currents in %s", conf__key_word(K_IN_CURRENT_UNIT, (int)v->current_unit));
-}
-
-/* The identity the inverter is told where the file overrides the source's. */
-static void print_inverter_identity(const struct conf_inverter *v, FILE *out)
-{
-	if (v->battery_type >= 0)
-		fprintf(out, ", battery type %d", v->battery_type);
-	if (v->report_modules > 0)
-		fprintf(out, ", reports %d modules", v->report_modules);
-	if (v->report_cells > 0)
-		fprintf(out, ", reports %d cells", v->report_cells);
-	if (v->report_capacity_ah > 0)
-		fprintf(out, ", reports %g Ah", v->report_capacity_ah);
-	if (conf__inv_takes(K_IN_VARIANT, v->protocol))
-		fprintf(out, ", variant %s", conf__key_word(K_IN_VARIANT, v->variant));
-}
-
-void conf__print_inverters(const struct conf *c, FILE *out)
-{
-	char link[CONF_PORT_MAX + 64];
-	if (c->ninverters)
-		fprintf(out, "inverters (a virtual battery; nothing is sent to an inverter without this section)\n");
-	for (int i = 0; i < c->ninverters; i++) {
-		const struct conf_inverter *v = &c->inverters[i];
-		bool can = conf_inv_kind(v->protocol) == CONF_INV_CAN;
-		fmt_inverter_link(link, sizeof(link), v);
-		fprintf(out, "  %s: %s on %s, source %s%s", v->name, conf_inv_name(v->protocol), link,
-		        v->source_pack == CONF_BANK_SOURCE ? "the bank" : "pack ",
-		        v->source_pack == CONF_BANK_SOURCE ? "" : v->source);
-		if (conf__inv_takes(K_IN_MANUFACTURER, v->protocol))
-			fprintf(out, ", manufacturer \"%s\"", v->manufacturer);
-		print_inverter_speech(c, v, out);
-		print_inverter_identity(v, out);
-		if (v->soc_hold_full > 0)
-			fprintf(out, "; SOC at most %g %% until absorbed", v->soc_hold_full);
-		if (v->soc_override == CONF_SOC_OVERRIDE_DEYE)
-			fprintf(out, "; SOC 0 %% while DCL = 0, 100 %% while CCL = 0 (soc_override deye)");
-		double lo, hi;
-		if (conf_inv_volt_range(v->protocol, &lo, &hi))
-			fprintf(out, "; silent while the source's voltage is outside %g-%g V", lo, hi);
-		fprintf(out, "; a stale source: zero limits, then %s after %g s\n", can ? "silence" : "no answer",
-		        v->failsafe_silence);
-	}
-}
-
-void conf__print_sunspec(const struct conf *c, FILE *out)
-{
-	const struct conf_sunspec *s = &c->sunspec;
-	if (!s->enabled)
-		return;
-	int np = conf_sunspec_regs(c, false);
-	fprintf(out, "sunspec\n  registers     %d..%d on a pack's unit (SunS, models 1 and 802, end)", s->base,
-	        s->base + np - 1);
-	if (c->bank.enabled)
-		fprintf(out, "; %d..%d on the bank's unit (model 803 too, %d string%s)", s->base,
-		        s->base + conf_sunspec_regs(c, true) - 1, c->bank.npacks, c->bank.npacks == 1 ? "" : "s");
-	fprintf(out, "; read-only\n  serial        %s\n", s->serial[0] ? s->serial : "(the unit's name, id and this machine's id)");
-}
-
 void conf__print_health(const struct conf *c, FILE *out)
 {
 	if (!c->health.enabled)
@@ -264,16 +117,6 @@ void conf__print_health(const struct conf *c, FILE *out)
 			fprintf(out, "  %-13s %.1f A\n", c->packs[i].name, c->health.ir_min_step * c->packs[i].soc.capacity);
 }
 
-void conf__print_rtu(const struct conf *c, FILE *out)
-{
-	const struct conf_rtu *r = &c->rtu;
-	if (!r->enabled)
-		return;
-	fprintf(out, "rtu (Modbus RTU server: the units, map and function codes of Modbus TCP)\n  port          %s @ %d "
-	        "%s; writes %s\n", r->port, r->baud, conf__key_word(K_RT_MODE, (int)r->mode),
-	        r->control ? "by the rules of MOSFET control, by unit" : "refused (control = false)");
-}
-
 /* A pack's [soc] keys that differ from [soc]'s: "; pack a: capacity 280, source counted". */
 static void print_soc_packs(const struct conf *c, FILE *out)
 {
@@ -282,8 +125,8 @@ static void print_soc_packs(const struct conf *c, FILE *out)
 		bool first = true;
 		for (int j = 0; j < CONF_SOC_PACK_KEYS; j++) {
 			char mine[CONF_EXP_MAX], theirs[CONF_EXP_MAX];
-			conf_key_text(K_PK_SOC_COUNTING + j, p, mine, sizeof(mine));
-			conf_key_text(K_SOC_COUNTING + j, &c->soc, theirs, sizeof(theirs));
+			conf_key_text(&conf__keys[K_PK_SOC_COUNTING + j], p, mine, sizeof(mine));
+			conf_key_text(&conf__keys[K_SOC_COUNTING + j], &c->soc, theirs, sizeof(theirs));
 			if (strcmp(mine, theirs) == 0)
 				continue;
 			if (first)
@@ -304,7 +147,7 @@ void conf__print_soc(const struct conf *c, FILE *out)
 	static const char *const steep[CONF_NCHEM] = { "lfp: at or under 3.20 V or at or over 3.40 V a cell",
 		"nmc: anywhere", "lto: none (no open-circuit curve)" };
 	fprintf(out, "soc (bmsgw's own count of the charge, every pack and the bank; chemistry %s)\n",
-	        conf__key_word(K_SOC_CHEMISTRY, (int)s->chemistry));
+	        conf_key_word(&conf__keys[K_SOC_CHEMISTRY], (int)s->chemistry));
 	if (!s->count)
 		fprintf(out, "  count         off: the BMS's SOC alone\n");
 	else

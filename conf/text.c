@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void conf__bfmt(char *buf, size_t cap, const char *fmt, ...)
+void conf_bfmt(char *buf, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
 	if (cap == 0)

@@ -18,9 +18,6 @@
 
 #include "../bms/bms.h"
 
-_Static_assert(offsetof(struct conf_upstream, reg_last) == offsetof(struct conf_upstream, reg_first) + sizeof(int),
-               "KT_RANGE stores two adjacent ints");
-
 static const int std_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
 #define NBAUDS (sizeof(std_bauds) / sizeof(std_bauds[0]))
 
@@ -38,7 +35,7 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
-void conf__list_words(const char *const *w, char *buf, size_t cap)
+void conf_list_words(const char *const *w, char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -76,14 +73,12 @@ void conf__list_protocols_with(char *buf, size_t cap, bool (*has)(const struct b
 	}
 }
 
-void conf__list_keys(enum conf_sect sect, char *buf, size_t cap)
+void conf__list_keys(const struct conf_section *s, char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; i < K_COUNT && n < cap; i++) {
-		if (conf__keys[i].sect != sect)
-			continue;
-		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", conf__keys[i].name);
+	for (int i = 0; i < s->nkeys && n < cap; i++) {
+		int r = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", s->keys[i].name);
 		if (r < 0)
 			break;
 		n += (size_t)r;
@@ -120,78 +115,78 @@ static const char *const fixed_expect[] = {
 	[KT_TOPIC] = "MQTT topic levels such as site/cabin/bmsgw, without + # or empty levels",
 	[KT_NETS] = "addresses or networks separated by commas, e.g. 127.0.0.1, 192.168.1.0/24, ::1",
 	[KT_PATHTEXT] = "the port of a configured pack (/dev/... or tcp://HOST:PORT)",
-	[KT_OUTPORT] = "a CAN interface such as can0 or slcan:///dev/ttyACM0 (pylon-can, sma-can), "
-	               "or a serial device /dev/... or tcp://HOST:PORT (pylon-rs485)",
 	[KT_DEVICE] = "a serial device path /dev/...",
 	[KT_URL] = "http://, https:// (a POST: ntfy, a webhook), smtp://HOST[:PORT] or smtps://HOST[:PORT] (e-mail)",
 	[KT_LINE] = "1..255 printable ASCII characters",
 	[KT_FIELDS] = "bmsgw's field:the message's key pairs separated by commas, e.g. voltage:v, soc:soc",
 	[KT_HOSTS] = "host names separated by commas, e.g. bmsgw.example.net, *.home.arpa (every name under it), "
 	             "or * (every name)",
-	[KT_ALERTON] = "some of alarm, stale, imbalance, weak_cell, soc_below:N (N percent), ir_rise:PCT "
-	               "separated by commas",
 };
 
 /* What key k accepts, for messages: "a whole number 0..10", "one of cdab, abcd" ... */
 static void expect_text(const struct conf_key *k, char *buf, size_t cap)
 {
 	char list[CONF_EXP_MAX];
-	const char *unit = conf__key_unit((int)(k - conf__keys));
+	const char *unit = k->unit;
+	if (k->expect) {
+		conf_bfmt(buf, cap, "%s", k->expect);
+		return;
+	}
 	if ((size_t)k->type < sizeof(fixed_expect) / sizeof(fixed_expect[0]) && fixed_expect[k->type]) {
-		conf__bfmt(buf, cap, "%s", fixed_expect[k->type]);
+		conf_bfmt(buf, cap, "%s", fixed_expect[k->type]);
 		return;
 	}
 	switch (k->type) {
 	case KT_INT:
-		conf__bfmt(buf, cap, "a whole number %.0f..%.0f", k->min, k->max);
+		conf_bfmt(buf, cap, "a whole number %.0f..%.0f", k->min, k->max);
 		return;
 	case KT_DOUBLE:
-		conf__bfmt(buf, cap, "%s %s %g and <= "
+		conf_bfmt(buf, cap, "%s %s %g and <= "
 		     "%g", unit ? unit : "seconds", k->above ? ">" : ">=", k->min, k->max);
 		return;
 	case KT_WORD:
-		conf__list_words(k->words, list, sizeof(list));
-		conf__bfmt(buf, cap, "one of %s", list);
+		conf_list_words(k->words, list, sizeof(list));
+		conf_bfmt(buf, cap, "one of %s", list);
 		return;
 	case KT_PROTOCOL:
 		conf__list_protocols(list, sizeof(list));
-		conf__bfmt(buf, cap, "one of %s", list);
+		conf_bfmt(buf, cap, "one of %s", list);
 		return;
 	case KT_BAUD:
 		conf__list_bauds(list, sizeof(list));
-		conf__bfmt(buf, cap, "one of %s", list);
+		conf_bfmt(buf, cap, "one of %s", list);
 		return;
 	case KT_RANGE:
-		conf__bfmt(buf, cap, "FIRST-LAST register offsets within %.0f..%.0f", k->min, k->max);
+		conf_bfmt(buf, cap, "FIRST-LAST register offsets within %.0f..%.0f", k->min, k->max);
 		return;
 	case KT_PATH:
-		conf__bfmt(buf, cap, "an absolute file path%s", k->sect == CONF_SEC_GATEWAY ? " or none" : "");
+		conf_bfmt(buf, cap, "an absolute file path%s", k->flags & CONF_KF_NONE_SAID ? " or none" : "");
 		return;
 	case KT_IDENT:
-		conf__bfmt(buf, cap, "1..%d characters of A-Z a-z 0-9 _ -", CONF_ID_MAX - 1);
+		conf_bfmt(buf, cap, "1..%d characters of A-Z a-z 0-9 _ -", CONF_ID_MAX - 1);
 		return;
 	case KT_TEXT:
-		conf__bfmt(buf, cap, "1..%d printable characters without spaces", CONF_ID_MAX - 1);
+		conf_bfmt(buf, cap, "1..%d printable characters without spaces", CONF_ID_MAX - 1);
 		return;
 	case KT_TABLE:
-		conf__bfmt(buf, cap, "1..%d x:fraction points separated by commas (x: %s %g..%g, strictly ascending or "
+		conf_bfmt(buf, cap, "1..%d x:fraction points separated by commas (x: %s %g..%g, strictly ascending or "
 		     "descending; fractions 0..1, at least one of them 1%s)", CONF_TABLE_MAX, unit ? unit : "?",
 		     k->min, k->max, k->def && !k->def[0] ? "; or nothing for no table" : "");
 		return;
 	case KT_LABEL:
-		conf__bfmt(buf, cap, "%.0f..%.0f printable ASCII characters", k->min, k->max);
+		conf_bfmt(buf, cap, "%.0f..%.0f printable ASCII characters", k->min, k->max);
 		return;
 	case KT_FLAGS:
-		conf__list_words(k->words, list, sizeof(list));
-		conf__bfmt(buf, cap, "none, or some of %s separated by commas", list);
+		conf_list_words(k->words, list, sizeof(list));
+		conf_bfmt(buf, cap, "none, or some of %s separated by commas", list);
 		return;
 	case KT_VER:
-		conf__bfmt(buf, cap, "a hex byte 0x%02X..0x%02X, or echo", (unsigned)k->min, (unsigned)k->max);
+		conf_bfmt(buf, cap, "a hex byte 0x%02X..0x%02X, or echo", (unsigned)k->min, (unsigned)k->max);
 		return;
 	default:
 		break;
 	}
-	conf__bfmt(buf, cap, "?");
+	conf_bfmt(buf, cap, "?");
 }
 
 /* The parsers of conf__set_value(), one per key type: v (not empty) into the
@@ -203,11 +198,11 @@ static int set_int(SETTER_ARGS)
 	long n;
 	int r = conf__parse_long(v, &n);
 	if (r == -1) {
-		conf__bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
+		conf_bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	if (r == -2 || n < k->min || n > k->max) {
-		conf__bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		conf_bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
 		return -1;
 	}
 	*(int *)(void *)field = (int)n;
@@ -219,11 +214,11 @@ static int set_double(SETTER_ARGS)
 	double d;
 	int r = parse_double(v, &d);
 	if (r == -1) {
-		conf__bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
+		conf_bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	if (r == -2 || (k->above ? d <= k->min : d < k->min) || d > k->max) {
-		conf__bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		conf_bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
 		return -1;
 	}
 	*(double *)(void *)field = d;
@@ -241,7 +236,7 @@ static int set_bool(SETTER_ARGS)
 			return 0;
 		}
 	}
-	conf__bfmt(why, wl, "\"%s\" is not a boolean (expected %s%s)", v, exp, conf__comment_hint(v));
+	conf_bfmt(why, wl, "\"%s\" is not a boolean (expected %s%s)", v, exp, conf__comment_hint(v));
 	return -1;
 }
 
@@ -253,25 +248,23 @@ static int set_word(SETTER_ARGS)
 			return 0;
 		}
 	}
-	conf__bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", v, exp, conf__comment_hint(v));
+	conf_bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", v, exp, conf__comment_hint(v));
 	return -1;
 }
 
 /* field: a listen_host[CONF_HOST_MAX] followed by its int listen_port */
 _Static_assert(offsetof(struct conf_gateway, listen_port) == offsetof(struct conf_gateway, listen_host) + CONF_HOST_MAX,
                "KT_LISTEN: the port follows the host");
-_Static_assert(offsetof(struct conf_tunnel, listen_port) == offsetof(struct conf_tunnel, listen_host) + CONF_HOST_MAX,
-               "KT_LISTEN: the port follows the host");
 static int set_listen(SETTER_ARGS)
 {
 	(void)k;
 	char host[CONF_HOST_MAX], w[CONF_EXP_MAX];
 	int port;
-	if (conf__parse_hostport(v, true, host, &port, w, sizeof(w)) < 0) {
-		conf__bfmt(why, wl, "\"%s\": %s (expected %s%s)", v, w, exp, conf__comment_hint(v));
+	if (conf_parse_hostport(v, true, host, &port, w, sizeof(w)) < 0) {
+		conf_bfmt(why, wl, "\"%s\": %s (expected %s%s)", v, w, exp, conf__comment_hint(v));
 		return -1;
 	}
-	conf__bfmt(field, CONF_HOST_MAX, "%s", host);
+	conf_bfmt(field, CONF_HOST_MAX, "%s", host);
 	memcpy(field + CONF_HOST_MAX, &port, sizeof(port));
 	return 0;
 }
@@ -282,11 +275,11 @@ static int set_nets(SETTER_ARGS)
 	(void)k;
 	struct conf_nets *nets = (struct conf_nets *)(void *)field;
 	if (strlen(v) >= sizeof(nets->text)) {
-		conf__bfmt(why, wl, "too long (expected %s)", exp);
+		conf_bfmt(why, wl, "too long (expected %s)", exp);
 		return -1;
 	}
 	char buf[CONF_PORT_MAX];
-	conf__bfmt(buf, sizeof(buf), "%s", v);
+	conf_bfmt(buf, sizeof(buf), "%s", v);
 	memset(nets, 0, sizeof(*nets));
 	char *save = NULL;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -296,25 +289,25 @@ static int set_nets(SETTER_ARGS)
 		if (!*t)
 			continue;
 		if (nets->n >= CONF_MAX_NETS) {
-			conf__bfmt(why, wl, "more than %d entries", CONF_MAX_NETS);
+			conf_bfmt(why, wl, "more than %d entries", CONF_MAX_NETS);
 			return -1;
 		}
 		if (conf__parse_net(t, &nets->net[nets->n]) < 0) {
-			conf__bfmt(why, wl, "\"%s\" is not an address or network (expected "
+			conf_bfmt(why, wl, "\"%s\" is not an address or network (expected "
 			     "%s%s)", t, exp, conf__comment_hint(t));
 			return -1;
 		}
 		nets->n++;
 	}
 	if (!nets->n) {
-		conf__bfmt(why, wl, "no address (expected %s)", exp);
+		conf_bfmt(why, wl, "no address (expected %s)", exp);
 		return -1;
 	}
-	conf__bfmt(nets->text, sizeof(nets->text), "%s", v);
+	conf_bfmt(nets->text, sizeof(nets->text), "%s", v);
 	return 0;
 }
 
-/* the tunnel's port: a port string as a pack gives it (checked against them later) */
+/* a port string as a pack gives it (its section's checks compare it with the packs') */
 static int set_pathtext(SETTER_ARGS)
 {
 	(void)k;
@@ -323,7 +316,7 @@ static int set_pathtext(SETTER_ARGS)
 	if (conf__set_port(&tmp, v, why, wl) < 0)
 		return -1;
 	(void)exp;
-	conf__bfmt(field, CONF_PORT_MAX, "%s", tmp.port);
+	conf_bfmt(field, CONF_PORT_MAX, "%s", tmp.port);
 	return 0;
 }
 
@@ -332,7 +325,7 @@ static int set_protocol(SETTER_ARGS)
 	(void)k;
 	const struct bms_driver *drv = bms_find(v);
 	if (!drv) {
-		conf__bfmt(why, wl, "unknown protocol \"%s\" (expected %s)", v, exp);
+		conf_bfmt(why, wl, "unknown protocol \"%s\" (expected %s)", v, exp);
 		return -1;
 	}
 	*(const struct bms_driver **)(void *)field = drv;
@@ -350,7 +343,7 @@ static int set_key(SETTER_ARGS)
 		ok = isxdigit((unsigned char)v[i]);
 	if (!ok) {
 		/* a secret: never the value (a typo'd key is nearly the key) */
-		conf__bfmt(why, wl, "the value (%zu characters) is not a key (expected %s, as the vendor's app shows it%s)",
+		conf_bfmt(why, wl, "the value (%zu characters) is not a key (expected %s, as the vendor's app shows it%s)",
 			   n, exp, n == 32 ? ": not all hex digits" : n < 32 ? ": too short" : ": too long");
 		return -1;
 	}
@@ -373,11 +366,11 @@ static int set_pin(SETTER_ARGS)
 	for (size_t i = 0; ok && i < n; i++)
 		ok = v[i] > 0x20 && v[i] < 0x7F;
 	if (!ok) {
-		conf__bfmt(why, wl, "the value (%zu characters) is not a PIN (expected %s; the value is not repeated "
+		conf_bfmt(why, wl, "the value (%zu characters) is not a PIN (expected %s; the value is not repeated "
 			   "here)", n, exp);
 		return -1;
 	}
-	conf__bfmt(field, CONF_PIN_MAX + 1, "%s", v);
+	conf_bfmt(field, CONF_PIN_MAX + 1, "%s", v);
 	return 0;
 }
 
@@ -391,7 +384,7 @@ static int set_key32(SETTER_ARGS)
 	uint8_t out[32];
 	/* 32 bytes are 44 characters of base64 with one '=' of padding */
 	if (n != 44 || conf_b64_decode(v, n, out, sizeof(out)) != 32) {
-		conf__bfmt(why, wl, "the value (%zu characters) is not a key (expected %s, as the device's "
+		conf_bfmt(why, wl, "the value (%zu characters) is not a key (expected %s, as the device's "
 		     "api: encryption: key: holds it)", n, exp);
 		return -1;
 	}
@@ -409,11 +402,11 @@ static int set_adapter(SETTER_ARGS)
 	for (const char *q = v; ok && *q; q++)
 		ok = isalnum((unsigned char)*q) || *q == '_' || *q == '-';
 	if (!ok) {
-		conf__bfmt(why, wl, "\"%s\" is not an adapter name (expected %s, as bluetoothctl list or hciconfig "
+		conf_bfmt(why, wl, "\"%s\" is not an adapter name (expected %s, as bluetoothctl list or hciconfig "
 		     "shows it)", v, exp);
 		return -1;
 	}
-	conf__bfmt(field, CONF_ID_MAX, "%s", v);
+	conf_bfmt(field, CONF_ID_MAX, "%s", v);
 	return 0;
 }
 
@@ -430,7 +423,7 @@ static int set_baud(SETTER_ARGS)
 	long n;
 	int r = conf__parse_long(v, &n);
 	if (r == -1) {
-		conf__bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
+		conf_bfmt(why, wl, "\"%s\" is not a number (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	for (size_t i = 0; r == 0 && i < NBAUDS; i++) {
@@ -439,7 +432,7 @@ static int set_baud(SETTER_ARGS)
 			return 0;
 		}
 	}
-	conf__bfmt(why, wl, "%s is not a standard rate (expected %s)", v, exp);
+	conf_bfmt(why, wl, "%s is not a standard rate (expected %s)", v, exp);
 	return -1;
 }
 
@@ -455,10 +448,10 @@ static int set_names(SETTER_ARGS)
 {
 	(void)k;
 	if (strlen(v) >= CONF_PORT_MAX) {
-		conf__bfmt(why, wl, "too long (expected %s)", exp);
+		conf_bfmt(why, wl, "too long (expected %s)", exp);
 		return -1;
 	}
-	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf_bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -466,10 +459,10 @@ static int set_name(SETTER_ARGS)
 {
 	(void)k;
 	if (strcmp(v, "bank") != 0 && !conf__valid_pack_name(v, strlen(v))) {
-		conf__bfmt(why, wl, "\"%s\" is not a name (expected %s)", v, exp);
+		conf_bfmt(why, wl, "\"%s\" is not a name (expected %s)", v, exp);
 		return -1;
 	}
-	conf__bfmt(field, CONF_NAME_MAX, "%s", v);
+	conf_bfmt(field, CONF_NAME_MAX, "%s", v);
 	return 0;
 }
 
@@ -480,13 +473,13 @@ static int set_host(SETTER_ARGS)
 	bool v6 = v[0] == '[';
 	size_t len = strlen(v);
 	if (v6 && (len < 3 || v[len - 1] != ']')) {
-		conf__bfmt(why, wl, "\"%s\": missing ']' (expected [IPV6] or %s)", v, exp);
+		conf_bfmt(why, wl, "\"%s\": missing ']' (expected [IPV6] or %s)", v, exp);
 		return -1;
 	}
-	conf__bfmt(h, sizeof(h), "%.*s", (int)(v6 ? len - 2 : len), v6 ? v + 1 : v);
+	conf_bfmt(h, sizeof(h), "%.*s", (int)(v6 ? len - 2 : len), v6 ? v + 1 : v);
 	if (conf__check_host(h, v6, why, wl) < 0)
 		return -1;
-	conf__bfmt(field, CONF_HOST_MAX, "%s", h);
+	conf_bfmt(field, CONF_HOST_MAX, "%s", h);
 	return 0;
 }
 
@@ -505,11 +498,11 @@ static int set_range(SETTER_ARGS)
 		b = a;
 	}
 	if (errno || *end != '\0' || end == v) {
-		conf__bfmt(why, wl, "\"%s\" is not a range (expected %s%s)", v, exp, conf__comment_hint(v));
+		conf_bfmt(why, wl, "\"%s\" is not a range (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	if (a < k->min || b > k->max || a > b) {
-		conf__bfmt(why, wl, "%s is out of range (expected %s, FIRST <= LAST)", v, exp);
+		conf_bfmt(why, wl, "%s is out of range (expected %s, FIRST <= LAST)", v, exp);
 		return -1;
 	}
 	((int *)(void *)field)[0] = (int)a;
@@ -521,12 +514,12 @@ static int set_range(SETTER_ARGS)
 static int text_fits(const char *v, size_t cap, const char *exp, char *why, size_t wl)
 {
 	if (strlen(v) >= cap) {
-		conf__bfmt(why, wl, "too long (expected %s, at most %zu characters)", exp, cap - 1);
+		conf_bfmt(why, wl, "too long (expected %s, at most %zu characters)", exp, cap - 1);
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
 		if (iscntrl((unsigned char)*p) || isspace((unsigned char)*p)) {
-			conf__bfmt(why, wl, "\"%s\" contains a space or control character (expected %s%s)", v, exp,
+			conf_bfmt(why, wl, "\"%s\" contains a space or control character (expected %s%s)", v, exp,
 			     conf__comment_hint(v));
 			return -1;
 		}
@@ -537,11 +530,11 @@ static int set_path(SETTER_ARGS)
 {
 	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
 		return -1;
-	if (v[0] != '/' && !((k->sect == CONF_SEC_GATEWAY || k->sect == CONF_SEC_HISTORY) && strcmp(v, "none") == 0)) {
-		conf__bfmt(why, wl, "\"%s\" is not an absolute path (expected %s)", v, exp);
+	if (v[0] != '/' && !((k->flags & CONF_KF_NONE) && strcmp(v, "none") == 0)) {
+		conf_bfmt(why, wl, "\"%s\" is not an absolute path (expected %s)", v, exp);
 		return -1;
 	}
-	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf_bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -551,10 +544,10 @@ static int set_topic(SETTER_ARGS)
 	if (text_fits(v, CONF_TOPIC_MAX, exp, why, wl) < 0)
 		return -1;
 	if (strpbrk(v, "+#") || v[0] == '/' || v[0] == '$' || v[strlen(v) - 1] == '/' || strstr(v, "//")) {
-		conf__bfmt(why, wl, "\"%s\" is not a topic prefix (expected %s, not starting with $)", v, exp);
+		conf_bfmt(why, wl, "\"%s\" is not a topic prefix (expected %s, not starting with $)", v, exp);
 		return -1;
 	}
-	conf__bfmt(field, CONF_TOPIC_MAX, "%s", v);
+	conf_bfmt(field, CONF_TOPIC_MAX, "%s", v);
 	return 0;
 }
 
@@ -566,10 +559,10 @@ static int set_ident(SETTER_ARGS)
 	for (const char *p = v; ok && *p; p++)
 		ok = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
 	if (!ok) {
-		conf__bfmt(why, wl, "\"%s\" is not valid (expected %s)", v, exp);
+		conf_bfmt(why, wl, "\"%s\" is not valid (expected %s)", v, exp);
 		return -1;
 	}
-	conf__bfmt(field, CONF_ID_MAX, "%s", v);
+	conf_bfmt(field, CONF_ID_MAX, "%s", v);
 	return 0;
 }
 
@@ -578,7 +571,7 @@ static int set_text(SETTER_ARGS)
 	(void)k;
 	if (text_fits(v, CONF_ID_MAX, exp, why, wl) < 0)
 		return -1;
-	conf__bfmt(field, CONF_ID_MAX, "%s", v);
+	conf_bfmt(field, CONF_ID_MAX, "%s", v);
 	return 0;
 }
 
@@ -600,20 +593,20 @@ static int add_point(const struct conf_key *k, struct conf_table *t, const char 
                      const char *exp, char *why, size_t wl)
 {
 	if (t->n >= CONF_TABLE_MAX) {
-		conf__bfmt(why, wl, "more than %d points (expected %s)", CONF_TABLE_MAX, exp);
+		conf_bfmt(why, wl, "more than %d points (expected %s)", CONF_TABLE_MAX, exp);
 		return -1;
 	}
 	if (x < k->min || x > k->max) {
-		conf__bfmt(why, wl, "\"%s\": %g is out of range (expected %s)", item, x, exp);
+		conf_bfmt(why, wl, "\"%s\": %g is out of range (expected %s)", item, x, exp);
 		return -1;
 	}
 	if (y < 0 || y > 1) {
-		conf__bfmt(why, wl, "\"%s\": the fraction %g is out of range (expected %s)", item, y, exp);
+		conf_bfmt(why, wl, "\"%s\": the fraction %g is out of range (expected %s)", item, y, exp);
 		return -1;
 	}
 	if (t->n >= 1 && (x == t->x[t->n - 1] ||
 	                  (t->n >= 2 && (x > t->x[t->n - 1]) != (t->x[1] > t->x[0])))) {
-		conf__bfmt(why, wl, "\"%s\": %g does not continue the order of the points before it (expected "
+		conf_bfmt(why, wl, "\"%s\": %g does not continue the order of the points before it (expected "
 		     "%s)", item,
 		     x, exp);
 		return -1;
@@ -630,7 +623,7 @@ static int set_table(SETTER_ARGS)
 	char buf[CONF_LINE_BUF], *item = buf;
 	bool full = false, more = true;
 	memset(&t, 0, sizeof(t));
-	conf__bfmt(buf, sizeof(buf), "%s", v); /* a value is shorter than a line */
+	conf_bfmt(buf, sizeof(buf), "%s", v); /* a value is shorter than a line */
 	while (more) {
 		char *comma = strchr(item, ','), copy[CONF_LINE_BUF];
 		double x, y;
@@ -639,14 +632,14 @@ static int set_table(SETTER_ARGS)
 			*comma = '\0';
 		while (isspace((unsigned char)*item))
 			item++;
-		conf__bfmt(copy, sizeof(copy), "%s", conf__rstrip(item));
+		conf_bfmt(copy, sizeof(copy), "%s", conf__rstrip(item));
 		if (!*item) {
-			conf__bfmt(why, wl, "\"%s\": a point is missing between two commas or at an end (expected "
+			conf_bfmt(why, wl, "\"%s\": a point is missing between two commas or at an end (expected "
 			     "%s)", v, exp);
 			return -1;
 		}
 		if (!parse_point(item, &x, &y)) {
-			conf__bfmt(why, wl, "\"%s\" is not an x:fraction point (expected "
+			conf_bfmt(why, wl, "\"%s\" is not an x:fraction point (expected "
 			     "%s%s)", copy, exp, conf__comment_hint(copy));
 			return -1;
 		}
@@ -657,7 +650,7 @@ static int set_table(SETTER_ARGS)
 			item = comma + 1;
 	}
 	if (!full) {
-		conf__bfmt(why, wl, "no point has the fraction 1: the full current is never allowed (expected "
+		conf_bfmt(why, wl, "no point has the fraction 1: the full current is never allowed (expected "
 		     "%s)", exp);
 		return -1;
 	}
@@ -665,13 +658,14 @@ static int set_table(SETTER_ARGS)
 	return 0;
 }
 
-/* an inverter's port: text only; check_out.c reads it once the protocol is known */
+/* an output's port: text only; its section's checks read it once they know its kind (the row says
+ * what it accepts) */
 static int set_outport(SETTER_ARGS)
 {
 	(void)k;
 	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
 		return -1;
-	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf_bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -681,10 +675,10 @@ static int set_device(SETTER_ARGS)
 	if (text_fits(v, CONF_PORT_MAX, exp, why, wl) < 0)
 		return -1;
 	if (v[0] != '/' || v[1] == '\0') {
-		conf__bfmt(why, wl, "\"%s\" is not an absolute device path (expected %s)", v, exp);
+		conf_bfmt(why, wl, "\"%s\" is not an absolute device path (expected %s)", v, exp);
 		return -1;
 	}
-	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf_bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -695,16 +689,16 @@ static int set_fields(SETTER_ARGS)
 	struct conf_fields *f = (void *)field;
 	size_t had = strlen(f->text);
 	if (had + 2 + strlen(v) >= sizeof(f->text)) {
-		conf__bfmt(why, wl, "too long (expected %s, at most %zu characters in all)", exp, sizeof(f->text) - 1);
+		conf_bfmt(why, wl, "too long (expected %s, at most %zu characters in all)", exp, sizeof(f->text) - 1);
 		return -1;
 	}
 	/* a fields = line after another adds its pairs */
 	char err[160];
 	if (bms_jsonmap_add(v, &f->map, err, sizeof(err)) < 0) {
-		conf__bfmt(why, wl, "%s (expected %s)", err, exp);
+		conf_bfmt(why, wl, "%s (expected %s)", err, exp);
 		return -1;
 	}
-	conf__bfmt(f->text + had, sizeof(f->text) - had, "%s%s", had ? ", " : "", v);
+	conf_bfmt(f->text + had, sizeof(f->text) - had, "%s%s", had ? ", " : "", v);
 	return 0;
 }
 
@@ -712,16 +706,16 @@ static int set_label(SETTER_ARGS)
 {
 	size_t n = strlen(v);
 	if (n < k->min || n > k->max) {
-		conf__bfmt(why, wl, "\"%s\" has %zu characters (expected %s)", v, n, exp);
+		conf_bfmt(why, wl, "\"%s\" has %zu characters (expected %s)", v, n, exp);
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
 		if (*p < 0x20 || *p > 0x7E) {
-			conf__bfmt(why, wl, "\"%s\" holds a character that is not printable ASCII (expected "
+			conf_bfmt(why, wl, "\"%s\" holds a character that is not printable ASCII (expected "
 			     "%s)", v, exp);
 			return -1;
 		}
-	conf__bfmt(field, CONF_ID_MAX, "%s", v);
+	conf_bfmt(field, CONF_ID_MAX, "%s", v);
 	return 0;
 }
 
@@ -730,7 +724,7 @@ static int set_flags(SETTER_ARGS)
 {
 	char buf[CONF_LINE_BUF];
 	int bits = 0;
-	conf__bfmt(buf, sizeof(buf), "%s", v);
+	conf_bfmt(buf, sizeof(buf), "%s", v);
 	if (strcasecmp(conf__rstrip(buf), "none") == 0) {
 		*(int *)(void *)field = 0;
 		return 0;
@@ -743,7 +737,7 @@ static int set_flags(SETTER_ARGS)
 		while (k->words[i] && strcasecmp(w, k->words[i]) != 0)
 			i++;
 		if (!k->words[i]) {
-			conf__bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", w, exp, conf__comment_hint(v));
+			conf_bfmt(why, wl, "\"%s\" is not valid (expected %s%s)", w, exp, conf__comment_hint(v));
 			return -1;
 		}
 		bits |= 1 << i;
@@ -764,11 +758,11 @@ static int set_ver(SETTER_ARGS)
 	errno = 0;
 	long n = hex ? strtol(v + 2, &end, 16) : 0;
 	if (!hex || *end != '\0' || errno) {
-		conf__bfmt(why, wl, "\"%s\" is not a hex byte (expected %s%s)", v, exp, conf__comment_hint(v));
+		conf_bfmt(why, wl, "\"%s\" is not a hex byte (expected %s%s)", v, exp, conf__comment_hint(v));
 		return -1;
 	}
 	if (n < k->min || n > k->max) {
-		conf__bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
+		conf_bfmt(why, wl, "%s is out of range (expected %s)", v, exp);
 		return -1;
 	}
 	*(int *)(void *)field = (int)n;
@@ -795,27 +789,28 @@ static int set_none(const struct conf_key *k, char *field, char *why, size_t wl)
 		memset(field, 0, 1 + 32);
 		return 0;
 	}
-	conf__bfmt(why, wl, "internal error: no empty value for this key type");
+	conf_bfmt(why, wl, "internal error: no empty value for this key type");
 	return -1;
 }
 
-/* An alert destination's URL (alerts.c). */
+/* A URL (url.c). */
 static int set_url(SETTER_ARGS)
 {
 	(void)k;
-	if (conf__set_alert_url((struct conf_alert_url *)(void *)field, v, why, wl) < 0) {
-		conf__bfmt(why + strlen(why), wl - strlen(why), " (expected %s)", exp);
+	if (conf_url_parse((struct conf_url *)(void *)field, v, why, wl) < 0) {
+		conf_bfmt(why + strlen(why), wl - strlen(why), " (expected %s)", exp);
 		return -1;
 	}
 	return 0;
 }
 
-/* Its conditions (alerts.c). */
-static int set_alerton(SETTER_ARGS)
+/* A type of the row's own (section.h: struct conf_custom). */
+static int set_custom(SETTER_ARGS)
 {
-	(void)k;
-	if (conf__set_alert_on((struct conf_alert_on *)(void *)field, v, why, wl) < 0) {
-		conf__bfmt(why + strlen(why), wl - strlen(why), " (expected %s)", exp);
+	if (!k->custom || k->custom->parse(field, v, why, wl) < 0) {
+		if (!k->custom)
+			conf_bfmt(why, wl, "internal error: no parser");
+		conf_bfmt(why + strlen(why), wl - strlen(why), " (expected %s)", exp);
 		return -1;
 	}
 	return 0;
@@ -826,15 +821,15 @@ static int set_line(SETTER_ARGS)
 {
 	(void)k;
 	if (strlen(v) >= CONF_PORT_MAX) {
-		conf__bfmt(why, wl, "too long (expected %s)", exp);
+		conf_bfmt(why, wl, "too long (expected %s)", exp);
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
 		if (*p < 0x20 || *p > 0x7E) {
-			conf__bfmt(why, wl, "\"%s\" holds a character that is not printable ASCII (expected %s)", v, exp);
+			conf_bfmt(why, wl, "\"%s\" holds a character that is not printable ASCII (expected %s)", v, exp);
 			return -1;
 		}
-	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf_bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -874,7 +869,7 @@ static int set_hosts(SETTER_ARGS)
 {
 	(void)k;
 	if (strlen(v) >= CONF_PORT_MAX) {
-		conf__bfmt(why, wl, "too long (expected %s)", exp);
+		conf_bfmt(why, wl, "too long (expected %s)", exp);
 		return -1;
 	}
 	for (const char *p = v; *p;) {
@@ -882,12 +877,12 @@ static int set_hosts(SETTER_ARGS)
 		size_t n = strcspn(p, ", \t");
 		const char *bad = n ? host_entry_bad(p, n) : NULL;
 		if (bad) {
-			conf__bfmt(why, wl, "\"%.*s\" %s (expected %s)", (int)n, p, bad, exp);
+			conf_bfmt(why, wl, "\"%.*s\" %s (expected %s)", (int)n, p, bad, exp);
 			return -1;
 		}
 		p += n;
 	}
-	conf__bfmt(field, CONF_PORT_MAX, "%s", v);
+	conf_bfmt(field, CONF_PORT_MAX, "%s", v);
 	return 0;
 }
 
@@ -904,7 +899,7 @@ int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *wh
 		[KT_KEY] = set_key,           [KT_ADAPTER] = set_adapter, [KT_TABLE] = set_table,
 		[KT_OUTPORT] = set_outport,   [KT_DEVICE] = set_device, [KT_LABEL] = set_label,
 		[KT_FLAGS] = set_flags,       [KT_VER] = set_ver,       [KT_KEY32] = set_key32,
-		[KT_URL] = set_url,           [KT_LINE] = set_line,     [KT_ALERTON] = set_alerton,
+		[KT_URL] = set_url,           [KT_LINE] = set_line,     [KT_CUSTOM] = set_custom,
 		[KT_FIELDS] = set_fields,     [KT_HOSTS] = set_hosts,   [KT_PIN] = set_pin,
 	};
 	char exp[CONF_EXP_MAX];
@@ -920,11 +915,11 @@ int conf__set_value(const struct conf_key *k, void *obj, const char *v, char *wh
 		return 0;
 	}
 	if (*v == '\0') {
-		conf__bfmt(why, wl, "empty value (expected %s)", exp);
+		conf_bfmt(why, wl, "empty value (expected %s)", exp);
 		return -1;
 	}
 	if ((size_t)k->type >= sizeof(setters) / sizeof(setters[0]) || !setters[k->type]) {
-		conf__bfmt(why, wl, "internal error: bad key type");
+		conf_bfmt(why, wl, "internal error: bad key type");
 		return -1;
 	}
 	return setters[k->type](k, (char *)obj + k->off, v, exp, why, wl);
@@ -944,15 +939,15 @@ bool conf__valid_pack_name(const char *s, size_t len)
 }
 
 /* "host:port", with brackets around an IPv6 host. */
-void conf__fmt_hostport(char *buf, size_t cap, const char *host, int port)
+void conf_fmt_hostport(char *buf, size_t cap, const char *host, int port)
 {
 	if (strchr(host, ':'))
-		conf__bfmt(buf, cap, "[%s]:%d", host, port);
+		conf_bfmt(buf, cap, "[%s]:%d", host, port);
 	else
-		conf__bfmt(buf, cap, "%s:%d", host, port);
+		conf_bfmt(buf, cap, "%s:%d", host, port);
 }
 
-int conf__pack_by_name(const struct conf *c, const char *name, size_t len)
+int conf_pack_by_name(const struct conf *c, const char *name, size_t len)
 {
 	for (int i = 0; i < c->npacks; i++)
 		if (strlen(c->packs[i].name) == len && memcmp(c->packs[i].name, name, len) == 0)
@@ -961,18 +956,20 @@ int conf__pack_by_name(const struct conf *c, const char *name, size_t len)
 }
 
 /* Defaults of every key of one section that has a fixed default. */
-void conf__apply_defaults(enum conf_sect sect, void *obj)
+void conf__apply_defaults(const struct conf_section *s, void *obj)
 {
 	char why[CONF_WHY_MAX];
-	for (size_t i = 0; i < K_COUNT; i++)
-		if (conf__keys[i].sect == sect && conf__keys[i].def)
-			(void)conf__set_value(&conf__keys[i], obj, conf__keys[i].def, why, sizeof(why));
+	for (int i = 0; i < s->nkeys; i++)
+		if (s->keys[i].def)
+			(void)conf__set_value(&s->keys[i], obj, s->keys[i].def, why, sizeof(why));
 }
 
 void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < conf__nsect_kinds; i++)
-		if (!conf__sect_kinds[i].named)
-			conf__apply_defaults(conf__sect_kinds[i].sect, (char *)c + conf__sect_kinds[i].obj);
+	for (size_t i = 0; i < conf__nsections(); i++) {
+		const struct conf__rt *r = conf__rt_nth(i);
+		if (!r->s->named)
+			conf__apply_defaults(r->s, conf__obj(c, r, 0));
+	}
 }

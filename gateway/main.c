@@ -29,6 +29,7 @@
 #include "model/statefile.h"
 #include "core/heap.h"
 #include "core/log.h"
+#include "core/statedir.h"
 #include "core/notify.h"
 #include "core/resolve.h"
 #include "modes/cli.h"
@@ -155,12 +156,28 @@ static double once_budget(const struct gw *gw)
 	return budget;
 }
 
+/* What conf/ is handed before any load: the outputs' sections of the
+ * configuration (each service row's) and the directory of bmsgw's own
+ * files (core/statedir.h). */
+static int conf_setup(void)
+{
+	char why[256], dir[CONF_PORT_MAX];
+	gw_state_dir_name(dir, sizeof(dir));
+	conf_use_state_dir(dir);
+	if (gw_conf_sections(why, sizeof(why)) < 0) {
+		fprintf(stderr, "bmsgw: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	/* 1. command line (the allocator set first: heap.h) */
 	gw_heap_setup();
 	struct gw_cli o;
-	conf_use_loaders(&gw_conf_loaders);
+	if (conf_setup() < 0)
+		return 1;
 	int rc = gw_cli_parse(argc, argv, &o);
 	if (rc >= 0)
 		return rc;

@@ -31,7 +31,7 @@ struct gw_alerts {
 
 static long alerts_fds(const struct conf *c)
 {
-	return 2L * c->nalerts; /* a transfer's socket, and the resolver's */
+	return 2L * gw_nalerts(c); /* a transfer's socket, and the resolver's */
 }
 
 static int alerts_prepare(struct gw_svc_ctx *x)
@@ -39,7 +39,7 @@ static int alerts_prepare(struct gw_svc_ctx *x)
 	const struct conf *c = x->nc;
 	const struct gw_alerts *cur = x->cur;
 	x->next = NULL;
-	if (!c->nalerts)
+	if (!gw_nalerts(c))
 		return 0;
 	if (!gw_curlev_global()) {
 		gw_err("alerts: libcurl does not start: no alerts are sent");
@@ -50,13 +50,13 @@ static int alerts_prepare(struct gw_svc_ctx *x)
 		snprintf(x->err, x->errlen, "alerts: out of memory");
 		return -1;
 	}
-	a->n = c->nalerts;
+	a->n = gw_nalerts(c);
 	for (int i = 0; i < a->n; i++) {
-		a->cfg[i] = c->alerts[i];
+		a->cfg[i] = *gw_alerts_cfg(c, i);
 		a->from[i] = -1;
 		for (int j = 0; cur && j < cur->n; j++)
-			if (cur->d[j] && strcmp(cur->d[j]->cfg.name, c->alerts[i].name) == 0 &&
-			    conf_section_same(CONF_SEC_ALERTS, CONF_RESTART, &cur->d[j]->cfg, &c->alerts[i]))
+			if (cur->d[j] && strcmp(cur->d[j]->cfg.name, a->cfg[i].name) == 0 &&
+			    conf_section_same(&gw_alerts_section, CONF_RESTART, &cur->d[j]->cfg, &a->cfg[i]))
 				a->from[i] = j;
 	}
 	x->next = a;
@@ -106,10 +106,10 @@ static void alerts_at_exit(const struct gw_svc_ctx *x)
 	gw_curlev_global_end();
 }
 
-static const void *alerts_held(void *st, enum conf_sect s, const char *name)
+static const void *alerts_held(void *st, const struct conf_section *s, const char *name)
 {
 	const struct gw_alerts *a = st;
-	for (int i = 0; s == CONF_SEC_ALERTS && name && i < a->n; i++)
+	for (int i = 0; s == &gw_alerts_section && name && i < a->n; i++)
 		if (a->d[i] && strcmp(a->d[i]->cfg.name, name) == 0)
 			return &a->d[i]->cfg;
 	return NULL;
@@ -176,8 +176,11 @@ static void alerts_tick(void *st, double now)
 			al_observe(a->d[i], now);
 }
 
+static const struct conf_section *const sections[] = { &gw_alerts_section, NULL };
+
 const struct gw_service gw_svc_alerts = {
 	.name = "alerts",
+	.sections = sections,
 	.fds = alerts_fds,
 	.prepare = alerts_prepare,
 	.commit = alerts_commit,

@@ -17,7 +17,7 @@
 #include <ev.h>
 #include <stdbool.h>
 
-#include "../../conf/conf.h"
+#include "alerts_conf.h"
 #include "cond.h"
 
 struct gw;

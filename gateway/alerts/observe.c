@@ -170,7 +170,7 @@ static void utc_text(char *buf, size_t cap)
 static void tell(struct al_dest *d, struct al_unit *u, int cond, enum al_event ev, const struct al_obs *o)
 {
 	struct al_msg m = { .urgent = ev != AL_EV_CLEAR, .cleared = ev == AL_EV_CLEAR };
-	const char *w = conf_alert_words[cond];
+	const char *w = gw_alert_words[cond];
 	char when[40];
 	utc_text(when, sizeof(when));
 	if (ev != AL_EV_CLEAR)

@@ -47,6 +47,16 @@ bool gw_state_path(const char *name, char *out, size_t cap)
 	return true;
 }
 
+void gw_state_dir_name(char *out, size_t cap)
+{
+	size_t n;
+	const char *sd = systemd_dir(&n);
+	if (sd)
+		snprintf(out, cap, "%.*s", (int)n, sd);
+	else
+		snprintf(out, cap, "%s", GW_STATE_DIR);
+}
+
 /* The parents of path (a copy, without trailing slashes), as mkdir -p. */
 static int make_parents(char *p)
 {

@@ -19,6 +19,10 @@
  * GW_STATE_DIR.  True when it is GW_STATE_DIR, the one bmsgw has to make. */
 bool gw_state_path(const char *name, char *out, size_t cap);
 
+/* out = the automatic place itself ($STATE_DIRECTORY's first, else
+ * GW_STATE_DIR), as gw_state_path() places a file in it. */
+void gw_state_dir_name(char *out, size_t cap);
+
 /* mkdir -p dir: missing parents as mkdir -p makes them, dir itself with
  * exactly `mode` (whatever the umask); an existing directory is left as it
  * is.  1 created, 0 there already, -1 with errno (ENOTDIR: a file is in

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/core/tlsfiles.c - a TLS server's files into GnuTLS credentials:
- * the one loader that --check (through struct conf_loaders), a start and a
+ * the one loader that --check ([modbus_tls]'s check, modbus/mbtls_conf.c), a start and a
  * reload share, so that a file --check accepts is a file the server takes.
  *
  * The certificate chain (PEM, the server's first), the private key, which

@@ -14,7 +14,7 @@
  * (starting "certificate", "key" or "CA file"). */
 int gw_tls_files_load(gnutls_certificate_credentials_t cred, const char *cert, const char *key, const char *ca,
 		      char *err, size_t errlen);
-/* The check of --check (struct conf_loaders' mbtls): the files into
+/* The check of --check ([modbus_tls]'s, gateway/modbus/mbtls_conf.c): the files into
  * credentials of their own, freed.  0, or -1 with why ("out of memory"). */
 int gw_tls_files_check(const char *cert, const char *key, const char *ca, char *why, size_t wl);
 

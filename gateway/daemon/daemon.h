@@ -39,8 +39,8 @@ int gw_stop_begin(struct gw *gw);
  * (the configuration too).  The loop itself stays. */
 void gw_free(struct gw *gw);
 
-/* The loaders of [http]'s and [modbus_tls]'s files for the configuration's
- * checks (loaders.c): conf_use_loaders(&gw_conf_loaders) before a load. */
-extern const struct conf_loaders gw_conf_loaders;
+/* The outputs' sections of the configuration (each service row's), handed
+ * down to conf/ before any load (services.c).  0, or -1 with why. */
+int gw_conf_sections(char *why, size_t wl);
 
 #endif

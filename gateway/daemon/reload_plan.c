@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../conf/section.h"
 #include "../core/log.h"
 #include "../poll/bmsset.h"
 #include "../poll/control.h"
@@ -20,7 +21,7 @@
 
 bool gw_plan_same_pack(const struct conf_pack *a, const struct conf_pack *b)
 {
-	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_PACK, CONF_RESTART, a, b) &&
+	return strcmp(a->name, b->name) == 0 && conf_section_same(&conf_sect_pack, CONF_RESTART, a, b) &&
 	       gw_link_same_wire(a, b);
 }
 

@@ -9,6 +9,7 @@
  * the poll confirmed.  The history starts before the HTTP server, whose
  * charts read it, and stops after it.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../alerts/alerts.h"
@@ -34,6 +35,21 @@ static const struct gw_service *const services[] = {
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 _Static_assert(sizeof(services) / sizeof(services[0]) <= GW_MAX_OUTPUTS, "GW_MAX_OUTPUTS");
+
+int gw_conf_sections(char *why, size_t wl)
+{
+	const struct conf_section *all[CONF_MAX_SECTIONS];
+	size_t n = 0;
+	for (int i = 0; i < NSERVICES; i++)
+		for (const struct conf_section *const *s = services[i]->sections; s && *s; s++) {
+			if (n >= CONF_MAX_SECTIONS) {
+				snprintf(why, wl, "more than %d sections", CONF_MAX_SECTIONS);
+				return -1;
+			}
+			all[n++] = *s;
+		}
+	return conf_use_sections(all, n, why, wl);
+}
 
 long gw_services_fds(const struct conf *c)
 {

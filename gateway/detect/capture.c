@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../conf/capfile.h"
+#include "capfile.h"
 #include "../../conf/conf.h"
 #include "../core/resolve.h"
 #include "../wire/can.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/detect/capture.h - `bmsgw --capture PORT`: record a port into a
- * capture file (conf/capfile.h) for a battery bmsgw does not read yet.
+ * capture file (capfile.h) for a battery bmsgw does not read yet.
  *
  * A command-line mode with a libev loop of its own, like --detect (and in
  * its room: the same port rules, holders.h, the classifier sniff.h): it

@@ -255,7 +255,7 @@ struct gw_history *gw_history_new(struct gw *gw)
 		return NULL;
 	}
 	h->gw = gw;
-	h->cfg = gw->conf->history;
+	h->cfg = *gw_history_cfg(gw->conf);
 	gw_history_path(&h->cfg, h->path, sizeof(h->path));
 	snprintf(h->st.path, sizeof(h->st.path), "%s", h->path);
 	h->jobs_tail = &h->jobs;

@@ -23,6 +23,7 @@
 
 #include "../../bms/bms.h"
 #include "../../conf/conf.h"
+#include "history_conf.h"
 
 #include "../model/histsrc.h"
 #include "../model/service.h"

@@ -20,17 +20,17 @@ struct hist_out {
 
 static long hist_fds(const struct conf *c)
 {
-	return c->history.enabled ? 4 : 0; /* database, WAL, shared memory, journal */
+	return gw_history_cfg(c)->enabled ? 4 : 0; /* database, WAL, shared memory, journal */
 }
 
 static int hist_prepare(struct gw_svc_ctx *x)
 {
-	const struct conf_history *c = &x->nc->history;
+	const struct conf_history *c = gw_history_cfg(x->nc);
 	const struct hist_out *o = x->cur;
 	x->next = NULL;
 	if (!c->enabled)
 		return 0;
-	if (o && conf_section_same(CONF_SEC_HISTORY, CONF_RESTART, gw_history_conf(o->h), c)) {
+	if (o && conf_section_same(&gw_history_section, CONF_RESTART, gw_history_conf(o->h), c)) {
 		x->next = x->cur;
 		return 0;
 	}
@@ -101,11 +101,11 @@ static void hist_discard(const struct gw_svc_ctx *x)
 		free(x->next); /* never started */
 }
 
-static const void *hist_held(void *st, enum conf_sect s, const char *name)
+static const void *hist_held(void *st, const struct conf_section *s, const char *name)
 {
 	(void)name;
 	const struct hist_out *o = st;
-	return s == CONF_SEC_HISTORY && o->h ? gw_history_conf(o->h) : NULL;
+	return s == &gw_history_section && o->h ? gw_history_conf(o->h) : NULL;
 }
 
 static void hist_status_json(void *st, const struct gw *gw, FILE *o)
@@ -145,8 +145,11 @@ static void hist_metrics(void *st, const struct gw *gw, FILE *o)
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }
 
+static const struct conf_section *const sections[] = { &gw_history_section, NULL };
+
 const struct gw_service gw_svc_history = {
 	.name = "history",
+	.sections = sections,
 	.fds = hist_fds,
 	.prepare = hist_prepare,
 	.commit = hist_commit,

@@ -24,6 +24,7 @@
 #include "../model/gw.h"
 #include "../model/strings_gw.h"
 #include "influx.h"
+#include "influx_conf.h"
 #include "influx_int.h"
 #include "line.h"
 #include "sched.h"
@@ -40,23 +41,23 @@ struct gw_influx {
 
 static long influx_fds(const struct conf *c)
 {
-	return c->influx.enabled ? 2 : 0; /* a POST's socket, and the resolver's */
+	return gw_influx_conf(c)->enabled ? 2 : 0; /* a POST's socket, and the resolver's */
 }
 
 static int influx_prepare(struct gw_svc_ctx *x)
 {
-	const struct conf *c = x->nc;
+	const struct conf_influx *c = gw_influx_conf(x->nc);
 	const struct gw_influx *cur = x->cur;
 	x->next = NULL;
-	if (!c->influx.enabled)
+	if (!c->enabled)
 		return 0;
 	struct gw_influx *n = calloc(1, sizeof(*n));
 	if (!n) {
 		snprintf(x->err, x->errlen, "influx: out of memory");
 		return -1;
 	}
-	n->cfg = c->influx;
-	n->keep = cur && cur->push && conf_section_same(CONF_SEC_INFLUX, CONF_RESTART, &cur->push->cfg, &c->influx);
+	n->cfg = *c;
+	n->keep = cur && cur->push && conf_section_same(&gw_influx_section, CONF_RESTART, &cur->push->cfg, c);
 	x->next = n;
 	return 0;
 }
@@ -106,11 +107,11 @@ static void influx_at_exit(const struct gw_svc_ctx *x)
 	gw_curlev_global_end();
 }
 
-static const void *influx_held(void *st, enum conf_sect s, const char *name)
+static const void *influx_held(void *st, const struct conf_section *s, const char *name)
 {
 	const struct gw_influx *ix = st;
 	(void)name;
-	return s == CONF_SEC_INFLUX && ix->push ? &ix->push->cfg : NULL;
+	return s == &gw_influx_section && ix->push ? &ix->push->cfg : NULL;
 }
 
 /* One unit's point handed to put, if it has a field. */
@@ -223,8 +224,11 @@ static void influx_metrics(void *st, const struct gw *gw, FILE *o)
 	gw_prom_singles(o, m, sizeof(m) / sizeof(m[0]));
 }
 
+static const struct conf_section *const sections[] = { &gw_influx_section, NULL };
+
 const struct gw_service gw_svc_influx = {
 	.name = "influx",
+	.sections = sections,
 	.fds = influx_fds,
 	.prepare = influx_prepare,
 	.commit = influx_commit,

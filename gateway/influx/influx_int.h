@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "../../conf/conf.h"
+#include "influx_conf.h"
 #include "../core/retry.h"
 
 struct gw;

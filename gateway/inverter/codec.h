@@ -2,7 +2,7 @@
 /* gateway/inverter/codec.h - one inverter protocol as the outputs use it:
  * its codec, one `const struct inv_codec inv_codec_<sym>` per protocol in
  * gateway/inverter/<sym>.c, found by the protocol's place in
- * CONF_INV_PROTOCOL_LIST (conf/conf.h, the one list of the protocols'
+ * CONF_INV_PROTOCOL_LIST (dialects.h, the one list of the protocols'
  * names and kinds; codecs.c).  Adding a protocol of either kind is its
  * codec file and its row in that list (gateway/README.md "Adding an inverter
  * protocol"); the outputs (invcan.c, inv485.c) know no protocol.
@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../conf/conf.h"
+#include "inverter_conf.h"
 #include "../wire/canframe.h"
 #include "battery.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/inverter/codecs.c - the codec of every inverter protocol, by
- * its place in CONF_INV_PROTOCOL_LIST (conf/conf.h), and in its variant. */
+ * its place in CONF_INV_PROTOCOL_LIST (dialects.h), and in its variant. */
 #include <stddef.h>
 
 #include "canframes.h"

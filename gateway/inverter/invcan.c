@@ -4,7 +4,7 @@
  * growatt-can, pylon-hv-can, byd-hvs-can, solax-can, foxess-can,
  * sungrow-can, sofar-can, growatt-hv-can, ferroamp-can, afore-can,
  * solxpow-can, rvc), its port opened at the protocol's bit rate
- * (conf_inv_bitrate()).
+ * (inv_dialect_bitrate()).
  *
  * The frame set is built from the source at the moment it goes out, with
  * the extras the output asks for.  A codec that sends its set whole (Pylon,
@@ -422,13 +422,13 @@ static const struct gw_can_owner owner = { can_up, can_down, can_frame };
 static int can_start(struct inv_out *o, char *err, size_t errlen)
 {
 	o->can.port = gw_can_new(o->gw->link_env, o->cfg.port, o->cfg.is_slcan, o->cfg.device,
-				 (uint32_t)conf_inv_bitrate(o->cfg.protocol), &owner, o);
+				 (uint32_t)inv_dialect_bitrate(o->cfg.protocol), &owner, o);
 	if (!o->can.port) {
 		snprintf(err, errlen, "inverter %s: out of memory", o->cfg.name);
 		return -1;
 	}
 	ev_timer_init(&o->can.send, send_cb, period(o), period(o));
-	const char *name = conf_inv_name(o->cfg.protocol); /* a codec may serve two rows (ferroamp-can) */
+	const char *name = inv_dialect_name(o->cfg.protocol); /* a codec may serve two rows (ferroamp-can) */
 	if (o->codec->can.claims)
 		gw_info("inverter %s: %s on %s, source %s, each frame on its own period once its source address is held",
 			o->cfg.name, name, o->cfg.port, o->cfg.source);

@@ -30,15 +30,15 @@ static const struct inv_kind *const kinds[] = {
 };
 
 /* The same output under the new section: its name, and every key that
- * restarts it (conf/conf.c: all of them). */
+ * restarts it (inverter_conf.c: all of them). */
 static bool same_output(const struct conf_inverter *a, const struct conf_inverter *b)
 {
-	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_INVERTER, CONF_RESTART, a, b);
+	return strcmp(a->name, b->name) == 0 && conf_section_same(&gw_inverter_section, CONF_RESTART, a, b);
 }
 
 static long inv_fds(const struct conf *c)
 {
-	return 2L * c->ninverters; /* the port, a serial adapter's line */
+	return 2L * gw_ninverters(c); /* the port, a serial adapter's line */
 }
 
 static void out_stop(struct inv_out *o)
@@ -62,20 +62,20 @@ static int inv_prepare(struct gw_svc_ctx *x)
 {
 	const struct conf *nc = x->nc;
 	x->next = NULL;
-	if (!nc->ninverters)
+	if (!gw_ninverters(nc))
 		return 0;
 	struct inv_set *n = calloc(1, sizeof(*n));
 	if (!n)
 		goto fail;
 	struct inv_out **tail = &n->list;
-	for (int i = 0; i < nc->ninverters; i++) {
+	for (int i = 0; i < gw_ninverters(nc); i++) {
 		struct inv_out *o = calloc(1, sizeof(*o));
 		if (!o)
 			goto fail;
 		o->gw = x->gw;
-		o->cfg = nc->inverters[i]; /* started at commit, unless a running one is kept */
+		o->cfg = *gw_inverter_cfg(nc, i); /* started at commit, unless a running one is kept */
 		o->codec = inv_codec_for(&o->cfg);
-		o->kind = kinds[conf_inv_kind(o->cfg.protocol)];
+		o->kind = kinds[inv_dialect_kind(o->cfg.protocol)];
 		*tail = o;
 		tail = &o->next;
 	}
@@ -168,10 +168,10 @@ static void inv_tick(void *st, double now)
 			o->kind->tick(o, now);
 }
 
-static const void *inv_held(void *st, enum conf_sect s, const char *name)
+static const void *inv_held(void *st, const struct conf_section *s, const char *name)
 {
 	const struct inv_set *set = st;
-	for (const struct inv_out *o = set->list; s == CONF_SEC_INVERTER && name && o; o = o->next)
+	for (const struct inv_out *o = set->list; s == &gw_inverter_section && name && o; o = o->next)
 		if (strcmp(o->cfg.name, name) == 0)
 			return &o->cfg;
 	return NULL;
@@ -186,7 +186,7 @@ static void inv_status_json(void *st, const struct gw *gw, FILE *out)
 	for (const struct inv_out *o = s->list; o; o = o->next) {
 		fprintf(out, "%s{\"name\":", o == s->list ? "" : ",");
 		gw_json_str(out, o->cfg.name);
-		fprintf(out, ",\"protocol\":\"%s\",\"port\":", conf_inv_name(o->cfg.protocol));
+		fprintf(out, ",\"protocol\":\"%s\",\"port\":", inv_dialect_name(o->cfg.protocol));
 		gw_json_str(out, o->cfg.port);
 		fprintf(out, ",\"source\":");
 		gw_json_str(out, o->cfg.source);
@@ -237,14 +237,17 @@ static void inv_metrics(void *st, const struct gw *gw, FILE *out)
 			snprintf(lab, sizeof(lab), "%s{inverter=", fam[f][0]);
 			fputs(lab, out);
 			gw_prom_label(out, o->cfg.name);
-			fprintf(out, ",protocol=\"%s\"}", conf_inv_name(o->cfg.protocol));
+			fprintf(out, ",protocol=\"%s\"}", inv_dialect_name(o->cfg.protocol));
 			gw_prom_value(out, v[f]);
 		}
 	}
 }
 
+static const struct conf_section *const sections[] = { &gw_inverter_section, NULL };
+
 const struct gw_service gw_svc_inverter = {
 	.name = "inverters",
+	.sections = sections,
 	.fds = inv_fds,
 	.prepare = inv_prepare,
 	.commit = inv_commit,

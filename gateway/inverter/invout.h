@@ -2,7 +2,7 @@
 /* gateway/inverter/invout.h - private to the inverter output: one running
  * [inverter.NAME] and what its files (inverter.c, invsource.c, invcan.c,
  * inv485.c) call of each other.  An output is of its protocol row's kind
- * (conf_inv_kind: CAN or RS485), which picks its struct inv_kind and the
+ * (inv_dialect_kind: CAN or RS485), which picks its struct inv_kind and the
  * member of the union it uses. */
 #ifndef GATEWAY_INVERTER_INVOUT_H
 #define GATEWAY_INVERTER_INVOUT_H
@@ -26,7 +26,7 @@ enum inv_state {
 	INV_SILENT,        /* stale for failsafe_silence: nothing sent, nothing answered */
 	INV_WAITING,       /* the source never had data yet: nothing sent, nothing answered */
 	INV_OUT_OF_RANGE,  /* a high-voltage protocol's source measures outside the protocol's voltage
-	                    * range (conf_inv_volt_range()), or no voltage: nothing sent, nothing answered */
+	                    * range (inv_dialect_volt_range()), or no voltage: nothing sent, nothing answered */
 };
 #define INV_STATES 6
 
@@ -136,7 +136,7 @@ void inv_node_status(const struct inv_out *o, FILE *out);
  * before the source was ever fresh there is nothing to send.
  * keep = false: look only (o->last untouched). */
 bool inv_source(struct inv_out *o, double now, struct inv_battery *b, bool keep);
-/* A high-voltage protocol's output (conf_inv_volt_range()): is b, the
+/* A high-voltage protocol's output (inv_dialect_volt_range()): is b, the
  * battery it would send, inside the protocol's voltage range?  Kept in
  * o->out_of_range (the state INV_OUT_OF_RANGE), a change logged once; no
  * range: nothing done.  inv_source() calls it with every battery it keeps. */

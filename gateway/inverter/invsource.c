@@ -18,7 +18,7 @@
  * a battery whose limits are 0 A, but all of them fall into their own
  * loss-of-communication mode when it stops talking.
  *
- * A high-voltage protocol (conf_inv_volt_range: byd-hvs-can) speaks only
+ * A high-voltage protocol (inv_dialect_volt_range: byd-hvs-can) speaks only
  * while the source's measured voltage is inside the protocol's range: out
  * of it (or with no voltage measured) the output is silent (state
  * out_of_range), said once in the log each way.  --check refused a source whose cells cannot stay
@@ -299,7 +299,7 @@ static void identity(const struct inv_out *o, struct inv_battery *b)
 void inv_check_range(struct inv_out *o, const struct inv_battery *b)
 {
 	double lo, hi;
-	if (!conf_inv_volt_range(o->cfg.protocol, &lo, &hi))
+	if (!inv_dialect_volt_range(o->cfg.protocol, &lo, &hi))
 		return;
 	bool have = (b->present & INV_HAS_VOLTAGE) && isfinite(b->voltage);
 	bool out = !have || b->voltage < lo || b->voltage > hi;
@@ -307,14 +307,14 @@ void inv_check_range(struct inv_out *o, const struct inv_battery *b)
 		if (have)
 			gw_warn("inverter %s: source %s measures %.1f V, outside %s's %g-%g V: silent (no frame, no "
 				"answer) until it is back inside", o->cfg.name, o->cfg.source, b->voltage,
-				conf_inv_name(o->cfg.protocol), lo, hi);
+				inv_dialect_name(o->cfg.protocol), lo, hi);
 		else
 			gw_warn("inverter %s: source %s gives no voltage, which %s must stay within %g-%g V: silent "
 				"(no frame, no answer) until it does", o->cfg.name, o->cfg.source,
-				conf_inv_name(o->cfg.protocol), lo, hi);
+				inv_dialect_name(o->cfg.protocol), lo, hi);
 	} else if (!out && o->out_of_range) {
 		gw_info("inverter %s: source %s measures %.1f V, inside %s's %g-%g V again", o->cfg.name, o->cfg.source,
-			b->voltage, conf_inv_name(o->cfg.protocol), lo, hi);
+			b->voltage, inv_dialect_name(o->cfg.protocol), lo, hi);
 	}
 	o->out_of_range = out;
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "modbus_conf.h"
 #include "../model/bankstate.h"
 #include "../engine/pack_limits.h"
 #include "../model/strings_gw.h"
@@ -159,7 +160,7 @@ void gw_unit_sunspec(const struct gw *gw, const struct gw_unit *u, double now, s
 	su->bank = u->bank;
 	su->version = BMSGW_VERSION;
 	su->unit_id = (uint8_t)gw_unit_id(gw, u);
-	su->serial = gw->conf->sunspec.serial;
+	su->serial = gw_sunspec_cfg(gw->conf)->serial;
 	su->machine = gw->machine;
 	if (u->pack) {
 		struct gw_pack *p = u->pack;

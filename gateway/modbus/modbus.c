@@ -26,6 +26,7 @@
 #include "../core/tlsconn.h"
 #include "../core/prom.h"
 #include "modbus.h"
+#include "modbus_conf.h"
 #include "rtu.h"
 #include "server.h"
 #include "upstream.h"
@@ -48,7 +49,8 @@ static long mb_fds(const struct conf *c)
 	/* 502's clients are budgeted apart (max_clients); the pushers' sockets,
 	 * the RTU port and its timerfd; 802's listening socket and clients (its
 	 * own max_clients) */
-	return c->nupstreams + (c->rtu.enabled ? 2 : 0) + (c->mbtls.enabled ? c->gw.max_clients + 1 : 0);
+	return gw_nupstreams(c) + (gw_rtu_cfg(c)->enabled ? 2 : 0) +
+	       (gw_mbtls_cfg(c)->enabled ? c->gw.max_clients + 1 : 0);
 }
 
 /* What prepare made and commit will not take: the new sockets, the TLS
@@ -75,7 +77,7 @@ static void forget(struct mb_out *m)
  * is taken), and a socket when its listen changed or it starts. */
 static int prepare_tls(struct gw_svc_ctx *x, struct mb_out *m)
 {
-	const struct conf_modbus_tls *t = &x->nc->mbtls;
+	const struct conf_modbus_tls *t = gw_mbtls_cfg(x->nc);
 	m->next_ctx = NULL;
 	m->next_tls_fd = -1;
 	if (!t->enabled)
@@ -86,7 +88,7 @@ static int prepare_tls(struct gw_svc_ctx *x, struct mb_out *m)
 		snprintf(x->err, x->errlen, "[modbus_tls]: %s", why);
 		return -1;
 	}
-	bool moved = !m->tls_srv || !conf_section_same(CONF_SEC_MODBUS_TLS, CONF_RESTART, &x->gw->conf->mbtls, t);
+	bool moved = !m->tls_srv || !conf_section_same(&gw_mbtls_section, CONF_RESTART, gw_mbtls_cfg(x->gw->conf), t);
 	if (moved && (m->next_tls_fd = gw_tcp_listen(t->listen_host, t->listen_port, x->may_block, x->err,
 						     x->errlen)) < 0)
 		return -1;
@@ -107,7 +109,7 @@ static int mb_prepare(struct gw_svc_ctx *x)
 	x->next = m;
 	/* a new socket when a key of [gateway] that restarts the server changed
 	 * (conf/conf.c: listen); it reads the others as it goes */
-	bool moved = !m->srv || !conf_section_same(CONF_SEC_GATEWAY, CONF_RESTART, &x->gw->conf->gw, &nc->gw);
+	bool moved = !m->srv || !conf_section_same(&conf_sect_gateway, CONF_RESTART, &x->gw->conf->gw, &nc->gw);
 	m->next_fd = -1;
 	if (nc->gw.listen_port && moved &&
 	    (m->next_fd = gw_server_listen(&nc->gw, x->may_block, x->err, x->errlen)) < 0) {
@@ -119,8 +121,8 @@ static int mb_prepare(struct gw_svc_ctx *x)
 		return -1;
 	}
 	/* the RTU port: kept when no key of [rtu] that restarts it changed */
-	const struct conf_rtu *nr = &nc->rtu;
-	m->rtu_replace = !(m->rtu && nr->enabled && conf_section_same(CONF_SEC_RTU, CONF_RESTART, gw_rtu_conf(m->rtu),
+	const struct conf_rtu *nr = gw_rtu_cfg(nc);
+	m->rtu_replace = !(m->rtu && nr->enabled && conf_section_same(&gw_rtu_section, CONF_RESTART, gw_rtu_conf(m->rtu),
 								       nr));
 	m->next_rtu = NULL;
 	if (m->rtu_replace && nr->enabled && !(m->next_rtu = gw_rtu_new(x->gw, nr))) {
@@ -164,7 +166,8 @@ static void *mb_commit(const struct gw_svc_ctx *x)
 	struct gw *gw = x->gw;
 	struct mb_out *m = x->next;
 	m->srv = commit_server(gw, "Modbus TCP", m->srv, gw->conf->gw.listen_port != 0, m->next_fd, NULL);
-	m->tls_srv = commit_server(gw, "Modbus/TCP Security", m->tls_srv, gw->conf->mbtls.enabled, m->next_tls_fd, m->next_ctx);
+	m->tls_srv = commit_server(gw, "Modbus/TCP Security", m->tls_srv, gw_mbtls_cfg(gw->conf)->enabled, m->next_tls_fd,
+				   m->next_ctx);
 	m->next_fd = m->next_tls_fd = -1;
 	m->next_ctx = NULL;
 	m->running = true;
@@ -176,7 +179,7 @@ static void *mb_commit(const struct gw_svc_ctx *x)
 		if (m->rtu)
 			gw_rtu_start(m->rtu);
 	} else if (m->rtu) {
-		gw_rtu_apply(m->rtu, &gw->conf->rtu);
+		gw_rtu_apply(m->rtu, gw_rtu_cfg(gw->conf));
 	}
 	m->upstreams = gw_upstreams_apply(gw, m->upstreams);
 	return m;
@@ -194,12 +197,12 @@ static void mb_stop(const struct gw_svc_ctx *x)
 
 /* The pushers' and the RTU server's copies ([gateway] is read from the
  * running configuration as the server goes). */
-static const void *mb_held(void *st, enum conf_sect s, const char *name)
+static const void *mb_held(void *st, const struct conf_section *s, const char *name)
 {
 	const struct mb_out *m = st;
-	if (s == CONF_SEC_UPSTREAM && name)
+	if (s == &gw_upstream_section && name)
 		return gw_upstream_conf(m->upstreams, name);
-	return s == CONF_SEC_RTU && m->rtu ? gw_rtu_conf(m->rtu) : NULL;
+	return s == &gw_rtu_section && m->rtu ? gw_rtu_conf(m->rtu) : NULL;
 }
 
 /* One server's counters and clients, the members 502 and 802 share. */
@@ -220,7 +223,7 @@ static void server_json(const struct gw_server *srv, const char *host, int port,
 /* Modbus/TCP Security: 502's members, the handshakes and the role that writes. */
 static void tls_json(const struct mb_out *m, const struct gw *gw, FILE *o)
 {
-	const struct conf_modbus_tls *t = &gw->conf->mbtls;
+	const struct conf_modbus_tls *t = gw_mbtls_cfg(gw->conf);
 	if (!m->tls_srv) {
 		fprintf(o, "null");
 		return;
@@ -352,8 +355,12 @@ static void mb_metrics(void *st, const struct gw *gw, FILE *o)
 		upstreams_metrics(m, o);
 }
 
+static const struct conf_section *const sections[] = { &gw_upstream_section, &gw_sunspec_section,
+	&gw_rtu_section, &gw_mbtls_section, NULL };
+
 const struct gw_service gw_svc_modbus = {
 	.name = "modbus",
+	.sections = sections,
 	.fds = mb_fds,
 	.prepare = mb_prepare,
 	.commit = mb_commit,

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modbus_conf.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/mbexc.h"
@@ -55,9 +56,9 @@ static int ss_npacks(const struct gw *gw, const struct gw_unit *u)
 /* Does [addr, addr + count) meet u's SunSpec block? */
 static bool in_sunspec(const struct gw *gw, const struct gw_unit *u, unsigned addr, unsigned count)
 {
-	if (!gw->conf->sunspec.enabled || count == 0)
+	if (!gw_sunspec_cfg(gw->conf)->enabled || count == 0)
 		return false;
-	unsigned long sb = (unsigned)gw->conf->sunspec.base;
+	unsigned long sb = (unsigned)gw_sunspec_cfg(gw->conf)->base;
 	unsigned long se = sb + (unsigned)ss_block_len(u->bank, ss_npacks(gw, u));
 	return addr < se && (unsigned long)addr + count > sb;
 }
@@ -252,9 +253,9 @@ static void screen_read(struct gw *gw, const uint8_t *pdu, size_t plen, double n
 			refuse(out, GW_MB_GATEWAY_TARGET);
 		return;
 	}
-	unsigned sb = (unsigned)gw->conf->sunspec.base;
+	unsigned sb = (unsigned)gw_sunspec_cfg(gw->conf)->base;
 	int np = ss_npacks(gw, u);
-	if (gw->conf->sunspec.enabled && out->addr >= sb &&
+	if (gw_sunspec_cfg(gw->conf)->enabled && out->addr >= sb &&
 	    out->addr + out->count <= sb + (unsigned)ss_block_len(u->bank, np)) {
 		out->kind = GW_REQ_SUNSPEC; /* stale: answered, not implemented values (sunspec.h) */
 		return;
@@ -341,7 +342,7 @@ static int answer_sunspec(struct gw_answerer *a, const struct gw_screen *s, doub
 	struct ss_unit su;
 	gw_unit_sunspec(a->gw, &s->target, now, &a->sc, &su);
 	int n = ss_build(&su, a->ss, sizeof(a->ss) / sizeof(a->ss[0]));
-	unsigned off = s->addr - (unsigned)a->gw->conf->sunspec.base;
+	unsigned off = s->addr - (unsigned)gw_sunspec_cfg(a->gw->conf)->base;
 	if (n < 0 || off + s->count > (unsigned)n)
 		return -GW_MB_DEVICE_FAILURE; /* screened against the same length: never */
 	for (unsigned i = 0; i < s->count; i++) {

@@ -338,7 +338,7 @@ const struct conf_rtu *gw_rtu_conf(const struct gw_rtu *r)
 	return &r->cfg;
 }
 
-/* The keys of [rtu] a running server takes from a reload (conf/conf.c's
+/* The keys of [rtu] a running server takes from a reload (modbus_conf.c's
  * CONF_LIVE ones); the others restart it. */
 void gw_rtu_apply(struct gw_rtu *r, const struct conf_rtu *cfg)
 {

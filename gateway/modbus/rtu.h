@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "../model/gw.h"
+#include "modbus_conf.h"
 
 struct gw_rtu;
 

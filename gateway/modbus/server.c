@@ -56,7 +56,7 @@
 
 bool gw_role_writes(const struct gw *gw, const char *role)
 {
-	const char *want = gw->conf->mbtls.write_role;
+	const char *want = gw_mbtls_cfg(gw->conf)->write_role;
 	return role[0] && want[0] && strcmp(role, want) == 0;
 }
 
@@ -464,8 +464,8 @@ int gw_server_listen(const struct conf_gateway *g, bool may_block, char *err, si
 static void log_listening(const struct gw_server *srv)
 {
 	const struct conf_gateway *g = &srv->gw->conf->gw;
-	const char *host = srv->tls ? srv->gw->conf->mbtls.listen_host : g->listen_host;
-	int port = srv->tls ? srv->gw->conf->mbtls.listen_port : g->listen_port;
+	const char *host = srv->tls ? gw_mbtls_cfg(srv->gw->conf)->listen_host : g->listen_host;
+	int port = srv->tls ? gw_mbtls_cfg(srv->gw->conf)->listen_port : g->listen_port;
 	gw_info("%s server on %s%s%s:%d, base %d, %s floats, %d pack(s)%s",
 		srv->tls ? "Modbus/TCP Security" : "Modbus TCP", strchr(host, ':') ? "[" : "", host,
 		strchr(host, ':') ? "]" : "", port, g->base, g->float_order == REG_FLOAT_CDAB ? "cdab" : "abcd",

@@ -16,6 +16,7 @@
 #include "../core/acceptor.h"
 #include "../core/tlsconn.h"
 #include "mbap.h"
+#include "modbus_conf.h"
 #include "server.h"
 
 /* the replies to a full input buffer (two ADUs' worth of the shortest FC3

@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "modbus_conf.h"
+#include "../../conf/section.h"
 #include "../model/gw.h"
 #include "../core/log.h"
 #include "../core/net.h"
@@ -388,11 +390,11 @@ static void up_free(struct gw_upstream *u)
 }
 
 /* The same pusher under the new section: its name and every key that
- * restarts it (conf/conf.c: all of them, destination, source and
+ * restarts it (modbus_conf.c: all of them, destination, source and
  * schedule): a reload keeps it as it is. */
 static bool up_same(const struct conf_upstream *a, const struct conf_upstream *b)
 {
-	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_UPSTREAM, CONF_RESTART, a, b);
+	return strcmp(a->name, b->name) == 0 && conf_section_same(&gw_upstream_section, CONF_RESTART, a, b);
 }
 
 const struct conf_upstream *gw_upstream_conf(const struct gw_upstream *list, const char *name)
@@ -407,8 +409,8 @@ struct gw_upstream *gw_upstreams_apply(struct gw *gw, struct gw_upstream *old)
 {
 	const struct conf *c = gw->conf;
 	struct gw_upstream *head = NULL, **tail = &head;
-	for (int i = 0; i < c->nupstreams; i++) {
-		const struct conf_upstream *cfg = &c->upstreams[i];
+	for (int i = 0; i < gw_nupstreams(c); i++) {
+		const struct conf_upstream *cfg = gw_upstream_cfg(c, i);
 		struct gw_upstream **pp = &old, *u;
 		while ((u = *pp) && !up_same(&u->cfg, cfg))
 			pp = &u->next;

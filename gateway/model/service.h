@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../../conf/conf.h"
+#include "../../conf/section.h"
 
 struct gw;
 struct gw_pack;
@@ -47,6 +47,10 @@ struct gw_svc_ctx {
 
 struct gw_service {
 	const char *name;               /* "modbus", "mqtt" ...; also its key in /api/state */
+	/* The sections of the configuration the output owns (conf/section.h:
+	 * its struct, keys, checks and --check lines), NULL-terminated; the
+	 * daemon hands them down to conf/ before any load.  NULL = none. */
+	const struct conf_section *const *sections;
 	/* Descriptors the output holds under configuration c (the daemon's
 	 * budget for RLIMIT_NOFILE); NULL = none. */
 	long (*fds)(const struct conf *c);
@@ -73,7 +77,7 @@ struct gw_service {
 	 * named, else NULL) the running output works from: what /api/config
 	 * shows, so a key whose new value a reload did not bring in shows its
 	 * old one.  NULL: not a section it copies (or the hook is NULL). */
-	const void *(*held)(void *st, enum conf_sect s, const char *name);
+	const void *(*held)(void *st, const struct conf_section *s, const char *name);
 	/* Its member of /api/state: a JSON value ("null" is written for an
 	 * output that is off, without calling this). */
 	void (*status_json)(void *st, const struct gw *gw, FILE *o);

@@ -34,13 +34,13 @@ int gw_mode_history_csv(const struct gw_cli *o, const struct conf *conf)
 		fprintf(stderr, "bmsgw: --from must be before --to\n");
 		return 2;
 	}
-	if (!conf->history.enabled) {
+	if (!gw_history_cfg(conf)->enabled) {
 		fprintf(stderr, "bmsgw: %s keeps no history (add a [history] or [http] section, without file = none)\n",
 			conf->file);
 		return 1;
 	}
-	gw_history_path(&conf->history, path, sizeof(path));
-	if (gw_history_export(&conf->history, o->hist_unit, from, to, step, stdout, err, sizeof(err)) < 0) {
+	gw_history_path(gw_history_cfg(conf), path, sizeof(path));
+	if (gw_history_export(gw_history_cfg(conf), o->hist_unit, from, to, step, stdout, err, sizeof(err)) < 0) {
 		fflush(stdout);
 		fprintf(stderr, "bmsgw: history %s: %s\n", path, err);
 		return 1;

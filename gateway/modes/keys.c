@@ -4,7 +4,7 @@
  * default, reload class. */
 #include <stdio.h>
 
-#include "../../conf/conf.h"
+#include "../../conf/section.h"
 #include "cli.h"
 
 int gw_mode_keys(const struct gw_cli *o, const struct conf *conf)

@@ -46,7 +46,7 @@ static int mqtt_prepare(struct gw_svc_ctx *x)
 	x->next = NULL;
 	if (!c->enabled)
 		return 0;
-	if (m && conf_section_same(CONF_SEC_MQTT, CONF_RESTART, &m->cfg, c)) {
+	if (m && conf_section_same(&conf_sect_mqtt, CONF_RESTART, &m->cfg, c)) {
 		x->next = x->cur;
 		return 0;
 	}
@@ -88,11 +88,11 @@ static void mqtt_stop(const struct gw_svc_ctx *x)
 	mq_close(x->cur, x->clean);
 }
 
-static const void *mqtt_held(void *st, enum conf_sect s, const char *name)
+static const void *mqtt_held(void *st, const struct conf_section *s, const char *name)
 {
 	(void)name;
 	const struct gw_mqtt *m = st;
-	return s == CONF_SEC_MQTT ? &m->cfg : NULL;
+	return s == &conf_sect_mqtt ? &m->cfg : NULL;
 }
 
 /* The backfill's part: on or off, the samples owed in all and by unit,

@@ -24,6 +24,7 @@
 #include "../core/prom.h"
 #include "../core/net.h"
 #include "tunnel.h"
+#include "tunnel_conf.h"
 #include "../core/acceptor.h"
 #include "../core/util.h"
 #include "../poll/poll.h"
@@ -53,10 +54,10 @@ struct gw_tunnel {
 };
 
 /* The same tunnel under the new section: its name and every key that
- * restarts it (conf/conf.c: all of them). */
+ * restarts it (tunnel_conf.c: all of them). */
 static bool same_tunnel(const struct conf_tunnel *a, const struct conf_tunnel *b)
 {
-	return strcmp(a->name, b->name) == 0 && conf_section_same(CONF_SEC_TUNNEL, CONF_RESTART, a, b);
+	return strcmp(a->name, b->name) == 0 && conf_section_same(&gw_tunnel_section, CONF_RESTART, a, b);
 }
 
 /* ---------------------------------------------------------------- a session */
@@ -294,8 +295,8 @@ int gw_tunnels_prepare(struct gw *gw, struct gw_tunnel *cur, const struct conf *
 {
 	struct gw_tunnel *head = NULL, **tail = &head;
 	*out = NULL;
-	for (int i = 0; i < nc->ntunnels; i++) {
-		const struct conf_tunnel *c = &nc->tunnels[i];
+	for (int i = 0; i < gw_ntunnels(nc); i++) {
+		const struct conf_tunnel *c = gw_tunnel_cfg(nc, i);
 		struct gw_tunnel *n = calloc(1, sizeof(*n));
 		if (!n) {
 			snprintf(err, errlen, "out of memory");
@@ -410,7 +411,7 @@ int gw_tunnels_active(const struct gw_tunnel *list)
 
 static long tun_fds(const struct conf *c)
 {
-	return 2L * c->ntunnels; /* listening socket + tool */
+	return 2L * gw_ntunnels(c); /* listening socket + tool */
 }
 
 static int tun_prepare(struct gw_svc_ctx *x)
@@ -437,9 +438,9 @@ static void tun_stop(const struct gw_svc_ctx *x)
 }
 
 /* "tunnels": each with its wire, its address and its tool, if one is connected. */
-static const void *tun_held(void *st, enum conf_sect s, const char *name)
+static const void *tun_held(void *st, const struct conf_section *s, const char *name)
 {
-	for (const struct gw_tunnel *t = st; s == CONF_SEC_TUNNEL && name && t; t = t->next)
+	for (const struct gw_tunnel *t = st; s == &gw_tunnel_section && name && t; t = t->next)
 		if (strcmp(t->cfg.name, name) == 0)
 			return &t->cfg;
 	return NULL;
@@ -478,8 +479,11 @@ static void tun_metrics(void *st, const struct gw *gw, FILE *o)
 	gw_prom_singles(o, mm, sizeof(mm) / sizeof(mm[0]));
 }
 
+static const struct conf_section *const sections[] = { &gw_tunnel_section, NULL };
+
 const struct gw_service gw_svc_tunnel = {
 	.name = "tunnels",
+	.sections = sections,
 	.fds = tun_fds,
 	.prepare = tun_prepare,
 	.commit = tun_commit,

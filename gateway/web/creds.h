@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/web/creds.h - the HTTPS server's certificate chain and its key
  * (PEM) loaded with GnuTLS and checked to match: for the load of [http]
- * tls_cert / tls_key (and --check's, through struct conf_loaders), and what
+ * tls_cert / tls_key (and --check's, [http]'s check in http_conf.c), and what
  * the HTTPS server hands each handshake (tls.c). */
 #ifndef GATEWAY_WEB_CREDS_H
 #define GATEWAY_WEB_CREDS_H
@@ -30,7 +30,7 @@ struct gw_creds {
  * certificate's. */
 struct gw_creds *gw_creds_load(const char *cert, const char *key, char *err, size_t errlen);
 void gw_creds_free(struct gw_creds *c);
-/* The check of --check (struct conf_loaders' https): load and free. 0, or
+/* The check of --check ([http]'s, http_conf.c): load and free. 0, or
  * -1 with why. */
 int gw_creds_check(const char *cert, const char *key, char *why, size_t wl);
 

@@ -43,6 +43,7 @@
 #include "conns.h"
 #include "hosts.h"
 #include "http.h"
+#include "http_conf.h"
 #include "setup/setup.h"
 #include "users.h"
 

@@ -160,7 +160,7 @@ void gw_status_json(struct gw *gw, FILE *o)
 /* ------------------------------------------------------------- /api/config */
 
 /* Section s, instance `name`, as the part that runs it holds it. */
-static const void *in_force(struct gw *gw, enum conf_sect s, const char *name, const void *conf_obj)
+static const void *in_force(struct gw *gw, const struct conf_section *s, const char *name, const void *conf_obj)
 {
 	for (int i = 0; i < gw->nout; i++) {
 		const struct gw_output *out = &gw->out[i];
@@ -174,24 +174,24 @@ static const void *in_force(struct gw *gw, enum conf_sect s, const char *name, c
 void gw_status_config(struct gw *gw, FILE *o)
 {
 	bool first = true;
+	const struct conf_section *s;
 	fputc('{', o);
-	for (int s = CONF_SEC_NONE + 1; s < CONF_SEC_COUNT; s++) {
+	for (int si = 0; (s = conf_section_nth(si)); si++) {
 		const char *name;
 		const void *obj;
-		for (int i = 0; (obj = conf_section_at(gw->conf, (enum conf_sect)s, i, &name)); i++) {
-			obj = in_force(gw, (enum conf_sect)s, name, obj);
+		for (int i = 0; (obj = conf_section_at(gw->conf, s, i, &name)); i++) {
+			obj = in_force(gw, s, name, obj);
 			char title[64 + CONF_NAME_MAX];
-			snprintf(title, sizeof(title), "%s%s%s", conf_section_word((enum conf_sect)s), name ? "." : "",
-				 name ? name : "");
+			snprintf(title, sizeof(title), "%s%s%s", s->word, name ? "." : "", name ? name : "");
 			fputs(first ? "\n" : ",\n", o);
 			first = false;
 			gw_json_str(o, title);
 			fputs(":{", o);
-			for (int k = conf_key_next((enum conf_sect)s, 0); k >= 0; k = conf_key_next((enum conf_sect)s, k + 1)) {
+			for (int k = 0; k < s->nkeys; k++) {
 				char text[1024];
-				conf_key_text(k, obj, text, sizeof(text));
-				fprintf(o, "%s", k == conf_key_next((enum conf_sect)s, 0) ? "" : ",");
-				gw_json_str(o, conf_key_name(k));
+				conf_key_text(&s->keys[k], obj, text, sizeof(text));
+				fprintf(o, "%s", k ? "," : "");
+				gw_json_str(o, s->keys[k].name);
 				fputc(':', o);
 				gw_json_str(o, text);
 			}

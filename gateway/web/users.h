@@ -60,7 +60,7 @@ int gw_user_hash_line(const char *name, const char *role, const char *pw, size_t
 /* Does pw match u's hash?  (PBKDF2 with u's iterations: up to seconds of
  * CPU, never on the event loop; compared in constant time.) */
 bool gw_user_verify(const struct gw_user *u, const char *pw, size_t pwlen);
-/* The check of --check (struct conf_loaders' users): the file loaded, how
+/* The check of --check ([http]'s, http_conf.c): the file loaded, how
  * many users it holds, or -1 with why. */
 int gw_users_count(const char *path, char *why, size_t wl);
 

@@ -2,7 +2,7 @@
 /* gateway/web/web.c - the HTTP server (status page, JSON API, metrics) as
  * the daemon sees it: its row of the service table (model/service.h).
  *
- * A reload that changes a restart key of [http] (conf/conf.c; adding or
+ * A reload that changes a restart key of [http] (http_conf.c; adding or
  * removing tls_cert is one: HTTP and HTTPS are two servers) replaces it: a
  * new listen address is opened in prepare, so a reload to an address that
  * cannot be had fails whole; new settings on the same address restart the
@@ -24,6 +24,7 @@
 #include "../core/prom.h"
 #include "../model/gw.h"
 #include "http.h"
+#include "http_conf.h"
 #include "setup/setup.h"
 
 struct web_out {
@@ -36,13 +37,14 @@ static long web_fds(const struct conf *c)
 	/* its clients and one more (conns.h), the listening socket, MHD's
 	 * epoll, its wakeup, the epoll of suspended requests; with HTTPS the
 	 * spare descriptor of the door's acceptor (door.c) */
-	return c->http.enabled ? c->http.max_clients + 5L + (c->http.tls_cert[0] != '\0') : 0;
+	const struct conf_http *w = gw_http_cfg(c);
+	return w->enabled ? w->max_clients + 5L + (w->tls_cert[0] != '\0') : 0;
 }
 
 static int web_prepare(struct gw_svc_ctx *x)
 {
 	const struct web_out *cur = x->cur;
-	const struct conf_http *c = &x->nc->http, *oc = cur ? gw_http_conf(cur->h) : NULL;
+	const struct conf_http *c = gw_http_cfg(x->nc), *oc = cur ? gw_http_conf(cur->h) : NULL;
 	x->next = NULL;
 	if (!c->enabled)
 		return 0;
@@ -51,7 +53,7 @@ static int web_prepare(struct gw_svc_ctx *x)
 	struct gw_http_secrets sec;
 	if (gw_http_secrets_load(c, &sec, x->err, x->errlen) < 0)
 		return -1;
-	if (oc && conf_section_same(CONF_SEC_HTTP, CONF_RESTART, oc, c)) {
+	if (oc && conf_section_same(&gw_http_section, CONF_RESTART, oc, c)) {
 		struct web_out *kept = x->cur;
 		gw_http_secrets_free(&kept->sec);
 		kept->sec = sec;
@@ -90,15 +92,15 @@ static void *web_commit(const struct gw_svc_ctx *x)
 {
 	struct web_out *w = x->next;
 	if (w)
-		gw_setup_conf(x->gw->setup, &x->nc->http);
+		gw_setup_conf(x->gw->setup, gw_http_cfg(x->nc));
 	if (x->cur && x->cur != w)
 		web_free(x->cur); /* its history queries first */
 	if (w && w->h && w == x->cur)
-		gw_http_take_live(w->h, &x->nc->http, &w->sec);
+		gw_http_take_live(w->h, gw_http_cfg(x->nc), &w->sec);
 	if (w && !w->h) {
 		/* the same address with new settings: its old socket is closed now */
 		char err[300];
-		if (!(w->h = gw_http_new(x->gw, &x->nc->http, &w->sec, false, err, sizeof(err)))) {
+		if (!(w->h = gw_http_new(x->gw, gw_http_cfg(x->nc), &w->sec, false, err, sizeof(err)))) {
 			gw_err("%s", err);
 			free(w);
 			return NULL;
@@ -121,11 +123,11 @@ static void web_at_exit(const struct gw_svc_ctx *x)
 	x->gw->setup = NULL;
 }
 
-static const void *web_held(void *st, enum conf_sect s, const char *name)
+static const void *web_held(void *st, const struct conf_section *s, const char *name)
 {
 	(void)name;
 	const struct web_out *w = st;
-	return s == CONF_SEC_HTTP && w->h ? gw_http_conf(w->h) : NULL;
+	return s == &gw_http_section && w->h ? gw_http_conf(w->h) : NULL;
 }
 
 static void web_status_json(void *st, const struct gw *gw, FILE *o)
@@ -177,8 +179,11 @@ static void web_polled(void *st, struct gw_pack *p, bool ok)
 	gw_http_changed(((struct web_out *)st)->h);
 }
 
+static const struct conf_section *const sections[] = { &gw_http_section, NULL };
+
 const struct gw_service gw_svc_http = {
 	.name = "http",
+	.sections = sections,
 	.fds = web_fds,
 	.prepare = web_prepare,
 	.commit = web_commit,

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../conf/section.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/util.h"
@@ -379,7 +380,7 @@ bool gw_link_same_wire(const struct conf_pack *a, const struct conf_pack *b)
 		       strcmp(a->name, b->name) == 0; /* its client id names the pack */
 	/* a serial line: every key of a pack that relinks (port, baud) */
 	if (!a->is_tcp && !a->is_ble)
-		return conf_section_same(CONF_SEC_PACK, CONF_RELINK, a, b);
+		return conf_section_same(&conf_sect_pack, CONF_RELINK, a, b);
 	/* a tcp:// or ble:// wire has no baud rate; a ble:// one is the same
 	 * device through the same adapter (local, or a proxy of the same keys) */
 	return strcmp(a->port, b->port) == 0 && strcmp(a->ble_adapter, b->ble_adapter) == 0 &&

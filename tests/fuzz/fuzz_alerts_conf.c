@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_alerts_conf.c - libFuzzer target: the parsers of
- * [alerts.NAME] url = and on = (conf/alerts.c) on any text.  What they
+ * [alerts.NAME] url = and on = (conf/url.c, gateway/alerts/alerts_conf.c) on any text.  What they
  * take holds together: a URL of one of the four schemes with a host, its
  * user and password taken out of what is fetched, and a password never in
  * what is shown; conditions known, each once, their numbers in range.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../conf/conf_int.h"
+#include "../../gateway/alerts/alerts_conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,9 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_url(const char *v)
 {
-	struct conf_alert_url u;
+	struct conf_url u;
 	char why[CONF_WHY_MAX];
-	if (conf__set_alert_url(&u, v, why, sizeof(why)) < 0) {
+	if (conf_url_parse(&u, v, why, sizeof(why)) < 0) {
 		REQUIRE(why[0]);
 		return;
 	}
@@ -46,7 +46,7 @@ static void check_on(const char *v)
 {
 	struct conf_alert_on on;
 	char why[CONF_WHY_MAX];
-	if (conf__set_alert_on(&on, v, why, sizeof(why)) < 0) {
+	if (gw_alert_on_parse(&on, v, why, sizeof(why)) < 0) {
 		REQUIRE(why[0]);
 		return;
 	}
@@ -60,7 +60,7 @@ static void check_on(const char *v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char v[CONF_LINE_BUF];
+	char v[1024];
 	if (size >= sizeof(v))
 		return 0;
 	memcpy(v, data, size);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_capfile.c - libFuzzer target: the capture file reader of
- * `bmsgw --capture` / `bmsgw-sim --replay` (conf/capfile.c) on any text.
+ * `bmsgw --capture` / `bmsgw-sim --replay` (gateway/detect/capfile.c) on any text.
  * A file it takes holds together (every record's bytes inside the data,
  * 1..CAPFILE_MAX_RECORD of them, times from 0 on and never going back, a
  * probe capture names its protocol), and written again record by record
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../conf/capfile.h"
+#include "../../gateway/detect/capfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

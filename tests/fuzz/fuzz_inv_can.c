@@ -818,7 +818,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_bytes(&in, ts, sizeof(ts));
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 		const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
-		if (!c || conf_inv_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)
+		if (!c || inv_dialect_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)
 			continue;
 		for (unsigned v = 0; v < (c->nvariants ? c->nvariants : 1); v++) {
 			const struct inv_codec *cv = c->nvariants ? c->variants[v] : c;
@@ -847,7 +847,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_bytes(&in, f.data, 7);
 		for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 			const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
-			if (!c || conf_inv_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)
+			if (!c || inv_dialect_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)
 				continue;
 			uint32_t before = h[p].frames, sd = h[p].shutdowns;
 			enum inv_rx rx = c->can.heard(&f, &h[p]);

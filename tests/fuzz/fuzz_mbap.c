@@ -18,6 +18,7 @@
 #include "../../gateway/modbus/mbap.h"
 #include "../../gateway/modbus/server.h"
 #include "fuzzin.h"
+#include "../unit/sections.h"
 
 static struct gw gw;
 static struct gw_answerer *ans;
@@ -50,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	if (!ready) {
 		char err[256];
+		install_sections(); /* the outputs' sections, [sunspec] among them */
 		struct conf *conf = malloc(sizeof(*conf));
 		if (!conf || conf_load_string("[gateway]\ncontrol_clients = 127.0.0.0/8\n"
 				     "[pack.a]\nprotocol = daly\nport = /dev/null\ncontrol = true\n[pack.b]\nprotocol = daly\n"

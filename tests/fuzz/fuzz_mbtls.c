@@ -36,12 +36,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "../../gateway/modbus/modbus_conf.h"
 #include "../../conf/conf.h"
 #include "../../gateway/core/tlsconn.h"
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/model/gw.h"
 #include "../../gateway/modbus/mbap.h"
 #include "../../gateway/modbus/server.h"
+#include "../unit/sections.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -103,13 +105,15 @@ static void write_pem(const char *path, X509 *x, EVP_PKEY *k)
 static void setup(void)
 {
 	char err[CONF_ERR_MAX];
+	install_sections(); /* the outputs' sections, [modbus_tls] among them */
 	struct conf *conf = malloc(sizeof(*conf));
 	if (!conf || conf_load_string("[gateway]\n[pack.a]\nprotocol = daly\nport = /dev/null\ncontrol = true\n"
 				      "[pack.b]\nprotocol = daly\nport = /dev/null\naddress = 2\n[bank]\n[limits]\n",
 				      "fuzz", conf, err, sizeof(err)) < 0)
 		abort();
-	conf->mbtls.enabled = true;
-	snprintf(conf->mbtls.write_role, sizeof(conf->mbtls.write_role), "Operator");
+	struct conf_modbus_tls *t = (struct conf_modbus_tls *)gw_mbtls_cfg(conf);
+	t->enabled = true;
+	snprintf(t->write_role, sizeof(t->write_role), "Operator");
 	if (gw_init(&gw, NULL, conf) < 0)
 		abort();
 	gw.packs[0]->have_data = true;

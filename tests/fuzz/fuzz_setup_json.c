@@ -33,16 +33,16 @@ static void sections(json_t *root)
 			if (!w.sects[i].keys[k].key || !w.sects[i].keys[k].value)
 				abort();
 	}
-	struct conf_ini ini;
-	if (conf_ini_parse(&ini, "", 0) == 0) {
-		if (conf_ini_make(&ini, w.sects, w.n, NULL, NULL, why, sizeof(why)) == 0) {
-			char *t = conf_ini_text(&ini, NULL);
-			struct conf_ini again;
-			if (t && conf_ini_parse(&again, t, strlen(t)) == 0)
-				conf_ini_free(&again);
+	struct setup_ini ini;
+	if (setup_ini_parse(&ini, "", 0) == 0) {
+		if (setup_ini_make(&ini, w.sects, w.n, NULL, NULL, why, sizeof(why)) == 0) {
+			char *t = setup_ini_text(&ini, NULL);
+			struct setup_ini again;
+			if (t && setup_ini_parse(&again, t, strlen(t)) == 0)
+				setup_ini_free(&again);
 			free(t);
 		}
-		conf_ini_free(&ini);
+		setup_ini_free(&ini);
 	}
 	setup_want_free(&w);
 }

@@ -17,7 +17,7 @@
   sent.
 
 The capture file is read here by a parser of this test's own (the format of
-conf/capfile.h), not by bmsgw's.  Needs socat."""
+gateway/detect/capfile.h), not by bmsgw's.  Needs socat."""
 import json
 import os
 import shutil

@@ -14,8 +14,9 @@ bms/PROTOCOLS.md §27 and its cases in test_detect.py (its usual and an
 unusual rate and address).
 
 Adding an inverter protocol is one too (gateway/README.md "Adding an
-inverter protocol"): every row of CONF_INV_PROTOCOL_LIST in conf/conf.h must
-have its codec file defining inv_codec_<sym> with the row's name and the
+inverter protocol"): every row of CONF_INV_PROTOCOL_LIST in
+gateway/inverter/dialects.h must name no file of conf/ (its keys, window and
+timing are the inverter room's, dialects.c) and have its codec file defining inv_codec_<sym> with the row's name and the
 part of its row's kind (.can: frames, heard, limits; .rs485: scan, ours,
 answer; a row naming an earlier row's sym, as ferroamp-can pylon-hv-can's,
 is that codec under its own name: its unit test names its CONF_INV_ id), a
@@ -47,7 +48,7 @@ line of the service table in gateway/daemon/services.c must have its
 folder under gateway/ defining gw_svc_<sym> with a `held` hook, its room in
 layers.py's LAYERS between poll and daemon, its /api/state member in
 bmsgw(8)'s /api/state entry and its folder in gateway/README.md's "Layout";
-and every section its room reads (CONF_SEC_*) a subsection of bmsgw.ini(5),
+and every section its room reads (conf_sect_*) a subsection of bmsgw.ini(5),
 a mention in README (its "Where to read on" table), an integration test
 that configures it and its place in test_reload_keys.py's base
 configuration."""
@@ -156,7 +157,7 @@ def check_probe(sym, name, detect_test, probes_doc):
 
 def inverter_rows():
     """(id, sym, name, kind) of CONF_INV_PROTOCOL_LIST, in order."""
-    text = read("conf/conf.h")
+    text = read("gateway/inverter/dialects.h")
     m = re.search(r"#define CONF_INV_PROTOCOL_LIST\(X\)(.*?)\n\n", text, re.S)
     return re.findall(r'X\((\w+), (\w+), "([\w-]+)", CONF_INV_(CAN|RS485)', m.group(1)) if m else []
 
@@ -189,8 +190,11 @@ def check_inverters():
                    sorted(glob.glob(os.path.join(ROOT, "tests/integration/test_inverter*.py"))))
     fuzz = read("tests/fuzz/fuzz_inv_can.c")
     confs = inverter_confs()
+    conf_src = "".join(read(os.path.relpath(p, ROOT)) for p in sorted(glob.glob(os.path.join(ROOT, "conf", "*.[ch]"))))
     first = {}  # sym -> the name of the first row of it: a later row is the same codec under its own name
     for ident, sym, name, kind in rows:
+        c.ok(re.search(r"\bCONF_INV_%s\b" % ident, conf_src) is None,
+             "%s: no file of conf/ names it (CONF_INV_%s: its keys, window and timing are dialects.c's)" % (name, ident))
         path = "gateway/inverter/dialect/emu_%s.c" % sym
         src = read(path) if os.path.exists(os.path.join(ROOT, path)) else ""
         owner = first.setdefault(sym, name)
@@ -397,12 +401,23 @@ def check_outputs():
         c.ok(re.search(r"^  %s/ " % re.escape(room), layout, re.M) is not None,
              "%s: gateway/%s/ in gateway/README.md's Layout" % (sym, room))
         sects = set()
-        for path in glob.glob(os.path.join(ROOT, "gateway", room, "*.c")):
-            sects |= set(re.findall(r"\bCONF_SEC_([A-Z]+)\b", read(os.path.relpath(path, ROOT))))
-        sects -= {"NONE", "COUNT"}
+        texts = [read(os.path.relpath(p, ROOT)) for p in glob.glob(os.path.join(ROOT, "gateway", room, "*.c"))]
+        for text in texts:
+            sects |= set(re.findall(r"\bconf_sect_([a-z_]+)\b", text))
+        # the sections the service row hands down (.sections = ...): each a const struct conf_section
+        # of the room's own, named by its .word
+        m = re.search(r"\.sections = (\w+)", body)
+        arr = next((re.search(r"conf_section \*const %s\[\] = \{([^}]*)\}" % m.group(1), t) for t in texts
+                    if m and re.search(r"conf_section \*const %s\[\]" % m.group(1), t)), None) if m else None
+        for sym in re.findall(r"&(\w+)", arr.group(1)) if arr else ():
+            word = next((re.search(r'struct conf_section %s = \{[^}]*?\.word = "(\w+)"' % sym, t, re.S)
+                         for t in texts if "struct conf_section %s = {" % sym in t), None)
+            c.ok(word is not None, "%s: its section %s is defined in its room, with its word" % (sym, sym))
+            if word:
+                sects.add(word.group(1))
         c.ok(len(sects) > 0, "%s: its room reads its section(s) of the configuration (%s)" %
              (sym, ", ".join(sorted(sects)) or "none"))
-        for word in sorted(x.lower() for x in sects):
+        for word in sorted(sects):
             head = re.compile(r"\[%s[\].]" % word)
             c.ok(re.search(r"^\.SS \[%s[\].]" % word, ini5, re.M) is not None,
                  "%s: [%s] has a subsection of bmsgw.ini(5)" % (sym, word))

@@ -3,7 +3,7 @@
 """Installation and packaging: make install / uninstall, the systemd unit,
 the man pages, make deb, and the package installed and removed with dpkg.
 
-- every key of conf__keys[] (conf/conf.c) is documented in bmsgw.ini(5) in
+- every key of bmsgw --keys (every section's, conf's and the rooms') is documented in bmsgw.ini(5) in
   its section, with its default, its largest value and its words; every
   option of `bmsgw --help` and every protocol in bmsgw(8) / bmsgw.ini(5);
   every page (bmsgw(8), bmsgw.ini(5), the bmsgw-*(7) topic pages) renders
@@ -147,18 +147,14 @@ def man_sections(path):
 
 
 def conf_keys():
-    """[(section word, key, type, min, max, words, default)] from conf__keys[]."""
-    src = read(os.path.join(ROOT, "conf/conf.c"))
-    table = src[src.index("conf__keys[K_COUNT] = {"):]
-    table = table[:table.index("\n};")]
-    names = re.findall(r'\{CONF_SEC_(\w+),\s*"([^"]+)"', table)
-    full = re.findall(r'\{CONF_SEC_(\w+),\s*"([^"]+)",\s*CONF_(?:LIVE|RESTART|RELINK),\s*(KT_\w+),\s*([^,]+),\s*([^,]+),\s*(?:true|false),'
-                      r'\s*(\w+),\s*\w+\([^)]*\),\s*("[^"]*"|NULL)\}', table)
-    words = dict(re.findall(r"static const char \*const (\w+)\[\] = \{([^}]*)\}", src))
-    keys = []
-    for sec, name, kt, lo, hi, w, d in full:
-        keys.append((sec.lower(), name, kt, lo.strip(), hi.strip(),
-                     re.findall(r'"([^"]+)"', words.get(w, "")), None if d == "NULL" else d.strip('"')))
+    """[(section word, key, type, min, max, words, default)] of every section in force, from bmsgw --keys
+    (conf's own and the rooms' sections alike)."""
+    rows = [ln.split("\t") for ln in run([EXE, "--keys"]).stdout.splitlines()]
+    names = [(r[0], r[1]) for r in rows]
+    kts = {"int": "KT_INT", "double": "KT_DOUBLE", "range": "KT_RANGE"}
+    keys = [(sec, name, kts.get(typ, typ), lo.lstrip(">"), hi, [w for w in words.split(",") if w],
+             None if default == "-" else default)
+            for sec, name, typ, lo, hi, words, default, _ in (r for r in rows if len(r) == 8)]
     return names, keys
 
 
@@ -166,8 +162,8 @@ def test_man_pages():
     ini5 = os.path.join(ROOT, "conf/bmsgw.ini.5")
     man8 = os.path.join(ROOT, "conf/bmsgw.8")
     names, keys = conf_keys()
-    c.ok(len(names) >= 29, "conf__keys[] parsed: %d keys" % len(names))
-    c.eq(len(keys), len(names), "every conf__keys[] entry has the layout this test reads")
+    c.ok(len(names) >= 29, "bmsgw --keys read: %d keys" % len(names))
+    c.eq(len(keys), len(names), "every line of bmsgw --keys has the layout this test reads")
     doc = man_sections(ini5)
     # SEC_GATEWAY -> "[gateway]", SEC_PACK -> "[pack.NAME]", a new SEC_MQTT -> "[mqtt]" ...
     head_of = {}
@@ -198,7 +194,7 @@ def test_man_pages():
     for head, entries in doc.items():
         m = re.match(r"\[(\w+)", head)
         for k in entries if m else ():
-            c.ok((m.group(1), k) in table, "bmsgw.ini(5) [%s] %s is a key of conf__keys[]" % (m.group(1), k))
+            c.ok((m.group(1), k) in table, "bmsgw.ini(5) [%s] %s is a key of bmsgw --keys" % (m.group(1), k))
 
     help_text = run([EXE, "--help"]).stdout
     opts = sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])\b", help_text)))

@@ -94,7 +94,7 @@ def base_conf(tmp, ports, ptys):
         ("inverter.can", {"protocol": "sma-can", "port": "slcan://" + ptys["can"], "source": "a"}),
         ("inverter.p", {"protocol": "pylon-can", "port": "slcan://" + ptys["can2"], "source": "a"}),
         # a high-voltage output (pack m's 32 cells: 80-116.8 V) for the identity keys its protocol
-        # takes (conf/check_inv.c); report_cells switches it to pylon-hv-can, instance to rvc,
+        # takes (gateway/inverter/dialects.c); report_cells switches it to pylon-hv-can, instance to rvc,
         # variant to sma-hv-can (ALSO: at most four inverters)
         ("inverter.hv", {"protocol": "solax-can", "port": "slcan://" + ptys["can3"], "source": "m"}),
         ("sunspec", {"serial": "ABC"}),
@@ -455,8 +455,17 @@ def change(d, row, tmp, ports, ptys):
     class_after(d, row, title, p0, what)
 
 
+def sequence(rows):
+    """The keys in the order the values of NEW were chosen for: every section
+    as bmsgw --keys lists them, but [soc] after the others and a pack's own
+    [soc] keys (those [soc] has too) last (a value of one may rely on the
+    changes before it: chemistry is nmc by the time [limits] is changed)."""
+    soc = {r[1] for r in rows if r[0] == "soc"}
+    return sorted(rows, key=lambda r: 2 if r[0] == "pack" and r[1] in soc else 1 if r[0] == "soc" else 0)
+
+
 def main():
-    rows = keys_table()
+    rows = sequence(keys_table())
     c.ok(len(rows) > 100, "(test) bmsgw --keys lists the key table (%d keys)" % len(rows))
     tmp = tempfile.mkdtemp(prefix="bmsgw-keys-")
     for name in ("pw", "pw2"):

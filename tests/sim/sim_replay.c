@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/sim/sim_replay.c - `bmsgw-sim --replay FILE`: a capture file of
- * `bmsgw --capture` (conf/capfile.h) played back as the BMS side, made
+ * `bmsgw --capture` (gateway/detect/capfile.h) played back as the BMS side, made
  * into a responder (struct sim_proto) at start.
  *
  * A capture with requests (tx records, `bmsgw --capture --probe`): each
@@ -15,7 +15,7 @@
  *
  * One pack, address 1, without values of its own (`state` shows nulls):
  * the replay knows bytes, not what they mean.  The capture file's reader
- * is conf/capfile.c, bmsgw's own (it is what users' files are read with,
+ * is gateway/detect/capfile.c, bmsgw's own (it is what users' files are read with,
  * and what the fuzz target fuzz_capfile.c exercises): the one piece of the
  * project the simulator uses besides the list of protocol names.
  */
@@ -28,7 +28,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../conf/capfile.h"
+#include "../../gateway/detect/capfile.h"
 
 #define RP_MAX_REQ 256
 #define RP_MAX_ANS 4096

@@ -40,6 +40,7 @@
 #include "../../gateway/mqtt/mqtt_int.h"
 #include "../../gateway/web/status.h"
 #include "check.h"
+#include "sections.h"
 
 /* ---- the fake clock: every reader of the daemon's clocks reads these ---- */
 
@@ -122,13 +123,13 @@ static void start(const char *packs_and_bank)
 	images = gw_images_new();
 	memset(&inv, 0, sizeof(inv));
 	inv.gw = &gw;
-	inv.cfg = gw.conf->inverters[0];
+	inv.cfg = *gw_inverter_cfg(gw.conf, 0);
 	inv.codec = inv_codec_of(inv.cfg.protocol);
 	memset(&mq, 0, sizeof(mq));
 	mq.gw = &gw;
 	mq.cfg.victron = true;
 	CHECK(gw_curlev_global());
-	alerts = al_dest_new(&gw, &gw.conf->alerts[0]);
+	alerts = al_dest_new(&gw, gw_alerts_cfg(gw.conf, 0));
 	CHECK(alerts != NULL);
 }
 
@@ -699,6 +700,7 @@ static void test_strings_shunt(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, [alerts.NAME] among them */
 	test_parallel();
 	test_strings();
 	test_shunt();

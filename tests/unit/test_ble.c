@@ -10,6 +10,7 @@
 #include "../../conf/conf.h"
 #include "../../gateway/wire/ble/ble.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[CONF_ERR_MAX];
@@ -389,6 +390,7 @@ static void test_classify_issue100(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_mac();
 	test_conf();
 	test_uuid16();

@@ -33,6 +33,7 @@
 #include "../../gateway/poll/bus_engine.h"
 #include "../../gateway/wire/wire_int.h"
 #include "check.h"
+#include "sections.h"
 #include "loop_check.h"
 #include "jbd_check.h"
 
@@ -359,6 +360,7 @@ static void test_wrong_client(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	loop = ev_loop_new(EVFLAG_AUTO);
 	setup();
 	test_order();

@@ -10,6 +10,7 @@
 #include "../../conf/conf.h"
 #include "../../bms/bms.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[CONF_ERR_MAX];
@@ -702,6 +703,7 @@ static void test_warnings(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_defaults();
 	test_full();
 	test_values();

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../conf/conf_int.h"
+#include "../../gateway/alerts/alerts_conf.h"
+#include "sections.h"
 #include "check.h"
 
 static struct conf c;
@@ -52,21 +53,20 @@ static char *tmpfile_with(const char *content, mode_t mode)
 static const char *shown(const struct conf_alerts *a, const char *key)
 {
 	static char buf[512];
-	for (int k = conf_key_next(CONF_SEC_ALERTS, 0); k >= 0; k = conf_key_next(CONF_SEC_ALERTS, k + 1))
-		if (strcmp(conf_key_name(k), key) == 0) {
-			conf_key_text(k, a, buf, sizeof(buf));
-			return buf;
-		}
-	return "?";
+	const struct conf_key *k = conf_key_find(conf_section_kind("alerts.x", NULL), key);
+	if (!k)
+		return "?";
+	conf_key_text(k, a, buf, sizeof(buf));
+	return buf;
 }
 
 static void test_defaults(void)
 {
 	CHECK_EQ_INT(load(PACK), 0);
-	CHECK_EQ_INT(c.nalerts, 0);
+	CHECK_EQ_INT(gw_nalerts(&c), 0);
 	CHECK_EQ_INT(load(PACK "[alerts.phone]\nurl = https://ntfy.sh/my-battery\n"), 0);
-	CHECK_EQ_INT(c.nalerts, 1);
-	const struct conf_alerts *a = &c.alerts[0];
+	CHECK_EQ_INT(gw_nalerts(&c), 1);
+	const struct conf_alerts *a = gw_alerts_cfg(&c, 0);
 	CHECK_STR(a->name, "phone");
 	CHECK_EQ_INT(a->url.scheme, CONF_URL_HTTPS);
 	CHECK_STR(a->url.bare, "https://ntfy.sh/my-battery");
@@ -84,7 +84,7 @@ static void test_on(void)
 {
 	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = http://h/\non = alarm, stale, imbalance, weak_cell, soc_below:20, "
 			  "ir_rise:30\nrepeat = 0\nimbalance_mv = 80\nimbalance_hold = 5\n"), 0);
-	const struct conf_alerts *a = &c.alerts[0];
+	const struct conf_alerts *a = gw_alerts_cfg(&c, 0);
 	CHECK_EQ_INT(a->on.bits, (1u << CONF_AL_NCOND) - 1);
 	CHECK_NEAR(a->on.soc_below, 20, 0);
 	CHECK_NEAR(a->on.ir_rise, 30, 0);
@@ -92,7 +92,7 @@ static void test_on(void)
 	CHECK_EQ_INT(a->imbalance_mv, 80);
 	CHECK_NEAR(a->imbalance_hold, 5, 0);
 	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = http://h/\non = SOC_BELOW:12.5\n"), 0);
-	CHECK_NEAR(c.alerts[0].on.soc_below, 12.5, 0);
+	CHECK_NEAR(gw_alerts_cfg(&c, 0)->on.soc_below, 12.5, 0);
 	expect_error(PACK "[alerts.x]\nurl = http://h/\non = alarm, fire\n", "t.ini:6: [alerts.x] on: \"fire\" is not a condition");
 	expect_error(PACK "[alerts.x]\nurl = http://h/\non = soc_below\n", "soc_below needs a number");
 	expect_error(PACK "[alerts.x]\nurl = http://h/\non = soc_below:\n", "soc_below needs a number");
@@ -121,10 +121,10 @@ static void test_url(void)
 	expect_error(PACK "[alerts.x]\nurl = https://[::1/\n", "the URL has no host");
 	expect_error(PACK "[alerts.x]\nurl = https://u:p%zz@h/\n", "badly %-encoded");
 	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = HTTPS://[::1]:8443/t?x=1\n"), 0);
-	CHECK_EQ_INT(c.alerts[0].url.scheme, CONF_URL_HTTPS);
+	CHECK_EQ_INT(gw_alerts_cfg(&c, 0)->url.scheme, CONF_URL_HTTPS);
 	/* credentials in the URL: taken out, the password never shown */
 	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = https://al%40ice:p%3Ass@w@ntfy.example:8443/topic\n"), 0);
-	const struct conf_alerts *a = &c.alerts[0];
+	const struct conf_alerts *a = gw_alerts_cfg(&c, 0);
 	CHECK_STR(a->url.bare, "https://ntfy.example:8443/topic");
 	CHECK_STR(a->url.text, "https://al%40ice:***@ntfy.example:8443/...");
 	CHECK_STR(shown(a, "url"), "https://al%40ice:***@ntfy.example:8443/...");
@@ -133,9 +133,9 @@ static void test_url(void)
 	CHECK(strstr(shown(a, "url"), "p%3Ass") == NULL);
 	/* a user alone */
 	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = http://bob@h/\n"), 0);
-	CHECK_STR(c.alerts[0].url.text, "http://bob@h/");
-	CHECK_STR(c.alerts[0].username, "bob");
-	CHECK_STR(c.alerts[0].password, "");
+	CHECK_STR(gw_alerts_cfg(&c, 0)->url.text, "http://bob@h/");
+	CHECK_STR(gw_alerts_cfg(&c, 0)->username, "bob");
+	CHECK_STR(gw_alerts_cfg(&c, 0)->password, "");
 	/* the --check summary shows no password */
 	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = https://u:hunter2@h/t\n"), 0);
 	char *out = NULL;
@@ -149,9 +149,9 @@ static void test_url(void)
 	/* a webhook's token in its path or query: never shown (the log, the
 	 * summary, /api/config, /api/state all show url.text) */
 	CHECK_EQ_INT(load(PACK "[alerts.x]\nurl = https://h:8443/hooks/SEKRET1?token=SEKRET2&a=b\n"), 0);
-	CHECK_STR(c.alerts[0].url.bare, "https://h:8443/hooks/SEKRET1?token=SEKRET2&a=b");
-	CHECK_STR(c.alerts[0].url.text, "https://h:8443/...");
-	CHECK(strstr(shown(&c.alerts[0], "url"), "SEKRET") == NULL);
+	CHECK_STR(gw_alerts_cfg(&c, 0)->url.bare, "https://h:8443/hooks/SEKRET1?token=SEKRET2&a=b");
+	CHECK_STR(gw_alerts_cfg(&c, 0)->url.text, "https://h:8443/...");
+	CHECK(strstr(shown(gw_alerts_cfg(&c, 0), "url"), "SEKRET") == NULL);
 	out = NULL;
 	f = open_memstream(&out, &len);
 	conf_print_summary(&c, f);
@@ -163,15 +163,15 @@ static void test_url(void)
 	 * path of one "?": shown whole, 6 longer (fuzz_alerts_conf found it cut
 	 * to "/..") */
 	char url[257], why[CONF_WHY_MAX];
-	struct conf_alert_url u;
+	struct conf_url u;
 	snprintf(url, sizeof(url), "smtps://u:@%0*d?", 255 - 12, 0);
 	CHECK_EQ_INT((int)strlen(url), 255);
-	CHECK_EQ_INT(conf__set_alert_url(&u, url, why, sizeof(why)), 0);
+	CHECK_EQ_INT(conf_url_parse(&u, url, why, sizeof(why)), 0);
 	CHECK_EQ_INT((int)strlen(u.text), 261);
 	CHECK(strncmp(u.text, "smtps://u:***@000", 17) == 0);
 	CHECK_STR(u.text + 257, "/...");
 	strcat(url, "x");
-	CHECK_EQ_INT(conf__set_alert_url(&u, url, why, sizeof(why)), -1);
+	CHECK_EQ_INT(conf_url_parse(&u, url, why, sizeof(why)), -1);
 	CHECK(strstr(why, "too long") != NULL);
 }
 
@@ -179,10 +179,10 @@ static void test_mail(void)
 {
 	CHECK_EQ_INT(load(PACK "[alerts.m]\nurl = smtp://mail.example:587\nto = a@example.org, b@example.org\n"
 			  "from = bmsgw@example.org\n"), 0);
-	CHECK_EQ_INT(c.alerts[0].url.scheme, CONF_URL_SMTP);
-	CHECK_STR(c.alerts[0].to, "a@example.org, b@example.org");
+	CHECK_EQ_INT(gw_alerts_cfg(&c, 0)->url.scheme, CONF_URL_SMTP);
+	CHECK_STR(gw_alerts_cfg(&c, 0)->to, "a@example.org, b@example.org");
 	CHECK_EQ_INT(load(PACK "[alerts.m]\nurl = smtps://mail.example\nto = a@example.org\nfrom = b@example.org\n"), 0);
-	CHECK_EQ_INT(c.alerts[0].url.scheme, CONF_URL_SMTPS);
+	CHECK_EQ_INT(gw_alerts_cfg(&c, 0)->url.scheme, CONF_URL_SMTPS);
 	expect_error(PACK "[alerts.m]\nurl = smtp://mail.example\nfrom = b@example.org\n", "[alerts.m] to: an e-mail needs to =");
 	expect_error(PACK "[alerts.m]\nurl = smtp://mail.example\nto = b@example.org\n", "[alerts.m] from: an e-mail needs from =");
 	expect_error(PACK "[alerts.m]\nurl = smtp://mail.example\nto = nobody\nfrom = b@example.org\n", "t.ini:6: [alerts.m] to: \"nobody\" is not an address");
@@ -199,9 +199,9 @@ static void test_password(void)
 	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = smtp://h:2525\nto = a@b.example\nfrom = d@e.example\nusername = u\n"
 		 "password_file = %s\n", pw);
 	CHECK_EQ_INT(load(text), 0);
-	CHECK_STR(c.alerts[0].password, "s3cret");
-	CHECK_STR(c.alerts[0].username, "u");
-	CHECK_STR(shown(&c.alerts[0], "password_file"), pw);
+	CHECK_STR(gw_alerts_cfg(&c, 0)->password, "s3cret");
+	CHECK_STR(gw_alerts_cfg(&c, 0)->username, "u");
+	CHECK_STR(shown(gw_alerts_cfg(&c, 0), "password_file"), pw);
 	/* readable by others: refused */
 	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = smtp://h:2525\nto = a@b.example\nfrom = d@e.example\nusername = u\n"
 		 "password_file = %s\n", open_pw);
@@ -225,18 +225,18 @@ static void test_password(void)
 	snprintf(text, sizeof(text), PACK "[alerts.m]\nurl = https://h/\nusername = u\npassword_file = %s\n", pw);
 	CHECK_EQ_INT(load(text), 0);
 	a = c;
-	CHECK(conf_section_same(CONF_SEC_ALERTS, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
+	CHECK(conf_section_same(&gw_alerts_section, CONF_RESTART, gw_alerts_cfg(&a, 0), gw_alerts_cfg(&c, 0)));
 	FILE *f = fopen(pw, "w");
 	fputs("other\n", f);
 	fclose(f);
 	CHECK_EQ_INT(load(text), 0);
-	CHECK(!conf_section_same(CONF_SEC_ALERTS, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
+	CHECK(!conf_section_same(&gw_alerts_section, CONF_RESTART, gw_alerts_cfg(&a, 0), gw_alerts_cfg(&c, 0)));
 	/* so is a new password in the URL, which the shown URL does not tell */
 	CHECK_EQ_INT(load(PACK "[alerts.m]\nurl = https://u:one@h/\n"), 0);
 	a = c;
 	CHECK_EQ_INT(load(PACK "[alerts.m]\nurl = https://u:two@h/\n"), 0);
-	CHECK_STR(a.alerts[0].url.text, c.alerts[0].url.text);
-	CHECK(!conf_section_same(CONF_SEC_ALERTS, CONF_RESTART, &a.alerts[0], &c.alerts[0]));
+	CHECK_STR(gw_alerts_cfg(&a, 0)->url.text, gw_alerts_cfg(&c, 0)->url.text);
+	CHECK(!conf_section_same(&gw_alerts_section, CONF_RESTART, gw_alerts_cfg(&a, 0), gw_alerts_cfg(&c, 0)));
 	unlink(pw);
 	unlink(open_pw);
 }
@@ -248,7 +248,7 @@ static void test_many(void)
 	for (int i = 0; i < CONF_MAX_ALERTS; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "[alerts.d%d]\nurl = http://h%d/\n", i, i);
 	CHECK_EQ_INT(load(text), 0);
-	CHECK_EQ_INT(c.nalerts, CONF_MAX_ALERTS);
+	CHECK_EQ_INT(gw_nalerts(&c), CONF_MAX_ALERTS);
 	snprintf(text + n, sizeof(text) - n, "[alerts.more]\nurl = http://h/\n");
 	expect_error(text, "alerts");
 	expect_error(PACK "[alerts.a]\nurl = http://h/\n[alerts.a]\nurl = http://g/\n", "alerts.a");
@@ -256,6 +256,7 @@ static void test_many(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, [alerts.NAME] among them */
 	test_defaults();
 	test_on();
 	test_url();

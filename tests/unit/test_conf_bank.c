@@ -4,7 +4,9 @@
 
 #include "../../conf/conf.h"
 #include "../../bms/bms.h"
+#include "../../gateway/modbus/modbus_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -40,10 +42,11 @@ static void expect_error(const char *tail, const char *needle)
 
 int main(void)
 {
+	install_sections();
 	/* no bank, no upstream */
 	CHECK_EQ_INT(load(""), 0);
 	CHECK(!c.bank.enabled);
-	CHECK_EQ_INT(c.nupstreams, 0);
+	CHECK_EQ_INT(gw_nupstreams(&c), 0);
 
 	/* bank defaults: every pack, unit 100, 1 V */
 	CHECK_EQ_INT(load("[bank]\n"), 0);
@@ -113,30 +116,30 @@ int main(void)
 
 	/* upstream defaults */
 	CHECK_EQ_INT(load("[upstream.plc]\nhost = 192.0.2.7\nsource = a\n"), 0);
-	CHECK_EQ_INT(c.nupstreams, 1);
-	CHECK_STR(c.upstreams[0].name, "plc");
-	CHECK_STR(c.upstreams[0].host, "192.0.2.7");
-	CHECK_EQ_INT(c.upstreams[0].port, 502);
-	CHECK_EQ_INT(c.upstreams[0].unit_id, 1);
-	CHECK_EQ_INT(c.upstreams[0].source_pack, 0);
-	CHECK_EQ_INT(c.upstreams[0].reg_first, 0);
-	CHECK_EQ_INT(c.upstreams[0].reg_last, 124);
-	CHECK_EQ_INT(c.upstreams[0].base, 290);
-	CHECK_NEAR(c.upstreams[0].interval, 5, 1e-9);
-	CHECK_NEAR(c.upstreams[0].timeout, 2, 1e-9);
+	CHECK_EQ_INT(gw_nupstreams(&c), 1);
+	CHECK_STR(gw_upstream_cfg(&c, 0)->name, "plc");
+	CHECK_STR(gw_upstream_cfg(&c, 0)->host, "192.0.2.7");
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->port, 502);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->unit_id, 1);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->source_pack, 0);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->reg_first, 0);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->reg_last, 124);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->base, 290);
+	CHECK_NEAR(gw_upstream_cfg(&c, 0)->interval, 5, 1e-9);
+	CHECK_NEAR(gw_upstream_cfg(&c, 0)->timeout, 2, 1e-9);
 
 	/* a window of the map, the bank as source, an IPv6 host */
 	CHECK_EQ_INT(load("[bank]\n[upstream.inv]\nhost = [::1]\nport = 1502\nunit_id = 0\nsource = bank\n"
 			  "registers = 40-59\ninterval = 0.5\n"), 0);
-	CHECK_EQ_INT(c.upstreams[0].source_pack, CONF_BANK_SOURCE);
-	CHECK_STR(c.upstreams[0].host, "::1");
-	CHECK_EQ_INT(c.upstreams[0].reg_first, 40);
-	CHECK_EQ_INT(c.upstreams[0].reg_last, 59);
-	CHECK_EQ_INT(c.upstreams[0].base, 330);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->source_pack, CONF_BANK_SOURCE);
+	CHECK_STR(gw_upstream_cfg(&c, 0)->host, "::1");
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->reg_first, 40);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->reg_last, 59);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->base, 330);
 	CHECK_EQ_INT(load("[upstream.one]\nhost = plc.local\nsource = b\nregisters = 45\nbase = 0\n"), 0);
-	CHECK_EQ_INT(c.upstreams[0].reg_first, 45);
-	CHECK_EQ_INT(c.upstreams[0].reg_last, 45);
-	CHECK_EQ_INT(c.upstreams[0].base, 0);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->reg_first, 45);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->reg_last, 45);
+	CHECK_EQ_INT(gw_upstream_cfg(&c, 0)->base, 0);
 
 	expect_error("[upstream.x]\nsource = a\n", "t.ini:12: [upstream.x]: missing key \"host\"");
 	expect_error("[upstream.x]\nhost = 192.0.2.1\n", "t.ini:12: [upstream.x]: missing key \"source\"");

@@ -25,6 +25,7 @@
 
 #include "../../conf/conf.h"
 #include "check.h"
+#include "sections.h"
 
 static char dir[] = "/tmp/test_conf_files_XXXXXX";
 static char why[1024];
@@ -115,12 +116,6 @@ static void test_read(void)
 	CHECK(conf_file_read(p, true, &n, why, sizeof(why)) == NULL);
 	CHECK(strstr(why, "is over 1024 KiB") != NULL);
 	unlink(p);
-}
-
-static bool state_place(const char *name, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s/auto/%s", dir, name);
-	return false;
 }
 
 /* The configuration with its [gateway] state_file and more sections:
@@ -218,10 +213,12 @@ static void test_roles(void)
 
 int main(void)
 {
-	static const struct conf_loaders places = { .state_path = state_place };
+	install_sections();
+	char state[sizeof(dir) + 8];
 	if (!mkdtemp(dir))
 		return 1;
-	conf_use_loaders(&places);
+	snprintf(state, sizeof(state), "%s/auto", dir); /* the automatic files' directory, as the daemon hands it down */
+	conf_use_state_dir(state);
 	test_open();
 	test_read();
 	test_roles();

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../conf/conf.h"
+#include "../../conf/section.h"
 #include "../../gateway/model/gw.h"
 #include "../../gateway/model/health_gw.h"
 #include "../../gateway/model/statefile.h"
@@ -49,7 +49,7 @@ static void test_conf(void)
 	expect_error("[health]\nir_min_step = 3\n", "ir_min_step");
 	expect_error("[health]\nir_min_step = fast\n", "ir_min_step");
 	expect_error("[health]\nwindow = 32\n", "window");
-	CHECK(conf_section_same(CONF_SEC_HEALTH, CONF_RESTART, &c.health, &c.health));
+	CHECK(conf_section_same(&conf_sect_health, CONF_RESTART, &c.health, &c.health));
 	/* --check's summary */
 	CHECK_EQ_INT(load("[soc]\ncapacity = 280\n[health]\n"), 0);
 	char *buf = NULL;

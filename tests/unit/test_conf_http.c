@@ -13,7 +13,9 @@
 #include "../../conf/conf.h"
 #include "../../gateway/web/users.h"
 #include "../../gateway/daemon/daemon.h"
+#include "../../gateway/web/http_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -35,8 +37,8 @@ static void test_keys(void)
 	char text[4096];
 	snprintf(text, sizeof(text), "%s", pack);
 	CHECK_EQ_INT(conf_load_string(text, "t.ini", &c, err, sizeof(err)), 0);
-	CHECK_STR(c.http.scheme, "http");
-	CHECK(!c.http.metrics_public);
+	CHECK_STR(gw_http_cfg(&c)->scheme, "http");
+	CHECK(!gw_http_cfg(&c)->metrics_public);
 	expect_error("tls_cert = /etc/bmsgw/http.pem\n", "t.ini:6: [http] tls_cert: needs tls_key too");
 	expect_error("tls_key = /etc/bmsgw/http.key\n", "t.ini:6: [http] tls_key: needs tls_cert too");
 	expect_error("users_file = /etc/bmsgw/users\n", "t.ini:6: [http] users_file: needs tls_cert");
@@ -152,7 +154,7 @@ static void test_file(void)
 
 int main(void)
 {
-	conf_use_loaders(&gw_conf_loaders); /* the files are loaded as the daemon loads them */
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_keys();
 	test_lines();
 	test_hash_verify();

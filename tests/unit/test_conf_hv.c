@@ -14,7 +14,9 @@
 #include "../../conf/conf.h"
 #include "../../conf/conf_int.h"
 #include "../../bms/bms.h"
+#include "../../gateway/inverter/inverter_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -56,10 +58,10 @@ static void test_range(void)
 
 	/* a single pack of 32 LFP cells: 80.0-116.8 V, inside */
 	CHECK_EQ_INT(load(c32, INV "source = a\n"), 0);
-	CHECK(conf__hv_source_range(&c, 0, &lo, &hi, why, sizeof(why)));
+	CHECK(inv_source_range(&c, 0, &lo, &hi, why, sizeof(why)));
 	CHECK_NEAR(lo, 80.0, 1e-9);
 	CHECK_NEAR(hi, 116.8, 1e-9);
-	CHECK_EQ_INT(c.inverters[0].address, 0);
+	CHECK_EQ_INT(gw_inverter_cfg(&c, 0)->address, 0);
 	/* a 16S pack: 40.0-58.4 V, refused, naming the output and both ranges */
 	expect_error(c16, INV "source = b\n", "[inverter.hv] source: b runs 40.0-58.4 V");
 	expect_error(c16, INV "source = b\n", "not inside protocol pylon-hv-can's 80-1000 V");
@@ -70,12 +72,12 @@ static void test_range(void)
 	expect_error(c16, "[bank]\n" INV, "bank runs 40.0-58.4 V");
 	/* a bank of two strings of four 16S packs: 160.0-233.6 V, inside */
 	CHECK_EQ_INT(load(c16, "[bank]\nstrings = a+b+c+d, e+f+g+h\n" INV), 0);
-	CHECK(conf__hv_source_range(&c, CONF_BANK_SOURCE, &lo, &hi, why, sizeof(why)));
+	CHECK(inv_source_range(&c, CONF_BANK_SOURCE, &lo, &hi, why, sizeof(why)));
 	CHECK_NEAR(lo, 160.0, 1e-9);
 	CHECK_NEAR(hi, 233.6, 1e-9);
 	/* strings of unequal length: the envelope of both */
 	CHECK_EQ_INT(load(c16, "[bank]\nstrings = a+b+c, e+f+g+h\n" INV), 0);
-	CHECK(conf__hv_source_range(&c, CONF_BANK_SOURCE, &lo, &hi, why, sizeof(why)));
+	CHECK(inv_source_range(&c, CONF_BANK_SOURCE, &lo, &hi, why, sizeof(why)));
 	CHECK_NEAR(lo, 120.0, 1e-9);
 	CHECK_NEAR(hi, 233.6, 1e-9);
 	/* a member without cells in a string: refused, naming it */
@@ -85,7 +87,7 @@ static void test_range(void)
 	CHECK_EQ_INT(load(c16, "[bank]\nstrings = a+b+c+d+e+f+g+h\n" INV), 0);
 	/* the chemistry: 32 NMC cells 96.0-134.4 V; 32 LTO cells 48.0-89.6 V, refused */
 	CHECK_EQ_INT(load(c32, "chemistry = nmc\n" INV "source = a\n"), 0);
-	CHECK(conf__hv_source_range(&c, 0, &lo, &hi, why, sizeof(why)));
+	CHECK(inv_source_range(&c, 0, &lo, &hi, why, sizeof(why)));
 	CHECK_NEAR(lo, 96.0, 1e-9);
 	CHECK_NEAR(hi, 134.4, 1e-9);
 	expect_error(c32, "chemistry = lto\n" INV "source = a\n", "a runs 48.0-89.6 V");
@@ -96,9 +98,9 @@ static void test_range(void)
 static void test_keys(void)
 {
 	CHECK_EQ_INT(load(c32, INV "source = a\naddress = 1\n"), 0);
-	CHECK_EQ_INT(c.inverters[0].address, 1);
+	CHECK_EQ_INT(gw_inverter_cfg(&c, 0)->address, 1);
 	CHECK_EQ_INT(load(c32, INV "source = a\naddress = 0\n"), 0);
-	CHECK_EQ_INT(c.inverters[0].address, 0);
+	CHECK_EQ_INT(gw_inverter_cfg(&c, 0)->address, 0);
 	expect_error(c32, INV "source = a\naddress = 2\n", "address: 2 is no pylon-hv-can battery address (expected 0 or 1");
 	expect_error(c32, INV "source = a\ninterval = 1\n", "pylon-hv-can answers each request (0x4200)");
 	expect_error(c32, INV "source = a\nbaud = 9600\n", "baud: is for the RS485 protocols");
@@ -120,12 +122,12 @@ static void test_keys(void)
 
 static void test_round3(void)
 {
-	const struct conf_inverter *v = &c.inverters[0];
+	const struct conf_inverter *v = gw_inverter_cfg(&c, 0);
 	double lo, hi;
 
 	/* the windows: solax-can 80-760 V, foxess-can 80-480 V */
-	CHECK(conf_inv_volt_range(CONF_INV_SOLAX_CAN, &lo, &hi) && lo == 80 && hi == 760);
-	CHECK(conf_inv_volt_range(CONF_INV_FOXESS_CAN, &lo, &hi) && lo == 80 && hi == 480);
+	CHECK(inv_dialect_volt_range(CONF_INV_SOLAX_CAN, &lo, &hi) && lo == 80 && hi == 760);
+	CHECK(inv_dialect_volt_range(CONF_INV_FOXESS_CAN, &lo, &hi) && lo == 80 && hi == 480);
 	CHECK_EQ_INT(load(c16, S8 SX "source = bank\n"), 0);
 	CHECK_EQ_INT(load(c16, S8 FX "source = bank\n"), 0); /* 320.0-467.2 V */
 	CHECK_EQ_INT(load(c32, S8 SX "source = bank\n"), 0);
@@ -171,8 +173,8 @@ static void test_round3(void)
 	expect_error(c16, S4 SX "source = bank\naddress = 1\n", "address: is for the RS485 protocols");
 	/* every CAN row's bit rate (sungrow-can's and RV-C's 250 kbit/s); RS485 none */
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++)
-		CHECK_EQ_INT(conf_inv_bitrate((enum conf_inv_protocol)p),
-			     conf_inv_kind((enum conf_inv_protocol)p) != CONF_INV_CAN ? 0 :
+		CHECK_EQ_INT(inv_dialect_bitrate((enum conf_inv_protocol)p),
+			     inv_dialect_kind((enum conf_inv_protocol)p) != CONF_INV_CAN ? 0 :
 			     p == CONF_INV_SUNGROW_CAN || p == CONF_INV_RVC ? 250000 : 500000);
 }
 
@@ -185,12 +187,12 @@ static void test_round3(void)
  * cells): windows, defaults, ranges, the keys they do not take. */
 static void test_round3_sungrow_sofar_growatt_hv(void)
 {
-	const struct conf_inverter *v = &c.inverters[0];
+	const struct conf_inverter *v = gw_inverter_cfg(&c, 0);
 	double lo, hi;
 
-	CHECK(conf_inv_volt_range(CONF_INV_SUNGROW_CAN, &lo, &hi) && lo == 108 && hi == 584);
-	CHECK(conf_inv_volt_range(CONF_INV_SOFAR_CAN, &lo, &hi) && lo == 80 && hi == 1000);
-	CHECK(conf_inv_volt_range(CONF_INV_GROWATT_HV_CAN, &lo, &hi) && lo == 80 && hi == 1000);
+	CHECK(inv_dialect_volt_range(CONF_INV_SUNGROW_CAN, &lo, &hi) && lo == 108 && hi == 584);
+	CHECK(inv_dialect_volt_range(CONF_INV_SOFAR_CAN, &lo, &hi) && lo == 80 && hi == 1000);
+	CHECK(inv_dialect_volt_range(CONF_INV_GROWATT_HV_CAN, &lo, &hi) && lo == 80 && hi == 1000);
 	/* sungrow-can: a string of 64 cells (160.0-233.6 V) in, a 32-cell pack (80.0-116.8 V) out */
 	CHECK_EQ_INT(load(c16, S4 SG "source = bank\n"), 0);
 	expect_error(c32, SG "source = a\n", "a runs 80.0-116.8 V");
@@ -234,12 +236,12 @@ static void test_round3_sungrow_sofar_growatt_hv(void)
  * solxpow-can: their windows (80-1000 V), defaults, the keys each takes. */
 static void test_round3_d(void)
 {
-	const struct conf_inverter *v = &c.inverters[0];
+	const struct conf_inverter *v = gw_inverter_cfg(&c, 0);
 	double lo, hi;
 
-	CHECK(conf_inv_volt_range(CONF_INV_FERROAMP_CAN, &lo, &hi) && lo == 80 && hi == 1000);
-	CHECK(conf_inv_volt_range(CONF_INV_AFORE_CAN, &lo, &hi) && lo == 80 && hi == 1000);
-	CHECK(conf_inv_volt_range(CONF_INV_SOLXPOW_CAN, &lo, &hi) && lo == 80 && hi == 1000);
+	CHECK(inv_dialect_volt_range(CONF_INV_FERROAMP_CAN, &lo, &hi) && lo == 80 && hi == 1000);
+	CHECK(inv_dialect_volt_range(CONF_INV_AFORE_CAN, &lo, &hi) && lo == 80 && hi == 1000);
+	CHECK(inv_dialect_volt_range(CONF_INV_SOLXPOW_CAN, &lo, &hi) && lo == 80 && hi == 1000);
 	expect_error(c16, FA "source = b\n", "not inside protocol ferroamp-can's 80-1000 V");
 	expect_error(c16, AF "source = b\n", "not inside protocol afore-can's 80-1000 V");
 	expect_error(c16, SP "source = b\n", "not inside protocol solxpow-can's 80-1000 V");
@@ -285,7 +287,7 @@ static void test_round3_d(void)
  * without a window; the variants of sma-hv-can; the overrides each takes. */
 static void test_wit_sma_schneider(void)
 {
-	const struct conf_inverter *v = &c.inverters[0];
+	const struct conf_inverter *v = gw_inverter_cfg(&c, 0);
 
 	CHECK_EQ_INT(load(c16, S4 WIT "source = bank\n"), 0);
 	expect_error(c16, WIT "source = b\n", "b runs 40.0-58.4 V");
@@ -325,6 +327,7 @@ static void test_wit_sma_schneider(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_range();
 	test_keys();
 	test_round3();

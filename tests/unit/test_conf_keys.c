@@ -9,6 +9,7 @@
 #include "../../bms/bms.h"
 #include "../../conf/conf_int.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[CONF_ERR_MAX];
@@ -30,15 +31,9 @@ static const char *full =
 	"[sunspec]\nserial = x1\n"
 	"[rtu]\nport = /dev/ttyUSB6\nmode = 8E1\n";
 
-static const struct conf_key *key(int k)
+/* Some other value of key ck in obj, by its type (not necessarily a valid one). */
+static void change(const struct conf_key *ck, char *obj)
 {
-	return &conf__keys[k];
-}
-
-/* Some other value of key k in obj, by its type (not necessarily a valid one). */
-static void change(int k, char *obj)
-{
-	const struct conf_key *ck = key(k);
 	char *f = obj + ck->off;
 	switch (ck->type) {
 	case KT_INT: case KT_WORD: case KT_BAUD: case KT_FLAGS: case KT_VER: case KT_RANGE:
@@ -63,66 +58,105 @@ static void change(int k, char *obj)
 	}
 }
 
+/* Key `name` of the section a name such as "pack.a" is of. */
+static const struct conf_key *key_of(const char *sect, const char *name)
+{
+	const struct conf_key *k = conf_key_find(conf_section_kind(sect, NULL), name);
+	CHECK(k != NULL);
+	return k;
+}
+
 static void test_classes(void)
 {
 	int seen = 0;
-	for (int k = 0; k < K_COUNT; k++) {
-		enum conf_reload r = key(k)->reload;
-		CHECK(r == CONF_LIVE || r == CONF_RESTART || r == CONF_RELINK);
-		CHECK_EQ_INT(conf_key_reload(k), r);
-		CHECK_STR(conf_key_name(k), key(k)->name);
-	}
-	for (int s = CONF_SEC_GATEWAY; s < CONF_SEC_COUNT; s++)
-		for (int k = conf_key_next(s, 0); k >= 0; k = conf_key_next(s, k + 1)) {
-			CHECK_EQ_INT(key(k)->sect, s);
+	const struct conf_section *s;
+	for (int si = 0; (s = conf_section_nth(si)); si++)
+		for (int k = 0; k < s->nkeys; k++) {
+			enum conf_reload r = s->keys[k].reload;
+			CHECK(r == CONF_LIVE || r == CONF_RESTART || r == CONF_RELINK);
+			CHECK(conf_key_find(s, s->keys[k].name) == &s->keys[k]);
 			seen++;
 		}
-	CHECK_EQ_INT(seen, K_COUNT);
-	CHECK_STR(conf_section_word(CONF_SEC_INVERTER), "inverter");
+	CHECK(seen > 150);
+	CHECK_STR(conf_section_kind("inverter.x", NULL)->word, "inverter");
 	/* a few the running parts rely on */
-	CHECK_EQ_INT(key(K_LISTEN)->reload, CONF_RESTART);
-	CHECK_EQ_INT(key(K_BASE)->reload, CONF_LIVE);
-	CHECK_EQ_INT(key(K_PORT)->reload, CONF_RELINK);
-	CHECK_EQ_INT(key(K_BAUD)->reload, CONF_RELINK);
-	CHECK_EQ_INT(key(K_POLL_INTERVAL)->reload, CONF_LIVE);
-	CHECK_EQ_INT(key(K_MQ_KEEPALIVE)->reload, CONF_RESTART);
-	CHECK_EQ_INT(key(K_MQ_PUBLISH_INTERVAL)->reload, CONF_LIVE);
-	CHECK_EQ_INT(key(K_RT_CONTROL)->reload, CONF_LIVE);
-	CHECK_EQ_INT(key(K_IN_MANUFACTURER)->reload, CONF_RESTART);
+	CHECK_EQ_INT(key_of("gateway", "listen")->reload, CONF_RESTART);
+	CHECK_EQ_INT(key_of("gateway", "base")->reload, CONF_LIVE);
+	CHECK_EQ_INT(key_of("pack.a", "port")->reload, CONF_RELINK);
+	CHECK_EQ_INT(key_of("pack.a", "baud")->reload, CONF_RELINK);
+	CHECK_EQ_INT(key_of("pack.a", "poll_interval")->reload, CONF_LIVE);
+	CHECK_EQ_INT(key_of("mqtt", "keepalive")->reload, CONF_RESTART);
+	CHECK_EQ_INT(key_of("mqtt", "publish_interval")->reload, CONF_LIVE);
+	CHECK_EQ_INT(key_of("rtu", "control")->reload, CONF_LIVE);
+	CHECK_EQ_INT(key_of("inverter.x", "manufacturer")->reload, CONF_RESTART);
 }
 
 /* A change of each key is seen in its class and in no other. */
 static void test_same(void)
 {
-	static char a[sizeof(struct conf)], b[sizeof(struct conf)];
-	for (int k = 0; k < K_COUNT; k++) {
-		enum conf_sect s = key(k)->sect;
-		memset(a, 0, sizeof(a));
-		conf__apply_defaults(s, a);
-		memcpy(b, a, sizeof(b));
-		for (int r = CONF_LIVE; r <= CONF_RELINK; r++)
-			CHECK(conf_section_same(s, r, a, b));
-		change(k, b);
-		for (int r = CONF_LIVE; r <= CONF_RELINK; r++) {
-			bool same = conf_section_same(s, r, a, b);
-			if (same == (r == (int)key(k)->reload))
-				fprintf(stderr, "  [%s] %s, class %d\n", conf_section_word(s), key(k)->name, r);
-			CHECK_EQ_INT(same, r != (int)key(k)->reload);
+	static _Alignas(16) char a[sizeof(struct conf)], b[sizeof(struct conf)];
+	const struct conf_section *s;
+	for (int si = 0; (s = conf_section_nth(si)); si++)
+		for (int k = 0; k < s->nkeys; k++) {
+			memset(a, 0, sizeof(a));
+			conf__apply_defaults(s, a);
+			memcpy(b, a, sizeof(b));
+			for (int r = CONF_LIVE; r <= CONF_RELINK; r++)
+				CHECK(conf_section_same(s, r, a, b));
+			change(&s->keys[k], b);
+			for (int r = CONF_LIVE; r <= CONF_RELINK; r++) {
+				bool same = conf_section_same(s, r, a, b);
+				if (same == (r == (int)s->keys[k].reload))
+					fprintf(stderr, "  [%s] %s, class %d\n", s->word, s->keys[k].name, r);
+				CHECK_EQ_INT(same, r != (int)s->keys[k].reload);
+			}
 		}
-	}
 	/* the password read from password_file restarts the MQTT client */
 	struct conf_mqtt m1, m2;
 	memset(&m1, 0, sizeof(m1));
 	m2 = m1;
 	strcpy(m2.password, "secret");
-	CHECK(!conf_section_same(CONF_SEC_MQTT, CONF_RESTART, &m1, &m2));
-	CHECK(conf_section_same(CONF_SEC_MQTT, CONF_LIVE, &m1, &m2));
+	CHECK(!conf_section_same(&conf_sect_mqtt, CONF_RESTART, &m1, &m2));
+	CHECK(conf_section_same(&conf_sect_mqtt, CONF_LIVE, &m1, &m2));
 	/* the name is the caller's: two packs on one wire */
 	struct conf_pack p1, p2;
 	memset(&p1, 0, sizeof(p1));
 	p2 = p1;
 	strcpy(p2.name, "other");
-	CHECK(conf_section_same(CONF_SEC_PACK, CONF_RELINK, &p1, &p2));
+	CHECK(conf_section_same(&conf_sect_pack, CONF_RELINK, &p1, &p2));
+}
+
+/* Key `name`'s text in instance i of the section `sect` is of. */
+static void text_of(const char *sect, int i, const char *name, char *text, size_t cap)
+{
+	const struct conf_section *s = conf_section_kind(sect, NULL);
+	const void *obj = conf_obj(&c, s, i);
+	text[0] = '\0';
+	CHECK(obj != NULL);
+	if (obj)
+		conf_key_text(key_of(sect, name), obj, text, cap);
+}
+
+/* Key k of instance obj of s read back from its own text: 1 the same, 0
+ * not, -1 skipped (a fingerprint; none, where the file cannot say none). */
+static int reads_back(const struct conf_section *s, const struct conf_key *k, const void *obj)
+{
+	static _Alignas(16) char copy[sizeof(struct conf)];
+	char text[1024], why[CONF_WHY_MAX];
+	conf_key_text(k, obj, text, sizeof(text));
+	if (k->type == KT_KEY || (!text[0] && !(k->def && !k->def[0])))
+		return -1;
+	memcpy(copy, obj, s->size); /* the rest of the section as it is, this key read from its text */
+	int rc = conf__set_value(k, copy, text, why, sizeof(why));
+	if (rc < 0)
+		fprintf(stderr, "  [%s] %s = %s: %s\n", s->word, k->name, text, why);
+	CHECK_EQ_INT(rc, 0);
+	bool same = true;
+	for (int r = CONF_LIVE; r <= CONF_RELINK; r++)
+		same = same && conf_section_same(s, r, obj, copy);
+	if (!same)
+		fprintf(stderr, "  [%s] %s: \"%s\" reads back otherwise\n", s->word, k->name, text);
+	return same;
 }
 
 /* The text of every value of a loaded file parses back to the same value. */
@@ -132,64 +166,49 @@ static void test_text(void)
 	if (err[0])
 		fprintf(stderr, "  %s\n", err);
 	int instances = 0, values = 0;
-	for (int s = CONF_SEC_GATEWAY; s < CONF_SEC_COUNT; s++) {
+	const struct conf_section *s;
+	for (int si = 0; (s = conf_section_nth(si)); si++) {
 		const char *name;
 		const void *obj;
 		for (int i = 0; (obj = conf_section_at(&c, s, i, &name)); i++) {
-			static char copy[sizeof(struct conf)];
 			instances++;
-			CHECK_EQ_INT(name != NULL, s == CONF_SEC_PACK || s == CONF_SEC_UPSTREAM || s == CONF_SEC_TUNNEL ||
-				     s == CONF_SEC_INVERTER);
-			for (int k = conf_key_next(s, 0); k >= 0; k = conf_key_next(s, k + 1)) {
-				char text[1024], why[CONF_WHY_MAX];
-				conf_key_text(k, obj, text, sizeof(text));
-				if (key(k)->type == KT_KEY || (!text[0] && !(key(k)->def && !key(k)->def[0])))
-					continue; /* a fingerprint; none, where the file cannot say none */
-				/* the rest of the file as it is, and this key read from its text */
-				memcpy(copy, obj, (size_t)((const char *)&c + sizeof(c) - (const char *)obj));
-				int rc = conf__set_value(key(k), copy, text, why, sizeof(why));
-				if (rc < 0)
-					fprintf(stderr, "  [%s] %s = %s: %s\n", conf_section_word(s), key(k)->name, text, why);
-				CHECK_EQ_INT(rc, 0);
-				bool same = true;
-				for (int r = CONF_LIVE; r <= CONF_RELINK; r++)
-					same = same && conf_section_same(s, r, obj, copy);
-				if (!same)
-					fprintf(stderr, "  [%s] %s: \"%s\" reads back otherwise\n", conf_section_word(s),
-						key(k)->name, text);
-				CHECK(same);
-				values++;
+			CHECK_EQ_INT(name != NULL, s->named);
+			for (int k = 0; k < s->nkeys; k++) {
+				int r = reads_back(s, &s->keys[k], obj);
+				CHECK(r != 0);
+				values += r > 0;
 			}
 		}
 	}
 	CHECK_EQ_INT(instances, 16); /* [soc] is always there, with its defaults */
 	CHECK(values >= 100);
 	char text[256];
-	conf_key_text(K_LISTEN, &c.gw, text, sizeof(text));
+	text_of("gateway", 0, "listen", text, sizeof(text));
 	CHECK_STR(text, "127.0.0.1:1502");
-	conf_key_text(K_HT_LISTEN, &c.http, text, sizeof(text));
+	text_of("http", 0, "listen", text, sizeof(text));
 	CHECK_STR(text, "[::1]:8080");
-	conf_key_text(K_IN_EXTRAS, &c.inverters[0], text, sizeof(text));
+	text_of("inverter.x", 0, "extras", text, sizeof(text));
 	CHECK_STR(text, "capacity, cells");
-	conf_key_text(K_IN_VER, &c.inverters[1], text, sizeof(text));
+	text_of("inverter.x", 1, "ver", text, sizeof(text));
 	CHECK_STR(text, "echo");
-	conf_key_text(K_IN_VER, &c.inverters[0], text, sizeof(text));
+	text_of("inverter.x", 0, "ver", text, sizeof(text));
 	CHECK_STR(text, "0x20");
-	conf_key_text(K_UP_REGISTERS, &c.upstreams[0], text, sizeof(text));
+	text_of("upstream.x", 0, "registers", text, sizeof(text));
 	CHECK_STR(text, "3-40");
-	conf_key_text(K_LI_SOC_CHARGE, &c.limits, text, sizeof(text));
+	text_of("limits", 0, "soc_charge_table", text, sizeof(text));
 	CHECK_STR(text, "95:1, 100:0.5");
-	conf_key_text(K_LI_SOC_DISCHARGE, &c.limits, text, sizeof(text));
+	text_of("limits", 0, "soc_discharge_table", text, sizeof(text));
 	CHECK_STR(text, "");
-	conf_key_text(K_PK_MAX_CHARGE, &c.packs[1], text, sizeof(text));
+	text_of("pack.x", 1, "max_charge_current", text, sizeof(text));
 	CHECK_STR(text, "");
-	conf_key_text(K_PROTOCOL, &c.packs[0], text, sizeof(text));
+	text_of("pack.x", 0, "protocol", text, sizeof(text));
 	CHECK_STR(text, "daly");
-	conf_key_text(K_RT_MODE, &c.rtu, text, sizeof(text));
+	text_of("rtu", 0, "mode", text, sizeof(text));
 	CHECK_STR(text, "8E1");
 	const char *name;
-	CHECK(conf_section_at(&c, CONF_SEC_PACK, 2, &name) == NULL);
-	CHECK(conf_section_at(&c, CONF_SEC_INVERTER, 1, &name) == &c.inverters[1]);
+	CHECK(conf_section_at(&c, &conf_sect_pack, 2, &name) == NULL);
+	const struct conf_section *inv = conf_section_kind("inverter.x", NULL);
+	CHECK(conf_section_at(&c, inv, 1, &name) == conf_obj(&c, inv, 1));
 	CHECK_STR(name, "rs");
 }
 
@@ -200,10 +219,11 @@ static void test_key_fingerprint(void)
 	struct conf_pack p;
 	char text[64], why[CONF_WHY_MAX];
 	memset(&p, 0, sizeof(p));
-	conf_key_text(K_KEY, &p, text, sizeof(text));
+	const struct conf_key *k = key_of("pack.a", "key");
+	conf_key_text(k, &p, text, sizeof(text));
 	CHECK_STR(text, "");
-	CHECK_EQ_INT(conf__set_value(key(K_KEY), &p, "00112233445566778899aabbccddeeff", why, sizeof(why)), 0);
-	conf_key_text(K_KEY, &p, text, sizeof(text));
+	CHECK_EQ_INT(conf__set_value(k, &p, "00112233445566778899aabbccddeeff", why, sizeof(why)), 0);
+	conf_key_text(k, &p, text, sizeof(text));
 	CHECK(strncmp(text, "fnv1a:", 6) == 0 && strlen(text) == 14);
 	CHECK(strstr(text, "0011") == NULL);
 }
@@ -226,7 +246,11 @@ static void test_print_keys(void)
 		CHECK_EQ_INT(tabs, 7);
 		lines++;
 	}
-	CHECK_EQ_INT(lines, K_COUNT);
+	int keys = 0;
+	const struct conf_section *s;
+	for (int si = 0; (s = conf_section_nth(si)); si++)
+		keys += s->nkeys;
+	CHECK_EQ_INT(lines, keys);
 	CHECK(strstr(buf, "gateway\tlisten\tlisten\t0\t0\t\t0.0.0.0:502\trestart\n") != NULL);
 	CHECK(strstr(buf, "pack\tport\tport\t0\t0\t\t-\trelink\n") != NULL);
 	CHECK(strstr(buf, "mqtt\tcells\tword\t0\t0\tdisabled,enabled,off\tdisabled\tlive\n") != NULL);
@@ -235,6 +259,7 @@ static void test_print_keys(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_classes();
 	test_same();
 	test_text();

@@ -6,6 +6,7 @@
 
 #include "../../conf/conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -334,6 +335,7 @@ static void test_summary(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_defaults();
 	test_chemistry();
 	test_ranges();

@@ -12,7 +12,9 @@
 
 #include "../../conf/conf.h"
 #include "../../gateway/daemon/daemon.h"
+#include "../../gateway/modbus/modbus_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -63,22 +65,22 @@ static const char *tls(const char *cert, const char *key, const char *ca, const 
 static void test_good(void)
 {
 	CHECK_EQ_INT(load(""), 0);
-	CHECK(!c.mbtls.enabled);
+	CHECK(!gw_mbtls_cfg(&c)->enabled);
 	CHECK_EQ_INT(c.gw.listen_port, 502);
 	CHECK_EQ_INT(load(tls("s.pem", "s.key", "ca.pem", "")), 0);
-	CHECK(c.mbtls.enabled);
-	CHECK_EQ_INT(c.mbtls.line, 4);
-	CHECK_STR(c.mbtls.listen_host, "0.0.0.0");
-	CHECK_EQ_INT(c.mbtls.listen_port, 802);
-	CHECK_STR(c.mbtls.write_role, "Operator");
+	CHECK(gw_mbtls_cfg(&c)->enabled);
+	CHECK_EQ_INT(gw_mbtls_cfg(&c)->line, 4);
+	CHECK_STR(gw_mbtls_cfg(&c)->listen_host, "0.0.0.0");
+	CHECK_EQ_INT(gw_mbtls_cfg(&c)->listen_port, 802);
+	CHECK_STR(gw_mbtls_cfg(&c)->write_role, "Operator");
 	char tail[2200];
 	snprintf(tail, sizeof(tail), "[gateway]\nlisten =\n%s", tls("s.pem", "s.key", "ca.pem",
 		 "listen = 127.0.0.1:8802\nwrite_role = Maintainer\n"));
 	CHECK_EQ_INT(load(tail), 0);
 	CHECK_EQ_INT(c.gw.listen_port, 0);
 	CHECK_STR(c.gw.listen_host, "");
-	CHECK_EQ_INT(c.mbtls.listen_port, 8802);
-	CHECK_STR(c.mbtls.write_role, "Maintainer");
+	CHECK_EQ_INT(gw_mbtls_cfg(&c)->listen_port, 8802);
+	CHECK_STR(gw_mbtls_cfg(&c)->write_role, "Maintainer");
 	/* no Modbus server at all is a configuration too (MQTT, the page) */
 	CHECK_EQ_INT(load("[gateway]\nlisten =\n"), 0);
 	CHECK_EQ_INT(c.gw.listen_port, 0);
@@ -134,7 +136,7 @@ static void test_summary(void)
 
 int main(void)
 {
-	conf_use_loaders(&gw_conf_loaders); /* the files are loaded as the daemon loads them */
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	make_certs();
 	test_good();
 	test_errors();

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "../../conf/conf.h"
+#include "../../gateway/history/history_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[CONF_ERR_MAX];
@@ -50,6 +52,7 @@ static char *tmpfile_with(const char *content)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, [history] among them */
 	/* no [mqtt]: off */
 	CHECK_EQ_INT(load(PACK), 0);
 	CHECK(!c.mqtt.enabled);
@@ -161,7 +164,7 @@ int main(void)
 	CHECK(c.mqtt.backfill);
 	CHECK_EQ_INT(c.mqtt.backfill_rate, 1000);
 	CHECK_EQ_INT(load(PACK "[mqtt]\nhost = b\nbackfill = true\n[http]\nlisten = 127.0.0.1:8080\n"), 0);
-	CHECK(c.history.enabled && c.mqtt.backfill);
+	CHECK(gw_history_cfg(&c)->enabled && c.mqtt.backfill);
 	expect_error(PACK "[mqtt]\nhost = b\nbackfill = true\n", "t.ini:6: [mqtt] backfill: needs the history");
 	expect_error(PACK "[mqtt]\nhost = b\nbackfill = true\n[history]\nfile = none\n", "needs the history");
 	CHECK_EQ_INT(load(PACK "[mqtt]\nhost = b\nbackfill = false\n"), 0); /* off: no history needed */

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 
 #include "../../conf/conf.h"
+#include "../../gateway/modbus/modbus_conf.h"
+#include "../../gateway/inverter/inverter_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
 static char err[1024];
@@ -45,9 +48,9 @@ static void expect_error(const char *tail, const char *needle)
 
 static void test_inverter_defaults(void)
 {
-	const struct conf_inverter *v = &c.inverters[0];
+	const struct conf_inverter *v = gw_inverter_cfg(&c, 0);
 	CHECK_EQ_INT(load("[bank]\n[inverter.hy]\nprotocol = pylon-can\nport = can0\n"), 0);
-	CHECK_EQ_INT(c.ninverters, 1);
+	CHECK_EQ_INT(gw_ninverters(&c), 1);
 	CHECK_STR(v->name, "hy");
 	CHECK_EQ_INT(v->line, 10);
 	CHECK_EQ_INT(v->protocol, CONF_INV_PYLON_CAN);
@@ -139,9 +142,9 @@ static void test_inverter_defaults(void)
 	CHECK_EQ_INT(load("[bank]\n[inverter.a1]\nprotocol = pylon-can\nport = can0\n[inverter.a2]\nprotocol = pylon-can\n"
 	                  "port = can1\n[inverter.a3]\nprotocol = sma-can\nport = slcan:///dev/ttyACM0\n"
 	                  "[inverter.a4]\nprotocol = pylon-rs485\nport = /dev/ttyUSB4\n"), 0);
-	CHECK_EQ_INT(c.ninverters, 4);
-	CHECK_STR(c.inverters[3].name, "a4");
-	CHECK_STR(c.inverters[2].device, "/dev/ttyACM0");
+	CHECK_EQ_INT(gw_ninverters(&c), 4);
+	CHECK_STR(gw_inverter_cfg(&c, 3)->name, "a4");
+	CHECK_STR(gw_inverter_cfg(&c, 2)->device, "/dev/ttyACM0");
 }
 
 static void test_inverter_errors(void)
@@ -292,19 +295,19 @@ static void test_inverter_sources(void)
 static void test_sunspec(void)
 {
 	CHECK_EQ_INT(load(""), 0);
-	CHECK(!c.sunspec.enabled);
+	CHECK(!gw_sunspec_cfg(&c)->enabled);
 	CHECK_EQ_INT(load("[sunspec]\n"), 0);
-	CHECK(c.sunspec.enabled);
-	CHECK_EQ_INT(c.sunspec.line, 9);
-	CHECK_EQ_INT(c.sunspec.base, 40000);
+	CHECK(gw_sunspec_cfg(&c)->enabled);
+	CHECK_EQ_INT(gw_sunspec_cfg(&c)->line, 9);
+	CHECK_EQ_INT(gw_sunspec_cfg(&c)->base, 40000);
 	/* "SunS" 2 + model 1 (2 + 66) + model 802 (2 + 62) + end 2; the bank adds 803 (2 + 26 + 32 per pack) */
-	CHECK_EQ_INT(conf_sunspec_regs(&c, false), 136);
+	CHECK_EQ_INT(gw_sunspec_regs(&c, false), 136);
 	CHECK_EQ_INT(load("[bank]\n[sunspec]\nbase = 0\n"), 0);
-	CHECK_EQ_INT(c.sunspec.base, 0);
-	CHECK_EQ_INT(conf_sunspec_regs(&c, false), 136);
-	CHECK_EQ_INT(conf_sunspec_regs(&c, true), 136 + 28 + 2 * 32);
+	CHECK_EQ_INT(gw_sunspec_cfg(&c)->base, 0);
+	CHECK_EQ_INT(gw_sunspec_regs(&c, false), 136);
+	CHECK_EQ_INT(gw_sunspec_regs(&c, true), 136 + 28 + 2 * 32);
 	CHECK_EQ_INT(load("[bank]\npacks = b\n[sunspec]\n"), 0);
-	CHECK_EQ_INT(conf_sunspec_regs(&c, true), 136 + 28 + 32);
+	CHECK_EQ_INT(gw_sunspec_regs(&c, true), 136 + 28 + 32);
 
 	/* the largest block must end at 65535 */
 	CHECK_EQ_INT(load("[sunspec]\nbase = 65400\n"), 0);
@@ -330,9 +333,9 @@ static void test_sunspec(void)
 	expect_error("[sunspec]\nmodels = 802\n", "t.ini:10: [sunspec] models: unknown key (expected one of base, "
 	             "serial)");
 	/* serial: model 1's SN stem, room left for "-247" */
-	CHECK_STR(c.sunspec.serial, "");
+	CHECK_STR(gw_sunspec_cfg(&c)->serial, "");
 	CHECK_EQ_INT(load("[sunspec]\nserial = A1234 rack\n"), 0);
-	CHECK_STR(c.sunspec.serial, "A1234 rack");
+	CHECK_STR(gw_sunspec_cfg(&c)->serial, "A1234 rack");
 	CHECK_EQ_INT(load("[sunspec]\nserial = 0123456789012345678901234567\n"), 0);
 	expect_error("[sunspec]\nserial = 01234567890123456789012345678\n", "t.ini:10: [sunspec] serial: "
 	             "\"01234567890123456789012345678\" has 29 characters (expected 1..28 printable ASCII characters)");
@@ -342,22 +345,22 @@ static void test_sunspec(void)
 static void test_rtu(void)
 {
 	CHECK_EQ_INT(load(""), 0);
-	CHECK(!c.rtu.enabled);
+	CHECK(!gw_rtu_cfg(&c)->enabled);
 	CHECK_EQ_INT(load("[rtu]\nport = /dev/ttyUSB5\n"), 0);
-	CHECK(c.rtu.enabled);
-	CHECK_EQ_INT(c.rtu.line, 9);
-	CHECK_STR(c.rtu.port, "/dev/ttyUSB5");
-	CHECK_EQ_INT(c.rtu.baud, 9600);
-	CHECK_EQ_INT(c.rtu.mode, CONF_RTU_8N1);
-	CHECK(!c.rtu.control);
+	CHECK(gw_rtu_cfg(&c)->enabled);
+	CHECK_EQ_INT(gw_rtu_cfg(&c)->line, 9);
+	CHECK_STR(gw_rtu_cfg(&c)->port, "/dev/ttyUSB5");
+	CHECK_EQ_INT(gw_rtu_cfg(&c)->baud, 9600);
+	CHECK_EQ_INT(gw_rtu_cfg(&c)->mode, CONF_RTU_8N1);
+	CHECK(!gw_rtu_cfg(&c)->control);
 	static const char *const modes[] = {"8N1", "8e1", "8O1", "8n2"};
 	char tail[128];
 	for (int i = 0; i < 4; i++) {
 		snprintf(tail, sizeof(tail), "[rtu]\nport = /dev/ttyS1\nmode = %s\nbaud = 19200\ncontrol = yes\n", modes[i]);
 		CHECK_EQ_INT(load(tail), 0);
-		CHECK_EQ_INT(c.rtu.mode, i);
-		CHECK_EQ_INT(c.rtu.baud, 19200);
-		CHECK(c.rtu.control);
+		CHECK_EQ_INT(gw_rtu_cfg(&c)->mode, i);
+		CHECK_EQ_INT(gw_rtu_cfg(&c)->baud, 19200);
+		CHECK(gw_rtu_cfg(&c)->control);
 	}
 	expect_error("[rtu]\nbaud = 19200\n", "t.ini:9: [rtu]: missing key \"port\" (expected port = the serial device of "
 	             "the RS485 bus, /dev/...)");
@@ -425,7 +428,7 @@ static void test_summary(void)
  * pylon-rs485's keys; --check says it is experimental */
 static void test_growatt_rs485(void)
 {
-	const struct conf_inverter *v = &c.inverters[0];
+	const struct conf_inverter *v = gw_inverter_cfg(&c, 0);
 	char *buf = NULL;
 	size_t len = 0;
 
@@ -473,8 +476,8 @@ static void test_byd_hvs(void)
 	size_t len = 0;
 
 	CHECK_EQ_INT(load_with(hv, "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n"), 0);
-	CHECK_EQ_INT(c.inverters[0].protocol, CONF_INV_BYD_HVS_CAN);
-	CHECK_EQ_INT(c.inverters[0].extras, 0);
+	CHECK_EQ_INT(gw_inverter_cfg(&c, 0)->protocol, CONF_INV_BYD_HVS_CAN);
+	CHECK_EQ_INT(gw_inverter_cfg(&c, 0)->extras, 0);
 	expect_error_with("[pack.hv]\nprotocol = daly\nport = /dev/ttyUSB0\ncells = 16\n[limits]\n",
 	                  "[inverter.x]\nprotocol = byd-hvs-can\nport = can0\n",
 	                  "t.ini:6: [inverter.x] source: hv runs 40.0-58.4 V (its series cells times their chemistry's "
@@ -521,6 +524,7 @@ static void test_byd_hvs(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_byd_hvs();
 	test_inverter_defaults();
 	test_inverter_errors();

@@ -114,21 +114,21 @@ static void test_form(void)
 
 static void test_secret(void)
 {
-	int k = conf_key_find(CONF_SEC_PACK, "pin");
-	CHECK_EQ_INT(k, K_PIN);
-	CHECK(conf_key_secret(K_PIN));
+	const struct conf_key *k = conf_key_find(&conf_sect_pack, "pin");
+	CHECK(k == &conf__keys[K_PIN]);
+	CHECK(conf_key_secret(k));
 	struct conf_key_about a;
-	conf_key_about(K_PIN, &a);
+	conf_key_about(k, &a);
 	CHECK_STR(a.type, "secret");
 	CHECK(a.secret);
 	/* /api/config's text: set or not, never the PIN nor a fingerprint */
 	struct conf_pack p;
 	char text[64], why[CONF_WHY_MAX];
 	memset(&p, 0, sizeof(p));
-	conf_key_text(K_PIN, &p, text, sizeof(text));
+	conf_key_text(k, &p, text, sizeof(text));
 	CHECK_STR(text, "");
 	CHECK_EQ_INT(conf__set_value(&conf__keys[K_PIN], &p, "98765", why, sizeof(why)), 0);
-	conf_key_text(K_PIN, &p, text, sizeof(text));
+	conf_key_text(k, &p, text, sizeof(text));
 	CHECK_STR(text, "set");
 	/* a bad value: its length in the message, never itself */
 	CHECK_EQ_INT(conf__set_value(&conf__keys[K_PIN], &p, "98 765", why, sizeof(why)), -1);
@@ -136,13 +136,13 @@ static void test_secret(void)
 	/* a new pin starts the pack again; the same pin keeps it */
 	CHECK_EQ_INT(conf__keys[K_PIN].reload, CONF_RESTART);
 	struct conf_pack q = p;
-	CHECK(conf_section_same(CONF_SEC_PACK, CONF_RESTART, &p, &q));
+	CHECK(conf_section_same(&conf_sect_pack, CONF_RESTART, &p, &q));
 	snprintf(q.pin, sizeof(q.pin), "98766");
-	CHECK(!conf_section_same(CONF_SEC_PACK, CONF_RESTART, &p, &q));
+	CHECK(!conf_section_same(&conf_sect_pack, CONF_RESTART, &p, &q));
 	/* where it applies (the setup's schema) */
-	CHECK(conf_pack_key_applies(&bms_jbd_driver, K_PIN));
-	CHECK(conf_pack_key_applies(&bms_ant_driver, K_PIN));
-	CHECK(!conf_pack_key_applies(&bms_daly_driver, K_PIN));
+	CHECK(conf_pack_key_applies(&bms_jbd_driver, k));
+	CHECK(conf_pack_key_applies(&bms_ant_driver, k));
+	CHECK(!conf_pack_key_applies(&bms_daly_driver, k));
 }
 
 int main(void)

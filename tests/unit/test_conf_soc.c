@@ -7,7 +7,7 @@
  * prints. */
 #include <stdlib.h>
 
-#include "../../conf/conf.h"
+#include "../../conf/section.h"
 #include "check.h"
 
 static struct conf c;
@@ -159,11 +159,8 @@ static void test_packs(void)
 	/* what the file wrote, shown in /api/config: a pack's capacity of the BMS is empty */
 	char t[64];
 	CHECK_EQ_INT(load(""), 0);
-	for (int k = conf_key_next(CONF_SEC_PACK, 0); k >= 0; k = conf_key_next(CONF_SEC_PACK, k + 1))
-		if (strcmp(conf_key_name(k), "capacity") == 0) {
-			conf_key_text(k, &c.packs[0], t, sizeof(t));
-			CHECK_STR(t, "");
-		}
+	conf_key_text(conf_key_find(&conf_sect_pack, "capacity"), &c.packs[0], t, sizeof(t));
+	CHECK_STR(t, "");
 }
 
 static void test_errors(void)
@@ -213,16 +210,16 @@ static void test_reload_and_warning(void)
 {
 	/* every key live: the estimator reads them at each step */
 	int n = 0;
-	for (int k = conf_key_next(CONF_SEC_SOC, 0); k >= 0; k = conf_key_next(CONF_SEC_SOC, k + 1), n++)
-		CHECK_EQ_INT(conf_key_reload(k), CONF_LIVE);
+	for (int k = 0; k < conf_sect_soc.nkeys; k++, n++)
+		CHECK_EQ_INT(conf_sect_soc.keys[k].reload, CONF_LIVE);
 	CHECK_EQ_INT(n, 21);
 	struct conf a;
 	CHECK_EQ_INT(load("[soc]\ncapacity = 300\n"), 0);
 	a = c;
 	CHECK_EQ_INT(load("[soc]\ncapacity = 290\n"), 0);
-	CHECK(!conf_section_same(CONF_SEC_SOC, CONF_LIVE, &a.soc, &c.soc));
-	CHECK(conf_section_same(CONF_SEC_SOC, CONF_RESTART, &a.soc, &c.soc));
-	CHECK(conf_section_same(CONF_SEC_PACK, CONF_RESTART, &a.packs[0], &c.packs[0])); /* the pack is kept */
+	CHECK(!conf_section_same(&conf_sect_soc, CONF_LIVE, &a.soc, &c.soc));
+	CHECK(conf_section_same(&conf_sect_soc, CONF_RESTART, &a.soc, &c.soc));
+	CHECK(conf_section_same(&conf_sect_pack, CONF_RESTART, &a.packs[0], &c.packs[0])); /* the pack is kept */
 	/* source = counted without a count is said */
 	CHECK_EQ_INT(load("[soc]\ncount = false\nsource = counted\n"), 0);
 	warned[0] = '\0';

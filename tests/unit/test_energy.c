@@ -13,6 +13,7 @@
 #include "../../gateway/model/gw.h"
 #include "../../gateway/model/statefile.h"
 #include "check.h"
+#include "sections.h"
 
 static void test_integration(void)
 {
@@ -166,6 +167,7 @@ static void test_state_file(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_integration();
 	test_state_file();
 	return check_report();

@@ -14,9 +14,13 @@
 #include "../../gateway/model/gw.h"
 #include "../../gateway/history/history.h"
 #include "../../gateway/history/history_int.h"
+#include "../../gateway/web/http_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct conf c;
+/* c's [history] (the room's section), as the tests set and read it */
+#define HIST ((struct conf_history *)gw_history_cfg(&c))
 static char err[1024];
 
 static const char *pack = "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n"; /* lines 1-3 */
@@ -42,40 +46,40 @@ static void conf_tests(void)
 {
 	/* neither: no page, no history */
 	CHECK_EQ_INT(load(""), 0);
-	CHECK(!c.http.enabled);
-	CHECK(!c.history.enabled);
+	CHECK(!gw_http_cfg(&c)->enabled);
+	CHECK(!HIST->enabled);
 
 	/* [http] alone: its defaults, and history with its defaults */
 	CHECK_EQ_INT(load("[http]\n"), 0);
-	CHECK(c.http.enabled);
-	CHECK_STR(c.http.listen_host, "0.0.0.0");
-	CHECK_EQ_INT(c.http.listen_port, 8080);
-	CHECK_EQ_INT(c.http.max_clients, 32);
-	CHECK_EQ_INT(c.http.clients.n, 0);
-	CHECK(c.history.enabled);
-	CHECK_NEAR(c.history.interval, 60, 1e-9);
-	CHECK_NEAR(c.history.retention, 180, 1e-9);
-	CHECK_NEAR(c.history.raw_days, 7, 1e-9);
-	CHECK_STR(c.history.file, "");
+	CHECK(gw_http_cfg(&c)->enabled);
+	CHECK_STR(gw_http_cfg(&c)->listen_host, "0.0.0.0");
+	CHECK_EQ_INT(gw_http_cfg(&c)->listen_port, 8080);
+	CHECK_EQ_INT(gw_http_cfg(&c)->max_clients, 32);
+	CHECK_EQ_INT(gw_http_cfg(&c)->clients.n, 0);
+	CHECK(HIST->enabled);
+	CHECK_NEAR(HIST->interval, 60, 1e-9);
+	CHECK_NEAR(HIST->retention, 180, 1e-9);
+	CHECK_NEAR(HIST->raw_days, 7, 1e-9);
+	CHECK_STR(HIST->file, "");
 
 	/* [history] alone, every key */
 	CHECK_EQ_INT(load("[history]\nfile = /srv/bms.db\ninterval = 15\nretention = 30\nraw_days = 2\n"), 0);
-	CHECK(!c.http.enabled);
-	CHECK(c.history.enabled);
-	CHECK_STR(c.history.file, "/srv/bms.db");
-	CHECK_NEAR(c.history.interval, 15, 1e-9);
-	CHECK_NEAR(c.history.retention, 30, 1e-9);
-	CHECK_NEAR(c.history.raw_days, 2, 1e-9);
+	CHECK(!gw_http_cfg(&c)->enabled);
+	CHECK(HIST->enabled);
+	CHECK_STR(HIST->file, "/srv/bms.db");
+	CHECK_NEAR(HIST->interval, 15, 1e-9);
+	CHECK_NEAR(HIST->retention, 30, 1e-9);
+	CHECK_NEAR(HIST->raw_days, 2, 1e-9);
 
 	/* a page without history */
 	CHECK_EQ_INT(load("[http]\nlisten = [::1]:8081\nclients = 192.168.1.0/24, ::1\nmax_clients = 5\n"
 			  "[history]\nfile = none\n"), 0);
-	CHECK(c.http.enabled);
-	CHECK(!c.history.enabled);
-	CHECK_STR(c.http.listen_host, "::1");
-	CHECK_EQ_INT(c.http.listen_port, 8081);
-	CHECK_EQ_INT(c.http.clients.n, 2);
-	CHECK_EQ_INT(c.http.max_clients, 5);
+	CHECK(gw_http_cfg(&c)->enabled);
+	CHECK(!HIST->enabled);
+	CHECK_STR(gw_http_cfg(&c)->listen_host, "::1");
+	CHECK_EQ_INT(gw_http_cfg(&c)->listen_port, 8081);
+	CHECK_EQ_INT(gw_http_cfg(&c)->clients.n, 2);
+	CHECK_EQ_INT(gw_http_cfg(&c)->max_clients, 5);
 
 	expect_error("[http]\nlisten = 0.0.0.0:502\n", "t.ini:5: [http] listen: port 502 is the Modbus server's");
 	expect_error("[gateway]\nlisten = 127.0.0.1:1502\n[http]\nlisten = 0.0.0.0:1502\n",
@@ -331,8 +335,8 @@ static void free_answers_tests(void)
 	char dir[] = "/tmp/bmsgw-hist-XXXXXX", q[300];
 	CHECK(mkdtemp(dir) != NULL);
 	conf_defaults(&c);
-	snprintf(c.history.file, sizeof(c.history.file), "%s/h.db", dir);
-	c.history.enabled = true;
+	snprintf(HIST->file, sizeof(HIST->file), "%s/h.db", dir);
+	HIST->enabled = true;
 	struct gw gw;
 	memset(&gw, 0, sizeof(gw));
 	gw.loop = ev_loop_new(0);
@@ -364,6 +368,7 @@ static void free_answers_tests(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, [history] among them */
 	conf_tests();
 	sample_tests();
 	time_tests();

@@ -14,7 +14,9 @@
 
 #include "../../conf/conf.h"
 #include "../../gateway/web/hosts.h"
+#include "../../gateway/web/http_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct gw_hosts h;
 
@@ -123,10 +125,10 @@ static void test_conf(void)
 	char err[512], text[512];
 	const char *base = "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n[http]\nlisten = 127.0.0.1:8080\n";
 	CHECK_EQ_INT(conf_load_string(base, "t.ini", &c, err, sizeof(err)), 0);
-	CHECK_STR(c.http.allowed_hosts, "");
+	CHECK_STR(gw_http_cfg(&c)->allowed_hosts, "");
 	snprintf(text, sizeof(text), "%sallowed_hosts = bmsgw.example.net, *.home.arpa, pi., *\n", base);
 	CHECK_EQ_INT(conf_load_string(text, "t.ini", &c, err, sizeof(err)), 0);
-	CHECK_STR(c.http.allowed_hosts, "bmsgw.example.net, *.home.arpa, pi., *");
+	CHECK_STR(gw_http_cfg(&c)->allowed_hosts, "bmsgw.example.net, *.home.arpa, pi., *");
 	const struct {
 		const char *value, *words;
 	} bad[] = {
@@ -146,6 +148,7 @@ static void test_conf(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_addresses();
 	test_machine();
 	test_lists();

@@ -3,7 +3,7 @@
  * (gateway/influx/line.c): escaping of names and tags, numbers in plain
  * decimals, NaN and infinities never sent, a unit without a field sends no
  * line, a line that does not fit is void; the fields of a pack's snapshot
- * and of the bank; and [influx] in the configuration (conf/influx.c): v1
+ * and of the bank; and [influx] in the configuration (gateway/influx/influx_conf.c): v1
  * and v2, the private password and token files, the URL's checks; when
  * the points are due and their seconds (gateway/influx/sched.c) on fake
  * clocks with a late, jittering tick. */
@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "../../conf/conf.h"
+#include "../../gateway/influx/influx_conf.h"
 #include "../../gateway/influx/line.h"
 #include "../../gateway/influx/sched.h"
 #include "check.h"
+#include "sections.h"
 
 static void test_escape(void)
 {
@@ -158,21 +160,21 @@ static void test_conf(void)
 	secret(pw, "s3cret\n", 0600);
 	secret(tok, "tok-en==\n", 0640);
 	CHECK_EQ_INT(load("url = http://127.0.0.1:8086/\ndatabase = bmsgw\n"), 0);
-	CHECK(c.influx.enabled);
-	CHECK_EQ_INT(c.influx.version, 1);
-	CHECK_STR(c.influx.url.bare, "http://127.0.0.1:8086"); /* the trailing / off */
-	CHECK_NEAR(c.influx.interval, 10, 0);
-	CHECK_NEAR(c.influx.timeout, 10, 0);
-	CHECK_EQ_INT(c.influx.batch, 1000);
-	CHECK_EQ_INT(c.influx.queue, 10000);
+	CHECK(gw_influx_conf(&c)->enabled);
+	CHECK_EQ_INT(gw_influx_conf(&c)->version, 1);
+	CHECK_STR(gw_influx_conf(&c)->url.bare, "http://127.0.0.1:8086"); /* the trailing / off */
+	CHECK_NEAR(gw_influx_conf(&c)->interval, 10, 0);
+	CHECK_NEAR(gw_influx_conf(&c)->timeout, 10, 0);
+	CHECK_EQ_INT(gw_influx_conf(&c)->batch, 1000);
+	CHECK_EQ_INT(gw_influx_conf(&c)->queue, 10000);
 	snprintf(tail, sizeof(tail), "url = https://db.example:8086/influx\ndatabase = b\nusername = u\n"
 		 "password_file = %s\ninterval = 1\n", pw);
 	CHECK_EQ_INT(load(tail), 0);
-	CHECK_STR(c.influx.password, "s3cret");
+	CHECK_STR(gw_influx_conf(&c)->password, "s3cret");
 	snprintf(tail, sizeof(tail), "url = http://h:8086\norg = o\nbucket = b\ntoken_file = %s\n", tok);
 	CHECK_EQ_INT(load(tail), 0);
-	CHECK_EQ_INT(c.influx.version, 2);
-	CHECK_STR(c.influx.token, "tok-en==");
+	CHECK_EQ_INT(gw_influx_conf(&c)->version, 2);
+	CHECK_STR(gw_influx_conf(&c)->token, "tok-en==");
 	/* refused */
 	expect_error("database = b\n", "url");
 	expect_error("url = smtp://h\ndatabase = b\n", "http:// or https://");
@@ -200,7 +202,7 @@ static void test_conf(void)
 	/* no section: off */
 	CHECK_EQ_INT(conf_load_string("[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n", "t.ini", &c, err,
 				      sizeof(err)), 0);
-	CHECK(!c.influx.enabled);
+	CHECK(!gw_influx_conf(&c)->enabled);
 }
 
 /* A tick every period s from mono 100, each late by a pseudo-random
@@ -266,6 +268,7 @@ static void test_sched(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, [influx] among them */
 	test_sched();
 	test_escape();
 	test_numbers();

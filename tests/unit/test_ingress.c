@@ -11,7 +11,9 @@
 
 #include "../../conf/conf.h"
 #include "../../gateway/web/ingress.h"
+#include "../../gateway/web/http_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static const char *prefix = "/api/hassio_ingress/Xz0-_a9K2mB4pQ";
 
@@ -86,10 +88,10 @@ static void test_conf(void)
 	const char *base = "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\n[http]\nlisten = 127.0.0.1:8099\n";
 	char text[512];
 	CHECK_EQ_INT(conf_load_string(base, "t.ini", &c, err, sizeof(err)), 0);
-	CHECK(!c.http.ingress);
+	CHECK(!gw_http_cfg(&c)->ingress);
 	snprintf(text, sizeof(text), "%singress = true\nclients = 172.30.32.2\n", base);
 	CHECK_EQ_INT(conf_load_string(text, "t.ini", &c, err, sizeof(err)), 0);
-	CHECK(c.http.ingress);
+	CHECK(gw_http_cfg(&c)->ingress);
 	snprintf(text, sizeof(text), "%singress = proxy\n", base);
 	CHECK_EQ_INT(conf_load_string(text, "t.ini", &c, err, sizeof(err)), -1);
 	CHECK(strstr(err, "t.ini:6") && strstr(err, "ingress"));
@@ -97,6 +99,7 @@ static void test_conf(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	test_addresses();
 	test_prefixes();
 	test_conf();

@@ -83,12 +83,12 @@ static void test_set(void)
 	LIMITS_ARE(A, &b, 300, 500);
 	CHECK(A->can.answers && !A->can.answer && !A->can.one_by_one && !A->can.periods);
 	CHECK(inv_codec_of(CONF_INV_AFORE_CAN) == A);
-	CHECK_STR(conf_inv_name(CONF_INV_AFORE_CAN), "afore-can");
-	CHECK_EQ_INT(conf_inv_bitrate(CONF_INV_AFORE_CAN), 500000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_AFORE_CAN), 0);
-	CHECK_STR(conf_inv_speech(CONF_INV_AFORE_CAN), "answers each 0x305 of the inverter");
+	CHECK_STR(inv_dialect_name(CONF_INV_AFORE_CAN), "afore-can");
+	CHECK_EQ_INT(inv_dialect_bitrate(CONF_INV_AFORE_CAN), 500000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_AFORE_CAN), 0);
+	CHECK_STR(inv_dialect_speech(CONF_INV_AFORE_CAN), "answers each 0x305 of the inverter");
 	double lo = 0, hi = 0;
-	CHECK(conf_inv_volt_range(CONF_INV_AFORE_CAN, &lo, &hi));
+	CHECK(inv_dialect_volt_range(CONF_INV_AFORE_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 1000, 1e-9);
 }

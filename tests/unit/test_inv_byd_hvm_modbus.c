@@ -433,9 +433,9 @@ static void test_row(void)
 {
 	double lo = 0, hi = 0;
 	CHECK(inv_codec_of(CONF_INV_BYD_HVM_MODBUS) == &inv_codec_byd_hvm_modbus);
-	CHECK(conf_inv_kind(CONF_INV_BYD_HVM_MODBUS) == CONF_INV_RS485);
-	CHECK_STR(conf_inv_name(CONF_INV_BYD_HVM_MODBUS), "byd-hvm-modbus");
-	CHECK(conf_inv_volt_range(CONF_INV_BYD_HVM_MODBUS, &lo, &hi) && lo == 80 && hi == 450);
+	CHECK(inv_dialect_kind(CONF_INV_BYD_HVM_MODBUS) == CONF_INV_RS485);
+	CHECK_STR(inv_dialect_name(CONF_INV_BYD_HVM_MODBUS), "byd-hvm-modbus");
+	CHECK(inv_dialect_volt_range(CONF_INV_BYD_HVM_MODBUS, &lo, &hi) && lo == 80 && hi == 450);
 }
 
 int main(void)

@@ -267,14 +267,14 @@ static void test_row(void)
 	double lo = 0, hi = 0;
 
 	CHECK(inv_codec_of(CONF_INV_BYD_HVS_CAN) == B);
-	CHECK_STR(conf_inv_name(CONF_INV_BYD_HVS_CAN), "byd-hvs-can");
-	CHECK(conf_inv_kind(CONF_INV_BYD_HVS_CAN) == CONF_INV_CAN);
-	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_BYD_HVS_CAN), 0);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_BYD_HVS_CAN), 0);
-	CHECK(conf_inv_volt_range(CONF_INV_BYD_HVS_CAN, &lo, &hi));
+	CHECK_STR(inv_dialect_name(CONF_INV_BYD_HVS_CAN), "byd-hvs-can");
+	CHECK(inv_dialect_kind(CONF_INV_BYD_HVS_CAN) == CONF_INV_CAN);
+	CHECK_EQ_INT(inv_dialect_default_extras(CONF_INV_BYD_HVS_CAN), 0);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_BYD_HVS_CAN), 0);
+	CHECK(inv_dialect_volt_range(CONF_INV_BYD_HVS_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 576, 1e-9);
-	CHECK(!conf_inv_volt_range(CONF_INV_PYLON_CAN, &lo, &hi));
+	CHECK(!inv_dialect_volt_range(CONF_INV_PYLON_CAN, &lo, &hi));
 }
 
 int main(void)

@@ -179,7 +179,7 @@ static void test_room(void)
 	battery_deye(&b);
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 		const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
-		if (conf_inv_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)
+		if (inv_dialect_kind((enum conf_inv_protocol)p) != CONF_INV_CAN)
 			continue;
 		CHECK(c != NULL);
 		CHECK(inv_can_encode(c, &b, CONF_EXTRA_ALL, f, INV_CAN_MAX_FRAMES, NULL) > 0);

@@ -86,10 +86,10 @@ static void test_set(void)
 	LIMITS_ARE(F, &b, 205, 500);
 	CHECK(F->can.answers && F->can.answer && F->can.forget_s == 0);
 	CHECK(inv_codec_of(CONF_INV_FOXESS_CAN) == F);
-	CHECK_STR(conf_inv_name(CONF_INV_FOXESS_CAN), "foxess-can");
-	CHECK_EQ_INT(conf_inv_bitrate(CONF_INV_FOXESS_CAN), 500000);
+	CHECK_STR(inv_dialect_name(CONF_INV_FOXESS_CAN), "foxess-can");
+	CHECK_EQ_INT(inv_dialect_bitrate(CONF_INV_FOXESS_CAN), 500000);
 	double lo = 0, hi = 0;
-	CHECK(conf_inv_volt_range(CONF_INV_FOXESS_CAN, &lo, &hi));
+	CHECK(inv_dialect_volt_range(CONF_INV_FOXESS_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 480, 1e-9);
 	/* BE's 0x1876 vector: charging not possible at 100 % */

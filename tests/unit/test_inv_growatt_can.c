@@ -38,8 +38,8 @@ static void test_set(void)
 	LIMITS_ARE(G, &b, 500, 600);
 	CHECK(G->can.answers && !G->can.one_by_one);
 	CHECK(inv_codec_of(CONF_INV_GROWATT_CAN) == G);
-	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_GROWATT_CAN), 0);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_GROWATT_CAN), 0);
+	CHECK_EQ_INT(inv_dialect_default_extras(CONF_INV_GROWATT_CAN), 0);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_GROWATT_CAN), 0);
 	/* a BMS without a SOH (JBD, Daly, JK ...): 100, as the other dialects
 	 * send, never 0 % health */
 	b.present &= ~(uint32_t)INV_HAS_SOH;

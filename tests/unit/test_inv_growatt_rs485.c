@@ -265,8 +265,8 @@ static void test_safety_states(void)
 static void test_row(void)
 {
 	CHECK(inv_codec_of(CONF_INV_GROWATT_RS485) == &inv_codec_growatt_rs485);
-	CHECK(conf_inv_kind(CONF_INV_GROWATT_RS485) == CONF_INV_RS485);
-	CHECK_STR(conf_inv_name(CONF_INV_GROWATT_RS485), "growatt-rs485");
+	CHECK(inv_dialect_kind(CONF_INV_GROWATT_RS485) == CONF_INV_RS485);
+	CHECK_STR(inv_dialect_name(CONF_INV_GROWATT_RS485), "growatt-rs485");
 }
 
 int main(void)

@@ -292,7 +292,7 @@ static void test_range(void)
 	struct inv_battery b;
 	double lo = 0, hi = 0;
 
-	CHECK(conf_inv_volt_range(CONF_INV_GROWATT_WIT_CAN, &lo, &hi));
+	CHECK(inv_dialect_volt_range(CONF_INV_GROWATT_WIT_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 1000, 1e-9);
 	o.cfg.protocol = CONF_INV_GROWATT_WIT_CAN;
@@ -319,11 +319,11 @@ static void test_range(void)
 static void test_row(void)
 {
 	CHECK(inv_codec_of(CONF_INV_GROWATT_WIT_CAN) == W);
-	CHECK_STR(conf_inv_name(CONF_INV_GROWATT_WIT_CAN), "growatt-wit-can");
-	CHECK(conf_inv_kind(CONF_INV_GROWATT_WIT_CAN) == CONF_INV_CAN);
-	CHECK_EQ_INT((int)conf_inv_bitrate(CONF_INV_GROWATT_WIT_CAN), 500000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_GROWATT_WIT_CAN), 0);
-	CHECK(conf_inv_speech(CONF_INV_GROWATT_WIT_CAN) != NULL);
+	CHECK_STR(inv_dialect_name(CONF_INV_GROWATT_WIT_CAN), "growatt-wit-can");
+	CHECK(inv_dialect_kind(CONF_INV_GROWATT_WIT_CAN) == CONF_INV_CAN);
+	CHECK_EQ_INT((int)inv_dialect_bitrate(CONF_INV_GROWATT_WIT_CAN), 500000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_GROWATT_WIT_CAN), 0);
+	CHECK(inv_dialect_speech(CONF_INV_GROWATT_WIT_CAN) != NULL);
 	CHECK(W->nvariants == 0);
 }
 

@@ -289,9 +289,9 @@ static void test_row(void)
 {
 	double lo = 0, hi = 0;
 	CHECK(inv_codec_of(CONF_INV_KOSTAL_RS485) == &inv_codec_kostal_rs485);
-	CHECK(conf_inv_kind(CONF_INV_KOSTAL_RS485) == CONF_INV_RS485);
-	CHECK_STR(conf_inv_name(CONF_INV_KOSTAL_RS485), "kostal-rs485");
-	CHECK(conf_inv_volt_range(CONF_INV_KOSTAL_RS485, &lo, &hi) && lo == 80 && hi == 1000);
+	CHECK(inv_dialect_kind(CONF_INV_KOSTAL_RS485) == CONF_INV_RS485);
+	CHECK_STR(inv_dialect_name(CONF_INV_KOSTAL_RS485), "kostal-rs485");
+	CHECK(inv_dialect_volt_range(CONF_INV_KOSTAL_RS485, &lo, &hi) && lo == 80 && hi == 1000);
 }
 
 int main(void)

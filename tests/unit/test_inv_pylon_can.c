@@ -34,19 +34,19 @@ static void test_set(void)
 	 * as the first row that has it (ferroamp-can's is pylon-hv-can's) */
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++) {
 		const struct inv_codec *c = inv_codec_of((enum conf_inv_protocol)p);
-		bool can = conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_CAN;
+		bool can = inv_dialect_kind((enum conf_inv_protocol)p) == CONF_INV_CAN;
 		int first = 0;
 		while (first < p && inv_codec_of((enum conf_inv_protocol)first) != c)
 			first++;
-		CHECK(c != NULL && strcmp(c->name, conf_inv_name((enum conf_inv_protocol)first)) == 0);
+		CHECK(c != NULL && strcmp(c->name, inv_dialect_name((enum conf_inv_protocol)first)) == 0);
 		bool has_can = c && c->can.nframes > 0 && c->can.heard && c->can.limits;
 		bool has_485 = c && c->rs485.scan && c->rs485.ours && c->rs485.answer;
 		CHECK(can ? has_can && !has_485 : has_485 && !has_can && !c->can.limits);
 	}
 	CHECK(inv_codec_of(CONF_INV_NPROTOCOLS) == NULL);
 	CHECK(inv_codec_of(CONF_INV_PYLON_CAN) == P);
-	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_PYLON_CAN), CONF_EXTRA_CAPACITY);
-	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_LUX_CAN), 0);
+	CHECK_EQ_INT(inv_dialect_default_extras(CONF_INV_PYLON_CAN), CONF_EXTRA_CAPACITY);
+	CHECK_EQ_INT(inv_dialect_default_extras(CONF_INV_LUX_CAN), 0);
 	CHECK_EQ_INT(P->can.gap_ms, 0);
 	CHECK(!P->can.one_by_one);
 }

@@ -85,14 +85,14 @@ static void test_set(void)
 	LIMITS_ARE(P, &b, 250, 250);
 	CHECK(P->can.answers && !P->can.one_by_one && P->can.answer);
 	CHECK(inv_codec_of(CONF_INV_PYLON_HV_CAN) == P);
-	CHECK_STR(conf_inv_name(CONF_INV_PYLON_HV_CAN), "pylon-hv-can");
-	CHECK_EQ_INT(conf_inv_default_extras(CONF_INV_PYLON_HV_CAN), 0);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_PYLON_HV_CAN), 0);
+	CHECK_STR(inv_dialect_name(CONF_INV_PYLON_HV_CAN), "pylon-hv-can");
+	CHECK_EQ_INT(inv_dialect_default_extras(CONF_INV_PYLON_HV_CAN), 0);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_PYLON_HV_CAN), 0);
 	double lo = 0, hi = 0;
-	CHECK(conf_inv_volt_range(CONF_INV_PYLON_HV_CAN, &lo, &hi));
+	CHECK(inv_dialect_volt_range(CONF_INV_PYLON_HV_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 1000, 1e-9);
-	CHECK(!conf_inv_volt_range(CONF_INV_PYLON_CAN, &lo, &hi));
+	CHECK(!inv_dialect_volt_range(CONF_INV_PYLON_CAN, &lo, &hi));
 }
 
 /* Currents both ways, the state bits, cycles, the alarms, a name. */
@@ -360,7 +360,7 @@ static void test_states(void)
  * frames, at address 1 unless set; Battery-Emulator's FERROAMP-CAN header's 0x4211
  * (§18 of the round's notes: 246.9 V, 0.0 A, 18.1 degC, 46 %, 100 %, on the
  * offsets); its window 80-1000 V; its name, not pylon-hv-can's, in the
- * status (conf_inv_name: the codec is the first row's). */
+ * status (inv_dialect_name: the codec is the first row's). */
 static void test_ferroamp(void)
 {
 	const struct inv_codec *fa = inv_codec_of(CONF_INV_FERROAMP_CAN);
@@ -371,14 +371,14 @@ static void test_ferroamp(void)
 	double lo = 0, hi = 0;
 
 	CHECK(fa == P);
-	CHECK_STR(conf_inv_name(CONF_INV_FERROAMP_CAN), "ferroamp-can");
-	CHECK_EQ_INT(conf_inv_kind(CONF_INV_FERROAMP_CAN), CONF_INV_CAN);
-	CHECK_EQ_INT(conf_inv_bitrate(CONF_INV_FERROAMP_CAN), 500000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_FERROAMP_CAN), 0);
-	CHECK(conf_inv_volt_range(CONF_INV_FERROAMP_CAN, &lo, &hi));
+	CHECK_STR(inv_dialect_name(CONF_INV_FERROAMP_CAN), "ferroamp-can");
+	CHECK_EQ_INT(inv_dialect_kind(CONF_INV_FERROAMP_CAN), CONF_INV_CAN);
+	CHECK_EQ_INT(inv_dialect_bitrate(CONF_INV_FERROAMP_CAN), 500000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_FERROAMP_CAN), 0);
+	CHECK(inv_dialect_volt_range(CONF_INV_FERROAMP_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 1000, 1e-9);
-	CHECK_STR(conf_inv_speech(CONF_INV_FERROAMP_CAN), "answers each 0x4200 of the inverter");
+	CHECK_STR(inv_dialect_speech(CONF_INV_FERROAMP_CAN), "answers each 0x4200 of the inverter");
 	memset(&c, 0, sizeof(c));
 	c.protocol = CONF_INV_FERROAMP_CAN;
 	c.address = 1; /* its default (conf/check_inv.c; test_conf_hv) */

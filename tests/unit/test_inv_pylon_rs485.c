@@ -500,7 +500,7 @@ static void test_codec(void)
 	char out[PYLON485_REPLY_MAX + 1];
 
 	CHECK(inv_codec_of(CONF_INV_PYLON_RS485) == &inv_codec_pylon_rs485);
-	CHECK(conf_inv_kind(CONF_INV_PYLON_RS485) == CONF_INV_RS485);
+	CHECK(inv_dialect_kind(CONF_INV_PYLON_RS485) == CONF_INV_RS485);
 	memset(&c, 0, sizeof(c));
 	c.address = 2;
 	c.reply_address = -1;

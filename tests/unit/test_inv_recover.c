@@ -26,6 +26,7 @@
 #include "../../gateway/model/gw.h"
 #include "../../gateway/modbus/image.h"
 #include "check.h"
+#include "sections.h"
 
 #define T0 1000.0    /* the fake monotonic clock's start */
 #define DT 0.5       /* s between steps (a poll of every answering pack, the tick) */
@@ -76,8 +77,8 @@ struct scen {
 static const char *port_of(const char *name)
 {
 	for (int p = 0; p < CONF_INV_NPROTOCOLS; p++)
-		if (strcmp(conf_inv_name((enum conf_inv_protocol)p), name) == 0 &&
-		    conf_inv_kind((enum conf_inv_protocol)p) == CONF_INV_RS485)
+		if (strcmp(inv_dialect_name((enum conf_inv_protocol)p), name) == 0 &&
+		    inv_dialect_kind((enum conf_inv_protocol)p) == CONF_INV_RS485)
 			return "/dev/ttyUSB9";
 	return "slcan:///dev/ttyACM0";
 }
@@ -150,7 +151,7 @@ static void run(const struct scen *sc)
 	static struct inv_out outs[32];
 	struct inv_out *o = &outs[ngw - 1];
 	o->gw = gw;
-	o->cfg = gw->conf->inverters[0];
+	o->cfg = *gw_inverter_cfg(gw->conf, 0);
 	o->codec = inv_codec_of(o->cfg.protocol);
 	struct inv_battery b;
 	bool fresh = false;
@@ -228,7 +229,7 @@ static struct gw *steady(const struct scen *sc, struct inv_out *o, struct inv_ba
 	if (!gw)
 		return NULL;
 	o->gw = gw;
-	o->cfg = gw->conf->inverters[0];
+	o->cfg = *gw_inverter_cfg(gw->conf, 0);
 	o->codec = inv_codec_of(o->cfg.protocol);
 	for (; *t < T0 + 100; *t += DT)
 		step(gw, o, *t, false, sc->mute, b, fresh);
@@ -388,6 +389,7 @@ static const char PACKS4[] = "[pack.a]\nprotocol = daly\nport = /dev/ttyUSB0\nce
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	static char s1[512], s2[512];
 	snprintf(s1, sizeof(s1), "%s[bank]\nstrings = a+b+c+d\n", PACKS4);
 	snprintf(s2, sizeof(s2), "%s[bank]\nstrings = a+b, c+d\n", PACKS4);

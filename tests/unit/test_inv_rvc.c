@@ -403,12 +403,12 @@ static void test_row(void)
 {
 	double lo, hi;
 	CHECK(inv_codec_of(CONF_INV_RVC) == R);
-	CHECK_STR(conf_inv_name(CONF_INV_RVC), "rvc");
-	CHECK(conf_inv_kind(CONF_INV_RVC) == CONF_INV_CAN);
-	CHECK_EQ_INT(conf_inv_bitrate(CONF_INV_RVC), 250000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_RVC), 0);
-	CHECK(!conf_inv_volt_range(CONF_INV_RVC, &lo, &hi)); /* LV: 12 / 24 / 48 V */
-	CHECK(conf_inv_speech(CONF_INV_RVC) != NULL);
+	CHECK_STR(inv_dialect_name(CONF_INV_RVC), "rvc");
+	CHECK(inv_dialect_kind(CONF_INV_RVC) == CONF_INV_CAN);
+	CHECK_EQ_INT(inv_dialect_bitrate(CONF_INV_RVC), 250000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_RVC), 0);
+	CHECK(!inv_dialect_volt_range(CONF_INV_RVC, &lo, &hi)); /* LV: 12 / 24 / 48 V */
+	CHECK(inv_dialect_speech(CONF_INV_RVC) != NULL);
 }
 
 /* bmsgw's output read back by bmsgw's input: the frames of b, at source

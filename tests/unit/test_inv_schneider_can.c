@@ -194,7 +194,7 @@ static void test_lv(void)
 	struct inv_battery b;
 	double lo = 0, hi = 0;
 
-	CHECK(!conf_inv_volt_range(CONF_INV_SCHNEIDER_CAN, &lo, &hi));
+	CHECK(!inv_dialect_volt_range(CONF_INV_SCHNEIDER_CAN, &lo, &hi));
 	o.cfg.protocol = CONF_INV_SCHNEIDER_CAN;
 	o.codec = E;
 	o.cfg.failsafe_silence = 30;
@@ -208,11 +208,11 @@ static void test_lv(void)
 static void test_row(void)
 {
 	CHECK(inv_codec_of(CONF_INV_SCHNEIDER_CAN) == E);
-	CHECK_STR(conf_inv_name(CONF_INV_SCHNEIDER_CAN), "schneider-can");
-	CHECK(conf_inv_kind(CONF_INV_SCHNEIDER_CAN) == CONF_INV_CAN);
-	CHECK_EQ_INT((int)conf_inv_bitrate(CONF_INV_SCHNEIDER_CAN), 500000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_SCHNEIDER_CAN), 0);
-	CHECK(conf_inv_speech(CONF_INV_SCHNEIDER_CAN) != NULL);
+	CHECK_STR(inv_dialect_name(CONF_INV_SCHNEIDER_CAN), "schneider-can");
+	CHECK(inv_dialect_kind(CONF_INV_SCHNEIDER_CAN) == CONF_INV_CAN);
+	CHECK_EQ_INT((int)inv_dialect_bitrate(CONF_INV_SCHNEIDER_CAN), 500000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_SCHNEIDER_CAN), 0);
+	CHECK(inv_dialect_speech(CONF_INV_SCHNEIDER_CAN) != NULL);
 }
 
 int main(void)

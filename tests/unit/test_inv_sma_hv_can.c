@@ -296,7 +296,7 @@ static void test_range(void)
 	struct inv_battery b;
 	double lo = 0, hi = 0;
 
-	CHECK(conf_inv_volt_range(CONF_INV_SMA_HV_CAN, &lo, &hi));
+	CHECK(inv_dialect_volt_range(CONF_INV_SMA_HV_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 1000, 1e-9);
 	o.cfg.protocol = CONF_INV_SMA_HV_CAN;
@@ -317,10 +317,10 @@ static void test_range(void)
 static void test_row(void)
 {
 	CHECK(inv_codec_of(CONF_INV_SMA_HV_CAN) == H);
-	CHECK_STR(conf_inv_name(CONF_INV_SMA_HV_CAN), "sma-hv-can");
-	CHECK(conf_inv_kind(CONF_INV_SMA_HV_CAN) == CONF_INV_CAN);
-	CHECK_EQ_INT((int)conf_inv_bitrate(CONF_INV_SMA_HV_CAN), 500000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_SMA_HV_CAN), 0);
+	CHECK_STR(inv_dialect_name(CONF_INV_SMA_HV_CAN), "sma-hv-can");
+	CHECK(inv_dialect_kind(CONF_INV_SMA_HV_CAN) == CONF_INV_CAN);
+	CHECK_EQ_INT((int)inv_dialect_bitrate(CONF_INV_SMA_HV_CAN), 500000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_SMA_HV_CAN), 0);
 	CHECK_EQ_INT((int)H->nvariants, 3);
 	CHECK(variant(7) == H); /* out of the list: the default's */
 	/* another protocol has none */

@@ -252,10 +252,10 @@ static void test_row(void)
 	inv_update_state(&o, true, true, 1.0);
 	CHECK_EQ_INT(o.state, INV_SENDING);
 	CHECK(inv_codec_of(CONF_INV_SOFAR_CAN) == F);
-	CHECK_STR(conf_inv_name(CONF_INV_SOFAR_CAN), "sofar-can");
-	CHECK_EQ_INT(conf_inv_bitrate(CONF_INV_SOFAR_CAN), 500000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_SOFAR_CAN), 0);
-	CHECK(conf_inv_volt_range(CONF_INV_SOFAR_CAN, &lo, &hi));
+	CHECK_STR(inv_dialect_name(CONF_INV_SOFAR_CAN), "sofar-can");
+	CHECK_EQ_INT(inv_dialect_bitrate(CONF_INV_SOFAR_CAN), 500000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_SOFAR_CAN), 0);
+	CHECK(inv_dialect_volt_range(CONF_INV_SOFAR_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 1000, 1e-9);
 }

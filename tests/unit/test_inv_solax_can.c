@@ -85,11 +85,11 @@ static void test_set(void)
 	LIMITS_ARE(S, &b, 205, 500);
 	CHECK(S->can.answers && !S->can.one_by_one && S->can.answer && S->can.forget_s == 2.0);
 	CHECK(inv_codec_of(CONF_INV_SOLAX_CAN) == S);
-	CHECK_STR(conf_inv_name(CONF_INV_SOLAX_CAN), "solax-can");
-	CHECK_EQ_INT(conf_inv_bitrate(CONF_INV_SOLAX_CAN), 500000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_SOLAX_CAN), 0);
+	CHECK_STR(inv_dialect_name(CONF_INV_SOLAX_CAN), "solax-can");
+	CHECK_EQ_INT(inv_dialect_bitrate(CONF_INV_SOLAX_CAN), 500000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_SOLAX_CAN), 0);
 	double lo = 0, hi = 0;
-	CHECK(conf_inv_volt_range(CONF_INV_SOLAX_CAN, &lo, &hi));
+	CHECK(inv_dialect_volt_range(CONF_INV_SOLAX_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 80, 1e-9);
 	CHECK_NEAR(hi, 760, 1e-9);
 }

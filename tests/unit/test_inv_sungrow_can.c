@@ -436,10 +436,10 @@ static void test_range(void)
 	inv_update_state(&o, true, true, 3.0);
 	CHECK_EQ_INT(o.state, INV_OUT_OF_RANGE);
 	CHECK(inv_codec_of(CONF_INV_SUNGROW_CAN) == G);
-	CHECK_STR(conf_inv_name(CONF_INV_SUNGROW_CAN), "sungrow-can");
-	CHECK_EQ_INT(conf_inv_bitrate(CONF_INV_SUNGROW_CAN), 250000);
-	CHECK_EQ_INT(conf_inv_allowed_extras(CONF_INV_SUNGROW_CAN), 0);
-	CHECK(conf_inv_volt_range(CONF_INV_SUNGROW_CAN, &lo, &hi));
+	CHECK_STR(inv_dialect_name(CONF_INV_SUNGROW_CAN), "sungrow-can");
+	CHECK_EQ_INT(inv_dialect_bitrate(CONF_INV_SUNGROW_CAN), 250000);
+	CHECK_EQ_INT(inv_dialect_allowed_extras(CONF_INV_SUNGROW_CAN), 0);
+	CHECK(inv_dialect_volt_range(CONF_INV_SUNGROW_CAN, &lo, &hi));
 	CHECK_NEAR(lo, 108, 1e-9);
 	CHECK_NEAR(hi, 584, 1e-9);
 }

@@ -39,6 +39,7 @@
 #include "../../gateway/poll/poll.h"
 #include "bus_vectors.h"
 #include "check.h"
+#include "sections.h"
 #include "loop_check.h"
 #include "tcp_peer.h"
 
@@ -567,6 +568,7 @@ static void test_takeover(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	srand(36);
 	signal(SIGPIPE, SIG_IGN);
 	loop = ev_loop_new(EVFLAG_AUTO);

@@ -35,6 +35,7 @@
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/poll/poll.h"
 #include "check.h"
+#include "sections.h"
 #include "loop_check.h"
 #include "tcp_peer.h"
 
@@ -303,6 +304,7 @@ static void test_cut(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	loop = ev_loop_new(EVFLAG_AUTO);
 	setup();
 	test_acked();

@@ -34,6 +34,7 @@
 #include "../../gateway/poll/control.h"
 #include "../../gateway/poll/poll.h"
 #include "check.h"
+#include "sections.h"
 #include "loop_check.h"
 #include "jbd_check.h"
 #include "tcp_peer.h"
@@ -374,6 +375,7 @@ static void test_refusals(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	loop = ev_loop_new(EVFLAG_AUTO);
 	setup();
 	test_commit();

@@ -11,7 +11,9 @@
 
 #include "../../gateway/daemon/daemon.h"
 #include "../../gateway/modbus/request.h"
+#include "../../gateway/modbus/modbus_conf.h"
 #include "check.h"
+#include "sections.h"
 
 static struct gw gw;
 static struct gw_answerer *ans;
@@ -156,9 +158,9 @@ static void test_ranges(void)
 	CHECK_EQ_INT(exc(100, "03 02 8F 00 01"), 0); /* 428 + 227: the bank's last */
 	CHECK_EQ_INT(exc(100, "03 02 90 00 01"), 2);
 	CHECK_EQ_INT(exc(1, "03 01 AC 00 7E"), 3);
-	gw.conf->sunspec.enabled = false;
+	((struct conf_sunspec *)gw_sunspec_cfg(gw.conf))->enabled = false;
 	CHECK_EQ_INT(exc(1, "03 01 AC 00 02"), 2);
-	gw.conf->sunspec.enabled = true;
+	((struct conf_sunspec *)gw_sunspec_cfg(gw.conf))->enabled = true;
 }
 
 /* Stale: the map's data 0x0B (stale_policy = exception); the SunSpec block
@@ -298,9 +300,9 @@ static void test_settings(void)
 	CHECK_EQ_INT(-set_req(1, "06 01 A7 00 01", &allowed, out), 0x02);
 	CHECK_EQ_INT(-set_req(1, "10 01 A5 00 02 04 00 01 F0 00", &allowed, out), 0x02);
 	CHECK_EQ_INT(-set_req(1, "10 01 AB 00 02 04 00 01 00 01", &allowed, out), 0x01); /* into SunSpec */
-	gw.conf->sunspec.enabled = false;
+	((struct conf_sunspec *)gw_sunspec_cfg(gw.conf))->enabled = false;
 	CHECK_EQ_INT(-set_req(1, "10 01 AB 00 02 04 00 01 00 01", &allowed, out), 0x02);
-	gw.conf->sunspec.enabled = true;
+	((struct conf_sunspec *)gw_sunspec_cfg(gw.conf))->enabled = true;
 	/* FC16 of force_charge and its end (2097): echoed with the count */
 	n = set_req(1, "10 01 A5 00 03 06 00 01 F0 00 00 00", &allowed, out);
 	CHECK(bytes_are(out, n, "10 01 A5 00 03"));
@@ -324,6 +326,7 @@ static void test_settings(void)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	setup();
 	test_fc04();
 	test_sunspec();

@@ -5,9 +5,11 @@
  * webhook's token is (?token=..., Slack's and Discord's /services/...). */
 #include "../../gateway/web/setup/setup_int.h"
 #include "check.h"
+#include "sections.h"
 
 int main(void)
 {
+	install_sections();
 	/* a secret key, whatever its value */
 	CHECK(setup_value_hidden("pack.v", "key", "00112233445566778899aabbccddeeff"));
 	/* a BMS's PIN: a secret of its own, settable as one */

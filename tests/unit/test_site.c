@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "../../bms/settings.h"
-#include "../../conf/conf.h"
+#include "../../conf/section.h"
 #include "../../gateway/core/prom.h"
 #include "../../gateway/ha/discovery.h"
 #include "../../gateway/ha/hayaml.h"
@@ -98,11 +98,11 @@ static void test_conf(void)
 				      sizeof(err)), 0);
 	CHECK_EQ_INT(conf_load_string("[gateway]\nsite = two\n" PACK MQTT "topic_prefix = p\nvictron = true\n",
 				      "b", &b, err, sizeof(err)), 0);
-	CHECK(!conf_section_same(CONF_SEC_MQTT, CONF_RESTART, &a.mqtt, &b.mqtt));
-	CHECK(!conf_section_same(CONF_SEC_MQTT, CONF_LIVE, &a.mqtt, &b.mqtt));
+	CHECK(!conf_section_same(&conf_sect_mqtt, CONF_RESTART, &a.mqtt, &b.mqtt));
+	CHECK(!conf_section_same(&conf_sect_mqtt, CONF_LIVE, &a.mqtt, &b.mqtt));
 	CHECK_EQ_INT(conf_load_string("[gateway]\nsite = one\n" PACK MQTT "topic_prefix = p\nvictron = true\n", "b",
 				      &b, err, sizeof(err)), 0);
-	CHECK(conf_section_same(CONF_SEC_MQTT, CONF_RESTART, &a.mqtt, &b.mqtt));
+	CHECK(conf_section_same(&conf_sect_mqtt, CONF_RESTART, &a.mqtt, &b.mqtt));
 	/* a site is an identifier */
 	CHECK_EQ_INT(conf_load_string("[gateway]\nsite = a b\n" PACK, "t", &a, err, sizeof(err)), -1);
 }

@@ -19,6 +19,7 @@
 #include "../../gateway/poll/control.h"
 #include "../../gateway/wire/wire.h"
 #include "check.h"
+#include "sections.h"
 
 static struct gw gw;
 
@@ -253,6 +254,7 @@ static void test_real_clock(struct gw_images *im)
 
 int main(void)
 {
+	install_sections(); /* the outputs' sections, as the daemon hands them down */
 	setup();
 	struct gw_images *im = gw_images_new();
 	CHECK(im != NULL);

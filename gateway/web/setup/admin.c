@@ -132,29 +132,29 @@ static void admin_work(struct setup_task *t)
 {
 	struct admin_task *a = (struct admin_task *)t;
 	char why[600];
-	struct conf_ini ini;
-	if (!(a->old = setup_file_read(a->path, &a->oldlen, why, sizeof(why))) || conf_ini_parse(&ini, a->old, a->oldlen) < 0) {
+	struct setup_ini ini;
+	if (!(a->old = setup_file_read(a->path, &a->oldlen, why, sizeof(why))) || setup_ini_parse(&ini, a->old, a->oldlen) < 0) {
 		a->status = 409;
 		snprintf(a->why, sizeof(a->why), "%s", a->old ? "the file holds a NUL byte" : why);
 		return;
 	}
 	if (write_files(a) < 0) {
 		remove_files(a);
-		conf_ini_free(&ini);
+		setup_ini_free(&ini);
 		return;
 	}
 	char *text = NULL;
 	a->status = 500;
 	snprintf(a->why, sizeof(a->why), "out of memory");
-	if (conf_ini_set(&ini, "http", "users_file", a->users) == 0 &&
-	    (!a->own_cert || (conf_ini_set(&ini, "http", "tls_cert", a->cert) == 0 &&
-			      conf_ini_set(&ini, "http", "tls_key", a->key) == 0)))
-		text = conf_ini_text(&ini, NULL);
-	conf_ini_free(&ini);
+	if (setup_ini_set(&ini, "http", "users_file", a->users) == 0 &&
+	    (!a->own_cert || (setup_ini_set(&ini, "http", "tls_cert", a->cert) == 0 &&
+			      setup_ini_set(&ini, "http", "tls_key", a->key) == 0)))
+		text = setup_ini_text(&ini, NULL);
+	setup_ini_free(&ini);
 	struct stat st;
 	unsigned mode = stat(a->path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0640;
 	if (text && (a->nc = malloc(sizeof(*a->nc)))) {
-		a->nerrs = conf_check_all(text, a->path, a->nc, a->errs, SETUP_ERRORS_MAX);
+		a->nerrs = setup_check_all(text, a->path, a->nc, a->errs, SETUP_ERRORS_MAX);
 		if (a->nerrs != 0) {
 			a->status = 422;
 			snprintf(a->why, sizeof(a->why), "the configuration with the first admin is refused");

@@ -84,8 +84,8 @@ static int want_errors(const struct setup_want *w, struct conf_error *e, int max
 {
 	int n = 0;
 	for (size_t i = 0; i < w->n && n < max; i++) {
-		const char *bad = conf_ini_name_bad(w->sects[i].sect, false);
-		if (!bad && conf_section_kind(w->sects[i].sect, NULL) == CONF_SEC_NONE)
+		const char *bad = setup_ini_name_bad(w->sects[i].sect, false);
+		if (!bad && !conf_section_kind(w->sects[i].sect, NULL))
 			bad = "unknown section";
 		for (size_t j = 0; !bad && j < i; j++)
 			if (strcmp(w->sects[j].sect, w->sects[i].sect) == 0)
@@ -97,8 +97,8 @@ static int want_errors(const struct setup_want *w, struct conf_error *e, int max
 			continue;
 		}
 		for (size_t k = 0; k < w->sects[i].nkeys && n < max; k++) {
-			const struct conf_ini_want_key *wk = &w->sects[i].keys[k];
-			if (!(bad = conf_ini_name_bad(wk->key, true)) && !(bad = conf_ini_value_bad(wk->value)))
+			const struct setup_ini_want_key *wk = &w->sects[i].keys[k];
+			if (!(bad = setup_ini_name_bad(wk->key, true)) && !(bad = setup_ini_value_bad(wk->value)))
 				continue;
 			e[n] = (struct conf_error){ 0 };
 			snprintf(e[n].section, sizeof(e[n].section), "%s", w->sects[i].sect);
@@ -110,11 +110,11 @@ static int want_errors(const struct setup_want *w, struct conf_error *e, int max
 }
 
 /* The file read and the new text made from it: NULL with a->status. */
-static char *make_text(struct apply_task *a, struct conf_ini *ini)
+static char *make_text(struct apply_task *a, struct setup_ini *ini)
 {
 	char why[300];
 	a->old = setup_file_read(a->path, &a->oldlen, why, sizeof(why));
-	if (!a->old || conf_ini_parse(ini, a->old, a->oldlen) < 0) {
+	if (!a->old || setup_ini_parse(ini, a->old, a->oldlen) < 0) {
 		a->status = 409;
 		snprintf(a->why, sizeof(a->why), "%s", a->old ? "the file holds a NUL byte" : why);
 		return NULL;
@@ -149,7 +149,7 @@ static char *make_text(struct apply_task *a, struct conf_ini *ini)
 		return NULL;
 	}
 	a->changed = json_array();
-	if (!a->changed || conf_ini_make(ini, a->want.sects, a->want.n, on_changed, a->changed, why, sizeof(why)) < 0) {
+	if (!a->changed || setup_ini_make(ini, a->want.sects, a->want.n, on_changed, a->changed, why, sizeof(why)) < 0) {
 		bool oom = !a->changed || strcmp(why, "out of memory") == 0;
 		if (!oom) /* what want_errors() did not see: said as it is */
 			snprintf(a->why, sizeof(a->why), "the configuration is refused: %s", why);
@@ -158,7 +158,7 @@ static char *make_text(struct apply_task *a, struct conf_ini *ini)
 	}
 	a->status = 0;
 	a->why[0] = '\0';
-	return conf_ini_text(ini, NULL);
+	return setup_ini_text(ini, NULL);
 }
 
 static void say_warning(void *arg, const char *text)
@@ -179,7 +179,7 @@ static int port_errors(struct apply_task *a, struct conf_error *e, int max)
 		const char *key = json_string_value(json_object_get(c, "key"));
 		char v[CONF_PORT_MAX];
 		struct stat st;
-		if (n >= max || strcmp(key, "port") != 0 || conf_section_kind(sect, NULL) != CONF_SEC_PACK)
+		if (n >= max || strcmp(key, "port") != 0 || conf_section_kind(sect, NULL) != &conf_sect_pack)
 			continue;
 		bool found = false;
 		for (size_t k = 0; k < a->want.n && !found; k++)
@@ -206,7 +206,7 @@ static int check_text(struct apply_task *a, const char *text)
 		a->status = 500;
 		return -1;
 	}
-	a->nerrs = conf_check_all(text, a->path, a->nc, a->errs, SETUP_ERRORS_MAX);
+	a->nerrs = setup_check_all(text, a->path, a->nc, a->errs, SETUP_ERRORS_MAX);
 	if (a->nerrs >= 0)
 		a->nerrs += port_errors(a, a->errs + a->nerrs, SETUP_ERRORS_MAX - a->nerrs);
 	if (a->nerrs >= 0)
@@ -244,7 +244,7 @@ static void work_get(struct apply_task *a)
 
 static void work_check(struct apply_task *a)
 {
-	struct conf_ini ini;
+	struct setup_ini ini;
 	char *text = make_text(a, &ini);
 	if (text && check_text(a, text) == 0) {
 		json_t *warn = json_array();
@@ -258,13 +258,13 @@ static void work_check(struct apply_task *a)
 	}
 	free(text);
 	if (a->old)
-		conf_ini_free(&ini);
+		setup_ini_free(&ini);
 }
 
 /* Secrets to their files, then the file itself with its backups. */
 static void work_apply(struct apply_task *a)
 {
-	struct conf_ini ini;
+	struct setup_ini ini;
 	char *text = make_text(a, &ini), why[600];
 	struct stat st;
 	a->mode = a->oldmode = stat(a->path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0640;
@@ -301,7 +301,7 @@ undo:
 out:
 	free(text);
 	if (a->old)
-		conf_ini_free(&ini);
+		setup_ini_free(&ini);
 }
 
 /* A refused reload: the file, its backups and the secrets as they were. */
@@ -415,8 +415,8 @@ static void reload(struct gw_setup *s, struct apply_task *a)
 	snprintf(who, sizeof(who), "setup: apply by %s from %s", a->user, a->addr);
 	struct conf *nc = a->nc;
 	a->nc = NULL;
-	bool restart = gw->conf->http.enabled != nc->http.enabled ||
-		       !conf_section_same(CONF_SEC_HTTP, CONF_RESTART, &gw->conf->http, &nc->http);
+	const struct conf_http *oh = gw_http_cfg(gw->conf), *nh = gw_http_cfg(nc);
+	bool restart = oh->enabled != nh->enabled || !conf_section_same(&gw_http_section, CONF_RESTART, oh, nh);
 	if (restart) {
 		setup_send(a->w, 202, pending_json(a));
 		a->w = NULL;

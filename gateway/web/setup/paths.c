@@ -90,9 +90,9 @@ int setup_path_errors(const json_t *changed, const struct setup_want *w, const s
 	json_array_foreach(changed, i, c) {
 		const char *sect = json_string_value(json_object_get(c, "section"));
 		const char *key = json_string_value(json_object_get(c, "key"));
-		int k = sect && key ? conf_key_find(conf_section_kind(sect, NULL), key) : -1;
+		const struct conf_key *k = sect && key ? conf_key_find(conf_section_kind(sect, NULL), key) : NULL;
 		struct conf_key_about a;
-		if (n >= max || k < 0)
+		if (n >= max || !k)
 			continue;
 		conf_key_about(k, &a);
 		const char *v = value_of(w, sect, key);

@@ -38,15 +38,14 @@ static bool url_with_path(const char *v)
 
 bool setup_value_hidden(const char *sect, const char *key, const char *value)
 {
-	int k = conf_key_find(conf_section_kind(sect, NULL), key);
-	if (k < 0)
+	const struct conf_key *k = conf_key_find(conf_section_kind(sect, NULL), key);
+	if (!k)
 		return false;
 	struct conf_key_about a;
 	conf_key_about(k, &a);
-	/* a URL: its login, and an alert's path and query (a webhook's token) */
-	return a.secret || (strcmp(a.type, "url") == 0 &&
-			    (url_with_login(value) || (conf_section_kind(sect, NULL) == CONF_SEC_ALERTS &&
-						       url_with_path(value))));
+	/* a URL: its login, and where its row says so its path and query (a
+	 * webhook's token) */
+	return a.secret || (strcmp(a.type, "url") == 0 && (url_with_login(value) || (a.path_secret && url_with_path(value))));
 }
 
 /* The secret a *_file key of sect holds ("password" for password_file),
@@ -58,31 +57,31 @@ const char *setup_secret_of_file(const char *sect, const char *key, char *out, s
 		return NULL;
 	snprintf(out, cap, "%.*s", (int)(n - 5), key);
 	return strcmp(out, "password") == 0 || strcmp(out, "token") == 0 ? (conf_key_find(conf_section_kind(sect, NULL),
-											   key) >= 0 ? out : NULL)
+											   key) ? out : NULL)
 									   : NULL;
 }
 
 /* {hash, sections: [{name, keys}], secrets: [{section, key, set}]} of text. */
 json_t *setup_config_json(const char *text, size_t len, const char *hash)
 {
-	struct conf_ini ini;
-	if (conf_ini_parse(&ini, text, len) < 0)
+	struct setup_ini ini;
+	if (setup_ini_parse(&ini, text, len) < 0)
 		return NULL;
 	json_t *secs = json_array(), *secrets = json_array(), *cur = NULL;
 	char v[4096], base[64];
 	for (size_t i = 0; i < ini.n; i++) {
-		const struct conf_ini_line *l = &ini.lines[i];
-		if (l->kind == CONF_INI_SECTION) {
+		const struct setup_ini_line *l = &ini.lines[i];
+		if (l->kind == SETUP_INI_SECTION) {
 			cur = json_object();
 			json_array_append_new(secs, json_pack("{s:s, s:o}", "name", l->name, "keys", cur));
 			continue;
 		}
-		if (l->kind != CONF_INI_KEY || l->sect < 0 || !cur)
+		if (l->kind != SETUP_INI_KEY || l->sect < 0 || !cur)
 			continue;
 		const char *sect = ini.lines[l->sect].name;
 		if (json_object_get(cur, l->name))
 			continue; /* a key on several lines: joined the first time */
-		conf_ini_get(&ini, sect, l->name, v, sizeof(v));
+		setup_ini_get(&ini, sect, l->name, v, sizeof(v));
 		if (setup_value_hidden(sect, l->name, v)) {
 			json_array_append_new(secrets, json_pack("{s:s, s:s, s:b}", "section", sect, "key", l->name, "set", 1));
 			continue;
@@ -91,17 +90,17 @@ json_t *setup_config_json(const char *text, size_t len, const char *hash)
 		if (setup_secret_of_file(sect, l->name, base, sizeof(base)))
 			json_array_append_new(secrets, json_pack("{s:s, s:s, s:b}", "section", sect, "key", base, "set", 1));
 	}
-	conf_ini_free(&ini);
+	setup_ini_free(&ini);
 	return json_pack("{s:s, s:o, s:o}", "hash", hash, "sections", secs, "secrets", secrets);
 }
 
-bool setup_ini_holds_secret(const struct conf_ini *ini)
+bool setup_ini_holds_secret(const struct setup_ini *ini)
 {
 	char v[4096];
 	for (size_t i = 0; i < ini->n; i++) {
-		const struct conf_ini_line *l = &ini->lines[i];
-		if (l->kind == CONF_INI_KEY && l->sect >= 0 &&
-		    conf_ini_get(ini, ini->lines[l->sect].name, l->name, v, sizeof(v)) &&
+		const struct setup_ini_line *l = &ini->lines[i];
+		if (l->kind == SETUP_INI_KEY && l->sect >= 0 &&
+		    setup_ini_get(ini, ini->lines[l->sect].name, l->name, v, sizeof(v)) &&
 		    setup_value_hidden(ini->lines[l->sect].name, l->name, v))
 			return true;
 	}
@@ -114,7 +113,7 @@ static int grow_keys(struct setup_want *w, size_t extra)
 	size_t total = 0;
 	for (size_t i = 0; i < w->n; i++)
 		total += w->sects[i].nkeys;
-	struct conf_ini_want_key *keys = calloc(total + w->n * extra + 1, sizeof(*keys)), *p = keys;
+	struct setup_ini_want_key *keys = calloc(total + w->n * extra + 1, sizeof(*keys)), *p = keys;
 	if (!keys)
 		return -1;
 	for (size_t i = 0; i < w->n; i++) {
@@ -144,8 +143,8 @@ static const char *keep(struct setup_want *w, const char *v)
 /* key = value in section i of w (replaced, or added in the room grow_keys made). */
 static int want_set(struct setup_want *w, size_t i, const char *key, const char *value)
 {
-	struct conf_ini_want *s = &w->sects[i];
-	struct conf_ini_want_key *keys = (struct conf_ini_want_key *)s->keys;
+	struct setup_ini_want *s = &w->sects[i];
+	struct setup_ini_want_key *keys = (struct setup_ini_want_key *)s->keys;
 	const char *k = keep(w, key), *v = keep(w, value);
 	if (!k || !v)
 		return -1;
@@ -154,7 +153,7 @@ static int want_set(struct setup_want *w, size_t i, const char *key, const char 
 			keys[j].value = v;
 			return 0;
 		}
-	keys[s->nkeys++] = (struct conf_ini_want_key){ k, v };
+	keys[s->nkeys++] = (struct setup_ini_want_key){ k, v };
 	return 0;
 }
 
@@ -166,7 +165,7 @@ static ssize_t want_find(const struct setup_want *w, const char *sect)
 	return -1;
 }
 
-static bool want_has(const struct conf_ini_want *s, const char *key)
+static bool want_has(const struct setup_ini_want *s, const char *key)
 {
 	for (size_t j = 0; j < s->nkeys; j++)
 		if (strcmp(s->keys[j].key, key) == 0)
@@ -176,25 +175,25 @@ static bool want_has(const struct conf_ini_want *s, const char *key)
 
 /* The hidden values of the file that w could not send, kept; room for
  * `more` keys in each section after them (the secrets' *_file). */
-int setup_keep_hidden(const struct conf_ini *ini, struct setup_want *w, size_t more)
+int setup_keep_hidden(const struct setup_ini *ini, struct setup_want *w, size_t more)
 {
 	size_t most = 0;
 	for (size_t i = 0; i < ini->n; i++) {
 		size_t n = 0;
-		for (size_t j = i + 1; ini->lines[i].kind == CONF_INI_SECTION && j < ini->n && ini->lines[j].sect == (int)i; j++)
-			n += ini->lines[j].kind == CONF_INI_KEY;
+		for (size_t j = i + 1; ini->lines[i].kind == SETUP_INI_SECTION && j < ini->n && ini->lines[j].sect == (int)i; j++)
+			n += ini->lines[j].kind == SETUP_INI_KEY;
 		most = n > most ? n : most;
 	}
 	if (grow_keys(w, most + more) < 0)
 		return -1;
 	char v[4096];
 	for (size_t i = 0; i < ini->n; i++) {
-		const struct conf_ini_line *l = &ini->lines[i];
-		if (l->kind != CONF_INI_KEY || l->sect < 0)
+		const struct setup_ini_line *l = &ini->lines[i];
+		if (l->kind != SETUP_INI_KEY || l->sect < 0)
 			continue;
 		const char *sect = ini->lines[l->sect].name;
 		ssize_t at = want_find(w, sect);
-		if (at < 0 || want_has(&w->sects[at], l->name) || !conf_ini_get(ini, sect, l->name, v, sizeof(v)) ||
+		if (at < 0 || want_has(&w->sects[at], l->name) || !setup_ini_get(ini, sect, l->name, v, sizeof(v)) ||
 		    !setup_value_hidden(sect, l->name, v))
 			continue;
 		if (want_set(w, (size_t)at, l->name, v) < 0)
@@ -211,16 +210,16 @@ int setup_want_secret(struct setup_want *w, const struct setup_secret *sec, cons
 		snprintf(why, cap, "no [%s] in sections", sec->section);
 		return -1;
 	}
-	enum conf_sect kind = conf_section_kind(sec->section, NULL);
+	const struct conf_section *kind = conf_section_kind(sec->section, NULL);
 	char fk[80];
 	snprintf(fk, sizeof(fk), "%s_file", sec->key);
-	int k = conf_key_find(kind, sec->key);
+	const struct conf_key *k = conf_key_find(kind, sec->key);
 	path[0] = '\0';
-	if (conf_key_find(kind, fk) >= 0 && (strcmp(sec->key, "password") == 0 || strcmp(sec->key, "token") == 0)) {
+	if (conf_key_find(kind, fk) && (strcmp(sec->key, "password") == 0 || strcmp(sec->key, "token") == 0)) {
 		snprintf(path, pcap, "%s/%s.%s", dir, sec->section, sec->key);
 		return want_set(w, (size_t)at, fk, path);
 	}
-	if (k >= 0 && conf_key_secret(k))
+	if (k && conf_key_secret(k))
 		return want_set(w, (size_t)at, sec->key, sec->value); /* a key that is its own secret */
 	snprintf(why, cap, "[%s] has no secret %s (a password or token goes to its *_file)", sec->section, sec->key);
 	return -1;

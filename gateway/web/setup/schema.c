@@ -8,7 +8,7 @@
 #include "../../../bms/bms.h"
 #include "setup_int.h"
 
-static json_t *key_json(int k)
+static json_t *key_json(const struct conf_key *k)
 {
 	struct conf_key_about a;
 	conf_key_about(k, &a);
@@ -31,17 +31,12 @@ static json_t *key_json(int k)
 static json_t *sections_json(void)
 {
 	json_t *arr = json_array();
-	for (int s = CONF_SEC_NONE + 1; s < CONF_SEC_COUNT; s++) {
-		const char *word = conf_section_word((enum conf_sect)s);
-		char probe[80];
-		bool named = false;
-		snprintf(probe, sizeof(probe), "%s.x", word);
-		if (conf_section_kind(probe, &named) != (enum conf_sect)s)
-			named = false;
+	const struct conf_section *s;
+	for (int si = 0; (s = conf_section_nth(si)); si++) {
 		json_t *keys = json_array();
-		for (int k = conf_key_next((enum conf_sect)s, 0); k >= 0; k = conf_key_next((enum conf_sect)s, k + 1))
-			json_array_append_new(keys, key_json(k));
-		json_array_append_new(arr, json_pack("{s:s, s:b, s:o}", "kind", word, "named", named, "keys", keys));
+		for (int k = 0; k < s->nkeys; k++)
+			json_array_append_new(keys, key_json(&s->keys[k]));
+		json_array_append_new(arr, json_pack("{s:s, s:b, s:o}", "kind", s->word, "named", s->named, "keys", keys));
 	}
 	return arr;
 }
@@ -52,9 +47,9 @@ static json_t *protocols_json(void)
 	for (size_t i = 0; bms_drivers[i]; i++) {
 		const struct bms_driver *d = bms_drivers[i];
 		json_t *keys = json_array();
-		for (int k = conf_key_next(CONF_SEC_PACK, 0); k >= 0; k = conf_key_next(CONF_SEC_PACK, k + 1))
-			if (conf_pack_key_applies(d, k))
-				json_array_append_new(keys, json_string(conf_key_name(k)));
+		for (int k = 0; k < conf_sect_pack.nkeys; k++)
+			if (conf_pack_key_applies(d, &conf_sect_pack.keys[k]))
+				json_array_append_new(keys, json_string(conf_sect_pack.keys[k].name));
 		const char *link = d->messages ? "mqtt" : d->can ? "can" : bms_ble_only(d) ? "ble" : "serial";
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "name", d->name, "description",
 				      d->description ? d->description : "", "vendor", d->vendor ? d->vendor : "", "link", link,

@@ -11,8 +11,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../../../conf/conf.h"
-#include "../../../conf/ini.h"
+#include "../../../conf/section.h"
+#include "ini.h"
+#include "../http_conf.h"
 #include "../../core/workq.h"
 #include "setup.h"
 
@@ -192,9 +193,9 @@ void setup_secret_forget(struct setup_secret_file *f);
 
 /* sjson.c: the bodies (pure) */
 struct setup_want {
-	struct conf_ini_want *sects;
+	struct setup_ini_want *sects;
 	size_t n;
-	struct conf_ini_want_key *keys; /* all of them, the sections' in turn */
+	struct setup_ini_want_key *keys; /* all of them, the sections' in turn */
 	json_t *root;                   /* holds the strings */
 };
 /* {sections: [{name, keys: {K: V}}]}: 0, or -1 with why. */
@@ -221,8 +222,8 @@ bool setup_value_hidden(const char *sect, const char *key, const char *value);
 const char *setup_secret_of_file(const char *sect, const char *key, char *out, size_t cap);
 json_t *setup_config_json(const char *text, size_t len, const char *hash);
 /* Does the file hold a secret's value itself (a key, a URL's password)? */
-bool setup_ini_holds_secret(const struct conf_ini *ini);
-int setup_keep_hidden(const struct conf_ini *ini, struct setup_want *w, size_t more);
+bool setup_ini_holds_secret(const struct setup_ini *ini);
+int setup_keep_hidden(const struct setup_ini *ini, struct setup_want *w, size_t more);
 /* secret sec into w: its *_file (path: DIR/SECTION.KEY) or, for a key that
  * is its own secret, the key.  0, or -1 with why. */
 int setup_want_secret(struct setup_want *w, const struct setup_secret *sec, const char *dir, char *path, size_t pcap,
@@ -263,5 +264,13 @@ void setup_jobs_free(struct gw_setup *s);
 /* schema.c */
 json_t *setup_schema_json(void);
 int setup_schema(struct setup_ctx *x);
+
+/* checkall.c: the check of --check over text, with up to max errors:
+ * after each one its key (or its section, for an error of a section as a
+ * whole) is left out and the text checked again, until it passes, an
+ * error comes back on a field already named, or nothing can be left out.
+ * Returns how many errors (0: c holds the configuration), -1 when out of
+ * memory. */
+int setup_check_all(const char *text, const char *name, struct conf *c, struct conf_error *errs, int max);
 
 #endif

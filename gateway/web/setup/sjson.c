@@ -28,7 +28,7 @@ json_t *setup_parse_body(const char *body, size_t len, char *why, size_t cap)
 }
 
 /* One {name, keys: {K: V}}: V a string, number or boolean. */
-static int one_section(json_t *o, struct conf_ini_want *w, struct conf_ini_want_key *keys, char *why, size_t cap)
+static int one_section(json_t *o, struct setup_ini_want *w, struct setup_ini_want_key *keys, char *why, size_t cap)
 {
 	json_t *name = json_object_get(o, "name"), *kv = json_object_get(o, "keys");
 	if (!json_is_string(name) || (kv && !json_is_object(kv))) {
@@ -101,7 +101,7 @@ int setup_parse_sections(json_t *root, struct setup_want *w, char *why, size_t c
 		return -1;
 	}
 	w->sects = calloc(n ? n : 1, sizeof(*w->sects));
-	struct conf_ini_want_key *keys = calloc(nkeys ? nkeys : 1, sizeof(*keys));
+	struct setup_ini_want_key *keys = calloc(nkeys ? nkeys : 1, sizeof(*keys));
 	if (!w->sects || !keys) {
 		free(w->sects);
 		free(keys);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/ini.h - the configuration file as its lines, changed in place (the
- * setup API, bmsgw(8) "SETUP").
+/* gateway/web/setup/ini.h - the configuration file as its lines, changed
+ * in place (the setup API, bmsgw(8) "SETUP").
  *
  * Every line is kept as it was written: comments, blank lines, the order
  * of the sections and of their keys, a key's own comment after its value.
@@ -14,77 +14,77 @@
  * is a comment, a ';' after a blank starts one, the key ends at the first
  * '=' or ':'.  Pure: text in, text out.
  */
-#ifndef CONF_INI_H
-#define CONF_INI_H
+#ifndef GATEWAY_WEB_SETUP_INI_H
+#define GATEWAY_WEB_SETUP_INI_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-enum conf_ini_kind { CONF_INI_BLANK, CONF_INI_COMMENT, CONF_INI_SECTION, CONF_INI_KEY, CONF_INI_OTHER };
+enum setup_ini_kind { SETUP_INI_BLANK, SETUP_INI_COMMENT, SETUP_INI_SECTION, SETUP_INI_KEY, SETUP_INI_OTHER };
 
-#define CONF_INI_NAME_MAX 64            /* a section's name or a key's, with its NUL */
+#define SETUP_INI_NAME_MAX 64            /* a section's name or a key's, with its NUL */
 
-struct conf_ini_line {
+struct setup_ini_line {
 	char *text;                     /* the line as written, without its '\n' */
-	enum conf_ini_kind kind;
-	char name[CONF_INI_NAME_MAX];   /* SECTION: its name (inside the brackets); KEY: the key */
+	enum setup_ini_kind kind;
+	char name[SETUP_INI_NAME_MAX];   /* SECTION: its name (inside the brackets); KEY: the key */
 	size_t vstart, vend;            /* KEY: the value's bytes in text (comment and blanks left out) */
 	int sect;                       /* the index of the header line above it, -1 before the first */
 };
 
-struct conf_ini {
-	struct conf_ini_line *lines;
+struct setup_ini {
+	struct setup_ini_line *lines;
 	size_t n, cap;
 	bool final_newline;             /* the text ended with '\n' */
 };
 
-/* A change the file should get, as conf_ini_make() reports it: a key set,
+/* A change the file should get, as setup_ini_make() reports it: a key set,
  * changed or removed (value NULL), a section added or removed whole
  * (key "" when it has no keys). */
-typedef void conf_ini_changed_cb(void *arg, const char *sect, const char *key, const char *value);
+typedef void setup_ini_changed_cb(void *arg, const char *sect, const char *key, const char *value);
 
 /* Split text (len bytes, NULs refused) into lines.  0, or -1 when out of
  * memory or the text holds a NUL byte. */
-int conf_ini_parse(struct conf_ini *ini, const char *text, size_t len);
-void conf_ini_free(struct conf_ini *ini);
+int setup_ini_parse(struct setup_ini *ini, const char *text, size_t len);
+void setup_ini_free(struct setup_ini *ini);
 /* The file again (malloc'd, NUL-terminated, *len its length). */
-char *conf_ini_text(const struct conf_ini *ini, size_t *len);
+char *setup_ini_text(const struct setup_ini *ini, size_t *len);
 
 /* The line of section sect's header, or -1. */
-int conf_ini_find_section(const struct conf_ini *ini, const char *sect);
+int setup_ini_find_section(const struct setup_ini *ini, const char *sect);
 /* The value of key in sect copied into out (a key written on several
  * lines, as an mqtt-json pack's fields: their values joined by ", ");
  * false when it is not there. */
-bool conf_ini_get(const struct conf_ini *ini, const char *sect, const char *key, char *out, size_t cap);
+bool setup_ini_get(const struct setup_ini *ini, const char *sect, const char *key, char *out, size_t cap);
 
 /* NULL when value can be written as a key's value and read back the same,
  * else why not (a newline, a NUL, " ;" that would start a comment, blanks
  * at either end). */
-const char *conf_ini_value_bad(const char *value);
+const char *setup_ini_value_bad(const char *value);
 /* NULL when name can be a section's (printable, no ']', no blank, no ';'
  * or '#' first) or, key, a key's name (no '=', ':', blanks, ';'). */
-const char *conf_ini_name_bad(const char *name, bool key);
+const char *setup_ini_name_bad(const char *name, bool key);
 
 /* Set key in sect to value (the section is added when it is missing);
  * every other line of that key in the section goes.  0, or -1 when out of
- * memory or a name or value is bad (conf_ini_value_bad). */
-int conf_ini_set(struct conf_ini *ini, const char *sect, const char *key, const char *value);
+ * memory or a name or value is bad (setup_ini_value_bad). */
+int setup_ini_set(struct setup_ini *ini, const char *sect, const char *key, const char *value);
 /* Remove every line of key in sect: how many went. */
-int conf_ini_unset(struct conf_ini *ini, const char *sect, const char *key);
+int setup_ini_unset(struct setup_ini *ini, const char *sect, const char *key);
 /* Add "[sect]" at the end (after a blank line): 0, 1 when it is there
  * already, -1 when out of memory or the name is bad. */
-int conf_ini_add_section(struct conf_ini *ini, const char *sect);
+int setup_ini_add_section(struct setup_ini *ini, const char *sect);
 /* Remove the section: 0, or -1 when it is not there. */
-int conf_ini_remove_section(struct conf_ini *ini, const char *sect);
+int setup_ini_remove_section(struct setup_ini *ini, const char *sect);
 
 /* The whole configuration as it should be: its sections in order, each
  * with its keys and values. */
-struct conf_ini_want_key {
+struct setup_ini_want_key {
 	const char *key, *value;
 };
-struct conf_ini_want {
+struct setup_ini_want {
 	const char *sect;
-	const struct conf_ini_want_key *keys;
+	const struct setup_ini_want_key *keys;
 	size_t nkeys;
 };
 /* Change ini into want with the fewest line changes: sections missing from
@@ -92,7 +92,7 @@ struct conf_ini_want {
  * changed or removed; each change told to cb (may be NULL).  0, or -1 with
  * nothing changed when a name or value of want is bad (why says which)
  * or memory ran out. */
-int conf_ini_make(struct conf_ini *ini, const struct conf_ini_want *want, size_t n, conf_ini_changed_cb *cb, void *arg,
+int setup_ini_make(struct setup_ini *ini, const struct setup_ini_want *want, size_t n, setup_ini_changed_cb *cb, void *arg,
 		  char *why, size_t cap);
 
 #endif

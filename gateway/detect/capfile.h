@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/capfile.h - the capture file of `bmsgw --capture` (bmsgw(8)
+/* gateway/detect/capfile.h - the capture file of `bmsgw --capture` (bmsgw(8)
  * "CAPTURING A PORT"): what was heard on a port, and the read requests sent
  * with --probe, with their times, as text a user can send and read.
  * `bmsgw-sim --replay FILE` plays it back (tests/sim/README.md).
@@ -17,8 +17,8 @@
  * Pure: text in, struct out (the reader), and one line out (the writer); no
  * I/O.  Every number and length of the text is checked.
  */
-#ifndef CONF_CAPFILE_H
-#define CONF_CAPFILE_H
+#ifndef GATEWAY_DETECT_CAPFILE_H
+#define GATEWAY_DETECT_CAPFILE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/capfile.c - the capture file's reader and record writer (see
+/* gateway/detect/capfile.c - the capture file's reader and record writer (see
  * capfile.h).  The reader goes line by line; every line is one of the
  * magic, a header key (before the first record), a record, a comment or
  * blank; anything else fails the file with its line number. */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bms/bms.h"
+#include "../../bms/bms.h"
 
 struct cp {
 	struct capfile *cf;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* conf/ini.c - the configuration file as its lines, changed in place (see
- * ini.h). */
+/* gateway/web/setup/ini.c - the configuration file as its lines, changed in
+ * place (see ini.h). */
 #include "ini.h"
 
 #include <ctype.h>
@@ -31,14 +31,14 @@ static size_t rtrim_at(const char *s, size_t from, size_t end)
 
 static void copy_name(char *out, const char *p, size_t n)
 {
-	if (n >= CONF_INI_NAME_MAX)
-		n = CONF_INI_NAME_MAX - 1;
+	if (n >= SETUP_INI_NAME_MAX)
+		n = SETUP_INI_NAME_MAX - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
 }
 
 /* The kind of one line, its name and its value's bytes. */
-static void classify(struct conf_ini_line *l, bool first)
+static void classify(struct setup_ini_line *l, bool first)
 {
 	const char *t = l->text;
 	size_t i = 0;
@@ -51,23 +51,23 @@ static void classify(struct conf_ini_line *l, bool first)
 	l->name[0] = '\0';
 	l->vstart = l->vend = 0;
 	if (t[i] == ';' || t[i] == '#') {
-		l->kind = CONF_INI_COMMENT;
+		l->kind = SETUP_INI_COMMENT;
 	} else if (end == i) {
-		l->kind = t[i] ? CONF_INI_COMMENT : CONF_INI_BLANK; /* a ';' after blanks */
+		l->kind = t[i] ? SETUP_INI_COMMENT : SETUP_INI_BLANK; /* a ';' after blanks */
 	} else if (t[i] == '[') {
 		const char *close = memchr(t + i, ']', end - i);
-		l->kind = close && (size_t)(close - t) == end - 1 ? CONF_INI_SECTION : CONF_INI_OTHER;
-		if (l->kind == CONF_INI_SECTION)
+		l->kind = close && (size_t)(close - t) == end - 1 ? SETUP_INI_SECTION : SETUP_INI_OTHER;
+		if (l->kind == SETUP_INI_SECTION)
 			copy_name(l->name, t + i + 1, end - i - 2);
 	} else {
 		size_t d = i;
 		while (d < end && t[d] != '=' && t[d] != ':')
 			d++;
 		if (d == end) {
-			l->kind = CONF_INI_OTHER;
+			l->kind = SETUP_INI_OTHER;
 			return;
 		}
-		l->kind = CONF_INI_KEY;
+		l->kind = SETUP_INI_KEY;
 		copy_name(l->name, t + i, rtrim_at(t, i, d) - i);
 		size_t v = d + 1;
 		while (v < end && isspace((unsigned char)t[v]))
@@ -77,12 +77,12 @@ static void classify(struct conf_ini_line *l, bool first)
 	}
 }
 
-static int grow(struct conf_ini *ini)
+static int grow(struct setup_ini *ini)
 {
 	if (ini->n < ini->cap)
 		return 0;
 	size_t cap = ini->cap ? ini->cap * 2 : 64;
-	struct conf_ini_line *l = realloc(ini->lines, cap * sizeof(*l));
+	struct setup_ini_line *l = realloc(ini->lines, cap * sizeof(*l));
 	if (!l)
 		return -1;
 	ini->lines = l;
@@ -91,18 +91,18 @@ static int grow(struct conf_ini *ini)
 }
 
 /* The section index of every line, from the headers. */
-static void number(struct conf_ini *ini)
+static void number(struct setup_ini *ini)
 {
 	int s = -1;
 	for (size_t i = 0; i < ini->n; i++) {
-		if (ini->lines[i].kind == CONF_INI_SECTION)
+		if (ini->lines[i].kind == SETUP_INI_SECTION)
 			s = (int)i;
 		ini->lines[i].sect = s;
 	}
 }
 
 /* Insert a line of text (copied) before line at. */
-static int insert(struct conf_ini *ini, size_t at, const char *text)
+static int insert(struct setup_ini *ini, size_t at, const char *text)
 {
 	char *t = strdup(text);
 	if (!t || grow(ini) < 0) {
@@ -111,13 +111,13 @@ static int insert(struct conf_ini *ini, size_t at, const char *text)
 	}
 	memmove(&ini->lines[at + 1], &ini->lines[at], (ini->n - at) * sizeof(ini->lines[0]));
 	ini->n++;
-	ini->lines[at] = (struct conf_ini_line){ .text = t };
+	ini->lines[at] = (struct setup_ini_line){ .text = t };
 	classify(&ini->lines[at], at == 0);
 	number(ini);
 	return 0;
 }
 
-static void drop(struct conf_ini *ini, size_t at, size_t count)
+static void drop(struct setup_ini *ini, size_t at, size_t count)
 {
 	for (size_t i = at; i < at + count; i++)
 		free(ini->lines[i].text);
@@ -128,7 +128,7 @@ static void drop(struct conf_ini *ini, size_t at, size_t count)
 	number(ini);
 }
 
-int conf_ini_parse(struct conf_ini *ini, const char *text, size_t len)
+int setup_ini_parse(struct setup_ini *ini, const char *text, size_t len)
 {
 	memset(ini, 0, sizeof(*ini));
 	if (memchr(text, '\0', len))
@@ -140,12 +140,12 @@ int conf_ini_parse(struct conf_ini *ini, const char *text, size_t len)
 		char *t = malloc(n + 1);
 		if (!t || grow(ini) < 0) {
 			free(t);
-			conf_ini_free(ini);
+			setup_ini_free(ini);
 			return -1;
 		}
 		memcpy(t, text + pos, n);
 		t[n] = '\0';
-		ini->lines[ini->n] = (struct conf_ini_line){ .text = t };
+		ini->lines[ini->n] = (struct setup_ini_line){ .text = t };
 		classify(&ini->lines[ini->n], ini->n == 0);
 		ini->n++;
 		pos += n + (nl ? 1 : 0);
@@ -155,7 +155,7 @@ int conf_ini_parse(struct conf_ini *ini, const char *text, size_t len)
 	return 0;
 }
 
-void conf_ini_free(struct conf_ini *ini)
+void setup_ini_free(struct setup_ini *ini)
 {
 	for (size_t i = 0; i < ini->n; i++)
 		free(ini->lines[i].text);
@@ -163,7 +163,7 @@ void conf_ini_free(struct conf_ini *ini)
 	memset(ini, 0, sizeof(*ini));
 }
 
-char *conf_ini_text(const struct conf_ini *ini, size_t *len)
+char *setup_ini_text(const struct setup_ini *ini, size_t *len)
 {
 	size_t total = 1;
 	for (size_t i = 0; i < ini->n; i++)
@@ -186,34 +186,34 @@ char *conf_ini_text(const struct conf_ini *ini, size_t *len)
 
 /* ------------------------------------------------------------ looking up */
 
-int conf_ini_find_section(const struct conf_ini *ini, const char *sect)
+int setup_ini_find_section(const struct setup_ini *ini, const char *sect)
 {
 	for (size_t i = 0; i < ini->n; i++)
-		if (ini->lines[i].kind == CONF_INI_SECTION && strcmp(ini->lines[i].name, sect) == 0)
+		if (ini->lines[i].kind == SETUP_INI_SECTION && strcmp(ini->lines[i].name, sect) == 0)
 			return (int)i;
 	return -1;
 }
 
 /* The last line of key in the section of header h, or -1. */
-static int find_key(const struct conf_ini *ini, int h, const char *key)
+static int find_key(const struct setup_ini *ini, int h, const char *key)
 {
 	int found = -1;
 	for (size_t i = (size_t)h + 1; i < ini->n && ini->lines[i].sect == h; i++)
-		if (ini->lines[i].kind == CONF_INI_KEY && strcmp(ini->lines[i].name, key) == 0)
+		if (ini->lines[i].kind == SETUP_INI_KEY && strcmp(ini->lines[i].name, key) == 0)
 			found = (int)i;
 	return found;
 }
 
-bool conf_ini_get(const struct conf_ini *ini, const char *sect, const char *key, char *out, size_t cap)
+bool setup_ini_get(const struct setup_ini *ini, const char *sect, const char *key, char *out, size_t cap)
 {
-	int h = conf_ini_find_section(ini, sect);
+	int h = setup_ini_find_section(ini, sect);
 	if (h < 0 || find_key(ini, h, key) < 0)
 		return false;
 	size_t n = 0;
 	out[0] = '\0';
 	for (size_t i = (size_t)h + 1; i < ini->n && ini->lines[i].sect == h; i++) {
-		const struct conf_ini_line *l = &ini->lines[i];
-		if (l->kind != CONF_INI_KEY || strcmp(l->name, key) != 0)
+		const struct setup_ini_line *l = &ini->lines[i];
+		if (l->kind != SETUP_INI_KEY || strcmp(l->name, key) != 0)
 			continue;
 		int r = snprintf(out + n, cap - n, "%s%.*s", n ? ", " : "", (int)(l->vend - l->vstart), l->text + l->vstart);
 		if (r < 0 || (size_t)r >= cap - n)
@@ -225,7 +225,7 @@ bool conf_ini_get(const struct conf_ini *ini, const char *sect, const char *key,
 
 /* ------------------------------------------------------------ checks */
 
-const char *conf_ini_value_bad(const char *v)
+const char *setup_ini_value_bad(const char *v)
 {
 	size_t n = strlen(v);
 	for (size_t i = 0; i < n; i++) {
@@ -244,12 +244,12 @@ const char *conf_ini_value_bad(const char *v)
 	return NULL;
 }
 
-const char *conf_ini_name_bad(const char *name, bool key)
+const char *setup_ini_name_bad(const char *name, bool key)
 {
 	size_t n = strlen(name);
 	if (n == 0)
 		return key ? "a key has a name" : "a section has a name";
-	if (n >= CONF_INI_NAME_MAX)
+	if (n >= SETUP_INI_NAME_MAX)
 		return "a name is at most 63 characters";
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -264,7 +264,7 @@ const char *conf_ini_name_bad(const char *name, bool key)
 /* ------------------------------------------------------------ changes */
 
 /* "key = value" in a line that keeps what l had around its value. */
-static char *set_line(const struct conf_ini_line *l, const char *value)
+static char *set_line(const struct setup_ini_line *l, const char *value)
 {
 	size_t vl = strlen(value), head = l->vstart, tail = strlen(l->text) - l->vend;
 	char *t = malloc(head + vl + tail + 1);
@@ -278,24 +278,24 @@ static char *set_line(const struct conf_ini_line *l, const char *value)
 
 /* Where a new key of the section of header h goes: after its last key
  * (or its header). */
-static size_t key_slot(const struct conf_ini *ini, int h)
+static size_t key_slot(const struct setup_ini *ini, int h)
 {
 	size_t at = (size_t)h + 1;
 	for (size_t i = (size_t)h + 1; i < ini->n && ini->lines[i].sect == h; i++)
-		if (ini->lines[i].kind == CONF_INI_KEY || ini->lines[i].kind == CONF_INI_OTHER)
+		if (ini->lines[i].kind == SETUP_INI_KEY || ini->lines[i].kind == SETUP_INI_OTHER)
 			at = i + 1;
 	return at;
 }
 
-int conf_ini_set(struct conf_ini *ini, const char *sect, const char *key, const char *value)
+int setup_ini_set(struct setup_ini *ini, const char *sect, const char *key, const char *value)
 {
-	if (conf_ini_name_bad(sect, false) || conf_ini_name_bad(key, true) || conf_ini_value_bad(value))
+	if (setup_ini_name_bad(sect, false) || setup_ini_name_bad(key, true) || setup_ini_value_bad(value))
 		return -1;
-	int h = conf_ini_find_section(ini, sect);
+	int h = setup_ini_find_section(ini, sect);
 	if (h < 0) {
-		if (conf_ini_add_section(ini, sect) < 0)
+		if (setup_ini_add_section(ini, sect) < 0)
 			return -1;
-		h = conf_ini_find_section(ini, sect);
+		h = setup_ini_find_section(ini, sect);
 	}
 	int k = find_key(ini, h, key);
 	if (k < 0) {
@@ -310,7 +310,7 @@ int conf_ini_set(struct conf_ini *ini, const char *sect, const char *key, const 
 	}
 	/* the first line of it takes the value, the others go */
 	for (size_t i = (size_t)h + 1; i < (size_t)k; i++)
-		if (ini->lines[i].kind == CONF_INI_KEY && strcmp(ini->lines[i].name, key) == 0) {
+		if (ini->lines[i].kind == SETUP_INI_KEY && strcmp(ini->lines[i].name, key) == 0) {
 			k = (int)i;
 			break;
 		}
@@ -321,7 +321,7 @@ int conf_ini_set(struct conf_ini *ini, const char *sect, const char *key, const 
 	ini->lines[k].text = t;
 	classify(&ini->lines[k], k == 0);
 	for (size_t i = (size_t)k + 1; i < ini->n && ini->lines[i].sect == h;) {
-		if (ini->lines[i].kind == CONF_INI_KEY && strcmp(ini->lines[i].name, key) == 0)
+		if (ini->lines[i].kind == SETUP_INI_KEY && strcmp(ini->lines[i].name, key) == 0)
 			drop(ini, i, 1);
 		else
 			i++;
@@ -329,13 +329,13 @@ int conf_ini_set(struct conf_ini *ini, const char *sect, const char *key, const 
 	return 0;
 }
 
-int conf_ini_unset(struct conf_ini *ini, const char *sect, const char *key)
+int setup_ini_unset(struct setup_ini *ini, const char *sect, const char *key)
 {
-	int h = conf_ini_find_section(ini, sect), n = 0;
+	int h = setup_ini_find_section(ini, sect), n = 0;
 	if (h < 0)
 		return 0;
 	for (size_t i = (size_t)h + 1; i < ini->n && ini->lines[i].sect == h;) {
-		if (ini->lines[i].kind == CONF_INI_KEY && strcmp(ini->lines[i].name, key) == 0) {
+		if (ini->lines[i].kind == SETUP_INI_KEY && strcmp(ini->lines[i].name, key) == 0) {
 			drop(ini, i, 1);
 			n++;
 		} else {
@@ -345,13 +345,13 @@ int conf_ini_unset(struct conf_ini *ini, const char *sect, const char *key)
 	return n;
 }
 
-int conf_ini_add_section(struct conf_ini *ini, const char *sect)
+int setup_ini_add_section(struct setup_ini *ini, const char *sect)
 {
-	if (conf_ini_name_bad(sect, false))
+	if (setup_ini_name_bad(sect, false))
 		return -1;
-	if (conf_ini_find_section(ini, sect) >= 0)
+	if (setup_ini_find_section(ini, sect) >= 0)
 		return 1;
-	if (ini->n && ini->lines[ini->n - 1].kind != CONF_INI_BLANK && insert(ini, ini->n, "") < 0)
+	if (ini->n && ini->lines[ini->n - 1].kind != SETUP_INI_BLANK && insert(ini, ini->n, "") < 0)
 		return -1;
 	size_t len = strlen(sect) + 3;
 	char *t = malloc(len);
@@ -365,9 +365,9 @@ int conf_ini_add_section(struct conf_ini *ini, const char *sect)
 	return r;
 }
 
-int conf_ini_remove_section(struct conf_ini *ini, const char *sect)
+int setup_ini_remove_section(struct setup_ini *ini, const char *sect)
 {
-	int h = conf_ini_find_section(ini, sect);
+	int h = setup_ini_find_section(ini, sect);
 	if (h < 0)
 		return -1;
 	size_t end = (size_t)h + 1;
@@ -377,12 +377,12 @@ int conf_ini_remove_section(struct conf_ini *ini, const char *sect)
 		/* the comment block just above the next header, and the blank
 		 * line before it, are the next section's */
 		size_t keep = end;
-		while (keep > (size_t)h + 1 && ini->lines[keep - 1].kind == CONF_INI_COMMENT)
+		while (keep > (size_t)h + 1 && ini->lines[keep - 1].kind == SETUP_INI_COMMENT)
 			keep--;
 		end = keep;
 	} else {
 		/* at the end of the file: a blank line above the header goes too */
-		if (h > 0 && ini->lines[h - 1].kind == CONF_INI_BLANK)
+		if (h > 0 && ini->lines[h - 1].kind == SETUP_INI_BLANK)
 			h--;
 	}
 	drop(ini, (size_t)h, end - (size_t)h);
@@ -391,7 +391,7 @@ int conf_ini_remove_section(struct conf_ini *ini, const char *sect)
 
 /* ------------------------------------------------------------ the whole file */
 
-static const struct conf_ini_want *wanted(const struct conf_ini_want *want, size_t n, const char *sect)
+static const struct setup_ini_want *wanted(const struct setup_ini_want *want, size_t n, const char *sect)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(want[i].sect, sect) == 0)
@@ -399,7 +399,7 @@ static const struct conf_ini_want *wanted(const struct conf_ini_want *want, size
 	return NULL;
 }
 
-static const char *want_value(const struct conf_ini_want *w, const char *key)
+static const char *want_value(const struct setup_ini_want *w, const char *key)
 {
 	for (size_t i = 0; i < w->nkeys; i++)
 		if (strcmp(w->keys[i].key, key) == 0)
@@ -408,19 +408,19 @@ static const char *want_value(const struct conf_ini_want *w, const char *key)
 }
 
 /* Every name and value of want can be written, no section or key twice. */
-static int want_ok(const struct conf_ini_want *want, size_t n, char *why, size_t cap)
+static int want_ok(const struct setup_ini_want *want, size_t n, char *why, size_t cap)
 {
 	const char *bad;
 	for (size_t i = 0; i < n; i++) {
-		const struct conf_ini_want *w = &want[i];
-		if ((bad = conf_ini_name_bad(w->sect, false)) || (wanted(want, i, w->sect) && (bad = "a section given twice"))) {
+		const struct setup_ini_want *w = &want[i];
+		if ((bad = setup_ini_name_bad(w->sect, false)) || (wanted(want, i, w->sect) && (bad = "a section given twice"))) {
 			snprintf(why, cap, "[%s]: %s", w->sect, bad);
 			return -1;
 		}
 		for (size_t k = 0; k < w->nkeys; k++) {
-			const struct conf_ini_want_key *wk = &w->keys[k];
-			struct conf_ini_want head = { w->sect, w->keys, k };
-			if ((bad = conf_ini_name_bad(wk->key, true)) || (bad = conf_ini_value_bad(wk->value)) ||
+			const struct setup_ini_want_key *wk = &w->keys[k];
+			struct setup_ini_want head = { w->sect, w->keys, k };
+			if ((bad = setup_ini_name_bad(wk->key, true)) || (bad = setup_ini_value_bad(wk->value)) ||
 			    (want_value(&head, wk->key) && (bad = "a key given twice"))) {
 				snprintf(why, cap, "[%s] %s: %s", w->sect, wk->key, bad);
 				return -1;
@@ -431,44 +431,44 @@ static int want_ok(const struct conf_ini_want *want, size_t n, char *why, size_t
 }
 
 /* Remove the sections want has not, each of their keys told. */
-static void remove_unwanted(struct conf_ini *ini, const struct conf_ini_want *want, size_t n, conf_ini_changed_cb *cb,
+static void remove_unwanted(struct setup_ini *ini, const struct setup_ini_want *want, size_t n, setup_ini_changed_cb *cb,
 			    void *arg)
 {
 	for (size_t i = 0; i < ini->n; i++) {
-		const struct conf_ini_line *l = &ini->lines[i];
-		if (l->kind != CONF_INI_SECTION || wanted(want, n, l->name))
+		const struct setup_ini_line *l = &ini->lines[i];
+		if (l->kind != SETUP_INI_SECTION || wanted(want, n, l->name))
 			continue;
-		char name[CONF_INI_NAME_MAX];
+		char name[SETUP_INI_NAME_MAX];
 		memcpy(name, l->name, sizeof(name));
 		bool any = false;
 		for (size_t j = i + 1; j < ini->n && ini->lines[j].sect == (int)i; j++)
-			if (ini->lines[j].kind == CONF_INI_KEY && cb) {
+			if (ini->lines[j].kind == SETUP_INI_KEY && cb) {
 				cb(arg, name, ini->lines[j].name, NULL);
 				any = true;
 			}
 		if (!any && cb)
 			cb(arg, name, "", NULL);
-		conf_ini_remove_section(ini, name);
+		setup_ini_remove_section(ini, name);
 		i = (size_t)-1; /* the lines moved: from the top again */
 	}
 }
 
 /* One section of want into the file. */
-static int make_section(struct conf_ini *ini, const struct conf_ini_want *w, conf_ini_changed_cb *cb, void *arg)
+static int make_section(struct setup_ini *ini, const struct setup_ini_want *w, setup_ini_changed_cb *cb, void *arg)
 {
-	int there = conf_ini_add_section(ini, w->sect);
+	int there = setup_ini_add_section(ini, w->sect);
 	if (there < 0)
 		return -1;
 	if (!there && w->nkeys == 0 && cb)
 		cb(arg, w->sect, "", "");
-	int h = conf_ini_find_section(ini, w->sect);
+	int h = setup_ini_find_section(ini, w->sect);
 	for (size_t i = (size_t)h + 1; i < ini->n && ini->lines[i].sect == h; i++) {
-		const struct conf_ini_line *l = &ini->lines[i];
-		if (l->kind != CONF_INI_KEY || want_value(w, l->name))
+		const struct setup_ini_line *l = &ini->lines[i];
+		if (l->kind != SETUP_INI_KEY || want_value(w, l->name))
 			continue;
-		char key[CONF_INI_NAME_MAX];
+		char key[SETUP_INI_NAME_MAX];
 		memcpy(key, l->name, sizeof(key));
-		conf_ini_unset(ini, w->sect, key);
+		setup_ini_unset(ini, w->sect, key);
 		if (cb)
 			cb(arg, w->sect, key, NULL);
 		i = (size_t)h; /* from the header again */
@@ -478,10 +478,10 @@ static int make_section(struct conf_ini *ini, const struct conf_ini_want *w, con
 		return -1;
 	int rc = 0;
 	for (size_t k = 0; k < w->nkeys && rc == 0; k++) {
-		const struct conf_ini_want_key *wk = &w->keys[k];
-		if (conf_ini_get(ini, w->sect, wk->key, cur, 65536) && strcmp(cur, wk->value) == 0)
+		const struct setup_ini_want_key *wk = &w->keys[k];
+		if (setup_ini_get(ini, w->sect, wk->key, cur, 65536) && strcmp(cur, wk->value) == 0)
 			continue;
-		rc = conf_ini_set(ini, w->sect, wk->key, wk->value);
+		rc = setup_ini_set(ini, w->sect, wk->key, wk->value);
 		if (rc == 0 && cb)
 			cb(arg, w->sect, wk->key, wk->value);
 	}
@@ -489,7 +489,7 @@ static int make_section(struct conf_ini *ini, const struct conf_ini_want *w, con
 	return rc;
 }
 
-int conf_ini_make(struct conf_ini *ini, const struct conf_ini_want *want, size_t n, conf_ini_changed_cb *cb, void *arg,
+int setup_ini_make(struct setup_ini *ini, const struct setup_ini_want *want, size_t n, setup_ini_changed_cb *cb, void *arg,
 		  char *why, size_t cap)
 {
 	if (want_ok(want, n, why, cap) < 0)
