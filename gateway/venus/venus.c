@@ -127,9 +127,8 @@ static void outage_end(struct vn_out *o)
 		return;
 	o->down = false;
 	o->last_rejoin_s = gw_mono() - o->down_since;
-	double s = gw_retry_up(&o->rt);
-	gw_info("venus: back on D-Bus with %d services%s (%.3f s after the bus went away)", o->nunits,
-		s >= 0 ? "" : "", o->last_rejoin_s);
+	gw_retry_up(&o->rt);
+	gw_info("venus: back on D-Bus with %d services, %.3f s after the bus went away", o->nunits, o->last_rejoin_s);
 }
 
 static int named_cb(sd_bus_message *m, void *ud, sd_bus_error *e)
@@ -157,7 +156,7 @@ static int named_cb(sd_bus_message *m, void *ud, sd_bus_error *e)
 static void unit_join(struct vn_unit *u, double now)
 {
 	struct vn_out *o = u->out;
-	if (u->conn.bus || o->down || !o->claimed || u->instance < 0)
+	if (u->conn.bus || !o->ctl.bus || !o->claimed || u->instance < 0)
 		return;
 	int r = vn_conn_open(&u->conn, o->gw->loop, o->cfg.bus);
 	if (r < 0) {
@@ -252,14 +251,24 @@ static void units_sync(struct vn_out *o)
 
 /* ---- the bus ------------------------------------------------------------ */
 
+/* The next try at the bus: logged by the policy of every output
+ * (core/retry.h), but a second at most apart, not its growing backoff: a
+ * try is a connect() on the machine's own bus daemon, which a restart
+ * brings back in a moment. */
+static void retry_after(struct vn_out *o, const char *why)
+{
+	char who[CONF_HOST_MAX + 32];
+	snprintf(who, sizeof(who), "venus: D-Bus %s", o->cfg.bus);
+	double w = gw_retry_failed(&o->rt, who, why);
+	ev_timer_set(&o->retry, w < 1.0 ? w : 1.0, 0.);
+	ev_timer_start(o->gw->loop, &o->retry);
+}
+
 static void bus_try(struct vn_out *o)
 {
 	int r = vn_conn_open(&o->ctl, o->gw->loop, o->cfg.bus);
 	if (r < 0) {
-		char who[CONF_HOST_MAX + 32];
-		snprintf(who, sizeof(who), "venus: D-Bus %s", o->cfg.bus);
-		ev_timer_set(&o->retry, gw_retry_failed(&o->rt, who, strerror(-r)), 0.);
-		ev_timer_start(o->gw->loop, &o->retry);
+		retry_after(o, strerror(-r));
 		return;
 	}
 	o->claimed = false;
@@ -279,16 +288,14 @@ void vn_bus_lost(struct vn_out *o, const char *why)
 	for (int i = 0; i < o->nunits; i++)
 		unit_close(o->units[i]);
 	vn_conn_close(&o->ctl);
+	if (ev_is_active(&o->retry))
+		return; /* the other connections of the same outage */
 	if (!o->down) {
 		o->down = true;
 		o->down_since = gw_mono();
 		o->outages++;
 	}
-	char who[CONF_HOST_MAX + 32];
-	snprintf(who, sizeof(who), "venus: D-Bus %s", o->cfg.bus);
-	ev_timer_stop(o->gw->loop, &o->retry);
-	ev_timer_set(&o->retry, gw_retry_failed(&o->rt, who, why), 0.);
-	ev_timer_start(o->gw->loop, &o->retry);
+	retry_after(o, why);
 }
 
 /* ---- staleness ---------------------------------------------------------- */
