@@ -382,8 +382,8 @@ def check_stale(cl, sim, watch, sysc, figures, http_port):
     c.eq(cl.get(bank, "/Info/MaxDischargeCurrent"), 0.0, "... and its /Info/MaxDischargeCurrent 0")
     c.eq(cl.get(bank, "/Io/AllowToCharge"), 0, "... and its /Io/AllowToCharge 0")
     c.ok(cl.get(bank, "/Info/MaxChargeVoltage") not in (None, 0, 0.0, "absent"), "... its CVL kept, never 0")
+    stale_at = t_age - age + STALE_AFTER  # the moment the model holds it stale
     if conn0 and zero:
-        stale_at = t_age - age + STALE_AFTER  # the moment the model holds it stale
         figures["silent_to_connected0_s"] = round(conn0["t"] - t0, 3)
         figures["stale_to_connected0_ms"] = round((conn0["t"] - stale_at) * 1000, 1)
         figures["stale_to_bank_zero_ms"] = round((zero["t"] - stale_at) * 1000, 1)
@@ -396,7 +396,7 @@ def check_stale(cl, sim, watch, sysc, figures, http_port):
     c.eq(items.get("/Alarms/BmsCable", (None,))[0], 2, "its /Alarms/BmsCable 2")
     c.eq(items.get("/Info/MaxChargeCurrent", (None,))[0], 0.0, "its own /Info/MaxChargeCurrent 0")
     if sysc:
-        sysc.judge_stale(t0, figures)
+        sysc.judge_stale(t0, stale_at)
     sim.ctl("fault 1 none")
     c.ok(wait_until(lambda: cl.get(a, "/Connected") == 1 and cl.get(bank, "/System/NrOfModulesOnline") == 2, 30),
          "the pack back: its /Connected 1, the bank's two modules online (its limits come back as the engine "
