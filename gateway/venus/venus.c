@@ -109,6 +109,7 @@ static struct vn_unit *unit_new(struct vn_out *o, const char *pack)
 	u->instance = o->claimed ? vn_kept_instance(u->word) : -1;
 	u->conn.owner = o;
 	u->conn.gone = conn_gone;
+	u->set_name = vn_claim_set_name;
 	return u;
 }
 
@@ -174,7 +175,7 @@ static void unit_join(struct vn_unit *u, double now)
 	}
 }
 
-void vn_unit_update(struct vn_unit *u)
+static void unit_update(struct vn_unit *u)
 {
 	vn_paths_build(u, u->out->gw, gw_mono());
 	vn_items_signal(u);
@@ -203,13 +204,13 @@ static void unit_step(struct vn_unit *u, double now)
 	}
 }
 
-void vn_unit_rejoin(struct vn_unit *u)
+static void unit_rejoin(struct vn_unit *u)
 {
 	unit_close(u);
 	unit_join(u, gw_mono());
 }
 
-void vn_claimed(struct vn_out *o)
+static void claimed(struct vn_out *o)
 {
 	o->claimed = true;
 	double now = gw_mono();
@@ -389,6 +390,9 @@ static void *venus_commit(const struct gw_svc_ctx *x)
 	o->stale.data = o;
 	o->ctl.owner = o;
 	o->ctl.gone = conn_gone;
+	o->rejoin = unit_rejoin;
+	o->on_claimed = claimed;
+	o->update = unit_update;
 	units_sync(o);
 	gw_info("venus: %d battery services on D-Bus %s from their first data", o->nunits,
 		strcmp(o->cfg.bus, "system") == 0 ? "(the system bus)" : o->cfg.bus);

@@ -166,7 +166,7 @@ static int read_result(sd_bus_message *m, struct vn_out *o)
 	const char *key = NULL;
 	struct vn_unit *u = path ? unit_of(o, path, &key) : NULL;
 	if (u && error == 0 && value && take(o, u, key, value))
-		vn_unit_rejoin(u);
+		o->rejoin(u);
 	else if (u && error != 0)
 		gw_warn("venus: com.victronenergy.settings refused %s (error %d)", path, error);
 	return 0;
@@ -192,7 +192,7 @@ static void claim_end(struct vn_out *o)
 	for (int i = 0; i < o->nunits; i++)
 		if (o->units[i]->instance < 0)
 			o->units[i]->instance = default_instance(o, i);
-	vn_claimed(o);
+	o->on_claimed(o);
 }
 
 static void no_settings(struct vn_out *o, const char *why)
@@ -285,9 +285,9 @@ static int changed_cb(sd_bus_message *m, void *ud, sd_bus_error *e)
 			return 0;
 	}
 	if (v && take(o, u, key, v))
-		vn_unit_rejoin(u);
+		o->rejoin(u);
 	else if (v)
-		vn_claimed(o); /* a new name: built and sent at once */
+		o->update(u); /* a new name: built and sent at once */
 	return 0;
 }
 
@@ -335,7 +335,7 @@ bool vn_claim_set_name(struct vn_unit *u, const char *v)
 	if (sd_bus_call_method_async(o->ctl.bus, NULL, SETTINGS, path, VN_IFACE, "SetValue", NULL, NULL, "v", "s", v) < 0)
 		return false;
 	snprintf(u->custom, sizeof(u->custom), "%s", v);
-	vn_unit_update(u);
+	o->update(u);
 	return true;
 }
 

@@ -9,7 +9,7 @@
 
 /* [venus]: each pack (but those with venus = false) and the bank as a
  * com.victronenergy.battery service on D-Bus, for a Victron GX (Venus OS)
- * (bmsgw.ini(5) "[venus]", bmsgw-venus(7)). */
+ * (bmsgw.ini(5) "[venus]"). */
 struct conf_venus {
 	bool enabled;                    /* a [venus] section exists */
 	int line;

@@ -103,6 +103,9 @@ struct vn_unit {
 	uint32_t round;
 	unsigned long signals;         /* PropertiesChanged and ItemsChanged sent */
 	unsigned long refused;         /* SetValue refused */
+	/* a SetValue of /CustomName: v asked of the settings service
+	 * (venus_claim.c vn_claim_set_name, set by venus.c); false: refused */
+	bool (*set_name)(struct vn_unit *u, const char *v);
 	bool stale_said;               /* its /Connected 0 was logged */
 };
 
@@ -152,8 +155,8 @@ void vn_claim_stop(struct vn_out *o);
  * and the instance a unit now has, kept. */
 int vn_kept_instance(const char *word);
 void vn_keep_instance(struct gw *gw, const char *word, int instance);
-/* SetValue of /CustomName of u: v asked of the settings service (its answer
- * comes back as a change there); false when it cannot be sent. */
+/* SetValue of /CustomName of u: v asked of the settings service, and shown
+ * at once (o->update); false when it cannot be sent (no settings service). */
 bool vn_claim_set_name(struct vn_unit *u, const char *v);
 
 /* ------------------------------------------------------------ venus.c */
@@ -174,15 +177,15 @@ struct vn_out {
 	double down_since;
 	double last_rejoin_s;          /* the last outage's length until every unit was back, -1 none */
 	unsigned long outages;
+	/* what the claim tells venus.c (set by it, so that venus_claim.c names
+	 * none of venus.c's functions): a unit's instance changed while on the
+	 * bus (it joins again), the claim ended (the units with data join), a
+	 * unit's name changed (built and sent) */
+	void (*rejoin)(struct vn_unit *u);
+	void (*on_claimed)(struct vn_out *o);
+	void (*update)(struct vn_unit *u);
 };
 
-/* A unit's instance or custom name changed: its service rejoins with it
- * (its name released and taken again, so that every client scans it anew). */
-void vn_unit_rejoin(struct vn_unit *u);
-/* u's items built again and the changes sent. */
-void vn_unit_update(struct vn_unit *u);
-/* The claim ended (answered or not): the units with data join. */
-void vn_claimed(struct vn_out *o);
 /* A connection of o died: every connection closed, the bus tried again. */
 void vn_bus_lost(struct vn_out *o, const char *why);
 

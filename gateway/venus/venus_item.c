@@ -342,7 +342,7 @@ static int set_value(sd_bus_message *call, struct vn_unit *u, struct vn_item *it
 			bool printable = true;
 			for (const char *c = v; *c; c++)
 				printable = printable && (unsigned char)*c >= 0x20 && *c != 0x7f;
-			if (printable && (strcmp(v, it->s) == 0 || vn_claim_set_name(u, v)))
+			if (printable && (strcmp(v, it->s) == 0 || (u->set_name && u->set_name(u, v))))
 				code = 0;
 		}
 	}
