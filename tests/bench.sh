@@ -55,7 +55,11 @@
 # (tests/tools/bench_influx_idle.py; INFLUX_SECONDS); the setup API: the
 # time from a detection on a pty to the pack's first reading over Modbus,
 # and an apply (the file checked, written, reloaded) with 16 packs
-# (tests/tools/bench_setup.py; SETUP_TRIALS).  Figures, not assertions.
+# (tests/tools/bench_setup.py; SETUP_TRIALS); [venus] on a private
+# dbus-daemon: the time from a pack's poll to its change on D-Bus, and
+# bmsgw's CPU with 16 packs' services and the bank's against none
+# (tests/tools/bench_venus.py; VENUS_SECONDS, VENUS_TRIALS).  Figures, not
+# assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
@@ -177,6 +181,9 @@ echo "$soc_time" | awk -v n="$soc_rows" '{ printf "soc replay: %d rows (30 days 
 # (tests/tools/bench_influx.c), and bmsgw's CPU at idle with [influx] on
 "$BIN/bench_influx"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_influx_idle.py "${INFLUX_SECONDS:-20}"
+# [venus]: a pack's change on D-Bus after its poll, and bmsgw's CPU with 16
+# packs' services and the bank's (tests/tools/bench_venus.py)
+BIN=$BIN /usr/bin/python3 tests/tools/bench_venus.py "${VENUS_SECONDS:-20}" "${VENUS_TRIALS:-10}"
 # the history with every cell: bytes on disk, the page's cells chart
 "$BIN/bench_history"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_cells_page.py "${CELLS_TRIALS:-5}"
