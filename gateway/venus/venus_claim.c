@@ -305,6 +305,7 @@ static int owner_cb(sd_bus_message *m, void *ud, sd_bus_error *e)
 
 void vn_claim_start(struct vn_out *o)
 {
+	vn_claim_stop(o); /* a claim again (units added at a reload): its matches anew, not twice */
 	int r = sd_bus_add_match_async(o->ctl.bus, &o->owner_watch, "type='signal',sender='org.freedesktop.DBus',"
 				       "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" SETTINGS "'",
 				       owner_cb, NULL, o);

@@ -179,6 +179,8 @@ static void identity(struct vn_unit *u, const struct gw *gw, const struct gw_pac
 		snprintf(t, sizeof(t), "bmsgw bank");
 	vn_put_string(u, "/ProductName", t);
 	vn_put_string(u, "/FirmwareVersion", p && p->ident.firmware[0] ? p->ident.firmware : BMSGW_VERSION);
+	if (p && p->ident.model[0])
+		vn_put_string(u, "/HardwareVersion", p->ident.model);
 	if (p && p->ident.serial[0])
 		vn_put_string(u, "/Serial", p->ident.serial);
 	vn_put_string(u, "/CustomName", u->custom[0] ? u->custom : p ? p->cfg->name : "bank");
