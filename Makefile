@@ -69,7 +69,7 @@ DEB_PKGS := build-essential pkg-config libmodbus-dev libserialport-dev libinih-d
             mbpoll python3 python3-pymodbus python3-serial python3-yaml clang socat util-linux procps iproute2 \
             libjs-chart.js chromium chromium-driver python3-selenium python3-prometheus-client sqlite3 \
             dpkg-dev lintian man-db groff-base systemd \
-            dbus-daemon python3-dbus python3-gi python3-can adduser \
+            dbus-daemon python3-dbus python3-gi python3-lxml python3-psutil python3-can adduser \
             protobuf-c-compiler libprotobuf-c-dev protobuf-compiler python3-protobuf python3-cryptography \
             libcurl4-openssl-dev python3-aiosmtpd influxdb prometheus libjansson-dev \
             podman runc debootstrap lld qemu-user-static binfmt-support daemontools busybox

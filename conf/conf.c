@@ -138,6 +138,7 @@ const struct conf_key conf__keys[K_COUNT] = {
 	[K_PK_FIELDS] = {"fields", CONF_RESTART, KT_FIELDS, 0, 0, false, NULL, PK(fields), NULL},
 	[K_PK_STALE_AFTER] = {"stale_after", CONF_LIVE, KT_DOUBLE, 0, 86400, true, NULL, PK(stale_after),
 	                      ""},
+	[K_PK_VENUS] = {"venus", CONF_LIVE, KT_BOOL, 0, 0, false, NULL, PK(venus), "true"},
 
 	[K_BANK_UNIT_ID] = {"unit_id", CONF_LIVE, KT_INT, 1, 247, false, NULL, BK(unit_id), "100"},
 	[K_BANK_PACKS] = {"packs", CONF_LIVE, KT_NAMES, 0, 0, false, NULL, BK(packs_text), NULL},

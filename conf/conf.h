@@ -247,6 +247,7 @@ struct conf_pack {
 	struct conf_fields fields;       /* `fields =`: bmsgw's field : the message's key */
 	struct conf_mqtt broker;         /* [mqtt]'s broker, copied (host, port, TLS, user, client id) */
 	double stale_after;              /* s without a good poll before it is stale, -1 = [gateway]'s */
+	bool venus;                      /* its service on D-Bus with [venus] (true; gateway/venus/) */
 	int line;                        /* line of the [pack.NAME] header */
 };
 /* The same broker and login (an mqtt-json pack's subscription: another one

@@ -58,7 +58,11 @@
 # second or more (tests/tools/bench_hv.py; HV_SECONDS); the setup API: the
 # time from a detection on a pty to the pack's first reading over Modbus,
 # and an apply (the file checked, written, reloaded) with 16 packs
-# (tests/tools/bench_setup.py; SETUP_TRIALS).  Figures, not assertions.
+# (tests/tools/bench_setup.py; SETUP_TRIALS); [venus] on a private
+# dbus-daemon: the time from a pack's poll to its change on D-Bus, and
+# bmsgw's CPU with 16 packs' services and the bank's against none
+# (tests/tools/bench_venus.py; VENUS_SECONDS, VENUS_TRIALS).  Figures, not
+# assertions.
 # Modbus serving is also measured against the loopback bound
 # (tests/tools/mbbound.c, a minimal epoll responder) side by side: the same
 # mbbench load alternates between the two (0.2 s slices), so that the machine's other load
@@ -184,6 +188,9 @@ BIN=$BIN /usr/bin/python3 tests/tools/bench_influx_idle.py "${INFLUX_SECONDS:-20
 BIN=$BIN /usr/bin/python3 tests/tools/bench_mem_packs.py "${MEM_SECONDS:-20}"
 # a high-voltage pack's whole broadcast (a Tesla's 108 bricks ...): bmsgw's CPU, each family
 BIN=$BIN /usr/bin/python3 tests/tools/bench_hv.py "${HV_SECONDS:-10}"
+# [venus]: a pack's change on D-Bus after its poll, and bmsgw's CPU with 16
+# packs' services and the bank's (tests/tools/bench_venus.py)
+BIN=$BIN /usr/bin/python3 tests/tools/bench_venus.py "${VENUS_SECONDS:-20}" "${VENUS_TRIALS:-10}"
 # the history with every cell: bytes on disk, the page's cells chart
 "$BIN/bench_history"
 BIN=$BIN /usr/bin/python3 tests/tools/bench_cells_page.py "${CELLS_TRIALS:-5}"

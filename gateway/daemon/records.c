@@ -11,6 +11,7 @@
 #include "../model/socunit.h"
 #include "../poll/bmsset.h"
 #include "../poll/control.h"
+#include "../venus/venus.h"
 #include "records.h"
 
 const struct gw_state_record *const gw_state_records[] = {
@@ -25,5 +26,6 @@ const struct gw_state_record *const gw_state_records[] = {
 	&gw_health_ir_record,       /* hir NAME p:N:R:mOhm,... 1:...: resistance windows */
 	&gw_health_knee_record,     /* hknee NAME KNEES CELL:...: the knees each cell led */
 	&gw_health_day_record,      /* hday NAME DAY:FULL:REST:IR ...: the days of imbalance */
+	&gw_venus_record,           /* venus bmsgw_bank=1 ...: each D-Bus service's DeviceInstance */
 	NULL,
 };

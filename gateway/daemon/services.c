@@ -19,6 +19,7 @@
 #include "../modbus/modbus.h"
 #include "../mqtt/mqtt.h"
 #include "../tunnel/tunnel.h"
+#include "../venus/venus.h"
 #include "../web/http.h"
 #include "daemon.h"
 #include "services.h"
@@ -32,6 +33,7 @@ static const struct gw_service *const services[] = {
 	&gw_svc_http,     /* status page, API, metrics */
 	&gw_svc_alerts,   /* alerts to people: HTTP(S) POSTs and e-mail */
 	&gw_svc_influx,   /* InfluxDB line protocol push */
+	&gw_svc_venus,    /* each pack and the bank as a Victron battery service on D-Bus */
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 _Static_assert(sizeof(services) / sizeof(services[0]) <= GW_MAX_OUTPUTS, "GW_MAX_OUTPUTS");

@@ -110,6 +110,9 @@ def base_conf(tmp, ports, ptys):
         # an InfluxDB nobody answers for (its POSTs fail and are retried;
         # what is checked is the configuration in force)
         ("influx", {"url": "http://127.0.0.1:%d" % ports["influx"], "database": "bmsgw"}),
+        # a D-Bus nobody runs (its connection fails and is tried again; what
+        # is checked is the configuration in force)
+        ("venus", {"bus": "unix:path=" + os.path.join(tmp, "nobus")}),
     ]
 
 
@@ -225,6 +228,7 @@ NEW = {
     ("alerts", "password_file"): lambda tmp, ports, ptys: os.path.join(tmp, "pw2"),
     ("alerts", "ca_file"): lambda tmp, ports, ptys: os.path.join(tmp, "cert1"),
     ("alerts", "on"): "alarm, stale, imbalance, soc_below:20, weak_cell, ir_rise:30",
+    ("venus", "bus"): lambda tmp, ports, ptys: "unix:path=" + os.path.join(tmp, "nobus2"),
     ("influx", "url"): lambda tmp, ports, ptys: "http://127.0.0.1:%d" % ports["influx2"],
     ("influx", "database"): "other",
     ("influx", "username"): "alice",
@@ -358,7 +362,7 @@ def running(st, sect, name):
     that is off shows the running configuration's value in /api/config,
     which would prove nothing.  (Upstreams are not in /api/state.)"""
     names = {"tunnel": "tunnels", "inverter": "inverters"}
-    if sect in ("mqtt", "history", "http", "influx"):
+    if sect in ("mqtt", "history", "http", "influx", "venus"):
         return st.get(sect) is not None
     if sect in names:
         return name in [o.get("name") for o in st.get(names[sect]) or []]

@@ -46,7 +46,7 @@ LAYERS = [
     ["model"],                                   # struct gw and packs, units, the bank state, energy, events: the engines' state
     ["ha"],                                      # Home Assistant: discovery, YAML (configuration in, text out)
     ["poll"],                                    # the bus engine, poller, control, listener
-    ["modbus", "mqtt", "history", "tunnel", "inverter", "alerts", "influx"],  # the outputs
+    ["modbus", "mqtt", "history", "tunnel", "inverter", "alerts", "influx", "venus"],  # the outputs
     ["web"],                                     # the status page, its API and metrics
     ["daemon"],                                  # lifecycle, reload plan, the service table
     ["modes"],                                   # bmsgw's tool modes, one file each, and the command line

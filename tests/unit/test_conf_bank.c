@@ -154,7 +154,7 @@ int main(void)
 	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = a\ninterval = 0.1\n", "interval: 0.1 is out of range");
 	expect_error("[upstream.x]\nhost = 192.0.2.1\nsource = a\n[upstream.x]\n", "duplicate section (first on line 12)");
 	expect_error("[upstream.X]\n", "invalid upstream name");
-	expect_error("[downstream]\n", "unknown section (expected [gateway], [pack.NAME], [bank], [upstream.NAME], [mqtt], [tunnel.NAME], [http], [history], [ble], [ble_proxy.NAME], [limits], [inverter.NAME], [sunspec], [rtu], [soc], [modbus_tls], [alerts.NAME], [health] or [influx])");
+	expect_error("[downstream]\n", "unknown section (expected [gateway], [pack.NAME], [bank], [upstream.NAME], [mqtt], [tunnel.NAME], [http], [history], [ble], [ble_proxy.NAME], [limits], [inverter.NAME], [sunspec], [rtu], [soc], [modbus_tls], [alerts.NAME], [health], [influx] or [venus])");
 	/* a driver's own address rule: Pylontech module numbers have gaps */
 	CHECK_EQ_INT(conf_load_string("[pack.p]\nprotocol = pylontech\nport = /dev/ttyUSB0\naddress = 18\n", "t.ini",
 				      &c, err, sizeof(err)), 0);
