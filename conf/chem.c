@@ -10,7 +10,7 @@
  * and bmsgw's nmc defaults stop at 3.0 V), LTO 1.5-2.8 (Yinlong
  * LTO66160H's stops,
  * https://github.com/wolfgangr/chargery2PERL/blob/dc5bdfdede1d9ec54f0828d8d78556e998e178aa/BMS-pack-info.pm).
- * check_hv.c's ranges of a high-voltage output's source are these.
+ * gateway/inverter/invrange.c's ranges of a high-voltage output's source are these.
  *
  * A pack of the right chemistry leaves its range too: charged into its
  * BMS's over-voltage protection, discharged deep (an LFP pack at 2.5 V

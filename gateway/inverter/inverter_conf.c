@@ -255,7 +255,7 @@ static bool inverter_source_data(struct conf_load *x, const struct conf_inverter
 }
 
 /* A high-voltage protocol's source: every member's series cells given, and
- * its operating range (check_hv.c) inside the protocol's; true for the
+ * its operating range (invrange.c) inside the protocol's; true for the
  * other protocols. */
 static bool inverter_source_range(struct conf_load *x, const struct conf_inverter *v, const int *seen, const char *sect)
 {

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/venus/venus_claim.c - each unit's DeviceInstance and CustomName
  * from com.victronenergy.settings, as a Venus OS driver gets them
- * (velib_python settingsdevice.py SettingsDevice.addSettings;
- * dbus-serialbattery dbushelper.py setup_instance): one AddSettings call
+ * (velib_python settingsdevice SettingsDevice.addSettings;
+ * dbus-serialbattery dbushelper setup_instance): one AddSettings call
  * (com.victronenergy.Settings, aa{sv}) with, for each unit,
  * /Settings/Devices/bmsgw_NAME/ClassAndVrmInstance (default
  * "battery:N") and .../CustomName (default ""); localsettings keeps the
  * value a device had, and gives a new one the next instance of the class
- * that no other device holds (localsettings.py DevicesGroup
+ * that no other device holds (localsettings' DevicesGroup
  * assureFreeInstance).  Their changes there (PropertiesChanged: the user
  * picked another instance or name on the GX) are followed, and the
  * settings service starting again is answered by the same call.

@@ -37,7 +37,7 @@
 struct gw;
 struct gw_pack;
 
-/* sd-bus's (systemd/sd-bus.h, which the files that call it include) */
+/* sd-bus's (systemd's sd-bus header, which the files that call it include) */
 typedef struct sd_bus sd_bus;
 typedef struct sd_bus_slot sd_bus_slot;
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/venus/venus_item.c - a unit's items and the
  * com.victronenergy.BusItem interface on its connection, as velib_python's
- * VeDbusService serves it (vedbus.py, victronenergy/velib_python at
- * 588697e; ve_utils.py wrap_dbus_value):
+ * VeDbusService serves it (its vedbus module, victronenergy/velib_python at
+ * 588697e; ve_utils' wrap_dbus_value):
  *
  *   GetValue   on a path: its value in a variant (a double, an int32, a
  *              string), an empty array of int32 (ai) when invalid; on / or

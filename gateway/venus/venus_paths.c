@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gateway/venus/venus_paths.c - a unit's values on D-Bus, path by path, as
  * dbus-serialbattery publishes a battery (mr-manuel/venus-os_dbus-serialbattery,
- * dbus-serialbattery/dbushelper.py setup_vedbus and publish_dbus, at
+ * dbus-serialbattery's dbushelper setup_vedbus and publish_dbus, at
  * 358d3c7): the same paths, types and units, its texts ("53.20V").
  *
  * The values are the model's, read as every output reads them: a pack's

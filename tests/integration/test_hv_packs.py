@@ -359,8 +359,9 @@ REFUSED = (
 
 
 def check(tmp, text):
-    path = os.path.join(tmp, "check.ini")
-    with open(path, "w") as f:
+    """bmsgw --check of `text`, written to a file of its own in `tmp`."""
+    fd, path = tempfile.mkstemp(prefix="check-", suffix=".ini", dir=tmp)
+    with os.fdopen(fd, "w") as f:
         f.write(text)
     return subprocess.run([BMSGW, "-c", path, "--check"], capture_output=True, text=True, timeout=30)
 

@@ -26,7 +26,7 @@ when BMSGW_VICTRON names a directory with checkouts of victronenergy's
 velib_python, localsettings and dbus-systemcalc-py (MIT; Python on Debian's
 python3-dbus, python3-gi, python3-lxml, python3-psutil), else
 tests/integration/venus_settings.py.  With BMSGW_VICTRON, Victron's own code
-is the judge too: dbus_systemcalc.py's view before bmsgw and after
+is the judge too: dbus_systemcalc's view before bmsgw and after
 (/ActiveBatteryService the bank's by default and when selected,
 /Dc/Battery/Voltage and /Soc the bank's, /ActiveBmsService the bank), and DVCC
 writing the bank's limits to a Multi (venus_multi.py, velib_python's
@@ -51,7 +51,7 @@ from venus_bus import IFACE, PY, SVC, HERE, Bus, Client, Watch, plain  # noqa: E
 c = Checks()
 VICTRON = os.environ.get("BMSGW_VICTRON", "")
 STALE_AFTER = 4.0
-# what dbus-serialbattery publishes (dbushelper.py setup_vedbus), that a unit
+# what dbus-serialbattery publishes (its dbushelper's setup_vedbus), that a unit
 # with a Daly's values has: a pack's (with its 16 cells), the bank's
 COMMON = ["/Mgmt/ProcessName", "/Mgmt/ProcessVersion", "/Mgmt/Connection", "/DeviceInstance", "/ProductId",
           "/ProductName", "/FirmwareVersion", "/CustomName", "/Connected", "/Dc/0/Voltage", "/Dc/0/Current",

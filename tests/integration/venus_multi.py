@@ -3,10 +3,10 @@
 """A Multi (com.victronenergy.vebus.ttyS3) for the Venus tests with
 Victron's own code: velib_python's VeDbusService from the checkout in
 $BMSGW_VICTRON/velib_python, with the paths DVCC (dbus-systemcalc-py
-delegates/dvcc.py) reads of a VE.Bus system and the battery operational
+its dvcc delegate) reads of a VE.Bus system and the battery operational
 limits it writes: /BatteryOperationalLimits/{MaxChargeVoltage,
 MaxChargeCurrent, MaxDischargeCurrent, BatteryLowVoltage}, writable, which
-the test reads back.  As velib_python's dbusdummyservice.py makes one.
+the test reads back.  As velib_python's dbusdummyservice makes one.
 Usage: venus_multi.py BUS_ADDRESS
 """
 import os

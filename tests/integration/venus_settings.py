@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """A com.victronenergy.settings for the Venus tests where Victron's own
 localsettings is not at hand (CI): the part of its D-Bus interface a driver
-uses, written from localsettings.py (victronenergy/localsettings, MIT):
+uses, written from localsettings (victronenergy/localsettings, MIT):
 
   /  com.victronenergy.Settings.AddSettings(aa{sv}) -> aa{sv}: each
      {path, default[, min, max, silent]} answered {path, error, value}; a

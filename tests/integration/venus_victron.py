@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Victron's own code as the judge of test_venus.py (with BMSGW_VICTRON, a
 directory with checkouts of victronenergy's velib_python, localsettings and
-dbus-systemcalc-py): dbus_systemcalc.py run on the test's bus, with a Multi
+dbus-systemcalc-py): dbus_systemcalc run on the test's bus, with a Multi
 (venus_multi.py, velib_python's VeDbusService) for DVCC to write to, and
 DVCC switched on (/Settings/Services/Bol = 1, as the GX's DVCC switch).
 
@@ -82,7 +82,7 @@ class Victron:
             self.procs.append(Proc([PY, os.path.join(HERE, "venus_multi.py"), self.bus.address], "multi",
                                    env=self.env()))
             ok = wait_until(lambda: self.cl.b.name_has_owner(MULTI), 30)
-        self.c.ok(ok, "Victron's dbus_systemcalc.py runs on the bus (com.victronenergy.system), beside a Multi")
+        self.c.ok(ok, "Victron's dbus_systemcalc runs on the bus (com.victronenergy.system), beside a Multi")
         if not ok:
             for p in self.procs:
                 p.dump()

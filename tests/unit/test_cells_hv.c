@@ -12,7 +12,7 @@
  * engine's per-cell resistance for every cell (cell 108's its own); the
  * balancing bits kept whole for a list longer than 32.  /api/state,
  * MQTT's state, /metrics, the history's queries and the page:
- * tests/integration/test_hv_outputs.py. */
+ * tests/integration/test_hv_packs.py. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,8 +89,9 @@ static void test_registers(void)
 		CHECK_EQ_INT(regs[83 + i], 3616 + i);
 	}
 	CHECK_EQ_INT(regs[40], N);
-	for (int o = 36; o <= 39; o++)
+	for (int o = 36; o <= 38; o++) /* the heater's, absent: no cell beyond 32 spills into them */
 		CHECK_EQ_INT(regs[o], 0);
+	CHECK_EQ_INT(regs[39], 0x8000); /* the heating start temperature, absent */
 	CHECK_EQ_INT(regs[6], 3707); /* the highest cell of all 108, beyond the map's 32 */
 	CHECK_EQ_INT(regs[7], 3600);
 	CHECK_EQ_INT(regs[4], 107);

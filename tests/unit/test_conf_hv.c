@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_conf_hv.c - what a high-voltage inverter output asks of
- * the configuration (conf/check_hv.c, check_out.c): its source's range
+ * the configuration (gateway/inverter/inverter_conf.c, invrange.c): its source's range
  * from the members' series cells and chemistry (a pack, a bank of packs in
  * parallel, a bank of strings) inside the protocol's, every member's cells
  * given, the refusals naming the output and both ranges; pylon-hv-can's
- * address 0 / 1 and no interval; the keys by protocol (conf/check_inv.c):
+ * address 0 / 1 and no interval; the keys by protocol (gateway/inverter/dialects.c):
  * solax-can's and foxess-can's windows, defaults and ranges, the identity
  * overrides where the protocol carries them, a key it does not take
  * refused naming the protocols that do; sungrow-can's, sofar-can's and

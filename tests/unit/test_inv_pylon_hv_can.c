@@ -381,7 +381,7 @@ static void test_ferroamp(void)
 	CHECK_STR(inv_dialect_speech(CONF_INV_FERROAMP_CAN), "answers each 0x4200 of the inverter");
 	memset(&c, 0, sizeof(c));
 	c.protocol = CONF_INV_FERROAMP_CAN;
-	c.address = 1; /* its default (conf/check_inv.c; test_conf_hv) */
+	c.address = 1; /* its default (gateway/inverter/inverter_conf.c; test_conf_hv) */
 	battery_hv1(&b);
 	CHECK_EQ_INT(inv_answer_h(fa, &c, NULL, 1u << 0, &b, f, &e), 9);
 	CHECK(ext_is(&f[0], 0x4211, "A5 09 30 75 9D 04 2E 64"));
