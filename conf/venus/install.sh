@@ -8,8 +8,9 @@
 # which makes again what an update removes (the service /service/bmsgw, the
 # udev rule that withholds bmsgw's serial ports from serial-starter).  The
 # configuration /data/bmsgw/etc/bmsgw.ini is made from the example when
-# there is none, the Setup tab on: the page at http://GX:8080/ adds the
-# packs.  Run again (a new version): the programs are replaced, the
+# there is none, the Setup tab on and [venus] on (each pack and the bank a
+# battery service for the GX's systemcalc and DVCC): the page at
+# http://GX:8080/ adds the packs.  Run again (a new version): the programs are replaced, the
 # configuration, the state and the line kept, the service restarted.  Run
 # twice: the same.  sh /data/bmsgw/uninstall.sh removes it all.
 # ROOT prefixes every path (default /): the tests install into a fake Venus root.
@@ -48,6 +49,7 @@ if [ ! -e "$DEST/etc/bmsgw.ini" ]; then
 		echo "; svc -h /service/bmsgw (a reload) or svc -t /service/bmsgw (a restart: new ports withheld)."
 		echo ";"
 		sed -e 's|^;listen = 0\.0\.0\.0:502  |listen = 0.0.0.0:1502 |' -e 's|^;setup = true  |setup = true  |' \
+			-e 's|^;\[venus\]$|[venus]|' -e 's|^;enabled = true  |enabled = true  |' \
 			"$DEST/share/examples/bmsgw.ini"
 	} >"$DEST/etc/bmsgw.ini.new"
 	mv "$DEST/etc/bmsgw.ini.new" "$DEST/etc/bmsgw.ini"

@@ -8,12 +8,15 @@
 #include <stddef.h>
 #include <string.h>
 
-enum { VN_BUS, VN_BANK, VN_NKEYS };
+enum { VN_ENABLED, VN_BUS, VN_BANK, VN_NKEYS };
 
 #define VN(f) offsetof(struct conf_venus, f)
 
 /* any change restarts the output: its services leave the bus and come back */
 static const struct conf_key keys[VN_NKEYS] = {
+	/* no default: the section's header sets it (conf/reader.c), `enabled = false` keeps the
+	 * section written and the output off */
+	[VN_ENABLED] = {"enabled", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, VN(enabled), NULL},
 	[VN_BUS] = {"bus", CONF_RESTART, KT_LINE, 0, 0, false, NULL, VN(bus), "system",
 		    .expect = "system, or a D-Bus address such as unix:path=/run/dbus/system_bus_socket"},
 	[VN_BANK] = {"bank", CONF_RESTART, KT_BOOL, 0, 0, false, NULL, VN(bank), "true"},

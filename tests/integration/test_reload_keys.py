@@ -405,8 +405,34 @@ def class_after(d, row, title, p0, what):
              "%s (%s): the pack starts again (%s polls before, %s after)" % (what, row[7], p0, p1))
 
 
+def switch(d, row):
+    """A section's `enabled` (a flag whose false turns its output off): off
+    by a reload (the output stops, /api/config leaves the section out),
+    then on again (it runs, /api/config shows true), so the keys after it
+    are changed on a running output."""
+    sect = row[0]
+    title = next((t for t, _ in d.conf if t.split(".")[0] == sect), None)
+    what = "[%s] enabled" % sect
+    if title is None:
+        c.ok(False, "%s: the test's base configuration has a [%s] section (base_conf)" % (what, sect))
+        return
+    sec = section_of(d.conf, title)
+    for val, on in (("false", False), ("true", True)):
+        sec["enabled"] = val
+        line = d.reload()
+        c.ok("applied" in line, "%s = %s: the reload is applied (%s)" % (what, val, line))
+        c.ok(wait_until(lambda: running(state(d), sect, None) == on, 10),
+             "%s = %s: its output %s" % (what, val, "runs" if on else "stops"))
+        got = d.config().get(title, {}).get("enabled")
+        c.eq(got, "true" if on else None, "%s = %s: /api/config %s" % (what, val, "shows it" if on else
+                                                                          "leaves the section out"))
+
+
 def change(d, row, tmp, ports, ptys):
     sect, key = row[0], row[1]
+    if key == "enabled" and row[2] == "bool":
+        switch(d, row)
+        return
     title = INSTANCE.get((sect, key)) or next((t for t, _ in d.conf if t.split(".")[0] == sect), None)
     if title is None:
         c.ok(False, "[%s] %s: the test's base configuration has a [%s] section (base_conf)" % (sect, key, sect))

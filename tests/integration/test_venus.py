@@ -231,6 +231,11 @@ def main():
                        text=True, timeout=20)
     c.ok(r.returncode == 0 and SVC + "bank" in r.stdout and SVC + "a" in r.stdout and SVC + "b" in r.stdout,
          "--check names the three services it will publish")
+    for on, n in (("true", 3), ("false", 0)):
+        r = subprocess.run([os.path.join(ROOT, BIN, "bmsgw"), "-c", write_conf(conf.replace("[venus]\n", "[venus]\nenabled = %s\n" % on, 1)),
+                            "--check"], capture_output=True, text=True, timeout=20)
+        c.ok(r.returncode == 0 and r.stdout.count("com.victronenergy.battery.") == n,
+             "[venus] enabled = %s: --check names %d services" % (on, n))
     watch = Watch(bus.address)
     gw = Gateway(conf, gw_port)
     c.ok(wait_until(lambda: cl.names() == [SVC + "a", SVC + "b", SVC + "bank"], 30),

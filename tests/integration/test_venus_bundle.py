@@ -265,8 +265,12 @@ def check_first_install(r, bundle_dir, dest, rc):
     c.ok(re.search(r"^listen = 0\.0\.0\.0:1502 ", conf, re.M) and re.search(r"^setup = true ", conf, re.M)
          and "[pack." not in conf.replace(";[pack.", ""),
          "etc/bmsgw.ini made from the example: no pack, the Setup tab on, Modbus on 1502")
+    c.ok(re.search(r"^\[venus\]\nenabled = true ", conf, re.M),
+         "etc/bmsgw.ini has [venus] on: each pack a battery service on the GX's D-Bus")
     r = run([os.path.join(dest, "bin/bmsgw"), "-c", os.path.join(dest, "etc/bmsgw.ini"), "--check"])
     c.ok(r.returncode == 0, "the configuration made passes --check")
+    c.ok(re.search(r"^venus\n  bus +the system bus", r.stdout, re.M),
+         "--check of the configuration made names the venus output on the system bus")
     c.eq(open(rc).read().splitlines()[-1], "exit 0", "rc.local's closing exit stays last")
 
 
