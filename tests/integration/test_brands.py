@@ -239,6 +239,11 @@ def state_checks(proto, sim, addr, client, http_port):
              (proto, amps, word, word, reg))
 
 
+# Protocols whose sensors are a signed byte of degC with no cell list (a
+# 200 degC sensor cannot be sent): the highest and lowest as sensors 1, 2.
+BYTE_TEMPS = ("samsung-sdi-lv",)
+
+
 def implausible_checks(proto, sim, addr, client, http_port, gw, online):
     """A valid frame carrying a value no battery has (a 5.5 V cell, else a
     200 degC sensor) is never served.  The gateway's plausibility table
@@ -254,6 +259,11 @@ def implausible_checks(proto, sim, addr, client, http_port, gw, online):
     if p["cells_mv"]:
         bad, good, what, absurd = "cell 1 5500", "cell 1 auto", "cell 1 = 5.5 V", \
             lambda pk: 5500 in (pk.get("cells_mv") or [])
+    elif p["temps_c"] and proto in BYTE_TEMPS:
+        # a signed byte carries at most 127 degC: -60 degC, which the pack
+        # reports as its lowest (sensor 2)
+        bad, good, what, absurd = "temp 1 -60", "temp 1 25", "temperature 2 = -60 degC", \
+            lambda pk: -60.0 in (pk.get("temps_c") or [])
     elif p["temps_c"]:
         bad, good, what, absurd = "temp 1 200", "temp 1 25", "temperature 1 = 200 degC", \
             lambda pk: 200.0 in (pk.get("temps_c") or [])

@@ -736,8 +736,10 @@ int sim_pack_set(struct sim_pack *p, int argc, char **argv, const struct sim_pro
 				snprintf(err, errlen, "sensor number must be 1..%d", p->ntemps);
 				return -1;
 			}
-			if (parse_long(argv[2], -40, 215, &l)) {
-				snprintf(err, errlen, "temperature must be -40..215");
+			/* down to -128: a signed byte's coldest (samsung-sdi-lv's),
+			 * below the gateway's -50 degC */
+			if (parse_long(argv[2], -128, 215, &l)) {
+				snprintf(err, errlen, "temperature must be -128..215");
 				return -1;
 			}
 			p->temp_c[idx - 1] = (int)l;

@@ -7,7 +7,8 @@ tests/fixtures/vectors.tsv (the Tesla's with its 108 bricks, 36 frames of
 pty pair, round after round, at 10 rounds a second or more, at least 300
 frames a second (a pack's 100+); bmsgw reads them over slcan at 500 kbit/s (relion-lv 250)
 (one pack, poll_interval 1 s, the status page on).  Once the pack is
-online, bmsgw's CPU time over SECONDS (argument, default 10) from
+online, bmsgw's CPU time over SECONDS (argument, default 10; the families
+named after it alone, e.g. `bench_hv.py 10 samsung-sdi-lv`) from
 /proc/PID/task/*/schedstat, against its CPU over as long on the same configuration
 with the bus silent (its timers: the idle floor).  Prints the frames a
 second played, the CPU share, the cells served and the checksum errors
@@ -25,7 +26,7 @@ from harness import ROOT, Checks, Gateway, api_state, free_port, pty_pair, wait_
 ROWS = (("leaf", "LEAF-01"), ("tesla-model3", "M3-01"), ("zoe1", "ZOE1-01"), ("mg-zs", "MG-02"),
         ("byd-atto3", "ATTO-01"), ("bolt", "BOLT-01"), ("mach-e", "MACHE-01"), ("volvo-spa", "VOLVO-01"),
         ("foxess-in", "FOX-01"), ("byd-hvs-in", "BYDHVS-01"),
-        ("solax-in", "SOLAX-01"), ("relion-lv", "RELION-01"))
+        ("solax-in", "SOLAX-01"), ("relion-lv", "RELION-01"), ("samsung-sdi-lv", "SDI-01"))
 
 
 def fixture(rid):
@@ -133,7 +134,7 @@ def family(tmp, proto, rid, seconds, c):
         time.sleep(seconds)
         used, dt, n = cpu(pid) - a, time.monotonic() - t0, feeder.sent - n0
         p = pack(http)
-        print("%-13s %5.0f frames/s (%2d a round), bmsgw %.2f %% of a core (idle %.2f %%), %.2f us a frame; "
+        print("%-14s %5.0f frames/s (%2d a round), bmsgw %.2f %% of a core (idle %.2f %%), %.2f us a frame; "
               "%3d cells served, %d refused, online %s" %
               (proto, n / dt, len(frames), used / dt * 100, idle, used / max(n, 1) * 1e6, p.get("cell_count") or 0,
                (p.get("wire") or {}).get("checksum_errors", 0), "yes" if p.get("online") else "NO"))
@@ -153,7 +154,8 @@ def main():
     c = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         for proto, rid in ROWS:
-            family(tmp, proto, rid, seconds, c)
+            if proto in sys.argv[2:] or not sys.argv[2:]:
+                family(tmp, proto, rid, seconds, c)
     return c.report()
 
 
