@@ -104,7 +104,8 @@
 	X(foxess_in)   /* 90 */ \
 	X(byd_hvs_in)  /* 91 */ \
 	X(solax_in)    /* 92 */ \
-	X(relion_lv)   /* 93 */
+	X(relion_lv)   /* 93 */ \
+	X(growatt_ark_in) /* 94 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;
 BMS_DRIVER_LIST(BMS_DRIVER_DECL_)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/hvcan.h - what the high-voltage packs read listen only from their
  * own CAN bus share (leaf, tesla-model3, zoe1, mg-zs, byd-atto3, bolt,
- * mach-e, volvo-spa, foxess-in, byd-hvs-in, solax-in, relion-lv;
- * bms/PROTOCOLS.md §85 on): a poll made of the frames the pack broadcasts
- * while something keeps it awake, never a
- * frame sent (bms/base/hvcan.c).
+ * mach-e, volvo-spa, foxess-in, byd-hvs-in, solax-in, relion-lv,
+ * growatt-ark-in; bms/PROTOCOLS.md §85 on): a poll made of the frames the
+ * pack broadcasts while something keeps it awake, never a frame sent
+ * (bms/base/hvcan.c).
  *
  * A family is a struct hv_family:
  *   check()   each frame's own check, stateless: its length against the
