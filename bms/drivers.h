@@ -105,6 +105,7 @@
 	X(byd_hvs_in)  /* 91 */ \
 	X(solax_in)    /* 92 */ \
 	X(relion_lv)   /* 93 */ \
+	X(growatt_ark_in) /* 94 */ \
 	X(samsung_sdi_lv) /* 95 */
 
 #define BMS_DRIVER_DECL_(sym) extern const struct bms_driver bms_##sym##_driver;

@@ -2,8 +2,8 @@
 /* bms/hvcan.h - what the high-voltage packs read listen only from their
  * own CAN bus share (leaf, tesla-model3, zoe1, mg-zs, byd-atto3, bolt,
  * mach-e, volvo-spa, foxess-in, byd-hvs-in, solax-in, relion-lv,
- * samsung-sdi-lv; bms/PROTOCOLS.md §85 on): a poll made of the frames the pack broadcasts
- * while something keeps it awake, never a
+ * growatt-ark-in, samsung-sdi-lv; bms/PROTOCOLS.md §85 on): a poll made of
+ * the frames the pack broadcasts while something keeps it awake, never a
  * frame sent (bms/base/hvcan.c).
  *
  * A family is a struct hv_family:

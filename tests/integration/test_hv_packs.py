@@ -5,7 +5,7 @@
 through an slcan adapter on a pty:
 
 (a) each family's broadcast of tests/fixtures/vectors.tsv (family hvcan:
-    LEAF-01 ... FOX-01, BYDHVS-01, SOLAX-01, RELION-01, SDI-01) played on the bus by the test with Debian's
+    LEAF-01 ... FOX-01, BYDHVS-01, SOLAX-01, RELION-01, SDI-01, GROWATT-ARK-01) played on the bus by the test with Debian's
     python3-can (slcanBus on the test's end of a socat pty pair), in a loop
     every 0.2 s: the values /api/state shows (the layouts' decoding: pack
     voltage, current in bmsgw's sign, SOC, every cell); the same frames
@@ -122,6 +122,7 @@ ROWS = (
     ("SOLAX-01", "solax-in", ((425.9, 0.05), (1.3, 0.05), (93.0, 0.05), 0), None),
     ("RELION-01", "relion-lv", ((49.6, 0.05), (0.0, 0.05), (99.0, 0.05), 15), None),  # 250 kbit/s
     ("SDI-01", "samsung-sdi-lv", ((52.36, 0.005), (-12.0, 0.05), (62.0, 0.05), 0), None),  # low byte first, 1 A
+    ("GROWATT-ARK-01", "growatt-ark-in", ((213.6, 0.05), (0.0, 0.05), (100.0, 0.05), 0), None),
 )
 
 

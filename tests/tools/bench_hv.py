@@ -13,7 +13,7 @@ named after it alone, e.g. `bench_hv.py 10 samsung-sdi-lv`) from
 with the bus silent (its timers: the idle floor).  Prints the frames a
 second played, the CPU share, the cells served and the checksum errors
 counted (0 expected).  Figures, not assertions: it fails only where a pack
-did not come online."""
+did not come online.  bench_hv.py SECONDS FAMILY...: only those families."""
 import os
 import sys
 import tempfile
@@ -26,7 +26,8 @@ from harness import ROOT, Checks, Gateway, api_state, free_port, pty_pair, wait_
 ROWS = (("leaf", "LEAF-01"), ("tesla-model3", "M3-01"), ("zoe1", "ZOE1-01"), ("mg-zs", "MG-02"),
         ("byd-atto3", "ATTO-01"), ("bolt", "BOLT-01"), ("mach-e", "MACHE-01"), ("volvo-spa", "VOLVO-01"),
         ("foxess-in", "FOX-01"), ("byd-hvs-in", "BYDHVS-01"),
-        ("solax-in", "SOLAX-01"), ("relion-lv", "RELION-01"), ("samsung-sdi-lv", "SDI-01"))
+        ("solax-in", "SOLAX-01"), ("relion-lv", "RELION-01"), ("samsung-sdi-lv", "SDI-01"),
+        ("growatt-ark-in", "GROWATT-ARK-01"))
 
 
 def fixture(rid):
@@ -151,10 +152,11 @@ def main():
         print("bench_hv: python3-can is not installed (make deps installs it)")
         return 0
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+    only = sys.argv[2:]
     c = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         for proto, rid in ROWS:
-            if proto in sys.argv[2:] or not sys.argv[2:]:
+            if not only or proto in only:
                 family(tmp, proto, rid, seconds, c)
     return c.report()
 
