@@ -95,18 +95,16 @@ static int z2_4db(struct bms_poll *poll, const uint8_t *d)
 	return Z2_4DB;
 }
 
-/* A temperature answer ((u16 - 640) / 16 degC): the sensors so far, the
- * highest and lowest among them. */
+/* A temperature answer ((u16 - 640) / 16 degC): sensor 1 the highest,
+ * 2 the lowest, as heard so far (one out of range is the gateway's sensor
+ * fault, not a refused poll). */
 static int z2_temp(struct bms_poll *poll, unsigned did, unsigned v)
 {
 	struct bms_snapshot *s = &poll->snap;
-	float t = ((float)v - 640.0f) / 16.0f;
-	if (t < BMS_PLAUSIBLE_MIN_C || t > BMS_PLAUSIBLE_MAX_C)
-		return BMS_E_RANGE;
-	float two[2] = { NAN, NAN }; /* lowest, highest */
+	float two[2] = { NAN, NAN }; /* highest, lowest */
 	if (s->present & BMS_HAS_TEMP_EXT)
-		two[0] = s->ext_tmin_c, two[1] = s->ext_tmax_c;
-	two[did == 0x9014] = t;
+		two[0] = s->ext_tmax_c, two[1] = s->ext_tmin_c;
+	two[did == 0x9013] = ((float)v - 640.0f) / 16.0f;
 	s->present &= ~(uint32_t)(BMS_HAS_TEMPS | BMS_HAS_TEMP_EXT);
 	s->ntemps = 0;
 	hv_temps(s, two, 2);
@@ -168,7 +166,7 @@ static int z2_derive(struct bms_poll *poll)
 	const struct bms_snapshot *s = &poll->snap;
 	float lo = (float)s->ext_min_mv * Z2_CELLS / 1000.0f, hi = (float)s->ext_max_mv * Z2_CELLS / 1000.0f;
 	if (s->voltage < lo * 0.95f || s->voltage > hi * 1.05f)
-		return BMS_E_RANGE;
+		return BMS_E_INVALID;
 	return BMS_OK;
 }
 

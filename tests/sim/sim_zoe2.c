@@ -45,8 +45,8 @@ static void z2_view(const struct sim_pack *p, struct sim_view *v)
 	int hi, lo;
 	sim_hv_temps(p, &hi, &lo);
 	v->ntemps = 2;
-	v->temp_c[0] = v->tmin_c = lo;
-	v->temp_c[1] = v->tmax_c = hi;
+	v->temp_c[0] = v->tmax_c = hi;
+	v->temp_c[1] = v->tmin_c = lo;
 	v->has |= SIM_HAS_SOC | SIM_HAS_SOH | SIM_HAS_TEMPS | SIM_HAS_TEMP_EXT;
 }
 

@@ -49,6 +49,8 @@ static void test_vector(void)
 	CHECK_EQ_INT(s->ext_max_mv, 3860);
 	CHECK_EQ_INT(s->ext_min_mv, 3840);
 	CHECK_EQ_INT(s->ntemps, 2);
+	CHECK_NEAR(s->temp_c[0], 21.5, 1e-4); /* sensor 1 the highest */
+	CHECK_NEAR(s->temp_c[1], 18.0, 1e-4);
 	CHECK_NEAR(s->ext_tmin_c, 18.0, 1e-4);
 	CHECK_NEAR(s->ext_tmax_c, 21.5, 1e-4);
 	CHECK_EQ_INT(s->alarms, 0);
@@ -121,7 +123,7 @@ static void test_values(void)
 	CHECK_EQ_INT(hv_poll(&poll, "0F8#FFFE73A000000000 36C#0B40A0002C0F001F", 0, false, &r), BMS_E_INVALID);
 	/* a start-up frame: 0x0F8 at 100.0 V against cells of 3840..3860 mV */
 	memset(&poll, 0, sizeof(poll));
-	CHECK_EQ_INT(hv_poll(&poll, "0F8#FFFE1F4000000000 4DB#B2CB18", 0, false, &r), BMS_E_RANGE);
+	CHECK_EQ_INT(hv_poll(&poll, "0F8#FFFE1F4000000000 4DB#B2CB18", 0, false, &r), BMS_E_INVALID);
 	/* SOC 100.01 % refused */
 	memset(&poll, 0, sizeof(poll));
 	CHECK_EQ_INT(hv_poll(&poll, "18DAF1DB#0562900127110000 " BCAST, 0, false, &r), BMS_E_INVALID);
