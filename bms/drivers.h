@@ -96,6 +96,7 @@
 	X(leaf)        /* 80 */ \
 	X(tesla_model3) /* 81 */ \
 	X(zoe1)        /* 82 */ \
+	X(zoe2)        /* 83 */ \
 	X(mg_zs)       /* 84 */ \
 	X(byd_atto3)   /* 85 */ \
 	X(bolt)        /* 86 */ \

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bms/hvcan.h - what the high-voltage packs read listen only from their
- * own CAN bus share (leaf, tesla-model3, zoe1, mg-zs, byd-atto3, bolt,
+ * own CAN bus share (leaf, tesla-model3, zoe1, zoe2, mg-zs, byd-atto3, bolt,
  * mach-e, volvo-spa, foxess-in, byd-hvs-in, solax-in, relion-lv,
  * growatt-ark-in, samsung-sdi-lv; bms/PROTOCOLS.md §85 on): a poll made of
  * the frames the pack broadcasts while something keeps it awake, never a

@@ -6,7 +6,7 @@
 Lawicel slcan adapter on a pty:
 
 - ubms-can, rvc, jk-can and relion-lv (250 kbit/s), pylon-can and the high-voltage
-  packs leaf, tesla-model3, zoe1, mg-zs, byd-atto3, bolt, mach-e,
+  packs leaf, tesla-model3, zoe1, zoe2, mg-zs, byd-atto3, bolt, mach-e,
   volvo-spa, foxess-in, byd-hvs-in, solax-in, growatt-ark-in and the 48 V samsung-sdi-lv (500 kbit/s,
   the rate most drivers use: tried first): each detected, found at its rate; the [pack.NAME] section printed names its
   protocol and port (rvc: its source address where it is not the default),
@@ -140,6 +140,7 @@ def silent(tmp):
 # issue 101: the high-voltage packs, each recognised by its own ids at
 # 500 kbit/s (now the rate most drivers use: tried first)
 HV = (("leaf", "address=0,soc=41.2"), ("tesla-model3", "address=0,soc=81"), ("zoe1", "address=0,soc=84"),
+      ("zoe2", "address=0,soc=73"),
       ("mg-zs", "address=0,soc=36.7"), ("byd-atto3", "address=0,soc=66"), ("bolt", "address=0"),
       ("mach-e", "address=0,soc=55"), ("volvo-spa", "address=0,soc=50"), ("foxess-in", "address=0,soc=40"),
       ("byd-hvs-in", "address=0,soc=57"), ("solax-in", "address=0,soc=63"), ("samsung-sdi-lv", "address=0,soc=58"),

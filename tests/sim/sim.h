@@ -145,7 +145,7 @@ struct sim_pack {
 	int parallel_dip;       /* ubms-can: mV the last string's cell 1 reads under the first's (`parallel_dip`) */
 	int hv_bad;             /* a high-voltage pack (sim_proto.hv): every frame its family checks
 	                         * fails its check (`hvbad`: a CRC, a check byte, a length short) */
-	int no_tester;          /* leaf, zoe1: no tester asks the LBC for its cells (`notester`) */
+	int no_tester;          /* leaf, zoe1, zoe2: no tester asks the LBC (`notester`) */
 	uint8_t key[16];        /* victron-ble: the advertisement key (`key=`) */
 	/* a PIN its Bluetooth module asks for (`pin=`; jbd, ant, dometic,
 	 * smartbms123, saftkiste, lolan): "" = none (the family's default

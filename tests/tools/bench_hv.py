@@ -23,7 +23,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
 from harness import ROOT, Checks, Gateway, api_state, free_port, pty_pair, wait_until  # noqa: E402
 
-ROWS = (("leaf", "LEAF-01"), ("tesla-model3", "M3-01"), ("zoe1", "ZOE1-01"), ("mg-zs", "MG-02"),
+ROWS = (("leaf", "LEAF-01"), ("tesla-model3", "M3-01"), ("zoe1", "ZOE1-01"), ("zoe2", "ZOE2-01"),
+        ("mg-zs", "MG-02"),
         ("byd-atto3", "ATTO-01"), ("bolt", "BOLT-01"), ("mach-e", "MACHE-01"), ("volvo-spa", "VOLVO-01"),
         ("foxess-in", "FOX-01"), ("byd-hvs-in", "BYDHVS-01"),
         ("solax-in", "SOLAX-01"), ("relion-lv", "RELION-01"), ("samsung-sdi-lv", "SDI-01"),
