@@ -141,5 +141,10 @@ uint32_t hv_bits_le(const uint8_t *d, unsigned start, unsigned len);
 /* The temperatures t[0..n) (degC, NaN: none) as the snapshot's sensors
  * (the first BMS_MAX_TEMPS) and its highest and lowest. */
 void hv_temps(struct bms_snapshot *s, const float *t, unsigned n);
+/* The BMS's own limits of an inverter-bus frame (V, A): a charge voltage
+ * not above the discharge one, or above vmax, is no battery's
+ * (BMS_E_RANGE, nothing taken); a discharge voltage of 0 is none, a current
+ * limit beyond BMS_MAX_LIMIT_A none.  0 once taken. */
+int hv_limits(struct bms_poll *poll, float cvl, float dvl, float ccl, float dcl, float vmax);
 
 #endif

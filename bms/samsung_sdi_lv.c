@@ -77,16 +77,9 @@ static int sd_501(struct bms_poll *poll, const uint8_t *d)
 
 static int sd_502(struct bms_poll *poll, const uint8_t *d)
 {
-	struct bms_snapshot *s = &poll->snap;
-	float cvl = (float)bms_le16(d) * 0.1f, dvl = (float)bms_le16(d + 6) * 0.1f;
-	float ccl = (float)bms_le16(d + 2) * 0.1f, dcl = (float)bms_le16(d + 4) * 0.1f;
-	if (!(cvl > dvl) || cvl > SD_MAX_V)
-		return BMS_E_RANGE;
-	s->bms_cvl_v = cvl;
-	s->bms_dvl_v = dvl > 0 ? dvl : NAN;
-	s->present |= BMS_HAS_VOLT_LIMITS;
-	bms_set_cur_limits(poll, ccl > BMS_MAX_LIMIT_A ? NAN : ccl, dcl > BMS_MAX_LIMIT_A ? NAN : dcl, false);
-	return SD_502;
+	int rc = hv_limits(poll, (float)bms_le16(d) * 0.1f, (float)bms_le16(d + 6) * 0.1f,
+			   (float)bms_le16(d + 2) * 0.1f, (float)bms_le16(d + 4) * 0.1f, SD_MAX_V);
+	return rc ? rc : SD_502;
 }
 
 static int sd_503(struct bms_poll *poll, const uint8_t *d)

@@ -45,16 +45,9 @@ static bool sx_check(const struct bms_can_msg *m)
 
 static int sx_1872(struct bms_poll *poll, const uint8_t *d)
 {
-	struct bms_snapshot *s = &poll->snap;
-	float cvl = (float)bms_le16(d) * 0.1f, dvl = (float)bms_le16(d + 2) * 0.1f;
-	float ccl = (float)bms_le16(d + 4) * 0.1f, dcl = (float)bms_le16(d + 6) * 0.1f;
-	if (!(cvl > dvl) || cvl > BMS_PLAUSIBLE_MAX_V)
-		return BMS_E_RANGE;
-	s->bms_cvl_v = cvl;
-	s->bms_dvl_v = dvl > 0 ? dvl : NAN;
-	s->present |= BMS_HAS_VOLT_LIMITS;
-	bms_set_cur_limits(poll, ccl > BMS_MAX_LIMIT_A ? NAN : ccl, dcl > BMS_MAX_LIMIT_A ? NAN : dcl, false);
-	return SX_1872;
+	int rc = hv_limits(poll, (float)bms_le16(d) * 0.1f, (float)bms_le16(d + 2) * 0.1f,
+			   (float)bms_le16(d + 4) * 0.1f, (float)bms_le16(d + 6) * 0.1f, BMS_PLAUSIBLE_MAX_V);
+	return rc ? rc : SX_1872;
 }
 
 static int sx_1873(struct bms_poll *poll, const uint8_t *d)

@@ -402,3 +402,15 @@ void hv_temps(struct bms_snapshot *s, const float *t, unsigned n)
 	s->present |= BMS_HAS_TEMPS;
 	bms_set_temp_ext(s, hi, lo);
 }
+
+int hv_limits(struct bms_poll *poll, float cvl, float dvl, float ccl, float dcl, float vmax)
+{
+	struct bms_snapshot *s = &poll->snap;
+	if (!(cvl > dvl) || cvl > vmax)
+		return BMS_E_RANGE;
+	s->bms_cvl_v = cvl;
+	s->bms_dvl_v = dvl > 0 ? dvl : NAN;
+	s->present |= BMS_HAS_VOLT_LIMITS;
+	bms_set_cur_limits(poll, ccl > BMS_MAX_LIMIT_A ? NAN : ccl, dcl > BMS_MAX_LIMIT_A ? NAN : dcl, false);
+	return 0;
+}

@@ -255,6 +255,16 @@ static bool is_node(const struct vn_unit *u, const char *path, size_t *plen)
 	return false;
 }
 
+/* Send the reply m that r says was built whole (r >= 0), and drop it: 1
+ * once sent (sd-bus's "handled"), else r. */
+static int send_reply(sd_bus_message *m, int r)
+{
+	if (r >= 0)
+		r = sd_bus_send(NULL, m, NULL);
+	sd_bus_message_unref(m);
+	return r < 0 ? r : 1;
+}
+
 /* GetValue (a{sv}) or GetText (a{ss}) of a node, in a variant. */
 static int reply_node(sd_bus_message *call, const struct vn_unit *u, size_t plen, bool text)
 {
@@ -285,10 +295,7 @@ static int reply_node(sd_bus_message *call, const struct vn_unit *u, size_t plen
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
-	if (r >= 0)
-		r = sd_bus_send(NULL, m, NULL);
-	sd_bus_message_unref(m);
-	return r < 0 ? r : 1;
+	return send_reply(m, r);
 }
 
 static int reply_items(sd_bus_message *call, const struct vn_unit *u)
@@ -308,10 +315,7 @@ static int reply_items(sd_bus_message *call, const struct vn_unit *u)
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
-	if (r >= 0)
-		r = sd_bus_send(NULL, m, NULL);
-	sd_bus_message_unref(m);
-	return r < 0 ? r : 1;
+	return send_reply(m, r);
 }
 
 static int reply_value(sd_bus_message *call, const struct vn_item *it)
@@ -320,10 +324,7 @@ static int reply_value(sd_bus_message *call, const struct vn_item *it)
 	int r = sd_bus_message_new_method_return(call, &m);
 	if (r >= 0)
 		r = append_value(m, it);
-	if (r >= 0)
-		r = sd_bus_send(NULL, m, NULL);
-	sd_bus_message_unref(m);
-	return r < 0 ? r : 1;
+	return send_reply(m, r);
 }
 
 /* SetValue(v) of item it: the code VeDbusItemExport.SetValue answers. */
